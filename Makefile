@@ -1,0 +1,209 @@
+# Makefile - the only one (non-recursive). Knobs: config.mk; overrides: local.mk.
+# `make help` lists the targets.
+include config.mk
+-include local.mk
+
+ifeq ($(V),1)
+  Q :=
+  msg :=
+else
+  Q := @
+  msg = @printf '  %-7s %s\n' '$(1)' '$(2)';
+  MAKEFLAGS += --no-print-directory
+endif
+
+O       ?= build
+BIN     := $(O)/bpfd
+GEN     := $(O)/gen
+VND     := $(O)/vendor
+
+# Vendored sources, fetched from pinned Debian source packages (scripts/vendor.sh).
+CJSON_SRCS  := $(VND)/cjson/cJSON.c
+NANOPB_SRCS := $(VND)/nanopb/pb_common.c $(VND)/nanopb/pb_decode.c $(VND)/nanopb/pb_encode.c
+VENDOR_SRCS := $(CJSON_SRCS) $(NANOPB_SRCS)
+PB_SRCS     := $(GEN)/bpfd.pb.c
+
+# BPF objects embedded in the binary, and BPF objects used by tests.
+BPF_SRCS     := $(wildcard src/bpf/*.bpf.c)
+BPF_OBJS     := $(BPF_SRCS:src/bpf/%.bpf.c=$(O)/bpf/%.bpf.o)
+TESTBPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
+TESTBPF_OBJS := $(TESTBPF_SRCS:tests/bpf/%.bpf.c=$(O)/tests/bpf/%.bpf.o)
+
+APPLET_SRCS := src/main.c $(wildcard src/applets/*.c src/applets/*/*.c)
+LIB_SRCS    := $(wildcard src/core/*.c) $(filter-out %.bpf.c,$(wildcard src/bpf/*.c))
+OBJS        := $(APPLET_SRCS:%.c=$(O)/%.o) $(LIB_SRCS:%.c=$(O)/%.o) \
+               $(VENDOR_SRCS:$(VND)/%.c=$(O)/vendor-obj/%.o) $(PB_SRCS:%.c=%.o) \
+               $(GEN)/bpf_objs.o
+LIB_OBJS    := $(filter-out $(APPLET_SRCS:%.c=$(O)/%.o),$(OBJS))
+LIB         := $(O)/libbpfd.a
+
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
+INTEGRATION := $(sort $(wildcard tests/integration/t_*.sh))
+
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_CPPFLAGS := -D_GNU_SOURCE -DBPFD_VERSION='"$(VERSION)"' $(NANOPB_DEFS) \
+                -Isrc -I$(O) -I$(GEN) -I$(VND)/cjson -I$(VND)/nanopb
+ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
+              $(if $(filter 1,$(WERROR)),-Werror) $(if $(filter 1,$(SAN)),$(SANFLAGS)) $(CFLAGS)
+VENDOR_CFLAGS := -std=gnu11 -w $(if $(filter 1,$(SAN)),$(SANFLAGS)) $(CFLAGS)
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Isrc/bpf -Wall
+LDSTATIC   := $(if $(filter 1,$(STATIC)),$(if $(filter 1,$(SAN)),,-static))
+
+.PHONY: all deps check check-unit check-integration check-vm check-fuzz fuzz bench demo \
+        install clean help proto vendor size
+.DELETE_ON_ERROR:
+
+all: $(BIN) $(TESTBPF_OBJS)
+
+$(BIN): $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDSTATIC) -o $@ $^ $(LIBS) $(LDFLAGS)
+	$(Q)strip -o $@.stripped $@ && printf '  %-7s %s: %s bytes (stripped: %s)\n' SIZE $@ \
+		"$$(stat -c %s $@)" "$$(stat -c %s $@.stripped)"
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/%.o: %.c $(O)/config.h $(GEN)/bpfd.pb.h $(VND)/.stamp config.mk
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/vendor-obj/%.o: $(VND)/%.c $(VND)/.stamp config.mk
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(VENDOR_CFLAGS) -c -o $@ $<
+
+$(GEN)/%.pb.o: $(GEN)/%.pb.c $(VND)/.stamp
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(VENDOR_CFLAGS) -c -o $@ $<
+
+# Vendored third-party code: fetched and checksum-verified, never committed.
+$(VND)/.stamp: vendor/cjson/UPSTREAM vendor/nanopb/UPSTREAM scripts/vendor.sh
+	$(call msg,VENDOR,cjson nanopb)
+	$(Q)scripts/vendor.sh vendor/cjson $(VND)/cjson
+	$(Q)scripts/vendor.sh vendor/nanopb $(VND)/nanopb
+	$(Q)touch $@
+$(VENDOR_SRCS): $(VND)/.stamp
+vendor: $(VND)/.stamp
+
+# nanopb code generated at build time from proto/bpfd.proto.
+$(GEN)/bpfd.pb.c $(GEN)/bpfd.pb.h: proto/bpfd.proto proto/bpfd.options
+	$(call msg,PROTO,$<)
+	@mkdir -p $(GEN)
+	$(Q)protoc --plugin=protoc-gen-nanopb=/usr/bin/protoc-gen-nanopb -Iproto \
+		--nanopb_out=-fproto/bpfd.options:$(GEN) proto/bpfd.proto
+proto: $(GEN)/bpfd.pb.c
+
+# Library feature probes (build/config.h).
+$(O)/config.h: scripts/probe-libs.sh config.mk
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)CC='$(CC)' V='$(V)' sh scripts/probe-libs.sh >$@.tmp && mv $@.tmp $@
+
+# BPF objects: compiled with clang, embedded with .incbin (the daemon never reads .o files).
+$(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h)
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+$(O)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard src/bpf/*.h)
+	$(call msg,BPF,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<
+$(GEN)/bpf_objs.S $(GEN)/bpf_objs.inc: $(BPF_OBJS) scripts/embed.sh
+	$(call msg,EMBED,$(notdir $(BPF_OBJS)))
+	@mkdir -p $(GEN)
+	$(Q)sh scripts/embed.sh $(GEN)/bpf_objs $(BPF_OBJS)
+$(GEN)/bpf_objs.o: $(GEN)/bpf_objs.S
+	$(call msg,AS,$@)
+	$(Q)$(CC) -c -o $@ $<
+$(O)/src/bpf/embed.o: $(GEN)/bpf_objs.inc
+
+# Unit tests link everything but main and the applets, dynamically.
+$(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(LIB)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
+
+# Fuzz targets: clang, libFuzzer, ASan+UBSan; the library is rebuilt with the same flags.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_LIB_OBJS := $(patsubst $(O)/%,$(O)/fuzz-obj/%,$(filter-out $(GEN)/bpf_objs.o,$(LIB_OBJS))) $(GEN)/bpf_objs.o
+$(O)/fuzz-obj/vendor-obj/%.o: $(VND)/%.c $(VND)/.stamp
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ALL_CPPFLAGS) -std=gnu11 -w $(FUZZ_CFLAGS) -c -o $@ $<
+$(O)/fuzz-obj/gen/%.o: $(GEN)/%.c
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ALL_CPPFLAGS) -std=gnu11 -w $(FUZZ_CFLAGS) -c -o $@ $<
+$(O)/fuzz-obj/%.o: %.c $(O)/config.h $(GEN)/bpfd.pb.h $(VND)/.stamp
+	$(call msg,FUZZCC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wno-missing-field-initializers $(FUZZ_CFLAGS) -c -o $@ $<
+$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+	$(call msg,FUZZLD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(ALL_CPPFLAGS) -Itests -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+fuzz: $(FUZZ_BINS)
+
+# Tests. Every item prints PASS/FAIL/SKIP lines and a closing `N passed, N failed` line;
+# tests/run.sh adds them up and prints the total last.
+TEST_ENV := BPFD=$(abspath $(BIN)) BPFD_TESTBPF=$(abspath $(O)/tests/bpf) BPFD_BUILD=$(abspath $(O)) \
+            VM_CACHE=$(VM_CACHE) FUZZ_SECONDS=$(FUZZ_SECONDS)
+CHECK_ITEMS = $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh tests/vm/run-minimal.sh \
+              $(if $(FUZZ_BINS),tests/fuzz/run.sh)
+check: deps-ok all $(UNIT_BINS) $(FUZZ_BINS)
+	@$(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
+check-unit: $(UNIT_BINS)
+	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
+check-integration: all
+	@$(TEST_ENV) tests/run.sh $(INTEGRATION)
+check-vm: all
+	@$(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh
+check-fuzz: $(FUZZ_BINS)
+	@$(TEST_ENV) tests/run.sh tests/fuzz/run.sh
+
+# `make check` on a fresh machine installs what is missing first (same as `make deps`).
+.PHONY: deps-ok
+deps-ok:
+	@scripts/deps.sh --if-missing
+
+deps:
+	@scripts/deps.sh
+
+bench: all
+	@$(TEST_ENV) tests/bench/run.sh
+
+demo: all
+	@$(TEST_ENV) scripts/demo.sh
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/bpfd
+	$(DESTDIR)$(PREFIX)/sbin/bpfd --install -s $(DESTDIR)$(PREFIX)/sbin
+
+size: $(BIN)
+	@size $(BIN); ls -l $(BIN) $(BIN).stripped
+
+clean:
+	rm -rf $(O)
+
+help:
+	@echo 'Targets:'
+	@echo '  all (default)  build $(BIN), statically linked, and the test BPF objects'
+	@echo '  deps           install every Debian package the build, tests, VM and benchmarks need'
+	@echo '  check          unit + host integration + VM (full and minimal) + fuzz tests'
+	@echo '  check-unit, check-integration, check-vm, check-fuzz   one part of check'
+	@echo '  bench          benchmarks (ratios against peers measured in the same run)'
+	@echo '  demo           the README demo (daemon on a veth pair; in the VM if needed)'
+	@echo '  fuzz           build the libFuzzer targets'
+	@echo '  install        install to $$(DESTDIR)$$(PREFIX)/sbin with applet symlinks'
+	@echo '  proto, vendor  generate nanopb code / fetch vendored sources'
+	@echo '  clean, size, help'
+	@echo 'Variables: V=1 (verbose), O=DIR (build dir), SAN=1 (ASan+UBSan, dynamic), WERROR=1'
+
+-include $(OBJS:.o=.d)

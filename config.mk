@@ -1,0 +1,20 @@
+# config.mk - committed build knobs; personal overrides go in local.mk (ignored by git).
+VERSION    ?= 0.1.0
+CC         := gcc
+CLANG      ?= clang
+CFLAGS     ?= -O2 -g
+STATIC     ?= 1
+WERROR     ?= 0
+SAN        ?= 0
+PREFIX     ?= /usr/local
+PKG_CONFIG ?= pkg-config
+# Where the VM test bed caches Debian's kernel package (tests/vm/vm.sh).
+VM_CACHE   ?= /var/cache/bpfd-vm
+# Seconds each libFuzzer target runs in `make check`.
+FUZZ_SECONDS ?= 15
+# nanopb options: the runtime (vendor/nanopb) and the generated code must agree.
+# 32-bit field sizes because a ProgramInfo is larger than 64 KiB; strings are
+# validated as UTF-8, as proto3 requires.
+NANOPB_DEFS := -DPB_FIELD_32BIT=1 -DPB_VALIDATE_UTF8=1 -DPB_NO_ERRMSG=0
+# Order matters for static archives: nghttp2, mbedtls (tls, x509, crypto), libbpf, libelf, zlib.
+LIBS       := -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto -lbpf -lelf -lz

@@ -1,0 +1,57 @@
+#!/bin/sh
+# deps.sh - install every Debian package the build, the tests, the VM and the benchmarks
+# need (non-interactive, idempotent). With --if-missing, do nothing when all are present.
+set -eu
+PKGS="make gcc clang llvm pkg-config dpkg-dev file binutils
+libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev libmbedtls-dev nanopb protobuf-compiler
+libclang-rt-14-dev
+bpftool xdp-tools iproute2 iputils-ping procps psmisc kmod util-linux
+qemu-system-x86 busybox-static cpio
+python3 python3-grpcio python3-protobuf protobuf-compiler-grpc
+nghttp2-client curl openssl ca-certificates jq
+"
+# node + npm for the grpc-js client test; keep a node that is already installed.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+
+missing() {
+	for p in $PKGS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+			echo "$p"
+	done
+}
+
+need_src=0
+if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	need_src=1
+fi
+
+todo=$(missing)
+if [ "${1:-}" = --if-missing ] && [ -z "$todo" ] && [ $need_src = 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: must run as root to install: $todo" >&2
+	exit 1
+fi
+if [ $need_src = 1 ]; then
+	# `apt-get source` (vendor/) needs source entries for the configured suites.
+	cat >/etc/apt/sources.list.d/bpfd-deb-src.sources <<EOT
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+EOT
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+todo=$(missing)
+if [ -n "$todo" ]; then
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $todo >/dev/null
+fi
+echo "deps: all packages installed"

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* main.c - bpfctl: the command-line client of bpfd; command table and dispatch */
+#include <stdio.h>
+
+#include "applets/applets.h"
+#include "applets/bpfctl/bpfctl.h"
+#include "core/log.h"
+#include "core/opts.h"
+
+static const struct cmd bpfctl_cmds[] = {
+	{ NULL, NULL, NULL }
+};
+
+int bpfctl_main(int argc, char **argv)
+{
+	log_init("bpfctl");
+	return cmd_dispatch("bpfctl",
+			    "Command-line client of the bpfd daemon: load, list, inspect and unload\n"
+			    "eBPF programs through the bpfd gRPC API.",
+			    bpfctl_cmds, argc, argv);
+}

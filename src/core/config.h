@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* config.h - daemon configuration: defaults, /etc/bpfd/bpfd.toml, command-line overrides */
+#ifndef BPFD_CORE_CONFIG_H
+#define BPFD_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/errmsg.h"
+
+#define BPFD_CONFIG_FILE	"/etc/bpfd/bpfd.toml"
+#define BPFD_RUNDIR		"/run/bpfd"
+#define BPFD_CERTS_DIR		"/etc/bpfd/certs"
+#define BPFD_IMAGE_DIR		"/var/lib/bpfd/io.bpfd.image.content"
+#define BPFD_MAX_MSG		(4u << 20)	/* largest gRPC message accepted */
+#define BPFD_MAX_IFACES		64
+
+enum xdp_mode {
+	XDP_MODE_DEFAULT = 0,	/* drv, falling back to skb when the driver refuses */
+	XDP_MODE_SKB,
+	XDP_MODE_DRV,
+	XDP_MODE_HW,
+};
+
+struct iface_config {
+	char name[16];
+	enum xdp_mode xdp_mode;
+};
+
+struct bpfd_config {
+	char rundir[256];	/* /run/bpfd: records, socket */
+	char bpffs[256];	/* <rundir>/fs: pins (bpffs mounted there if none is) */
+	char xdp_bpffs[256];	/* libxdp's bpffs root for dispatcher pins: /sys/fs/bpf */
+	bool unix_enabled;
+	char socket_path[256];	/* <rundir>/bpfd.sock */
+	char socket_group[64];	/* group owning the socket when it exists: "bpfd" */
+	bool tcp_enabled;
+	char tcp_addr[64];	/* numeric address, default "::1" */
+	uint16_t tcp_port;	/* default 50051 */
+	char certs_dir[256];	/* /etc/bpfd/certs/{ca,bpfd,bpfd-client}/ */
+	size_t max_msg;		/* default BPFD_MAX_MSG */
+	bool allow_unsigned;	/* images without signature accepted (default true) */
+	char image_dir[256];
+	struct iface_config ifaces[BPFD_MAX_IFACES];
+	size_t n_ifaces;
+};
+
+/* Fill cfg with the defaults (paths derived from BPFD_RUNDIR). */
+void config_defaults(struct bpfd_config *cfg);
+/* Re-derive the paths that depend on rundir (bpffs, socket) after rundir changed. */
+void config_set_rundir(struct bpfd_config *cfg, const char *rundir);
+/* Parse TOML text (the subset documented in dist/bpfd.toml) over the values in cfg.
+ * Unknown keys are errors naming the key and line.  0 or -EINVAL with em set. */
+int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct errmsg *em);
+/* Read and parse a file; a missing file is not an error when !must_exist. */
+int config_load(struct bpfd_config *cfg, const char *path, bool must_exist, struct errmsg *em);
+/* The XDP mode configured for an interface (XDP_MODE_DEFAULT when none). */
+enum xdp_mode config_xdp_mode(const struct bpfd_config *cfg, const char *iface);
+
+#endif

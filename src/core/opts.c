@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* opts.c - getopt_long driven by option tables; subcommand dispatch */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/opts.h"
+
+void str_list_free(struct str_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int str_list_add(struct str_list *l, const char *s)
+{
+	const char **v;
+
+	v = reallocarray(l->v, l->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v[l->n++] = s;
+	l->v = v;
+	return 0;
+}
+
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int parse_u64(const char *s, uint64_t max, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int opts_usage_error(const struct opts_spec *spec, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", spec->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", spec->prog);
+	return OPTS_USAGE;
+}
+
+int opts_exit_code(int status)
+{
+	return status == OPTS_HELP ? 0 : 2;
+}
+
+void opts_help(const struct opts_spec *spec, FILE *f)
+{
+	const struct opt *o;
+	const char *u = spec->usage, *nl;
+	char left[64];
+	int first = 1;
+
+	while (u && *u) {
+		nl = strchr(u, '\n');
+		fprintf(f, "%s%.*s\n", first ? "Usage: " : "       ",
+			(int)(nl ? nl - u : (long)strlen(u)), u);
+		first = 0;
+		u = nl ? nl + 1 : NULL;
+	}
+	if (spec->desc)
+		fprintf(f, "\n%s\n", spec->desc);
+	fprintf(f, "\nOptions:\n");
+	for (o = spec->optv; o && o->lname; o++) {
+		if (o->hidden)
+			continue;
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s",
+			 o->sname ? '-' : ' ', o->sname ? o->sname : ' ',
+			 o->sname ? ", " : "  ", o->lname,
+			 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+		if (strlen(left) > 26)
+			fprintf(f, "  %s\n  %-26s %s\n", left, "", o->help ? o->help : "");
+		else
+			fprintf(f, "  %-26s %s\n", left, o->help ? o->help : "");
+	}
+	fprintf(f, "  %-26s %s\n", "-h, --help", "show this help and exit");
+	if (spec->footer)
+		fprintf(f, "\n%s\n", spec->footer);
+}
+
+static int opt_store(const struct opts_spec *spec, const struct opt *o, void *opts,
+		     const char *arg)
+{
+	char *field = (char *)opts + o->off;
+	int64_t i;
+	uint64_t u;
+	int err = 0;
+
+	switch (o->kind) {
+	case OPTK_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case OPTK_COUNT:
+		(*(int *)field)++;
+		return 0;
+	case OPTK_STR:
+		*(const char **)field = arg;
+		return 0;
+	case OPTK_LIST:
+		if (str_list_add((struct str_list *)field, arg))
+			return opts_usage_error(spec, "out of memory");
+		return 0;
+	case OPTK_INT:
+		err = parse_i64(arg, INT32_MIN, INT32_MAX, &i);
+		if (!err)
+			*(int32_t *)field = i;
+		break;
+	case OPTK_U32:
+		err = parse_u64(arg, UINT32_MAX, &u);
+		if (!err)
+			*(uint32_t *)field = u;
+		break;
+	case OPTK_U64:
+		err = parse_u64(arg, UINT64_MAX, &u);
+		if (!err)
+			*(uint64_t *)field = u;
+		break;
+	}
+	if (err == -ERANGE)
+		return opts_usage_error(spec, "value '%s' for --%s is out of range", arg, o->lname);
+	if (err)
+		return opts_usage_error(spec, "value '%s' for --%s is not a%s number", arg,
+					o->lname, o->kind == OPTK_INT ? "n integer" : " non-negative");
+	return 0;
+}
+
+int opts_parse(const struct opts_spec *spec, void *opts, int argc, char **argv)
+{
+	struct option *lopts = NULL;
+	char sopts[256] = "+:h";
+	const struct opt *o;
+	size_t n = 0, k, sl = 3;
+	int c, idx, ret;
+
+	for (o = spec->optv; o && o->lname; o++)
+		n++;
+	lopts = calloc(n + 2, sizeof(*lopts));
+	if (!lopts)
+		return opts_usage_error(spec, "out of memory");
+	for (k = 0; k < n; k++) {
+		o = &spec->optv[k];
+		lopts[k].name = o->lname;
+		lopts[k].has_arg = (o->kind == OPTK_FLAG || o->kind == OPTK_COUNT) ?
+				   no_argument : required_argument;
+		lopts[k].val = 256 + k;
+		if (o->sname && sl + 3 < sizeof(sopts)) {
+			sopts[sl++] = o->sname;
+			if (lopts[k].has_arg)
+				sopts[sl++] = ':';
+		}
+	}
+	lopts[n].name = "help";
+	lopts[n].val = 'h';
+	sopts[sl] = '\0';
+
+	optind = 0;	/* glibc: full re-initialisation */
+	opterr = 0;
+	for (;;) {
+		idx = -1;
+		c = getopt_long(argc, argv, sopts, lopts, &idx);
+		if (c == -1)
+			break;
+		if (c == 'h') {
+			opts_help(spec, stdout);
+			ret = OPTS_HELP;
+			goto out;
+		}
+		if (c == '?') {
+			if (optopt)
+				ret = opts_usage_error(spec, "unknown option '-%c'", optopt);
+			else
+				ret = opts_usage_error(spec, "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+		if (c == ':') {
+			ret = opts_usage_error(spec, "option '%s' needs a value", argv[optind - 1]);
+			goto out;
+		}
+		if (c >= 256) {
+			o = &spec->optv[c - 256];
+		} else {
+			for (o = spec->optv; o->lname && o->sname != c; o++)
+				;
+		}
+		ret = opt_store(spec, o, opts, optarg);
+		if (ret)
+			goto out;
+	}
+	ret = optind;
+out:
+	free(lopts);
+	return ret;
+}
+
+static void cmd_help(const char *prog, const char *desc, const struct cmd *cmds, FILE *f)
+{
+	const struct cmd *c;
+
+	fprintf(f, "Usage: %s COMMAND [OPTIONS] [ARGS]\n", prog);
+	if (desc)
+		fprintf(f, "\n%s\n", desc);
+	fprintf(f, "\nCommands:\n");
+	for (c = cmds; c->name; c++)
+		if (c->doc)
+			fprintf(f, "  %-16s %s\n", c->name, c->doc);
+	fprintf(f, "\nRun '%s COMMAND --help' for the options of a command.\n", prog);
+}
+
+int cmd_dispatch(const char *prog, const char *desc, const struct cmd *cmds,
+		 int argc, char **argv)
+{
+	const struct cmd *c, *found = NULL;
+	size_t len;
+	int matches = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "%s: missing command\nTry '%s --help'.\n", prog, prog);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		cmd_help(prog, desc, cmds, stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("%s %s\n", prog, BPFD_VERSION);
+		return 0;
+	}
+	len = strlen(argv[1]);
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(c->name, argv[1])) {
+			found = c;
+			matches = 1;
+			break;
+		}
+		if (argv[1][0] != '-' && len && !strncmp(c->name, argv[1], len) && c->doc) {
+			found = c;
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return found->fn(argc - 1, argv + 1);
+	if (matches > 1)
+		fprintf(stderr, "%s: command '%s' is ambiguous\nTry '%s --help'.\n", prog, argv[1], prog);
+	else if (argv[1][0] == '-')
+		fprintf(stderr, "%s: unknown option '%s'\nTry '%s --help'.\n", prog, argv[1], prog);
+	else
+		fprintf(stderr, "%s: unknown command '%s'\nTry '%s --help'.\n", prog, argv[1], prog);
+	return 2;
+}

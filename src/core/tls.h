@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tls.h - mutual TLS 1.2 with ALPN h2 over non-blocking fds (mbedtls 2.28), and
+ * generation of a private CA with server and client certificates */
+#ifndef BPFD_CORE_TLS_H
+#define BPFD_CORE_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct errmsg;
+
+/* Configuration shared by many connections: role, CA chain, own certificate and
+ * key, RNG.  Immutable once created; must outlive every tls_conn made from it.
+ * Use it from one thread (the event loop). */
+struct tls_ctx;
+/* One TLS session over a caller-owned non-blocking socket. */
+struct tls_conn;
+
+/* Default directory of tls_certs_ensure() and the file names under it. */
+#define TLS_CERTS_DIR		"/etc/bpfd/certs"
+#define TLS_CA_PEM		"ca/ca.pem"
+#define TLS_CA_KEY		"ca/ca.key"
+#define TLS_SERVER_PEM		"bpfd/bpfd.pem"
+#define TLS_SERVER_KEY		"bpfd/bpfd.key"
+#define TLS_CLIENT_PEM		"bpfd-client/bpfd-client.pem"
+#define TLS_CLIENT_KEY		"bpfd-client/bpfd-client.key"
+
+/*
+ * Certificates and keys below ("ca", "cert", "key") are each either a path to a
+ * PEM (or DER) file or, when the string starts with "-----BEGIN", the PEM text
+ * itself.  "cert" may hold a chain (leaf first).  Keys must be unencrypted.
+ */
+
+/* Create a server context: TLS 1.2 only, ECDHE + AEAD cipher suites, ALPN "h2"
+ * only, client certificate REQUIRED and verified against "ca" (chain, validity,
+ * extendedKeyUsage clientAuth if present).  A client that offers no ALPN at all
+ * is accepted (tls_conn_alpn() is then NULL); one that offers only other
+ * protocols is refused.  On success *ret_ctx is owned by the caller
+ * (tls_ctx_free()).  Errors: -ENOENT/-EACCES/... reading a file, -EINVAL for a
+ * file that does not parse or a key that does not match the certificate,
+ * -ENOMEM; em (may be NULL) then names the file and the problem. */
+int tls_server_new(const char *ca, const char *cert, const char *key,
+		   struct errmsg *em, struct tls_ctx **ret_ctx);
+
+/* Create a client context: TLS 1.2, ALPN "h2" (the handshake fails unless the
+ * server selects it), the server certificate must chain to "ca" and carry
+ * verify_name as a DNS subjectAltName (or CN).  mbedtls 2.28 does not match IP
+ * address SANs: to reach 127.0.0.1 verify "localhost" or "127.0.0.1" (the
+ * certificates of tls_certs_ensure() carry both as DNS names).  cert and key
+ * are both NULL for a client without a certificate.  Ownership and errors as
+ * tls_server_new(); -EINVAL also for a NULL verify_name or only one of
+ * cert/key. */
+int tls_client_new(const char *ca, const char *cert, const char *key,
+		   const char *verify_name, struct errmsg *em,
+		   struct tls_ctx **ret_ctx);
+
+/* Free a context (NULL is fine).  All its connections must be freed first. */
+void tls_ctx_free(struct tls_ctx *ctx);
+
+/* Start a session on the connected socket fd, which the caller keeps owning
+ * (tls_conn_free() does not close it) and should have made O_NONBLOCK.  No I/O
+ * happens here.  Writes use MSG_NOSIGNAL, so a closed peer gives -EPIPE or
+ * -ECONNRESET, never SIGPIPE.  *ret_conn is owned by the caller
+ * (tls_conn_free()).  Errors: -ENOMEM, -EINVAL. */
+int tls_conn_new(struct tls_ctx *ctx, int fd, struct tls_conn **ret_conn);
+
+/* Drive the handshake.  Returns 0 once it is complete (further calls return 0
+ * again), -EAGAIN when it needs the socket to become ready for
+ * tls_conn_wants(), or a fatal error; the connection is then unusable and
+ * tls_conn_errstr() holds a sentence for the log:
+ *   -EACCES	 peer certificate missing, not signed by the configured CA,
+ *		 expired, wrong name or usage; or the peer rejected ours
+ *   -EPROTO	 protocol failure (no common version/cipher/ALPN, bad record)
+ *   -ECONNRESET peer closed or reset the connection mid-handshake
+ *   -ENOMEM, or the errno of a failed send/recv.
+ * The caller enforces a deadline: a peer that stops talking is never
+ * detected here. */
+int tls_conn_handshake(struct tls_conn *conn);
+
+/* The poll() events (POLLIN and/or POLLOUT) the last -EAGAIN waited for.
+ * POLLOUT is included while encrypted output is still queued (see
+ * tls_conn_flush()); POLLIN when nothing else is pending. */
+int tls_conn_wants(const struct tls_conn *conn);
+
+/* Read decrypted application data.  Returns the byte count (> 0), 0 at end of
+ * stream (close_notify, or the peer closed the socket without one), -EAGAIN
+ * (see tls_conn_wants()), -ENOTCONN before the handshake completed, or a fatal
+ * error (-ECONNRESET, -EPROTO for a corrupt or forged record, -ENOMEM, ...).
+ * mbedtls decrypts a whole record at a time and returns only part of it if
+ * buf is short: the rest is buffered (tls_conn_pending()) and poll() will not
+ * report it, so read until -EAGAIN (or check tls_conn_pending()) before
+ * polling again. */
+ssize_t tls_conn_read(struct tls_conn *conn, void *buf, size_t len);
+
+/* Encrypt and send up to len bytes (at most one record, 16 KiB).  Returns the
+ * number of bytes taken (> 0): they are owned by the connection from then on,
+ * even if part of the record is still queued because the socket is full (then
+ * tls_conn_wants() includes POLLOUT; call tls_conn_flush() or write again when
+ * writable).  Returns -EAGAIN when nothing was taken because earlier output
+ * is still queued, -ENOTCONN before the handshake, -EINVAL for len == 0, or a
+ * fatal error (-EPIPE, -ECONNRESET, ...).  Unlike mbedtls_ssl_write(), the
+ * caller need not repeat the same buffer after -EAGAIN. */
+ssize_t tls_conn_write(struct tls_conn *conn, const void *buf, size_t len);
+
+/* Send output queued by an earlier tls_conn_write() or tls_conn_close_notify().
+ * Returns 0 when nothing is left, -EAGAIN (wait for POLLOUT) or a fatal error. */
+int tls_conn_flush(struct tls_conn *conn);
+
+/* Number of decrypted bytes buffered and returned by the next tls_conn_read()
+ * without any socket I/O. */
+size_t tls_conn_pending(const struct tls_conn *conn);
+
+/* The protocol agreed by ALPN ("h2"), or NULL if none (or before the
+ * handshake completed).  Owned by the context; valid as long as it lives. */
+const char *tls_conn_alpn(const struct tls_conn *conn);
+
+/* Subject CN of the verified peer certificate, for logs, or NULL if the
+ * handshake has not completed or the certificate has no CN.  Non-printable
+ * characters are replaced by '?'.  Owned by conn. */
+const char *tls_conn_peer_cn(const struct tls_conn *conn);
+
+/* Queue a close_notify alert and send it.  Returns 0 once it is sent, -EAGAIN
+ * if it (or earlier output) is still queued (call again, or tls_conn_flush(),
+ * when writable), or a fatal error.  Does nothing before the handshake
+ * completed.  Does not shut down or close the socket. */
+int tls_conn_close_notify(struct tls_conn *conn);
+
+/* Free the session (NULL is fine).  Does not send close_notify and does not
+ * close the fd. */
+void tls_conn_free(struct tls_conn *conn);
+
+/* A sentence describing the last fatal error of this connection, naming the
+ * cause and, where it helps, the fix ("" if there was none).  Owned by conn;
+ * valid until the next call on it. */
+const char *tls_conn_errstr(const struct tls_conn *conn);
+
+/* Format err (a -errno returned by a tls_ function) into buf, followed by the
+ * text and code of the last mbedtls error seen by this thread, if any, e.g.
+ * "Permission denied (mbedtls -0x2700: X509 - Certificate verification
+ * failed)".  Returns buf. */
+const char *tls_strerror(int err, char *buf, size_t len);
+
+/*
+ * Make sure a CA, a server and a client certificate exist under dir (NULL
+ * means TLS_CERTS_DIR): DIR/ca/ca.{pem,key}, DIR/bpfd/bpfd.{pem,key},
+ * DIR/bpfd-client/bpfd-client.{pem,key}.  Missing pieces are created:
+ * ECDSA P-256 keys, ecdsa-with-SHA256 signatures, random 128-bit serials;
+ *   CA      CN=bpfd-ca, basicConstraints CA:TRUE (critical), keyUsage
+ *	     keyCertSign+cRLSign, 10 years;
+ *   server  CN=bpfd, SAN DNS:localhost, DNS:127.0.0.1, IP:127.0.0.1,
+ *	     DNS:<hostname>, extendedKeyUsage serverAuth, 825 days;
+ *   client  CN=bpfd-client, extendedKeyUsage clientAuth, 825 days
+ * (leaves: keyUsage digitalSignature, never beyond the CA's notAfter).
+ * hostname NULL means gethostname(); a name that is not a valid DNS name is
+ * left out.  Existing files are never modified or replaced:
+ *   - a certificate that exists is kept as it is, even without its key (keys
+ *     may be kept elsewhere);
+ *   - a key without its certificate gets a new certificate for that key;
+ *   - leaves are issued by the existing CA when there is one; its key must
+ *     then be present.  No new CA is made while a leaf certificate exists,
+ *     since that leaf could not chain to it.
+ * Directories are created 0700 (parents of dir 0755), keys 0600 and
+ * certificates 0644, each written to a temporary file, fsync'ed and linked
+ * into place only if the name is still free.  Returns 0 (also when nothing
+ * was missing) or -errno with em naming the path and what to do. */
+int tls_certs_ensure(const char *dir, const char *hostname, struct errmsg *em);
+
+#endif

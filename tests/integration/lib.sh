@@ -1,0 +1,112 @@
+# lib.sh - shared helpers for the integration tests (sourced; POSIX sh + iproute2).
+# A test script defines functions test_*, then calls `run_tests LABEL test_a test_b ...`.
+# Every test runs in a subshell; `fail MSG` ends it as failed, `skip MSG` as skipped.
+# Resources made with the helpers below are removed at the end, even after a failure.
+set -u
+
+BPFD=${BPFD:-$(pwd)/build/bpfd}
+BPFD_TESTBPF=${BPFD_TESTBPF:-$(pwd)/build/tests/bpf}
+T_ID="$$$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')"
+T_TMP=$(mktemp -d "/tmp/bpfd-test.XXXXXX")
+T_CLEANUP="$T_TMP/cleanup.sh"
+: >"$T_CLEANUP"
+
+# Register a cleanup command (run in reverse order at exit).
+on_exit() {
+	printf '%s\n' "$*" | cat - "$T_CLEANUP" >"$T_CLEANUP.new" && mv "$T_CLEANUP.new" "$T_CLEANUP"
+}
+
+t_cleanup() {
+	sh "$T_CLEANUP" >/dev/null 2>&1
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() { echo "  error: $*" >&2; exit 1; }
+skip() { echo "  skip reason: $*"; exit 77; }
+
+# Run a command, failing the test with its output when it fails.
+must() {
+	"$@" >"$T_TMP/must.out" 2>&1 || { cat "$T_TMP/must.out" >&2; fail "command failed: $*"; }
+}
+
+# A netns with a veth pair: host end $1 in the root ns, peer $2 in netns $3 (names unique).
+# Addresses 10.$4.0.1/24 (host) and 10.$4.0.2/24 (ns) when $4 is given.
+make_veth_ns() {
+	host=$1 peer=$2 ns=$3 net=${4:-}
+	ip netns add "$ns" || fail "cannot create netns $ns"
+	on_exit "ip netns del $ns"
+	ip link add "$host" type veth peer name "$peer" || fail "cannot create veth $host"
+	on_exit "ip link del $host"
+	ip link set "$peer" netns "$ns"
+	ip link set "$host" up
+	ip -n "$ns" link set "$peer" up
+	ip -n "$ns" link set lo up
+	if [ -n "$net" ]; then
+		ip addr add "10.$net.0.1/24" dev "$host"
+		ip -n "$ns" addr add "10.$net.0.2/24" dev "$peer"
+	fi
+}
+
+# Is bpffs mounted at /sys/fs/bpf (mount it if not, as the notes say the host needs)?
+ensure_bpffs() {
+	grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
+	grep -q ' /sys/kernel/tracing tracefs ' /proc/mounts ||
+		mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+}
+
+# Does `bpfd --probe --json` report feature $1 as available?
+have_feature() {
+	[ -f "$T_TMP/probe.json" ] || "$BPFD" --probe --json >"$T_TMP/probe.json" 2>/dev/null
+	jq -e --arg f "$1" '.features[$f].available == true' "$T_TMP/probe.json" >/dev/null 2>&1
+}
+
+# Start a private daemon: rundir $T_TMP/run, socket $BPFD_SOCK; extra args are passed on.
+start_daemon() {
+	BPFD_RUNDIR="$T_TMP/run"
+	BPFD_SOCK="$BPFD_RUNDIR/bpfd.sock"
+	mkdir -p "$BPFD_RUNDIR"
+	"$BPFD" --rundir "$BPFD_RUNDIR" "$@" >>"$T_TMP/daemon.log" 2>&1 &
+	BPFD_PID=$!
+	on_exit "kill -TERM $BPFD_PID; sleep 0.2; kill -9 $BPFD_PID; umount -l $BPFD_RUNDIR/fs"
+	i=0
+	while [ ! -S "$BPFD_SOCK" ]; do
+		i=$((i + 1))
+		if [ $i -gt 300 ] || ! kill -0 "$BPFD_PID" 2>/dev/null; then
+			cat "$T_TMP/daemon.log" >&2
+			fail "daemon did not start"
+		fi
+		sleep 0.05
+	done
+	export BPFD_RUNDIR BPFD_SOCK BPFD_PID
+}
+
+stop_daemon() {
+	kill -TERM "$BPFD_PID" 2>/dev/null
+	wait "$BPFD_PID" 2>/dev/null
+}
+
+bpfctl() {
+	"$BPFD" bpfctl --endpoint "unix://$BPFD_SOCK" "$@"
+}
+
+run_tests() {
+	label=$1
+	shift
+	pass=0 failn=0 skipn=0
+	for t in "$@"; do
+		( "$t" ) >"$T_TMP/$t.out" 2>&1
+		rc=$?
+		case $rc in
+		0) echo "PASS: $t"; pass=$((pass + 1)) ;;
+		77) echo "SKIP: $t ($(sed -n 's/^  skip reason: //p' "$T_TMP/$t.out" | head -n 1))"
+		    skipn=$((skipn + 1)) ;;
+		*) echo "FAIL: $t"; sed 's/^/    /' "$T_TMP/$t.out"; failn=$((failn + 1)) ;;
+		esac
+	done
+	where=host
+	[ "${BPFD_IN_VM:-0}" = 1 ] && where=vm
+	echo "$label@$where: $pass passed, $failn failed, $skipn skipped"
+	[ $failn = 0 ]
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# t_applets.sh - the multi-call binary: static, applet dispatch, --install, usage errors
+. "$(dirname "$0")/lib.sh"
+
+test_static() {
+	file "$BPFD" | grep -q 'statically linked' || fail "not statically linked: $(file "$BPFD")"
+	ldd "$BPFD" 2>&1 | grep -q 'not a dynamic executable' || fail "ldd: $(ldd "$BPFD" 2>&1)"
+}
+
+test_list() {
+	out=$("$BPFD" --list) || fail "--list failed"
+	[ "$out" = "bpfctl
+bpfd
+bpfd-agent" ] || fail "--list printed: $out"
+}
+
+test_install_symlinks() {
+	d="$T_TMP/bin"
+	mkdir -p "$d"
+	must "$BPFD" --install -s "$d"
+	[ -L "$d/bpfctl" ] && [ -L "$d/bpfd-agent" ] || fail "links missing"
+	"$d/bpfctl" --help | grep -q '^Usage: bpfctl' || fail "bpfctl --help through the link"
+	"$d/bpfd-agent" --help | grep -q '^Usage: bpfd-agent' || fail "bpfd-agent --help"
+	"$BPFD" bpfctl --help | grep -q '^Usage: bpfctl' || fail "bpfd bpfctl --help"
+}
+
+test_version_help() {
+	"$BPFD" --version | grep -q '^bpfd [0-9]' || fail "--version"
+	"$BPFD" --help | grep -q '^Usage: bpfd' || fail "--help"
+	"$BPFD" bpfd-agent --version | grep -q '^bpfd-agent [0-9]' || fail "agent --version"
+}
+
+test_usage_errors() {
+	"$BPFD" no-such-applet >/dev/null 2>"$T_TMP/e"; rc=$?
+	[ $rc = 2 ] || fail "unknown applet exit $rc"
+	[ "$(wc -l <"$T_TMP/e")" = 1 ] || fail "unknown applet: not one line: $(cat "$T_TMP/e")"
+	"$BPFD" --no-such-option >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] || fail "unknown option exit $rc"
+	"$BPFD" bpfctl --no-such-option >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] || fail "bpfctl unknown option exit $rc"
+	"$BPFD" bpfd-agent --no-such-option >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] || fail "agent unknown option exit $rc"
+}
+
+run_tests applets test_static test_list test_install_symlinks test_version_help test_usage_errors
