@@ -21,7 +21,9 @@ VND     := $(O)/vendor
 CJSON_SRCS  := $(VND)/cjson/cJSON.c
 NANOPB_SRCS := $(VND)/nanopb/pb_common.c $(VND)/nanopb/pb_decode.c $(VND)/nanopb/pb_encode.c
 VENDOR_SRCS := $(CJSON_SRCS) $(NANOPB_SRCS)
-PB_SRCS     := $(GEN)/bpfd.pb.c
+PROTOS      := $(wildcard proto/*.proto)
+PB_SRCS     := $(PROTOS:proto/%.proto=$(GEN)/%.pb.c)
+PB_HDRS     := $(PB_SRCS:.c=.h)
 
 # BPF objects embedded in the binary, and BPF objects used by tests.
 BPF_SRCS     := $(wildcard src/bpf/*.bpf.c)
@@ -68,7 +70,7 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/%.o: %.c $(O)/config.h $(GEN)/bpfd.pb.h $(VND)/.stamp config.mk
+$(O)/%.o: %.c $(O)/config.h $(PB_HDRS) $(VND)/.stamp config.mk
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -91,13 +93,13 @@ $(VND)/.stamp: vendor/cjson/UPSTREAM vendor/nanopb/UPSTREAM scripts/vendor.sh
 $(VENDOR_SRCS): $(VND)/.stamp
 vendor: $(VND)/.stamp
 
-# nanopb code generated at build time from proto/bpfd.proto.
-$(GEN)/bpfd.pb.c $(GEN)/bpfd.pb.h: proto/bpfd.proto proto/bpfd.options
+# nanopb code generated at build time from proto/NAME.proto (+ proto/NAME.options).
+$(GEN)/%.pb.c $(GEN)/%.pb.h: proto/%.proto proto/%.options
 	$(call msg,PROTO,$<)
 	@mkdir -p $(GEN)
 	$(Q)protoc --plugin=protoc-gen-nanopb=/usr/bin/protoc-gen-nanopb -Iproto \
-		--nanopb_out=-fproto/bpfd.options:$(GEN) proto/bpfd.proto
-proto: $(GEN)/bpfd.pb.c
+		--nanopb_out=-fproto/$*.options:$(GEN) $<
+proto: $(PB_SRCS)
 
 # Library feature probes (build/config.h).
 $(O)/config.h: scripts/probe-libs.sh config.mk
@@ -140,7 +142,7 @@ $(O)/fuzz-obj/gen/%.o: $(GEN)/%.c
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(ALL_CPPFLAGS) -std=gnu11 -w $(FUZZ_CFLAGS) -c -o $@ $<
-$(O)/fuzz-obj/%.o: %.c $(O)/config.h $(GEN)/bpfd.pb.h $(VND)/.stamp
+$(O)/fuzz-obj/%.o: %.c $(O)/config.h $(PB_HDRS) $(VND)/.stamp
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wno-missing-field-initializers $(FUZZ_CFLAGS) -c -o $@ $<
