@@ -77,9 +77,9 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, struct tls_conn **ret_conn);
  * detected here. */
 int tls_conn_handshake(struct tls_conn *conn);
 
-/* The poll() events (POLLIN and/or POLLOUT) the last -EAGAIN waited for.
- * POLLOUT is included while encrypted output is still queued (see
- * tls_conn_flush()); POLLIN when nothing else is pending. */
+/* The poll() events the next call needs: POLLOUT exactly while encrypted
+ * output is queued (see tls_conn_flush()), POLLIN if the last -EAGAIN came
+ * from waiting for input, and POLLIN when nothing is pending at all.  Never 0. */
 int tls_conn_wants(const struct tls_conn *conn);
 
 /* Read decrypted application data.  Returns the byte count (> 0), 0 at end of
