@@ -10,7 +10,7 @@ if [ "${1:-}" = -l ]; then
 	label=$2
 	shift 2
 fi
-logdir=${BPFD_BUILD:-build}/test-logs
+logdir=${TEST_LOGDIR:-${BPFD_BUILD:-build}/test-logs}
 mkdir -p "$logdir"
 P=0 F=0 S=0
 timeout_s=${TEST_TIMEOUT:-1500}
