@@ -1,13 +1,177 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* daemon.c - placeholder until the server lands: refuses to run */
+/* daemon.c - start-up (rlimit, run dir, bpffs, manager, certificates, endpoints),
+ * the event loop, shutdown */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "core/daemon.h"
 #include "core/log.h"
+#include "core/manager.h"
+#include "core/rpc.h"
+#include "core/server.h"
+#include "core/tls.h"
+
+#define BPF_FS_MAGIC_NUM	0xcafe4a11
+
+/* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static const char msg[] = "READY=1";
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')	/* abstract namespace */
+		sa.sun_path[0] = '\0';
+	len = offsetof(struct sockaddr_un, sun_path) + strlen(path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
+		log_warn("Failed to notify systemd at '%s': %s, continuing", path, strerror(errno));
+	close(fd);
+}
+
+static int make_dir(const char *path, mode_t mode)
+{
+	char tmp[256], *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Mount a bpffs at path unless one is there already (pins survive restarts). */
+static int ensure_bpffs(const char *path)
+{
+	struct statfs st;
+	int err;
+
+	err = make_dir(path, 0700);
+	if (err)
+		return log_errno(LOG_ERR, err, "Failed to create '%s'", path);
+	if (!statfs(path, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC_NUM)
+		return 0;
+	if (mount("bpf", path, "bpf", 0, "mode=0700") < 0)
+		return log_errno(LOG_ERR, -errno, "Failed to mount a bpffs at '%s'", path);
+	log_info("Mounted a bpffs at '%s'", path);
+	return 0;
+}
+
+static int stop_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
+{
+	char ca[512], cert[512], key[512];
+	struct errmsg em = { { 0 } };
+	int err;
+
+	err = tls_certs_ensure(cfg->certs_dir, NULL, &em);
+	if (err) {
+		log_err("%s", em.msg);
+		return err;
+	}
+	snprintf(ca, sizeof(ca), "%s/%s", cfg->certs_dir, TLS_CA_PEM);
+	snprintf(cert, sizeof(cert), "%s/%s", cfg->certs_dir, TLS_SERVER_PEM);
+	snprintf(key, sizeof(key), "%s/%s", cfg->certs_dir, TLS_SERVER_KEY);
+	err = tls_server_new(ca, cert, key, &em, ret);
+	if (err)
+		log_err("%s", em.msg);
+	return err;
+}
 
 int daemon_run(struct bpfd_config *cfg)
 {
-	(void)cfg;
-	log_err("the daemon is not implemented in this build yet");
-	return EXIT_FAILURE;
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct errmsg em = { { 0 } };
+	struct tls_ctx *tls = NULL;
+	struct server *srv = NULL;
+	struct mgr *mgr = NULL;
+	struct rpc rpc;
+	int stop_fd = -1, err, rc = EXIT_FAILURE;
+
+	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
+		log_warn("Failed to lift RLIMIT_MEMLOCK: %s, continuing (BPF maps may fail to load "
+			 "on kernels before 5.11)", strerror(errno));
+	err = make_dir(cfg->rundir, 0755);
+	if (err) {
+		log_errno(LOG_ERR, err, "Failed to create the run directory '%s'", cfg->rundir);
+		goto out;
+	}
+	if (ensure_bpffs(cfg->bpffs))
+		goto out;
+	stop_fd = stop_signals();
+	if (stop_fd < 0) {
+		log_errno(LOG_ERR, stop_fd, "Failed to set up signal handling");
+		goto out;
+	}
+	err = mgr_new(cfg, &mgr, &em);
+	if (err) {
+		log_err("Failed to start the program manager: %s",
+			em.msg[0] ? em.msg : strerror(-err));
+		goto out;
+	}
+	if (cfg->tcp_enabled && tls_setup(cfg, &tls))
+		goto out;
+	rpc = (struct rpc){ .ops = &rpc_mgr_ops, .ctx = mgr };
+	err = server_new(cfg, tls, rpc_handle, &rpc, &em, &srv);
+	if (err) {
+		log_err("%s", em.msg);
+		goto out;
+	}
+	notify_ready();
+	log_info("Ready");
+	err = server_run(srv, stop_fd);
+	if (err) {
+		log_errno(LOG_ERR, err, "The event loop failed");
+		goto out;
+	}
+	log_info("Stopped");
+	rc = EXIT_SUCCESS;
+out:
+	server_free(srv);
+	tls_ctx_free(tls);
+	mgr_free(mgr);
+	if (stop_fd >= 0)
+		close(stop_fd);
+	return rc;
 }

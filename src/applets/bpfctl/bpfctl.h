@@ -3,6 +3,82 @@
 #ifndef BPFD_APPLETS_BPFCTL_H
 #define BPFD_APPLETS_BPFCTL_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pb.h>
+
+#include "bpfd.pb.h"
+#include "core/client.h"
+#include "core/opts.h"
+#include "core/out.h"
+
 /* Each returns an exit code: 0 ok, 1 error from the daemon, 2 usage. argv[0] = command. */
+int bpfctl_get(int argc, char **argv);
+int bpfctl_list(int argc, char **argv);
+
+/* ---- common.c: connection and output options shared by every command ---- */
+
+struct bpfctl_common {
+	const char *endpoint;
+	const char *ca;
+	const char *cert;
+	const char *key;
+	const char *output;	/* "text" or "json" */
+	bool json;		/* -j: same as -o json */
+};
+
+/* Put these in a command's option table; its opts struct embeds a struct
+ * bpfctl_common named c. */
+#define BPFCTL_COMMON_OPTS(T)							\
+	OPT_STR("endpoint", 0, T, c.endpoint, "URL",				\
+		"daemon endpoint: unix:///PATH or tcp://HOST:PORT (default: "	\
+		"$BPFD_ENDPOINT, else " CLIENT_DEFAULT_ENDPOINT ")"),		\
+	OPT_STR("ca", 0, T, c.ca, "FILE",					\
+		"CA certificate for tcp:// (default /etc/bpfd/certs/ca/ca.pem)"), \
+	OPT_STR("cert", 0, T, c.cert, "FILE",					\
+		"client certificate for tcp:// (default "			\
+		"/etc/bpfd/certs/bpfd-client/bpfd-client.pem)"),		\
+	OPT_STR("key", 0, T, c.key, "FILE",					\
+		"client key for tcp:// (default "				\
+		"/etc/bpfd/certs/bpfd-client/bpfd-client.key)"),		\
+	OPT_STR("output", 'o', T, c.output, "FORMAT", "text (default) or json"), \
+	OPT_FLAG("json", 'j', T, c.json, "same as -o json")
+
+/* Check -o; fill the defaults from $BPFD_CA, $BPFD_CERT, $BPFD_KEY.  0 or
+ * OPTS_USAGE (message printed). */
+int bpfctl_common_check(const struct opts_spec *spec, struct bpfctl_common *c);
+bool bpfctl_json(const struct bpfctl_common *c);
+/* opts_parse() that also takes options after positional arguments
+ * ("get 5 -o json"): the positionals go to pos (at most max).  Returns their
+ * number, or OPTS_HELP / OPTS_USAGE (message printed). */
+int bpfctl_parse(const struct opts_spec *spec, void *opts, int argc, char **argv,
+		 char **pos, int max);
+/* Print "Error: MSG" to stderr, or {"error": "MSG"} to stdout in JSON mode;
+ * returns 1 (the exit code of a failed command). */
+int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Connect, call, close: 0 when the daemon answered OK (resp decoded), else
+ * the error is printed and 1 is returned. */
+int bpfctl_call(const struct bpfctl_common *c, const char *method,
+		const pb_msgdesc_t *req_fields, const void *req,
+		const pb_msgdesc_t *resp_fields, void *resp);
+
+/* ---- show.c: printing programs ---- */
+
+/* Print one program: the "Bpfd State" and "Kernel State" tables of the
+ * original bpfctl, or a JSON object with snake_case keys.  info is NULL for a
+ * program bpfd does not own.  Returns 0 or -ENOMEM. */
+int show_program(const bpfd_v1_ProgramInfo *info, const bpfd_v1_KernelProgramInfo *k,
+		 bool json);
+/* Add the JSON object of one program to o (inside a list, or as the root). */
+void show_program_json(struct out *o, const bpfd_v1_ProgramInfo *info,
+		       const bpfd_v1_KernelProgramInfo *k);
+/* Name of a program type as list shows it ("xdp", "tc", "probe",
+ * "cgroup_skb"), or "unknown(N)" written to buf. */
+const char *show_prog_type(uint32_t type, char *buf, size_t size);
+/* Parse a type name of `list -p` (socket-filter, kprobe/probe, tc, xdp, ...,
+ * '_' or '-', or a number): 0 or -EINVAL. */
+int show_prog_type_parse(const char *s, uint32_t *ret);
 
 #endif

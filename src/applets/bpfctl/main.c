@@ -8,6 +8,8 @@
 #include "core/opts.h"
 
 static const struct cmd bpfctl_cmds[] = {
+	{ "get", bpfctl_get, "show one program (bpfd's state and the kernel's) by kernel id" },
+	{ "list", bpfctl_list, "list the programs loaded by bpfd (-a: every program in the kernel)" },
 	{ NULL, NULL, NULL }
 };
 

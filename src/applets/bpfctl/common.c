@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common.c - bpfctl: endpoint/TLS/output options, calls, error printing */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "applets/bpfctl/bpfctl.h"
+#include "cJSON.h"
+
+int bpfctl_common_check(const struct opts_spec *spec, struct bpfctl_common *c)
+{
+	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json"))
+		return opts_usage_error(spec, "--output '%s' is not text or json", c->output);
+	if (!c->ca)
+		c->ca = secure_getenv("BPFD_CA");
+	if (!c->cert)
+		c->cert = secure_getenv("BPFD_CERT");
+	if (!c->key)
+		c->key = secure_getenv("BPFD_KEY");
+	return 0;
+}
+
+int bpfctl_parse(const struct opts_spec *spec, void *opts, int argc, char **argv,
+		 char **pos, int max)
+{
+	int idx, n = 0;
+
+	for (;;) {
+		idx = opts_parse(spec, opts, argc, argv);
+		if (idx < 0)
+			return idx;
+		if (idx >= argc)
+			return n;
+		if (n == max)
+			return opts_usage_error(spec, "unexpected argument '%s'", argv[idx]);
+		pos[n++] = argv[idx];
+		/* argv[idx] becomes argv[0], which opts_parse() skips */
+		argv += idx;
+		argc -= idx;
+	}
+}
+
+bool bpfctl_json(const struct bpfctl_common *c)
+{
+	return c->json || (c->output && !strcmp(c->output, "json"));
+}
+
+int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
+{
+	char msg[4096];
+	cJSON *o;
+	char *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!bpfctl_json(c)) {
+		fprintf(stderr, "Error: %s\n", msg);
+		return 1;
+	}
+	o = cJSON_CreateObject();
+	if (o && cJSON_AddStringToObject(o, "error", msg) && (s = cJSON_PrintUnformatted(o))) {
+		printf("%s\n", s);
+		cJSON_free(s);
+	} else {
+		fprintf(stderr, "Error: %s\n", msg);
+	}
+	cJSON_Delete(o);
+	return 1;
+}
+
+int bpfctl_call(const struct bpfctl_common *c, const char *method,
+		const pb_msgdesc_t *req_fields, const void *req,
+		const pb_msgdesc_t *resp_fields, void *resp)
+{
+	struct client_opts o = {
+		.endpoint = c->endpoint, .ca = c->ca, .cert = c->cert, .key = c->key,
+	};
+	struct errmsg em = { { 0 } };
+	struct client_status st;
+	struct client *cl = NULL;
+	int err;
+
+	err = client_open(&o, &cl, &em);
+	if (err)
+		return bpfctl_error(c, "%s", em.msg[0] ? em.msg : strerror(-err));
+	err = client_call(cl, method, req_fields, req, resp_fields, resp, &st);
+	client_close(cl);
+	if (err)
+		return bpfctl_error(c, "%s", strerror(-err));
+	if (st.code != GRPC_OK)
+		return bpfctl_error(c, "%s", st.message[0] ? st.message :
+				    grpc_status_name(st.code));
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kinfo.c - program ids and bpf_prog_info from the kernel, for List and Get */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/kinfo.h"
+
+int kinfo_next_id(uint32_t id, uint32_t *ret_next)
+{
+	__u32 next;
+
+	if (bpf_prog_get_next_id(id, &next))
+		return -errno;
+	*ret_next = next;
+	return 0;
+}
+
+static uint32_t fdinfo_memlock(int fd)
+{
+	char path[64], line[256];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v > UINT32_MAX ? UINT32_MAX : v;
+}
+
+/* load_time is CLOCK_BOOTTIME nanoseconds; wall clock = now - uptime + it
+ * (bpftool does the same). */
+static void load_time(struct kinfo_prog *p, __u64 load_ns)
+{
+	struct timespec real, boot;
+	int64_t wall_ns;
+	struct tm tm;
+	time_t t;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	wall_ns = (int64_t)real.tv_sec * 1000000000 + real.tv_nsec -
+		  ((int64_t)boot.tv_sec * 1000000000 + boot.tv_nsec) + (int64_t)load_ns;
+	t = wall_ns / 1000000000;
+	p->loaded_at_unix = t;
+	if (localtime_r(&t, &tm))
+		strftime(p->loaded_at, sizeof(p->loaded_at), "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+int kinfo_get(uint32_t id, struct kinfo_prog *ret)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), n, i;
+	__u32 maps[KINFO_MAX_MAPS];
+	int fd, err = 0;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	memset(maps, 0, sizeof(maps));
+	info.nr_map_ids = KINFO_MAX_MAPS;
+	info.map_ids = (__u64)(unsigned long)maps;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->id = info.id;
+	ret->type = info.type;
+	memcpy(ret->name, info.name, sizeof(ret->name) - 1);
+	for (i = 0; i < BPF_TAG_SIZE; i++)
+		snprintf(ret->tag + 2 * i, 3, "%02x", info.tag[i]);
+	ret->gpl_compatible = info.gpl_compatible;
+	ret->jited = info.jited_prog_len > 0;
+	ret->btf_id = info.btf_id;
+	ret->bytes_xlated = info.xlated_prog_len;
+	ret->bytes_jited = info.jited_prog_len;
+	ret->verified_insns = info.verified_insns;
+	ret->bytes_memlock = fdinfo_memlock(fd);
+	n = info.nr_map_ids < KINFO_MAX_MAPS ? info.nr_map_ids : KINFO_MAX_MAPS;
+	memcpy(ret->map_ids, maps, n * sizeof(maps[0]));
+	ret->n_map_ids = n;
+	load_time(ret, info.load_time);
+out:
+	close(fd);
+	return err;
+}
+
+const char *kinfo_type_name(uint32_t type)
+{
+	return libbpf_bpf_prog_type_str(type);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* kinfo.h - what the kernel says about a loaded program (any program, owned or not) */
+#ifndef BPFD_BPF_KINFO_H
+#define BPFD_BPF_KINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KINFO_MAX_MAPS	64	/* the kernel's MAX_USED_MAPS */
+
+struct kinfo_prog {
+	uint32_t id;
+	uint32_t type;			/* enum bpf_prog_type */
+	char name[16];			/* BPF_OBJ_NAME_LEN */
+	char tag[17];			/* 16 lowercase hex digits */
+	char loaded_at[32];		/* local time, %Y-%m-%dT%H:%M:%S%z */
+	int64_t loaded_at_unix;		/* seconds since the epoch */
+	bool gpl_compatible;
+	bool jited;
+	uint32_t btf_id;
+	uint32_t bytes_xlated;
+	uint32_t bytes_jited;
+	uint32_t bytes_memlock;		/* from fdinfo "memlock:" */
+	uint32_t verified_insns;
+	uint32_t map_ids[KINFO_MAX_MAPS];
+	size_t n_map_ids;
+};
+
+/* The next program id after id (0 starts the walk): 0 with *ret_next, -ENOENT
+ * at the end, or -errno (-EPERM without CAP_SYS_ADMIN). */
+int kinfo_next_id(uint32_t id, uint32_t *ret_next);
+/* Fill ret for program id: 0, -ENOENT when there is no such program (any
+ * more), or -errno. */
+int kinfo_get(uint32_t id, struct kinfo_prog *ret);
+/* Kernel name of a program type ("xdp", "cgroup_skb", ...), or NULL. */
+const char *kinfo_type_name(uint32_t type);
+
+#endif

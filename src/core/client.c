@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client.c - blocking unary gRPC calls over a unix socket or TCP with mTLS */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "core/client.h"
+#include "core/h2.h"
+#include "core/limits.h"
+#include "core/tls.h"
+
+struct client {
+	struct h2_io io;
+	struct tls_ctx *tls;
+	struct h2_client *h2;
+	char endpoint[512];
+	char authority[300];
+	bool is_tcp;
+	uint64_t timeout_ms;
+};
+
+struct endpoint {
+	bool tcp;
+	char path[108];			/* unix */
+	char host[256];			/* tcp, without brackets */
+	int port;
+};
+
+static int endpoint_parse(const char *s, struct endpoint *ep, struct errmsg *em)
+{
+	const char *hp, *colon;
+	int64_t port;
+	size_t n;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!strncmp(s, "unix://", 7)) {
+		if (strlen(s + 7) >= sizeof(ep->path) || !s[7])
+			goto bad;
+		strcpy(ep->path, s + 7);
+		return 0;
+	}
+	if (strncmp(s, "tcp://", 6))
+		goto bad;
+	ep->tcp = true;
+	hp = s + 6;
+	if (*hp == '[') {
+		colon = strstr(hp, "]:");
+		if (!colon)
+			goto bad;
+		n = colon - hp - 1;
+		hp++;
+		colon++;
+	} else {
+		colon = strrchr(hp, ':');
+		if (!colon)
+			goto bad;
+		n = colon - hp;
+	}
+	if (!n || n >= sizeof(ep->host))
+		goto bad;
+	memcpy(ep->host, hp, n);
+	ep->host[n] = '\0';
+	port = strtol(colon + 1, (char **)&hp, 10);
+	if (*hp || port < 1 || port > 65535)
+		goto bad;
+	ep->port = port;
+	return 0;
+bad:
+	return errmsg_set(em, -EINVAL,
+			  "Endpoint '%s' is not unix:///PATH or tcp://HOST:PORT (HOST numeric, [IPv6] or localhost)",
+			  s);
+}
+
+static int wait_fd(int fd, short events, uint64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	uint64_t now = grpc_now_ms();
+	int rc;
+
+	if (now >= deadline)
+		return -ETIMEDOUT;
+	rc = poll(&p, 1, deadline - now);
+	if (rc < 0)
+		return errno == EINTR ? 0 : -errno;
+	return rc ? 0 : -ETIMEDOUT;
+}
+
+static int connect_fd(struct client *c, const struct endpoint *ep, uint64_t deadline,
+		      struct errmsg *em)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_un *su = (struct sockaddr_un *)&ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	const char *host = ep->host;
+	socklen_t len, elen = sizeof(int);
+	int fd, err = 0, one = 1;
+
+	if (!ep->tcp) {
+		su->sun_family = AF_UNIX;
+		strcpy(su->sun_path, ep->path);
+		len = sizeof(*su);
+	} else {
+		if (!strcmp(host, "localhost"))
+			host = "127.0.0.1";	/* no NSS in a static binary */
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(ep->port);
+			len = sizeof(*s4);
+		} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(ep->port);
+			len = sizeof(*s6);
+		} else {
+			return errmsg_set(em, -EINVAL,
+					  "'%s' is not a numeric address: bpfctl does not resolve host names (use 127.0.0.1, [::1] or localhost)",
+					  ep->host);
+		}
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errmsg_set(em, -errno, "Failed to create a socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
+		err = -errno;
+		if (err == -EINPROGRESS || err == -EAGAIN) {
+			err = wait_fd(fd, POLLOUT, deadline);
+			if (!err && !getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
+				err = -err;
+		}
+	}
+	if (err) {
+		close(fd);
+		return errmsg_set(em, err, "Failed to connect to '%s': %s%s", c->endpoint,
+				  strerror(-err),
+				  err == -ENOENT || err == -ECONNREFUSED ? " (is bpfd running?)" : "");
+	}
+	if (ep->tcp)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->io.fd = fd;
+	return 0;
+}
+
+static void cert_path(char *buf, size_t size, const char *given, const char *rel)
+{
+	snprintf(buf, size, "%s", given ? given : "");
+	if (!given)
+		snprintf(buf, size, "%s/%s", TLS_CERTS_DIR, rel);
+}
+
+static int tls_start(struct client *c, const struct client_opts *o, const struct endpoint *ep,
+		     uint64_t deadline, struct errmsg *em)
+{
+	char ca[512], cert[512], key[512];
+	struct in6_addr a;
+	const char *name;
+	int err;
+
+	cert_path(ca, sizeof(ca), o->ca, TLS_CA_PEM);
+	cert_path(cert, sizeof(cert), o->cert, TLS_CLIENT_PEM);
+	cert_path(key, sizeof(key), o->key, TLS_CLIENT_KEY);
+	/* mbedtls 2.28 matches only DNS names (SAN dNSName or CN), never IP
+	 * address SANs: for a numeric host verify the server as "localhost",
+	 * which the certificates made by bpfd (tls_certs_ensure) carry. */
+	name = ep->host;
+	if (inet_pton(AF_INET, name, &a) == 1 || inet_pton(AF_INET6, name, &a) == 1)
+		name = "localhost";
+	err = tls_client_new(ca, cert, key, name, em, &c->tls);
+	if (err)
+		return err;
+	err = tls_conn_new(c->tls, c->io.fd, &c->io.tls);
+	if (err)
+		return errmsg_set(em, err, "Failed to start TLS: %s", strerror(-err));
+	for (;;) {
+		err = tls_conn_handshake(c->io.tls);
+		if (err != -EAGAIN)
+			break;
+		err = wait_fd(c->io.fd, tls_conn_wants(c->io.tls), deadline);
+		if (err)
+			break;
+	}
+	if (err == -ETIMEDOUT)
+		return errmsg_set(em, err, "TLS handshake with '%s' timed out", c->endpoint);
+	if (err)
+		return errmsg_set(em, err, "TLS handshake with '%s' failed: %s", c->endpoint,
+				  tls_conn_errstr(c->io.tls));
+	return 0;
+}
+
+int client_open(const struct client_opts *o, struct client **ret, struct errmsg *em)
+{
+	const char *ep_str = o->endpoint;
+	struct client *c;
+	struct endpoint ep;
+	uint64_t deadline;
+	int err;
+
+	if (!ep_str || !*ep_str)
+		ep_str = secure_getenv("BPFD_ENDPOINT");
+	if (!ep_str || !*ep_str)
+		ep_str = CLIENT_DEFAULT_ENDPOINT;
+	err = endpoint_parse(ep_str, &ep, em);
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return errmsg_set(em, -ENOMEM, "Out of memory");
+	c->io.fd = -1;
+	c->is_tcp = ep.tcp;
+	c->timeout_ms = o->timeout_ms ? o->timeout_ms : CLIENT_DEFAULT_TIMEOUT_MS;
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", ep_str);
+	if (ep.tcp)
+		snprintf(c->authority, sizeof(c->authority), "%s:%d", ep.host, ep.port);
+	else
+		snprintf(c->authority, sizeof(c->authority), "localhost");
+	deadline = grpc_now_ms() + c->timeout_ms;
+	err = connect_fd(c, &ep, deadline, em);
+	if (!err && ep.tcp)
+		err = tls_start(c, o, &ep, deadline, em);
+	if (!err) {
+		err = h2_client_new(&c->h2);
+		if (err)
+			errmsg_set(em, err, "Failed to start HTTP/2: %s", strerror(-err));
+	}
+	if (err) {
+		client_close(c);
+		return err;
+	}
+	*ret = c;
+	return 0;
+}
+
+void client_close(struct client *c)
+{
+	if (!c)
+		return;
+	h2_client_free(c->h2);
+	tls_conn_free(c->io.tls);
+	tls_ctx_free(c->tls);
+	if (c->io.fd >= 0)
+		close(c->io.fd);
+	free(c);
+}
+
+const char *client_endpoint(const struct client *c)
+{
+	return c->endpoint;
+}
+
+static bool buf_write(pb_ostream_t *s, const pb_byte_t *b, size_t n)
+{
+	return !grpc_buf_append(s->state, b, n);
+}
+
+/* Write everything nghttp2 has queued. */
+static int pump_out(struct client *c, uint64_t deadline)
+{
+	const uint8_t *p;
+	ssize_t n, w;
+	int err;
+
+	for (;;) {
+		n = h2_client_send(c->h2, &p);
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
+		while (n > 0) {
+			w = h2_io_write(&c->io, p, n);
+			if (w == -EAGAIN) {
+				err = wait_fd(c->io.fd, c->io.tls ? tls_conn_wants(c->io.tls) : POLLOUT,
+					      deadline);
+				if (err)
+					return err;
+				continue;
+			}
+			if (w < 0)
+				return w;
+			p += w;
+			n -= w;
+		}
+	}
+	while (c->io.tls && (err = h2_io_flush(&c->io)) == -EAGAIN) {
+		err = wait_fd(c->io.fd, POLLOUT, deadline);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int pump_in(struct client *c, uint64_t deadline)
+{
+	uint8_t buf[16384];
+	ssize_t n;
+	int err;
+
+	for (;;) {
+		n = h2_io_read(&c->io, buf, sizeof(buf));
+		if (n == -EAGAIN) {
+			short ev = c->io.tls ? tls_conn_wants(c->io.tls) : POLLIN;
+
+			err = wait_fd(c->io.fd, ev ? ev : POLLIN, deadline);
+			if (err)
+				return err;
+			continue;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0)
+			return n;
+		return h2_client_recv(c->h2, buf, n);
+	}
+}
+
+static void status_set(struct client_status *st, enum grpc_status code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void status_set(struct client_status *st, enum grpc_status code, const char *fmt, ...)
+{
+	va_list ap;
+
+	st->code = code;
+	va_start(ap, fmt);
+	vsnprintf(st->message, sizeof(st->message), fmt, ap);
+	va_end(ap);
+}
+
+static void finish(struct client *c, const char *method, const pb_msgdesc_t *resp_fields,
+		   void *resp, struct client_status *st)
+{
+	struct h2_client_result *res = h2_client_result(c->h2);
+	pb_istream_t is;
+
+	if (res->body_err == -EMSGSIZE)
+		return status_set(st, GRPC_RESOURCE_EXHAUSTED,
+				  "The reply to %s is larger than %u bytes", method,
+				  CLIENT_MAX_RECV_MSG);
+	if (res->grpc_status < 0) {
+		if (res->http_status && res->http_status != 200)
+			return status_set(st, GRPC_UNKNOWN, "'%s' answered HTTP status %d: not a gRPC server?",
+					  c->endpoint, res->http_status);
+		return status_set(st, GRPC_UNAVAILABLE,
+				  "'%s' ended the call without a status (HTTP/2 error code %u)",
+				  c->endpoint, res->rst_code);
+	}
+	st->code = res->grpc_status;
+	snprintf(st->message, sizeof(st->message), "%s", res->message);
+	if (st->code != GRPC_OK)
+		return;
+	if (grpc_reader_finish(&res->body))
+		return status_set(st, GRPC_INTERNAL, "The reply to %s carries no complete message",
+				  method);
+	is = pb_istream_from_buffer(res->body.buf.data, res->body.buf.len);
+	if (!pb_decode(&is, resp_fields, resp))
+		return status_set(st, GRPC_INTERNAL, "Failed to decode the reply to %s: %s",
+				  method, PB_GET_ERROR(&is));
+}
+
+int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
+		const void *req, const pb_msgdesc_t *resp_fields, void *resp,
+		struct client_status *st)
+{
+	pb_ostream_t os = { .callback = buf_write, .max_size = SIZE_MAX };
+	struct grpc_buf body = { 0 };
+	struct h2_client_result *res;
+	uint64_t deadline = grpc_now_ms() + c->timeout_ms;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	os.state = &body;
+	if (!pb_encode(&os, req_fields, req)) {
+		status_set(st, GRPC_INTERNAL, "Failed to encode the request: %s", PB_GET_ERROR(&os));
+		err = 0;
+		goto out;
+	}
+	err = h2_client_call(c->h2, c->is_tcp ? "https" : "http", c->authority, method,
+			     body.data, body.len, c->timeout_ms, CLIENT_MAX_RECV_MSG);
+	if (err)
+		goto out;
+	res = h2_client_result(c->h2);
+	while (!res->closed) {
+		err = pump_out(c, deadline);
+		if (!err && !res->closed)
+			err = pump_in(c, deadline);
+		if (err)
+			break;
+	}
+	if (err == -ETIMEDOUT)
+		status_set(st, GRPC_DEADLINE_EXCEEDED, "No reply from '%s' within %llu ms",
+			   c->endpoint, (unsigned long long)c->timeout_ms);
+	else if (err == -ENOMEM)
+		goto out;
+	else if (err)
+		status_set(st, GRPC_UNAVAILABLE, "Connection to '%s' lost: %s", c->endpoint,
+			   err == -EPROTO ? "HTTP/2 protocol error" : strerror(-err));
+	else
+		finish(c, method, resp_fields, resp, st);
+	err = 0;
+out:
+	grpc_buf_fini(&body);
+	return err;
+}

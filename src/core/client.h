@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* client.h - blocking unary gRPC client of bpfd (bpfctl, bpfd-agent) */
+#ifndef BPFD_CORE_CLIENT_H
+#define BPFD_CORE_CLIENT_H
+
+#include <stdint.h>
+
+#include <pb.h>
+
+#include "core/errmsg.h"
+#include "core/grpc.h"
+
+#define CLIENT_DEFAULT_ENDPOINT	"unix:///run/bpfd/bpfd.sock"
+#define CLIENT_DEFAULT_TIMEOUT_MS	30000
+
+struct client_opts {
+	/* unix:///PATH or tcp://HOST:PORT (HOST numeric, [v6] or localhost);
+	 * NULL: $BPFD_ENDPOINT, else CLIENT_DEFAULT_ENDPOINT */
+	const char *endpoint;
+	/* mTLS files for tcp://; NULL: /etc/bpfd/certs/ca/ca.pem,
+	 * bpfd-client/bpfd-client.pem, bpfd-client/bpfd-client.key */
+	const char *ca;
+	const char *cert;
+	const char *key;
+	uint64_t timeout_ms;	/* per call and for connecting; 0: default */
+};
+
+struct client;
+
+struct client_status {
+	enum grpc_status code;
+	char message[4096];	/* grpc-message, or what went wrong on the way */
+};
+
+/* Connect (and for tcp:// do the TLS handshake).  0, or -errno with em saying
+ * what failed and what to check (daemon running? certificates?). */
+int client_open(const struct client_opts *o, struct client **ret, struct errmsg *em);
+void client_close(struct client *c);
+/* The endpoint connected to, e.g. "unix:///run/bpfd/bpfd.sock". */
+const char *client_endpoint(const struct client *c);
+
+/* One unary call of method ("/bpfd.v1.Bpfd/List"): encode req, wait for the
+ * reply, decode it into resp (callbacks set in resp are used).  Returns 0 and
+ * fills st: st->code is the gRPC status, or UNAVAILABLE / DEADLINE_EXCEEDED /
+ * INTERNAL for failures on the way (connection lost, timeout, undecodable
+ * reply) with st->message saying so.  -ENOMEM / -EINVAL for local errors. */
+int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
+		const void *req, const pb_msgdesc_t *resp_fields, void *resp,
+		struct client_status *st);
+
+#endif

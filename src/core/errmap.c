@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* errmap.c - -errno to gRPC status (style.md 4.4) */
+#include <errno.h>
+
+#include "core/errmap.h"
+
+enum grpc_status grpc_status_from_errno(int err)
+{
+	switch (err) {
+	case 0:			return GRPC_OK;
+	case -EINVAL:		return GRPC_INVALID_ARGUMENT;
+	case -ENOENT:		return GRPC_NOT_FOUND;
+	case -EEXIST:		return GRPC_ALREADY_EXISTS;
+	case -EPERM:
+	case -EACCES:		return GRPC_PERMISSION_DENIED;
+	case -ENOMEM:
+	case -ENOSPC:
+	case -E2BIG:		return GRPC_RESOURCE_EXHAUSTED;
+	case -EOPNOTSUPP:	return GRPC_UNIMPLEMENTED;
+	case -ETIMEDOUT:	return GRPC_DEADLINE_EXCEEDED;
+	case -EBUSY:
+	case -EAGAIN:		return GRPC_UNAVAILABLE;
+	case -ECANCELED:	return GRPC_CANCELLED;
+	default:		return GRPC_INTERNAL;
+	}
+}

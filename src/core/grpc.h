@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* grpc.h - gRPC over HTTP/2: status codes, message framing, grpc-message
+ * percent-encoding, grpc-timeout; no I/O here */
+#ifndef BPFD_CORE_GRPC_H
+#define BPFD_CORE_GRPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum grpc_status {
+	GRPC_OK = 0,
+	GRPC_CANCELLED = 1,
+	GRPC_UNKNOWN = 2,
+	GRPC_INVALID_ARGUMENT = 3,
+	GRPC_DEADLINE_EXCEEDED = 4,
+	GRPC_NOT_FOUND = 5,
+	GRPC_ALREADY_EXISTS = 6,
+	GRPC_PERMISSION_DENIED = 7,
+	GRPC_RESOURCE_EXHAUSTED = 8,
+	GRPC_FAILED_PRECONDITION = 9,
+	GRPC_ABORTED = 10,
+	GRPC_OUT_OF_RANGE = 11,
+	GRPC_UNIMPLEMENTED = 12,
+	GRPC_INTERNAL = 13,
+	GRPC_UNAVAILABLE = 14,
+	GRPC_DATA_LOSS = 15,
+	GRPC_UNAUTHENTICATED = 16,
+};
+
+/* "NOT_FOUND" etc.; "UNKNOWN" for a code outside the table. */
+const char *grpc_status_name(int code);
+
+/* Length-prefixed message: 1 byte compressed flag, 4 bytes big-endian length. */
+#define GRPC_HDR_LEN	5
+void grpc_hdr_put(uint8_t hdr[GRPC_HDR_LEN], uint32_t len);
+/* Parse a prefix: 0, or -EINVAL when the flag byte is neither 0 nor 1. */
+int grpc_hdr_parse(const uint8_t hdr[GRPC_HDR_LEN], bool *ret_compressed,
+		   uint32_t *ret_len);
+
+/* Percent-encode text for grpc-message (bytes outside 0x20..0x7e and '%' become
+ * %XX).  Writes at most size bytes including the NUL; returns the length the
+ * full encoding needs (excluding NUL), like snprintf. */
+size_t grpc_percent_encode(const char *in, char *out, size_t size);
+/* Decode %XX sequences (an invalid one is kept as it is, as the spec asks).
+ * Returns the decoded length; out is always NUL-terminated when size > 0. */
+size_t grpc_percent_decode(const char *in, size_t len, char *out, size_t size);
+
+/* Parse a grpc-timeout value ("1-8 digits" + unit H M S m u n) into
+ * milliseconds, rounded up (so "1n" is 1 ms, never 0).  0 or -EINVAL. */
+int grpc_timeout_parse(const char *s, size_t len, uint64_t *ret_ms);
+/* Format milliseconds as a grpc-timeout value ("2500m", or a coarser unit when
+ * 8 digits are not enough).  Returns snprintf's count. */
+int grpc_timeout_format(uint64_t ms, char *buf, size_t size);
+
+/* A growing byte buffer. */
+struct grpc_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+/* Make room for extra more bytes: 0 or -ENOMEM (-E2BIG past SIZE_MAX / 2). */
+int grpc_buf_reserve(struct grpc_buf *b, size_t extra);
+int grpc_buf_append(struct grpc_buf *b, const void *data, size_t len);
+void grpc_buf_fini(struct grpc_buf *b);
+
+/*
+ * Reassembly of the one message of a unary call from DATA frames, without
+ * trusting the length prefix: the limit is checked as soon as the 5-byte prefix
+ * is complete, and the buffer grows only with the bytes that really arrive.
+ */
+struct grpc_reader {
+	uint8_t hdr[GRPC_HDR_LEN];
+	size_t hdr_have;
+	uint32_t need;		/* message length from the prefix */
+	bool compressed;
+	bool done;		/* one complete message held in buf */
+	size_t max;		/* largest message accepted */
+	struct grpc_buf buf;
+};
+void grpc_reader_init(struct grpc_reader *r, size_t max);
+void grpc_reader_fini(struct grpc_reader *r);
+/* Feed bytes.  0, or:
+ *   -EMSGSIZE	the prefix announces more than max (r->need says how much)
+ *   -EPROTO	bytes after the first message (a unary call carries one)
+ *   -EINVAL	invalid compressed-flag byte
+ *   -ENOMEM */
+int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len);
+/* At end of stream: 0 when exactly one message arrived, -ENODATA when none,
+ * -EPROTO when it was cut short. */
+int grpc_reader_finish(const struct grpc_reader *r);
+
+/* A call as the server's handler sees it. */
+struct grpc_call {
+	const char *path;	/* "/bpfd.v1.Bpfd/List" */
+	const uint8_t *msg;	/* request message (without prefix); valid during the call */
+	size_t len;
+	const char *peer;	/* "unix" or "127.0.0.1:4711 (CN=bpfd-client)", for logs */
+	uint64_t deadline_ms;	/* CLOCK_MONOTONIC ms, 0 = none */
+};
+
+/* What the handler answers.  On GRPC_OK body holds the framed response message
+ * (grpc_reply_begin() reserves the prefix, grpc_reply_end() fills it in). */
+struct grpc_reply {
+	enum grpc_status status;
+	char message[4096];	/* for grpc-message, not yet percent-encoded */
+	struct grpc_buf body;
+	size_t max_msg;		/* largest response message allowed */
+};
+void grpc_reply_init(struct grpc_reply *r, size_t max_msg);
+void grpc_reply_fini(struct grpc_reply *r);
+/* Set an error status; the text is formatted into r->message, and body dropped. */
+void grpc_reply_error(struct grpc_reply *r, enum grpc_status status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Reserve the 5-byte prefix at the start of body: 0 or -ENOMEM. */
+int grpc_reply_begin(struct grpc_reply *r);
+/* Fill in the prefix from the bytes appended after it: 0, or -EMSGSIZE when the
+ * message is larger than max_msg. */
+int grpc_reply_end(struct grpc_reply *r);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t grpc_now_ms(void);
+
+#endif

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "bpf/kinfo.h"
+#include "core/errmap.h"
+#include "core/manager.h"
+#include "core/rpc.h"
+
+int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
+	       struct errmsg *em)
+{
+	pb_istream_t is = pb_istream_from_buffer(buf, len);
+
+	if (!pb_decode(&is, fields, msg))
+		return errmsg_set(em, -EINVAL, "Malformed request message: %s", PB_GET_ERROR(&is));
+	return 0;
+}
+
+static bool buf_write(pb_ostream_t *s, const pb_byte_t *b, size_t n)
+{
+	return !grpc_buf_append(s->state, b, n);
+}
+
+/* Encode msg as the reply body. */
+static void reply_encode(struct grpc_reply *r, const pb_msgdesc_t *fields, const void *msg)
+{
+	pb_ostream_t os = { .callback = buf_write, .state = &r->body, .max_size = SIZE_MAX };
+
+	if (grpc_reply_begin(r))
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	os.max_size = r->max_msg;
+	if (!pb_encode(&os, fields, msg)) {
+		if (os.bytes_written >= r->max_msg)
+			return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED,
+				"The response is larger than the message limit of %zu bytes",
+				r->max_msg);
+		return grpc_reply_error(r, GRPC_INTERNAL, "Failed to encode the response: %s",
+					PB_GET_ERROR(&os));
+	}
+	if (grpc_reply_end(r))
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED,
+			"The response is larger than the message limit of %zu bytes", r->max_msg);
+	r->status = GRPC_OK;
+}
+
+static void reply_errno(struct grpc_reply *r, int err, const struct errmsg *em,
+			const char *what)
+{
+	grpc_reply_error(r, grpc_status_from_errno(err), "%s",
+			 em->msg[0] ? em->msg : what);
+	if (!em->msg[0])
+		snprintf(r->message, sizeof(r->message), "%s: %s", what, strerror(-err));
+}
+
+static bool decode_or_reply(struct grpc_reply *r, const char *name, const pb_msgdesc_t *fields,
+			    const struct grpc_call *call, void *msg)
+{
+	struct errmsg em = { { 0 } };
+
+	if (!rpc_decode(fields, call->msg, call->len, msg, &em))
+		return true;
+	grpc_reply_error(r, GRPC_INVALID_ARGUMENT, "Malformed %s: %s", name,
+			 em.msg + strlen("Malformed request message: "));
+	return false;
+}
+
+static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_LoadRequest *req = calloc(1, sizeof(*req));
+	bpfd_v1_LoadResponse *resp = calloc(1, sizeof(*resp));
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!req || !resp) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
+	if (!decode_or_reply(r, "LoadRequest", bpfd_v1_LoadRequest_fields, call, req))
+		goto out;
+	err = rpc->ops->load(rpc->ctx, req, resp, &em);
+	if (err)
+		reply_errno(r, err, &em, "Load failed");
+	else
+		reply_encode(r, bpfd_v1_LoadResponse_fields, resp);
+out:
+	/* credentials must not linger in freed memory */
+	if (req)
+		explicit_bzero(req, sizeof(*req));
+	free(req);
+	free(resp);
+}
+
+static void do_unload(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_UnloadRequest req = bpfd_v1_UnloadRequest_init_zero;
+	bpfd_v1_UnloadResponse resp = bpfd_v1_UnloadResponse_init_zero;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!decode_or_reply(r, "UnloadRequest", bpfd_v1_UnloadRequest_fields, call, &req))
+		return;
+	err = rpc->ops->unload(rpc->ctx, req.id, &em);
+	if (err)
+		return reply_errno(r, err, &em, "Unload failed");
+	reply_encode(r, bpfd_v1_UnloadResponse_fields, &resp);
+}
+
+static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_PullBytecodeRequest *req = calloc(1, sizeof(*req));
+	bpfd_v1_PullBytecodeResponse resp = bpfd_v1_PullBytecodeResponse_init_zero;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!req)
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	if (decode_or_reply(r, "PullBytecodeRequest", bpfd_v1_PullBytecodeRequest_fields,
+			    call, req)) {
+		err = rpc->ops->pull_bytecode(rpc->ctx, req, &em);
+		if (err)
+			reply_errno(r, err, &em, "PullBytecode failed");
+		else
+			reply_encode(r, bpfd_v1_PullBytecodeResponse_fields, &resp);
+	}
+	explicit_bzero(req, sizeof(*req));
+	free(req);
+}
+
+/* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
+static int prog_fill(struct rpc *rpc, uint32_t id, bpfd_v1_KernelProgramInfo *k,
+		     bpfd_v1_ProgramInfo *info, bool *ret_owned)
+{
+	uint32_t type = 0;
+	int err;
+
+	memset(k, 0, sizeof(*k));
+	err = rpc->ops->prog_kernel(rpc->ctx, id, k);
+	if (err)
+		return err;
+	memset(info, 0, sizeof(*info));
+	*ret_owned = !rpc->ops->prog_info(rpc->ctx, id, info, &type);
+	/* dispatcher members are EXT in the kernel: report the managed kind */
+	if (*ret_owned && type)
+		k->program_type = type;
+	return 0;
+}
+
+struct list_state {
+	struct rpc *rpc;
+	const bpfd_v1_ListRequest *req;
+	bpfd_v1_ListResponse_ListResult *res;
+	struct errmsg *em;
+	int err;
+	size_t n;
+};
+
+static bool metadata_match(const bpfd_v1_ListRequest *req, const bpfd_v1_ProgramInfo *info)
+{
+	size_t i, j;
+
+	for (i = 0; i < req->match_metadata_count; i++) {
+		for (j = 0; j < info->metadata_count; j++)
+			if (!strcmp(req->match_metadata[i].key, info->metadata[j].key) &&
+			    !strcmp(req->match_metadata[i].value, info->metadata[j].value))
+				break;
+		if (j == info->metadata_count)
+			return false;
+	}
+	return true;
+}
+
+static bool list_wanted(const bpfd_v1_ListRequest *req, const bpfd_v1_ListResponse_ListResult *res)
+{
+	if (req->has_program_type && res->kernel_info.program_type != req->program_type)
+		return false;
+	if (req->has_bpfd_programs_only && req->bpfd_programs_only && !res->has_info)
+		return false;
+	if (req->match_metadata_count && (!res->has_info || !metadata_match(req, &res->info)))
+		return false;
+	return true;
+}
+
+/* Encoder of ListResponse.results: walks the kernel's program ids, one result at a time. */
+static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
+{
+	struct list_state *ls = *arg;
+	bpfd_v1_ListResponse_ListResult *res = ls->res;
+	uint32_t id = 0;
+	bool owned;
+	int err;
+
+	for (;;) {
+		err = ls->rpc->ops->prog_next(ls->rpc->ctx, id, &id);
+		if (err == -ENOENT)
+			return true;
+		if (err) {
+			ls->err = errmsg_set(ls->em, err, "Failed to walk the kernel's programs: %s",
+					     strerror(-err));
+			return false;
+		}
+		err = prog_fill(ls->rpc, id, &res->kernel_info, &res->info, &owned);
+		if (err == -ENOENT)
+			continue;	/* unloaded since the walk saw it */
+		if (err) {
+			ls->err = errmsg_set(ls->em, err, "Failed to read program %u: %s", id,
+					     strerror(-err));
+			return false;
+		}
+		res->has_kernel_info = true;
+		res->has_info = owned;
+		if (!list_wanted(ls->req, res))
+			continue;
+		if (!pb_encode_tag_for_field(s, f) ||
+		    !pb_encode_submessage(s, bpfd_v1_ListResponse_ListResult_fields, res))
+			return false;
+		ls->n++;
+	}
+}
+
+static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_ListRequest *req = calloc(1, sizeof(*req));
+	struct errmsg em = { { 0 } };
+	struct list_state ls = { .rpc = rpc, .req = req, .em = &em };
+	bpfd_v1_ListResponse resp = { .results = { .funcs.encode = list_encode, .arg = &ls } };
+
+	ls.res = calloc(1, sizeof(*ls.res));
+	if (!req || !ls.res) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
+	if (!decode_or_reply(r, "ListRequest", bpfd_v1_ListRequest_fields, call, req))
+		goto out;
+	reply_encode(r, bpfd_v1_ListResponse_fields, &resp);
+	if (ls.err)
+		reply_errno(r, ls.err, &em, "List failed");
+out:
+	free(ls.res);
+	free(req);
+}
+
+static void do_get(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_GetRequest req = bpfd_v1_GetRequest_init_zero;
+	bpfd_v1_GetResponse *resp = calloc(1, sizeof(*resp));
+	bool owned;
+	int err;
+
+	if (!resp)
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	if (!decode_or_reply(r, "GetRequest", bpfd_v1_GetRequest_fields, call, &req))
+		goto out;
+	err = prog_fill(rpc, req.id, &resp->kernel_info, &resp->info, &owned);
+	if (err == -ENOENT) {
+		grpc_reply_error(r, GRPC_NOT_FOUND,
+				 "There is no program with id %u in the kernel: see 'bpfctl list --all'",
+				 req.id);
+		goto out;
+	}
+	if (err) {
+		grpc_reply_error(r, grpc_status_from_errno(err), "Failed to read program %u: %s",
+				 req.id, strerror(-err));
+		goto out;
+	}
+	resp->has_kernel_info = true;
+	resp->has_info = owned;
+	reply_encode(r, bpfd_v1_GetResponse_fields, resp);
+out:
+	free(resp);
+}
+
+static const struct method {
+	const char *path;
+	void (*fn)(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r);
+} methods[] = {
+	{ "/bpfd.v1.Bpfd/Load", do_load },
+	{ "/bpfd.v1.Bpfd/Unload", do_unload },
+	{ "/bpfd.v1.Bpfd/List", do_list },
+	{ "/bpfd.v1.Bpfd/Get", do_get },
+	{ "/bpfd.v1.Bpfd/PullBytecode", do_pull },
+};
+
+void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(call->path, methods[i].path))
+			return methods[i].fn(arg, call, reply);
+	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
+			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode}",
+			 call->path);
+}
+
+/* ---- the daemon's ops: program manager + kernel ---- */
+
+int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+{
+	struct kinfo_prog p;
+	size_t i;
+	int err;
+
+	err = kinfo_get(id, &p);
+	if (err)
+		return err;
+	memset(ret, 0, sizeof(*ret));
+	ret->id = p.id;
+	snprintf(ret->name, sizeof(ret->name), "%s", p.name);
+	ret->program_type = p.type;
+	snprintf(ret->loaded_at, sizeof(ret->loaded_at), "%s", p.loaded_at);
+	snprintf(ret->tag, sizeof(ret->tag), "%s", p.tag);
+	ret->gpl_compatible = p.gpl_compatible;
+	for (i = 0; i < p.n_map_ids && i < sizeof(ret->map_ids) / sizeof(ret->map_ids[0]); i++)
+		ret->map_ids[i] = p.map_ids[i];
+	ret->map_ids_count = i;
+	ret->btf_id = p.btf_id;
+	ret->bytes_xlated = p.bytes_xlated;
+	ret->jited = p.jited;
+	ret->bytes_jited = p.bytes_jited;
+	ret->bytes_memlock = p.bytes_memlock;
+	ret->verified_insns = p.verified_insns;
+	return 0;
+}
+
+static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+		       struct errmsg *em)
+{
+	return mgr_load(ctx, req, resp, em);
+}
+
+static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
+{
+	return mgr_unload(ctx, id, em);
+}
+
+static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+{
+	return mgr_pull_bytecode(ctx, req, em);
+}
+
+static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
+{
+	(void)ctx;
+	return kinfo_next_id(id, ret_next);
+}
+
+static int mgr_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+{
+	(void)ctx;
+	return rpc_kernel_info(id, ret);
+}
+
+static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
+{
+	return mgr_prog_info(ctx, id, ret, ret_type);
+}
+
+const struct rpc_ops rpc_mgr_ops = {
+	.load = mgr_op_load,
+	.unload = mgr_op_unload,
+	.pull_bytecode = mgr_op_pull,
+	.prog_next = mgr_op_next,
+	.prog_kernel = mgr_op_kernel,
+	.prog_info = mgr_op_info,
+};

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rpc.h - the methods of bpfd.v1.Bpfd: decode, dispatch, encode */
+#ifndef BPFD_CORE_RPC_H
+#define BPFD_CORE_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pb.h>
+
+#include "bpfd.pb.h"
+#include "core/errmsg.h"
+#include "core/grpc.h"
+
+/*
+ * What the methods act on.  The daemon uses rpc_mgr_ops (the program manager
+ * and the kernel); tests and fuzzers plug in their own.  Each returns 0 or
+ * -errno, with em set to a sentence for the client where it helps.
+ */
+struct rpc_ops {
+	int (*load)(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+		    struct errmsg *em);
+	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
+	int (*pull_bytecode)(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
+			     struct errmsg *em);
+	/* program id walk: next id after id (0 = first), -ENOENT at the end */
+	int (*prog_next)(void *ctx, uint32_t id, uint32_t *ret_next);
+	/* kernel view of a program; -ENOENT if there is none */
+	int (*prog_kernel)(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret);
+	/* bpfd's view; -ENOENT when bpfd does not own it; *ret_type the kind to report */
+	int (*prog_info)(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type);
+};
+
+struct rpc {
+	const struct rpc_ops *ops;
+	void *ctx;
+};
+
+/* The h2_handler_fn of the server: arg is a struct rpc. */
+void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply);
+
+/* Decode a request message the way the server does: 0, or -EINVAL with em
+ * holding nanopb's reason.  msg is a struct of type fields (no allocation). */
+int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
+	       struct errmsg *em);
+
+/* Kernel info of program id in the wire form: 0, -ENOENT, -errno. */
+int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret);
+
+/* ctx is a struct mgr *. */
+extern const struct rpc_ops rpc_mgr_ops;
+
+#endif

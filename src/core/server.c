@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* server.c - gRPC endpoints (unix socket, TCP + mTLS) and the poll() event loop */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/server.h"
+#include "core/tls.h"
+
+struct listener {
+	int fd;
+	bool tcp;
+};
+
+struct conn {
+	struct h2_io io;
+	struct h2_server *h2;
+	bool tcp;
+	bool ready;		/* TLS handshake done (always for unix) */
+	bool got_bytes;		/* the peer sent something after the handshake */
+	bool dead;
+	uint64_t hs_deadline;	/* handshake / first bytes deadline */
+	uint64_t progress_ms;	/* last time output moved, or nothing was waiting */
+	uint8_t *out;		/* encoded frames not yet written */
+	size_t out_len, out_off, out_cap;
+	char peer[128];
+};
+
+struct server {
+	const struct bpfd_config *cfg;
+	struct tls_ctx *tls;
+	h2_handler_fn handler;
+	void *arg;
+	struct listener lst[2];
+	size_t n_lst;
+	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int tcp_port;
+	struct conn **conns;
+	size_t n_conns, cap_conns;
+	struct pollfd *pfds;
+	bool stopping;
+	uint64_t stop_deadline;
+};
+
+static void zclose(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+int server_group_lookup(const char *path, const char *name, unsigned int *ret_gid)
+{
+	char line[4096], *p, *gid, *end;
+	size_t n = strlen(name);
+	unsigned long v;
+	FILE *f;
+	int err = -ENOENT;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	/* name:password:GID:members */
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, n) || line[n] != ':')
+			continue;
+		p = strchr(line + n + 1, ':');
+		if (!p)
+			continue;
+		gid = p + 1;
+		errno = 0;
+		v = strtoul(gid, &end, 10);
+		if (end == gid || (*end != ':' && *end != '\n' && *end) || errno || v > 0xfffffffful)
+			continue;
+		*ret_gid = v;
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* A socket file at path: is a daemon answering there? */
+static bool unix_socket_live(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	rc = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return rc == 0;
+}
+
+static int listen_unix(struct server *srv, struct errmsg *em)
+{
+	const char *path = srv->cfg->socket_path;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat stb;
+	unsigned int gid;
+	mode_t old;
+	int fd = -1, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return errmsg_set(em, -ENAMETOOLONG,
+				  "Socket path '%s' is too long: a unix socket path has at most %zu bytes",
+				  path, sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+	if (!lstat(path, &stb)) {
+		if (!S_ISSOCK(stb.st_mode))
+			return errmsg_set(em, -EEXIST,
+					  "'%s' exists and is not a socket: remove it or choose another socket path",
+					  path);
+		if (unix_socket_live(path))
+			return errmsg_set(em, -EADDRINUSE,
+					  "Another bpfd is already serving '%s': stop it first", path);
+		(void)unlink(path);	/* stale, from a daemon that did not exit cleanly */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errmsg_set(em, -errno, "Failed to create a unix socket: %s", strerror(errno));
+	old = umask(0117);	/* created 0660: no window with a wider mode */
+	err = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ? -errno : 0;
+	umask(old);
+	if (err) {
+		errmsg_set(em, err, "Failed to bind the unix socket '%s': %s", path, strerror(-err));
+		goto out;
+	}
+	if (listen(fd, SERVER_LISTEN_BACKLOG) < 0) {
+		err = errmsg_set(em, -errno, "Failed to listen on '%s': %s", path, strerror(errno));
+		(void)unlink(path);
+		goto out;
+	}
+	(void)chmod(path, 0660);
+	if (srv->cfg->socket_group[0] &&
+	    !server_group_lookup("/etc/group", srv->cfg->socket_group, &gid)) {
+		if (chown(path, -1, gid) < 0)
+			log_warn("Failed to give '%s' to group '%s': %s, continuing", path,
+				 srv->cfg->socket_group, strerror(errno));
+	}
+	snprintf(srv->unix_path, sizeof(srv->unix_path), "%s", path);
+	srv->lst[srv->n_lst++] = (struct listener){ .fd = fd, .tcp = false };
+	log_info("Serving gRPC on unix://%s", path);
+	fd = -1;
+out:
+	zclose(&fd);
+	return err;
+}
+
+static int listen_tcp(struct server *srv, struct errmsg *em)
+{
+	const struct bpfd_config *cfg = srv->cfg;
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd = -1, one = 1, err = 0;
+
+	if (!srv->tls)
+		return errmsg_set(em, -EINVAL, "TCP needs TLS certificates");
+	/* Numeric addresses only: the binary is static and does no NSS lookups. */
+	if (inet_pton(AF_INET, cfg->tcp_addr, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(cfg->tcp_port);
+		len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, cfg->tcp_addr, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(cfg->tcp_port);
+		len = sizeof(*s6);
+	} else {
+		return errmsg_set(em, -EINVAL,
+				  "TCP address '%s' is not a numeric IPv4 or IPv6 address (e.g. 127.0.0.1 or ::1)",
+				  cfg->tcp_addr);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errmsg_set(em, -errno, "Failed to create a TCP socket: %s", strerror(errno));
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, SERVER_LISTEN_BACKLOG) < 0) {
+		err = errmsg_set(em, -errno, "Failed to listen on TCP [%s]:%u: %s", cfg->tcp_addr,
+				 cfg->tcp_port, strerror(errno));
+		goto out;
+	}
+	len = sizeof(ss);
+	if (!getsockname(fd, (struct sockaddr *)&ss, &len))
+		srv->tcp_port = ntohs(ss.ss_family == AF_INET ? s4->sin_port : s6->sin6_port);
+	srv->lst[srv->n_lst++] = (struct listener){ .fd = fd, .tcp = true };
+	log_info("Serving gRPC on tcp [%s]:%d with mutual TLS", cfg->tcp_addr, srv->tcp_port);
+	fd = -1;
+out:
+	zclose(&fd);
+	return err;
+}
+
+int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
+	       h2_handler_fn handler, void *arg, struct errmsg *em,
+	       struct server **ret)
+{
+	struct server *srv;
+	int err = 0;
+
+	srv = calloc(1, sizeof(*srv));
+	if (!srv)
+		return errmsg_set(em, -ENOMEM, "Out of memory");
+	srv->cfg = cfg;
+	srv->tls = tls;
+	srv->handler = handler;
+	srv->arg = arg;
+	if (cfg->unix_enabled)
+		err = listen_unix(srv, em);
+	if (!err && cfg->tcp_enabled)
+		err = listen_tcp(srv, em);
+	if (!err && !srv->n_lst)
+		err = errmsg_set(em, -EINVAL,
+				 "No endpoint is enabled: enable the unix socket or TCP in the configuration");
+	if (err) {
+		server_free(srv);
+		return err;
+	}
+	*ret = srv;
+	return 0;
+}
+
+static void conn_free(struct conn *c)
+{
+	if (!c)
+		return;
+	h2_server_free(c->h2);
+	tls_conn_free(c->io.tls);
+	zclose(&c->io.fd);
+	free(c->out);
+	free(c);
+}
+
+static void close_listeners(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->n_lst; i++)
+		zclose(&srv->lst[i].fd);
+	srv->n_lst = 0;
+	if (srv->unix_path[0]) {
+		(void)unlink(srv->unix_path);
+		srv->unix_path[0] = '\0';
+	}
+}
+
+void server_free(struct server *srv)
+{
+	size_t i;
+
+	if (!srv)
+		return;
+	close_listeners(srv);
+	for (i = 0; i < srv->n_conns; i++)
+		conn_free(srv->conns[i]);
+	free(srv->conns);
+	free(srv->pfds);
+	free(srv);
+}
+
+int server_tcp_port(const struct server *srv)
+{
+	return srv->tcp_port;
+}
+
+static void peer_name(struct conn *c, int fd, bool tcp)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	struct ucred cr;
+	int port = 0;
+
+	if (!tcp) {
+		len = sizeof(cr);
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+			snprintf(c->peer, sizeof(c->peer), "unix:pid=%d,uid=%u", cr.pid, cr.uid);
+		else
+			snprintf(c->peer, sizeof(c->peer), "unix");
+		return;
+	}
+	if (!getpeername(fd, (struct sockaddr *)&ss, &len)) {
+		if (ss.ss_family == AF_INET) {
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+	}
+	snprintf(c->peer, sizeof(c->peer), "[%s]:%d", addr, port);
+}
+
+static int conn_start_h2(struct server *srv, struct conn *c)
+{
+	struct h2_server_opts o = {
+		.max_msg = srv->cfg->max_msg, .handler = srv->handler, .arg = srv->arg,
+		.peer = c->peer,
+	};
+
+	return h2_server_new(&o, &c->h2);
+}
+
+static int conns_add(struct server *srv, struct conn *c)
+{
+	struct conn **v;
+	struct pollfd *p;
+	size_t cap;
+
+	if (srv->n_conns == srv->cap_conns) {
+		cap = srv->cap_conns ? srv->cap_conns * 2 : 16;
+		v = reallocarray(srv->conns, cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		srv->conns = v;
+		p = reallocarray(srv->pfds, cap + 1 + 2, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		srv->pfds = p;
+		srv->cap_conns = cap;
+	}
+	srv->conns[srv->n_conns++] = c;
+	return 0;
+}
+
+static void accept_one(struct server *srv, struct listener *l, int fd)
+{
+	struct conn *c = NULL;
+	int one = 1, err;
+
+	if (srv->n_conns >= SERVER_MAX_CONNS) {
+		log_warn("Refusing a connection: %d connections are open already", SERVER_MAX_CONNS);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->io.fd = fd;
+	c->tcp = l->tcp;
+	c->hs_deadline = grpc_now_ms() + CONN_HANDSHAKE_MS;
+	c->progress_ms = grpc_now_ms();
+	peer_name(c, fd, l->tcp);
+	if (l->tcp) {
+		/* nghttp2 writes HEADERS, DATA and trailers separately: without
+		 * TCP_NODELAY, Nagle + delayed ACK cost ~40 ms per call. */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		err = tls_conn_new(srv->tls, fd, &c->io.tls);
+	} else {
+		c->ready = true;
+		err = conn_start_h2(srv, c);
+	}
+	if (!err)
+		err = conns_add(srv, c);
+	if (err) {
+		log_warn("Failed to set up the connection of %s: %s", c->peer, strerror(-err));
+		conn_free(c);
+		return;
+	}
+	log_debug("Connection from %s", c->peer);
+}
+
+static void do_accept(struct server *srv, struct listener *l)
+{
+	int fd, i;
+
+	for (i = 0; i < 64; i++) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("Failed to accept a connection: %s, continuing",
+					 strerror(errno));
+			return;
+		}
+		accept_one(srv, l, fd);
+	}
+}
+
+static void conn_drop(struct conn *c, const char *why)
+{
+	if (!c->dead && why)
+		log_debug("Closing the connection of %s: %s", c->peer, why);
+	c->dead = true;
+}
+
+/* Move frames from nghttp2 to the out buffer and from there to the socket. */
+static void conn_flush(struct conn *c, uint64_t now)
+{
+	const uint8_t *p;
+	ssize_t n;
+	uint8_t *b;
+
+	for (;;) {
+		while (c->out_len - c->out_off < CONN_OUT_HIGH) {
+			n = h2_server_send(c->h2, &p);
+			if (n < 0)
+				return conn_drop(c, "HTTP/2 error while sending");
+			if (!n)
+				break;
+			if (c->out_off && c->out_off == c->out_len)
+				c->out_off = c->out_len = 0;
+			if (c->out_len + n > c->out_cap) {
+				b = realloc(c->out, c->out_len + n);
+				if (!b)
+					return conn_drop(c, "out of memory");
+				c->out = b;
+				c->out_cap = c->out_len + n;
+			}
+			memcpy(c->out + c->out_len, p, n);
+			c->out_len += n;
+		}
+		if (c->out_off == c->out_len)
+			break;
+		n = h2_io_write(&c->io, c->out + c->out_off, c->out_len - c->out_off);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return conn_drop(c, "write failed");
+		c->out_off += n;
+		c->progress_ms = now;
+		if (c->out_off == c->out_len) {
+			c->out_off = c->out_len = 0;
+			/* keep the buffer small when idle */
+			if (c->out_cap > 2 * CONN_OUT_HIGH) {
+				free(c->out);
+				c->out = NULL;
+				c->out_cap = 0;
+			}
+		}
+	}
+	if (c->io.tls) {
+		n = h2_io_flush(&c->io);
+		if (n < 0 && n != -EAGAIN)
+			return conn_drop(c, "TLS write failed");
+	}
+	if (c->out_off == c->out_len && !h2_server_pending(c->h2))
+		c->progress_ms = now;
+}
+
+static bool conn_may_read(const struct conn *c)
+{
+	return c->out_len - c->out_off < CONN_OUT_HIGH;
+}
+
+static void conn_read(struct conn *c, uint64_t now)
+{
+	uint8_t buf[CONN_READ_CHUNK];
+	ssize_t n;
+	int i, err;
+
+	/* A few chunks per round, so one busy peer cannot starve the others. */
+	for (i = 0; i < 8 && !c->dead && conn_may_read(c); i++) {
+		n = h2_io_read(&c->io, buf, sizeof(buf));
+		if (n == -EAGAIN)
+			return;
+		if (n == 0)
+			return conn_drop(c, "closed by peer");
+		if (n < 0)
+			return conn_drop(c, c->io.tls ? tls_conn_errstr(c->io.tls) : strerror(-n));
+		c->got_bytes = true;
+		err = h2_server_recv(c->h2, buf, n);
+		if (err)
+			return conn_drop(c, "not HTTP/2 or a protocol error");
+		if (h2_server_pending(c->h2) > CONN_MAX_PENDING) {
+			log_warn("Dropping %s: more than %u bytes of replies wait for it to read them",
+				 c->peer, CONN_MAX_PENDING);
+			return conn_drop(c, NULL);
+		}
+		conn_flush(c, now);
+	}
+}
+
+static void conn_handshake(struct server *srv, struct conn *c)
+{
+	const char *cn;
+	int err;
+
+	err = tls_conn_handshake(c->io.tls);
+	if (err == -EAGAIN)
+		return;
+	if (err) {
+		log_info("TLS handshake with %s failed: %s", c->peer, tls_conn_errstr(c->io.tls));
+		return conn_drop(c, NULL);
+	}
+	cn = tls_conn_peer_cn(c->io.tls);
+	if (cn) {
+		size_t n = strlen(c->peer);
+
+		snprintf(c->peer + n, sizeof(c->peer) - n, " (CN=%s)", cn);
+	}
+	c->ready = true;
+	if (conn_start_h2(srv, c))
+		return conn_drop(c, "out of memory");
+	if (srv->stopping)
+		h2_server_shutdown(c->h2);
+}
+
+static void conn_io(struct server *srv, struct conn *c, short revents, uint64_t now)
+{
+	if (!c->ready) {
+		if (revents)
+			conn_handshake(srv, c);
+		if (!c->ready || c->dead)
+			return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR) || h2_io_pending(&c->io))
+		conn_read(c, now);
+	if (!c->dead)
+		conn_flush(c, now);
+	if (!c->dead && !h2_server_alive(c->h2) && c->out_off == c->out_len)
+		conn_drop(c, "session over");
+}
+
+static short conn_events(const struct conn *c)
+{
+	short ev = 0;
+
+	if (!c->ready)
+		return tls_conn_wants(c->io.tls);
+	if (conn_may_read(c))
+		ev |= POLLIN;
+	if (c->out_off < c->out_len)
+		ev |= POLLOUT;
+	if (c->io.tls && (tls_conn_wants(c->io.tls) & POLLOUT))
+		ev |= POLLOUT;
+	return ev;
+}
+
+/* Timers: handshake, stalled output, grpc-timeout; returns the next deadline. */
+static uint64_t conn_timers(struct conn *c, uint64_t now)
+{
+	uint64_t next = 0, t;
+	bool waiting;
+
+	if (!c->got_bytes) {
+		if (now >= c->hs_deadline)
+			return conn_drop(c, "no TLS handshake / HTTP/2 preface in time"), 0;
+		next = c->hs_deadline;
+	}
+	if (!c->h2)
+		return next;
+	waiting = c->out_off < c->out_len || h2_server_pending(c->h2);
+	if (waiting) {
+		if (now - c->progress_ms >= CONN_STALL_MS) {
+			log_warn("Dropping %s: it has not read its replies for %d s", c->peer,
+				 CONN_STALL_MS / 1000);
+			return conn_drop(c, NULL), 0;
+		}
+		t = c->progress_ms + CONN_STALL_MS;
+		if (!next || t < next)
+			next = t;
+	}
+	t = h2_server_expire(c->h2, now);
+	if (t && (!next || t < next))
+		next = t;
+	return next;
+}
+
+static void begin_shutdown(struct server *srv, int stop_fd, uint64_t now)
+{
+	struct signalfd_siginfo si;
+	size_t i;
+
+	if (read(stop_fd, &si, sizeof(si)) == sizeof(si))
+		log_info("Received %s, shutting down: %zu connection(s) open",
+			 strsignal(si.ssi_signo), srv->n_conns);
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	srv->stop_deadline = now + SERVER_SHUTDOWN_MS;
+	close_listeners(srv);
+	for (i = 0; i < srv->n_conns; i++) {
+		if (srv->conns[i]->h2)
+			h2_server_shutdown(srv->conns[i]->h2);
+		else
+			conn_drop(srv->conns[i], "shutting down");
+	}
+}
+
+static void reap(struct server *srv)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < srv->n_conns; i++) {
+		if (srv->conns[i]->dead)
+			conn_free(srv->conns[i]);
+		else
+			srv->conns[j++] = srv->conns[i];
+	}
+	srv->n_conns = j;
+}
+
+int server_run(struct server *srv, int stop_fd)
+{
+	uint64_t now, next, t;
+	size_t i, nl, np;
+	int timeout, rc;
+
+	if (!srv->pfds) {
+		srv->pfds = calloc(1 + 2 + 16, sizeof(*srv->pfds));
+		if (!srv->pfds)
+			return -ENOMEM;
+	}
+	for (;;) {
+		now = grpc_now_ms();
+		next = srv->stopping ? srv->stop_deadline : 0;
+		for (i = 0; i < srv->n_conns; i++) {
+			t = conn_timers(srv->conns[i], now);
+			if (t && (!next || t < next))
+				next = t;
+			if (!srv->conns[i]->dead && srv->conns[i]->h2)
+				conn_flush(srv->conns[i], now);
+		}
+		reap(srv);
+		if (srv->stopping && (!srv->n_conns || now >= srv->stop_deadline)) {
+			if (srv->n_conns)
+				log_warn("Closing %zu connection(s) with calls still in flight",
+					 srv->n_conns);
+			return 0;
+		}
+		np = 0;
+		srv->pfds[np++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+		nl = srv->n_lst;
+		for (i = 0; i < nl; i++)
+			srv->pfds[np++] = (struct pollfd){ .fd = srv->lst[i].fd, .events = POLLIN };
+		for (i = 0; i < srv->n_conns; i++)
+			srv->pfds[np++] = (struct pollfd){
+				.fd = srv->conns[i]->io.fd, .events = conn_events(srv->conns[i]) };
+		timeout = -1;
+		if (next)
+			timeout = next > now ? (int)(next - now) : 0;
+		/* TLS may hold decrypted bytes that poll() cannot see */
+		for (i = 0; i < srv->n_conns; i++)
+			if (srv->conns[i]->ready && h2_io_pending(&srv->conns[i]->io))
+				timeout = 0;
+		rc = poll(srv->pfds, np, timeout);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		now = grpc_now_ms();
+		if (srv->pfds[0].revents)
+			begin_shutdown(srv, stop_fd, now);
+		for (i = 0; i < nl && i < srv->n_lst; i++)
+			if (srv->pfds[1 + i].revents & POLLIN)
+				do_accept(srv, &srv->lst[i]);
+		/* conns added by accept are beyond np; they get polled next round */
+		for (i = 0; i + 1 + nl < np; i++) {
+			struct conn *c = srv->conns[i];
+			short rev = srv->pfds[1 + nl + i].revents;
+
+			if (rev || (c->ready && h2_io_pending(&c->io)))
+				conn_io(srv, c, rev, now);
+		}
+	}
+}
