@@ -61,6 +61,10 @@ void obj_globals_list(struct obj *o, char *ret_buf, size_t size);
  * entries: -ENOENT / -EINVAL with em naming the map otherwise. */
 int obj_reuse_maps(struct obj *o, const char *dir, struct errmsg *em);
 
+/* Number of maps obj_reuse_maps() / obj_pin_maps() deal with (all but the internal
+ * .rodata, .data, .bss, .kconfig ones). */
+size_t obj_map_count(struct obj *o);
+
 /* Load the selected program (and the object's maps) into the kernel.  On a verifier
  * rejection em carries the tail of the verifier log.  -EPERM from the kernel is
  * explained (policy / capabilities).  Call at most once. */

@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* obj.c - one BPF ELF object, one selected program: globals, map reuse, load, pin maps */
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/obj.h"
+#include "core/log.h"
+
+#ifndef EM_BPF
+#define EM_BPF 247
+#endif
+
+#define OBJ_LOG_SIZE	(1u << 20)	/* verifier log buffer, only during obj_load() */
+#define OBJ_LOG_TAIL	2400		/* bytes of the log's end put into the message */
+
+struct obj {
+	struct bpf_object *bo;
+	struct bpf_program *prog;
+	enum obj_kind kind;
+	bool loaded;
+	bool maps_reused;	/* obj_reuse_maps() done: the maps belong to another program */
+};
+
+static const struct {
+	const char *word;	/* section name up to the first '/' */
+	enum obj_kind kind;
+} sec_kinds[] = {
+	{ "xdp", OBJ_KIND_XDP },
+	{ "xdp.frags", OBJ_KIND_XDP },
+	{ "tc", OBJ_KIND_TC },
+	{ "classifier", OBJ_KIND_TC },
+	{ "tcx", OBJ_KIND_TCX },
+	{ "tracepoint", OBJ_KIND_TRACEPOINT },
+	{ "tp", OBJ_KIND_TRACEPOINT },
+	{ "kprobe", OBJ_KIND_KPROBE },
+	{ "ksyscall", OBJ_KIND_KPROBE },
+	{ "kretprobe", OBJ_KIND_KRETPROBE },
+	{ "kretsyscall", OBJ_KIND_KRETPROBE },
+	{ "uprobe", OBJ_KIND_UPROBE },
+	{ "uprobe.s", OBJ_KIND_UPROBE },
+	{ "uretprobe", OBJ_KIND_URETPROBE },
+	{ "uretprobe.s", OBJ_KIND_URETPROBE },
+	{ "fentry", OBJ_KIND_FENTRY },
+	{ "fentry.s", OBJ_KIND_FENTRY },
+	{ "fexit", OBJ_KIND_FEXIT },
+	{ "fexit.s", OBJ_KIND_FEXIT },
+};
+
+static const char *const kind_names[] = {
+	[OBJ_KIND_UNKNOWN] = "unknown",
+	[OBJ_KIND_XDP] = "xdp",
+	[OBJ_KIND_TC] = "tc",
+	[OBJ_KIND_TCX] = "tcx",
+	[OBJ_KIND_TRACEPOINT] = "tracepoint",
+	[OBJ_KIND_KPROBE] = "kprobe",
+	[OBJ_KIND_KRETPROBE] = "kretprobe",
+	[OBJ_KIND_UPROBE] = "uprobe",
+	[OBJ_KIND_URETPROBE] = "uretprobe",
+	[OBJ_KIND_FENTRY] = "fentry",
+	[OBJ_KIND_FEXIT] = "fexit",
+};
+
+const char *obj_kind_str(enum obj_kind k)
+{
+	if ((size_t)k >= sizeof(kind_names) / sizeof(kind_names[0]))
+		return "unknown";
+	return kind_names[k];
+}
+
+static enum obj_kind sec_kind(const char *sec)
+{
+	size_t n = strcspn(sec, "/"), i;
+
+	for (i = 0; i < sizeof(sec_kinds) / sizeof(sec_kinds[0]); i++)
+		if (strlen(sec_kinds[i].word) == n && !strncmp(sec, sec_kinds[i].word, n))
+			return sec_kinds[i].kind;
+	return OBJ_KIND_UNKNOWN;
+}
+
+/* libbpf talks on stderr by default; its lines go to our log at debug level. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	if (log_get_level() < LOG_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	log_debug("libbpf%s: %s", level == LIBBPF_WARN ? " warning" : "", line);
+	return 0;
+}
+
+static void obj_init_libbpf(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	libbpf_set_print(libbpf_log);
+}
+
+/* Is this an ELF file for the BPF machine?  hdr holds the first len bytes. */
+static int check_bpf_elf(const unsigned char *hdr, size_t len, const char *what,
+			 struct errmsg *em)
+{
+	uint16_t machine;
+
+	if (len < EI_NIDENT || memcmp(hdr, ELFMAG, SELFMAG))
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is not an ELF file: a BPF object compiled with 'clang -target bpf' is needed",
+				  what);
+	if (len < sizeof(Elf64_Ehdr) || hdr[EI_CLASS] != ELFCLASS64)
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is an ELF file but not a 64-bit BPF object (compile it with 'clang -target bpf')",
+				  what);
+	if (hdr[EI_DATA] == ELFDATA2LSB)
+		machine = hdr[18] | hdr[19] << 8;
+	else
+		machine = hdr[18] << 8 | hdr[19];
+	if (machine != EM_BPF)
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is an ELF file for machine %u, not a BPF object (e_machine %u); compile it with 'clang -target bpf'",
+				  what, machine, EM_BPF);
+	return 0;
+}
+
+static void list_functions(struct bpf_object *bo, char *buf, size_t size)
+{
+	struct bpf_program *p;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	bpf_object__for_each_program(p, bo) {
+		n += snprintf(buf + n, n < size ? size - n : 0, "%s%s (SEC \"%s\")",
+			      n ? ", " : "", bpf_program__name(p), bpf_program__section_name(p));
+		if (n >= size)
+			break;
+	}
+	if (n >= size && size > 4)
+		strcpy(buf + size - 4, "...");
+	if (!buf[0])
+		snprintf(buf, size, "none");
+}
+
+/* Select func_name, disable the others, stop libbpf's own pinning (pins are ours). */
+static int obj_select(struct obj *o, const char *what, const char *func_name,
+		      struct errmsg *em)
+{
+	char names[1500];
+	struct bpf_program *p;
+	struct bpf_map *m;
+
+	o->prog = bpf_object__find_program_by_name(o->bo, func_name);
+	if (!o->prog) {
+		list_functions(o->bo, names, sizeof(names));
+		return errmsg_set(em, -ESRCH,
+				  "%s has no BPF program function '%s'; its programs are: %s",
+				  what, func_name, names);
+	}
+	bpf_object__for_each_program(p, o->bo)
+		bpf_program__set_autoload(p, p == o->prog);
+	/* LIBBPF_PIN_BY_NAME would pin under /sys/fs/bpf, outside bpfd's tree:
+	 * maps are pinned by bpfd and shared with --map-owner-id instead. */
+	bpf_object__for_each_map(m, o->bo)
+		bpf_map__set_pin_path(m, NULL);
+	o->kind = sec_kind(bpf_program__section_name(o->prog));
+	return 0;
+}
+
+static int obj_finish_open(struct bpf_object *bo, const char *what, const char *func_name,
+			   struct obj **ret_obj, struct errmsg *em)
+{
+	struct obj *o;
+	int err;
+
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		bpf_object__close(bo);
+		return -ENOMEM;
+	}
+	o->bo = bo;
+	err = obj_select(o, what, func_name, em);
+	if (err) {
+		obj_close(o);
+		return err;
+	}
+	*ret_obj = o;
+	return 0;
+}
+
+int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
+		  struct errmsg *em)
+{
+	unsigned char hdr[sizeof(Elf64_Ehdr)];
+	struct bpf_object *bo;
+	struct stat st;
+	ssize_t n;
+	int fd, err;
+
+	obj_init_libbpf();
+	if (!path || !*path)
+		return errmsg_set(em, -EINVAL, "no object file path given");
+	if (strlen(path) >= PATH_MAX)
+		return errmsg_set(em, -ENAMETOOLONG,
+				  "object file path is %zu bytes long; the limit is %d",
+				  strlen(path), PATH_MAX - 1);
+	if (!func_name || !*func_name)
+		return errmsg_set(em, -EINVAL,
+				  "no function name given: name the BPF program function to load");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		return errmsg_set(em, err, "cannot open object file '%s': %s%s", path,
+				  strerror(-err),
+				  path[0] != '/' ? " (the daemon resolves relative paths from its own working directory; give an absolute path)" : "");
+	}
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		return errmsg_set(em, -ENOEXEC, "object file '%s' is not a regular file", path);
+	}
+	n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n < 0)
+		return errmsg_set(em, -errno, "cannot read object file '%s': %s", path,
+				  strerror(errno));
+	err = check_bpf_elf(hdr, n, path, em);
+	if (err)
+		return err;
+	bo = bpf_object__open_file(path, NULL);
+	if (!bo) {
+		err = -errno;
+		return errmsg_set(em, err, "libbpf cannot open BPF object '%s': %s", path,
+				  strerror(-err));
+	}
+	return obj_finish_open(bo, path, func_name, ret_obj, em);
+}
+
+int obj_open_mem(const void *data, size_t len, const char *name,
+		 const char *func_name, struct obj **ret_obj, struct errmsg *em)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
+	struct bpf_object *bo;
+	int err;
+
+	obj_init_libbpf();
+	if (!func_name || !*func_name)
+		return errmsg_set(em, -EINVAL,
+				  "no function name given: name the BPF program function to load");
+	err = check_bpf_elf(data, len, name ? name : "object", em);
+	if (err)
+		return err;
+	bo = bpf_object__open_mem(data, len, &opts);
+	if (!bo) {
+		err = -errno;
+		return errmsg_set(em, err, "libbpf cannot open BPF object '%s': %s",
+				  name ? name : "object", strerror(-err));
+	}
+	return obj_finish_open(bo, name ? name : "object", func_name, ret_obj, em);
+}
+
+/* The section a data map stands for (".rodata", ".data.foo", ".bss"), or NULL for
+ * other maps.  Internal map names are "<obj prefix>.<sec>", truncated. */
+static const char *datasec_name(struct bpf_object *bo, struct bpf_map *m)
+{
+	struct btf *btf = bpf_object__btf(bo);
+	const struct btf_type *t;
+	const char *s;
+
+	if (!bpf_map__is_internal(m) || !btf || !bpf_map__btf_value_type_id(m))
+		return NULL;
+	t = btf__type_by_id(btf, bpf_map__btf_value_type_id(m));
+	if (!t || !btf_is_datasec(t))
+		return NULL;
+	s = btf__name_by_offset(btf, t->name_off);
+	if (!s || !strcmp(s, ".kconfig") || !strncmp(s, ".ksyms", 6))
+		return NULL;
+	return s;
+}
+
+typedef int (*var_fn)(struct bpf_map *m, const char *var, const struct btf_var_secinfo *vi,
+		      void *ctx);
+
+static int for_each_global(struct obj *o, var_fn fn, void *ctx)
+{
+	struct btf *btf = bpf_object__btf(o->bo);
+	const struct btf_var_secinfo *vi;
+	const struct btf_type *t, *v;
+	struct bpf_map *m;
+	const char *name;
+	int i, ret;
+
+	if (!btf)
+		return 0;
+	bpf_object__for_each_map(m, o->bo) {
+		if (!datasec_name(o->bo, m))
+			continue;
+		t = btf__type_by_id(btf, bpf_map__btf_value_type_id(m));
+		vi = btf_var_secinfos(t);
+		for (i = 0; i < btf_vlen(t); i++, vi++) {
+			v = btf__type_by_id(btf, vi->type);
+			if (!v || !btf_is_var(v))
+				continue;
+			name = btf__name_by_offset(btf, v->name_off);
+			if (!name)
+				continue;
+			ret = fn(m, name, vi, ctx);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+struct list_ctx {
+	char *buf;
+	size_t size, n;
+};
+
+static int list_one(struct bpf_map *m, const char *var, const struct btf_var_secinfo *vi,
+		    void *ctx)
+{
+	struct list_ctx *l = ctx;
+
+	(void)m;
+	l->n += snprintf(l->buf + l->n, l->n < l->size ? l->size - l->n : 0,
+			 "%s%s (%u bytes)", l->n ? ", " : "", var, vi->size);
+	return l->n >= l->size;
+}
+
+void obj_globals_list(struct obj *o, char *ret_buf, size_t size)
+{
+	struct list_ctx l = { .buf = ret_buf, .size = size };
+
+	if (!size)
+		return;
+	ret_buf[0] = '\0';
+	for_each_global(o, list_one, &l);
+	if (l.n >= size && size > 4)
+		strcpy(ret_buf + size - 4, "...");
+	if (!ret_buf[0])
+		snprintf(ret_buf, size, "none");
+}
+
+struct set_ctx {
+	const char *name;
+	const void *bytes;
+	size_t len;
+	struct errmsg *em;
+	bool found;
+};
+
+static int set_one(struct bpf_map *m, const char *var, const struct btf_var_secinfo *vi,
+		   void *ctx)
+{
+	struct set_ctx *s = ctx;
+	size_t size = 0;
+	char *data;
+
+	if (strcmp(var, s->name))
+		return 0;
+	s->found = true;
+	if (s->len != vi->size)
+		return errmsg_set(s->em, -EINVAL,
+				  "global variable '%s' is %u bytes long but %zu bytes were given; give exactly %u bytes (%u hex digits) in the program's byte order",
+				  var, vi->size, s->len, vi->size, vi->size * 2);
+	data = (char *)bpf_map__initial_value(m, &size);
+	if (!data || (size_t)vi->offset + vi->size > size)
+		return errmsg_set(s->em, -EINVAL,
+				  "global variable '%s' cannot be set: its section has no initial data",
+				  var);
+	memcpy(data + vi->offset, s->bytes, s->len);
+	return 1;
+}
+
+int obj_set_global(struct obj *o, const char *name, const void *bytes, size_t len,
+		   struct errmsg *em)
+{
+	struct set_ctx s = { .name = name, .bytes = bytes, .len = len, .em = em };
+	char vars[1500];
+	int ret;
+
+	if (o->loaded)
+		return errmsg_set(em, -EBUSY, "global data must be set before the program is loaded");
+	if (!bpf_object__btf(o->bo))
+		return errmsg_set(em, -EOPNOTSUPP,
+				  "cannot set global '%s': the object has no BTF (compile it with 'clang -g')",
+				  name);
+	ret = for_each_global(o, set_one, &s);
+	if (ret < 0)
+		return ret;
+	if (!s.found) {
+		obj_globals_list(o, vars, sizeof(vars));
+		return errmsg_set(em, -ENOENT,
+				  "the object has no global variable '%s'; its global variables are: %s",
+				  name, vars);
+	}
+	return 0;
+}
+
+static bool map_is_data(struct bpf_map *m)
+{
+	return bpf_map__is_internal(m);
+}
+
+/* ", "-separated names of the entries of dir, or "none". */
+static void list_dir(const char *dir, char *buf, size_t size)
+{
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	buf[0] = '\0';
+	d = opendir(dir);
+	while (d && (de = readdir(d)) && n < size) {
+		if (de->d_name[0] == '.')
+			continue;
+		n += snprintf(buf + n, size - n, "%s%s", n ? ", " : "", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (n >= size && size > 4)
+		strcpy(buf + size - 4, "...");
+	if (!buf[0])
+		snprintf(buf, size, "none");
+}
+
+int obj_reuse_maps(struct obj *o, const char *dir, struct errmsg *em)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX], names[1024];
+	__u32 ilen;
+	struct bpf_map *m;
+	int fd = -1, err = 0;
+
+	bpf_object__for_each_map(m, o->bo) {
+		if (map_is_data(m))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) >= (int)sizeof(path))
+			return errmsg_set(em, -ENAMETOOLONG, "map pin path for '%s' is too long",
+					  bpf_map__name(m));
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			list_dir(dir, names, sizeof(names));
+			return errmsg_set(em, err,
+					  "the map owner has no map '%s' (looked for %s: %s); its maps are: %s. A program sharing maps must use the owner's map names",
+					  bpf_map__name(m), path, strerror(-err), names);
+		}
+		memset(&info, 0, sizeof(info));
+		ilen = sizeof(info);
+		err = bpf_obj_get_info_by_fd(fd, &info, &ilen);
+		if (err) {
+			err = -errno;
+			errmsg_set(em, err, "cannot inspect the owner's map %s: %s", path,
+				   strerror(-err));
+			goto out;
+		}
+		if (info.type != bpf_map__type(m) || info.key_size != bpf_map__key_size(m) ||
+		    info.value_size != bpf_map__value_size(m) ||
+		    info.max_entries != bpf_map__max_entries(m)) {
+			err = errmsg_set(em, -EINVAL,
+					 "map '%s' does not match the owner's map: owner has type %u, key %u, value %u bytes, %u entries; this object has type %u, key %u, value %u bytes, %u entries",
+					 bpf_map__name(m), info.type, info.key_size, info.value_size,
+					 info.max_entries, bpf_map__type(m), bpf_map__key_size(m),
+					 bpf_map__value_size(m), bpf_map__max_entries(m));
+			goto out;
+		}
+		err = bpf_map__reuse_fd(m, fd);
+		if (err) {
+			errmsg_set(em, err, "cannot reuse the owner's map %s: %s", path,
+				   strerror(-err));
+			goto out;
+		}
+		close(fd);
+		fd = -1;
+	}
+	o->maps_reused = true;
+out:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+size_t obj_map_count(struct obj *o)
+{
+	struct bpf_map *m;
+	size_t n = 0;
+
+	bpf_object__for_each_map(m, o->bo)
+		n += !map_is_data(m);
+	return n;
+}
+
+/* The last lines of the verifier log that fit in about OBJ_LOG_TAIL bytes. */
+static const char *log_tail(const char *log)
+{
+	size_t n = strlen(log);
+	const char *p;
+
+	while (n && (log[n - 1] == '\n' || log[n - 1] == ' '))
+		n--;
+	if (n <= OBJ_LOG_TAIL)
+		return log;
+	p = log + n - OBJ_LOG_TAIL;
+	while (*p && *p != '\n')
+		p++;
+	return *p ? p + 1 : log + n - OBJ_LOG_TAIL;
+}
+
+int obj_load(struct obj *o, struct errmsg *em)
+{
+	char *log = NULL;
+	const char *tail;
+	size_t n;
+	int err;
+
+	if (o->loaded)
+		return errmsg_set(em, -EBUSY, "the program is already loaded");
+	log = calloc(1, OBJ_LOG_SIZE);
+	if (!log)
+		return -ENOMEM;
+	bpf_program__set_log_buf(o->prog, log, OBJ_LOG_SIZE);
+	err = bpf_object__load(o->bo);
+	bpf_program__set_log_buf(o->prog, NULL, 0);
+	if (!err) {
+		o->loaded = true;
+		goto out;
+	}
+	if (err == -EPERM) {
+		errmsg_set(em, err,
+			   "the kernel refused to load %s program '%s' (EPERM): the daemon needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), and this kernel's security policy may forbid this program kind; 'bpfd --probe' shows which kinds this kernel allows",
+			   obj_kind_str(o->kind), bpf_program__name(o->prog));
+		goto out;
+	}
+	if (log[0]) {
+		tail = log_tail(log);
+		n = strlen(tail);
+		while (n && tail[n - 1] == '\n')
+			n--;
+		errmsg_set(em, err,
+			   "the kernel verifier rejected program '%s' (%s); end of the verifier log:\n%.*s",
+			   bpf_program__name(o->prog), strerror(-err), (int)n, tail);
+		goto out;
+	}
+	errmsg_set(em, err, "cannot load program '%s' from the object: %s",
+		   bpf_program__name(o->prog), strerror(-err));
+out:
+	free(log);
+	return err;
+}
+
+int obj_pin_maps(struct obj *o, const char *dir, struct errmsg *em)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+	int err = 0;
+
+	if (o->maps_reused)
+		return 0;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return errmsg_set(em, -errno, "cannot create map pin directory %s: %s", dir,
+				  strerror(errno));
+	bpf_object__for_each_map(m, o->bo) {
+		if (map_is_data(m))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) >= (int)sizeof(path)) {
+			err = errmsg_set(em, -ENAMETOOLONG, "map pin path for '%s' is too long",
+					 bpf_map__name(m));
+			break;
+		}
+		err = bpf_map__pin(m, path);
+		if (err) {
+			errmsg_set(em, err, "cannot pin map '%s' at %s: %s", bpf_map__name(m),
+				   path, strerror(-err));
+			break;
+		}
+	}
+	if (err)
+		obj_unpin_maps(o, dir);
+	return err;
+}
+
+void obj_unpin_maps(struct obj *o, const char *dir)
+{
+	char path[PATH_MAX];
+	struct bpf_map *m;
+
+	if (o->maps_reused)
+		return;
+	bpf_object__for_each_map(m, o->bo) {
+		if (map_is_data(m))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(m)) < (int)sizeof(path))
+			unlink(path);
+	}
+	rmdir(dir);
+}
+
+const char *obj_func_name(const struct obj *o)
+{
+	return bpf_program__name(o->prog);
+}
+
+const char *obj_section(const struct obj *o)
+{
+	return bpf_program__section_name(o->prog);
+}
+
+const char *obj_section_target(const struct obj *o)
+{
+	const char *s = strchr(bpf_program__section_name(o->prog), '/');
+
+	return s ? s + 1 : "";
+}
+
+enum obj_kind obj_kind(const struct obj *o)
+{
+	return o->kind;
+}
+
+int obj_prog_fd(const struct obj *o)
+{
+	int fd;
+
+	if (!o->loaded)
+		return -EBADF;
+	fd = bpf_program__fd(o->prog);
+	return fd < 0 ? -EBADF : fd;
+}
+
+void obj_close(struct obj *o)
+{
+	if (!o)
+		return;
+	bpf_object__close(o->bo);
+	free(o);
+}
+
+struct bpf_object *obj_bpf_object(struct obj *o)
+{
+	return o->bo;
+}
+
+struct bpf_program *obj_bpf_program(struct obj *o)
+{
+	return o->prog;
+}
