@@ -15,6 +15,6 @@ FUZZ_SECONDS ?= 15
 # nanopb options: the runtime (vendor/nanopb) and the generated code must agree.
 # 32-bit field sizes because a ProgramInfo is larger than 64 KiB; strings are
 # validated as UTF-8, as proto3 requires.
-NANOPB_DEFS := -DPB_FIELD_32BIT=1 -DPB_VALIDATE_UTF8=1 -DPB_NO_ERRMSG=0
+NANOPB_DEFS := -DPB_FIELD_32BIT=1 -DPB_VALIDATE_UTF8=1
 # Order matters for static archives: nghttp2, mbedtls (tls, x509, crypto), libbpf, libelf, zlib.
 LIBS       := -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto -lbpf -lelf -lz

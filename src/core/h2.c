@@ -90,6 +90,7 @@ struct h2_stream {
 	bool path_too_long;
 	bool is_post;
 	bool is_grpc;		/* content-type application/grpc[+proto|;...] */
+	bool stop_after;	/* RST_STREAM(NO_ERROR) once the reply is out */
 	size_t hdr_bytes;
 	uint64_t start_ms;
 	uint64_t deadline_ms;	/* 0: none */
@@ -228,10 +229,26 @@ static void reply_error(struct h2_server *s, struct h2_stream *st, int http,
 	grpc_reply_fini(&r);
 }
 
-/* The request is incomplete but answered: ask the client to stop sending. */
+/* The request is incomplete but answered: ask the client to stop sending
+ * (RFC 9113 8.1), after the reply went out: nghttp2 drops a queued reply when
+ * RST_STREAM is submitted before it is sent. */
 static void stream_stop(struct h2_server *s, struct h2_stream *st)
 {
-	(void)nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+	(void)s;
+	st->stop_after = true;
+}
+
+static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
+{
+	struct h2_stream *st;
+
+	(void)arg;
+	if (f->hd.type != NGHTTP2_HEADERS || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		return 0;
+	st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	if (st && st->stop_after && !nghttp2_session_get_stream_remote_close(ng, st->id))
+		(void)nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+	return 0;
 }
 
 static void dispatch(struct h2_server *s, struct h2_stream *st)
@@ -424,6 +441,7 @@ static nghttp2_session_callbacks *server_callbacks(void)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);
+	nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
 	return cbs;
 }
 

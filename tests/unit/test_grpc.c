@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_grpc.c - gRPC framing, grpc-message encoding, grpc-timeout, errmap, and the
+ * h2 server/client sessions and rpc method table wired together in memory */
+#include <errno.h>
+#include <string.h>
+
+#include <pb_decode.h>
+#include <pb_encode.h>
+
+#include "harness.h"
+#include "core/errmap.h"
+#include "core/grpc.h"
+#include "core/h2.h"
+#include "core/rpc.h"
+
+static void hdr_roundtrip(void)
+{
+	uint8_t h[GRPC_HDR_LEN];
+	bool comp;
+	uint32_t len;
+
+	grpc_hdr_put(h, 0x01020304);
+	ASSERT_EQ(h[0], 0, "flag");
+	ASSERT_EQ(h[1], 1, "big-endian");
+	ASSERT_OK(grpc_hdr_parse(h, &comp, &len), "parse");
+	ASSERT_EQ(len, 0x01020304, "len");
+	ASSERT_FALSE(comp, "not compressed");
+	h[0] = 2;
+	ASSERT_EQ(grpc_hdr_parse(h, &comp, &len), -EINVAL, "bad flag");
+}
+
+static void percent_encode(void)
+{
+	char out[64];
+	size_t n;
+
+	n = grpc_percent_encode("a b%c\n\xc3\xa9", out, sizeof(out));
+	ASSERT_STREQ(out, "a b%25c%0A%C3%A9", "encoded");
+	ASSERT_EQ(n, strlen("a b%25c%0A%C3%A9"), "length");
+	/* truncation never leaves half an escape */
+	n = grpc_percent_encode("ab%", out, 4);
+	ASSERT_STREQ(out, "ab", "truncated before the escape");
+	ASSERT_EQ(n, 5, "needed length");
+	ASSERT_EQ(grpc_percent_encode("xyz", NULL, 0), 3, "sizing call");
+}
+
+static void percent_decode(void)
+{
+	char out[64];
+
+	grpc_percent_decode("a%20b%zz%4", strlen("a%20b%zz%4"), out, sizeof(out));
+	ASSERT_STREQ(out, "a b%zz%4", "invalid escapes kept");
+	grpc_percent_decode("%C3%A9%25", 9, out, sizeof(out));
+	ASSERT_STREQ(out, "\xc3\xa9%", "utf-8 and percent");
+	ASSERT_EQ(grpc_percent_decode("abcdef", 6, out, 4), 6, "length beyond size");
+	ASSERT_STREQ(out, "abc", "truncated");
+}
+
+static void timeout_parse(void)
+{
+	static const struct { const char *s; int err; uint64_t ms; } t[] = {
+		{ "1n", 0, 1 }, { "1000000n", 0, 1 }, { "1000001n", 0, 2 },
+		{ "999u", 0, 1 }, { "100m", 0, 100 }, { "3S", 0, 3000 },
+		{ "2M", 0, 120000 }, { "1H", 0, 3600000 }, { "99999999m", 0, 99999999 },
+		{ "4966m", 0, 4966 }, { "123456789m", -EINVAL, 0 }, { "", -EINVAL, 0 },
+		{ "5", -EINVAL, 0 }, { "5x", -EINVAL, 0 }, { "-1m", -EINVAL, 0 },
+		{ "m", -EINVAL, 0 }, { "1 S", -EINVAL, 0 },
+	};
+	uint64_t ms;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ms = 0;
+		err = grpc_timeout_parse(t[i].s, strlen(t[i].s), &ms);
+		ASSERT_EQ(err, t[i].err, t[i].s);
+		if (!err)
+			ASSERT_EQ(ms, t[i].ms, t[i].s);
+	}
+}
+
+static void timeout_format(void)
+{
+	char buf[32];
+	uint64_t ms;
+
+	grpc_timeout_format(2500, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "2500m", "ms");
+	grpc_timeout_format(1000ull * 100000000, buf, sizeof(buf));
+	ASSERT_STREQ(buf, "1666666M", "8 digits at most: minutes");
+	ASSERT_OK(grpc_timeout_parse(buf, strlen(buf), &ms), "reparse");
+}
+
+static void reader_split(void)
+{
+	static const uint8_t msg[] = { 0, 0, 0, 0, 3, 'a', 'b', 'c' };
+	struct grpc_reader r;
+	size_t i;
+
+	grpc_reader_init(&r, 16);
+	ASSERT_EQ(grpc_reader_finish(&r), -ENODATA, "nothing yet");
+	for (i = 0; i < sizeof(msg); i++) {
+		ASSERT_OK(grpc_reader_feed(&r, msg + i, 1), "byte by byte");
+		if (i < sizeof(msg) - 1)
+			ASSERT_EQ(grpc_reader_finish(&r), -EPROTO, "cut short");
+	}
+	ASSERT_OK(grpc_reader_finish(&r), "complete");
+	ASSERT_EQ(r.buf.len, 3, "len");
+	ASSERT_TRUE(!memcmp(r.buf.data, "abc", 3), "content");
+	ASSERT_EQ(grpc_reader_feed(&r, msg, 1), -EPROTO, "second message");
+	grpc_reader_fini(&r);
+}
+
+static void reader_limit(void)
+{
+	static const uint8_t big[] = { 0, 0, 0x40, 0, 1 };	/* 4 MiB + 1 */
+	static const uint8_t empty[] = { 0, 0, 0, 0, 0 };
+	struct grpc_reader r;
+
+	grpc_reader_init(&r, 4u << 20);
+	/* refused at the prefix, before any of the body was buffered */
+	ASSERT_EQ(grpc_reader_feed(&r, big, sizeof(big)), -EMSGSIZE, "too big");
+	ASSERT_EQ(r.buf.cap, 0, "nothing allocated");
+	grpc_reader_fini(&r);
+	grpc_reader_init(&r, 0);
+	ASSERT_OK(grpc_reader_feed(&r, empty, sizeof(empty)), "empty message");
+	ASSERT_OK(grpc_reader_finish(&r), "empty is complete");
+	grpc_reader_fini(&r);
+}
+
+static void errmap_table(void)
+{
+	ASSERT_EQ(grpc_status_from_errno(0), GRPC_OK, "0");
+	ASSERT_EQ(grpc_status_from_errno(-EINVAL), GRPC_INVALID_ARGUMENT, "EINVAL");
+	ASSERT_EQ(grpc_status_from_errno(-ENOENT), GRPC_NOT_FOUND, "ENOENT");
+	ASSERT_EQ(grpc_status_from_errno(-EEXIST), GRPC_ALREADY_EXISTS, "EEXIST");
+	ASSERT_EQ(grpc_status_from_errno(-EPERM), GRPC_PERMISSION_DENIED, "EPERM");
+	ASSERT_EQ(grpc_status_from_errno(-EACCES), GRPC_PERMISSION_DENIED, "EACCES");
+	ASSERT_EQ(grpc_status_from_errno(-ENOSPC), GRPC_RESOURCE_EXHAUSTED, "ENOSPC");
+	ASSERT_EQ(grpc_status_from_errno(-E2BIG), GRPC_RESOURCE_EXHAUSTED, "E2BIG");
+	ASSERT_EQ(grpc_status_from_errno(-EOPNOTSUPP), GRPC_UNIMPLEMENTED, "EOPNOTSUPP");
+	ASSERT_EQ(grpc_status_from_errno(-ETIMEDOUT), GRPC_DEADLINE_EXCEEDED, "ETIMEDOUT");
+	ASSERT_EQ(grpc_status_from_errno(-EBUSY), GRPC_UNAVAILABLE, "EBUSY");
+	ASSERT_EQ(grpc_status_from_errno(-ECANCELED), GRPC_CANCELLED, "ECANCELED");
+	ASSERT_EQ(grpc_status_from_errno(-EXDEV), GRPC_INTERNAL, "unknown");
+	ASSERT_STREQ(grpc_status_name(GRPC_NOT_FOUND), "NOT_FOUND", "name");
+	ASSERT_STREQ(grpc_status_name(99), "UNKNOWN", "out of range");
+}
+
+/* ---- fake program manager: programs 3, 7 (owned, metadata app=a) and 9 ---- */
+
+static int fake_next(void *ctx, uint32_t id, uint32_t *ret)
+{
+	static const uint32_t ids[] = { 3, 7, 9 };
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < 3; i++)
+		if (ids[i] > id) {
+			*ret = ids[i];
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int fake_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *k)
+{
+	(void)ctx;
+	if (id != 3 && id != 7 && id != 9)
+		return -ENOENT;
+	k->id = id;
+	k->program_type = id == 7 ? 28 : 6;	/* 7 is EXT in the kernel */
+	snprintf(k->name, sizeof(k->name), "prog%u", id);
+	return 0;
+}
+
+static int fake_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *p, uint32_t *type)
+{
+	(void)ctx;
+	if (id != 7)
+		return -ENOENT;
+	snprintf(p->name, sizeof(p->name), "owned");
+	p->metadata_count = 1;
+	snprintf(p->metadata[0].key, sizeof(p->metadata[0].key), "app");
+	snprintf(p->metadata[0].value, sizeof(p->metadata[0].value), "a");
+	*type = 6;	/* a dispatcher member reported as xdp */
+	return 0;
+}
+
+static int fake_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+		     struct errmsg *em)
+{
+	(void)ctx, (void)req, (void)resp;
+	return errmsg_set(em, -EOPNOTSUPP, "not here: 100%% fake");
+}
+
+static int fake_unload(void *ctx, uint32_t id, struct errmsg *em)
+{
+	(void)ctx;
+	return errmsg_set(em, -ENOENT, "bpfd does not own program %u", id);
+}
+
+static int fake_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+{
+	(void)ctx, (void)req, (void)em;
+	return 0;
+}
+
+static const struct rpc_ops fake_ops = {
+	.load = fake_load, .unload = fake_unload, .pull_bytecode = fake_pull,
+	.prog_next = fake_next, .prog_kernel = fake_kernel, .prog_info = fake_info,
+};
+
+/* Run one call through a client session and a server session joined in memory. */
+static int call(const char *path, const pb_msgdesc_t *rf, const void *req, size_t max_msg,
+		struct h2_client_result **ret, struct h2_client **ret_c)
+{
+	struct rpc rpc = { .ops = &fake_ops };
+	struct h2_server_opts so = { .max_msg = max_msg, .handler = rpc_handle, .arg = &rpc,
+				     .peer = "test" };
+	static struct h2_server *s;
+	struct h2_client *c = NULL;
+	uint8_t buf[1 << 16];
+	pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
+	const uint8_t *p;
+	ssize_t n;
+	int i, err;
+
+	if (!pb_encode(&os, rf, req))
+		return -EINVAL;
+	err = h2_server_new(&so, &s) ?: h2_client_new(&c);
+	if (err)
+		return err;
+	err = h2_client_call(c, "http", "localhost", path, buf, os.bytes_written, 5000, 1 << 20);
+	for (i = 0; !err && i < 100 && !h2_client_result(c)->closed; i++) {
+		while (!err && (n = h2_client_send(c, &p)) > 0)
+			err = h2_server_recv(s, p, n);
+		while (!err && (n = h2_server_send(s, &p)) > 0)
+			err = h2_client_recv(c, p, n);
+	}
+	h2_server_free(s);
+	*ret = h2_client_result(c);
+	*ret_c = c;
+	return err;
+}
+
+struct seen {
+	uint32_t ids[8];
+	bool owned[8];
+	uint32_t types[8];
+	size_t n;
+};
+
+static bool seen_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
+{
+	static bpfd_v1_ListResponse_ListResult res;
+	struct seen *sn = *arg;
+
+	(void)f;
+	memset(&res, 0, sizeof(res));
+	if (!pb_decode(s, bpfd_v1_ListResponse_ListResult_fields, &res) || sn->n == 8)
+		return false;
+	sn->ids[sn->n] = res.kernel_info.id;
+	sn->owned[sn->n] = res.has_info;
+	sn->types[sn->n++] = res.kernel_info.program_type;
+	return true;
+}
+
+static int list(const bpfd_v1_ListRequest *req, struct seen *sn)
+{
+	bpfd_v1_ListResponse resp = { .results = { .funcs.decode = seen_decode, .arg = sn } };
+	struct h2_client_result *res;
+	struct h2_client *c = NULL;
+	pb_istream_t is;
+	int err;
+
+	memset(sn, 0, sizeof(*sn));
+	err = call("/bpfd.v1.Bpfd/List", bpfd_v1_ListRequest_fields, req, 1 << 20, &res, &c);
+	if (!err && res->grpc_status != GRPC_OK)
+		err = -EPROTO;
+	if (!err) {
+		is = pb_istream_from_buffer(res->body.buf.data, res->body.buf.len);
+		if (!pb_decode(&is, bpfd_v1_ListResponse_fields, &resp))
+			err = -EBADMSG;
+	}
+	h2_client_free(c);
+	return err;
+}
+
+static void rpc_list_filters(void)
+{
+	static bpfd_v1_ListRequest req;
+	struct seen sn;
+
+	memset(&req, 0, sizeof(req));
+	if (!ASSERT_OK(list(&req, &sn), "list all"))
+		return;
+	ASSERT_EQ(sn.n, 3, "three programs");
+	ASSERT_EQ(sn.ids[1], 7, "order");
+	ASSERT_TRUE(sn.owned[1] && !sn.owned[0] && !sn.owned[2], "only 7 owned");
+	ASSERT_EQ(sn.types[1], 6, "managed kind reported, not EXT");
+
+	req.has_bpfd_programs_only = req.bpfd_programs_only = true;
+	ASSERT_OK(list(&req, &sn), "owned only");
+	ASSERT_EQ(sn.n, 1, "one owned");
+
+	memset(&req, 0, sizeof(req));
+	req.has_program_type = true;
+	req.program_type = 6;
+	ASSERT_OK(list(&req, &sn), "type xdp");
+	ASSERT_EQ(sn.n, 3, "all are xdp as reported");
+
+	memset(&req, 0, sizeof(req));
+	req.match_metadata_count = 1;
+	strcpy(req.match_metadata[0].key, "app");
+	strcpy(req.match_metadata[0].value, "a");
+	ASSERT_OK(list(&req, &sn), "metadata");
+	ASSERT_EQ(sn.n, 1, "metadata match");
+	ASSERT_EQ(sn.ids[0], 7, "the owned one");
+	req.match_metadata_count = 2;
+	strcpy(req.match_metadata[1].key, "app");
+	strcpy(req.match_metadata[1].value, "b");
+	ASSERT_OK(list(&req, &sn), "metadata, all pairs");
+	ASSERT_EQ(sn.n, 0, "second pair does not match");
+}
+
+static void rpc_errors(void)
+{
+	bpfd_v1_GetRequest get = { .id = 42 };
+	bpfd_v1_UnloadRequest un = { .id = 3 };
+	bpfd_v1_GetRequest empty = { 0 };
+	struct h2_client_result *res;
+	struct h2_client *c = NULL;
+
+	ASSERT_OK(call("/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &get, 1 << 20, &res, &c),
+		  "get");
+	ASSERT_EQ(res->grpc_status, GRPC_NOT_FOUND, "missing id");
+	ASSERT_STRSTR(res->message, "no program with id 42", "message");
+	h2_client_free(c);
+
+	ASSERT_OK(call("/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &un, 1 << 20, &res,
+		       &c), "unload");
+	ASSERT_EQ(res->grpc_status, GRPC_NOT_FOUND, "errno mapped");
+	ASSERT_STRSTR(res->message, "does not own program 3", "errmsg text");
+	h2_client_free(c);
+
+	ASSERT_OK(call("/bpfd.v1.Bpfd/Load", bpfd_v1_GetRequest_fields, &empty, 1 << 20, &res,
+		       &c), "load");
+	ASSERT_EQ(res->grpc_status, GRPC_UNIMPLEMENTED, "EOPNOTSUPP");
+	ASSERT_STREQ(res->message, "not here: 100% fake", "percent-encoded and decoded");
+	h2_client_free(c);
+
+	ASSERT_OK(call("/bpfd.v1.Bpfd/Nope", bpfd_v1_GetRequest_fields, &get, 1 << 20, &res, &c),
+		  "unknown method");
+	ASSERT_EQ(res->grpc_status, GRPC_UNIMPLEMENTED, "UNIMPLEMENTED");
+	h2_client_free(c);
+
+	get.id = 3;
+	ASSERT_OK(call("/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &get, 1, &res, &c),
+		  "tiny max_msg");
+	ASSERT_EQ(res->grpc_status, GRPC_RESOURCE_EXHAUSTED, "request over the limit");
+	h2_client_free(c);
+}
+
+static void rpc_malformed(void)
+{
+	static const uint8_t junk[] = { 0x0a, 0xff, 0xff };	/* field 1, length too long */
+	struct grpc_call cl = { .path = "/bpfd.v1.Bpfd/Get", .msg = junk, .len = sizeof(junk) };
+	struct rpc rpc = { .ops = &fake_ops };
+	struct grpc_reply r;
+
+	grpc_reply_init(&r, 1 << 20);
+	rpc_handle(&rpc, &cl, &r);
+	ASSERT_EQ(r.status, GRPC_INVALID_ARGUMENT, "malformed protobuf");
+	ASSERT_STRSTR(r.message, "Malformed GetRequest", "names the message");
+	grpc_reply_fini(&r);
+}
+
+TEST_MAIN("grpc",
+	  TEST(hdr_roundtrip), TEST(percent_encode), TEST(percent_decode),
+	  TEST(timeout_parse), TEST(timeout_format), TEST(reader_split), TEST(reader_limit),
+	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed))
