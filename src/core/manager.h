@@ -18,7 +18,11 @@ int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em);
 void mgr_free(struct mgr *m);
 
 /* Load and attach one program.  On any failure nothing is left behind (no program, no
- * pin, no record) and em says why.  resp is filled on success. */
+ * pin, no record) and em says why.  resp is filled on success.
+ * Test hook: with BPFD_TEST_PAUSE_LOAD=<seconds> in the daemon's environment, each load
+ * sleeps that long after the program is loaded, attached and pinned and before its
+ * record is written, so a test can kill -9 the daemon in the middle of a load; the next
+ * mgr_new() must then remove the program, its pins and any partial record. */
 int mgr_load(struct mgr *m, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
 	     struct errmsg *em);
 /* Detach and unload a program bpfd loaded; -ENOENT with em set when bpfd does not own it. */

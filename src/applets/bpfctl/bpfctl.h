@@ -16,6 +16,8 @@
 /* Each returns an exit code: 0 ok, 1 error from the daemon, 2 usage. argv[0] = command. */
 int bpfctl_get(int argc, char **argv);
 int bpfctl_list(int argc, char **argv);
+int bpfctl_load_from_file(int argc, char **argv);
+int bpfctl_unload(int argc, char **argv);
 
 /* ---- common.c: connection and output options shared by every command ---- */
 

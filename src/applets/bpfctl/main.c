@@ -9,7 +9,9 @@
 
 static const struct cmd bpfctl_cmds[] = {
 	{ "get", bpfctl_get, "show one program (bpfd's state and the kernel's) by kernel id" },
+	{ "load-from-file", bpfctl_load_from_file, "load a program from an ELF file and attach it" },
 	{ "list", bpfctl_list, "list the programs loaded by bpfd (-a: every program in the kernel)" },
+	{ "unload", bpfctl_unload, "detach and unload a program bpfd loaded, by kernel id" },
 	{ NULL, NULL, NULL }
 };
 
