@@ -39,6 +39,13 @@ struct bpfd_config {
 	char tcp_addr[64];	/* numeric address, default "::1" */
 	uint16_t tcp_port;	/* default 50051 */
 	char certs_dir[256];	/* /etc/bpfd/certs/{ca,bpfd,bpfd-client}/ */
+	/* [tls] ca_cert, cert, key: explicit PEM files for the TCP endpoint; "" means
+	 * the file under certs_dir (config_tls_file()).  Explicit files are used as they
+	 * are: nothing is generated for them. */
+	char tls_ca[256];
+	char tls_cert[256];
+	char tls_key[256];
+	bool socket_path_set;	/* socket_path given explicitly: rundir changes keep it */
 	size_t max_msg;		/* default BPFD_MAX_MSG */
 	bool allow_unsigned;	/* images without signature accepted (default true) */
 	char image_dir[256];
@@ -48,14 +55,33 @@ struct bpfd_config {
 
 /* Fill cfg with the defaults (paths derived from BPFD_RUNDIR). */
 void config_defaults(struct bpfd_config *cfg);
-/* Re-derive the paths that depend on rundir (bpffs, socket) after rundir changed. */
+/* Re-derive the paths that depend on rundir (bpffs, and the socket unless a
+ * configuration file set it: socket_path_set) after rundir changed. */
 void config_set_rundir(struct bpfd_config *cfg, const char *rundir);
 /* Parse TOML text (the subset documented in dist/bpfd.toml) over the values in cfg.
- * Unknown keys are errors naming the key and line.  0 or -EINVAL with em set. */
+ * Unknown keys are errors naming the key and line.  0 or -EINVAL with em set to one
+ * line "line L, column C: what is wrong"; cfg is changed only on success. */
 int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct errmsg *em);
-/* Read and parse a file; a missing file is not an error when !must_exist. */
+/* Read and parse a file; a missing file (ENOENT) is not an error when !must_exist
+ * (cfg is left alone).  Errors: -ENOENT/-EACCES/... opening or reading it,
+ * -EFBIG for a file over 1 MiB, -EINVAL for a bad file; em then reads
+ * "PATH:LINE:COL: what is wrong" (one line). */
 int config_load(struct bpfd_config *cfg, const char *path, bool must_exist, struct errmsg *em);
 /* The XDP mode configured for an interface (XDP_MODE_DEFAULT when none). */
 enum xdp_mode config_xdp_mode(const struct bpfd_config *cfg, const char *iface);
+/* "skb", "drv", "hw" or "default". */
+const char *config_xdp_mode_str(enum xdp_mode mode);
+
+enum config_tls_file {
+	CONFIG_TLS_CA,		/* CA that client certificates must chain to */
+	CONFIG_TLS_CERT,	/* the server's certificate (chain) */
+	CONFIG_TLS_KEY,		/* the server's private key */
+};
+/* Write the path of a TLS file into buf: the explicit [tls] file if one is set,
+ * else certs_dir + the default name (tls.h: TLS_CA_PEM ...).  Returns true when the
+ * file was set explicitly, false when it is derived from certs_dir.  A path
+ * longer than size is truncated (the parser keeps both parts within 255 bytes). */
+bool config_tls_file(const struct bpfd_config *cfg, enum config_tls_file which,
+		     char *buf, size_t size);
 
 #endif
