@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* chain_env.c - multi-program hooks: environment (freplace probe, load targets, pin
+ * directories, locks), shared helpers and the public API of dispatch.h */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/chain_int.h"
+#include "bpf/embed.h"
+#include "bpf/obj.h"
+#include "core/log.h"
+
+const char *chain_mode_str(enum chain_mode m)
+{
+	switch (m) {
+	case CHAIN_MODE_DISPATCHER:
+		return "dispatcher";
+	case CHAIN_MODE_DIRECT:
+		return "direct";
+	case CHAIN_MODE_TCX:
+		return "tcx";
+	case CHAIN_MODE_NONE:
+		break;
+	}
+	return "none";
+}
+
+int chain_mkdir(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+bool chain_is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC;
+}
+
+int chain_rmtree(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+/* The BTF name of the program's main function: kernel names are cut at 15 chars. */
+static void btf_func_name(const struct bpf_prog_info *info, uint32_t type_id,
+			  char *ret_name, size_t size)
+{
+	const struct btf_type *t;
+	struct btf *btf;
+	const char *n;
+
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return;
+	t = btf__type_by_id(btf, type_id);
+	if (t && btf_is_func(t)) {
+		n = btf__name_by_offset(btf, t->name_off);
+		if (n && *n && !strncmp(n, info->name, strlen(info->name)))
+			snprintf(ret_name, size, "%s", n);
+	}
+	btf__free(btf);
+}
+
+int chain_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_func_info fi = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		return -errno;
+	if (ret_id)
+		*ret_id = info.id;
+	if (!ret_name)
+		return 0;
+	snprintf(ret_name, size, "%s", info.name);
+	if (!info.btf_id || !info.nr_func_info)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.nr_func_info = 1;
+	info.func_info_rec_size = sizeof(fi);
+	info.func_info = (uintptr_t)&fi;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	btf_func_name(&info, fi.type_id, ret_name, size);
+	return 0;
+}
+
+int chain_prog_name_by_id(uint32_t id, char *ret_name, size_t size)
+{
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = chain_prog_desc(fd, NULL, ret_name, size);
+	close(fd);
+	return err;
+}
+
+int chain_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
+		    uint32_t *ret_ifindex)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (ret_id)
+		*ret_id = info.id;
+	if (ret_prog_id)
+		*ret_prog_id = info.prog_id;
+	if (ret_type)
+		*ret_type = info.type;
+	/* XDP and TCX link info both start with the ifindex (TCX: { ifindex,
+	 * attach_type }, absent from the 6.1 uapi header) */
+	if (ret_ifindex)
+		*ret_ifindex = info.xdp.ifindex;
+	return 0;
+}
+
+/* ---- environment ------------------------------------------------------------------ */
+
+int chain_env_new(const struct bpfd_config *cfg, struct chain_env **ret_env,
+		  struct errmsg *em)
+{
+	static const char *const dirs[] = { "ingress", "egress" };
+	struct chain_env *env;
+	int i;
+
+	env = calloc(1, sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	env->cfg = cfg;
+	env->target_fd[0] = env->target_fd[1] = -1;
+	pthread_mutex_init(&env->lock, NULL);
+	snprintf(env->xdp_root, sizeof(env->xdp_root), "%s/xdp", cfg->xdp_bpffs);
+	for (i = 0; i < 2; i++) {
+		snprintf(env->tc_root[i], sizeof(env->tc_root[i]), "%s/tc-%s", cfg->bpffs,
+			 dirs[i]);
+		snprintf(env->tcx_root[i], sizeof(env->tcx_root[i]), "%s/tcx-%s", cfg->bpffs,
+			 dirs[i]);
+	}
+	(void)em;
+	*ret_env = env;
+	return 0;
+}
+
+void chain_env_free(struct chain_env *env)
+{
+	int i;
+
+	if (!env)
+		return;
+	for (i = 0; i < 2; i++)
+		if (env->target_fd[i] >= 0)
+			close(env->target_fd[i]);
+	pthread_mutex_destroy(&env->lock);
+	free(env);
+}
+
+void chain_env_force_direct(struct chain_env *env, bool on)
+{
+	env->force_direct = on;
+}
+
+/* Load an extension of the embedded xdp_pass program against compat_test of the XDP
+ * load target: exactly what every chain member needs. */
+static int probe_freplace(struct chain_env *env, struct errmsg *em)
+{
+	struct bpf_object *o = NULL;
+	struct bpf_program *p;
+	const void *data;
+	size_t len;
+	int err, tfd;
+
+	tfd = chain_load_target(env, CHAIN_XDP, em);
+	if (tfd < 0)
+		return tfd;
+	err = embed_find("xdp_pass", &data, &len);
+	if (err)
+		return errmsg_set(em, err, "the embedded xdp_pass object is missing");
+	o = bpf_object__open_mem(data, len, NULL);
+	if (!o)
+		return errmsg_set(em, -errno, "cannot open the embedded xdp_pass object");
+	p = bpf_object__next_program(o, NULL);
+	bpf_program__set_type(p, BPF_PROG_TYPE_EXT);
+	bpf_program__set_expected_attach_type(p, 0);
+	err = bpf_program__set_attach_target(p, tfd, "compat_test");
+	if (!err)
+		err = bpf_object__load(o);
+	if (err)
+		errmsg_set(em, err, "the kernel refuses freplace (BPF_PROG_TYPE_EXT) "
+			   "programs: %s", strerror(-err));
+	bpf_object__close(o);
+	return err;
+}
+
+static void env_probe(struct chain_env *env)
+{
+	struct errmsg em = {};
+	int err;
+
+	if (env->probed)
+		return;
+	env->probed = true;
+	err = probe_freplace(env, &em);
+	env->multiprog = !err;
+	if (err)
+		snprintf(env->why, sizeof(env->why), "%.500s", em.msg);
+	log_debug("freplace probe: %s", err ? em.msg : "allowed, multi-program chains work");
+}
+
+bool chain_multiprog(struct chain_env *env)
+{
+	bool ok;
+
+	pthread_mutex_lock(&env->lock);
+	env_probe(env);
+	ok = env->multiprog && !env->force_direct;
+	pthread_mutex_unlock(&env->lock);
+	return ok;
+}
+
+bool chain_env_multiprog(struct chain_env *env, const char **why)
+{
+	bool ok = chain_multiprog(env);
+
+	if (why)
+		*why = ok ? "" : env->force_direct ? "multi-program chains are switched off"
+						   : env->why;
+	return ok;
+}
+
+/* Every slot and compat_test stay in the program (num_progs_enabled = 11), so an
+ * extension loaded against compat_test can later be linked into any slot. */
+int chain_load_target(struct chain_env *env, enum chain_kind kind, struct errmsg *em)
+{
+	const struct hook_ops *ops = kind == CHAIN_XDP ? &xdp_hook_ops : &tc_hook_ops;
+	struct chain_xdp_conf xc = {};
+	struct chain_tc_conf tc = {};
+	struct bpf_object *o = NULL;
+	int i, fd = -1, err = 0;
+
+	if (env->target_fd[kind] >= 0)
+		return env->target_fd[kind];
+	xc.magic = CHAIN_XDP_MAGIC;
+	xc.dispatcher_version = CHAIN_XDP_VERSION;
+	xc.num_progs_enabled = CHAIN_MAX_PROGS + 1;
+	tc.num_progs_enabled = CHAIN_MAX_PROGS + 1;
+	for (i = 0; i < CHAIN_MAX_PROGS; i++)
+		xc.chain_call_actions[i] = tc.chain_call_actions[i] = ~0u;
+	err = disp_load(ops, kind == CHAIN_XDP ? (void *)&xc : (void *)&tc, false, &o, &fd,
+			em);
+	if (err)
+		return err;
+	/* the fd outlives the object: bpf_object__close() closes its own copy */
+	env->target_fd[kind] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (env->target_fd[kind] < 0)
+		err = -errno;
+	bpf_object__close(o);
+	return err ? err : env->target_fd[kind];
+}
+
+/* ---- hooks ---------------------------------------------------------------------- */
+
+int chain_ifindex(const char *iface, uint32_t *ret_ifindex, struct errmsg *em)
+{
+	unsigned int idx;
+
+	if (!iface || !*iface)
+		return errmsg_set(em, -EINVAL, "an interface name is required");
+	if (strlen(iface) >= IF_NAMESIZE)
+		return errmsg_set(em, -EINVAL, "interface name '%s' is longer than %d bytes",
+				  iface, IF_NAMESIZE - 1);
+	idx = if_nametoindex(iface);
+	if (!idx)
+		return errmsg_set(em, -ENODEV, "no interface '%s' in bpfd's network namespace "
+				  "(see 'ip link')", iface);
+	*ret_ifindex = idx;
+	return 0;
+}
+
+int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
+	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em)
+{
+	int err;
+
+	memset(h, 0, sizeof(*h));
+	h->env = env;
+	h->kind = kind;
+	h->dir = dir;
+	h->ifindex = ifindex;
+	h->lock_fd = -1;
+	h->ops = kind == CHAIN_XDP ? &xdp_hook_ops : &tc_hook_ops;
+	h->root = kind == CHAIN_XDP ? env->xdp_root : env->tc_root[dir];
+	if (!if_indextoname(ifindex, h->iface))
+		snprintf(h->iface, sizeof(h->iface), "if%u", ifindex);
+	if (kind == CHAIN_XDP && !chain_is_bpffs(env->cfg->xdp_bpffs) && chain_multiprog(env)) {
+		/* libxdp's pins live there; systemd mounts it, bare hosts may not */
+		if (mount("bpf", env->cfg->xdp_bpffs, "bpf", 0, "mode=0700"))
+			return errmsg_set(em, -errno, "%s is not a bpffs and mounting one there "
+					  "failed (%s): XDP dispatcher pins need it",
+					  env->cfg->xdp_bpffs, strerror(errno));
+	}
+	err = chain_mkdir(h->root);
+	if (err)
+		return errmsg_set(em, err, "cannot create pin directory %s: %s", h->root,
+				  strerror(-err));
+	return 0;
+}
+
+/* flock on the pin directory: libxdp's lock for <bpffs>/xdp, ours for tc-<dir>.  Each
+ * call opens its own descriptor, so threads of one process exclude each other too. */
+int hook_lock(struct hook *h, struct errmsg *em)
+{
+	int fd;
+
+	fd = open(h->root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errmsg_set(em, -errno, "cannot open lock directory %s: %s", h->root,
+				  strerror(errno));
+	if (flock(fd, LOCK_EX)) {
+		close(fd);
+		return errmsg_set(em, -errno, "cannot lock %s: %s", h->root, strerror(errno));
+	}
+	h->lock_fd = fd;
+	return 0;
+}
+
+void hook_unlock(struct hook *h)
+{
+	if (h->lock_fd < 0)
+		return;
+	flock(h->lock_fd, LOCK_UN);
+	close(h->lock_fd);
+	h->lock_fd = -1;
+}
+
+/* ---- public API ------------------------------------------------------------------ */
+
+static int req_check(const struct chain_req *req, struct errmsg *em)
+{
+	if (req->kind != CHAIN_XDP && req->kind != CHAIN_TC && req->kind != CHAIN_TCX)
+		return errmsg_set(em, -EINVAL, "unknown attach kind %d", req->kind);
+	if (req->kind != CHAIN_XDP && req->dir != CHAIN_INGRESS && req->dir != CHAIN_EGRESS)
+		return errmsg_set(em, -EINVAL, "direction must be ingress or egress");
+	if (req->priority < 0)
+		return errmsg_set(em, -EINVAL, "priority %d is negative: priorities are 0 or "
+				  "more, lower runs first", req->priority);
+	return 0;
+}
+
+/* Set type and target of program p for mode: EXT against the load target (chains),
+ * the native type otherwise. */
+static int prog_prepare(struct chain_env *env, struct bpf_program *p,
+			const struct chain_req *req, bool chain, uint32_t *ret_flags,
+			struct errmsg *em)
+{
+	int tfd;
+
+	*ret_flags = bpf_program__flags(p);
+	if (req->kind == CHAIN_TCX || !chain) {
+		bpf_program__set_type(p, req->kind == CHAIN_XDP ? BPF_PROG_TYPE_XDP :
+				      BPF_PROG_TYPE_SCHED_CLS);
+		if (req->kind == CHAIN_XDP)
+			bpf_program__set_expected_attach_type(p, BPF_XDP);
+		return 0;
+	}
+	tfd = chain_load_target(env, req->kind, em);
+	if (tfd < 0)
+		return tfd;
+	bpf_program__set_type(p, BPF_PROG_TYPE_EXT);
+	bpf_program__set_expected_attach_type(p, 0);
+	/* frags and dev-bound belong to the dispatcher, not to its members */
+	bpf_program__set_flags(p, *ret_flags & ~(BPF_F_XDP_HAS_FRAGS | (1u << 6)));
+	return bpf_program__set_attach_target(p, tfd, "compat_test");
+}
+
+static int attach_loaded(struct chain_env *env, int prog_fd, const char *name,
+			 uint32_t flags, const struct chain_req *req, uint32_t ifindex,
+			 bool chain, struct chain_result *ret, struct errmsg *em)
+{
+	struct chain_entry add = {};
+	struct hook h;
+	int err;
+
+	if (req->kind == CHAIN_TCX)
+		return tcx_attach(env, prog_fd, req, ifindex, ret, em);
+	err = hook_init(&h, env, req->kind, req->dir, ifindex, em);
+	if (err)
+		return err;
+	if (!chain)
+		return direct_attach(&h, prog_fd, ret, em);
+	err = chain_prog_desc(prog_fd, &add.prog_id, NULL, 0);
+	if (err)
+		return err;
+	snprintf(add.name, sizeof(add.name), "%s", name);
+	add.priority = req->priority;
+	add.proceed_on = req->proceed_on;
+	add.flags = flags & BPF_F_XDP_HAS_FRAGS;
+	add.is_new = true;
+	return disp_add(&h, prog_fd, &add, ret, em);
+}
+
+/* Is something already on the hook that a direct attach would collide with?  Checked
+ * before loading so that the answer comes fast; attaching checks again. */
+static int direct_precheck(struct chain_env *env, const struct chain_req *req,
+			   uint32_t ifindex, struct errmsg *em)
+{
+	struct hook h;
+	uint32_t id = 0, mode;
+	const char *why;
+	char name[64] = "";
+	int err;
+
+	err = hook_init(&h, env, req->kind, req->dir, ifindex, em);
+	if (err)
+		return err;
+	err = h.ops->query(&h, &id, &mode);
+	if (err || !id)
+		return err;
+	chain_prog_name_by_id(id, name, sizeof(name));
+	chain_env_multiprog(env, &why);
+	return errmsg_set(em, -CHAIN_EPRECONDITION, "%s %s%s%s already has program %u ('%s') "
+			  "and multi-program chains are unavailable: %s", req->iface,
+			  chain_kind_str(req->kind), req->kind == CHAIN_TC ? " " : "",
+			  req->kind == CHAIN_TC ? chain_dir_str(req->dir) : "", id, name, why);
+}
+
+int chain_attach(struct chain_env *env, struct obj *o, const struct chain_req *req,
+		 struct chain_result *ret, struct errmsg *em)
+{
+	struct bpf_program *p = obj_bpf_program(o);
+	uint32_t ifindex, flags;
+	bool chain;
+	int err;
+
+	err = req_check(req, em);
+	if (err)
+		return err;
+	err = chain_ifindex(req->iface, &ifindex, em);
+	if (err)
+		return err;
+	if (req->kind == CHAIN_TCX) {
+		err = tcx_probe(em);
+		if (err)
+			return err;
+	}
+	chain = req->kind != CHAIN_TCX && chain_multiprog(env);
+	if (req->kind != CHAIN_TCX && !chain) {
+		err = direct_precheck(env, req, ifindex, em);
+		if (err)
+			return err;
+	}
+	err = prog_prepare(env, p, req, chain, &flags, em);
+	if (err)
+		return errmsg_set(em, err, "cannot prepare program '%s' for %s: %s",
+				  bpf_program__name(p), chain_kind_str(req->kind),
+				  strerror(-err));
+	err = obj_load(o, em);
+	if (err)
+		return err;
+	return attach_loaded(env, obj_prog_fd(o), bpf_program__name(p), flags, req, ifindex,
+			     chain, ret, em);
+}
+
+int chain_detach(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
+		 enum chain_dir dir, uint32_t prog_id, struct errmsg *em)
+{
+	struct hook_state st;
+	struct hook h;
+	int err;
+
+	if (kind == CHAIN_TCX)
+		return tcx_detach(env, ifindex, dir, prog_id, em);
+	err = hook_init(&h, env, kind, dir, ifindex, em);
+	if (err)
+		return err;
+	err = hook_lock(&h, em);
+	if (err)
+		return err;
+	err = disp_state_read(&h, &st);
+	hook_unlock(&h);
+	if (err)
+		return errmsg_set(em, err, "cannot read the %s hook of %s: %s",
+				  chain_kind_str(kind), h.iface, strerror(-err));
+	if (st.id == prog_id && !st.dispatcher) {
+		disp_state_free(&st);
+		return direct_detach(&h, prog_id, em);
+	}
+	disp_state_free(&st);
+	return disp_remove(&h, prog_id, em);
+}
+
+int chain_members(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
+		  enum chain_dir dir, struct chain_member_info *ret, size_t max,
+		  size_t *ret_n)
+{
+	struct hook h;
+	int err;
+
+	if (kind == CHAIN_TCX)
+		return tcx_members(env, ifindex, dir, ret, max, ret_n);
+	err = hook_init(&h, env, kind, dir, ifindex, NULL);
+	if (err)
+		return err;
+	return disp_members(&h, ret, max, ret_n);
+}
+
+int chain_member(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
+		 enum chain_dir dir, uint32_t prog_id, struct chain_member_info *ret)
+{
+	struct chain_member_info all[CHAIN_TCX_MAX_PROGS];
+	size_t n = 0, i;
+	int err;
+
+	err = chain_members(env, kind, ifindex, dir, all, CHAIN_TCX_MAX_PROGS, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && i < CHAIN_TCX_MAX_PROGS; i++) {
+		if (all[i].prog_id != prog_id)
+			continue;
+		*ret = all[i];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int chain_reconcile(struct chain_env *env, struct errmsg *em)
+{
+	int n = 0, r, d;
+
+	r = disp_reconcile(env, &xdp_hook_ops, env->xdp_root, CHAIN_INGRESS);
+	if (r > 0)
+		n += r;
+	for (d = 0; d < 2; d++) {
+		r = disp_reconcile(env, &tc_hook_ops, env->tc_root[d], d);
+		if (r > 0)
+			n += r;
+		r = tcx_reconcile(env, d);
+		if (r > 0)
+			n += r;
+	}
+	(void)em;
+	return n;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* chain_int.h - internals shared by chain_env.c, chain_disp.c, xdp_chain.c, tc_chain.c,
+ * tcx.c (not for use outside src/bpf/chain_*, xdp_chain.c, tc_chain.c, tcx.c) */
+#ifndef BPFD_BPF_CHAIN_INT_H
+#define BPFD_BPF_CHAIN_INT_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bpf/dispatch.h"
+
+struct bpf_object;
+struct bpf_program;
+
+/* The TC dispatcher's (and a direct TC program's) filter: clsact, this priority and
+ * handle, protocol all, direct action.  Foreign filters elsewhere are never touched. */
+#define CHAIN_TC_PRIO		50
+#define CHAIN_TC_HANDLE		0xbfd
+/* How often a change raced by another manager is retried. */
+#define CHAIN_RETRIES		10
+
+struct chain_env {
+	const struct bpfd_config *cfg;
+	pthread_mutex_t lock;		/* probe result and load targets */
+	bool probed;
+	bool multiprog;
+	bool force_direct;
+	char why[512];			/* why multiprog is false */
+	int target_fd[2];		/* load-target dispatchers: [CHAIN_XDP], [CHAIN_TC] */
+	char xdp_root[PATH_MAX];	/* <xdp_bpffs>/xdp */
+	char tc_root[2][PATH_MAX];	/* <bpffs>/tc-ingress, tc-egress */
+	char tcx_root[2][PATH_MAX];	/* <bpffs>/tcx-ingress, tcx-egress */
+};
+
+struct hook;
+
+/* One member of a dispatcher: its config entry and an fd of the EXT program. */
+struct member {
+	struct chain_entry e;
+	int prog_fd;
+	uint32_t link_id;
+};
+
+/* What is attached at a hook right now (read under the hook's lock). */
+struct hook_state {
+	uint32_t id;			/* program attached (dispatcher or direct), 0 none */
+	int fd;				/* its fd, -1 */
+	uint32_t mode_flags;		/* XDP_FLAGS_*_MODE of the attachment */
+	char name[64];			/* its name */
+	bool dispatcher;		/* a dispatcher bpfd can read (config + pins) */
+	bool foreign_disp;		/* a dispatcher of another version/layout */
+	int version;			/* of a foreign dispatcher */
+	struct member m[CHAIN_MAX_PROGS];
+	size_t n;
+};
+
+/* What differs between the XDP and the TC dispatcher. */
+struct hook_ops {
+	enum chain_kind kind;
+	const char *disp_name;		/* program and embedded object name */
+	const char *slot_fmt;		/* "prog%u" */
+	size_t conf_size;
+	/* id and fd of the program attached at the hook, 0 when none */
+	int (*query)(struct hook *h, uint32_t *ret_id, uint32_t *ret_mode_flags);
+	/* is program id attached at the hook (in any mode)? */
+	bool (*is_attached)(struct hook *h, uint32_t id);
+	/* make the hook usable (TC: clsact, no ingress qdisc in the way) */
+	int (*prepare)(struct hook *h, struct errmsg *em);
+	/* put new_fd on the hook in place of old (old_fd -1: hook is empty);
+	 * -EAGAIN when the hook changed meanwhile */
+	int (*swap)(struct hook *h, int new_fd, int old_fd, uint32_t old_id,
+		    uint32_t mode_flags, struct errmsg *em);
+	/* take old off the hook; -EAGAIN when it changed meanwhile */
+	int (*remove)(struct hook *h, int old_fd, uint32_t old_id, uint32_t mode_flags,
+		      struct errmsg *em);
+	/* after the last program left (TC: drop clsact when empty) */
+	void (*cleanup)(struct hook *h);
+	/* config <-> entries */
+	int (*conf_fill)(void *conf, const struct chain_entry *e, size_t n);
+	int (*conf_read)(const void *conf, size_t size, struct chain_entry *e, size_t *ret_n,
+			 int *ret_version);
+};
+
+struct hook {
+	struct chain_env *env;
+	const struct hook_ops *ops;
+	enum chain_kind kind;
+	enum chain_dir dir;
+	uint32_t ifindex;
+	char iface[IF_NAMESIZE];
+	const char *root;		/* pin directory of this kind */
+	int lock_fd;			/* flock'ed root, -1 */
+};
+
+extern const struct hook_ops xdp_hook_ops;
+extern const struct hook_ops tc_hook_ops;
+
+/* chain_env.c */
+int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
+	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em);
+int hook_lock(struct hook *h, struct errmsg *em);
+void hook_unlock(struct hook *h);
+/* Load-target dispatcher for kind (all slots + compat_test kept): fd owned by env. */
+int chain_load_target(struct chain_env *env, enum chain_kind kind, struct errmsg *em);
+bool chain_multiprog(struct chain_env *env);
+/* Program facts by fd: id, BTF function name (kernel name when no BTF). */
+int chain_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size);
+int chain_prog_name_by_id(uint32_t id, char *ret_name, size_t size);
+/* mkdir -p with mode 0700; is path on a bpffs? */
+int chain_mkdir(const char *path);
+bool chain_is_bpffs(const char *path);
+/* Remove dir and the pins in it. */
+int chain_rmtree(const char *dir);
+/* Link info by fd: link id, prog id, first union word (ifindex for XDP/TCX links). */
+int chain_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
+		    uint32_t *ret_ifindex);
+
+/* chain_disp.c: the dispatcher engine */
+int disp_state_read(struct hook *h, struct hook_state *st);
+void disp_state_free(struct hook_state *st);
+int disp_add(struct hook *h, int prog_fd, const struct chain_entry *add,
+	     struct chain_result *ret, struct errmsg *em);
+int disp_remove(struct hook *h, uint32_t prog_id, struct errmsg *em);
+int disp_members(struct hook *h, struct chain_member_info *ret, size_t max,
+		 size_t *ret_n);
+int disp_reconcile(struct chain_env *env, const struct hook_ops *ops, const char *root,
+		   enum chain_dir dir);
+/* Open the embedded dispatcher of kind with conf, load it: object and program fd. */
+int disp_load(const struct hook_ops *ops, const void *conf, bool frags,
+	      struct bpf_object **ret_obj, int *ret_fd, struct errmsg *em);
+/* Direct attach (no freplace) of prog_fd, or its removal. */
+int direct_attach(struct hook *h, int prog_fd, struct chain_result *ret,
+		  struct errmsg *em);
+int direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em);
+
+/* xdp_chain.c: the XDP mode flags to use for a first attach on h (from the config) */
+uint32_t xdp_mode_flags(struct hook *h, bool *ret_fallback);
+
+/* tcx.c */
+int tcx_attach(struct chain_env *env, int prog_fd, const struct chain_req *req,
+	       uint32_t ifindex, struct chain_result *ret, struct errmsg *em);
+int tcx_detach(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
+	       uint32_t prog_id, struct errmsg *em);
+int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
+		struct chain_member_info *ret, size_t max, size_t *ret_n);
+int tcx_reconcile(struct chain_env *env, enum chain_dir dir);
+/* 0 when the kernel has TCX, -EOPNOTSUPP (with why) otherwise. */
+int tcx_probe(struct errmsg *em);
+
+#endif

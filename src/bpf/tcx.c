@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* tcx.c - TCX (kernel >= 6.6): one bpf_link per program, kernel ordering, no dispatcher.
+ *
+ * libbpf 1.1.2 and the 6.1 uapi headers know nothing of TCX, so the link is made with
+ * a raw bpf(BPF_LINK_CREATE) whose attr layout is spelled out below (from the 6.6 uapi).
+ * Order: bpfd's programs on a hook are sorted by chain_sort() (priority, name, id); a
+ * new one goes BEFORE its next bpfd neighbour, else AFTER its previous one, else to the
+ * head of the hook (foreign TCX programs then run after it).  The hook's revision is
+ * passed as expected_revision: a concurrent change (ESTALE) is retried.
+ *
+ * Pins: <bpffs>/tcx-<dir>/link-<ifindex>-<priority>-<prog id>, under
+ * flock(<bpffs>/tcx-<dir>): the pin keeps the link (and so the program) alive across
+ * daemon restarts, and its name keeps the priority, which the kernel does not. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "bpf/chain_int.h"
+#include "core/log.h"
+
+#define TCX_INGRESS		46	/* BPF_TCX_INGRESS */
+#define TCX_EGRESS		47	/* BPF_TCX_EGRESS */
+#define LINK_TYPE_TCX		11	/* BPF_LINK_TYPE_TCX */
+#define F_BEFORE		(1u << 3)
+#define F_AFTER			(1u << 4)
+#define F_ID			(1u << 5)
+
+/* union bpf_attr for BPF_LINK_CREATE, tcx member (6.6) */
+struct tcx_link_attr {
+	__u32 prog_fd;
+	__u32 target_ifindex;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 relative_id;	/* union with relative_fd */
+	__u32 pad;
+	__u64 expected_revision;
+};
+
+/* union bpf_attr for BPF_PROG_QUERY (6.6) */
+struct tcx_query_attr {
+	__u32 target_ifindex;
+	__u32 attach_type;
+	__u32 query_flags;
+	__u32 attach_flags;
+	__u64 prog_ids;
+	__u32 count;
+	__u32 pad;
+	__u64 prog_attach_flags;
+	__u64 link_ids;
+	__u64 link_attach_flags;
+	__u64 revision;
+};
+
+static int sys_bpf(int cmd, void *attr, size_t size)
+{
+	return syscall(__NR_bpf, cmd, attr, size);
+}
+
+static __u32 attach_type(enum chain_dir dir)
+{
+	return dir == CHAIN_EGRESS ? TCX_EGRESS : TCX_INGRESS;
+}
+
+/* Programs and links on the hook in run order; returns the count (<= max). */
+static int tcx_query(uint32_t ifindex, enum chain_dir dir, uint32_t *prog_ids,
+		     uint32_t *link_ids, size_t max, uint64_t *ret_revision)
+{
+	struct tcx_query_attr a = {
+		.target_ifindex = ifindex,
+		.attach_type = attach_type(dir),
+		.prog_ids = (uintptr_t)prog_ids,
+		.link_ids = (uintptr_t)link_ids,
+		.count = max,
+	};
+
+	if (sys_bpf(BPF_PROG_QUERY, &a, sizeof(a)))
+		return -errno;
+	if (ret_revision)
+		*ret_revision = a.revision;
+	return a.count < max ? a.count : max;
+}
+
+int tcx_probe(struct errmsg *em)
+{
+	uint32_t ids[1];
+	int err;
+
+	err = tcx_query(1, CHAIN_INGRESS, ids, NULL, 1, NULL);	/* lo */
+	if (err >= 0)
+		return 0;
+	return errmsg_set(em, -EOPNOTSUPP, "this kernel has no TCX (BPF_TCX_INGRESS, Linux "
+			  "6.6 and later): %s; use the tc kind instead", strerror(-err));
+}
+
+struct tcx_pin {
+	uint32_t ifindex;
+	int32_t priority;
+	uint32_t prog_id;
+	char path[PATH_MAX];
+};
+
+static bool parse_pin(const char *root, const char *name, struct tcx_pin *p)
+{
+	int n = 0;
+
+	if (sscanf(name, "link-%u-%d-%u%n", &p->ifindex, &p->priority, &p->prog_id, &n) != 3 ||
+	    name[n])
+		return false;
+	snprintf(p->path, sizeof(p->path), "%s/%s", root, name);
+	return true;
+}
+
+/* Is the pinned link still attached to ifindex with prog_id? */
+static bool pin_alive(const struct tcx_pin *p)
+{
+	uint32_t prog_id = 0, type = 0, ifindex = 0;
+	int fd;
+
+	fd = bpf_obj_get(p->path);
+	if (fd < 0)
+		return false;
+	chain_link_desc(fd, NULL, &prog_id, &type, &ifindex);
+	close(fd);
+	return type == LINK_TYPE_TCX && prog_id == p->prog_id && ifindex == p->ifindex;
+}
+
+/* bpfd's live pins for ifindex, sorted into entries e (names from the programs). */
+static int read_pins(const char *root, uint32_t ifindex, struct tcx_pin *pins,
+		     struct chain_entry *e, size_t max, size_t *ret_n)
+{
+	struct tcx_pin p;
+	struct dirent *de;
+	size_t n = 0, i, j;
+	DIR *d;
+
+	d = opendir(root);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)) && n < max) {
+		if (!parse_pin(root, de->d_name, &p) || p.ifindex != ifindex || !pin_alive(&p))
+			continue;
+		pins[n] = p;
+		memset(&e[n], 0, sizeof(e[n]));
+		e[n].prog_id = p.prog_id;
+		e[n].priority = p.priority;
+		chain_prog_name_by_id(p.prog_id, e[n].name, sizeof(e[n].name));
+		n++;
+	}
+	closedir(d);
+	chain_sort(e, n);
+	/* keep pins[] in the order of e[] */
+	for (i = 0; i < n; i++)
+		for (j = i; j < n; j++)
+			if (pins[j].prog_id == e[i].prog_id) {
+				p = pins[i];
+				pins[i] = pins[j];
+				pins[j] = p;
+				break;
+			}
+	*ret_n = n;
+	return 0;
+}
+
+static int lock_root(const char *root, struct errmsg *em)
+{
+	int fd, err;
+
+	err = chain_mkdir(root);
+	if (err)
+		return errmsg_set(em, err, "cannot create %s: %s", root, strerror(-err));
+	fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		err = errmsg_set(em, -errno, "cannot lock %s: %s", root, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void unlock_root(int fd)
+{
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+static int position_of(uint32_t ifindex, enum chain_dir dir, uint32_t prog_id)
+{
+	uint32_t ids[CHAIN_TCX_MAX_PROGS];
+	int n, i;
+
+	n = tcx_query(ifindex, dir, ids, NULL, CHAIN_TCX_MAX_PROGS, NULL);
+	for (i = 0; i < n; i++)
+		if (ids[i] == prog_id)
+			return i;
+	return -1;
+}
+
+static int attach_once(struct chain_env *env, int prog_fd, const struct chain_req *req,
+		       uint32_t ifindex, struct chain_result *ret, struct errmsg *em)
+{
+	const char *root = env->tcx_root[req->dir];
+	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
+	struct chain_entry e[CHAIN_TCX_MAX_PROGS], add = {};
+	struct tcx_link_attr a = {};
+	char path[PATH_MAX + 64];
+	uint64_t revision = 0;
+	uint32_t anchor, ids[CHAIN_TCX_MAX_PROGS];
+	size_t n = 0, pos;
+	bool before;
+	int err, lfd = -1, lock;
+
+	lock = lock_root(root, em);
+	if (lock < 0)
+		return lock;
+	err = read_pins(root, ifindex, pins, e, CHAIN_TCX_MAX_PROGS - 1, &n);
+	if (err)
+		goto out;
+	err = chain_prog_desc(prog_fd, &add.prog_id, add.name, sizeof(add.name));
+	if (err)
+		goto out;
+	add.priority = req->priority;
+	pos = chain_insert_pos(e, n, &add);
+	memmove(&e[pos + 1], &e[pos], (n - pos) * sizeof(e[0]));
+	e[pos] = add;
+	n++;
+	chain_tcx_anchor(e, n, pos, &before, &anchor);
+	err = tcx_query(ifindex, req->dir, ids, NULL, CHAIN_TCX_MAX_PROGS, &revision);
+	if (err < 0)
+		goto out;
+	a.prog_fd = prog_fd;
+	a.target_ifindex = ifindex;
+	a.attach_type = attach_type(req->dir);
+	a.flags = before ? F_BEFORE : F_AFTER;
+	if (anchor) {
+		a.flags |= F_ID;
+		a.relative_id = anchor;
+	}
+	a.expected_revision = revision;
+	lfd = sys_bpf(BPF_LINK_CREATE, &a, sizeof(a));
+	if (lfd < 0) {
+		err = -errno;
+		if (err == -ESTALE)
+			goto out;	/* the hook changed since the query: again */
+		errmsg_set(em, err, "cannot attach TCX program %u to %s %s: %s", add.prog_id,
+			   req->iface, chain_dir_str(req->dir), strerror(-err));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/link-%u-%d-%u", root, ifindex, req->priority,
+		 add.prog_id);
+	if (bpf_obj_pin(lfd, path)) {
+		err = errmsg_set(em, -errno, "cannot pin %s: %s", path, strerror(errno));
+		bpf_link_detach(lfd);
+		goto out;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->prog_id = add.prog_id;
+	ret->ifindex = ifindex;
+	ret->mode = CHAIN_MODE_TCX;
+	ret->position = position_of(ifindex, req->dir, add.prog_id);
+	chain_link_desc(lfd, &ret->link_id, NULL, NULL, NULL);
+	err = 0;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	unlock_root(lock);
+	return err;
+}
+
+int tcx_attach(struct chain_env *env, int prog_fd, const struct chain_req *req,
+	       uint32_t ifindex, struct chain_result *ret, struct errmsg *em)
+{
+	int i, err = -ESTALE;
+
+	for (i = 0; i < CHAIN_RETRIES && err == -ESTALE; i++)
+		err = attach_once(env, prog_fd, req, ifindex, ret, em);
+	if (err == -ESTALE)
+		err = errmsg_set(em, -EAGAIN, "the TCX %s hook of %s kept changing; try again",
+				 chain_dir_str(req->dir), req->iface);
+	return err;
+}
+
+int tcx_detach(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
+	       uint32_t prog_id, struct errmsg *em)
+{
+	const char *root = env->tcx_root[dir];
+	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
+	struct chain_entry e[CHAIN_TCX_MAX_PROGS];
+	size_t n = 0, i;
+	int err, fd, lock;
+
+	lock = lock_root(root, em);
+	if (lock < 0)
+		return lock;
+	err = read_pins(root, ifindex, pins, e, CHAIN_TCX_MAX_PROGS, &n);
+	for (i = 0; !err && i < n; i++) {
+		if (pins[i].prog_id != prog_id)
+			continue;
+		fd = bpf_obj_get(pins[i].path);
+		if (fd >= 0) {
+			if (bpf_link_detach(fd))
+				err = errmsg_set(em, -errno, "cannot detach TCX link %s: %s",
+						 pins[i].path, strerror(errno));
+			close(fd);
+		}
+		if (!err)
+			unlink(pins[i].path);
+		goto out;
+	}
+	if (!err)
+		err = errmsg_set(em, -ENOENT, "program %u is not a bpfd TCX program on %s of "
+				 "ifindex %u", prog_id, chain_dir_str(dir), ifindex);
+out:
+	unlock_root(lock);
+	return err;
+}
+
+int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
+		struct chain_member_info *ret, size_t max, size_t *ret_n)
+{
+	const char *root = env->tcx_root[dir];
+	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
+	struct chain_entry e[CHAIN_TCX_MAX_PROGS];
+	uint32_t ids[CHAIN_TCX_MAX_PROGS], links[CHAIN_TCX_MAX_PROGS];
+	size_t np = 0, j;
+	int n, i, err;
+
+	n = tcx_query(ifindex, dir, ids, links, CHAIN_TCX_MAX_PROGS, NULL);
+	if (n < 0)
+		return n == -EINVAL ? -EOPNOTSUPP : n;
+	err = read_pins(root, ifindex, pins, e, CHAIN_TCX_MAX_PROGS, &np);
+	if (err)
+		return err;
+	for (i = 0; i < n && (size_t)i < max; i++) {
+		struct chain_member_info *r = &ret[i];
+
+		memset(r, 0, sizeof(*r));
+		r->prog_id = ids[i];
+		r->kind = CHAIN_TCX;
+		r->ifindex = ifindex;
+		r->dir = dir;
+		if_indextoname(ifindex, r->iface);
+		r->position = i;
+		r->mode = CHAIN_MODE_TCX;
+		r->link_id = links[i];
+		chain_prog_name_by_id(ids[i], r->name, sizeof(r->name));
+		for (j = 0; j < np; j++)
+			if (pins[j].prog_id == ids[i]) {
+				r->have_config = true;
+				r->priority = pins[j].priority;
+			}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+int tcx_reconcile(struct chain_env *env, enum chain_dir dir)
+{
+	const char *root = env->tcx_root[dir];
+	struct tcx_pin p;
+	struct dirent *de;
+	int n = 0, lock;
+	DIR *d;
+
+	d = opendir(root);
+	if (!d)
+		return 0;
+	lock = lock_root(root, NULL);
+	while (lock >= 0 && (de = readdir(d))) {
+		if (!parse_pin(root, de->d_name, &p) || pin_alive(&p))
+			continue;
+		log_info("Removing %s: its TCX link is gone (interface deleted?)", p.path);
+		if (!unlink(p.path))
+			n++;
+	}
+	if (lock >= 0)
+		unlock_root(lock);
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* xdp_chain.c - the XDP side of the dispatcher engine: netlink attach (never a
+ * bpf_link, so that libxdp can replace the dispatcher), libxdp's v2 config, XDP modes.
+ *
+ * Pins: <xdp_bpffs>/xdp/dispatch-<ifindex>-<dispatcher id>/prog<N>-{link,prog}, under
+ * flock(<xdp_bpffs>/xdp): libxdp's own layout and lock, so `xdp-loader status` lists
+ * bpfd's programs and `xdp-loader load/unload` keeps them. */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf/chain_int.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* kernel-internal, seen from some drivers */
+#endif
+
+static uint32_t mode_of(const struct bpf_xdp_query_opts *q, uint32_t *ret_id)
+{
+	if (q->drv_prog_id) {
+		*ret_id = q->drv_prog_id;
+		return XDP_FLAGS_DRV_MODE;
+	}
+	if (q->skb_prog_id) {
+		*ret_id = q->skb_prog_id;
+		return XDP_FLAGS_SKB_MODE;
+	}
+	*ret_id = q->hw_prog_id;
+	return q->hw_prog_id ? XDP_FLAGS_HW_MODE : 0;
+}
+
+/* Native (driver) before generic, as libxdp does when both are attached. */
+static int xdp_query(struct hook *h, uint32_t *ret_id, uint32_t *ret_mode_flags)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	uint32_t mode;
+	int err;
+
+	err = bpf_xdp_query(h->ifindex, 0, &q);
+	if (err)
+		return err;
+	mode = mode_of(&q, ret_id);
+	if (ret_mode_flags)
+		*ret_mode_flags = mode;
+	return 0;
+}
+
+static bool xdp_is_attached(struct hook *h, uint32_t id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(h->ifindex, 0, &q))
+		return true;	/* cannot tell: keep */
+	return id == q.drv_prog_id || id == q.skb_prog_id || id == q.hw_prog_id;
+}
+
+uint32_t xdp_mode_flags(struct hook *h, bool *ret_fallback)
+{
+	*ret_fallback = false;
+	switch (config_xdp_mode(h->env->cfg, h->iface)) {
+	case XDP_MODE_SKB:
+		return XDP_FLAGS_SKB_MODE;
+	case XDP_MODE_DRV:
+		return XDP_FLAGS_DRV_MODE;
+	case XDP_MODE_HW:
+		return XDP_FLAGS_HW_MODE;
+	case XDP_MODE_DEFAULT:
+		break;
+	}
+	*ret_fallback = true;
+	return XDP_FLAGS_DRV_MODE;
+}
+
+static const char *mode_str(uint32_t flags)
+{
+	return flags & XDP_FLAGS_SKB_MODE ? "skb" : flags & XDP_FLAGS_HW_MODE ? "hw" : "drv";
+}
+
+/* The driver refused native mode (no ndo_bpf, MTU too large, ...): generic works. */
+static bool drv_refused(int err)
+{
+	return err == -EOPNOTSUPP || err == -ENOTSUPP || err == -EINVAL || err == -ERANGE;
+}
+
+static int xdp_first_attach(struct hook *h, int fd, struct errmsg *em)
+{
+	bool fallback;
+	uint32_t flags = xdp_mode_flags(h, &fallback);
+	int err;
+
+	err = bpf_xdp_attach(h->ifindex, fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	if (err && fallback && drv_refused(err)) {
+		flags = XDP_FLAGS_SKB_MODE;
+		err = bpf_xdp_attach(h->ifindex, fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	}
+	if (err == -EBUSY || err == -EEXIST)
+		return -EAGAIN;	/* somebody attached first: look again */
+	if (err)
+		return errmsg_set(em, err, "cannot attach XDP to %s in %s mode: %s%s", h->iface,
+				  mode_str(flags), strerror(-err), flags & XDP_FLAGS_DRV_MODE ?
+				  " (set xdp_mode = \"skb\" for this interface in bpfd.toml if "
+				  "its driver lacks native XDP)" : "");
+	return 0;
+}
+
+static int xdp_swap(struct hook *h, int new_fd, int old_fd, uint32_t old_id,
+		    uint32_t mode_flags, struct errmsg *em)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd);
+	int err;
+
+	(void)old_id;
+	if (old_fd < 0)
+		return xdp_first_attach(h, new_fd, em);
+	/* libbpf turns old_prog_fd into XDP_FLAGS_REPLACE + IFLA_XDP_EXPECTED_FD */
+	err = bpf_xdp_attach(h->ifindex, new_fd, mode_flags, &ao);
+	if (err == -EEXIST)
+		return -EAGAIN;	/* the expected program is not there any more */
+	if (err == -EBUSY)
+		return errmsg_set(em, -CHAIN_EPRECONDITION, "the XDP hook of %s is held by a "
+				  "bpf_link, which bpfd cannot replace; detach it first",
+				  h->iface);
+	if (err)
+		return errmsg_set(em, err, "cannot replace the XDP dispatcher of %s: %s",
+				  h->iface, strerror(-err));
+	return 0;
+}
+
+static int xdp_remove(struct hook *h, int old_fd, uint32_t old_id, uint32_t mode_flags,
+		      struct errmsg *em)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, ao, .old_prog_fd = old_fd);
+	int err;
+
+	(void)old_id;
+	err = bpf_xdp_detach(h->ifindex, mode_flags, &ao);
+	if (err == -EEXIST)
+		return -EAGAIN;
+	if (err == -EBUSY)
+		return errmsg_set(em, -CHAIN_EPRECONDITION, "the XDP hook of %s is held by a "
+				  "bpf_link, which bpfd cannot detach", h->iface);
+	if (err)
+		return errmsg_set(em, err, "cannot detach XDP from %s: %s", h->iface,
+				  strerror(-err));
+	return 0;
+}
+
+static int xdp_prepare(struct hook *h, struct errmsg *em)
+{
+	(void)h, (void)em;
+	return 0;
+}
+
+static void xdp_cleanup(struct hook *h)
+{
+	(void)h;
+}
+
+static int xdp_conf_fill(void *conf, const struct chain_entry *e, size_t n)
+{
+	return chain_xdp_conf_fill(conf, e, n);
+}
+
+/* libxdp's rule: byte 0 == magic gives the version in byte 1, else version 1. */
+static int xdp_conf_read(const void *buf, size_t size, struct chain_entry *e,
+			 size_t *ret_n, int *ret_version)
+{
+	const struct chain_xdp_conf *c = buf;
+	size_t i;
+
+	*ret_version = size >= 2 && c->magic == CHAIN_XDP_MAGIC ? c->dispatcher_version : 1;
+	if (*ret_version != CHAIN_XDP_VERSION || size != sizeof(*c) ||
+	    c->num_progs_enabled > CHAIN_MAX_PROGS)
+		return -EPROTO;
+	for (i = 0; i < c->num_progs_enabled; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].priority = c->run_prios[i] > INT32_MAX ? INT32_MAX : c->run_prios[i];
+		e[i].proceed_on = c->chain_call_actions[i];
+		e[i].flags = c->program_flags[i];
+	}
+	*ret_n = c->num_progs_enabled;
+	return 0;
+}
+
+const struct hook_ops xdp_hook_ops = {
+	.kind = CHAIN_XDP,
+	.disp_name = "xdp_dispatcher",
+	.slot_fmt = "prog%u",
+	.conf_size = sizeof(struct chain_xdp_conf),
+	.query = xdp_query,
+	.is_attached = xdp_is_attached,
+	.prepare = xdp_prepare,
+	.swap = xdp_swap,
+	.remove = xdp_remove,
+	.cleanup = xdp_cleanup,
+	.conf_fill = xdp_conf_fill,
+	.conf_read = xdp_conf_read,
+};
