@@ -855,7 +855,7 @@ static int read_all(int fd, void *buf, size_t len, int timeout_ms)
  * programs and links vanish when it exits. */
 static int run_in_child(void (*fn)(void *buf), void *buf, size_t len)
 {
-	int pfd[2], status, err;
+	int pfd[2], status = 0, err;
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC))
