@@ -57,6 +57,8 @@ LDSTATIC   := $(if $(filter 1,$(STATIC)),$(if $(filter 1,$(SAN)),,-static))
 .PHONY: all deps check check-unit check-integration check-vm check-fuzz fuzz bench demo \
         install clean help proto vendor size
 .DELETE_ON_ERROR:
+# generated sources are kept (not treated as intermediate files)
+.SECONDARY: $(PB_SRCS) $(PB_HDRS) $(GEN)/bpf_objs.S $(GEN)/bpf_objs.inc
 
 all: $(BIN) $(TESTBPF_OBJS)
 
@@ -80,7 +82,7 @@ $(O)/vendor-obj/%.o: $(VND)/%.c $(VND)/.stamp config.mk
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(VENDOR_CFLAGS) -c -o $@ $<
 
-$(GEN)/%.pb.o: $(GEN)/%.pb.c $(VND)/.stamp
+$(GEN)/%.pb.o: $(GEN)/%.pb.c $(PB_HDRS) $(VND)/.stamp
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(VENDOR_CFLAGS) -c -o $@ $<
 

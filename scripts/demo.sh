@@ -56,5 +56,8 @@ if "$BPFD" --probe --json | jq -e '.features.freplace.available' >/dev/null; the
 	inner
 else
 	say "the host refuses freplace: running the rest inside the VM (Debian's 6.1 kernel)"
-	BPFD="$BPFD" tests/vm/vm.sh run --env BPFD -- scripts/demo.sh --inner
+	share=
+	case $BPFD in "$PWD"/*) ;; *) share="--share $(dirname "$BPFD")" ;; esac
+	# shellcheck disable=SC2086
+	BPFD="$BPFD" tests/vm/vm.sh run --env BPFD $share -- scripts/demo.sh --inner
 fi
