@@ -91,6 +91,7 @@ struct h2_stream {
 	bool is_post;
 	bool is_grpc;		/* content-type application/grpc[+proto|;...] */
 	bool stop_after;	/* RST_STREAM(NO_ERROR) once the reply is out */
+	bool stop_now;		/* the reply is out: send that RST_STREAM */
 	size_t hdr_bytes;
 	uint64_t start_ms;
 	uint64_t deadline_ms;	/* 0: none */
@@ -110,6 +111,7 @@ struct h2_server {
 	size_t n_streams;
 	size_t pending;		/* response bytes not yet taken by nghttp2 */
 	bool goaway;
+	size_t n_stop;		/* streams with stop_now set */
 };
 
 static void stream_free(struct h2_server *s, struct h2_stream *st)
@@ -122,6 +124,8 @@ static void stream_free(struct h2_server *s, struct h2_stream *st)
 		st->next->prev = st->prev;
 	s->pending -= st->body.len - st->body_off;
 	s->n_streams--;
+	if (st->stop_now)
+		s->n_stop--;
 	grpc_reader_fini(&st->rd);
 	grpc_buf_fini(&st->body);
 	free(st->message);
@@ -240,15 +244,35 @@ static void stream_stop(struct h2_server *s, struct h2_stream *st)
 
 static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 {
+	struct h2_server *s = arg;
 	struct h2_stream *st;
 
-	(void)arg;
 	if (f->hd.type != NGHTTP2_HEADERS || !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
 		return 0;
 	st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
-	if (st && st->stop_after && !nghttp2_session_get_stream_remote_close(ng, st->id))
-		(void)nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+	/* Not from here: nghttp2_session_mem_send() runs this callback before it
+	 * hands out the frame's bytes, and a RST_STREAM submitted now replaces them. */
+	if (st && st->stop_after && !st->stop_now) {
+		st->stop_now = true;
+		s->n_stop++;
+	}
 	return 0;
+}
+
+static void send_stops(struct h2_server *s)
+{
+	struct h2_stream *st;
+
+	for (st = s->streams; st && s->n_stop; st = st->next) {
+		if (!st->stop_now)
+			continue;
+		st->stop_now = false;
+		s->n_stop--;
+		if (!nghttp2_session_get_stream_remote_close(s->ng, st->id))
+			(void)nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->id,
+							NGHTTP2_NO_ERROR);
+	}
+	s->n_stop = 0;
 }
 
 static void dispatch(struct h2_server *s, struct h2_stream *st)
@@ -510,7 +534,11 @@ int h2_server_recv(struct h2_server *s, const uint8_t *data, size_t len)
 
 ssize_t h2_server_send(struct h2_server *s, const uint8_t **ret_data)
 {
-	ssize_t rv = nghttp2_session_mem_send(s->ng, ret_data);
+	ssize_t rv;
+
+	if (s->n_stop)
+		send_stops(s);
+	rv = nghttp2_session_mem_send(s->ng, ret_data);
 
 	if (rv < 0)
 		return h2_errno(rv, "mem_send") == -ENOMEM ? -ENOMEM : -EPROTO;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* main.c - bpfctl: the command-line client of bpfd; command table and dispatch */
 #include <stdio.h>
+#include <string.h>
 
 #include "applets/applets.h"
 #include "applets/bpfctl/bpfctl.h"
@@ -15,9 +16,43 @@ static const struct cmd bpfctl_cmds[] = {
 	{ NULL, NULL, NULL }
 };
 
+/* Connection and output options may come before the command ("bpfctl --endpoint
+ * URL list"): move them after it, where the command's option table takes them. */
+static void hoist_common_opts(int argc, char **argv)
+{
+	static const char *const with_arg[] = { "--endpoint", "--ca", "--cert", "--key",
+						"--output", "-o" };
+	char *cmd;
+	int c = 1, n, j;
+	size_t a, l;
+
+	while (c < argc && argv[c][0] == '-') {
+		n = 0;
+		if (!strcmp(argv[c], "-j") || !strcmp(argv[c], "--json"))
+			n = 1;
+		for (a = 0; !n && a < sizeof(with_arg) / sizeof(with_arg[0]); a++) {
+			l = strlen(with_arg[a]);
+			if (!strncmp(argv[c], with_arg[a], l) && argv[c][l] == '=')
+				n = 1;
+			else if (!strcmp(argv[c], with_arg[a]))
+				n = 2;
+		}
+		if (!n)
+			return;		/* --help, --version, unknown: cmd_dispatch decides */
+		c += n;
+	}
+	if (c == 1 || c >= argc)
+		return;
+	cmd = argv[c];
+	for (j = c; j > 1; j--)
+		argv[j] = argv[j - 1];
+	argv[1] = cmd;
+}
+
 int bpfctl_main(int argc, char **argv)
 {
 	log_init("bpfctl");
+	hoist_common_opts(argc, argv);
 	return cmd_dispatch("bpfctl",
 			    "Command-line client of the bpfd daemon: load, list, inspect and unload\n"
 			    "eBPF programs through the bpfd gRPC API.",

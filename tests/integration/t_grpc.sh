@@ -1,0 +1,348 @@
+#!/bin/sh
+# t_grpc.sh - the daemon's gRPC API: grpcio, grpc-js and curl clients over the unix socket
+# and TCP+mTLS, misbehaving peers, concurrency and fd leaks, graceful shutdown, and
+# bpfctl list/get checked against bpftool's view of the same program.
+. "$(dirname "$0")/lib.sh"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+PY=/usr/bin/python3
+BUILD=${BPFD_BUILD:-$SRC/build}
+STUBS="$T_TMP/stubs"
+export GRPC_STUBS="$STUBS"
+
+# Python stubs generated now from proto/bpfd.proto (none are committed).
+mkdir -p "$STUBS"
+protoc -I"$SRC/proto" --python_out="$STUBS" --grpc_python_out="$STUBS" \
+	--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin "$SRC/proto/bpfd.proto" ||
+	echo "warning: protoc could not generate the python stubs" >&2
+
+BASE_TMP=$T_TMP
+# Each test gets its own directory (daemon run dir, logs, pins), and its daemon is
+# stopped when the test ends, passed or not (tests run in subshells).
+begin() {
+	T_TMP="$BASE_TMP/$1"
+	mkdir -p "$T_TMP"
+	trap end_test EXIT
+}
+end_test() {
+	if [ -n "${BPFD_PID:-}" ] && kill -0 "$BPFD_PID" 2>/dev/null; then
+		kill -TERM "$BPFD_PID"
+		sleep 0.3
+		kill -9 "$BPFD_PID" 2>/dev/null
+	fi
+	umount -l "$T_TMP/run/fs" 2>/dev/null
+	umount -l "$T_TMP/pins" 2>/dev/null
+	return 0
+}
+
+pyc() { "$PY" "$SRC/tests/grpc/client.py" "$@"; }
+raw() { timeout 30 "$PY" "$SRC/tests/grpc/rawh2.py" "$BPFD_SOCK" "$@"; }
+
+free_port() {
+	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+fd_count() { ls "/proc/$BPFD_PID/fd" | wc -l; }
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$BPFD_PID/status"; }
+
+# A program loaded by bpftool (not bpfd) and pinned in a private bpffs: $PROG_ID.
+load_test_prog() {
+	obj="$BPFD_TESTBPF/grpc_sock.bpf.o"
+	[ -f "$obj" ] || fail "test object $obj is missing (make all builds it)"
+	mkdir -p "$T_TMP/pins"
+	mount -t bpf bpf "$T_TMP/pins" || fail "cannot mount a bpffs at $T_TMP/pins"
+	on_exit "umount -l $T_TMP/pins"
+	bpftool prog load "$obj" "$T_TMP/pins/grpc_sock" >/dev/null 2>&1 ||
+		fail "bpftool prog load $obj failed: $(bpftool prog load "$obj" "$T_TMP/pins/x" 2>&1 | tail -n 3)"
+	PROG_ID=$(bpftool prog show pinned "$T_TMP/pins/grpc_sock" --json | jq .id)
+	[ -n "$PROG_ID" ] || fail "no id for the test program"
+}
+
+list_ok() {
+	out=$(pyc "unix://$BPFD_SOCK" List '{}') || fail "List after $1 failed: $out"
+}
+
+wait_tcp() {
+	i=0
+	until grep -q 'with mutual TLS' "$T_TMP/daemon.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && { cat "$T_TMP/daemon.log" >&2; fail "TCP endpoint did not come up"; }
+		sleep 0.05
+	done
+}
+
+test_list_get_python_unix() {
+	begin list_get_python_unix
+	load_test_prog
+	start_daemon
+	out=$(pyc "unix://$BPFD_SOCK" List '{}') || fail "List: $out"
+	echo "$out" | jq -e --argjson id "$PROG_ID" \
+		'.results[] | select(.kernel_info.id == $id) | .kernel_info.name == "grpc_sock" and (has("info") | not)' \
+		>/dev/null || fail "List does not show program $PROG_ID as a program bpfd does not own: $out"
+	out=$(pyc "unix://$BPFD_SOCK" Get "{\"id\": $PROG_ID}") || fail "Get: $out"
+	tag=$(bpftool prog show id "$PROG_ID" --json | jq -r .tag)
+	[ "$(echo "$out" | jq -r .kernel_info.tag)" = "$tag" ] || fail "Get tag: $out, bpftool: $tag"
+	out=$(pyc "unix://$BPFD_SOCK" Get '{"id": 4294967295}')
+	case $out in "ERR NOT_FOUND "*"4294967295"*) ;; *) fail "Get of a missing id: $out" ;; esac
+	# only programs bpfd owns: ours is not one
+	out=$(pyc "unix://$BPFD_SOCK" List '{"bpfd_programs_only": true}') || fail "$out"
+	echo "$out" | jq -e --argjson id "$PROG_ID" '[.results[]? | select(.kernel_info.id == $id)] | length == 0' \
+		>/dev/null || fail "bpfd_programs_only shows a foreign program: $out"
+	out=$(pyc "unix://$BPFD_SOCK" List '{"match_metadata": {"a": "b"}}') || fail "$out"
+	[ "$(echo "$out" | jq '.results | length')" = 0 ] || fail "metadata selector matched a foreign program"
+}
+
+start_tcp_daemon() {
+	PORT=$(free_port)
+	start_daemon --tcp "127.0.0.1:$PORT" --certs "$T_TMP/certs"
+	wait_tcp
+	CA="$T_TMP/certs/ca/ca.pem"
+	CCERT="$T_TMP/certs/bpfd-client/bpfd-client.pem"
+	CKEY="$T_TMP/certs/bpfd-client/bpfd-client.key"
+}
+
+test_tcp_mtls() {
+	begin tcp_mtls
+	load_test_prog
+	start_tcp_daemon
+	out=$(pyc "127.0.0.1:$PORT" Get "{\"id\": $PROG_ID}" --ca "$CA" --cert "$CCERT" --key "$CKEY") ||
+		fail "Get over TCP+mTLS: $out"
+	[ "$(echo "$out" | jq -r .kernel_info.name)" = grpc_sock ] || fail "$out"
+	out=$("$BPFD" bpfctl get "$PROG_ID" --endpoint "tcp://127.0.0.1:$PORT" --ca "$CA" \
+		--cert "$CCERT" --key "$CKEY") || fail "bpfctl over TCP: $out"
+	echo "$out" | grep -q "ID: *$PROG_ID\$" || fail "bpfctl get over TCP: $out"
+	grep -q 'CN=bpfd-client' "$T_TMP/daemon.log" || true
+}
+
+test_mtls_refused() {
+	begin mtls_refused
+	start_tcp_daemon
+	out=$(pyc "127.0.0.1:$PORT" List '{}' --ca "$CA" --timeout 5)
+	case $out in "ERR UNAVAILABLE"*) ;; *) fail "no client certificate: $out" ;; esac
+	# a client certificate from another CA
+	o="$T_TMP/other"
+	mkdir -p "$o"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$o/ca.key" \
+		-out "$o/ca.pem" -days 2 -subj "/CN=other-ca" >/dev/null 2>&1 || fail "openssl CA"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$o/c.key" \
+		-out "$o/c.csr" -subj "/CN=intruder" >/dev/null 2>&1 || fail "openssl csr"
+	openssl x509 -req -in "$o/c.csr" -CA "$o/ca.pem" -CAkey "$o/ca.key" -CAcreateserial \
+		-out "$o/c.pem" -days 2 >/dev/null 2>&1 || fail "openssl sign"
+	out=$(pyc "127.0.0.1:$PORT" List '{}' --ca "$CA" --cert "$o/c.pem" --key "$o/c.key" --timeout 5)
+	case $out in "ERR UNAVAILABLE"*) ;; *) fail "certificate of another CA: $out" ;; esac
+	"$BPFD" bpfctl list --endpoint "tcp://127.0.0.1:$PORT" --ca "$CA" --cert "$o/c.pem" \
+		--key "$o/c.key" >/dev/null 2>"$T_TMP/err"; rc=$?
+	[ $rc = 1 ] || fail "bpfctl with a foreign certificate: exit $rc"
+	# the daemon is still fine for a good client
+	out=$(pyc "127.0.0.1:$PORT" List '{}' --ca "$CA" --cert "$CCERT" --key "$CKEY") ||
+		fail "good client after refused ones: $out"
+	grep -q 'TLS handshake with .* failed' "$T_TMP/daemon.log" || fail "refusals not logged"
+}
+
+test_load_not_ok_for_garbage() {
+	begin load_not_ok_for_garbage
+	start_daemon
+	for req in '{}' '{"bytecode": {"file": "/nonexistent/x.o"}, "name": "nope"}'; do
+		out=$(pyc "unix://$BPFD_SOCK" Load "$req")
+		case $out in
+		"ERR UNIMPLEMENTED "*|"ERR INVALID_ARGUMENT "*|"ERR NOT_FOUND "*|"ERR FAILED_PRECONDITION "*) ;;
+		*) fail "Load $req answered: $out" ;;
+		esac
+		case $out in "ERR "*" ") fail "error without a message: $out" ;; esac
+	done
+	out=$(pyc "unix://$BPFD_SOCK" Unload '{"id": 4294967295}')
+	case $out in "ERR OK"*|"{"*) fail "Unload of a missing program answered: $out" ;; esac
+}
+
+test_grpc_js() {
+	begin grpc_js
+	start_daemon
+	npmdir="$BUILD/npm-grpc"
+	if [ ! -d "$npmdir/node_modules/@grpc/grpc-js" ]; then
+		mkdir -p "$npmdir"
+		(cd "$npmdir" && [ -f package.json ] || echo '{"name":"bpfd-grpc-test","private":true}' >package.json)
+		(cd "$npmdir" && timeout 300 npm install --no-audit --no-fund @grpc/grpc-js @grpc/proto-loader) \
+			>"$T_TMP/npm.log" 2>&1 ||
+			skip "npm could not install @grpc/grpc-js: $(tail -n 2 "$T_TMP/npm.log" | tr '\n' ' ')"
+	fi
+	out=$(NODE_PATH="$npmdir/node_modules" timeout 30 node "$SRC/tests/grpc/call.js" \
+		"$SRC/proto/bpfd.proto" "unix://$BPFD_SOCK" List '{}') || fail "grpc-js List: $out"
+	echo "$out" | jq -e '.results | type == "array"' >/dev/null || fail "grpc-js output: $out"
+	out=$(NODE_PATH="$npmdir/node_modules" timeout 30 node "$SRC/tests/grpc/call.js" \
+		"$SRC/proto/bpfd.proto" "unix://$BPFD_SOCK" Get '{"id": 4294967295}')
+	case $out in "ERR 5 "*) ;; *) fail "grpc-js Get of a missing id: $out" ;; esac
+}
+
+test_curl_raw() {
+	begin curl_raw
+	load_test_prog
+	start_daemon
+	printf "\000\000\000\000\000" >"$T_TMP/list.bin"
+	curl -s -i --http2-prior-knowledge --unix-socket "$BPFD_SOCK" -H 'content-type: application/grpc' \
+		-H 'te: trailers' --data-binary @"$T_TMP/list.bin" --output "$T_TMP/curl.out" \
+		http://localhost/bpfd.v1.Bpfd/List || fail "curl failed"
+	grep -qa 'grpc-status: 0' "$T_TMP/curl.out" || fail "curl: no grpc-status 0: $(cat -v "$T_TMP/curl.out" | head)"
+	curl -s --http2-prior-knowledge --unix-socket "$BPFD_SOCK" -H 'content-type: application/grpc' \
+		-H 'te: trailers' --data-binary @"$T_TMP/list.bin" --output - \
+		http://localhost/bpfd.v1.Bpfd/List | tail -c +6 >"$T_TMP/list.pb"
+	protoc -I"$SRC/proto" --decode=bpfd.v1.ListResponse "$SRC/proto/bpfd.proto" <"$T_TMP/list.pb" \
+		>"$T_TMP/list.txt" || fail "protoc cannot decode the List reply"
+	grep -q "id: $PROG_ID\$" "$T_TMP/list.txt" || fail "program $PROG_ID not in: $(head -n 20 "$T_TMP/list.txt")"
+}
+
+test_bad_peers() {
+	begin bad_peers
+	start_daemon
+	for sc in garbage http1 truncated reset bigmsg deadline badctype bigheaders unknown ping streams; do
+		out=$(raw $sc) || fail "$sc: $out"
+		echo "  $out"
+		list_ok "$sc"
+	done
+	kill -0 "$BPFD_PID" || fail "daemon died"
+}
+
+test_concurrency_no_fd_leak() {
+	begin concurrency_no_fd_leak
+	start_daemon
+	clients=16 calls=500
+	# emulation in the VM is ~10x slower: scale down there (same code paths)
+	[ "${BPFD_IN_VM:-0}" = 1 ] && clients=8 calls=60
+	list_ok warmup
+	before=$(fd_count)
+	out=$(pyc "unix://$BPFD_SOCK" stress "$clients" "$calls") || fail "stress: $out"
+	[ "$out" = "ok $((clients * calls))" ] || fail "stress: $out"
+	i=0
+	while [ "$(fd_count)" != "$before" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	after=$(fd_count)
+	[ "$after" = "$before" ] || fail "fd leak: $before fds before, $after after"
+	echo "  $clients clients x $calls List calls: $out; fds $before -> $after"
+}
+
+test_peer_that_never_reads() {
+	begin peer_that_never_reads
+	start_daemon
+	rss0=$(rss_kb)
+	raw noread 6 >"$T_TMP/noread.out" 2>&1 &
+	pid=$!
+	sleep 1
+	list_ok "a flood from a peer that never reads"
+	sleep 2
+	list_ok "the flood, 3 s in"
+	rss1=$(rss_kb)
+	wait $pid
+	echo "  $(cat "$T_TMP/noread.out"); VmRSS ${rss0} kB -> ${rss1} kB"
+	[ $((rss1 - rss0)) -lt 65536 ] || fail "RSS grew by $((rss1 - rss0)) kB"
+	list_ok "the flood ended"
+}
+
+test_sigterm_inflight() {
+	begin sigterm_inflight
+	start_daemon
+	mkfifo "$T_TMP/go"
+	raw inflight <"$T_TMP/go" >"$T_TMP/inflight.out" 2>&1 &
+	rpid=$!
+	exec 7>"$T_TMP/go"
+	i=0
+	until grep -q READY "$T_TMP/inflight.out"; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "raw client did not start: $(cat "$T_TMP/inflight.out")"
+		sleep 0.05
+	done
+	kill -TERM "$BPFD_PID"
+	sleep 0.3
+	kill -0 "$BPFD_PID" 2>/dev/null || fail "daemon exited with a call in flight"
+	[ -S "$BPFD_SOCK" ] && fail "socket still there after SIGTERM (still accepting?)"
+	echo go >&7
+	exec 7>&-
+	wait $rpid || fail "in-flight call: $(cat "$T_TMP/inflight.out")"
+	wait "$BPFD_PID"; rc=$?
+	[ $rc = 0 ] || fail "daemon exit status $rc after SIGTERM"
+	grep -q 'Stopped' "$T_TMP/daemon.log" || fail "no 'Stopped' in the log"
+	echo "  $(tail -n 1 "$T_TMP/inflight.out")"
+}
+
+test_socket_file() {
+	begin socket_file
+	start_daemon
+	[ "$(stat -c %a "$BPFD_SOCK")" = 660 ] || fail "socket mode $(stat -c %a "$BPFD_SOCK")"
+	# a second daemon on the same socket is refused while the first runs
+	"$BPFD" --rundir "$BPFD_RUNDIR" >"$T_TMP/second.log" 2>&1; rc=$?
+	[ $rc = 1 ] || fail "second daemon: exit $rc"
+	grep -q 'Another bpfd is already serving' "$T_TMP/second.log" || fail "$(cat "$T_TMP/second.log")"
+	# a stale socket (daemon killed) is replaced
+	kill -9 "$BPFD_PID"; wait "$BPFD_PID" 2>/dev/null
+	[ -S "$BPFD_SOCK" ] || fail "no stale socket to test with"
+	start_daemon
+	list_ok "restart over a stale socket"
+}
+
+test_bpfctl_vs_bpftool() {
+	begin bpfctl_vs_bpftool
+	load_test_prog
+	start_daemon
+	bpftool prog show id "$PROG_ID" --json >"$T_TMP/bt.json"
+	bpfctl get "$PROG_ID" -o json >"$T_TMP/get.json" || fail "bpfctl get -o json"
+	for f in id name tag gpl_compatible bytes_xlated jited bytes_jited bytes_memlock btf_id; do
+		a=$(jq -c ".kernel_info.$f" "$T_TMP/get.json")
+		b=$(jq -c ".$f" "$T_TMP/bt.json")
+		[ "$a" = "$b" ] || fail "$f: bpfctl $a, bpftool $b"
+	done
+	[ "$(jq -r .kernel_info.type "$T_TMP/get.json")" = socket_filter ] || fail "type"
+	[ "$(jq -c .kernel_info.map_ids "$T_TMP/get.json")" = "$(jq -c .map_ids "$T_TMP/bt.json")" ] ||
+		fail "map_ids: $(jq -c .kernel_info.map_ids "$T_TMP/get.json") vs $(jq -c .map_ids "$T_TMP/bt.json")"
+	[ "$(jq -r .info "$T_TMP/get.json")" = null ] || fail "info should be null for a foreign program"
+	ours=$(date -d "$(jq -r .kernel_info.loaded_at "$T_TMP/get.json" | sed 's/T/ /')" +%s)
+	theirs=$(jq .loaded_at "$T_TMP/bt.json")
+	d=$((ours - theirs)); [ ${d#-} -le 1 ] || fail "loaded_at $ours vs bpftool $theirs"
+	bpfctl get "$PROG_ID" >"$T_TMP/get.txt" || fail "bpfctl get"
+	for kv in "ID:=$PROG_ID" "Name:=grpc_sock" "Type:=socket_filter" \
+		  "Tag:=$(jq -r .tag "$T_TMP/bt.json")" "JITted:=$(jq -r .jited "$T_TMP/bt.json")" \
+		  "Size Translated (bytes):=$(jq -r .bytes_xlated "$T_TMP/bt.json")" \
+		  "Kernel Allocated Memory (bytes):=$(jq -r .bytes_memlock "$T_TMP/bt.json")"; do
+		k=${kv%%=*} v=${kv#*=}
+		grep -qF " $k" "$T_TMP/get.txt" && grep -F " $k" "$T_TMP/get.txt" | grep -q " $v\$" ||
+			fail "text '$k' not '$v': $(cat "$T_TMP/get.txt")"
+	done
+	grep -q '^ Bpfd State' "$T_TMP/get.txt" && grep -q '^ NONE$' "$T_TMP/get.txt" &&
+		grep -q '^ Kernel State' "$T_TMP/get.txt" || fail "tables: $(cat "$T_TMP/get.txt")"
+	bpfctl list -a >"$T_TMP/list.txt" || fail "list -a"
+	head -n 1 "$T_TMP/list.txt" | grep -q '^ Program ID  *Name  *Type  *Load Time$' || fail "header: $(head -n 1 "$T_TMP/list.txt")"
+	grep -q "^ $PROG_ID  *grpc_sock  *socket_filter  " "$T_TMP/list.txt" || fail "list -a: $(cat "$T_TMP/list.txt")"
+	bpfctl list >"$T_TMP/list2.txt" || fail "list"
+	grep -q "grpc_sock" "$T_TMP/list2.txt" && fail "list without -a shows a foreign program"
+	bpfctl list -a -p socket-filter -o json >"$T_TMP/l.json" || fail "list -p"
+	jq -e --argjson id "$PROG_ID" '[.[] | select(.kernel_info.id == $id)] | length == 1' "$T_TMP/l.json" \
+		>/dev/null || fail "list -a -p socket-filter -o json: $(cat "$T_TMP/l.json")"
+	jq -e 'all(.[]; .kernel_info.program_type == 1)' "$T_TMP/l.json" >/dev/null || fail "type filter"
+	bpfctl list -a -p tracepoint -j | jq -e --argjson id "$PROG_ID" \
+		'[.[] | select(.kernel_info.id == $id)] | length == 0' >/dev/null || fail "list -p tracepoint"
+}
+
+test_bpfctl_exit_codes() {
+	begin bpfctl_exit_codes
+	start_daemon
+	bpfctl get 4294967295 >/dev/null 2>"$T_TMP/e"; rc=$?
+	[ $rc = 1 ] || fail "get of a missing id: exit $rc"
+	grep -q '^Error: There is no program with id 4294967295' "$T_TMP/e" || fail "stderr: $(cat "$T_TMP/e")"
+	out=$(bpfctl get 4294967295 -o json 2>/dev/null); rc=$?
+	[ $rc = 1 ] && echo "$out" | jq -e '.error | test("no program")' >/dev/null || fail "json error: $rc $out"
+	bpfctl get abc >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "get abc: exit $rc"
+	bpfctl get >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "get without id: exit $rc"
+	bpfctl list --bogus >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "list --bogus: exit $rc"
+	bpfctl list -o yaml >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "list -o yaml: exit $rc"
+	bpfctl list -p nosuchtype >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "list -p bad: exit $rc"
+	bpfctl list -m novalue >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "list -m bad: exit $rc"
+	"$BPFD" bpfctl list --endpoint "unix://$T_TMP/nonexistent.sock" >/dev/null 2>"$T_TMP/e"; rc=$?
+	[ $rc = 1 ] || fail "unreachable endpoint: exit $rc"
+	grep -q 'is bpfd running' "$T_TMP/e" || fail "unreachable: $(cat "$T_TMP/e")"
+	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl list >/dev/null || fail "\$BPFD_ENDPOINT not used"
+	"$BPFD" bpfctl list --endpoint "http://x" >/dev/null 2>&1; rc=$?
+	[ $rc = 1 ] || fail "bad endpoint syntax: exit $rc"
+	bpfctl list --help | grep -q -- '--metadata-selector' || fail "list --help"
+	"$BPFD" bpfctl --help | grep -q '^  list ' || fail "bpfctl --help lists list"
+}
+
+run_tests grpc test_list_get_python_unix test_tcp_mtls test_mtls_refused \
+	test_load_not_ok_for_garbage test_grpc_js test_curl_raw test_bad_peers \
+	test_concurrency_no_fd_leak test_peer_that_never_reads test_sigterm_inflight \
+	test_socket_file test_bpfctl_vs_bpftool test_bpfctl_exit_codes
