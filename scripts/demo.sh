@@ -21,6 +21,7 @@ inner() {
 		ip link del veth-demo 2>/dev/null
 		umount -l "$tmp/run/fs" 2>/dev/null
 		rm -rf "$tmp"
+		return 0
 	}
 	trap cleanup EXIT
 	say "veth pair: veth-demo (host, 10.99.0.1) <-> veth-demo-ns (netns $ns, 10.99.0.2)"
@@ -57,7 +58,7 @@ if "$BPFD" --probe --json | jq -e '.features.freplace.available' >/dev/null; the
 else
 	say "the host refuses freplace: running the rest inside the VM (Debian's 6.1 kernel)"
 	share=
-	case $BPFD in "$PWD"/*) ;; *) share="--share $(dirname "$BPFD")" ;; esac
+	case $BPFD in "$PWD"/*) ;; *) share="--share $PWD --share $(dirname "$BPFD")" ;; esac
 	# shellcheck disable=SC2086
 	BPFD="$BPFD" tests/vm/vm.sh run --env BPFD $share -- scripts/demo.sh --inner
 fi
