@@ -53,7 +53,7 @@ int prog_check_kind(struct obj *o, enum obj_kind want, struct errmsg *em)
 				  "program '%s' is in ELF section '%s', which is not a kind bpfd attaches; it was requested as %s (bpfd attaches xdp, tc, tcx, tracepoint, kprobe, kretprobe, uprobe, uretprobe, fentry, fexit)",
 				  obj_func_name(o), obj_section(o), obj_kind_str(want));
 	return errmsg_set(em, -EINVAL,
-			  "program '%s' is a %s program (ELF section '%s') but was requested as %s; load it as %s%s",
+			  "program '%s' is of kind %s (ELF section '%s') but was requested as %s; load it as %s%s",
 			  obj_func_name(o), obj_kind_str(have), obj_section(o), obj_kind_str(want),
 			  obj_kind_str(have),
 			  kind_is(have, OBJ_KIND_KRETPROBE, OBJ_KIND_URETPROBE) ? " (add -r/--retprobe)" :
