@@ -7,7 +7,7 @@ libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev libmbedtls-dev nanopb protobuf-c
 libclang-rt-14-dev
 bpftool xdp-tools iproute2 iputils-ping procps psmisc kmod util-linux
 qemu-system-x86 busybox-static cpio xz-utils
-python3 python3-grpcio python3-protobuf protobuf-compiler-grpc python3-h2
+python3 python3-grpcio python3-protobuf protobuf-compiler-grpc python3-h2 python3-yaml
 nghttp2-client curl openssl ca-certificates jq
 "
 # node + npm for the grpc-js client test; keep a node that is already installed.

@@ -1,0 +1,363 @@
+#!/bin/sh
+# t_config.sh - bpfd.toml as the daemon sees it (bad files refused with FILE:LINE:COL, the
+# socket and runtime dir moved by the file), and the files under dist/ (example config,
+# systemd unit, init script, Containerfile, Kubernetes manifests)
+. "$(dirname "$0")/lib.sh"
+
+DIST=$(cd "$(dirname "$0")/../../dist" && pwd)
+PY=/usr/bin/python3
+
+# Run bpfd with a configuration file that must be refused: exit status 1 and exactly one
+# line on stderr that names FILE:LINE:COL and contains $3.
+expect_refused() {
+	f=$1 where=$2 what=$3
+	shift 3
+	"$BPFD" --config "$f" --rundir "$T_TMP/never" --socket "$T_TMP/never.sock" "$@" \
+		>"$T_TMP/out" 2>"$T_TMP/err" </dev/null
+	rc=$?
+	[ $rc = 1 ] || fail "$f: exit status $rc, want 1; stderr: $(cat "$T_TMP/err")"
+	[ "$(wc -l <"$T_TMP/err")" = 1 ] || fail "$f: stderr is not one line: $(cat "$T_TMP/err")"
+	grep -qF "$f:$where: " "$T_TMP/err" || fail "$f: no '$f:$where:' in: $(cat "$T_TMP/err")"
+	grep -qF "$what" "$T_TMP/err" || fail "$f: no '$what' in: $(cat "$T_TMP/err")"
+	[ ! -e "$T_TMP/never.sock" ] || fail "$f: a socket was created"
+}
+
+test_bad_config_refused() {
+	f="$T_TMP/syntax.toml"
+	printf '# ok\n[signing]\nallow_unsigned = yes\n' >"$f"
+	expect_refused "$f" 3:18 "invalid value 'yes'; a string needs quotes"
+	f="$T_TMP/unknown.toml"
+	printf '[interface.eth0]\nxdp_mode = "skb"\n' >"$f"
+	expect_refused "$f" 1:2 "unknown table 'interface' at the top level (known: interfaces,"
+	f="$T_TMP/value.toml"
+	printf '[[grpc.endpoints]]\ntype = "tcp"\nport = 70000\n' >"$f"
+	expect_refused "$f" 3:8 "port 70000 is out of range (1-65535)"
+	f="$T_TMP/dup.toml"
+	printf '[signing]\nallow_unsigned = true\n[tls]\n[signing]\n' >"$f"
+	expect_refused "$f" 4:1 "[signing] is already defined as a table on line 1"
+	# the error wins over --rundir/--socket given on the command line, too
+	f="$T_TMP/mode.toml"
+	printf '[interfaces.lo]\nxdp_mode = "native"\n' >"$f"
+	expect_refused "$f" 2:12 "xdp_mode 'native' for interface lo is not one of skb, drv, hw" -v
+}
+
+test_missing_config_refused() {
+	"$BPFD" --config "$T_TMP/nope.toml" --rundir "$T_TMP/never" >/dev/null 2>"$T_TMP/err"
+	rc=$?
+	[ $rc = 1 ] || fail "exit status $rc, want 1"
+	grep -qF "cannot open the configuration file '$T_TMP/nope.toml': No such file or directory" \
+		"$T_TMP/err" || fail "message: $(cat "$T_TMP/err")"
+	"$BPFD" --config "$T_TMP" --rundir "$T_TMP/never" >/dev/null 2>"$T_TMP/err"
+	rc=$?
+	[ $rc = 1 ] || fail "directory: exit status $rc, want 1"
+	grep -qF "is not a regular file" "$T_TMP/err" || fail "message: $(cat "$T_TMP/err")"
+}
+
+# Start bpfd with "$@" in the background and wait for the unix socket $1 (the other
+# arguments go to bpfd).  Skips the test when this build's daemon does not serve yet.
+serve() {
+	sock=$1
+	shift
+	"$BPFD" "$@" >>"$T_TMP/daemon.log" 2>&1 </dev/null &
+	pid=$!
+	on_exit "kill -TERM $pid; sleep 0.3; kill -9 $pid"
+	i=0
+	while [ ! -S "$sock" ]; do
+		if ! alive "$pid"; then
+			grep -q 'not implemented' "$T_TMP/daemon.log" &&
+				skip "the daemon does not serve in this build yet: $(tail -n 1 "$T_TMP/daemon.log")"
+			cat "$T_TMP/daemon.log" >&2
+			fail "bpfd exited before its socket $sock appeared"
+		fi
+		i=$((i + 1))
+		[ $i -le 200 ] || fail "no socket $sock after 10 s; log: $(cat "$T_TMP/daemon.log")"
+		sleep 0.05
+	done
+	SERVE_PID=$pid
+}
+
+connects() {
+	$PY -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])' "$1" 2>/dev/null
+}
+
+# Is process $1 alive (and not a zombie nobody reaps: pid 1 of a container may not)?
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	[ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+}
+
+stop_serving() {
+	kill -TERM "$SERVE_PID"
+	i=0
+	while alive "$SERVE_PID"; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "bpfd did not stop within 5 s of SIGTERM"
+		sleep 0.05
+	done
+}
+
+# [[grpc.endpoints]] type = "unix" path = ... moves the socket, even with --rundir.
+test_unix_endpoint_moves_socket() {
+	run="$T_TMP/run-ep"
+	sock="$T_TMP/moved-$T_ID.sock"
+	on_exit "umount -l $run/fs"
+	cat >"$T_TMP/ep.toml" <<EOF
+[[grpc.endpoints]]
+type = "unix"
+path = "$sock"
+enabled = true
+EOF
+	serve "$sock" --config "$T_TMP/ep.toml" --rundir "$run"
+	connects "$sock" || fail "cannot connect to $sock"
+	[ ! -e "$run/bpfd.sock" ] || fail "the default socket $run/bpfd.sock exists too"
+	stop_serving
+}
+
+# [runtime] dir moves the whole runtime directory (socket and bpffs).
+test_runtime_dir_from_config() {
+	run="$T_TMP/rt-$T_ID"
+	on_exit "umount -l $run/fs"
+	printf '[runtime]\ndir = "%s"\n' "$run" >"$T_TMP/rt.toml"
+	serve "$run/bpfd.sock" --config "$T_TMP/rt.toml"
+	connects "$run/bpfd.sock" || fail "cannot connect to $run/bpfd.sock"
+	stop_serving
+}
+
+# dist/bpfd.toml as shipped and with every example line uncommented, and the bpfd.toml of
+# the Kubernetes ConfigMap: bpfd accepts them (it gets past the configuration).
+accepts_config() {
+	f=$1
+	run="$T_TMP/acc-$2"
+	on_exit "umount -l $run/fs"
+	serve "$run/s.sock" --config "$f" --rundir "$run" --socket "$run/s.sock"
+	stop_serving
+}
+
+test_dist_configs_accepted() {
+	[ -f "$DIST/bpfd.toml" ] || fail "no $DIST/bpfd.toml"
+	sed 's/^#\([^# ]\)/\1/' "$DIST/bpfd.toml" >"$T_TMP/uncommented.toml"
+	grep -q '^\[\[grpc.endpoints\]\]' "$T_TMP/uncommented.toml" || fail "uncommenting failed"
+	$PY -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed (make deps)"
+	$PY - "$DIST/k8s/config.yaml" >"$T_TMP/k8s.toml" <<'EOF' || fail "no bpfd.toml in config.yaml"
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "ConfigMap":
+        sys.stdout.write(d["data"]["bpfd.toml"])
+EOF
+	accepts_config "$DIST/bpfd.toml" shipped
+	accepts_config "$T_TMP/uncommented.toml" examples
+	accepts_config "$T_TMP/k8s.toml" k8s
+}
+
+test_dist_systemd_unit() {
+	u="$DIST/bpfd.service"
+	for kv in Type=notify ExecStart=/usr/local/sbin/bpfd RuntimeDirectory=bpfd \
+		RuntimeDirectoryPreserve=yes LimitMEMLOCK=infinity Restart=on-failure \
+		KillSignal=SIGTERM; do
+		grep -qx "$kv" "$u" || fail "$u lacks $kv"
+	done
+	caps="CAP_BPF CAP_DAC_READ_SEARCH CAP_NET_ADMIN CAP_SETPCAP CAP_SYS_ADMIN CAP_SYS_RESOURCE"
+	grep -qx "AmbientCapabilities=$caps" "$u" || fail "AmbientCapabilities is not: $caps"
+	grep -qx "CapabilityBoundingSet=$caps" "$u" || fail "CapabilityBoundingSet is not: $caps"
+	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
+	# verify wants ExecStart to exist: point it at the build.
+	mkdir -p "$T_TMP/unit"
+	sed "s|^ExecStart=/usr/local/sbin/bpfd|ExecStart=$BPFD|" "$u" >"$T_TMP/unit/bpfd.service"
+	(cd "$T_TMP/unit" && systemd-analyze verify ./bpfd.service) >"$T_TMP/verify" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$T_TMP/verify")"
+	# it exits 0 on unknown keys and bad values, but says so
+	[ ! -s "$T_TMP/verify" ] || fail "systemd-analyze verify: $(cat "$T_TMP/verify")"
+}
+
+# Run the init script with private paths; $1 is the PATH it sees (with or without a
+# start-stop-daemon), then the verb.
+init() {
+	p=$1
+	shift
+	env PATH="$p" BPFD_DEFAULTS=/dev/null BPFD="$BPFD" PIDFILE="$T_TMP/bpfd.pid" \
+		BPFD_LOGFILE="$T_TMP/init.log" BPFD_ARGS="$INIT_ARGS" STOP_TIMEOUT=5 \
+		sh "$DIST/bpfd.init" "$@"
+}
+
+test_dist_init_script() {
+	s="$DIST/bpfd.init"
+	[ -x "$s" ] || fail "$s is not executable"
+	for sh in dash "busybox sh" bash; do
+		command -v "${sh% *}" >/dev/null || continue
+		$sh -n "$s" || fail "$sh -n $s"
+	done
+	if command -v shellcheck >/dev/null; then
+		shellcheck -s sh "$s" >"$T_TMP/sc" 2>&1 || fail "shellcheck: $(cat "$T_TMP/sc")"
+	fi
+	mkdir -p "$T_TMP/bb"
+	ln -s "$(command -v busybox)" "$T_TMP/bb/start-stop-daemon"
+	# Three ways to start: Debian's start-stop-daemon, busybox's, none.
+	variants="$PATH $T_TMP/bb:/usr/bin:/bin /usr/bin:/bin"
+	INIT_ARGS=
+	[ -x /bin/sh ] || fail "no /bin/sh"
+	init /usr/bin:/bin status >/dev/null; rc=$?
+	[ $rc = 3 ] || fail "status before start: exit $rc, want 3"
+	init /usr/bin:/bin bogus >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ] || fail "unknown verb: exit $rc, want 2"
+	# A bad configuration: start fails, the daemon's one-line error is shown.
+	printf '[signing]\nallow_unsigned = 1\n' >"$T_TMP/bad.toml"
+	INIT_ARGS="--config $T_TMP/bad.toml --rundir $T_TMP/init-run --socket $T_TMP/init.sock"
+	for p in $variants; do
+		init "$p" start >"$T_TMP/o" 2>&1; rc=$?
+		[ $rc = 1 ] || fail "start with a bad config (PATH=$p): exit $rc; $(cat "$T_TMP/o")"
+		grep -qF "$T_TMP/bad.toml:2:18: 'allow_unsigned' in [signing] must be a boolean" \
+			"$T_TMP/o" || fail "start with a bad config (PATH=$p) printed: $(cat "$T_TMP/o")"
+		[ ! -e "$T_TMP/bpfd.pid" ] || fail "pidfile left behind (PATH=$p)"
+	done
+	# A good one: start, status, restart, stop (once the daemon serves).
+	printf '' >"$T_TMP/good.toml"
+	INIT_ARGS="--config $T_TMP/good.toml --rundir $T_TMP/init-run --socket $T_TMP/init.sock"
+	on_exit "umount -l $T_TMP/init-run/fs"
+	on_exit "[ -r $T_TMP/bpfd.pid ] && kill -9 \$(cat $T_TMP/bpfd.pid)"
+	for p in $variants; do
+		init "$p" start >"$T_TMP/o" 2>&1; rc=$?
+		if [ $rc != 0 ] && grep -q 'not implemented' "$T_TMP/o"; then
+			skip "start/stop: the daemon does not serve in this build yet ($(grep 'not implemented' "$T_TMP/o" | head -n 1))"
+		fi
+		[ $rc = 0 ] || fail "start (PATH=$p): exit $rc; $(cat "$T_TMP/o")"
+		pid=$(cat "$T_TMP/bpfd.pid")
+		[ "$(cat "/proc/$pid/comm")" = bpfd ] || fail "pidfile $pid is not bpfd (PATH=$p)"
+		init "$p" start >/dev/null || fail "second start (PATH=$p)"
+		[ "$(cat "$T_TMP/bpfd.pid")" = "$pid" ] || fail "second start started another daemon"
+		init "$p" status >/dev/null || fail "status while running (PATH=$p)"
+		init "$p" restart >"$T_TMP/o" 2>&1 || fail "restart (PATH=$p): $(cat "$T_TMP/o")"
+		[ "$(cat "$T_TMP/bpfd.pid")" != "$pid" ] || fail "restart kept pid $pid"
+		pid=$(cat "$T_TMP/bpfd.pid")
+		init "$p" stop >/dev/null || fail "stop (PATH=$p)"
+		! alive "$pid" || fail "pid $pid still runs after stop (PATH=$p)"
+		[ ! -e "$T_TMP/bpfd.pid" ] || fail "pidfile left after stop (PATH=$p)"
+		init "$p" status >/dev/null; rc=$?
+		[ $rc = 3 ] || fail "status after stop: exit $rc, want 3 (PATH=$p)"
+	done
+}
+
+# The image: emulate the Containerfile's COPY lines into an empty root and run its
+# ENTRYPOINT and the applet links there with chroot (no shell, no libc: FROM scratch).
+test_dist_containerfile() {
+	c="$DIST/Containerfile"
+	top=$(cd "$DIST/.." && pwd)
+	grep -qx 'FROM scratch' "$c" || fail "$c is not FROM scratch"
+	! grep -q '^RUN' "$c" || fail "$c has RUN lines, impossible FROM scratch"
+	grep -qx 'ENTRYPOINT \["/usr/sbin/bpfd"\]' "$c" || fail "ENTRYPOINT is not /usr/sbin/bpfd"
+	root="$T_TMP/image"
+	mkdir -p "$root"
+	grep '^COPY ' "$c" >"$T_TMP/copies"
+	[ -s "$T_TMP/copies" ] || fail "no COPY lines"
+	while read -r _ src dst; do
+		case $src in
+		build/bpfd) from=$BPFD ;;	# the build under test (O= may differ)
+		*) from="$top/$src" ;;
+		esac
+		case $src in
+		*/) mkdir -p "$root$dst" && cp -a "$from." "$root$dst" ;;
+		*) mkdir -p "$(dirname "$root$dst")" && cp -a "$from" "$root$dst" ;;
+		esac || fail "COPY $src $dst"
+	done <"$T_TMP/copies"
+	[ "$(readlink "$root/usr/sbin/bpfctl")" = bpfd ] || fail "bpfctl is not a link to bpfd"
+	[ "$(readlink "$root/usr/sbin/bpfd-agent")" = bpfd ] || fail "bpfd-agent: not a link"
+	chroot "$root" /usr/sbin/bpfd --version | grep -q '^bpfd [0-9]' ||
+		fail "the entrypoint does not run in an empty root (not static?)"
+	chroot "$root" /usr/sbin/bpfctl --help | grep -q '^Usage: bpfctl' || fail "bpfctl link"
+	chroot "$root" /usr/sbin/bpfd-agent --version | grep -q '^bpfd-agent [0-9]' ||
+		fail "bpfd-agent link"
+	files=$(cd "$root" && find . ! -type d | sort | tr '\n' ' ')
+	[ "$files" = "./usr/sbin/bpfctl ./usr/sbin/bpfd ./usr/sbin/bpfd-agent " ] ||
+		fail "unexpected files in the image: $files"
+	for b in podman buildah; do
+		command -v $b >/dev/null && echo "  note: $b is installed; the image build itself is not tested here"
+	done
+	true
+}
+
+test_dist_k8s_manifests() {
+	$PY -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed (make deps)"
+	$PY - "$DIST/k8s" <<'EOF' || fail "manifest check failed"
+import glob, os, sys, yaml
+
+docs = {}
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.yaml"))):
+    head = open(f).read().splitlines()[0]
+    assert head.startswith("# "), f"{f}: no header comment"
+    for d in yaml.safe_load_all(open(f)):
+        assert d, f"{f}: empty document"
+        for k in ("apiVersion", "kind", "metadata"):
+            assert k in d, f"{f}: a document without {k}"
+        docs[(d["kind"], d["metadata"]["name"])] = d
+
+def get(kind, name):
+    assert (kind, name) in docs, f"no {kind} {name}; have {sorted(docs)}"
+    return docs[(kind, name)]
+
+ns = get("Namespace", "bpfd")
+for (kind, name), d in docs.items():
+    if kind not in ("Namespace", "ClusterRole", "ClusterRoleBinding"):
+        assert d["metadata"].get("namespace") == "bpfd", f"{kind} {name} not in namespace bpfd"
+
+ds = get("DaemonSet", "bpfd-daemon")
+assert ds["apiVersion"] == "apps/v1"
+spec = ds["spec"]
+tmpl = spec["template"]
+sel = spec["selector"]["matchLabels"]
+assert all(tmpl["metadata"]["labels"].get(k) == v for k, v in sel.items()), "selector/labels"
+pod = tmpl["spec"]
+assert pod["hostNetwork"] is True, "hostNetwork"
+sa = get("ServiceAccount", pod["serviceAccountName"])
+cont = {c["name"]: c for c in pod["containers"]}
+assert set(cont) == {"bpfd", "bpfd-agent"}, f"containers: {set(cont)}"
+assert cont["bpfd"]["command"] == ["/usr/sbin/bpfd"], "daemon command"
+assert cont["bpfd"]["securityContext"]["privileged"] is True, "daemon privileged"
+assert cont["bpfd-agent"]["command"] == ["/usr/sbin/bpfd-agent"], "agent command"
+assert not cont["bpfd-agent"].get("securityContext", {}).get("privileged"), "agent unprivileged"
+assert any(e["name"] == "NODENAME" and e["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
+           for e in cont["bpfd-agent"]["env"]), "agent NODENAME"
+vols = {v["name"]: v for v in pod["volumes"]}
+host = {v["hostPath"]["path"]: n for n, v in vols.items() if "hostPath" in v}
+for p in ("/sys/fs/bpf", "/run/bpfd", "/sys/kernel/debug"):
+    assert p in host, f"no hostPath {p}"
+    assert any(m["name"] == host[p] and m["mountPath"] == p
+               for m in cont["bpfd"]["volumeMounts"]), f"{p} not mounted in the daemon"
+assert any(m["name"] == host["/run/bpfd"] for m in cont["bpfd-agent"]["volumeMounts"]), \
+    "agent does not see /run/bpfd (the socket)"
+for c in cont.values():
+    for m in c["volumeMounts"]:
+        assert m["name"] in vols, f"mount of unknown volume {m['name']}"
+        if m.get("mountPropagation") == "Bidirectional":
+            assert c.get("securityContext", {}).get("privileged"), "Bidirectional needs privileged"
+for v in vols.values():
+    if "configMap" in v:
+        get("ConfigMap", v["configMap"]["name"])
+
+role = get("ClusterRole", "bpfd-agent")
+def allowed(group, res, verb):
+    return any(group in r["apiGroups"] and res in r["resources"] and verb in r["verbs"]
+               for r in role["rules"])
+for res in ("xdpprograms", "tcprograms", "tracepointprograms", "kprobeprograms", "uprobeprograms"):
+    for verb in ("get", "list", "watch"):
+        assert allowed("bpfd.dev", res, verb), f"agent cannot {verb} {res}"
+    assert not allowed("bpfd.dev", res, "delete"), f"agent may delete {res}"
+for verb in ("get", "list", "watch"):
+    assert allowed("", "nodes", verb), f"agent cannot {verb} nodes"
+for verb in ("update", "patch", "delete", "create"):
+    assert not allowed("", "nodes", verb), f"agent may {verb} nodes"
+assert not any("*" in r["verbs"] or "*" in r["resources"] for r in role["rules"]), "wildcards"
+b = get("ClusterRoleBinding", "bpfd-agent")
+assert b["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "bpfd-agent"}, "roleRef"
+assert {"kind": "ServiceAccount", "name": sa["metadata"]["name"], "namespace": "bpfd"} \
+    in b["subjects"], "binding subject"
+print(f"  {len(docs)} objects checked")
+EOF
+	grep -q 'NOT IMPLEMENTED' "$DIST/k8s/daemonset.yaml" ||
+		fail "daemonset.yaml does not say what is not implemented"
+}
+
+run_tests config test_bad_config_refused test_missing_config_refused \
+	test_unix_endpoint_moves_socket test_runtime_dir_from_config test_dist_configs_accepted \
+	test_dist_systemd_unit test_dist_init_script test_dist_containerfile test_dist_k8s_manifests
