@@ -102,16 +102,18 @@ static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
 {
 	char ca[512], cert[512], key[512];
 	struct errmsg em = { { 0 } };
+	bool set;
 	int err;
 
-	err = tls_certs_ensure(cfg->certs_dir, NULL, &em);
+	/* Files named in [tls] are used as they are: nothing is generated then. */
+	set = config_tls_file(cfg, CONFIG_TLS_CA, ca, sizeof(ca));
+	set |= config_tls_file(cfg, CONFIG_TLS_CERT, cert, sizeof(cert));
+	set |= config_tls_file(cfg, CONFIG_TLS_KEY, key, sizeof(key));
+	err = set ? 0 : tls_certs_ensure(cfg->certs_dir, NULL, &em);
 	if (err) {
 		log_err("%s", em.msg);
 		return err;
 	}
-	snprintf(ca, sizeof(ca), "%s/%s", cfg->certs_dir, TLS_CA_PEM);
-	snprintf(cert, sizeof(cert), "%s/%s", cfg->certs_dir, TLS_SERVER_PEM);
-	snprintf(key, sizeof(key), "%s/%s", cfg->certs_dir, TLS_SERVER_KEY);
 	err = tls_server_new(ca, cert, key, &em, ret);
 	if (err)
 		log_err("%s", em.msg);

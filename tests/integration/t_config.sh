@@ -125,6 +125,54 @@ test_runtime_dir_from_config() {
 	stop_serving
 }
 
+# [tls] ca_cert, cert, key: the tcp endpoint presents the configured certificate and
+# nothing is generated in certs_dir.
+test_tls_files_from_config() {
+	command -v openssl >/dev/null || skip "openssl is not installed"
+	d="$T_TMP/pki"
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+			-subj "/CN=t-config-ca-$T_ID" &&
+		openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr \
+			-subj "/CN=t-config-server-$T_ID" &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >srv.ext &&
+		openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out srv.pem -days 2 -extfile srv.ext &&
+		openssl req -newkey rsa:2048 -nodes -keyout cli.key -out cli.csr \
+			-subj "/CN=t-config-client" &&
+		openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out cli.pem -days 2
+	) >"$T_TMP/openssl.log" 2>&1 || fail "openssl: $(cat "$T_TMP/openssl.log")"
+	port=$($PY -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run="$T_TMP/run-tls"
+	on_exit "umount -l $run/fs"
+	cat >"$T_TMP/tls.toml" <<EOF
+[[grpc.endpoints]]
+type = "unix"
+[[grpc.endpoints]]
+type = "tcp"
+address = "127.0.0.1"
+port = $port
+[tls]
+certs_dir = "$T_TMP/certs-unused"
+ca_cert = "$d/ca.pem"
+cert = "$d/srv.pem"
+key = "$d/srv.key"
+EOF
+	serve "$run/bpfd.sock" --config "$T_TMP/tls.toml" --rundir "$run"
+	openssl s_client -connect "127.0.0.1:$port" -CAfile "$d/ca.pem" -cert "$d/cli.pem" \
+		-key "$d/cli.key" -alpn h2 -verify_return_error </dev/null >"$T_TMP/s_client" 2>&1
+	grep -q "subject=CN = t-config-server-$T_ID" "$T_TMP/s_client" ||
+		fail "the tcp endpoint does not present [tls] cert: $(head -n 20 "$T_TMP/s_client")"
+	grep -q 'Verify return code: 0 (ok)' "$T_TMP/s_client" ||
+		fail "verification: $(grep -i verify "$T_TMP/s_client")"
+	[ ! -e "$T_TMP/certs-unused" ] || fail "certificates were generated although [tls] names files"
+	stop_serving
+}
+
 # dist/bpfd.toml as shipped and with every example line uncommented, and the bpfd.toml of
 # the Kubernetes ConfigMap: bpfd accepts them (it gets past the configuration).
 accepts_config() {
@@ -359,5 +407,6 @@ EOF
 }
 
 run_tests config test_bad_config_refused test_missing_config_refused \
-	test_unix_endpoint_moves_socket test_runtime_dir_from_config test_dist_configs_accepted \
+	test_unix_endpoint_moves_socket test_runtime_dir_from_config test_tls_files_from_config \
+	test_dist_configs_accepted \
 	test_dist_systemd_unit test_dist_init_script test_dist_containerfile test_dist_k8s_manifests
