@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fuzz_h2_server.c - libFuzzer target: a server session (h2 + gRPC framing + the
+ * rpc method table) fed raw bytes after the client preface.  The rpc ops are fakes:
+ * no kernel, no program manager. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/h2.h"
+#include "core/rpc.h"
+
+static int f_next(void *ctx, uint32_t id, uint32_t *ret)
+{
+	(void)ctx;
+	if (id >= 3)
+		return -ENOENT;
+	*ret = id + 1;
+	return 0;
+}
+
+static int f_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *k)
+{
+	(void)ctx;
+	if (id == 0 || id > 3)
+		return -ENOENT;
+	k->id = id;
+	k->program_type = 6;
+	snprintf(k->name, sizeof(k->name), "p%u", id);
+	k->map_ids_count = 2;
+	return 0;
+}
+
+static int f_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *p, uint32_t *type)
+{
+	(void)ctx;
+	if (id != 2)
+		return -ENOENT;
+	snprintf(p->name, sizeof(p->name), "owned");
+	p->metadata_count = 1;
+	snprintf(p->metadata[0].key, sizeof(p->metadata[0].key), "k");
+	*type = 6;
+	return 0;
+}
+
+static int f_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+		  struct errmsg *em)
+{
+	(void)ctx;
+	if (req->name[0] == 'o') {
+		resp->has_kernel_info = true;
+		resp->kernel_info.id = 1;
+		return 0;
+	}
+	return errmsg_set(em, -EINVAL, "bad request '%s'", req->name);
+}
+
+static int f_unload(void *ctx, uint32_t id, struct errmsg *em)
+{
+	(void)ctx;
+	return id == 2 ? 0 : errmsg_set(em, -ENOENT, "no %u", id);
+}
+
+static int f_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+{
+	(void)ctx, (void)req;
+	return errmsg_set(em, -EOPNOTSUPP, "no images here");
+}
+
+static const struct rpc_ops ops = {
+	.load = f_load, .unload = f_unload, .pull_bytecode = f_pull,
+	.prog_next = f_next, .prog_kernel = f_kernel, .prog_info = f_info,
+};
+
+static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+static void drain(struct h2_server *s)
+{
+	const uint8_t *p;
+	int i;
+
+	for (i = 0; i < 1000 && h2_server_send(s, &p) > 0; i++)
+		;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rpc rpc = { .ops = &ops };
+	struct h2_server_opts o = { .max_msg = 4096, .handler = rpc_handle, .arg = &rpc,
+				    .peer = "fuzz" };
+	struct h2_server *s = NULL;
+	size_t half = size / 2;
+
+	if (h2_server_new(&o, &s))
+		return 0;
+	/* the preface, then the input in two reads (frames split across reads) */
+	if (!h2_server_recv(s, (const uint8_t *)preface, sizeof(preface) - 1) &&
+	    !h2_server_recv(s, data, half)) {
+		drain(s);
+		if (!h2_server_recv(s, data + half, size - half)) {
+			drain(s);
+			(void)h2_server_expire(s, UINT64_MAX - 1);
+			h2_server_shutdown(s);
+			drain(s);
+		}
+	}
+	(void)h2_server_alive(s);
+	h2_server_free(s);
+	return 0;
+}
