@@ -24,6 +24,7 @@ prog_setup() {
 # Stop the test's daemon (SIGTERM: programs stay loaded) / start it again.
 restart_daemon() {
 	stop_daemon
+	rm -f "$BPFD_SOCK"	# start_daemon waits for the socket to appear
 	start_daemon "$@"
 }
 

@@ -1,0 +1,144 @@
+#!/bin/sh
+# t_prog_errors.sh - bad inputs to load-from-file and unload: each is refused with a
+# clear error, and nothing changes (bpfd's pins and records, the kernel's programs).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/prog_lib.sh"
+
+# refuse EXIT-CODE MESSAGE-REGEX bpfctl ARGS...: fails as said, changes nothing.
+refuse() {
+	want_rc=$1 want=$2
+	shift 2
+	snapshot before
+	ctl "$@" >"$T_TMP/out" 2>&1
+	rc=$?
+	[ $rc = "$want_rc" ] || fail "bpfctl $*: exit $rc, want $want_rc: $(cat "$T_TMP/out")"
+	tr '\n' ' ' <"$T_TMP/out" | grep -qE -- "$want" || fail "bpfctl $*: message lacks '$want': $(cat "$T_TMP/out")"
+	echo "  $(head -c 300 "$T_TMP/out" | head -n 3)"
+	same_as before
+}
+
+setup() {
+	prog_setup
+	need_feature tracepoint
+	# one program already loaded: "nothing changed" covers it too
+	KEEP=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
+}
+
+TP="tracepoint -t syscalls/sys_enter_getppid"
+
+test_wrong_kind_for_section() {
+	setup
+	refuse 1 "kretprobe.*requested as kprobe.*add -r" load-from-file -p "$COUNTER_OBJ" \
+		-n krp_count kprobe -f "$KFN"
+	refuse 1 "of kind uprobe.*requested as tracepoint" load-from-file -p "$COUNTER_OBJ" \
+		-n up_count $TP
+	refuse 1 "of kind tracepoint.*requested as uprobe" load-from-file -p "$COUNTER_OBJ" \
+		-n tp_count uprobe -t libc -f getppid
+}
+
+test_unknown_global() {
+	setup
+	refuse 1 "no global variable 'nope'.*step \(8 bytes\)" load-from-file -p "$COUNTER_OBJ" \
+		-n tp_count -g nope=01 $TP
+}
+
+test_wrong_global_size() {
+	setup
+	refuse 1 "'step' is 8 bytes long but 4 bytes were given" load-from-file -p "$COUNTER_OBJ" \
+		-n tp_count -g step=01000000 $TP
+	refuse 2 "not an even number of hex digits" load-from-file -p "$COUNTER_OBJ" \
+		-n tp_count -g step=123 $TP
+	refuse 2 "is not hex" load-from-file -p "$COUNTER_OBJ" -n tp_count -g step=zz $TP
+}
+
+test_missing_file() {
+	setup
+	refuse 1 "cannot open object file '$T_TMP/none.o': No such file" load-from-file \
+		-p "$T_TMP/none.o" -n tp_count $TP
+}
+
+test_non_elf_file() {
+	setup
+	echo "not an object" >"$T_TMP/text.o"
+	refuse 1 "is not an ELF file" load-from-file -p "$T_TMP/text.o" -n tp_count $TP
+	refuse 1 "not a BPF object" load-from-file -p "$BPFD" -n tp_count $TP
+}
+
+test_oversized_path() {
+	setup
+	long=$(printf '/%0300d' 0)
+	refuse 1 "File name too long" load-from-file -p "$long/x.o" -n tp_count $TP
+	longer=$(printf '/%0200d' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
+	refuse 2 "path is [0-9]+ bytes long; the limit is 4095" load-from-file -p "$longer" \
+		-n tp_count $TP
+}
+
+test_missing_function() {
+	setup
+	refuse 1 "no BPF program function 'nope'.*tp_count.*up_count" load-from-file \
+		-p "$COUNTER_OBJ" -n nope $TP
+}
+
+test_missing_attach_points() {
+	setup
+	refuse 1 "tracepoint syscalls/nope does not exist: looked for .*/events/syscalls/nope" \
+		load-from-file -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/nope
+	refuse 1 "library 'libnope' not found: looked in /etc/ld.so.cache and in /lib" \
+		load-from-file -p "$COUNTER_OBJ" -n up_count uprobe -t libnope -f f
+	refuse 1 "function 'nope_fn' not found in .*libc.so" \
+		load-from-file -p "$COUNTER_OBJ" -n up_count uprobe -t libc -f nope_fn
+	if have_feature fentry; then
+		refuse 1 "kernel function 'nope_fn' not found in the kernel's BTF" \
+			load-from-file -p "$COUNTER_OBJ" -n fe_count fentry -f nope_fn
+	fi
+	if have_feature kprobe; then
+		refuse 1 "kernel function 'nope_fn' not found: looked in /proc/kallsyms" \
+			load-from-file -p "$COUNTER_OBJ" -n kp_count kprobe -f nope_fn
+	fi
+}
+
+test_verifier_rejection() {
+	setup
+	refuse 1 "verifier rejected program 'bad_count'.*invalid mem access" \
+		load-from-file -p "$BAD_OBJ" -n bad_count $TP
+}
+
+test_nonexistent_map_owner() {
+	setup
+	refuse 1 "map owner 3999999999 is not a program bpfd manages" load-from-file \
+		-p "$COUNTER_OBJ" -n tp_count --map-owner-id 3999999999 $TP
+}
+
+test_usage_errors() {
+	setup
+	refuse 2 "offset.*not allowed with -r" load-from-file -p "$COUNTER_OBJ" -n krp_count \
+		kprobe -f "$KFN" -o 4 -r
+	refuse 2 "missing KIND" load-from-file -p "$COUNTER_OBJ" -n tp_count
+	refuse 2 "unknown kind 'socket'" load-from-file -p "$COUNTER_OBJ" -n tp_count socket
+	refuse 2 "missing -t/--tracepoint" load-from-file -p "$COUNTER_OBJ" -n tp_count tracepoint
+	refuse 2 "missing -n/--name" load-from-file -p "$COUNTER_OBJ" $TP
+	refuse 2 "proceed-on 'sideways' is not a xdp action" load-from-file -p "$COUNTER_OBJ" \
+		-n xdp_count xdp -i lo -p 1 --proceed-on pass,sideways
+	refuse 2 "--namespace is not supported" load-from-file -p "$COUNTER_OBJ" -n kp_count \
+		kprobe -f "$KFN" -n ns1
+}
+
+test_unload_not_owned() {
+	setup
+	refuse 1 "there is no program 4000000000" unload 4000000000
+	# a program loaded by someone else (bpftool, pinned in a bpffs of this test)
+	mkdir -p "$T_TMP/bpf"
+	mount -t bpf bpf "$T_TMP/bpf" || fail "mount bpffs"
+	on_exit "umount -l $T_TMP/bpf"
+	bpftool prog load "$BPFD_TESTBPF/prog_foreign.bpf.o" "$T_TMP/bpf/foreign" ||
+		fail "bpftool prog load"
+	fid=$(bpftool -j prog show pinned "$T_TMP/bpf/foreign" | jq -r .id)
+	refuse 1 "program $fid \(foreign_count\) is not managed by bpfd" unload "$fid"
+	bpftool prog show id "$fid" >/dev/null || fail "the foreign program was touched"
+	refuse 2 "not a program ID" unload abc
+}
+
+run_tests prog_errors test_wrong_kind_for_section test_unknown_global test_wrong_global_size \
+	test_missing_file test_non_elf_file test_oversized_path test_missing_function \
+	test_missing_attach_points test_verifier_rejection test_nonexistent_map_owner \
+	test_usage_errors test_unload_not_owned
