@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bpf/probe.h"
 #include "core/daemon.h"
 #include "core/log.h"
 #include "core/manager.h"
@@ -83,6 +84,25 @@ static int ensure_bpffs(const char *path)
 	return 0;
 }
 
+/* The same probe as `bpfd --probe`, summarised in one log line. */
+static void log_probe(void)
+{
+	struct probe_result *r = calloc(1, sizeof(*r));
+	char line[1024];
+	int err;
+
+	if (!r)
+		return;
+	err = probe_run(r);
+	if (err) {
+		log_errno(LOG_WARNING, err, "Failed to probe the kernel's BPF features, continuing");
+	} else {
+		probe_summary(r, line, sizeof(line));
+		log_info("Kernel features: %s", line);
+	}
+	free(r);
+}
+
 static int stop_signals(void)
 {
 	sigset_t set;
@@ -131,9 +151,10 @@ int daemon_run(struct bpfd_config *cfg)
 	int stop_fd = -1, err, rc = EXIT_FAILURE;
 
 	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
+	/* Kernels >= 5.11 charge BPF memory to the cgroup and ignore the limit. */
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
-		log_warn("Failed to lift RLIMIT_MEMLOCK: %s, continuing (BPF maps may fail to load "
-			 "on kernels before 5.11)", strerror(errno));
+		log_info("Failed to lift RLIMIT_MEMLOCK: %s, continuing (only kernels before 5.11 "
+			 "need it for BPF maps)", strerror(errno));
 	err = make_dir(cfg->rundir, 0755);
 	if (err) {
 		log_errno(LOG_ERR, err, "Failed to create the run directory '%s'", cfg->rundir);
@@ -141,6 +162,7 @@ int daemon_run(struct bpfd_config *cfg)
 	}
 	if (ensure_bpffs(cfg->bpffs))
 		goto out;
+	log_probe();
 	stop_fd = stop_signals();
 	if (stop_fd < 0) {
 		log_errno(LOG_ERR, stop_fd, "Failed to set up signal handling");
