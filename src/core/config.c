@@ -566,7 +566,7 @@ static int parse_int(const char *s, size_t n, int64_t *ret, const char **ret_why
 			*ret_why = "a sign is not allowed before 0x, 0o or 0b";
 			return -EINVAL;
 		}
-		base = s[1] == 'x' ? 16 : s[1] == 'o' ? 8 : 2;
+		base = s[i + 1] == 'x' ? 16 : s[i + 1] == 'o' ? 8 : 2;
 		i += 2;
 	} else if (n - i > 1 && s[i] == '0') {
 		*ret_why = "leading zeros are not allowed in decimal integers";
