@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fuzz_elf.c - libFuzzer target: a BPF ELF object is untrusted input; open it through
+ * libbpf as the daemon does (obj_open_mem: ELF check, program selection, map and
+ * global-variable walk), without loading anything into the kernel.
+ *
+ * An input starting with the ELF magic is the object itself.  Any other input is a
+ * list of 5-byte patches (32-bit offset, byte) applied to the embedded XDP
+ * dispatcher object, so the fuzzer reaches libbpf's section, BTF and relocation
+ * parsing with mostly well-formed files from the first run.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/embed.h"
+#include "bpf/obj.h"
+#include "core/log.h"
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "fuzz_elf: %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	log_init("fuzz_elf");
+	log_set_level(LOG_ERR);
+	return 0;
+}
+
+static void exercise(const uint8_t *buf, size_t len, const char *func)
+{
+	struct errmsg em = { { 0 } };
+	uint8_t conf[124] = { 236, 2 };
+	char vars[512];
+	struct obj *o = NULL;
+	int err;
+
+	err = obj_open_mem(buf, len, "fuzz", func, &o, &em);
+	if (err) {
+		CHECK(err < 0 && !o);
+		CHECK(em.msg[0] && memchr(em.msg, '\0', sizeof(em.msg)));
+		return;
+	}
+	CHECK(o && !em.msg[0]);
+	CHECK(!strcmp(obj_func_name(o), func));
+	CHECK(obj_section(o) && obj_section_target(o));
+	CHECK(obj_kind_str(obj_kind(o)));
+	CHECK(obj_prog_fd(o) == -EBADF);
+	(void)obj_map_count(o);
+	obj_globals_list(o, vars, sizeof(vars));
+	CHECK(memchr(vars, '\0', sizeof(vars)));
+	err = obj_set_global(o, "conf", conf, sizeof(conf), &em);
+	CHECK(!err || (err < 0 && em.msg[0]));
+	em.msg[0] = '\0';
+	err = obj_set_global(o, "conf", conf, 3, &em);
+	CHECK(err < 0 && em.msg[0]);
+	obj_close(o);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const void *base;
+	uint8_t *buf;
+	size_t len, i;
+	uint32_t off;
+
+	if (size >= 4 && !memcmp(data, "\177ELF", 4)) {
+		buf = malloc(size ? size : 1);
+		CHECK(buf);
+		memcpy(buf, data, size);
+		exercise(buf, size, "xdp_dispatcher");
+		exercise(buf, size, "prog0");
+		free(buf);
+		return 0;
+	}
+	CHECK(embed_find("xdp_dispatcher", &base, &len) == 0);
+	buf = malloc(len);
+	CHECK(buf);
+	memcpy(buf, base, len);
+	for (i = 0; i + 5 <= size; i += 5) {
+		memcpy(&off, data + i, sizeof(off));
+		buf[off % len] = data[i + 4];
+	}
+	exercise(buf, len, "xdp_dispatcher");
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* fuzz_record.c - libFuzzer target: decode of a program record from
+ * <rundir>/programs/<id> (store_decode), which the daemon reads at start-up.
+ * Besides sanitizer findings it aborts when a record that decodes does not survive
+ * encode + decode unchanged, or a decoded string is not terminated. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/store.h"
+
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "fuzz_record: %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+#define TERMINATED(field)	CHECK(memchr((field), '\0', sizeof(field)) != NULL)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bpfd_state_ProgramRecord a, b;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (store_decode(data, size, &a))
+		return 0;
+	CHECK(a.format == STORE_FORMAT && a.id && a.has_info);
+	TERMINATED(a.kind);
+	TERMINATED(a.tag);
+	TERMINATED(a.prog_pin);
+	TERMINATED(a.link_pin);
+	TERMINATED(a.map_pin_dir);
+	TERMINATED(a.target_path);
+	TERMINATED(a.info.name);
+	TERMINATED(a.info.map_pin_path);
+	CHECK(a.info.global_data_count <= sizeof(a.info.global_data) / sizeof(a.info.global_data[0]));
+	CHECK(a.info.metadata_count <= sizeof(a.info.metadata) / sizeof(a.info.metadata[0]));
+	CHECK(store_encode(&a, &buf, &len) == 0);
+	CHECK(store_decode(buf, len, &b) == 0);
+	CHECK(!memcmp(&a, &b, sizeof(a)));
+	free(buf);
+	return 0;
+}
