@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* kinfo.c - program ids and bpf_prog_info from the kernel, for List and Get */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,19 +25,45 @@ int kinfo_next_id(uint32_t id, uint32_t *ret_next)
 
 static uint32_t fdinfo_memlock(int fd)
 {
-	char path[64], line[256];
+	char path[64], buf[1024], *p;
 	unsigned long long v = 0;
-	FILE *f;
+	ssize_t n;
+	int f;
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strstr(buf, "memlock:");
+	if (p)
+		v = strtoull(p + 8, NULL, 10);
 	return v > UINT32_MAX ? UINT32_MAX : v;
+}
+
+/* A program's memlock never changes while it is loaded: remember it per (id,
+ * load time) so that a List does not read one fdinfo file per program. */
+#define MEMLOCK_CACHE	4096
+static struct {
+	uint32_t id;
+	uint64_t load_time;
+	uint32_t memlock;
+} memlock_cache[MEMLOCK_CACHE];
+
+static uint32_t prog_memlock(int fd, uint32_t id, uint64_t load_time)
+{
+	unsigned int slot = id % MEMLOCK_CACHE;
+
+	if (memlock_cache[slot].id != id || memlock_cache[slot].load_time != load_time) {
+		memlock_cache[slot].memlock = fdinfo_memlock(fd);
+		memlock_cache[slot].id = id;
+		memlock_cache[slot].load_time = load_time;
+	}
+	return memlock_cache[slot].memlock;
 }
 
 /* load_time is CLOCK_BOOTTIME nanoseconds; wall clock = now - uptime + it
@@ -87,13 +115,31 @@ int kinfo_get(uint32_t id, struct kinfo_prog *ret)
 	ret->bytes_xlated = info.xlated_prog_len;
 	ret->bytes_jited = info.jited_prog_len;
 	ret->verified_insns = info.verified_insns;
-	ret->bytes_memlock = fdinfo_memlock(fd);
+	ret->bytes_memlock = prog_memlock(fd, info.id, info.load_time);
 	n = info.nr_map_ids < KINFO_MAX_MAPS ? info.nr_map_ids : KINFO_MAX_MAPS;
 	memcpy(ret->map_ids, maps, n * sizeof(maps[0]));
 	ret->n_map_ids = n;
 	load_time(ret, info.load_time);
 out:
 	close(fd);
+	return err;
+}
+
+#define KINFO_CACHE	1024
+static struct kinfo_prog kinfo_cache[KINFO_CACHE];
+
+int kinfo_get_walked(uint32_t id, struct kinfo_prog *ret)
+{
+	struct kinfo_prog *c = &kinfo_cache[id % KINFO_CACHE];
+	int err;
+
+	if (id && c->id == id) {
+		*ret = *c;
+		return 0;
+	}
+	err = kinfo_get(id, ret);
+	if (!err)
+		*c = *ret;
 	return err;
 }
 

@@ -134,17 +134,18 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 }
 
 /* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
-static int prog_fill(struct rpc *rpc, uint32_t id, bpfd_v1_KernelProgramInfo *k,
+static int prog_fill(struct rpc *rpc, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *k,
 		     bpfd_v1_ProgramInfo *info, bool *ret_owned)
 {
 	uint32_t type = 0;
 	int err;
 
 	memset(k, 0, sizeof(*k));
-	err = rpc->ops->prog_kernel(rpc->ctx, id, k);
+	err = rpc->ops->prog_kernel(rpc->ctx, id, walked, k);
 	if (err)
 		return err;
-	memset(info, 0, sizeof(*info));
+	/* info is 64 KiB: not cleared here, it is only encoded when owned, and then
+	 * prog_info() filled it */
 	*ret_owned = !rpc->ops->prog_info(rpc->ctx, id, info, &type);
 	/* dispatcher members are EXT in the kernel: report the managed kind */
 	if (*ret_owned && type)
@@ -187,12 +188,41 @@ static bool list_wanted(const bpfd_v1_ListRequest *req, const bpfd_v1_ListRespon
 	return true;
 }
 
+/*
+ * Encoded results of programs bpfd does not own, by id: what List reports about
+ * them never changes while they are loaded (ids are not reused soon), and
+ * encoding is most of the cost of a List.  Direct-mapped; a slot is replaced
+ * when another id needs it.
+ */
+#define LIST_CACHE	1024
+static struct {
+	uint32_t id;
+	uint32_t type;
+	struct grpc_buf enc;
+} list_cache[LIST_CACHE];
+
+/* Encode one result into the cache slot of its id. */
+static bool cache_store(const bpfd_v1_ListResponse_ListResult *res)
+{
+	__typeof__(list_cache[0]) *c = &list_cache[res->kernel_info.id % LIST_CACHE];
+	pb_ostream_t os = { .callback = buf_write, .state = &c->enc, .max_size = SIZE_MAX };
+
+	c->id = 0;
+	c->enc.len = 0;
+	if (!pb_encode(&os, bpfd_v1_ListResponse_ListResult_fields, res))
+		return false;
+	c->id = res->kernel_info.id;
+	c->type = res->kernel_info.program_type;
+	return true;
+}
+
 /* Encoder of ListResponse.results: walks the kernel's program ids, one result at a time. */
 static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 {
 	struct list_state *ls = *arg;
 	bpfd_v1_ListResponse_ListResult *res = ls->res;
-	uint32_t id = 0;
+	uint32_t id = 0, type;
+	unsigned int slot;
 	bool owned;
 	int err;
 
@@ -205,7 +235,20 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 					     strerror(-err));
 			return false;
 		}
-		err = prog_fill(ls->rpc, id, &res->kernel_info, &res->info, &owned);
+		owned = !ls->rpc->ops->prog_info(ls->rpc->ctx, id, &res->info, &type);
+		slot = id % LIST_CACHE;
+		if (!owned && list_cache[slot].id == id) {
+			res->has_info = false;
+			res->kernel_info.program_type = list_cache[slot].type;
+			if (!list_wanted(ls->req, res))
+				continue;
+			if (!pb_encode_tag_for_field(s, f) ||
+			    !pb_encode_string(s, list_cache[slot].enc.data, list_cache[slot].enc.len))
+				return false;
+			ls->n++;
+			continue;
+		}
+		err = prog_fill(ls->rpc, id, true, &res->kernel_info, &res->info, &owned);
 		if (err == -ENOENT)
 			continue;	/* unloaded since the walk saw it */
 		if (err) {
@@ -215,6 +258,8 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 		}
 		res->has_kernel_info = true;
 		res->has_info = owned;
+		if (!owned && !cache_store(res))
+			list_cache[slot].id = 0;
 		if (!list_wanted(ls->req, res))
 			continue;
 		if (!pb_encode_tag_for_field(s, f) ||
@@ -257,7 +302,7 @@ static void do_get(struct rpc *rpc, const struct grpc_call *call, struct grpc_re
 		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 	if (!decode_or_reply(r, "GetRequest", bpfd_v1_GetRequest_fields, call, &req))
 		goto out;
-	err = prog_fill(rpc, req.id, &resp->kernel_info, &resp->info, &owned);
+	err = prog_fill(rpc, req.id, false, &resp->kernel_info, &resp->info, &owned);
 	if (err == -ENOENT) {
 		grpc_reply_error(r, GRPC_NOT_FOUND,
 				 "There is no program with id %u in the kernel: see 'bpfctl list --all'",
@@ -301,13 +346,13 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 
 /* ---- the daemon's ops: program manager + kernel ---- */
 
-int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+int rpc_kernel_info(uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *ret)
 {
 	struct kinfo_prog p;
 	size_t i;
 	int err;
 
-	err = kinfo_get(id, &p);
+	err = walked ? kinfo_get_walked(id, &p) : kinfo_get(id, &p);
 	if (err)
 		return err;
 	memset(ret, 0, sizeof(*ret));
@@ -351,10 +396,10 @@ static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 	return kinfo_next_id(id, ret_next);
 }
 
-static int mgr_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+static int mgr_op_kernel(void *ctx, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *ret)
 {
 	(void)ctx;
-	return rpc_kernel_info(id, ret);
+	return rpc_kernel_info(id, walked, ret);
 }
 
 static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
