@@ -612,6 +612,7 @@ static void reap(struct server *srv)
 
 int server_run(struct server *srv, int stop_fd)
 {
+	struct conn *c;
 	uint64_t now, next, t;
 	size_t i, nl, np;
 	int timeout, rc;
@@ -628,8 +629,13 @@ int server_run(struct server *srv, int stop_fd)
 			t = conn_timers(srv->conns[i], now);
 			if (t && (!next || t < next))
 				next = t;
-			if (!srv->conns[i]->dead && srv->conns[i]->h2)
-				conn_flush(srv->conns[i], now);
+			c = srv->conns[i];
+			if (c->dead || !c->h2)
+				continue;
+			conn_flush(c, now);
+			/* e.g. an idle connection after the GOAWAY of a shutdown */
+			if (!c->dead && !h2_server_alive(c->h2) && c->out_off == c->out_len)
+				conn_drop(c, "session over");
 		}
 		reap(srv);
 		if (srv->stopping && (!srv->n_conns || now >= srv->stop_deadline)) {
@@ -667,9 +673,9 @@ int server_run(struct server *srv, int stop_fd)
 				do_accept(srv, &srv->lst[i]);
 		/* conns added by accept are beyond np; they get polled next round */
 		for (i = 0; i + 1 + nl < np; i++) {
-			struct conn *c = srv->conns[i];
 			short rev = srv->pfds[1 + nl + i].revents;
 
+			c = srv->conns[i];
 			if (rev || (c->ready && h2_io_pending(&c->io)))
 				conn_io(srv, c, rev, now);
 		}

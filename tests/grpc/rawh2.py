@@ -276,6 +276,24 @@ def sc_inflight(path):
         order, hdrs.get("grpc-status"))
 
 
+def sc_idle(path):
+    """An idle HTTP/2 connection: print READY, then report when the server closes it."""
+    s = connect(path)
+    c = h2conn(s)
+    c.ping(b"idle0000")
+    s.sendall(c.data_to_send())
+    s.settimeout(20)
+    s.recv(65536)
+    print("READY", flush=True)
+    t0 = time.time()
+    goaway = False
+    for typ, _, _, _ in raw_frames(s, until=20):
+        if typ == 7:
+            goaway = True
+    dt = time.time() - t0
+    return goaway, "idle connection: GOAWAY %s, closed %.2fs after READY" % (goaway, dt)
+
+
 def sc_unknown(path):
     s = connect(path)
     c = h2conn(s)

@@ -134,6 +134,16 @@ test_mtls_refused() {
 	"$BPFD" bpfctl list --endpoint "tcp://127.0.0.1:$PORT" --ca "$CA" --cert "$o/c.pem" \
 		--key "$o/c.key" >/dev/null 2>"$T_TMP/err"; rc=$?
 	[ $rc = 1 ] || fail "bpfctl with a foreign certificate: exit $rc"
+	# plain HTTP/2 and garbage on the TLS port
+	"$PY" -c 'import socket, sys
+for data in (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", b"GET / HTTP/1.1\r\n\r\n", bytes(range(256))):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(data)
+    try:
+        while s.recv(4096):
+            pass
+    except OSError:
+        pass' "$PORT" || fail "non-TLS bytes on the TLS port: the daemon did not close"
 	# the daemon is still fine for a good client
 	out=$(pyc "127.0.0.1:$PORT" List '{}' --ca "$CA" --cert "$CCERT" --key "$CKEY") ||
 		fail "good client after refused ones: $out"
@@ -242,10 +252,12 @@ test_sigterm_inflight() {
 	mkfifo "$T_TMP/go"
 	raw inflight <"$T_TMP/go" >"$T_TMP/inflight.out" 2>&1 &
 	rpid=$!
+	raw idle >"$T_TMP/idle.out" 2>&1 &
+	ipid=$!
 	exec 7>"$T_TMP/go"
 	i=0
-	until grep -q READY "$T_TMP/inflight.out"; do
-		i=$((i + 1)); [ $i -gt 100 ] && fail "raw client did not start: $(cat "$T_TMP/inflight.out")"
+	until grep -q READY "$T_TMP/inflight.out" && grep -q READY "$T_TMP/idle.out"; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "raw clients did not start: $(cat "$T_TMP/inflight.out" "$T_TMP/idle.out")"
 		sleep 0.05
 	done
 	kill -TERM "$BPFD_PID"
@@ -255,10 +267,14 @@ test_sigterm_inflight() {
 	echo go >&7
 	exec 7>&-
 	wait $rpid || fail "in-flight call: $(cat "$T_TMP/inflight.out")"
+	t0=$(date +%s)
 	wait "$BPFD_PID"; rc=$?
 	[ $rc = 0 ] || fail "daemon exit status $rc after SIGTERM"
+	[ $(($(date +%s) - t0)) -le 2 ] || fail "daemon took $(($(date +%s) - t0)) s to exit after the last call"
+	wait $ipid || fail "idle connection: $(cat "$T_TMP/idle.out")"
 	grep -q 'Stopped' "$T_TMP/daemon.log" || fail "no 'Stopped' in the log"
 	echo "  $(tail -n 1 "$T_TMP/inflight.out")"
+	echo "  $(tail -n 1 "$T_TMP/idle.out")"
 }
 
 test_socket_file() {
@@ -272,7 +288,12 @@ test_socket_file() {
 	# a stale socket (daemon killed) is replaced
 	kill -9 "$BPFD_PID"; wait "$BPFD_PID" 2>/dev/null
 	[ -S "$BPFD_SOCK" ] || fail "no stale socket to test with"
-	start_daemon
+	start_daemon	# returns at once: the stale socket file exists
+	i=0
+	until [ "$(grep -c '^bpfd: Ready' "$T_TMP/daemon.log")" = 2 ]; do
+		i=$((i + 1)); [ $i -gt 200 ] && fail "restart over a stale socket: $(tail -n 3 "$T_TMP/daemon.log")"
+		sleep 0.05
+	done
 	list_ok "restart over a stale socket"
 }
 

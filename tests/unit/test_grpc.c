@@ -12,6 +12,7 @@
 #include "core/grpc.h"
 #include "core/h2.h"
 #include "core/rpc.h"
+#include "core/server.h"
 
 static void hdr_roundtrip(void)
 {
@@ -376,7 +377,29 @@ static void rpc_malformed(void)
 	grpc_reply_fini(&r);
 }
 
+static void group_lookup(void)
+{
+	char path[] = "/tmp/test_grpc_group.XXXXXX";
+	unsigned int gid = 0;
+	FILE *f;
+	int fd;
+
+	fd = mkstemp(path);
+	if (!ASSERT_OK(fd, "mkstemp"))
+		return;
+	f = fdopen(fd, "w");
+	fputs("root:x:0:\nbpfdx:x:7:\nbad:x:nope:\nbpfd:x:4242:alice,bob\n", f);
+	fclose(f);
+	ASSERT_OK(server_group_lookup(path, "bpfd", &gid), "bpfd");
+	ASSERT_EQ(gid, 4242, "gid, not the prefix match bpfdx");
+	ASSERT_EQ(server_group_lookup(path, "bad", &gid), -ENOENT, "non-numeric gid");
+	ASSERT_EQ(server_group_lookup(path, "bpf", &gid), -ENOENT, "prefix of a name");
+	ASSERT_EQ(server_group_lookup("/nonexistent/group", "bpfd", &gid), -ENOENT, "no file");
+	unlink(path);
+}
+
 TEST_MAIN("grpc",
 	  TEST(hdr_roundtrip), TEST(percent_encode), TEST(percent_decode),
 	  TEST(timeout_parse), TEST(timeout_format), TEST(reader_split), TEST(reader_limit),
-	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed))
+	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed),
+	  TEST(group_lookup))
