@@ -8,7 +8,7 @@ const [proto, target, method, body] = process.argv.slice(2);
 const def = loader.loadSync(proto, { keepCase: true, longs: Number, defaults: true });
 const pkg = grpc.loadPackageDefinition(def).bpfd.v1;
 const client = new pkg.Bpfd(target, grpc.credentials.createInsecure());
-const deadline = new Date(Date.now() + 10000);
+const deadline = new Date(Date.now() + 60000);
 client[method](JSON.parse(body), { deadline }, (err, resp) => {
 	if (err) {
 		console.log(`ERR ${err.code} ${err.details}`);
