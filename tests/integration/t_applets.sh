@@ -1,5 +1,6 @@
 #!/bin/sh
 # t_applets.sh - the multi-call binary: static, applet dispatch, --install, usage errors
+# vm: no (the multi-call binary does not depend on the kernel; the minimal VM runs it too)
 . "$(dirname "$0")/lib.sh"
 
 test_static() {
