@@ -1,8 +1,8 @@
 #!/bin/sh
 # t_config.sh - bpfd.toml as the daemon sees it (bad files refused with FILE:LINE:COL, the
-# vm: no (configuration files and dist/ do not depend on the kernel)
 # socket and runtime dir moved by the file), and the files under dist/ (example config,
 # systemd unit, init script, Containerfile, Kubernetes manifests)
+# vm: no (configuration files and dist/ do not depend on the kernel)
 . "$(dirname "$0")/lib.sh"
 
 DIST=$(cd "$(dirname "$0")/../../dist" && pwd)
