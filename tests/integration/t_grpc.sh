@@ -90,21 +90,29 @@ test_list_get_python_unix() {
 	begin list_get_python_unix
 	load_test_prog
 	start_daemon
-	out=$(pyc "unix://$BPFD_SOCK" List '{}') || fail "List: $out"
-	echo "$out" | jq -e --argjson id "$PROG_ID" \
+	pyc "unix://$BPFD_SOCK" batch >"$T_TMP/batch.out" <<EOT || fail "python client failed"
+List {}
+Get {"id": $PROG_ID}
+Get {"id": 4294967295}
+List {"bpfd_programs_only": true}
+List {"match_metadata": {"a": "b"}}
+EOT
+	sed -n 1p "$T_TMP/batch.out" | jq -e --argjson id "$PROG_ID" \
 		'.results[] | select(.kernel_info.id == $id) | .kernel_info.name == "grpc_sock" and (has("info") | not)' \
-		>/dev/null || fail "List does not show program $PROG_ID as a program bpfd does not own: $out"
-	out=$(pyc "unix://$BPFD_SOCK" Get "{\"id\": $PROG_ID}") || fail "Get: $out"
+		>/dev/null || fail "List does not show program $PROG_ID as a program bpfd does not own: $(sed -n 1p "$T_TMP/batch.out")"
 	tag=$(bpftool prog show id "$PROG_ID" --json | jq -r .tag)
-	[ "$(echo "$out" | jq -r .kernel_info.tag)" = "$tag" ] || fail "Get tag: $out, bpftool: $tag"
-	out=$(pyc "unix://$BPFD_SOCK" Get '{"id": 4294967295}')
-	case $out in "ERR NOT_FOUND "*"4294967295"*) ;; *) fail "Get of a missing id: $out" ;; esac
+	[ "$(sed -n 2p "$T_TMP/batch.out" | jq -r .kernel_info.tag)" = "$tag" ] ||
+		fail "Get tag: $(sed -n 2p "$T_TMP/batch.out"), bpftool: $tag"
+	case $(sed -n 3p "$T_TMP/batch.out") in
+	"ERR NOT_FOUND "*"4294967295"*) ;;
+	*) fail "Get of a missing id: $(sed -n 3p "$T_TMP/batch.out")" ;;
+	esac
 	# only programs bpfd owns: ours is not one
-	out=$(pyc "unix://$BPFD_SOCK" List '{"bpfd_programs_only": true}') || fail "$out"
-	echo "$out" | jq -e --argjson id "$PROG_ID" '[.results[]? | select(.kernel_info.id == $id)] | length == 0' \
-		>/dev/null || fail "bpfd_programs_only shows a foreign program: $out"
-	out=$(pyc "unix://$BPFD_SOCK" List '{"match_metadata": {"a": "b"}}') || fail "$out"
-	[ "$(echo "$out" | jq '.results | length')" = 0 ] || fail "metadata selector matched a foreign program"
+	sed -n 4p "$T_TMP/batch.out" | jq -e --argjson id "$PROG_ID" \
+		'[.results[]? | select(.kernel_info.id == $id)] | length == 0' >/dev/null ||
+		fail "bpfd_programs_only shows a foreign program: $(sed -n 4p "$T_TMP/batch.out")"
+	[ "$(sed -n 5p "$T_TMP/batch.out" | jq '.results | length')" = 0 ] ||
+		fail "metadata selector matched a foreign program: $(sed -n 5p "$T_TMP/batch.out")"
 }
 
 start_tcp_daemon() {
