@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,8 @@ int chain_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *r
 
 /* ---- environment ------------------------------------------------------------------ */
 
+static void env_probe(struct chain_env *env);
+
 int chain_env_new(const struct bpfd_config *cfg, struct chain_env **ret_env,
 		  struct errmsg *em)
 {
@@ -191,6 +194,10 @@ int chain_env_new(const struct bpfd_config *cfg, struct chain_env **ret_env,
 			 dirs[i]);
 	}
 	(void)em;
+	/* probe now, at daemon start, before any thread runs */
+	pthread_mutex_lock(&env->lock);
+	env_probe(env);
+	pthread_mutex_unlock(&env->lock);
 	*ret_env = env;
 	return 0;
 }
@@ -245,15 +252,25 @@ static int probe_freplace(struct chain_env *env, struct errmsg *em)
 	return err;
 }
 
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level, (void)fmt, (void)ap;
+	return 0;
+}
+
 static void env_probe(struct chain_env *env)
 {
+	libbpf_print_fn_t old;
 	struct errmsg em = {};
 	int err;
 
 	if (env->probed)
 		return;
 	env->probed = true;
+	/* an expected refusal is not a warning for the log */
+	old = libbpf_set_print(quiet_print);
 	err = probe_freplace(env, &em);
+	libbpf_set_print(old);
 	env->multiprog = !err;
 	if (err)
 		snprintf(env->why, sizeof(env->why), "%.500s", em.msg);
@@ -471,10 +488,12 @@ static int direct_precheck(struct chain_env *env, const struct chain_req *req,
 		return err;
 	chain_prog_name_by_id(id, name, sizeof(name));
 	chain_env_multiprog(env, &why);
-	return errmsg_set(em, -CHAIN_EPRECONDITION, "%s %s%s%s already has program %u ('%s') "
-			  "and multi-program chains are unavailable: %s", req->iface,
-			  chain_kind_str(req->kind), req->kind == CHAIN_TC ? " " : "",
-			  req->kind == CHAIN_TC ? chain_dir_str(req->dir) : "", id, name, why);
+	return errmsg_set(em, -CHAIN_EPRECONDITION, "the %s hook of %s%s%s already has program "
+			  "%u ('%s'); more than one program per hook needs a dispatcher, and "
+			  "multi-program chains are unavailable (%s). Unload program %u first",
+			  req->kind == CHAIN_XDP ? "XDP" : "TC", req->iface,
+			  req->kind == CHAIN_TC ? " " : "",
+			  req->kind == CHAIN_TC ? chain_dir_str(req->dir) : "", id, name, why, id);
 }
 
 int chain_attach(struct chain_env *env, struct obj *o, const struct chain_req *req,

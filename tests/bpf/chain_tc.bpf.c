@@ -6,7 +6,8 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-const volatile __s32 verdict = TC_ACT_PIPE;
+/* in .data: set at load (-g verdict=...) or changed later through the map */
+volatile __s32 verdict = TC_ACT_PIPE;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -6,7 +6,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-const volatile __s32 verdict = XDP_PASS;
+/* in .data: set at load (-g verdict=...) or changed later through the map */
+volatile __s32 verdict = XDP_PASS;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
