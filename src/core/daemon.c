@@ -155,6 +155,11 @@ int daemon_run(struct bpfd_config *cfg)
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
 		log_info("Failed to lift RLIMIT_MEMLOCK: %s, continuing (only kernels before 5.11 "
 			 "need it for BPF maps)", strerror(errno));
+	/* one fd per client connection: take what the hard limit allows */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	err = make_dir(cfg->rundir, 0755);
 	if (err) {
 		log_errno(LOG_ERR, err, "Failed to create the run directory '%s'", cfg->rundir);

@@ -54,6 +54,8 @@ struct server {
 	struct pollfd *pfds;
 	bool stopping;
 	uint64_t stop_deadline;
+	uint64_t accept_pause;	/* out of fds: listeners not polled until then */
+	uint64_t last_refusal;	/* rate limit of the warnings about refusals */
 };
 
 static void zclose(int *fd)
@@ -347,7 +349,10 @@ static void accept_one(struct server *srv, struct listener *l, int fd)
 	int one = 1, err;
 
 	if (srv->n_conns >= SERVER_MAX_CONNS) {
-		log_warn("Refusing a connection: %d connections are open already", SERVER_MAX_CONNS);
+		if (grpc_now_ms() - srv->last_refusal >= 1000) {
+			log_warn("Refusing connections: %d are open already", SERVER_MAX_CONNS);
+			srv->last_refusal = grpc_now_ms();
+		}
 		close(fd);
 		return;
 	}
@@ -387,9 +392,16 @@ static void do_accept(struct server *srv, struct listener *l)
 	for (i = 0; i < 64; i++) {
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				return;
+			/* Out of fds (EMFILE, ENFILE) or memory: the listener stays
+			 * readable, so stop polling it for a moment instead of spinning. */
+			srv->accept_pause = grpc_now_ms() + 200;
+			if (grpc_now_ms() - srv->last_refusal >= 1000) {
 				log_warn("Failed to accept a connection: %s, continuing",
 					 strerror(errno));
+				srv->last_refusal = grpc_now_ms();
+			}
 			return;
 		}
 		accept_one(srv, l, fd);
@@ -648,7 +660,10 @@ int server_run(struct server *srv, int stop_fd)
 		srv->pfds[np++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 		nl = srv->n_lst;
 		for (i = 0; i < nl; i++)
-			srv->pfds[np++] = (struct pollfd){ .fd = srv->lst[i].fd, .events = POLLIN };
+			srv->pfds[np++] = (struct pollfd){
+				.fd = now < srv->accept_pause ? -1 : srv->lst[i].fd, .events = POLLIN };
+		if (now < srv->accept_pause && (!next || srv->accept_pause < next))
+			next = srv->accept_pause;
 		for (i = 0; i < srv->n_conns; i++)
 			srv->pfds[np++] = (struct pollfd){
 				.fd = srv->conns[i]->io.fd, .events = conn_events(srv->conns[i]) };

@@ -275,6 +275,34 @@ test_peer_that_never_reads() {
 	list_ok "the flood ended"
 }
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$BPFD_PID/stat"; }
+
+test_out_of_fds() {
+	begin out_of_fds
+	host_only
+	ulimit -n 40 || skip "cannot lower the fd limit"
+	start_daemon
+	# 60 peers that hold their connections: the daemon runs out of fds
+	"$PY" -c 'import socket, sys, time
+ss = []
+for i in range(60):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    ss.append(s)
+print("held", flush=True)
+time.sleep(3)' "$BPFD_SOCK" >"$T_TMP/hold.out" 2>&1 &
+	hpid=$!
+	sleep 1
+	t0=$(cpu_ticks)
+	sleep 1.5
+	t1=$(cpu_ticks)
+	wait $hpid
+	[ $((t1 - t0)) -lt 30 ] || fail "the daemon spun while out of fds: $((t1 - t0)) ticks in 1.5 s"
+	grep -q 'Failed to accept a connection' "$T_TMP/daemon.log" || fail "fd exhaustion not logged"
+	sleep 0.5
+	list_ok "running out of fds"
+}
+
 test_sigterm_inflight() {
 	begin sigterm_inflight
 	start_daemon
@@ -412,5 +440,5 @@ test_bpfctl_exit_codes() {
 
 run_tests grpc test_list_get_python_unix test_tcp_mtls test_mtls_refused \
 	test_load_not_ok_for_garbage test_grpc_js test_curl_raw test_bad_peers \
-	test_concurrency_no_fd_leak test_peer_that_never_reads test_sigterm_inflight \
+	test_concurrency_no_fd_leak test_peer_that_never_reads test_out_of_fds test_sigterm_inflight \
 	test_socket_file test_sd_notify test_bpfctl_vs_bpftool test_bpfctl_exit_codes
