@@ -99,7 +99,6 @@ struct h2_stream {
 	struct grpc_buf body;	/* framed response message */
 	size_t body_off;
 	enum grpc_status status;
-	char *message;		/* percent-encoded grpc-message, or NULL */
 	struct h2_stream *prev, *next;
 };
 
@@ -128,19 +127,16 @@ static void stream_free(struct h2_server *s, struct h2_stream *st)
 		s->n_stop--;
 	grpc_reader_fini(&st->rd);
 	grpc_buf_fini(&st->body);
-	free(st->message);
 	free(st);
 }
 
 static void log_call(struct h2_server *s, struct h2_stream *st)
 {
-	uint64_t us = 0;
-
 	if (log_get_level() < LOG_DEBUG)
 		return;
-	us = grpc_now_ms() - st->start_ms;
 	log_debug("rpc %s peer=%s status=%s %llu ms", st->path[0] ? st->path : "(none)",
-		  s->peer, grpc_status_name(st->status), (unsigned long long)us);
+		  s->peer, grpc_status_name(st->status),
+		  (unsigned long long)(grpc_now_ms() - st->start_ms));
 }
 
 static ssize_t body_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
@@ -149,7 +145,6 @@ static ssize_t body_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_
 	struct h2_server *s = arg;
 	struct h2_stream *st = src->ptr;
 	size_t n = st->body.len - st->body_off;
-	char code[4];
 	nghttp2_nv trailer[] = { NV("grpc-status", "0") };
 	int rv;
 
@@ -160,16 +155,28 @@ static ssize_t body_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_
 	st->body_off += n;
 	s->pending -= n;
 	if (st->body_off == st->body.len) {
+		/* the status goes in trailers, after the message */
 		*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
-		snprintf(code, sizeof(code), "%d", GRPC_OK);
-		trailer[0].value = (uint8_t *)code;
-		trailer[0].valuelen = strlen(code);
 		rv = nghttp2_submit_trailer(s->ng, id, trailer, 1);
 		if (rv)
 			return h2_errno(rv, "submit_trailer") == -ENOMEM ?
 			       NGHTTP2_ERR_CALLBACK_FAILURE : NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
 	}
 	return n;
+}
+
+/* Clients limit the size of response headers (grpc-core: 8 KiB in all): keep a
+ * long message (a verifier log) to its start and its end, which say the most. */
+static void message_shorten(char *m)
+{
+	size_t len = strlen(m), head = H2_MAX_MESSAGE / 4, tail;
+	static const char cut[] = " [...] ";
+
+	if (len <= H2_MAX_MESSAGE * 3 / 4)
+		return;
+	tail = H2_MAX_MESSAGE * 3 / 4 - head - (sizeof(cut) - 1);
+	memcpy(m + head, cut, sizeof(cut) - 1);
+	memmove(m + head + sizeof(cut) - 1, m + len - tail, tail + 1);
 }
 
 /* Submit the reply of a stream: a response with body + trailers on success, a
@@ -200,7 +207,10 @@ static void reply_submit(struct h2_server *s, struct h2_stream *st, int http,
 		snprintf(code, sizeof(code), "%d", r->status);
 		hdrs[n++] = (nghttp2_nv)NV("grpc-status", code);
 		if (r->message[0]) {
+			message_shorten(r->message);
 			elen = grpc_percent_encode(r->message, NULL, 0);
+			if (elen > H2_MAX_MESSAGE)
+				elen = H2_MAX_MESSAGE;
 			enc = malloc(elen + 1);
 			if (enc) {
 				grpc_percent_encode(r->message, enc, elen + 1);

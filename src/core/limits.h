@@ -9,6 +9,7 @@
 #define H2_INITIAL_WINDOW		(256u << 10)	/* per stream */
 #define H2_CONN_WINDOW			(1u << 20)	/* per connection */
 #define H2_MAX_PATH			128		/* longer :path -> UNIMPLEMENTED */
+#define H2_MAX_MESSAGE			4096		/* grpc-message, percent-encoded */
 
 /* Largest gRPC message: cfg->max_msg, default BPFD_MAX_MSG (config.h, 4 MiB).  The
  * client accepts larger responses: a List of every program can be big. */

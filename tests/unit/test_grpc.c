@@ -197,7 +197,14 @@ static int fake_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResp
 
 static int fake_unload(void *ctx, uint32_t id, struct errmsg *em)
 {
+	char log[4000];
+
 	(void)ctx;
+	if (id == 5) {	/* a long message, like a verifier log */
+		memset(log, 'x', sizeof(log) - 1);
+		log[sizeof(log) - 1] = '\0';
+		return errmsg_set(em, -EINVAL, "head %s tail", log);
+	}
 	return errmsg_set(em, -ENOENT, "bpfd does not own program %u", id);
 }
 
@@ -343,6 +350,16 @@ static void rpc_errors(void)
 		       &c), "unload");
 	ASSERT_EQ(res->grpc_status, GRPC_NOT_FOUND, "errno mapped");
 	ASSERT_STRSTR(res->message, "does not own program 3", "errmsg text");
+	h2_client_free(c);
+
+	un.id = 5;
+	ASSERT_OK(call("/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &un, 1 << 20, &res,
+		       &c), "unload, long message");
+	ASSERT_EQ(res->grpc_status, GRPC_INVALID_ARGUMENT, "status");
+	ASSERT_TRUE(strlen(res->message) <= 3072, "message shortened");
+	ASSERT_TRUE(!strncmp(res->message, "head x", 6), "keeps the start");
+	ASSERT_STRSTR(res->message, " [...] x", "marks the cut");
+	ASSERT_STRSTR(res->message, "x tail", "keeps the end");
 	h2_client_free(c);
 
 	ASSERT_OK(call("/bpfd.v1.Bpfd/Load", bpfd_v1_GetRequest_fields, &empty, 1 << 20, &res,
