@@ -2,6 +2,7 @@
 # t_prog_maps.sh - map pinning and sharing through bpfd + bpfctl: an owner and two
 # programs loaded with --map-owner-id use the same kernel map; Maps Used By, Map
 # Owner ID and the pin directory are right after every unload, in every order.
+# vm: no (map sharing is bpfd bookkeeping plus pins, the same on every kernel)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 

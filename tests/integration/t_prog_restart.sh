@@ -4,6 +4,7 @@
 # the same details and they still run.  Then the daemon is killed with SIGKILL in the
 # middle of a load (BPFD_TEST_PAUSE_LOAD holds it between the kernel load and the
 # record write): after a restart no program, pin or record of that load is left.
+# vm: no (restart and crash recovery are bpfd logic; the VM time budget goes to the kinds the host refuses)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
