@@ -32,6 +32,7 @@ struct conn {
 	bool tcp;
 	bool ready;		/* TLS handshake done (always for unix) */
 	bool got_bytes;		/* the peer sent something after the handshake */
+	bool read_eof;		/* the peer shut down its side: answer what came, close */
 	bool dead;
 	uint64_t hs_deadline;	/* handshake / first bytes deadline */
 	uint64_t progress_ms;	/* last time output moved, or nothing was waiting */
@@ -471,7 +472,7 @@ static void conn_flush(struct conn *c, uint64_t now)
 
 static bool conn_may_read(const struct conn *c)
 {
-	return c->out_len - c->out_off < CONN_OUT_HIGH;
+	return !c->read_eof && c->out_len - c->out_off < CONN_OUT_HIGH;
 }
 
 static void conn_read(struct conn *c, uint64_t now)
@@ -485,8 +486,11 @@ static void conn_read(struct conn *c, uint64_t now)
 		n = h2_io_read(&c->io, buf, sizeof(buf));
 		if (n == -EAGAIN)
 			return;
-		if (n == 0)
-			return conn_drop(c, "closed by peer");
+		if (n == 0) {
+			/* calls already received were answered: their replies go out first */
+			c->read_eof = true;
+			return;
+		}
 		if (n < 0)
 			return conn_drop(c, c->io.tls ? tls_conn_errstr(c->io.tls) : strerror(-n));
 		c->got_bytes = true;
@@ -539,8 +543,8 @@ static void conn_io(struct server *srv, struct conn *c, short revents, uint64_t 
 		conn_read(c, now);
 	if (!c->dead)
 		conn_flush(c, now);
-	if (!c->dead && !h2_server_alive(c->h2) && c->out_off == c->out_len)
-		conn_drop(c, "session over");
+	if (!c->dead && c->out_off == c->out_len && (!h2_server_alive(c->h2) || c->read_eof))
+		conn_drop(c, c->read_eof ? "closed by peer" : "session over");
 }
 
 static short conn_events(const struct conn *c)
@@ -646,8 +650,9 @@ int server_run(struct server *srv, int stop_fd)
 				continue;
 			conn_flush(c, now);
 			/* e.g. an idle connection after the GOAWAY of a shutdown */
-			if (!c->dead && !h2_server_alive(c->h2) && c->out_off == c->out_len)
-				conn_drop(c, "session over");
+			if (!c->dead && c->out_off == c->out_len &&
+			    (!h2_server_alive(c->h2) || c->read_eof))
+				conn_drop(c, c->read_eof ? "closed by peer" : "session over");
 		}
 		reap(srv);
 		if (srv->stopping && (!srv->n_conns || now >= srv->stop_deadline)) {

@@ -294,6 +294,22 @@ def sc_idle(path):
     return goaway, "idle connection: GOAWAY %s, closed %.2fs after READY" % (goaway, dt)
 
 
+def sc_halfclose(path):
+    """A whole request, then shutdown(SHUT_WR): the reply still arrives."""
+    s = connect(path)
+    c = h2conn(s)
+    c.send_headers(1, headers())
+    c.send_data(1, frame(0), end_stream=True)
+    s.sendall(c.data_to_send())
+    s.shutdown(socket.SHUT_WR)
+    dec_ok = False
+    for typ, fl, sid, pl in raw_frames(s):
+        if typ == 1 and sid == 1 and fl & 0x1:      # trailers (END_STREAM)
+            dec_ok = True
+    return dec_ok, "request then half-close: reply %s, then closed" % (
+        "received" if dec_ok else "missing")
+
+
 def sc_unknown(path):
     s = connect(path)
     c = h2conn(s)

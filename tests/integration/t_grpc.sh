@@ -232,7 +232,8 @@ test_bad_peers() {
 	begin bad_peers
 	host_only
 	start_daemon
-	for sc in garbage http1 truncated reset bigmsg deadline badctype bigheaders unknown ping streams; do
+	for sc in garbage http1 truncated reset bigmsg deadline badctype bigheaders unknown ping streams \
+		  halfclose; do
 		out=$(raw $sc) || fail "$sc: $out"
 		echo "  $out"
 		list_ok "$sc"
