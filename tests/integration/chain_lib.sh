@@ -1,0 +1,106 @@
+# chain_lib.sh - helpers of the t_xdp_*.sh, t_tc_*.sh and t_tcx*.sh tests (sourced after
+# lib.sh and prog_lib.sh): a veth pair with the peer in a netns, chain test programs
+# loaded through bpfctl, their counters, positions from bpfctl get.
+XDP_OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
+TC_OBJ="$BPFD_TESTBPF/chain_tc.bpf.o"
+
+# Private daemon + veth pair: $IF (root namespace, where programs attach) <-> peer in
+# netns $NS, addresses $NET.1 (IF) and $NET.2 (peer) in a random 10.x.y.0/24.  Names
+# and subnet are unique per test (several tests and scripts run at once).  Extra args
+# go to bpfd.
+chain_setup() {
+	prog_setup "$@"
+	[ -f "$XDP_OBJ" ] || skip "chain test objects not built ($XDP_OBJ)"
+	sfx=$(basename "$T_TMP" | cut -c3-)$T_ID
+	IF=$(printf 'c%.14s' "$sfx")
+	NS="chns$sfx"
+	NET="10.$(( $(od -An -N1 -tu1 /dev/urandom) % 150 + 100 )).$(od -An -N1 -tu1 /dev/urandom | tr -d ' ')"
+	make_veth_ns "$IF" "p$(printf '%.14s' "$sfx")" "$NS"
+	ip addr add "$NET.1/24" dev "$IF"
+	ip -n "$NS" addr add "$NET.2/24" dev "p$(printf '%.14s' "$sfx")"
+	# the peer's IPv6 chatter would show in the counters
+	ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null
+	sysctl -qw "net.ipv6.conf.$IF.disable_ipv6=1" 2>/dev/null
+	IFINDEX=$(cat "/sys/class/net/$IF/ifindex")
+	on_exit "ip link set dev $IF xdp off 2>/dev/null; tc qdisc del dev $IF clsact 2>/dev/null"
+}
+
+# Does the kernel allow freplace (chains)?  Skip with the probe's reason otherwise.
+need_chains() {
+	need_feature freplace
+}
+
+# verdict as 4 little-endian bytes, for -g verdict=...
+verdict_hex() {
+	printf '%08x' $(( $1 & 0xffffffff )) | sed 's/../& /g' |
+		awk '{for (i = NF; i > 0; i--) printf "%s", $i}'
+}
+
+# load-from-file ARGS... -> program id, like prog_lib's load_id but with files of its
+# own, so that several loads can run at once.
+cload() {
+	f=$(mktemp "$T_TMP/load.XXXXXX")
+	ctl load-from-file -o json "$@" >"$f" 2>"$f.err" ||
+		fail "load-from-file $*: $(cat "$f" "$f.err")"
+	jq -r '.kernel_info.id' "$f"
+}
+
+# load_xdp PRIO VERDICT FUNC [bpfctl xdp options...] -> program id
+load_xdp() {
+	prio=$1 v=$2 fn=$3
+	shift 3
+	cload -p "$XDP_OBJ" -n "$fn" -g "verdict=$(verdict_hex "$v")" xdp -i "$IF" -p "$prio" "$@"
+}
+
+# tc PRIO VERDICT [bpfctl kind options...] -> program id (ingress)
+load_tc() {
+	prio=$1 v=$2
+	shift 2
+	cload -p "$TC_OBJ" -n chain_tc -g "verdict=$(verdict_hex "$v")" tc -i "$IF" \
+		-d ingress -p "$prio" "$@"
+}
+
+load_tcx() {
+	prio=$1 v=$2
+	shift 2
+	cload -p "$TC_OBJ" -n chain_tc -g "verdict=$(verdict_hex "$v")" tcx -i "$IF" \
+		-d ingress -p "$prio" "$@"
+}
+
+# Counter of program $1 (its counter map, pinned by bpfd).
+pcount() {
+	counter "$(map_dir "$1")/counter"
+}
+
+# Position / attach mode / proceed-on of program $1 as bpfctl get reports them.
+position() {
+	ctl get -o json "$1" | jq -r '.info.attach | to_entries[0].value.position'
+}
+attach_mode() {
+	ctl get -o json "$1" | jq -r '.info.attach_mode'
+}
+proceed_on() {
+	ctl get -o json "$1" | jq -c '.info.attach | to_entries[0].value.proceed_on'
+}
+
+# Ping the IF end from the netns: $1 packets; fails the test when $2 = must and the
+# pings do not get through, or when $2 = mustnot and they do.
+ping_if() {
+	if ip netns exec "$NS" ping -q -c "$1" -i 0.2 -W 1 "$NET.1" >/dev/null 2>&1; then
+		[ "${2:-}" = mustnot ] && fail "ping got through"
+	else
+		[ "${2:-}" = must ] && fail "ping $NET.1 from $NS failed"
+	fi
+	return 0
+}
+
+# Assert program $1 is at position $2.
+want_pos() {
+	p=$(position "$1")
+	[ "$p" = "$2" ] || fail "program $1 at position $p, want $2: $(ctl get "$1" | grep -E 'Priority|Position')"
+}
+
+# The libxdp pin directories of $IF.
+xdp_dirs() {
+	ls -d /sys/fs/bpf/xdp/dispatch-"$IFINDEX"-* 2>/dev/null
+}

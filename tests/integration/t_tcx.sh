@@ -1,0 +1,86 @@
+#!/bin/sh
+# t_tcx.sh - TCX programs through the daemon (kernel 6.6+): bpf_links in the kernel's
+# order mapped from priority, shown by bpfctl get and seen on real traffic; a TCX_DROP
+# in front hides packets from the programs behind it; restart keeps links and order.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/prog_lib.sh"
+. "$(dirname "$0")/chain_lib.sh"
+
+NEXT=-1 DROP=2
+
+tcx_pins() {
+	ls "$BPFD_RUNDIR/fs/tcx-ingress/" 2>/dev/null | grep "^link-$IFINDEX-"
+}
+
+kernel_order() {
+	bpftool -j net show dev "$IF" | jq -r '.[0].tc[]? | select(.kind == "tcx/ingress") | .id' |
+		tr '\n' ' '
+}
+
+test_order_and_ping() {
+	chain_setup
+	need_feature tcx
+	b=$(load_tcx 100 $NEXT)
+	c=$(load_tcx 200 $NEXT)
+	a=$(load_tcx 50 $NEXT)
+	[ "$(attach_mode "$a")" = tcx ] || fail "attach mode $(attach_mode "$a")"
+	want_pos "$a" 0
+	want_pos "$b" 1
+	want_pos "$c" 2
+	ko=$(kernel_order)
+	[ -z "$ko" ] || [ "$ko" = "$a $b $c " ] || fail "kernel order '$ko', want '$a $b $c '"
+	ping_if 3 must
+	for p in $a $b $c; do
+		[ "$(pcount "$p")" -ge 3 ] || fail "program $p counted $(pcount "$p")"
+	done
+	[ "$(tcx_pins | wc -l)" = 3 ] || fail "pins: $(tcx_pins)"
+	for p in $a $b $c; do ctl unload "$p" || fail "unload $p"; done
+	[ -z "$(tcx_pins)" ] || fail "pins left: $(tcx_pins)"
+}
+
+test_drop_in_front() {
+	chain_setup
+	need_feature tcx
+	a=$(load_tcx 50 $NEXT)
+	c=$(load_tcx 100 $NEXT)
+	d=$(load_tcx 75 $DROP)
+	want_pos "$d" 1
+	want_pos "$c" 2
+	n0=$(pcount "$c")
+	ping_if 2 mustnot
+	[ "$(pcount "$c")" = "$n0" ] || fail "program behind the drop counted"
+	[ "$(pcount "$a")" -ge 2 ] || fail "program in front did not count"
+	ctl unload "$d" || fail "unload"
+	want_pos "$c" 1
+	ping_if 2 must
+	[ "$(pcount "$c")" -ge $((n0 + 2)) ] || fail "counting did not resume"
+}
+
+test_restart_keeps_links() {
+	chain_setup
+	need_feature tcx
+	a=$(load_tcx 10 $NEXT)
+	b=$(load_tcx 30 $NEXT)
+	restart_daemon
+	c=$(load_tcx 20 $NEXT)
+	want_pos "$a" 0
+	want_pos "$c" 1
+	want_pos "$b" 2
+	ping_if 2 must
+	[ "$(pcount "$b")" -ge 2 ] || fail "last link does not run after restart"
+	ctl unload "$a" && ctl unload "$b" && ctl unload "$c" || fail "unload"
+	[ -z "$(tcx_pins)" ] || fail "pins left: $(tcx_pins)"
+}
+
+test_absent_is_clear() {
+	chain_setup
+	have_feature tcx && skip "the kernel has TCX (covered by test_order_and_ping)"
+	if ctl load-from-file -p "$TC_OBJ" -n chain_tc tcx -i "$IF" -d ingress -p 5 \
+	    >"$T_TMP/out" 2>&1; then
+		fail "tcx loaded on a kernel without TCX"
+	fi
+	grep -q "6.6" "$T_TMP/out" || fail "unclear message: $(cat "$T_TMP/out")"
+}
+
+run_tests tcx test_order_and_ping test_drop_in_front test_restart_keeps_links \
+	test_absent_is_clear
