@@ -352,6 +352,8 @@ static int rebuild_once(struct hook *h, struct hook_state *st, struct member *m,
 	err = h->ops->swap(h, fd, st->fd, st->id, st->mode_flags, em);
 	if (err) {
 		unbuild(dir, link_fd, n);
+		if (!st->id)
+			h->ops->cleanup(h);	/* TC: the clsact prepare() added */
 		goto out;
 	}
 	unbuild("", link_fd, n);	/* the pins hold the links now */
@@ -547,8 +549,11 @@ int direct_attach(struct hook *h, int prog_fd, struct chain_result *ret,
 		err = not_extensible(h, &st, em);
 	if (!err)
 		err = h->ops->prepare(h, em);
-	if (!err)
+	if (!err) {
 		err = h->ops->swap(h, prog_fd, -1, 0, 0, em);
+		if (err && err != -EAGAIN)
+			h->ops->cleanup(h);
+	}
 	if (err == -EAGAIN) {
 		disp_state_free(&st);
 		if (!disp_state_read(h, &st))

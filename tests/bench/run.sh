@@ -97,3 +97,4 @@ printf '%-26s %10s %12s %14s %8s\n' "VmRSS idle (kB)" "-" "$rss_idle" "$peer_rss
 printf '%-26s %10s %12s\n' "VmRSS after the runs (kB)" "-" "$rss_after"
 echo "(* the grpcio peer's RSS after serving; h2load -c 4 -m 8 over the unix socket;"
 echo "   programs = results in the List reply, incl. programs others loaded)"
+echo; "$SRC/tests/bench/dispatch.sh" || echo "bench: tests/bench/dispatch.sh failed" >&2

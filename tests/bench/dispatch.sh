@@ -1,0 +1,131 @@
+#!/bin/sh
+# dispatch.sh - `make bench`: XDP chains, bpfd against libxdp (Debian's xdp-loader) in
+# the same run: the time to load and attach the k-th program (k = 1..10) with bpfctl
+# and with `xdp-loader load`, and the per-packet cost under BPF_PROG_TEST_RUN (bpftool
+# prog run, large repeat) of the program alone, of bpfd's dispatcher and of libxdp's
+# dispatcher with the same 1 and 10 members.  Needs freplace: on a host that refuses
+# it, it re-runs itself in the VM (tests/vm/vm.sh), whose times are emulated - compare
+# the ratios, not the absolute numbers.
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BPFD=${BPFD:-$SRC/build/bpfd}
+BPFD_TESTBPF=${BPFD_TESTBPF:-$SRC/build/tests/bpf}
+REPEAT=${BENCH_REPEAT:-200000}
+OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
+die() { echo "bench: dispatch: $*" >&2; exit 1; }
+
+for t in bpftool jq xdp-loader; do
+	command -v "$t" >/dev/null || die "$t is missing (make deps)"
+done
+[ -f "$OBJ" ] || die "$OBJ is missing (make all)"
+
+if [ "${BPFD_IN_VM:-0}" != 1 ] &&
+   ! "$BPFD" --probe --json 2>/dev/null | jq -e '.features.freplace.available' >/dev/null; then
+	echo "dispatch bench: this kernel refuses freplace; running it in the VM (Debian 6.1)"
+	shares="--share $SRC"
+	for d in "$(dirname "$BPFD")" "$BPFD_TESTBPF"; do
+		case $d/ in "$SRC"/*) ;; *) shares="$shares --share $d" ;; esac
+	done
+	# shellcheck disable=SC2086
+	mkdir -p "${BPFD_BUILD:-$SRC/build}/vm"
+	exec "$SRC/tests/vm/vm.sh" run --timeout "${VM_TIMEOUT:-1200}" $shares \
+		--log "${BPFD_BUILD:-$SRC/build}/vm/bench-dispatch.log" \
+		--env BPFD="$BPFD" --env BPFD_TESTBPF="$BPFD_TESTBPF" --env BENCH_REPEAT="$REPEAT" \
+		-- "$SRC/tests/bench/dispatch.sh"
+fi
+
+T=$(mktemp -d /tmp/bpfd-dbench.XXXXXX)
+S=$$
+DPID=
+cleanup() {
+	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	for i in 0 1 2 3; do ip link del "db$i$S" 2>/dev/null; done
+	rm -f "/sys/fs/bpf/bpfd-bench-$S"
+	umount -l "$T/run/fs" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
+# db0: bpfd 10 members, db1: bpfd 1 member, db2: libxdp 10, db3: libxdp 1
+for i in 0 1 2 3; do
+	ip link add "db$i$S" type veth peer name "dp$i$S" || die "cannot create veth pairs"
+	ip link set "db$i$S" up
+	ip link set "dp$i$S" up
+done
+"$BPFD" --rundir "$T/run" >"$T/daemon.log" 2>&1 &
+DPID=$!
+i=0
+until [ -S "$T/run/bpfd.sock" ]; do
+	i=$((i + 1)); [ $i -gt 400 ] && { cat "$T/daemon.log"; die "daemon did not start"; }
+	sleep 0.05
+done
+export BPFD_ENDPOINT="unix://$T/run/bpfd.sock"
+
+ms() { date +%s%N; }
+elapsed() { echo $(( ($(ms) - $1) / 1000000 )); }
+
+# k-th program: bpfctl (through the daemon) vs xdp-loader (libxdp in the process)
+printf 'XDP load+attach of the k-th program on one interface (ms)\n'
+printf '%4s %12s %12s %8s\n' k bpfctl xdp-loader ratio
+tb=0 tl=0
+for k in 1 2 3 4 5 6 7 8 9 10; do
+	s=$(ms)
+	"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "db0$S" -p $((k * 10)) \
+		>/dev/null 2>"$T/err" || die "bpfctl load $k: $(cat "$T/err")"
+	b=$(elapsed "$s")
+	s=$(ms)
+	xdp-loader load -m native -P $((k * 10)) -n chain_xdp "db2$S" "$OBJ" >"$T/err" 2>&1 ||
+		die "xdp-loader load $k: $(cat "$T/err")"
+	l=$(elapsed "$s")
+	tb=$((tb + b)) tl=$((tl + l))
+	printf '%4s %12s %12s %8s\n' "$k" "$b" "$l" "$(awk -v a="$b" -v b="$l" 'BEGIN { printf "%.2f", a / b }')"
+done
+printf '%4s %12s %12s %8s\n' sum "$tb" "$tl" "$(awk -v a="$tb" -v b="$tl" 'BEGIN { printf "%.2f", a / b }')"
+"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "db1$S" -p 10 >/dev/null ||
+	die "bpfctl load on db1"
+xdp-loader load -m native -P 10 -n chain_xdp "db3$S" "$OBJ" >/dev/null 2>&1 ||
+	die "xdp-loader load on db3"
+
+disp_id() {
+	bpftool -j net show dev "$1" | jq -r '.[0].xdp[0].id'
+}
+# average ns per run of program id $1 over $REPEAT runs
+ns_once() {
+	bpftool prog run id "$1" data_in "$T/pkt" repeat "$REPEAT" 2>&1 |
+		sed -n 's/.*duration (average): \([0-9]*\)ns.*/\1/p'
+}
+# a 64-byte Ethernet/IPv4 frame
+printf '\377\377\377\377\377\377\002\000\000\000\000\001\010\000\105' >"$T/pkt"
+head -c 49 /dev/zero >>"$T/pkt"
+
+bpftool prog load "$OBJ" "/sys/fs/bpf/bpfd-bench-$S" type xdp || die "bpftool prog load"
+ids="$(bpftool -j prog show pinned "/sys/fs/bpf/bpfd-bench-$S" | jq -r .id) $(disp_id "db1$S")"
+ids="$ids $(disp_id "db0$S") $(disp_id "db3$S") $(disp_id "db2$S")"
+# The cases take turns, ROUNDS times; the minimum of each is kept (a timer in an
+# emulated CPU is noisy: single runs of one program vary by 2-3x).
+ROUNDS=${BENCH_ROUNDS:-7}
+r=0
+: >"$T/times"
+while [ $r -lt "$ROUNDS" ]; do
+	for id in $ids; do
+		echo "$id $(ns_once "$id")" >>"$T/times"
+	done
+	r=$((r + 1))
+done
+best() { awk -v id="$1" '$1 == id && $2 != "" { if (m == "" || $2 < m) m = $2 } END { print m }' "$T/times"; }
+set -- $ids
+alone=$(best "$1") b1=$(best "$2") b10=$(best "$3") l1=$(best "$4") l10=$(best "$5")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s (ns per run, best of %s rounds)\n' \
+	"$REPEAT" "$ROUNDS"
+f='%-22s %8s %8s %11s %10s %12s\n'
+printf "$f" case bpfd libxdp bpfd/libxdp bpfd/alone libxdp/alone
+printf "$f" "program alone" "$alone" "-" "-" "1.00" "-"
+printf "$f" "dispatcher, 1 member" "$b1" "$l1" "$(ratio "$b1" "$l1")" "$(ratio "$b1" "$alone")" \
+	"$(ratio "$l1" "$alone")"
+printf "$f" "dispatcher, 10 members" "$b10" "$l10" "$(ratio "$b10" "$l10")" \
+	"$(ratio "$b10" "$alone")" "$(ratio "$l10" "$alone")"
+[ "${BPFD_IN_VM:-0}" = 1 ] && echo "(in the VM: emulated CPU, compare the ratios)"
+exit 0
