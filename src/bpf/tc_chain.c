@@ -266,19 +266,8 @@ static int tc_conf_fill(void *conf, const struct chain_entry *e, size_t n)
 static int tc_conf_read(const void *buf, size_t size, struct chain_entry *e,
 			size_t *ret_n, int *ret_version)
 {
-	const struct chain_tc_conf *c = buf;
-	size_t i;
-
 	*ret_version = CHAIN_TC_VERSION;
-	if (size != sizeof(*c) || c->num_progs_enabled > CHAIN_MAX_PROGS)
-		return -EPROTO;
-	for (i = 0; i < c->num_progs_enabled; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		e[i].priority = c->run_prios[i] > INT32_MAX ? INT32_MAX : c->run_prios[i];
-		e[i].proceed_on = c->chain_call_actions[i];
-	}
-	*ret_n = c->num_progs_enabled;
-	return 0;
+	return chain_tc_conf_parse(buf, size, e, ret_n);
 }
 
 const struct hook_ops tc_hook_ops = {

@@ -164,25 +164,10 @@ static int xdp_conf_fill(void *conf, const struct chain_entry *e, size_t n)
 	return chain_xdp_conf_fill(conf, e, n);
 }
 
-/* libxdp's rule: byte 0 == magic gives the version in byte 1, else version 1. */
 static int xdp_conf_read(const void *buf, size_t size, struct chain_entry *e,
 			 size_t *ret_n, int *ret_version)
 {
-	const struct chain_xdp_conf *c = buf;
-	size_t i;
-
-	*ret_version = size >= 2 && c->magic == CHAIN_XDP_MAGIC ? c->dispatcher_version : 1;
-	if (*ret_version != CHAIN_XDP_VERSION || size != sizeof(*c) ||
-	    c->num_progs_enabled > CHAIN_MAX_PROGS)
-		return -EPROTO;
-	for (i = 0; i < c->num_progs_enabled; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		e[i].priority = c->run_prios[i] > INT32_MAX ? INT32_MAX : c->run_prios[i];
-		e[i].proceed_on = c->chain_call_actions[i];
-		e[i].flags = c->program_flags[i];
-	}
-	*ret_n = c->num_progs_enabled;
-	return 0;
+	return chain_xdp_conf_parse(buf, size, e, ret_n, ret_version);
 }
 
 const struct hook_ops xdp_hook_ops = {

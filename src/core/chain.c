@@ -283,6 +283,54 @@ int chain_tc_conf_fill(struct chain_tc_conf *c, const struct chain_entry *e, siz
 	return 0;
 }
 
+static int32_t prio_of(uint32_t v)
+{
+	return v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+int chain_xdp_conf_parse(const void *buf, size_t size, struct chain_entry *e,
+			 size_t *ret_n, int *ret_version)
+{
+	struct chain_xdp_conf c;
+	const unsigned char *b = buf;
+	size_t i;
+
+	*ret_version = size >= 2 && b[0] == CHAIN_XDP_MAGIC ? b[1] : 1;
+	if (*ret_version != CHAIN_XDP_VERSION || size != sizeof(c))
+		return -EPROTO;
+	memcpy(&c, buf, sizeof(c));
+	if (c.num_progs_enabled > CHAIN_MAX_PROGS)
+		return -EPROTO;
+	for (i = 0; i < c.num_progs_enabled; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].priority = prio_of(c.run_prios[i]);
+		e[i].proceed_on = c.chain_call_actions[i];
+		e[i].flags = c.program_flags[i];
+	}
+	*ret_n = c.num_progs_enabled;
+	return 0;
+}
+
+int chain_tc_conf_parse(const void *buf, size_t size, struct chain_entry *e,
+			size_t *ret_n)
+{
+	struct chain_tc_conf c;
+	size_t i;
+
+	if (size != sizeof(c))
+		return -EPROTO;
+	memcpy(&c, buf, sizeof(c));
+	if (c.num_progs_enabled > CHAIN_MAX_PROGS)
+		return -EPROTO;
+	for (i = 0; i < c.num_progs_enabled; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].priority = prio_of(c.run_prios[i]);
+		e[i].proceed_on = c.chain_call_actions[i];
+	}
+	*ret_n = c.num_progs_enabled;
+	return 0;
+}
+
 /* Does mask let the chain continue after a slot returned bit? */
 static bool proceeds(uint32_t mask, long bit)
 {

@@ -116,6 +116,16 @@ _Static_assert(sizeof(struct chain_tc_conf) == 84, "TC dispatcher config is 84 b
 int chain_xdp_conf_fill(struct chain_xdp_conf *c, const struct chain_entry *e, size_t n);
 int chain_tc_conf_fill(struct chain_tc_conf *c, const struct chain_entry *e, size_t n);
 
+/* Read a dispatcher config found in the kernel (a map value of size bytes, which
+ * anybody with CAP_BPF may have attached: validated, never trusted) into entries e
+ * (room for CHAIN_MAX_PROGS; prog_id and name left empty).  XDP: libxdp's rule, byte 0
+ * == magic gives the version in byte 1, else version 1; *ret_version is set either way.
+ * -EPROTO when the layout is not the one bpfd writes (size, version, count > 10). */
+int chain_xdp_conf_parse(const void *buf, size_t size, struct chain_entry *e,
+			 size_t *ret_n, int *ret_version);
+int chain_tc_conf_parse(const void *buf, size_t size, struct chain_entry *e,
+			size_t *ret_n);
+
 /* What a dispatcher with config c returns for member verdicts rets[0..n-1] (the chain
  * semantics in C, for tests: which slots ran goes to *ret_ran as a bitmask). */
 int chain_xdp_eval(const struct chain_xdp_conf *c, const int *rets, uint32_t *ret_ran);

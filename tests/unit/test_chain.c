@@ -2,6 +2,7 @@
 /* test_chain.c - run order, proceed-on masks and dispatcher configs (core/chain.c) */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "harness.h"
 #include "core/chain.h"
@@ -263,6 +264,42 @@ static void tc_eval_table(void)
 	ASSERT_EQ(chain_tc_eval(&c, rets, &ran), 2, "empty slot skipped, shot returned");
 }
 
+/* Configs found in the kernel: bpfd's own layout parses, anything else is refused. */
+static void conf_parse(void)
+{
+	struct chain_entry e[3] = { ent(1, 10, "a"), ent(2, 20, "b"), ent(3, 30, "c") };
+	struct chain_entry got[CHAIN_MAX_PROGS];
+	struct chain_xdp_conf c;
+	struct chain_tc_conf t;
+	unsigned char raw[128] = { 0 };
+	size_t n = 0;
+	int v;
+
+	e[1].proceed_on = 0x8000000au;
+	chain_xdp_conf_fill(&c, e, 3);
+	c.run_prios[2] = 0xffffffffu;
+	ASSERT_OK(chain_xdp_conf_parse(&c, sizeof(c), got, &n, &v), "own layout");
+	ASSERT_EQ(n, 3, "three");
+	ASSERT_EQ(v, 2, "version 2");
+	ASSERT_EQ(got[1].proceed_on, 0x8000000au, "mask");
+	ASSERT_EQ(got[2].priority, INT32_MAX, "huge priority clamped");
+	ASSERT_EQ(chain_xdp_conf_parse(&c, 128, got, &n, &v), -EPROTO, "v3 size");
+	c.dispatcher_version = 3;
+	ASSERT_EQ(chain_xdp_conf_parse(&c, sizeof(c), got, &n, &v), -EPROTO, "v3");
+	ASSERT_EQ(v, 3, "version reported");
+	raw[0] = 2;	/* libxdp v1: no magic, count first */
+	ASSERT_EQ(chain_xdp_conf_parse(raw, 84, got, &n, &v), -EPROTO, "v1");
+	ASSERT_EQ(v, 1, "v1 recognised");
+	c.dispatcher_version = 2;
+	c.num_progs_enabled = 11;
+	ASSERT_EQ(chain_xdp_conf_parse(&c, sizeof(c), got, &n, &v), -EPROTO, "11 slots");
+	chain_tc_conf_fill(&t, e, 2);
+	ASSERT_OK(chain_tc_conf_parse(&t, sizeof(t), got, &n), "tc layout");
+	ASSERT_EQ(n, 2, "two");
+	ASSERT_EQ(got[1].priority, 20, "tc priority");
+	ASSERT_EQ(chain_tc_conf_parse(&t, 85, got, &n), -EPROTO, "tc size");
+}
+
 static void dir_parse(void)
 {
 	enum chain_dir d;
@@ -280,4 +317,4 @@ TEST_MAIN("chain",
 	  TEST(tc_encode_each_code), TEST(invalid_codes), TEST(decode_round_trip),
 	  TEST(action_names), TEST(order_by_priority_name_id), TEST(insert_and_remove),
 	  TEST(tcx_anchors), TEST(xdp_conf_layout), TEST(tc_conf_layout),
-	  TEST(xdp_eval_table), TEST(tc_eval_table), TEST(dir_parse))
+	  TEST(xdp_eval_table), TEST(tc_eval_table), TEST(conf_parse), TEST(dir_parse))

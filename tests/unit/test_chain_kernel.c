@@ -503,6 +503,16 @@ static void chain_order(enum chain_kind kind)
 	send_frames(5);
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(counter(i), 5, "every member saw every frame");
+	if (kind == CHAIN_TC) {
+		char out[4096];
+
+		/* swapped in place: one filter, still at priority 50, handle 0xbfd */
+		sh_out(out, sizeof(out), "tc filter show dev veth0 ingress | grep -c 'handle'");
+		ASSERT_EQ(atoi(out), 1, "one filter after four swaps");
+		sh_out(out, sizeof(out), "tc filter show dev veth0 ingress");
+		ASSERT_STRSTR(out, "pref 50 bpf", "at priority 50");
+		ASSERT_STRSTR(out, "handle 0xbfd", "same handle");
+	}
 }
 
 static void xdp_chain_order(void)
@@ -752,6 +762,41 @@ static void xdp_mode_default_drv(void)
 	add_ok(CHAIN_XDP, 5, XDP_PASS);
 	bpf_xdp_query(ifindex, 0, &q);
 	ASSERT_NEQ(q.drv_prog_id, 0, "veth takes native mode by default");
+}
+
+/* A device without native XDP (dummy, or a bridge): the default mode falls back to skb; drv asked
+ * for explicitly fails with a hint.  Works with and without freplace. */
+static void xdp_mode_fallback_skb(void)
+{
+	struct chain_req req = { .kind = CHAIN_XDP, .iface = "dm0", .priority = 1,
+				 .proceed_on = CHAIN_XDP_DEFAULT_MASK };
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct chain_result res;
+	struct errmsg em = {};
+	struct obj *o;
+
+	setup(false);
+	if (sh("{ ip link add dm0 type dummy || ip link add dm0 type bridge; } 2>/dev/null && "
+	       "ip link set dm0 up"))
+		test_skip("cannot create a dummy or bridge interface");
+	o = open_prog("chain_xdp.bpf.o", "chain_xdp", XDP_PASS);
+	if (!ASSERT_OK(chain_attach(env, o, &req, &res, &em), em.msg))
+		return;
+	bpf_xdp_query(if_nametoindex("dm0"), 0, &q);
+	ASSERT_NEQ(q.skb_prog_id, 0, "fell back to skb mode");
+	ASSERT_OK(chain_detach(env, CHAIN_XDP, if_nametoindex("dm0"), CHAIN_INGRESS,
+			       res.prog_id, &em), em.msg);
+	obj_close(o);
+	cfg.n_ifaces = 1;
+	snprintf(cfg.ifaces[0].name, sizeof(cfg.ifaces[0].name), "dm0");
+	cfg.ifaces[0].xdp_mode = XDP_MODE_DRV;
+	o = open_prog("chain_xdp.bpf.o", "chain_xdp", XDP_PASS);
+	memset(&em, 0, sizeof(em));
+	ASSERT_ERR(chain_attach(env, o, &req, &res, &em), "drv mode refused by dummy");
+	ASSERT_STRSTR(em.msg, "drv mode", "message names the mode");
+	ASSERT_STRSTR(em.msg, "xdp_mode = \"skb\"", "and the way out");
+	bpf_xdp_query(if_nametoindex("dm0"), 0, &q);
+	ASSERT_EQ(q.prog_id, 0, "nothing left attached");
 }
 
 /* A dispatcher and its members survive the process that made them (a daemon restart):
@@ -1064,7 +1109,7 @@ TEST_MAIN("chain_kernel",
 	  TEST(xdp_chain_semantics), TEST(tc_chain_semantics), TEST(xdp_chain_full),
 	  TEST(xdp_remove_middle), TEST(tc_remove_middle), TEST(xdp_remove_last),
 	  TEST(tc_remove_last), TEST(xdp_demo_traffic), TEST(xdp_mode_skb),
-	  TEST(xdp_mode_default_drv), TEST(survives_restart), TEST(reconcile_residue),
+	  TEST(xdp_mode_default_drv), TEST(xdp_mode_fallback_skb), TEST(survives_restart), TEST(reconcile_residue),
 	  TEST(concurrent_clients), TEST(tc_ingress_qdisc_in_the_way),
 	  TEST(tc_foreign_filter_untouched), TEST(xdp_loader_interop),
 	  TEST(tcx_order_and_traffic), TEST(tcx_foreign_and_reconcile),
