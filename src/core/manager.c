@@ -9,6 +9,7 @@
  * (removed, which unloads the program): nothing is left half-done. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -342,8 +343,8 @@ static void reconcile_pending(struct mgr *m)
 		snprintf(path, sizeof(path), "%s/%s", store_dir(m->st), de->d_name);
 		f = fopen(path, "re");
 		memset(&p, 0, sizeof(p));
-		ok = f && fscanf(f, "%u %u %u %lu %127s", &p.ck, &p.cdir, &p.ifindex,
-				 (unsigned long *)&p.since, p.func) == 5;
+		ok = f && fscanf(f, "%u %u %u %" SCNu64 " %127s", &p.ck, &p.cdir, &p.ifindex,
+				 &p.since, p.func) == 5;
 		if (f)
 			fclose(f);
 		if (ok)
@@ -599,8 +600,8 @@ static int pending_write(struct mgr *m, const struct load_plan *p, const char *f
 	f = fopen(ret_path, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "%u %u %u %lu %s\n", p->cr.kind, p->cr.dir, ifindex,
-		(unsigned long)(ts.tv_sec * 1000000000ull + ts.tv_nsec), func);
+	fprintf(f, "%u %u %u %" PRIu64 " %s\n", p->cr.kind, p->cr.dir, ifindex,
+		(uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec, func);
 	if (fflush(f) || fsync(fileno(f))) {
 		fclose(f);
 		unlink(ret_path);

@@ -75,4 +75,19 @@ int xdp_count(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+SEC("tc")
+int tc_count(struct __sk_buff *skb)
+{
+	count();
+	return 0;	/* TC_ACT_OK */
+}
+
+/* for TCX: TCX_NEXT (-1), so the classic tc programs of the hook still run */
+SEC("tc")
+int tcx_count(struct __sk_buff *skb)
+{
+	count();
+	return -1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -1,23 +1,52 @@
 # prog_lib.sh - helpers of the t_prog_*.sh tests (sourced after lib.sh): bpfctl on the
 # private daemon, a trigger binary built in the test's temp dir, counters read through
 # their pinned maps with bpftool, snapshots of what a failed command must not change.
+#
+# In the VM every program start costs 0.1-0.4 s (the root file system is served over
+# 9p and the dynamic loader reads it), so these helpers parse with shell builtins and
+# start as few programs as they can: no jq, sed or awk on the paths tests repeat.
 COUNTER_OBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
 BAD_OBJ="$BPFD_TESTBPF/prog_bad.bpf.o"
 # A kernel function getppid() calls, present in kallsyms and BTF on 6.1 and 6.18.
 KFN=__task_pid_nr_ns
 # The script's own temp dir (tests get a subdirectory each): things built once go here.
 PROG_TOP=$T_TMP
+TRIG=$PROG_TOP/trig
+
+# lib.sh's have_feature with one probe and one jq run per script: the features file
+# holds "NAME available" or "NAME DETAIL" lines.
+have_feature() {
+	if [ ! -s "$PROG_TOP/features" ]; then
+		"$BPFD" --probe --json >"$PROG_TOP/probe.json" 2>/dev/null
+		jq -r '.features | to_entries[] |
+			"\(.key) \(if .value.available then "available" else .value.detail end)"' \
+			"$PROG_TOP/probe.json" >"$PROG_TOP/features"
+	fi
+	while read -r _f _d; do
+		[ "$_f" = "$1" ] && [ "$_d" = available ] && return 0
+	done <"$PROG_TOP/features"
+	return 1
+}
+
+# Does the kernel have feature $1?  Otherwise skip with the probe's reason.
+need_feature() {
+	have_feature "$1" && return 0
+	while read -r _f _d; do
+		[ "$_f" = "$1" ] && skip "the kernel lacks $1: $_d"
+	done <"$PROG_TOP/features"
+	skip "the probe does not know feature $1"
+}
 
 # Each test runs in a subshell but lib.sh's start_daemon always uses $T_TMP/run and
-# its cleanups run only when the script ends: give every test its own directory (the
-# kernel probe, cached in $T_TMP/probe.json, is shared) and daemon.
+# its cleanups run only when the script ends: give every test its own directory and
+# daemon (the probe result and the trigger binary are shared through $PROG_TOP).
 prog_setup() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -f "$COUNTER_OBJ" ] || skip "test BPF objects not built ($COUNTER_OBJ)"
 	ensure_bpffs
 	have_feature bpffs
-	T_TMP=$(mktemp -d "$PROG_TOP/t.XXXXXX")
-	cp "$PROG_TOP/probe.json" "$T_TMP/probe.json"
+	T_TMP=$PROG_TOP/t.$(date +%s%N)
+	mkdir "$T_TMP" || fail "mkdir $T_TMP"
 	start_daemon "$@"
 }
 
@@ -32,9 +61,9 @@ ctl() {
 	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
 }
 
-# trig getppid N | trig func N | trig wait N (print pid, wait for $T_TMP/go, call func N)
+# trig getppid N | trig func N | trig wait N FILE (print pid, wait for FILE, call func N)
 build_trig() {
-	[ -x "$PROG_TOP/trig" ] && return 0
+	[ -x "$TRIG" ] && return 0
 	cat >"$PROG_TOP/trig.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +87,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "wait")) {
 		printf("%d\n", getpid());
 		fflush(stdout);
-		while (access(argv[3], F_OK))
+		while (argc > 3 && access(argv[3], F_OK))
 			usleep(10000);
 	}
 	for (i = 0; i < n; i++) {
@@ -70,71 +99,111 @@ int main(int argc, char **argv)
 	return 0;
 }
 C
-	cc -O1 -o "$PROG_TOP/trig.tmp" "$PROG_TOP/trig.c" ||
-		fail "cannot build the trigger program with cc"
-	mv "$PROG_TOP/trig.tmp" "$PROG_TOP/trig"
+	cc -O1 -o "$TRIG.tmp" "$PROG_TOP/trig.c" || fail "cannot build the trigger program with cc"
+	mv "$TRIG.tmp" "$TRIG"
 }
-TRIG=$PROG_TOP/trig
 
 trig() { build_trig; "$TRIG" "$@"; }
 
-# Value of counter[0] in the map pinned at $1 (u64, little endian), through bpftool.
+# Values of counter[0] in the maps pinned at $@ (u64; the maps have BTF, so bpftool
+# prints numbers), one per line, through ONE bpftool run (batch mode).
+counters() {
+	: >"$T_TMP/batch"
+	for _p in "$@"; do
+		echo "map lookup pinned $_p key 0 0 0 0" >>"$T_TMP/batch"
+	done
+	bpftool batch file "$T_TMP/batch" >"$T_TMP/batch.out" 2>&1
+	_n=0
+	while IFS= read -r _l; do
+		case $_l in
+		*'"value":'*)
+			_l=${_l#*'"value":'}
+			_l=${_l%%,*}
+			echo $((_l))
+			_n=$((_n + 1)) ;;
+		esac
+	done <"$T_TMP/batch.out"
+	[ $_n = $# ] || { echo "bpftool batch: $(cat "$T_TMP/batch.out")" >&2; return 1; }
+}
+
 counter() {
-	bpftool -j map lookup pinned "$1" key 0 0 0 0 2>/dev/null |
-		jq -r '[.value[] | ltrimstr("0x") | ascii_downcase] | reverse | join("")' |
-		{ read -r hex && printf '%d\n' "0x${hex:-0}"; } || echo -1
+	counters "$1" || echo -1
+}
+
+# The value(s) of "KEY:" in bpfctl's text output in FILE (continuation rows joined
+# with spaces).  Key rows start with one space and a capital letter.
+field() {
+	_in= _out=
+	while IFS= read -r _l; do
+		case $_l in
+		" $2:"*) _in=1; _v=${_l#" $2:"} ;;
+		" "[A-Z]*) [ -n "$_in" ] && break; continue ;;
+		*) [ -n "$_in" ] || continue; _v=$_l ;;
+		esac
+		_v=${_v#"${_v%%[! ]*}"}
+		_out="${_out:+$_out }$_v"
+	done <"$1"
+	echo "$_out"
 }
 
 # load-from-file ARGS... -> prints the new program id; fails the test on error.
 load_id() {
-	ctl load-from-file -o json "$@" >"$T_TMP/load.json" 2>"$T_TMP/load.err" ||
-		fail "load-from-file $*: $(cat "$T_TMP/load.json" "$T_TMP/load.err")"
-	jq -r '.kernel_info.id' "$T_TMP/load.json"
+	ctl load-from-file "$@" >"$T_TMP/load.out" 2>&1 ||
+		fail "load-from-file $*: $(cat "$T_TMP/load.out")"
+	field "$T_TMP/load.out" ID
 }
 
-# The map directory of program $1 (from bpfctl get).
+# bpfctl get ID into $T_TMP/get; then field "$T_TMP/get" KEY.
+get() {
+	ctl get "$1" >"$T_TMP/get" 2>&1 || fail "get $1: $(cat "$T_TMP/get")"
+}
+
 map_dir() {
-	ctl get -o json "$1" | jq -r '.info.map_pin_path'
+	get "$1"
+	field "$T_TMP/get" "Map Pin Path"
+}
+
+used_by() {
+	get "$1"
+	field "$T_TMP/get" "Maps Used By"
 }
 
 # step N as 8 little-endian bytes in hex, for -g step=...
 step_hex() {
-	printf '%016x' "$1" | sed 's/../& /g' | awk '{for (i = NF; i > 0; i--) printf "%s", $i}'
-}
-
-# Does the kernel have feature $1?  Otherwise skip with the probe's reason.
-need_feature() {
-	have_feature "$1" ||
-		skip "the kernel lacks $1: $(jq -r --arg f "$1" '.features[$f].detail' "$T_TMP/probe.json")"
+	_i=0
+	while [ $_i -lt 8 ]; do
+		printf '%02x' $(( ($1 >> (8 * _i)) & 255 ))
+		_i=$((_i + 1))
+	done
 }
 
 prog_gone() {
-	i=0
+	_i=0
 	while bpftool prog show id "$1" >/dev/null 2>&1; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && return 1
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && return 1
 		sleep 0.05
 	done
 	return 0
 }
 
-# What a failed command must not change: bpfd's pins and records, and the kernel's
-# programs named like the test programs (other tests may load their own meanwhile).
+# What a failed command must not change: everything under bpfd's bpffs and record
+# directory, and the kernel's programs named like the test programs (others' tests may
+# load programs meanwhile).  Into $T_TMP/snap.$1.
 snapshot() {
-	{
-		(cd "$BPFD_RUNDIR/fs" && find . -path ./maps -prune -o -name 'prog_*' -print; \
-		 find ./maps -mindepth 1 2>/dev/null) | sort
-		ls -A "$BPFD_RUNDIR/programs" | sort
-		bpftool -j prog show | jq -r '.[] | select(.name | test("_count$")) | .id' | sort -n
-	} >"$T_TMP/snap.$1"
+	ls -AR "$BPFD_RUNDIR/fs" "$BPFD_RUNDIR/programs" >"$T_TMP/snap.$1" 2>&1
+	bpftool prog show >"$T_TMP/progs.now" 2>&1
+	while read -r _id _type _n _name _rest; do
+		case $_name in *_count) echo "$_id $_name" >>"$T_TMP/snap.$1" ;; esac
+	done <"$T_TMP/progs.now"
 }
 
 # (programs freed by the kernel linger for an RCU grace period: retry a little)
 same_as() {
-	n=0
-	while snapshot now && ! cmp -s "$T_TMP/snap.$1" "$T_TMP/snap.now"; do
-		n=$((n + 1))
-		[ $n -gt 40 ] && fail "state changed: $(diff "$T_TMP/snap.$1" "$T_TMP/snap.now")"
+	_n=0
+	while snapshot now; ! cmp -s "$T_TMP/snap.$1" "$T_TMP/snap.now"; do
+		_n=$((_n + 1))
+		[ $_n -gt 40 ] && fail "state changed: $(diff "$T_TMP/snap.$1" "$T_TMP/snap.now")"
 		sleep 0.05
 	done
 }

@@ -5,16 +5,18 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
-# refuse EXIT-CODE MESSAGE-REGEX bpfctl ARGS...: fails as said, changes nothing.
+# refuse EXIT-CODE MESSAGE-REGEX bpfctl ARGS...: fails as said, changes nothing
+# (compared with the snapshot setup took).
 refuse() {
 	want_rc=$1 want=$2
 	shift 2
-	snapshot before
 	ctl "$@" >"$T_TMP/out" 2>&1
 	rc=$?
 	[ $rc = "$want_rc" ] || fail "bpfctl $*: exit $rc, want $want_rc: $(cat "$T_TMP/out")"
-	tr '\n' ' ' <"$T_TMP/out" | grep -qE -- "$want" || fail "bpfctl $*: message lacks '$want': $(cat "$T_TMP/out")"
-	echo "  $(head -c 300 "$T_TMP/out" | head -n 3)"
+	grep -zqE -- "$want" "$T_TMP/out" ||
+		fail "bpfctl $*: message lacks '$want': $(cat "$T_TMP/out")"
+	read -r line <"$T_TMP/out"
+	echo "  $line"
 	same_as before
 }
 
@@ -23,6 +25,7 @@ setup() {
 	need_feature tracepoint
 	# one program already loaded: "nothing changed" covers it too
 	KEEP=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
+	snapshot before
 }
 
 TP="tracepoint -t syscalls/sys_enter_getppid"
@@ -133,7 +136,10 @@ test_unload_not_owned() {
 	on_exit "umount -l $T_TMP/bpf"
 	bpftool prog load "$BPFD_TESTBPF/prog_foreign.bpf.o" "$T_TMP/bpf/foreign" ||
 		fail "bpftool prog load"
-	fid=$(bpftool -j prog show pinned "$T_TMP/bpf/foreign" | jq -r .id)
+	bpftool prog show pinned "$T_TMP/bpf/foreign" >"$T_TMP/foreign" || fail "bpftool prog show"
+	read -r fid rest <"$T_TMP/foreign"
+	fid=${fid%:}
+	snapshot before
 	refuse 1 "program $fid \(foreign_count\) is not managed by bpfd" unload "$fid"
 	bpftool prog show id "$fid" >/dev/null || fail "the foreign program was touched"
 	refuse 2 "not a program ID" unload abc

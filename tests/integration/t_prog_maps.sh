@@ -2,7 +2,6 @@
 # t_prog_maps.sh - map pinning and sharing through bpfd + bpfctl: an owner and two
 # programs loaded with --map-owner-id use the same kernel map; Maps Used By, Map
 # Owner ID and the pin directory are right after every unload, in every order.
-# vm: no (map sharing is bpfd bookkeeping plus pins, the same on every kernel)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
@@ -10,14 +9,29 @@ load_tp() {
 	load_id -p "$COUNTER_OBJ" -n tp_count "$@" tracepoint -t syscalls/sys_enter_getppid
 }
 
-# The kernel id of the map pinned at $1.
+# The kernel id of the map pinned at $1 (bpftool: "ID: array  name counter ...").
 pinned_map_id() {
-	bpftool -j map show pinned "$1" | jq -r .id
+	bpftool map show pinned "$1" >"$T_TMP/map" 2>&1 || fail "bpftool map show $1"
+	read -r _m _rest <"$T_TMP/map"
+	echo "${_m%:}"
 }
 
-# used_by ID -> "a b c" (Maps Used By as bpfctl get shows it in JSON)
-used_by() {
-	ctl get -o json "$1" | jq -r '.info.map_used_by | join(" ")'
+# The map ids of program $1 (bpftool: "map_ids 1,2").
+prog_map_ids() {
+	bpftool prog show id "$1" >"$T_TMP/prog" 2>&1 || fail "bpftool prog show $1"
+	_ids=
+	while read -r _l; do
+		set -- $_l
+		while [ $# -gt 1 ]; do
+			[ "$1" = map_ids ] && _ids=$2
+			shift
+		done
+	done <"$T_TMP/prog"
+	_ifs=$IFS
+	IFS=,
+	set -- $_ids
+	IFS=$_ifs
+	echo "$*"
 }
 
 check_used_by() {
@@ -27,11 +41,13 @@ check_used_by() {
 	done
 }
 
-# Text output of get for the sharing fields.
-check_text() {
-	ctl get "$1" >"$T_TMP/get" || fail "get $1"
-	grep -q "Map Owner ID: *$2\$" "$T_TMP/get" || fail "get $1: Map Owner ID not $2: $(cat "$T_TMP/get")"
-	grep -q "Map Pin Path: *$3\$" "$T_TMP/get" || fail "get $1: Map Pin Path not $3"
+# get ID OWNER DIR: Map Owner ID and Map Pin Path as bpfctl get shows them
+check_owner() {
+	get "$1"
+	[ "$(field "$T_TMP/get" "Map Owner ID")" = "$2" ] ||
+		fail "get $1: Map Owner ID '$(field "$T_TMP/get" "Map Owner ID")', want $2"
+	[ "$(field "$T_TMP/get" "Map Pin Path")" = "$3" ] ||
+		fail "get $1: Map Pin Path '$(field "$T_TMP/get" "Map Pin Path")', want $3"
 }
 
 one_order() {
@@ -42,16 +58,19 @@ one_order() {
 	u2=$(load_tp --map-owner-id "$o")
 	mid=$(pinned_map_id "$dir/counter")
 	for p in $o $u1 $u2; do
-		bpftool -j prog show id "$p" | jq -e --argjson m "$mid" '.map_ids | index($m)' \
-			>/dev/null || fail "program $p does not use map $mid: $(bpftool prog show id "$p")"
+		case " $(prog_map_ids "$p") " in
+		*" $mid "*) ;;
+		*) fail "program $p does not use map $mid: $(cat "$T_TMP/prog")" ;;
+		esac
 	done
 	[ ! -e "$BPFD_RUNDIR/fs/maps/$u1" ] && [ ! -e "$BPFD_RUNDIR/fs/maps/$u2" ] ||
 		fail "users got map directories of their own"
-	[ "$(ls "$dir")" = counter ] || fail "pins in $dir: $(ls "$dir") (want only counter)"
+	set -- "$dir"/*
+	[ "$*" = "$dir/counter" ] || fail "pins in $dir: $* (want only counter)"
 	check_used_by "loaded" "$o $u1 $u2"
-	check_text "$o" None "$dir"
-	check_text "$u1" "$o" "$dir"
-	[ "$(ctl get -o json "$u2" | jq -r .info.map_owner_id)" = "$o" ] || fail "owner of $u2"
+	check_owner "$o" None "$dir"
+	check_owner "$u1" "$o" "$dir"
+	check_owner "$u2" "$o" "$dir"
 	v0=$(counter "$dir/counter")
 	trig getppid 10
 	[ $(($(counter "$dir/counter") - v0)) -ge 30 ] || fail "the three programs do not all count"
@@ -59,25 +78,32 @@ one_order() {
 	for i in $order; do
 		eval "victim=\$$i"
 		ctl unload "$victim" || fail "unload $victim"
-		left=$(echo "$left" | tr ' ' '\n' | grep -vx "$victim" | paste -sd ' ')
+		rest=
+		for p in $left; do
+			[ "$p" = "$victim" ] || rest="${rest:+$rest }$p"
+		done
+		left=$rest
 		if [ -n "$left" ]; then
 			check_used_by "after unloading $victim" "$left"
-			[ "$(ls "$dir")" = counter ] || fail "$dir changed after unloading $victim"
+			set -- "$dir"/*
+			[ "$*" = "$dir/counter" ] || fail "$dir changed after unloading $victim: $*"
 			[ "$(pinned_map_id "$dir/counter")" = "$mid" ] || fail "map replaced"
 		else
 			[ ! -e "$dir" ] || fail "$dir left after the last user was unloaded"
 		fi
 	done
-	echo "  order $order: ok"
+	echo "  unload order $order: ok"
 }
 
 test_share_every_unload_order() {
 	prog_setup
 	need_feature tracepoint
+	build_trig
 	for order in "o u1 u2" "o u2 u1" "u1 o u2" "u1 u2 o" "u2 o u1" "u2 u1 o"; do
 		one_order "$order"
 	done
-	[ -z "$(ls "$BPFD_RUNDIR/fs/maps")" ] || fail "maps left: $(ls "$BPFD_RUNDIR/fs/maps")"
+	set -- "$BPFD_RUNDIR/fs/maps"/*
+	[ "$*" = "$BPFD_RUNDIR/fs/maps/*" ] || fail "maps left: $*"
 }
 
 # A user of another kind (uprobe) shares the owner's map and counts into it.
@@ -108,11 +134,13 @@ test_owner_errors() {
 	snapshot before
 	ctl load-from-file -p "$COUNTER_OBJ" -n tp_count --map-owner-id 4000000000 \
 		tracepoint -t syscalls/sys_enter_getppid >"$T_TMP/out" 2>&1 && fail "unknown owner accepted"
-	grep -q "map owner 4000000000 is not a program bpfd manages" "$T_TMP/out" ||
-		fail "unclear: $(cat "$T_TMP/out")"
+	read -r msg <"$T_TMP/out"
+	case $msg in *"map owner 4000000000 is not a program bpfd manages"*) ;;
+	*) fail "unclear: $msg" ;; esac
 	ctl load-from-file -p "$COUNTER_OBJ" -n tp_count --map-owner-id "$u" \
 		tracepoint -t syscalls/sys_enter_getppid >"$T_TMP/out" 2>&1 && fail "user as owner accepted"
-	grep -q "pass --map-owner-id $o" "$T_TMP/out" || fail "unclear: $(cat "$T_TMP/out")"
+	read -r msg <"$T_TMP/out"
+	case $msg in *"pass --map-owner-id $o"*) ;; *) fail "unclear: $msg" ;; esac
 	same_as before
 	ctl unload "$o" && ctl unload "$u" || fail "unload"
 }
@@ -125,7 +153,7 @@ test_share_survives_restart() {
 	u=$(load_tp --map-owner-id "$o")
 	restart_daemon
 	check_used_by "after restart" "$o $u"
-	check_text "$u" "$o" "$BPFD_RUNDIR/fs/maps/$o"
+	check_owner "$u" "$o" "$BPFD_RUNDIR/fs/maps/$o"
 	ctl unload "$o" || fail "unload owner"
 	restart_daemon
 	check_used_by "owner gone, restarted" "$u"

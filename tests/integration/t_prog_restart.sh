@@ -20,7 +20,7 @@ frames() {
 	return 0
 }
 
-# Load 20 programs: an XDP and a TC program on a veth when the kernel has them, then
+# Load 20 programs: XDP, TC and TCX programs on a veth when the kernel has them, then
 # link-attached kinds in turn (tracepoint, uprobe, uretprobe, kprobe, kretprobe,
 # fentry, fexit as available).  Writes "ID KIND" lines to $T_TMP/progs.
 load_twenty() {
@@ -30,6 +30,16 @@ load_twenty() {
 	if have_feature xdp; then
 		echo "$(load_id -p "$COUNTER_OBJ" -n xdp_count -g "step=$(step_hex 2)" \
 			xdp -i "$IF" -p 10) xdp" >>"$T_TMP/progs"
+		n=$((n + 1))
+	fi
+	if have_feature tc; then
+		echo "$(load_id -p "$COUNTER_OBJ" -n tc_count -g "step=$(step_hex 3)" \
+			tc -i "$IF" -d ingress -p 10) tc" >>"$T_TMP/progs"
+		n=$((n + 1))
+	fi
+	if have_feature tcx; then
+		echo "$(load_id -p "$COUNTER_OBJ" -n tcx_count -g "step=$(step_hex 4)" \
+			tcx -i "$IF" -d ingress -p 10) tcx" >>"$T_TMP/progs"
 		n=$((n + 1))
 	fi
 	kinds="tracepoint uprobe uretprobe"
@@ -63,26 +73,42 @@ load_twenty() {
 	[ "$(wc -l <"$T_TMP/progs")" = 20 ] || fail "loaded $(wc -l <"$T_TMP/progs") programs"
 }
 
-# bpfctl's view of every program: list and get, as JSON, into $1.
+# Programs bpfctl list shows (rows starting with an id).
+list_count() {
+	ctl list >"$T_TMP/list" || fail "list"
+	_n=0
+	while read -r _id _rest; do
+		case $_id in [0-9]*) _n=$((_n + 1)) ;; esac
+	done <"$T_TMP/list"
+	echo $_n
+}
+
+# bpfctl's view of every program: list and get into $1.
 views() {
-	ctl list -o json | jq -S 'sort_by(.kernel_info.id)' >"$1" || fail "list"
+	ctl list >"$1" || fail "list"
 	while read -r id kind; do
-		ctl get -o json "$id" | jq -S . >>"$1" || fail "get $id"
+		ctl get "$id" >>"$1" || fail "get $id"
 	done <"$T_TMP/progs"
 }
 
 # Every program's counter grows when its event happens.
 all_run() {
+	set --
 	while read -r id kind; do
-		echo "$id $(counter "$(map_dir "$id")/counter")"
-	done <"$T_TMP/progs" >"$T_TMP/c0"
+		set -- "$@" "$BPFD_RUNDIR/fs/maps/$id/counter"
+	done <"$T_TMP/progs"
+	counters "$@" >"$T_TMP/c0" || fail "cannot read the counters"
 	trig getppid 20
 	trig func 20
 	[ -n "${IF:-}" ] && frames "$IF"
-	while read -r id v0; do
-		v1=$(counter "$(map_dir "$id")/counter")
-		[ "$v1" -gt "$v0" ] || fail "program $id ($(grep "^$id " "$T_TMP/progs")) did not run: $v0 -> $v1"
-	done <"$T_TMP/c0"
+	counters "$@" >"$T_TMP/c1" || fail "cannot read the counters"
+	exec 3<"$T_TMP/c0" 4<"$T_TMP/c1"
+	while read -r id kind; do
+		read -r v0 <&3
+		read -r v1 <&4
+		[ "$v1" -gt "$v0" ] || fail "program $id ($kind) did not run: $v0 -> $v1"
+	done <"$T_TMP/progs"
+	exec 3<&- 4<&-
 }
 
 test_sigterm_restart_keeps_twenty() {
@@ -91,7 +117,7 @@ test_sigterm_restart_keeps_twenty() {
 	IF=$(echo "$IF" | cut -c1-12)
 	veth "$IF"
 	load_twenty
-	[ "$(ctl list -o json | jq length)" = 20 ] || fail "list does not show 20"
+	[ "$(list_count)" = 20 ] || fail "list does not show 20: $(ctl list)"
 	views "$T_TMP/before"
 	all_run
 	restart_daemon
@@ -99,14 +125,14 @@ test_sigterm_restart_keeps_twenty() {
 	cmp -s "$T_TMP/before" "$T_TMP/after" ||
 		fail "bpfctl shows other details after the restart: $(diff "$T_TMP/before" "$T_TMP/after" | head -20)"
 	all_run
-	echo "  $(cut -d' ' -f2 "$T_TMP/progs" | sort | uniq -c | paste -sd ' ')"
+	echo "  kinds: $(cut -d' ' -f2 "$T_TMP/progs" | sort | uniq -c | tr -s ' \n' ' ')"
 	while read -r id kind; do
 		ctl unload "$id" || fail "unload $id"
 	done <"$T_TMP/progs"
-	[ "$(ctl list -o json | jq length)" = 0 ] || fail "programs left"
-	[ -z "$(ls "$BPFD_RUNDIR/programs")" ] || fail "records left"
-	[ -z "$(ls "$BPFD_RUNDIR/fs/maps")" ] || fail "maps left"
-	! ls "$BPFD_RUNDIR/fs" | grep -q '^prog_' || fail "pins left: $(ls "$BPFD_RUNDIR/fs")"
+	[ "$(list_count)" = 0 ] || fail "programs left: $(ctl list)"
+	set -- "$BPFD_RUNDIR/programs"/* "$BPFD_RUNDIR/fs/maps"/* "$BPFD_RUNDIR/fs"/prog_*
+	[ "$*" = "$BPFD_RUNDIR/programs/* $BPFD_RUNDIR/fs/maps/* $BPFD_RUNDIR/fs/prog_*" ] ||
+		fail "left behind: $*"
 }
 
 # Start a load that pauses before its record; SIGKILL the daemon then; restart.
@@ -123,10 +149,18 @@ kill_mid_load() {
 	mid=
 	while [ -z "$mid" ]; do
 		i=$((i + 1))
-		[ $i -gt 400 ] && fail "the load did not reach the pause: $(tail -5 "$T_TMP/daemon.log")"
-		sleep 0.05
-		mid=$(tail -n +$((skip_lines + 1)) "$T_TMP/daemon.log" |
-		      sed -n 's/.*BPFD_TEST_PAUSE_LOAD: program \([0-9]*\) loaded.*/\1/p')
+		[ $i -gt 200 ] && fail "the load did not reach the pause: $(tail -5 "$T_TMP/daemon.log")"
+		sleep 0.1
+		k=0
+		while IFS= read -r l; do
+			k=$((k + 1))
+			[ $k -le "$skip_lines" ] && continue
+			case $l in
+			*"BPFD_TEST_PAUSE_LOAD: program "*" loaded"*)
+				l=${l#*BPFD_TEST_PAUSE_LOAD: program }
+				mid=${l%% *} ;;
+			esac
+		done <"$T_TMP/daemon.log"
 	done
 	bpftool prog show id "$mid" >/dev/null 2>&1 || fail "program $mid is not in the kernel mid-load"
 	kill -9 "$BPFD_PID"
@@ -139,8 +173,9 @@ kill_mid_load() {
 	[ ! -e "$BPFD_RUNDIR/fs/prog_$mid" ] || fail "program pin of $mid left"
 	[ ! -e "$BPFD_RUNDIR/fs/prog_${mid}_link" ] || fail "link pin of $mid left"
 	[ ! -e "$BPFD_RUNDIR/fs/maps/$mid" ] || fail "maps of $mid left"
-	[ -z "$(ls -A "$BPFD_RUNDIR/programs" | grep -v '^[0-9]*$')" ] ||
-		fail "temp files left: $(ls -A "$BPFD_RUNDIR/programs")"
+	for f in "$BPFD_RUNDIR/programs"/.[!.]*; do
+		[ -e "$f" ] && fail "temp file left: $f"
+	done
 	prog_gone "$mid" || fail "program $mid still in the kernel after the restart"
 	grep -q "removing pin .*prog_$mid\|detaching program $mid" "$T_TMP/daemon.log" ||
 		fail "the restart did not log the cleanup"
@@ -152,10 +187,10 @@ test_sigkill_mid_load_leaves_nothing() {
 	build_trig
 	a=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
 	b=$(load_id -p "$COUNTER_OBJ" -n up_count uprobe -t "$TRIG" -f bpfd_test_func)
-	ctl list -o json | jq -S . >"$T_TMP/list.before"
+	ctl list >"$T_TMP/list.before"
 	kill_mid_load -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid
 	kill_mid_load -p "$COUNTER_OBJ" -n urp_count uprobe -t "$TRIG" -f bpfd_test_func -r
-	ctl list -o json | jq -S . >"$T_TMP/list.after"
+	ctl list >"$T_TMP/list.after"
 	cmp -s "$T_TMP/list.before" "$T_TMP/list.after" ||
 		fail "list changed: $(diff "$T_TMP/list.before" "$T_TMP/list.after")"
 	ctl unload "$a" && ctl unload "$b" || fail "unload"
@@ -168,7 +203,7 @@ test_sigkill_mid_xdp_load_leaves_nothing() {
 	IF=$(echo "pk$T_ID" | cut -c1-12)
 	veth "$IF"
 	kill_mid_load -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10
-	ip -j link show "$IF" | jq -e '.[0].xdp == null' >/dev/null ||
+	! ip link show "$IF" | grep -q 'prog/xdp' ||
 		fail "an XDP program is still attached to $IF: $(ip link show "$IF")"
 	id=$(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10)
 	ctl unload "$id" || fail "unload"
