@@ -420,6 +420,46 @@ test_bpfctl_vs_bpftool() {
 		'[.[] | select(.kernel_info.id == $id)] | length == 0' >/dev/null || fail "list -p tracepoint"
 }
 
+test_owned_program() {
+	begin owned_program
+	host_only
+	obj="$BPFD_TESTBPF/prog_counter.bpf.o"
+	[ -f "$obj" ] || fail "test object $obj is missing (make all builds it)"
+	start_daemon
+	out=$(bpfctl load-from-file -o json -p "$obj" -n tp_count -m "app=wire$T_ID,tier=a" \
+		tracepoint -t syscalls/sys_enter_getppid) || fail "load-from-file: $out"
+	id=$(echo "$out" | jq .kernel_info.id)
+	[ -n "$id" ] && [ "$id" != null ] || fail "no id: $out"
+	n() { bpfctl list "$@" -o json | jq --argjson id "$id" '[.[] | select(.kernel_info.id == $id)] | length'; }
+	[ "$(n)" = 1 ] || fail "list does not show the program bpfd loaded"
+	[ "$(n -m "app=wire$T_ID")" = 1 ] || fail "metadata selector"
+	[ "$(n -m "app=wire$T_ID,tier=a")" = 1 ] || fail "two selectors, comma list"
+	[ "$(n -m "app=wire$T_ID" -m tier=a)" = 1 ] || fail "two selectors, repeated -m"
+	[ "$(n -m "app=wire$T_ID,tier=b")" = 0 ] || fail "selectors: all pairs must match"
+	[ "$(n -p tracepoint)" = 1 ] || fail "-p tracepoint"
+	[ "$(n -p xdp)" = 0 ] || fail "-p xdp"
+	bpfctl get "$id" -o json >"$T_TMP/get.json" || fail "get -o json"
+	[ "$(jq -r .info.metadata.app "$T_TMP/get.json")" = "wire$T_ID" ] || fail "get: $(cat "$T_TMP/get.json")"
+	[ "$(jq -r .info.attach.tracepoint_attach_info.tracepoint "$T_TMP/get.json")" = \
+	  syscalls/sys_enter_getppid ] || fail "attach info: $(cat "$T_TMP/get.json")"
+	bpfctl get "$id" >"$T_TMP/get.txt" || fail "get"
+	grep -q '^ Name: *tp_count$' "$T_TMP/get.txt" && grep -q "^ Path: *$obj\$" "$T_TMP/get.txt" &&
+		grep -q '^ Tracepoint: *syscalls/sys_enter_getppid$' "$T_TMP/get.txt" &&
+		grep -q '^ Metadata: ' "$T_TMP/get.txt" && grep -q " app=wire$T_ID\$" "$T_TMP/get.txt" ||
+		fail "Bpfd State table: $(cat "$T_TMP/get.txt")"
+	bpfctl unload "$id" || fail "unload"
+	# no longer bpfd's at once; gone from the kernel once its link is released
+	out=$(bpfctl get "$id" -o json)
+	[ "$(echo "$out" | jq -c .info)" = null ] || fail "still owned after unload: $out"
+	i=0
+	until ! bpfctl get "$id" >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -gt 50 ] && fail "program $id still in the kernel 5 s after unload"
+		sleep 0.1
+	done
+	bpfctl get "$id" >/dev/null 2>&1; rc=$?
+	[ $rc = 1 ] || fail "get after unload: exit $rc"
+}
+
 test_bpfctl_exit_codes() {
 	begin bpfctl_exit_codes
 	host_only
@@ -448,4 +488,5 @@ test_bpfctl_exit_codes() {
 run_tests grpc test_list_get_python_unix test_tcp_mtls test_mtls_refused \
 	test_load_not_ok_for_garbage test_grpc_js test_curl_raw test_bad_peers \
 	test_concurrency_no_fd_leak test_peer_that_never_reads test_out_of_fds test_sigterm_inflight \
-	test_socket_file test_sd_notify test_bpfctl_vs_bpftool test_bpfctl_exit_codes
+	test_socket_file test_sd_notify test_bpfctl_vs_bpftool test_owned_program \
+	test_bpfctl_exit_codes
