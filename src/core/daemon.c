@@ -109,6 +109,10 @@ static int stop_signals(void)
 	int fd;
 
 	signal(SIGPIPE, SIG_IGN);
+	/* An ignored signal is dropped before signalfd() sees it: a shell starts
+	 * background jobs with SIGINT ignored. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

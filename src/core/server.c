@@ -597,11 +597,16 @@ static void begin_shutdown(struct server *srv, int stop_fd, uint64_t now)
 	struct signalfd_siginfo si;
 	size_t i;
 
-	if (read(stop_fd, &si, sizeof(si)) == sizeof(si))
-		log_info("Received %s, shutting down: %zu connection(s) open",
-			 strsignal(si.ssi_signo), srv->n_conns);
-	if (srv->stopping)
+	if (read(stop_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (srv->stopping) {
+		log_info("Received %s again: closing the connections now",
+			 strsignal(si.ssi_signo));
+		srv->stop_deadline = now;
+		return;
+	}
+	log_info("Received %s, shutting down: %zu connection(s) open", strsignal(si.ssi_signo),
+		 srv->n_conns);
 	srv->stopping = true;
 	srv->stop_deadline = now + SERVER_SHUTDOWN_MS;
 	close_listeners(srv);

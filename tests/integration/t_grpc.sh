@@ -339,6 +339,36 @@ test_sigterm_inflight() {
 	echo "  $(tail -n 1 "$T_TMP/idle.out")"
 }
 
+test_sigterm_twice() {
+	begin sigterm_twice
+	host_only
+	start_daemon
+	mkfifo "$T_TMP/go"
+	raw inflight <"$T_TMP/go" >"$T_TMP/inflight.out" 2>&1 &
+	rpid=$!
+	exec 7>"$T_TMP/go"
+	i=0
+	until grep -q READY "$T_TMP/inflight.out"; do
+		i=$((i + 1)); [ $i -gt 100 ] && fail "raw client did not start"; sleep 0.05
+	done
+	kill -TERM "$BPFD_PID"
+	sleep 0.3
+	kill -0 "$BPFD_PID" 2>/dev/null || fail "daemon exited with a call in flight"
+	kill -INT "$BPFD_PID"
+	i=0
+	while kill -0 "$BPFD_PID" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 20 ] && fail "a second signal did not end the daemon within 1 s"
+		sleep 0.05
+	done
+	wait "$BPFD_PID"; rc=$?
+	[ $rc = 0 ] || fail "exit status $rc"
+	grep -q 'again: closing the connections now' "$T_TMP/daemon.log" || fail "not logged"
+	exec 7>&-
+	kill $rpid 2>/dev/null
+	wait $rpid 2>/dev/null
+	return 0
+}
+
 test_socket_file() {
 	begin socket_file
 	host_only
@@ -488,5 +518,6 @@ test_bpfctl_exit_codes() {
 run_tests grpc test_list_get_python_unix test_tcp_mtls test_mtls_refused \
 	test_load_not_ok_for_garbage test_grpc_js test_curl_raw test_bad_peers \
 	test_concurrency_no_fd_leak test_peer_that_never_reads test_out_of_fds test_sigterm_inflight \
+	test_sigterm_twice \
 	test_socket_file test_sd_notify test_bpfctl_vs_bpftool test_owned_program \
 	test_bpfctl_exit_codes
