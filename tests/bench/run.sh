@@ -43,7 +43,7 @@ sleep 0.5
 rss_idle=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status")
 
 load_progs() {	# total $1 test programs pinned
-	n=$(ls "$T/pins" | wc -l)
+	n=$(ls "$T/pins" | grep -c '^p[0-9]')	# a new bpffs also holds maps.debug, progs.debug
 	while [ "$n" -lt "$1" ]; do
 		bpftool prog load "$obj" "$T/pins/p$n" >/dev/null 2>&1 || die "bpftool prog load failed"
 		n=$((n + 1))
@@ -80,7 +80,7 @@ run_peer() {
 	done
 }
 
-printf '%-26s %10s %12s %14s %8s\n' "case" "programs" "bpfd req/s" "grpcio req/s" "ratio"
+printf '%-26s %10s %12s %14s %8s\n' "case" "in List" "bpfd req/s" "grpcio req/s" "ratio"
 for want in 1 100; do
 	load_progs "$want"
 	progs=$(snapshot)
@@ -96,5 +96,5 @@ printf '%-26s %10s %12s %14s %8s\n' "VmRSS idle (kB)" "-" "$rss_idle" "$peer_rss
 	"$(awk -v a="$rss_idle" -v b="$peer_rss" 'BEGIN { printf "%.2fx", a / b }')"
 printf '%-26s %10s %12s\n' "VmRSS after the runs (kB)" "-" "$rss_after"
 echo "(* the grpcio peer's RSS after serving; h2load -c 4 -m 8 over the unix socket;"
-echo "   programs = results in the List reply, incl. programs others loaded)"
+echo "   in List = results in the List reply: the test programs and any others in the kernel)"
 echo; "$SRC/tests/bench/dispatch.sh" || echo "bench: tests/bench/dispatch.sh failed" >&2
