@@ -125,24 +125,6 @@ out:
 	return err;
 }
 
-#define KINFO_CACHE	1024
-static struct kinfo_prog kinfo_cache[KINFO_CACHE];
-
-int kinfo_get_walked(uint32_t id, struct kinfo_prog *ret)
-{
-	struct kinfo_prog *c = &kinfo_cache[id % KINFO_CACHE];
-	int err;
-
-	if (id && c->id == id) {
-		*ret = *c;
-		return 0;
-	}
-	err = kinfo_get(id, ret);
-	if (!err)
-		*c = *ret;
-	return err;
-}
-
 const char *kinfo_type_name(uint32_t type)
 {
 	return libbpf_bpf_prog_type_str(type);

@@ -33,11 +33,6 @@ int kinfo_next_id(uint32_t id, uint32_t *ret_next);
 /* Fill ret for program id: 0, -ENOENT when there is no such program (any
  * more), or -errno. */
 int kinfo_get(uint32_t id, struct kinfo_prog *ret);
-/* Like kinfo_get() for an id the caller has just seen in the id walk
- * (kinfo_next_id()): the kernel never changes what is reported here while a
- * program is loaded, and ids are allocated cyclically (not reused soon), so
- * this answers from a cache filled by earlier calls.  Same returns. */
-int kinfo_get_walked(uint32_t id, struct kinfo_prog *ret);
 /* Kernel name of a program type ("xdp", "cgroup_skb", ...), or NULL. */
 const char *kinfo_type_name(uint32_t type);
 

@@ -134,14 +134,14 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 }
 
 /* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
-static int prog_fill(struct rpc *rpc, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *k,
+static int prog_fill(struct rpc *rpc, uint32_t id, bpfd_v1_KernelProgramInfo *k,
 		     bpfd_v1_ProgramInfo *info, bool *ret_owned)
 {
 	uint32_t type = 0;
 	int err;
 
 	memset(k, 0, sizeof(*k));
-	err = rpc->ops->prog_kernel(rpc->ctx, id, walked, k);
+	err = rpc->ops->prog_kernel(rpc->ctx, id, k);
 	if (err)
 		return err;
 	/* info is 64 KiB: not cleared here, it is only encoded when owned, and then
@@ -190,30 +190,99 @@ static bool list_wanted(const bpfd_v1_ListRequest *req, const bpfd_v1_ListRespon
 
 /*
  * Encoded results of programs bpfd does not own, by id: what List reports about
- * them never changes while they are loaded (ids are not reused soon), and
- * encoding is most of the cost of a List.  Direct-mapped; a slot is replaced
- * when another id needs it.
+ * them never changes while they are loaded (ids are allocated cyclically, not
+ * reused soon), and getting a prog fd, its info and encoding it is most of the
+ * cost of a List.  An open-addressing table; after each complete walk the
+ * entries of programs the walk did not see are dropped, so it holds at most
+ * the programs in the kernel.
  */
-#define LIST_CACHE	1024
-static struct {
-	uint32_t id;
+struct lc_entry {
+	uint32_t id;		/* 0: free */
 	uint32_t type;
-	struct grpc_buf enc;
-} list_cache[LIST_CACHE];
+	uint32_t gen;		/* walk that last saw it */
+	struct grpc_buf enc;	/* the encoded ListResult */
+};
 
-/* Encode one result into the cache slot of its id. */
-static bool cache_store(const bpfd_v1_ListResponse_ListResult *res)
+static struct {
+	struct lc_entry *v;
+	size_t cap;		/* power of two */
+	size_t n;
+	size_t seen;		/* entries seen by the current walk */
+	uint32_t gen;
+} lc;
+
+static struct lc_entry *lc_slot(struct lc_entry *v, size_t cap, uint32_t id)
 {
-	__typeof__(list_cache[0]) *c = &list_cache[res->kernel_info.id % LIST_CACHE];
-	pb_ostream_t os = { .callback = buf_write, .state = &c->enc, .max_size = SIZE_MAX };
+	size_t i = (id * 2654435761u) & (cap - 1);
 
-	c->id = 0;
-	c->enc.len = 0;
+	while (v[i].id && v[i].id != id)
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+static struct lc_entry *lc_find(uint32_t id)
+{
+	struct lc_entry *e;
+
+	if (!lc.cap)
+		return NULL;
+	e = lc_slot(lc.v, lc.cap, id);
+	return e->id ? e : NULL;
+}
+
+/* Rebuild into a table of cap entries, keeping those seen by walk gen (all if 0). */
+static int lc_rebuild(size_t cap, uint32_t gen)
+{
+	struct lc_entry *v = calloc(cap, sizeof(*v)), *e;
+	size_t i;
+
+	if (!v)
+		return -ENOMEM;
+	lc.n = 0;
+	for (i = 0; i < lc.cap; i++) {
+		if (!lc.v[i].id)
+			continue;
+		if (gen && lc.v[i].gen != gen) {
+			grpc_buf_fini(&lc.v[i].enc);
+			continue;
+		}
+		e = lc_slot(v, cap, lc.v[i].id);
+		*e = lc.v[i];
+		lc.n++;
+	}
+	free(lc.v);
+	lc.v = v;
+	lc.cap = cap;
+	return 0;
+}
+
+/* Remember the encoded result of a program bpfd does not own. */
+static void lc_store(const bpfd_v1_ListResponse_ListResult *res)
+{
+	struct lc_entry *e;
+	pb_ostream_t os = { .callback = buf_write, .max_size = SIZE_MAX };
+
+	if ((lc.n + 1) * 2 > lc.cap && lc_rebuild(lc.cap ? lc.cap * 2 : 256, 0))
+		return;
+	e = lc_slot(lc.v, lc.cap, res->kernel_info.id);
+	if (!e->id)
+		lc.n++;
+	if (!e->id || e->gen != lc.gen)
+		lc.seen++;
+	e->id = res->kernel_info.id;
+	e->type = res->kernel_info.program_type;
+	e->gen = lc.gen;
+	e->enc.len = 0;
+	os.state = &e->enc;
 	if (!pb_encode(&os, bpfd_v1_ListResponse_ListResult_fields, res))
-		return false;
-	c->id = res->kernel_info.id;
-	c->type = res->kernel_info.program_type;
-	return true;
+		e->enc.len = 0;		/* an empty entry is never used */
+}
+
+/* A walk is complete: forget the programs it did not see. */
+static void lc_prune(void)
+{
+	if (lc.seen < lc.n)
+		(void)lc_rebuild(lc.cap, lc.gen);
 }
 
 /* Encoder of ListResponse.results: walks the kernel's program ids, one result at a time. */
@@ -221,34 +290,41 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 {
 	struct list_state *ls = *arg;
 	bpfd_v1_ListResponse_ListResult *res = ls->res;
+	struct lc_entry *e;
 	uint32_t id = 0, type;
-	unsigned int slot;
 	bool owned;
 	int err;
 
+	lc.gen = lc.gen + 1 ? lc.gen + 1 : 1;
+	lc.seen = 0;
 	for (;;) {
 		err = ls->rpc->ops->prog_next(ls->rpc->ctx, id, &id);
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
+			lc_prune();
 			return true;
+		}
 		if (err) {
 			ls->err = errmsg_set(ls->em, err, "Failed to walk the kernel's programs: %s",
 					     strerror(-err));
 			return false;
 		}
 		owned = !ls->rpc->ops->prog_info(ls->rpc->ctx, id, &res->info, &type);
-		slot = id % LIST_CACHE;
-		if (!owned && list_cache[slot].id == id) {
+		e = owned ? NULL : lc_find(id);
+		if (e && e->enc.len) {
+			if (e->gen != lc.gen)
+				lc.seen++;
+			e->gen = lc.gen;
 			res->has_info = false;
-			res->kernel_info.program_type = list_cache[slot].type;
+			res->kernel_info.program_type = e->type;
 			if (!list_wanted(ls->req, res))
 				continue;
 			if (!pb_encode_tag_for_field(s, f) ||
-			    !pb_encode_string(s, list_cache[slot].enc.data, list_cache[slot].enc.len))
+			    !pb_encode_string(s, e->enc.data, e->enc.len))
 				return false;
 			ls->n++;
 			continue;
 		}
-		err = prog_fill(ls->rpc, id, true, &res->kernel_info, &res->info, &owned);
+		err = prog_fill(ls->rpc, id, &res->kernel_info, &res->info, &owned);
 		if (err == -ENOENT)
 			continue;	/* unloaded since the walk saw it */
 		if (err) {
@@ -258,8 +334,8 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 		}
 		res->has_kernel_info = true;
 		res->has_info = owned;
-		if (!owned && !cache_store(res))
-			list_cache[slot].id = 0;
+		if (!owned)
+			lc_store(res);
 		if (!list_wanted(ls->req, res))
 			continue;
 		if (!pb_encode_tag_for_field(s, f) ||
@@ -302,7 +378,7 @@ static void do_get(struct rpc *rpc, const struct grpc_call *call, struct grpc_re
 		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 	if (!decode_or_reply(r, "GetRequest", bpfd_v1_GetRequest_fields, call, &req))
 		goto out;
-	err = prog_fill(rpc, req.id, false, &resp->kernel_info, &resp->info, &owned);
+	err = prog_fill(rpc, req.id, &resp->kernel_info, &resp->info, &owned);
 	if (err == -ENOENT) {
 		grpc_reply_error(r, GRPC_NOT_FOUND,
 				 "There is no program with id %u in the kernel: see 'bpfctl list --all'",
@@ -346,13 +422,13 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 
 /* ---- the daemon's ops: program manager + kernel ---- */
 
-int rpc_kernel_info(uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *ret)
+int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 {
 	struct kinfo_prog p;
 	size_t i;
 	int err;
 
-	err = walked ? kinfo_get_walked(id, &p) : kinfo_get(id, &p);
+	err = kinfo_get(id, &p);
 	if (err)
 		return err;
 	memset(ret, 0, sizeof(*ret));
@@ -396,10 +472,10 @@ static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 	return kinfo_next_id(id, ret_next);
 }
 
-static int mgr_op_kernel(void *ctx, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *ret)
+static int mgr_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 {
 	(void)ctx;
-	return rpc_kernel_info(id, walked, ret);
+	return rpc_kernel_info(id, ret);
 }
 
 static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)

@@ -3,7 +3,6 @@
 #ifndef BPFD_CORE_RPC_H
 #define BPFD_CORE_RPC_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,9 +25,8 @@ struct rpc_ops {
 			     struct errmsg *em);
 	/* program id walk: next id after id (0 = first), -ENOENT at the end */
 	int (*prog_next)(void *ctx, uint32_t id, uint32_t *ret_next);
-	/* kernel view of a program; -ENOENT if there is none.  walked: id was just
-	 * returned by prog_next (List), so cached data may be used */
-	int (*prog_kernel)(void *ctx, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *ret);
+	/* kernel view of a program; -ENOENT if there is none */
+	int (*prog_kernel)(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret);
 	/* bpfd's view; -ENOENT when bpfd does not own it; *ret_type the kind to report */
 	int (*prog_info)(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type);
 };
@@ -46,9 +44,8 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
 	       struct errmsg *em);
 
-/* Kernel info of program id in the wire form: 0, -ENOENT, -errno; walked as
- * for rpc_ops.prog_kernel. */
-int rpc_kernel_info(uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *ret);
+/* Kernel info of program id in the wire form: 0, -ENOENT, -errno. */
+int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret);
 
 /* ctx is a struct mgr *. */
 extern const struct rpc_ops rpc_mgr_ops;

@@ -19,9 +19,9 @@ static int f_next(void *ctx, uint32_t id, uint32_t *ret)
 	return 0;
 }
 
-static int f_kernel(void *ctx, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *k)
+static int f_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *k)
 {
-	(void)ctx, (void)walked;
+	(void)ctx;
 	if (id == 0 || id > 3)
 		return -ENOENT;
 	k->id = id;

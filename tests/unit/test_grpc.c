@@ -164,9 +164,9 @@ static int fake_next(void *ctx, uint32_t id, uint32_t *ret)
 	return -ENOENT;
 }
 
-static int fake_kernel(void *ctx, uint32_t id, bool walked, bpfd_v1_KernelProgramInfo *k)
+static int fake_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *k)
 {
-	(void)ctx, (void)walked;
+	(void)ctx;
 	if (id != 3 && id != 7 && id != 9)
 		return -ENOENT;
 	k->id = id;
