@@ -1,16 +1,43 @@
 # chain_lib.sh - helpers of the t_xdp_*.sh, t_tc_*.sh and t_tcx*.sh tests (sourced after
-# lib.sh and prog_lib.sh): a veth pair with the peer in a netns, chain test programs
-# loaded through bpfctl, their counters, positions from bpfctl get.
+# lib.sh): a private daemon and a veth pair with the peer in a netns per test, chain test
+# programs loaded through bpfctl, their counters, positions from bpfctl.
 XDP_OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
 TC_OBJ="$BPFD_TESTBPF/chain_tc.bpf.o"
 
-# Private daemon + veth pair: $IF (root namespace, where programs attach) <-> peer in
-# netns $NS, addresses $NET.1 (IF) and $NET.2 (peer) in a random 10.x.y.0/24.  Names
-# and subnet are unique per test (several tests and scripts run at once).  Extra args
-# go to bpfd.
+ctl() {
+	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
+}
+
+# Value of counter[0] (u64, little endian) in the map pinned at $1, through bpftool.
+counter() {
+	bpftool -j map lookup pinned "$1" key 0 0 0 0 2>/dev/null |
+		jq -r '[.value[] | ltrimstr("0x") | ascii_downcase] | reverse | join("")' |
+		{ read -r hex && printf '%d\n' "0x${hex:-0}"; } || echo -1
+}
+
+map_dir() {
+	ctl get -o json "$1" | jq -r '.info.map_pin_path'
+}
+
+# Does the kernel have feature $1?  Otherwise skip with the probe's reason.
+need_feature() {
+	have_feature "$1" ||
+		skip "the kernel lacks $1: $(jq -r --arg f "$1" '.features[$f].detail' "$T_TMP/probe.json")"
+}
+
+# Each test: its own directory, daemon (extra args go to bpfd) and veth pair: $IF (root
+# namespace, where programs attach) <-> peer in netns $NS, addresses $NET.1 (IF) and
+# $NET.2 (peer) in a random 10.x.y.0/24.  Names and subnet are unique per test: several
+# tests and scripts run at once.  The kernel probe runs once per script.
 chain_setup() {
-	prog_setup "$@"
+	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -f "$XDP_OBJ" ] || skip "chain test objects not built ($XDP_OBJ)"
+	ensure_bpffs
+	top=$T_TMP
+	[ -s "$top/probe.json" ] || "$BPFD" --probe --json >"$top/probe.json" 2>/dev/null
+	T_TMP=$(mktemp -d "$top/t.XXXXXX")
+	cp "$top/probe.json" "$T_TMP/probe.json"
+	start_daemon "$@"
 	sfx=$(basename "$T_TMP" | cut -c3-)$T_ID
 	IF=$(printf 'c%.14s' "$sfx")
 	NS="chns$sfx"
@@ -25,6 +52,13 @@ chain_setup() {
 	on_exit "ip link set dev $IF xdp off 2>/dev/null; tc qdisc del dev $IF clsact 2>/dev/null"
 }
 
+# Stop the test's daemon (programs stay) and start it again.
+chain_restart() {
+	stop_daemon
+	rm -f "$BPFD_SOCK"
+	start_daemon "$@"
+}
+
 # Does the kernel allow freplace (chains)?  Skip with the probe's reason otherwise.
 need_chains() {
 	need_feature freplace
@@ -36,8 +70,7 @@ verdict_hex() {
 		awk '{for (i = NF; i > 0; i--) printf "%s", $i}'
 }
 
-# load-from-file ARGS... -> program id, like prog_lib's load_id but with files of its
-# own, so that several loads can run at once.
+# load-from-file ARGS... -> program id (files of its own: several loads run at once)
 cload() {
 	f=$(mktemp "$T_TMP/load.XXXXXX")
 	ctl load-from-file -o json "$@" >"$f" 2>"$f.err" ||
@@ -67,9 +100,11 @@ load_tcx() {
 		-d ingress -p "$prio" "$@"
 }
 
-# Counter of program $1 (its counter map, pinned by bpfd).
+# Counter of program $1 (its counter map, pinned by bpfd; the directory is asked for
+# once: every bpfctl call costs most of a second in the emulated VM).
 pcount() {
-	counter "$(map_dir "$1")/counter"
+	[ -s "$T_TMP/mapdir.$1" ] || map_dir "$1" >"$T_TMP/mapdir.$1"
+	counter "$(cat "$T_TMP/mapdir.$1")/counter"
 }
 
 # Position / attach mode / proceed-on of program $1 as bpfctl get reports them.
@@ -81,6 +116,20 @@ attach_mode() {
 }
 proceed_on() {
 	ctl get -o json "$1" | jq -c '.info.attach | to_entries[0].value.proceed_on'
+}
+
+# want_order ID... : bpfctl list shows these programs at positions 0, 1, ... (one call)
+want_order() {
+	ctl list -o json >"$T_TMP/list.json" || fail "bpfctl list"
+	i=0
+	for id in "$@"; do
+		p=$(jq -r --argjson id "$id" '.[] | select(.kernel_info.id == $id) |
+			.info.attach | to_entries[0].value.position' "$T_TMP/list.json")
+		[ "$p" = "$i" ] || fail "program $id at position '$p', want $i: $(jq -c \
+			'[.[] | [.kernel_info.id, (.info.attach | to_entries[0].value | .priority, .position)]]' \
+			"$T_TMP/list.json")"
+		i=$((i + 1))
+	done
 }
 
 # Ping the IF end from the netns: $1 packets; fails the test when $2 = must and the

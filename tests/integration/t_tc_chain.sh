@@ -5,7 +5,6 @@
 # freplace the direct attach.  Chain tests skip when the probe says the kernel refuses
 # freplace.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/prog_lib.sh"
 . "$(dirname "$0")/chain_lib.sh"
 
 PIPE=3 SHOT=2 OK=0
@@ -20,9 +19,7 @@ test_three_priorities_ping() {
 	b=$(load_tc 100 $PIPE)
 	c=$(load_tc 200 $PIPE)
 	a=$(load_tc 50 $PIPE)
-	want_pos "$a" 0
-	want_pos "$b" 1
-	want_pos "$c" 2
+	want_order "$a" "$b" "$c"
 	[ "$(attach_mode "$a")" = dispatcher ] || fail "attach mode $(attach_mode "$a")"
 	tc filter show dev "$IF" ingress | grep -q "tc_dispatcher" ||
 		fail "no dispatcher filter: $(tc filter show dev "$IF" ingress)"
@@ -66,9 +63,8 @@ test_unload_middle_keeps_proceed_on() {
 	[ "$(proceed_on "$a" | jq -c sort)" = "[-1,3]" ] || fail "first: $(proceed_on "$a")"
 	[ "$(proceed_on "$c" | jq -c sort)" = "[2,3,30]" ] || fail "last: $(proceed_on "$c")"
 	want_pos "$c" 1
-	restart_daemon
-	want_pos "$a" 0
-	want_pos "$c" 1
+	chain_restart
+	want_order "$a" "$c"
 	ping_if 2 must
 	[ "$(pcount "$c")" -ge 2 ] || fail "last member does not run"
 }

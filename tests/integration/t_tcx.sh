@@ -3,7 +3,6 @@
 # order mapped from priority, shown by bpfctl get and seen on real traffic; a TCX_DROP
 # in front hides packets from the programs behind it; restart keeps links and order.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/prog_lib.sh"
 . "$(dirname "$0")/chain_lib.sh"
 
 NEXT=-1 DROP=2
@@ -24,9 +23,7 @@ test_order_and_ping() {
 	c=$(load_tcx 200 $NEXT)
 	a=$(load_tcx 50 $NEXT)
 	[ "$(attach_mode "$a")" = tcx ] || fail "attach mode $(attach_mode "$a")"
-	want_pos "$a" 0
-	want_pos "$b" 1
-	want_pos "$c" 2
+	want_order "$a" "$b" "$c"
 	ko=$(kernel_order)
 	[ -z "$ko" ] || [ "$ko" = "$a $b $c " ] || fail "kernel order '$ko', want '$a $b $c '"
 	ping_if 3 must
@@ -44,8 +41,7 @@ test_drop_in_front() {
 	a=$(load_tcx 50 $NEXT)
 	c=$(load_tcx 100 $NEXT)
 	d=$(load_tcx 75 $DROP)
-	want_pos "$d" 1
-	want_pos "$c" 2
+	want_order "$a" "$d" "$c"
 	n0=$(pcount "$c")
 	ping_if 2 mustnot
 	[ "$(pcount "$c")" = "$n0" ] || fail "program behind the drop counted"
@@ -61,11 +57,9 @@ test_restart_keeps_links() {
 	need_feature tcx
 	a=$(load_tcx 10 $NEXT)
 	b=$(load_tcx 30 $NEXT)
-	restart_daemon
+	chain_restart
 	c=$(load_tcx 20 $NEXT)
-	want_pos "$a" 0
-	want_pos "$c" 1
-	want_pos "$b" 2
+	want_order "$a" "$c" "$b"
 	ping_if 2 must
 	[ "$(pcount "$b")" -ge 2 ] || fail "last link does not run after restart"
 	ctl unload "$a" && ctl unload "$b" && ctl unload "$c" || fail "unload"

@@ -5,7 +5,6 @@
 # clients, and without freplace the direct attach with FAILED_PRECONDITION for a
 # second program.  Chain tests skip when the probe says the kernel refuses freplace.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/prog_lib.sh"
 . "$(dirname "$0")/chain_lib.sh"
 
 test_three_priorities_ping() {
@@ -14,9 +13,7 @@ test_three_priorities_ping() {
 	b=$(load_xdp 100 2 chain_xdp)
 	c=$(load_xdp 200 2 chain_xdp)
 	a=$(load_xdp 50 2 chain_xdp)
-	want_pos "$a" 0
-	want_pos "$b" 1
-	want_pos "$c" 2
+	want_order "$a" "$b" "$c"
 	[ "$(attach_mode "$a")" = dispatcher ] || fail "attach mode $(attach_mode "$a")"
 	ping_if 5 must
 	for p in $a $b $c; do
@@ -64,9 +61,8 @@ test_unload_middle_keeps_proceed_on() {
 	ctl unload "$b" || fail "unload the middle"
 	[ "$(proceed_on "$a" | jq -c sort)" = "[1,2]" ] || fail "first: $(proceed_on "$a")"
 	[ "$(proceed_on "$c" | jq -c sort)" = "[2,4,31]" ] || fail "last: $(proceed_on "$c")"
-	want_pos "$a" 0
-	want_pos "$c" 1
-	restart_daemon
+	want_order "$a" "$c"
+	chain_restart
 	[ "$(proceed_on "$c" | jq -c sort)" = "[2,4,31]" ] ||
 		fail "last after restart: $(proceed_on "$c")"
 	want_pos "$c" 1
@@ -100,11 +96,10 @@ test_restart_keeps_chain() {
 	disp=$(bpftool -j net show dev "$IF" | jq -r '.[0].xdp[0].id')
 	stop_daemon
 	ip link show dev "$IF" | grep -q xdp || fail "XDP gone with the daemon"
+	rm -f "$BPFD_SOCK"
 	start_daemon
 	c=$(load_xdp 20 2 chain_xdp)
-	want_pos "$a" 0
-	want_pos "$c" 1
-	want_pos "$b" 2
+	want_order "$a" "$c" "$b"
 	[ "$(bpftool -j net show dev "$IF" | jq -r '.[0].xdp[0].id')" != "$disp" ] ||
 		fail "dispatcher not rebuilt"
 	ping_if 2 must
@@ -131,6 +126,7 @@ test_crash_residue_cleaned() {
 	mkdir "$fake"
 	mv "$tmpin" "$fake/prog0-prog" || fail "cannot move the pin"
 	ping_if 2 must
+	rm -f "$BPFD_SOCK"
 	start_daemon
 	[ "$(xdp_dirs)" = "$live" ] || fail "residue left: $(xdp_dirs), live $live"
 	grep -q "dispatch-$IFINDEX-$fake_id" "$T_TMP/daemon.log" ||
@@ -155,9 +151,8 @@ test_concurrent_clients() {
 	failed=0
 	for p in $pids; do wait "$p" || failed=1; done
 	[ $failed = 0 ] || fail "a client failed: $(cat "$T_TMP"/c*.err)"
-	for i in 1 2 3 4 5 6 7 8; do
-		want_pos "$(cat "$T_TMP/c$i")" $((i - 1))
-	done
+	want_order $(cat "$T_TMP"/c1 "$T_TMP"/c2 "$T_TMP"/c3 "$T_TMP"/c4 "$T_TMP"/c5 \
+		"$T_TMP"/c6 "$T_TMP"/c7 "$T_TMP"/c8)
 	[ "$(xdp_dirs | wc -l)" = 1 ] || fail "pin dirs: $(xdp_dirs)"
 	[ "$(ls "/sys/fs/bpf/xdp/$(basename "$(xdp_dirs)")" | wc -l)" = 16 ] ||
 		fail "pins: $(ls "$(xdp_dirs)")"

@@ -5,7 +5,6 @@
 # list -a), keeps it on its next change; `xdp-loader unload` of its own program leaves
 # bpfd's.  Needs freplace (libxdp needs it too).
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/prog_lib.sh"
 . "$(dirname "$0")/chain_lib.sh"
 
 # id of the libxdp member named $1 on $IF, from xdp-loader status
@@ -38,23 +37,22 @@ test_xdp_loader_adds_beside() {
 	f=$(libxdp_id chain_xdp_b)
 	[ -n "$f" ] || fail "xdp-loader status lacks its program: $(xdp-loader status "$IF")"
 	xdp-loader status "$IF" | grep -Eq "=> +20 +chain_xdp +$a" || fail "bpfd's first gone"
-	want_pos "$a" 0
-	want_pos "$b" 2
+	[ "$(position "$a")" = 0 ] && [ "$(position "$b")" = 2 ] ||
+		fail "positions $(position "$a") $(position "$b"), want 0 2"
 	ctl list -a -o json | jq -e --argjson f "$f" 'map(select(.kernel_info.id == $f)) | length == 1' \
 		>/dev/null || fail "bpfctl list -a does not show the foreign member $f"
 	ping_if 2 must
 	[ "$(pcount "$b")" -ge 2 ] || fail "bpfd's member behind the foreign one does not run"
 	# bpfd's next change keeps the foreign member
 	c=$(load_xdp 35 2 chain_xdp)
-	want_pos "$c" 2
-	want_pos "$b" 3
+	[ "$(position "$c")" = 2 ] && [ "$(position "$b")" = 3 ] ||
+		fail "positions $(position "$c") $(position "$b"), want 2 3"
 	[ "$(libxdp_id chain_xdp_b)" = "$f" ] || fail "foreign member lost: $(xdp-loader status "$IF")"
 	ctl unload "$c" || fail "unload"
 	[ "$(libxdp_id chain_xdp_b)" = "$f" ] || fail "foreign member lost on unload"
 	# xdp-loader unloads its own: bpfd's stay, in order
 	xdp-loader unload -i "$f" "$IF" >"$T_TMP/ul" 2>&1 || fail "xdp-loader unload: $(cat "$T_TMP/ul")"
-	want_pos "$a" 0
-	want_pos "$b" 1
+	want_order "$a" "$b"
 	xdp-loader status "$IF" | grep -Eq "=> +40 +chain_xdp_a +$b" ||
 		fail "libxdp lost bpfd's member: $(xdp-loader status "$IF")"
 	ping_if 2 must
