@@ -165,9 +165,9 @@ check: deps-ok all $(UNIT_BINS) $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
 check-unit: $(UNIT_BINS)
 	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
-check-integration: all
+check-integration: all $(UNIT_BINS)
 	@$(TEST_ENV) tests/run.sh $(INTEGRATION)
-check-vm: all
+check-vm: all $(UNIT_BINS)
 	@$(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh
 check-fuzz: $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh tests/fuzz/run.sh
