@@ -19,7 +19,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# (a shell killed by a signal skips the EXIT trap: pins and daemon would stay)
+trap 'exit 130' INT TERM HUP PIPE
 die() { echo "bench: $*" >&2; exit 1; }
 
 for t in h2load bpftool curl /usr/bin/python3; do
