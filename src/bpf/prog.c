@@ -251,12 +251,23 @@ static int prepare(struct obj *o, const struct prog_attach *a, char *cat, char *
 	}
 }
 
-static struct bpf_link *attach(struct obj *o, const struct prog_attach *a, const char *cat,
-			       const char *tpname, const char *target, struct errmsg *em)
+/* The attach error: strerror, or what E2BIG means here. */
+static const char *attach_strerror(int e)
+{
+	if (e == E2BIG)
+		return "the kernel allows at most 64 BPF programs on one tracepoint or probe (E2BIG); unload one first";
+	return strerror(e);
+}
+
+/* Attach the loaded program: 0 with *ret_link, or -errno with em set. */
+static int attach(struct obj *o, const struct prog_attach *a, const char *cat,
+		  const char *tpname, const char *target, struct bpf_link **ret_link,
+		  struct errmsg *em)
 {
 	LIBBPF_OPTS(bpf_kprobe_opts, kopts);
 	LIBBPF_OPTS(bpf_uprobe_opts, uopts);
 	struct bpf_program *p = obj_bpf_program(o);
+	const char *fn = a->fn_name && *a->fn_name ? a->fn_name : NULL;
 	struct bpf_link *l = NULL;
 	uint64_t off = a->offset;
 	int err;
@@ -265,8 +276,8 @@ static struct bpf_link *attach(struct obj *o, const struct prog_attach *a, const
 	case OBJ_KIND_TRACEPOINT:
 		l = bpf_program__attach_tracepoint(p, cat, tpname);
 		if (!l)
-			errmsg_set(em, -errno, "cannot attach to tracepoint %s/%s: %s", cat, tpname,
-				   strerror(errno));
+			return errmsg_set(em, -errno, "cannot attach to tracepoint %s/%s: %s", cat,
+					  tpname, attach_strerror(errno));
 		break;
 	case OBJ_KIND_KPROBE:
 	case OBJ_KIND_KRETPROBE:
@@ -274,42 +285,39 @@ static struct bpf_link *attach(struct obj *o, const struct prog_attach *a, const
 		kopts.retprobe = a->kind == OBJ_KIND_KRETPROBE;
 		l = bpf_program__attach_kprobe_opts(p, a->fn_name, &kopts);
 		if (!l)
-			errmsg_set(em, -errno, "cannot attach %s to kernel function %s%s%.0" PRIu64 ": %s",
-				   obj_kind_str(a->kind), a->fn_name, a->offset ? "+" : "",
-				   a->offset, strerror(errno));
+			return errmsg_set(em, -errno, "cannot attach %s to kernel function %s+%" PRIu64 ": %s",
+					  obj_kind_str(a->kind), a->fn_name, a->offset,
+					  attach_strerror(errno));
 		break;
 	case OBJ_KIND_UPROBE:
 	case OBJ_KIND_URETPROBE:
-		if (a->fn_name && *a->fn_name) {
-			err = uprobe_func_offset(target, a->fn_name, &off, em);
-			if (err) {
-				errno = -err;
-				return NULL;
-			}
+		if (fn) {
+			err = uprobe_func_offset(target, fn, &off, em);
+			if (err)
+				return err;
 			off += a->offset;
 		}
 		uopts.retprobe = a->kind == OBJ_KIND_URETPROBE;
 		l = bpf_program__attach_uprobe_opts(p, a->pid > 0 ? a->pid : -1, target, off,
 						    &uopts);
 		if (!l)
-			errmsg_set(em, -errno, "cannot attach %s to %s at file offset 0x%" PRIx64 "%s%s%s: %s",
-				   obj_kind_str(a->kind), target, off,
-				   a->fn_name && *a->fn_name ? " (function " : "",
-				   a->fn_name && *a->fn_name ? a->fn_name : "",
-				   a->fn_name && *a->fn_name ? ")" : "", strerror(errno));
+			return errmsg_set(em, -errno, "cannot attach %s to %s at file offset 0x%" PRIx64 "%s%s%s: %s",
+					  obj_kind_str(a->kind), target, off, fn ? " (function " : "",
+					  fn ? fn : "", fn ? ")" : "", attach_strerror(errno));
 		break;
 	case OBJ_KIND_FENTRY:
 	case OBJ_KIND_FEXIT:
 		l = bpf_program__attach_trace(p);
 		if (!l)
-			errmsg_set(em, -errno, "cannot attach %s to kernel function %s: %s",
-				   obj_kind_str(a->kind), a->fn_name, strerror(errno));
+			return errmsg_set(em, -errno, "cannot attach %s to kernel function %s: %s",
+					  obj_kind_str(a->kind), a->fn_name, attach_strerror(errno));
 		break;
 	default:
-		errno = EOPNOTSUPP;
-		break;
+		return errmsg_set(em, -EOPNOTSUPP, "%s programs are not attached by this code",
+				  obj_kind_str(a->kind));
 	}
-	return l;
+	*ret_link = l;
+	return 0;
 }
 
 int prog_load_attach(struct obj *o, const struct prog_attach *a, const char *bpffs,
@@ -334,12 +342,9 @@ int prog_load_attach(struct obj *o, const struct prog_attach *a, const char *bpf
 	err = prog_ident_fd(fd, &ret->ident);
 	if (err)
 		return errmsg_set(em, err, "cannot read the loaded program's id: %s", strerror(-err));
-	link = attach(o, a, cat, tpname, ret->target_path, em);
-	if (!link) {
-		err = errno ? -errno : -EINVAL;
-		errmsg_set(em, err, "cannot attach the program: %s", strerror(-err));
+	err = attach(o, a, cat, tpname, ret->target_path, &link, em);
+	if (err)
 		goto out;
-	}
 	snprintf(ret->prog_pin, sizeof(ret->prog_pin), "%s/prog_%u", bpffs, ret->ident.id);
 	snprintf(ret->link_pin, sizeof(ret->link_pin), "%s/prog_%u_link", bpffs, ret->ident.id);
 	if (bpf_obj_pin(fd, ret->prog_pin)) {

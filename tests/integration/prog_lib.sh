@@ -38,16 +38,40 @@ need_feature() {
 }
 
 # Each test runs in a subshell but lib.sh's start_daemon always uses $T_TMP/run and
-# its cleanups run only when the script ends: give every test its own directory and
-# daemon (the probe result and the trigger binary are shared through $PROG_TOP).
-prog_setup() {
+# its cleanups run only when the script ends.  prog_setup gives the test its own
+# directory and shares ONE daemon among the tests of the script (a daemon start costs
+# most of a second in the VM: it probes the kernel); prog_setup_private gives the test
+# a daemon of its own, for tests that stop and start it.  Tests unload what they load.
+prog_checks() {
 	[ "$(id -u)" = 0 ] || skip "needs root"
 	[ -f "$COUNTER_OBJ" ] || skip "test BPF objects not built ($COUNTER_OBJ)"
 	ensure_bpffs
 	have_feature bpffs
+}
+
+prog_setup() {
+	prog_checks
+	if [ -s "$PROG_TOP/shared.env" ]; then
+		. "$PROG_TOP/shared.env"
+		kill -0 "$BPFD_PID" 2>/dev/null || fail "the shared daemon died: $(cat "$DAEMON_LOG")"
+	else
+		T_TMP=$PROG_TOP/shared
+		mkdir -p "$T_TMP"
+		start_daemon
+		DAEMON_LOG=$T_TMP/daemon.log
+		echo "BPFD_RUNDIR=$BPFD_RUNDIR BPFD_SOCK=$BPFD_SOCK BPFD_PID=$BPFD_PID DAEMON_LOG=$DAEMON_LOG" \
+			>"$PROG_TOP/shared.env"
+	fi
+	T_TMP=$PROG_TOP/t.$(date +%s%N)
+	mkdir "$T_TMP" || fail "mkdir $T_TMP"
+}
+
+prog_setup_private() {
+	prog_checks
 	T_TMP=$PROG_TOP/t.$(date +%s%N)
 	mkdir "$T_TMP" || fail "mkdir $T_TMP"
 	start_daemon "$@"
+	DAEMON_LOG=$T_TMP/daemon.log
 }
 
 # Stop the test's daemon (SIGTERM: programs stay loaded) / start it again.
@@ -188,22 +212,39 @@ prog_gone() {
 }
 
 # What a failed command must not change: everything under bpfd's bpffs and record
-# directory, and the kernel's programs named like the test programs (others' tests may
-# load programs meanwhile).  Into $T_TMP/snap.$1.
+# directory ($T_TMP/snap.$1), and the kernel's programs named like the test programs
+# ($T_TMP/ids.$1; others' tests load programs meanwhile, and programs unloaded just
+# before linger for an RCU grace period, so only programs that appear count).
 snapshot() {
 	ls -AR "$BPFD_RUNDIR/fs" "$BPFD_RUNDIR/programs" >"$T_TMP/snap.$1" 2>&1
 	bpftool prog show >"$T_TMP/progs.now" 2>&1
-	while read -r _id _type _n _name _rest; do
-		case $_name in *_count) echo "$_id $_name" >>"$T_TMP/snap.$1" ;; esac
+	: >"$T_TMP/ids.$1"
+	while read -r _sid _stype _sn _sname _srest; do
+		case $_sname in *_count) echo "${_sid%:}" >>"$T_TMP/ids.$1" ;; esac
 	done <"$T_TMP/progs.now"
 }
 
-# (programs freed by the kernel linger for an RCU grace period: retry a little)
+# Programs in ids.now that ids.$1 lacks.
+new_progs() {
+	while read -r _nid; do
+		_seen=
+		while read -r _oid; do
+			[ "$_oid" = "$_nid" ] && _seen=1 && break
+		done <"$T_TMP/ids.$1"
+		[ -n "$_seen" ] || echo "$_nid"
+	done <"$T_TMP/ids.now"
+}
+
+# (a program left by a failed load may linger until the kernel frees it: retry a little)
 same_as() {
-	_n=0
-	while snapshot now; ! cmp -s "$T_TMP/snap.$1" "$T_TMP/snap.now"; do
-		_n=$((_n + 1))
-		[ $_n -gt 40 ] && fail "state changed: $(diff "$T_TMP/snap.$1" "$T_TMP/snap.now")"
+	_tries=0
+	while :; do
+		snapshot now
+		_new=$(new_progs "$1")
+		cmp -s "$T_TMP/snap.$1" "$T_TMP/snap.now" && [ -z "$_new" ] && return 0
+		_tries=$((_tries + 1))
+		[ $_tries -gt 40 ] &&
+			fail "state changed: $(diff "$T_TMP/snap.$1" "$T_TMP/snap.now") new programs: $_new"
 		sleep 0.05
 	done
 }

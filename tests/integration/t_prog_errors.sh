@@ -23,8 +23,14 @@ refuse() {
 setup() {
 	prog_setup
 	need_feature tracepoint
-	# one program already loaded: "nothing changed" covers it too
-	KEEP=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
+	# one program loaded (once for the script's shared daemon): "nothing changed"
+	# covers it too
+	if [ -s "$PROG_TOP/keep" ]; then
+		read -r KEEP <"$PROG_TOP/keep"
+	else
+		KEEP=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
+		echo "$KEEP" >"$PROG_TOP/keep"
+	fi
 	snapshot before
 }
 

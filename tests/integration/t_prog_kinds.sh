@@ -163,7 +163,7 @@ refused() {
 	case $msg in *$want*) ;; *) fail "unclear error: $msg" ;; esac
 	echo "  $msg"
 	same_as before
-	kill -0 "$BPFD_PID" || fail "the daemon died: $(cat "$T_TMP/daemon.log")"
+	kill -0 "$BPFD_PID" || fail "the daemon died: $(cat "$DAEMON_LOG")"
 	ctl list >/dev/null || fail "the daemon does not answer"
 }
 

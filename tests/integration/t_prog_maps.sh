@@ -147,7 +147,7 @@ test_owner_errors() {
 
 # Maps survive a daemon restart with their sharing intact.
 test_share_survives_restart() {
-	prog_setup
+	prog_setup_private
 	need_feature tracepoint
 	o=$(load_tp)
 	u=$(load_tp --map-owner-id "$o")

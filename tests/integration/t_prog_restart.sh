@@ -112,7 +112,7 @@ all_run() {
 }
 
 test_sigterm_restart_keeps_twenty() {
-	prog_setup
+	prog_setup_private
 	IF="pr$T_ID"
 	IF=$(echo "$IF" | cut -c1-12)
 	veth "$IF"
@@ -182,7 +182,7 @@ kill_mid_load() {
 }
 
 test_sigkill_mid_load_leaves_nothing() {
-	prog_setup
+	prog_setup_private
 	need_feature tracepoint
 	build_trig
 	a=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
@@ -198,7 +198,7 @@ test_sigkill_mid_load_leaves_nothing() {
 
 # The same for an XDP load: the hook, not a pin, holds the program.
 test_sigkill_mid_xdp_load_leaves_nothing() {
-	prog_setup
+	prog_setup_private
 	need_feature xdp
 	IF=$(echo "pk$T_ID" | cut -c1-12)
 	veth "$IF"
