@@ -50,7 +50,10 @@ for t in tests/integration/t_*.sh; do
 	fi
 	scripts+=("$t")
 done
-"$vm" run "${args[@]}" -- tests/run.sh -l vm "${scripts[@]}"
+# bpfd starts many times per test: read it once from the (uncached) work share into the
+# guest's tmpfs instead of over 9p at every start.
+"$vm" run "${args[@]}" -- sh -c 'if [ -n "${BPFD:-}" ] && cp "$BPFD" /tmp/bpfd.vm; then
+	BPFD=/tmp/bpfd.vm; export BPFD; fi; exec tests/run.sh -l vm "$@"' sh "${scripts[@]}"
 st=$?
 set -e
 case $st in
