@@ -20,11 +20,11 @@
 #include <unistd.h>
 
 #include "bpf/dispatch.h"
-#include "bpf/kinfo.h"
 #include "bpf/obj.h"
 #include "bpf/prog.h"
 #include "core/log.h"
 #include "core/manager.h"
+#include "core/rpc.h"
 #include "core/store.h"
 
 /* Program types reported on the wire for managed kinds (v0.3.1 convention). */
@@ -691,30 +691,6 @@ static void info_from_request(const bpfd_v1_LoadRequest *req, const struct load_
 					 info->attach.info.tc_attach_info.proceed_on);
 }
 
-static void kernel_info_fill(uint32_t id, bpfd_v1_KernelProgramInfo *ki)
-{
-	struct kinfo_prog k;
-	size_t i;
-
-	if (kinfo_get(id, &k))
-		return;
-	ki->id = k.id;
-	snprintf(ki->name, sizeof(ki->name), "%s", k.name);
-	ki->program_type = k.type;
-	snprintf(ki->loaded_at, sizeof(ki->loaded_at), "%s", k.loaded_at);
-	snprintf(ki->tag, sizeof(ki->tag), "%s", k.tag);
-	ki->gpl_compatible = k.gpl_compatible;
-	for (i = 0; i < k.n_map_ids && i < sizeof(ki->map_ids) / sizeof(ki->map_ids[0]); i++)
-		ki->map_ids[i] = k.map_ids[i];
-	ki->map_ids_count = i;
-	ki->btf_id = k.btf_id;
-	ki->bytes_xlated = k.bytes_xlated;
-	ki->jited = k.jited;
-	ki->bytes_jited = k.bytes_jited;
-	ki->bytes_memlock = k.bytes_memlock;
-	ki->verified_insns = k.verified_insns;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -966,7 +942,7 @@ int mgr_load(struct mgr *m, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse
 		if (mr)
 			info_complete(m, mr, &resp->info);
 		resp->has_kernel_info = true;
-		kernel_info_fill(r->id, &resp->kernel_info);
+		(void)rpc_kernel_info(r->id, &resp->kernel_info);
 	}
 	pthread_mutex_unlock(&m->lock);
 	free(r);
