@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 static int test__failed;
+static int test__skip_fd = -1;	/* where test_skip() writes its reason for the parent */
 
 static inline bool test__check(bool ok, const char *file, int line, const char *what,
 			       const char *fmt, ...)
@@ -72,7 +73,8 @@ static inline bool test__check(bool ok, const char *file, int line, const char *
 /* Print the reason and end the test as skipped. */
 static inline void test_skip(const char *why)
 {
-	printf("  skip reason: %s\n", why);
+	if (test__skip_fd >= 0 && write(test__skip_fd, why, strlen(why)) < 0)
+		printf("  skip reason: %s\n", why);
 	fflush(stdout);
 	_exit(77);
 }
@@ -86,7 +88,9 @@ struct test {
 static inline int test__run(const char *suite, const struct test *tests, size_t n,
 			    int argc, char **argv)
 {
-	int pass = 0, fail = 0, skip = 0, status;
+	int pass = 0, fail = 0, skip = 0, status, fds[2];
+	char why[512];
+	ssize_t got;
 	size_t i;
 	pid_t pid;
 
@@ -95,23 +99,33 @@ static inline int test__run(const char *suite, const struct test *tests, size_t 
 			continue;
 		fflush(stdout);
 		fflush(stderr);
+		if (pipe(fds) < 0) {
+			perror("pipe");
+			return 1;
+		}
 		pid = fork();
 		if (pid < 0) {
 			perror("fork");
 			return 1;
 		}
 		if (pid == 0) {
+			close(fds[0]);
+			test__skip_fd = fds[1];
 			tests[i].fn();
 			fflush(stdout);
 			_exit(test__failed ? 1 : 0);
 		}
+		close(fds[1]);
 		if (waitpid(pid, &status, 0) < 0)
 			status = -1;
+		got = read(fds[0], why, sizeof(why) - 1);
+		why[got > 0 ? got : 0] = '\0';
+		close(fds[0]);
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 			printf("PASS: %s\n", tests[i].name);
 			pass++;
 		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-			printf("SKIP: %s\n", tests[i].name);
+			printf("SKIP: %s (%s)\n", tests[i].name, why[0] ? why : "no reason given");
 			skip++;
 		} else {
 			if (WIFSIGNALED(status))
