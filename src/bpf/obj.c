@@ -554,9 +554,11 @@ int obj_load(struct obj *o, struct errmsg *em)
 		n = strlen(tail);
 		while (n && tail[n - 1] == '\n')
 			n--;
+		/* the kernel says EACCES (or EINVAL): the program is what is wrong */
+		err = -EINVAL;
 		errmsg_set(em, err,
-			   "the kernel verifier rejected program '%s' (%s); end of the verifier log:\n%.*s",
-			   bpf_program__name(o->prog), strerror(-err), (int)n, tail);
+			   "the kernel verifier rejected program '%s'; end of the verifier log:\n%.*s",
+			   bpf_program__name(o->prog), (int)n, tail);
 		goto out;
 	}
 	errmsg_set(em, err, "cannot load program '%s' from the object: %s",

@@ -65,9 +65,9 @@ int obj_reuse_maps(struct obj *o, const char *dir, struct errmsg *em);
  * .rodata, .data, .bss, .kconfig ones). */
 size_t obj_map_count(struct obj *o);
 
-/* Load the selected program (and the object's maps) into the kernel.  On a verifier
- * rejection em carries the tail of the verifier log.  -EPERM from the kernel is
- * explained (policy / capabilities).  Call at most once. */
+/* Load the selected program (and the object's maps) into the kernel.  A verifier
+ * rejection is -EINVAL with the tail of the verifier log in em.  -EPERM from the
+ * kernel is explained (policy / capabilities).  Call at most once. */
 int obj_load(struct obj *o, struct errmsg *em);
 
 /* Pin every non-internal map of a loaded object at dir/<map name> (dir is created,

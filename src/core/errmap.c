@@ -8,8 +8,12 @@ enum grpc_status grpc_status_from_errno(int err)
 {
 	switch (err) {
 	case 0:			return GRPC_OK;
-	case -EINVAL:		return GRPC_INVALID_ARGUMENT;
-	case -ENOENT:		return GRPC_NOT_FOUND;
+	case -EINVAL:
+	case -ENOEXEC:		/* not a BPF ELF file */
+	case -ENAMETOOLONG:	return GRPC_INVALID_ARGUMENT;
+	case -ENOENT:
+	case -ESRCH:		/* no such function in the object */
+	case -ENODEV:		return GRPC_NOT_FOUND;	/* no such interface */
 	case -EEXIST:		return GRPC_ALREADY_EXISTS;
 	case -EPERM:
 	case -EACCES:		return GRPC_PERMISSION_DENIED;

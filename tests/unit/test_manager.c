@@ -893,7 +893,7 @@ static void bad_inputs_change_nothing(void)
 	req_init(r, BAD_OBJ, "bad_count");
 	r->attach.which_info = bpfd_v1_AttachInfo_tracepoint_attach_info_tag;
 	snprintf(r->attach.info.tracepoint_attach_info.tracepoint, 256, "syscalls/sys_enter_getppid");
-	expect_fail(&e, r, -EACCES, "invalid mem access", "verifier log tail");
+	expect_fail(&e, r, -EINVAL, "invalid mem access", "verifier log tail");
 
 	req_uprobe(r, "up_count", "/etc/hostname", "main", false, 0);
 	expect_fail(&e, r, -ENOEXEC, "not an ELF file", "uprobe target not ELF");
