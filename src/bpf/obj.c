@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -25,6 +27,7 @@
 
 #define OBJ_LOG_SIZE	(1u << 20)	/* verifier log buffer, only during obj_load() */
 #define OBJ_LOG_TAIL	2400		/* bytes of the log's end put into the message */
+#define OBJ_PARSE_SECS	10		/* time a parse in the sandbox child may take */
 
 struct obj {
 	struct bpf_object *bo;
@@ -184,6 +187,48 @@ static int obj_select(struct obj *o, const char *what, const char *func_name,
 	return 0;
 }
 
+/* The ELF file is untrusted and libbpf 1.1 (Debian 12) crashes on some malformed
+ * ones: fuzz_elf found a NULL dereference in bpf_object__collect_prog_relos() for a
+ * relocation section whose target section has no data (fixed in later libbpf).  So
+ * the object is parsed first in a forked child; only when that child survives does
+ * the daemon parse it itself (parsing is deterministic).  path or data/len. */
+static int parse_sandboxed(const char *path, const void *data, size_t len, const char *what,
+			   struct errmsg *em)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "check");
+	struct bpf_object *bo;
+	int st;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return errmsg_set(em, -errno, "cannot fork to check %s: %s", what, strerror(errno));
+	if (pid == 0) {
+		alarm(OBJ_PARSE_SECS);
+		libbpf_set_print(NULL);
+		bo = path ? bpf_object__open_file(path, NULL) : bpf_object__open_mem(data, len, &opts);
+		_exit(bo ? 0 : 3);	/* any other end is a crash (sanitizers exit 1) */
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return errmsg_set(em, -errno, "cannot wait for the check of %s: %s", what,
+					  strerror(errno));
+	}
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is not a usable BPF object: parsing it took more than %d seconds",
+				  what, OBJ_PARSE_SECS);
+	if (WIFSIGNALED(st))
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is a malformed BPF object: libbpf crashed parsing it (%s); rebuild it with 'clang -target bpf'",
+				  what, strsignal(WTERMSIG(st)));
+	if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3))
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is a malformed BPF object: libbpf failed parsing it (exit %d); rebuild it with 'clang -target bpf'",
+				  what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	return 0;	/* parsed, or failed cleanly: the real open says why */
+}
+
 static int obj_finish_open(struct bpf_object *bo, const char *what, const char *func_name,
 			   struct obj **ret_obj, struct errmsg *em)
 {
@@ -243,6 +288,9 @@ int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
 	err = check_bpf_elf(hdr, n, path, em);
 	if (err)
 		return err;
+	err = parse_sandboxed(path, NULL, 0, path, em);
+	if (err)
+		return err;
 	bo = bpf_object__open_file(path, NULL);
 	if (!bo) {
 		err = -errno;
@@ -264,6 +312,9 @@ int obj_open_mem(const void *data, size_t len, const char *name,
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");
 	err = check_bpf_elf(data, len, name ? name : "object", em);
+	if (err)
+		return err;
+	err = parse_sandboxed(NULL, data, len, name ? name : "object", em);
 	if (err)
 		return err;
 	bo = bpf_object__open_mem(data, len, &opts);

@@ -83,6 +83,36 @@ test_oversized_path() {
 		-n tp_count $TP
 }
 
+# libbpf 1.1 (Debian 12) dereferences NULL on this object (found by fuzz_elf): a
+# program section with relocations, renamed .debug_* and given an absurd size.  bpfd
+# parses objects in a sandbox child first: a clear error, and the daemon lives on.
+test_malformed_elf_crashing_libbpf() {
+	setup
+	/usr/bin/python3 - "$COUNTER_OBJ" "$T_TMP/crash.o" <<'PY' || fail "cannot make the object"
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+shoff, = struct.unpack_from('<Q', d, 0x28)
+shentsize, shnum, shstrndx = struct.unpack_from('<HHH', d, 0x3a)
+stroff, = struct.unpack_from('<Q', d, shoff + shstrndx * shentsize + 0x18)
+name = lambda o: bytes(d[stroff + o:d.index(b'\0', stroff + o)])
+dbg = next(n for n in (struct.unpack_from('<I', d, shoff + i * shentsize)[0]
+                       for i in range(shnum)) if name(n).startswith(b'.debug_'))
+for i in range(shnum):
+    o = shoff + i * shentsize
+    typ, = struct.unpack_from('<I', d, o + 4)
+    info, = struct.unpack_from('<I', d, o + 0x2c)
+    t = shoff + info * shentsize
+    if typ == 9 and struct.unpack_from('<Q', d, t + 8)[0] & 4:
+        struct.pack_into('<I', d, t, dbg)
+        d[t + 0x20 + 7] = 0xff
+        break
+open(sys.argv[2], 'wb').write(d)
+PY
+	refuse 1 "malformed BPF object: libbpf crashed parsing it" load-from-file \
+		-p "$T_TMP/crash.o" -n tp_count $TP
+	kill -0 "$BPFD_PID" || fail "the daemon died"
+}
+
 test_missing_function() {
 	setup
 	refuse 1 "no BPF program function 'nope'.*tp_count.*up_count" load-from-file \
@@ -152,6 +182,7 @@ test_unload_not_owned() {
 }
 
 run_tests prog_errors test_wrong_kind_for_section test_unknown_global test_wrong_global_size \
-	test_missing_file test_non_elf_file test_oversized_path test_missing_function \
+	test_missing_file test_non_elf_file test_oversized_path test_malformed_elf_crashing_libbpf \
+	test_missing_function \
 	test_missing_attach_points test_verifier_rejection test_nonexistent_map_owner \
 	test_usage_errors test_unload_not_owned
