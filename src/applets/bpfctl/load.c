@@ -460,13 +460,17 @@ static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 	size_t i;
 	int err;
 
+	if (idx >= argc)
+		return opts_usage_error(&load_spec,
+					"missing KIND: xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry or fexit");
+	/* the KIND first, so that 'load-from-file KIND --help' works alone */
+	err = parse_kind(argc - idx, argv + idx, req);
+	if (err)
+		return err;
 	if (!o->path)
 		return opts_usage_error(&load_spec, "missing -p/--path");
 	if (!o->name)
 		return opts_usage_error(&load_spec, "missing -n/--name");
-	if (idx >= argc)
-		return opts_usage_error(&load_spec,
-					"missing KIND: xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry or fexit");
 	err = set_path(req, o->path);
 	if (err)
 		return err;
@@ -490,7 +494,7 @@ static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 		req->has_map_owner_id = true;
 		req->map_owner_id = owner;
 	}
-	return parse_kind(argc - idx, argv + idx, req);
+	return 0;
 }
 
 int bpfctl_load_from_file(int argc, char **argv)
