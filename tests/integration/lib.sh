@@ -88,7 +88,7 @@ stop_daemon() {
 }
 
 bpfctl() {
-	"$BPFD" bpfctl --endpoint "unix://$BPFD_SOCK" "$@"
+	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
 }
 
 run_tests() {
