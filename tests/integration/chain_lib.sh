@@ -135,7 +135,12 @@ want_order() {
 # Ping the IF end from the netns: $1 packets; fails the test when $2 = must and the
 # pings do not get through, or when $2 = mustnot and they do.
 ping_if() {
-	if ip netns exec "$NS" ping -q -c "$1" -i 0.2 -W 1 "$NET.1" >/dev/null 2>&1; then
+	# must: keep sending until $1 replies or 10 s (the neighbour entry may have to be
+	# resolved again after a chain that dropped ARP; slow under emulation)
+	_w=
+	[ "${2:-}" = must ] && _w="-w 10"
+	# shellcheck disable=SC2086
+	if ip netns exec "$NS" ping -q -c "$1" -i 0.2 -W 1 $_w "$NET.1" >/dev/null 2>&1; then
 		[ "${2:-}" = mustnot ] && fail "ping got through"
 	else
 		[ "${2:-}" = must ] && fail "ping $NET.1 from $NS failed"
