@@ -32,7 +32,9 @@
  * the open with -ENOMEM; ASan would otherwise report it as an error of its own. */
 const char *__asan_default_options(void)
 {
-	return "allocator_may_return_null=1";
+	/* small quarantine: each input forks (obj.c parses objects in a child first), and
+	 * the fork copies whatever the parent holds */
+	return "allocator_may_return_null=1:quarantine_size_mb=8";
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
