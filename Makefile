@@ -57,8 +57,8 @@ LDSTATIC   := $(if $(filter 1,$(STATIC)),$(if $(filter 1,$(SAN)),,-static))
 .PHONY: all deps check check-unit check-integration check-vm check-fuzz fuzz bench demo \
         install clean help proto vendor size
 .DELETE_ON_ERROR:
-# generated sources are kept (not treated as intermediate files)
-.SECONDARY: $(PB_SRCS) $(PB_HDRS) $(GEN)/bpf_objs.S $(GEN)/bpf_objs.inc
+# nothing is an intermediate file to delete: generated sources and the fuzz objects stay
+.SECONDARY:
 
 all: $(BIN) $(TESTBPF_OBJS)
 
