@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/opts.h"
 
 #define CONFIG_MAX_FILE		(1u << 20)	/* bytes read by config_load() */
 #define CONFIG_MAX_NODES	4096		/* keys, values and tables in a file */
@@ -349,17 +350,6 @@ static bool is_bare(char c)
 	       c == '_' || c == '-';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static size_t utf8_put(char *out, uint32_t cp)
 {
 	if (cp < 0x80) {
@@ -406,7 +396,7 @@ static int parse_escape(struct parser *ps, char *out, size_t *ret_len)
 	case 'U':
 		n = *ps->p == 'u' ? 4 : 8;
 		for (i = 1; i <= n; i++) {
-			d = ps->p + i < ps->end ? hexval(ps->p[i]) : -1;
+			d = ps->p + i < ps->end ? parse_hex_digit(ps->p[i]) : -1;
 			if (d < 0)
 				return perr(ps, esc, "\\%c needs %d hexadecimal digits", *ps->p, n);
 			cp = cp << 4 | d;
@@ -580,14 +570,14 @@ static int parse_int(const char *s, size_t n, int64_t *ret, const char **ret_why
 	}
 	for (; i < n; i++) {
 		if (s[i] == '_') {
-			if (!digit || i + 1 == n || hexval(s[i + 1]) < 0) {
+			if (!digit || i + 1 == n || parse_hex_digit(s[i + 1]) < 0) {
 				*ret_why = "'_' must be between two digits";
 				return -EINVAL;
 			}
 			digit = false;
 			continue;
 		}
-		d = hexval(s[i]);
+		d = parse_hex_digit(s[i]);
 		if (d < 0 || (unsigned int)d >= base) {
 			*ret_why = "not a digit";
 			return -EINVAL;

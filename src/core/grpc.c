@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/grpc.h"
+#include "core/opts.h"
 
 static const char *const status_names[] = {
 	[GRPC_OK] = "OK",
@@ -87,17 +88,6 @@ size_t grpc_percent_encode(const char *in, char *out, size_t size)
 	return n;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 size_t grpc_percent_decode(const char *in, size_t len, char *out, size_t size)
 {
 	size_t i, n = 0;
@@ -106,7 +96,7 @@ size_t grpc_percent_decode(const char *in, size_t len, char *out, size_t size)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (c == '%' && i + 2 < len &&
-		    (hi = hexval(in[i + 1])) >= 0 && (lo = hexval(in[i + 2])) >= 0) {
+		    (hi = parse_hex_digit(in[i + 1])) >= 0 && (lo = parse_hex_digit(in[i + 2])) >= 0) {
 			c = hi << 4 | lo;
 			i += 2;
 		}

@@ -72,6 +72,8 @@ int opts_exit_code(int status);
 /* Integer parsing with the whole string checked: 0 or -EINVAL / -ERANGE. */
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *ret);
 int parse_u64(const char *s, uint64_t max, uint64_t *ret);
+/* The value (0 to 15) of the hexadecimal digit c (either case), or -EINVAL. */
+int parse_hex_digit(int c);
 
 /* Subcommands (bpftool / xdp-tools style). */
 struct cmd {

@@ -153,23 +153,13 @@ static const struct kind kinds[] = {
 	{ "fexit", fentry_optv, "Attach to the exit of a kernel function (BTF)." },
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* "NAME=HEX" into the request's global data. */
 static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 {
 	const char *eq = strchr(arg, '='), *hex;
 	bpfd_v1_LoadRequest_GlobalDataEntry *g;
 	size_t n, i;
+	int hi, lo;
 
 	if (!eq || eq == arg)
 		return opts_usage_error(&load_spec, "--global '%s' is not NAME=HEX", arg);
@@ -192,10 +182,12 @@ static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 		return opts_usage_error(&load_spec, "--global %.*s: more than %zu bytes",
 					(int)(eq - arg), arg, sizeof(g->value.bytes));
 	for (i = 0; i < n; i += 2) {
-		if (hexval(hex[i]) < 0 || hexval(hex[i + 1]) < 0)
+		hi = parse_hex_digit(hex[i]);
+		lo = parse_hex_digit(hex[i + 1]);
+		if (hi < 0 || lo < 0)
 			return opts_usage_error(&load_spec, "--global %.*s: '%s' is not hex",
 						(int)(eq - arg), arg, eq + 1);
-		g->value.bytes[i / 2] = hexval(hex[i]) << 4 | hexval(hex[i + 1]);
+		g->value.bytes[i / 2] = hi << 4 | lo;
 	}
 	g->value.size = n / 2;
 	memcpy(g->key, arg, eq - arg);
