@@ -70,32 +70,34 @@ static const struct opts_spec load_spec = {
 
 #define KO struct kind_opts
 
+/* The options the xdp, tc and tcx kinds share. */
+#define KO_IFACE OPT_STR("iface", 'i', KO, iface, "IFACE", "interface to attach to (required)")
+#define KO_DIRECTION OPT_STR("direction", 'd', KO, direction, "DIR", "ingress or egress (required)")
+#define KO_PRIORITY OPT_STR("priority", 'p', KO, priority, "PRIORITY",	\
+			    "0 or more; lower runs first (required)")
+#define KO_PROCEED_ON(help) OPT_LIST("proceed-on", 0, KO, proceed_on, "ACTION[,...]", help)
+
 static const struct opt xdp_optv[] = {
-	OPT_STR("iface", 'i', KO, iface, "IFACE", "interface to attach to (required)"),
-	OPT_STR("priority", 'p', KO, priority, "PRIORITY",
-		"0 or more; lower runs first (required)"),
-	OPT_LIST("proceed-on", 0, KO, proceed_on, "ACTION[,...]",
-		 "continue the chain after these actions: aborted, drop, pass, tx, redirect,\n"
-		 "                             dispatcher_return (default: pass,dispatcher_return)"),
+	KO_IFACE,
+	KO_PRIORITY,
+	KO_PROCEED_ON("continue the chain after these actions: aborted, drop, pass, tx, redirect,\n"
+		      "                             dispatcher_return (default: pass,dispatcher_return)"),
 	OPT_END
 };
 
 static const struct opt tc_optv[] = {
-	OPT_STR("iface", 'i', KO, iface, "IFACE", "interface to attach to (required)"),
-	OPT_STR("direction", 'd', KO, direction, "DIR", "ingress or egress (required)"),
-	OPT_STR("priority", 'p', KO, priority, "PRIORITY",
-		"0 or more; lower runs first (required)"),
-	OPT_LIST("proceed-on", 0, KO, proceed_on, "ACTION[,...]",
-		 "continue after: unspec, ok, reclassify, shot, pipe, stolen, queued, repeat,\n"
-		 "                             redirect, trap, dispatcher_return (default: pipe,dispatcher_return)"),
+	KO_IFACE,
+	KO_DIRECTION,
+	KO_PRIORITY,
+	KO_PROCEED_ON("continue after: unspec, ok, reclassify, shot, pipe, stolen, queued, repeat,\n"
+		      "                             redirect, trap, dispatcher_return (default: pipe,dispatcher_return)"),
 	OPT_END
 };
 
 static const struct opt tcx_optv[] = {
-	OPT_STR("iface", 'i', KO, iface, "IFACE", "interface to attach to (required)"),
-	OPT_STR("direction", 'd', KO, direction, "DIR", "ingress or egress (required)"),
-	OPT_STR("priority", 'p', KO, priority, "PRIORITY",
-		"0 or more; lower runs first (required)"),
+	KO_IFACE,
+	KO_DIRECTION,
+	KO_PRIORITY,
 	OPT_END
 };
 
@@ -133,6 +135,10 @@ static const struct opt fentry_optv[] = {
 	OPT_END
 };
 
+#undef KO_PROCEED_ON
+#undef KO_PRIORITY
+#undef KO_DIRECTION
+#undef KO_IFACE
 #undef KO
 
 struct kind {
