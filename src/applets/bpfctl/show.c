@@ -165,39 +165,75 @@ static void proceed_on_row(struct table *t, bool tc, const int32_t *v, size_t n)
 	row(t, "Proceed On:", "%s", buf);
 }
 
+/* The fields the XDP, TC and TCX attach infos share, so that one printer (text
+ * or JSON) serves the three. */
+struct hook_info {
+	const char *json_key;
+	bool tc;			/* proceed_on holds TC actions */
+	int32_t priority;
+	const char *iface;
+	int32_t position;
+	const char *direction;		/* NULL: XDP has none */
+	const int32_t *proceed_on;	/* NULL: TCX has none */
+	size_t proceed_on_count;
+};
+
+/* Fill h when a is an XDP, TC or TCX attach info. */
+static bool hook_info_get(const bpfd_v1_AttachInfo *a, struct hook_info *h)
+{
+	const bpfd_v1_XDPAttachInfo *x = &a->info.xdp_attach_info;
+	const bpfd_v1_TCAttachInfo *tc = &a->info.tc_attach_info;
+	const bpfd_v1_TCXAttachInfo *tcx = &a->info.tcx_attach_info;
+
+	switch (a->which_info) {
+	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
+		*h = (struct hook_info){
+			.json_key = "xdp_attach_info", .priority = x->priority,
+			.iface = x->iface, .position = x->position,
+			.proceed_on = x->proceed_on, .proceed_on_count = x->proceed_on_count,
+		};
+		return true;
+	case bpfd_v1_AttachInfo_tc_attach_info_tag:
+		*h = (struct hook_info){
+			.json_key = "tc_attach_info", .tc = true, .priority = tc->priority,
+			.iface = tc->iface, .position = tc->position, .direction = tc->direction,
+			.proceed_on = tc->proceed_on, .proceed_on_count = tc->proceed_on_count,
+		};
+		return true;
+	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
+		*h = (struct hook_info){
+			.json_key = "tcx_attach_info", .tc = true, .priority = tcx->priority,
+			.iface = tcx->iface, .position = tcx->position, .direction = tcx->direction,
+		};
+		return true;
+	}
+	return false;
+}
+
+static void hook_rows(struct table *t, const struct hook_info *h)
+{
+	row(t, "Priority:", "%d", h->priority);
+	row(t, "Iface:", "%s", h->iface);
+	row(t, "Position:", "%d", h->position);
+	if (h->direction)
+		row(t, "Direction:", "%s",
+		    !strcmp(h->direction, "ingress") ? "in" :
+		    !strcmp(h->direction, "egress") ? "eg" : h->direction);
+	if (h->proceed_on)
+		proceed_on_row(t, h->tc, h->proceed_on, h->proceed_on_count);
+}
+
 static void attach_rows(struct table *t, const bpfd_v1_AttachInfo *a)
 {
 	const bpfd_v1_KprobeAttachInfo *kp;
 	const bpfd_v1_UprobeAttachInfo *up;
+	struct hook_info h;
 
+	if (hook_info_get(a, &h)) {
+		hook_rows(t, &h);
+		return;
+	}
 	switch (a->which_info) {
-	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
-		row(t, "Priority:", "%d", a->info.xdp_attach_info.priority);
-		row(t, "Iface:", "%s", a->info.xdp_attach_info.iface);
-		row(t, "Position:", "%d", a->info.xdp_attach_info.position);
-		proceed_on_row(t, false, a->info.xdp_attach_info.proceed_on,
-			       a->info.xdp_attach_info.proceed_on_count);
-		break;
-	case bpfd_v1_AttachInfo_tc_attach_info_tag:
-		row(t, "Priority:", "%d", a->info.tc_attach_info.priority);
-		row(t, "Iface:", "%s", a->info.tc_attach_info.iface);
-		row(t, "Position:", "%d", a->info.tc_attach_info.position);
-		row(t, "Direction:", "%s",
-		    !strcmp(a->info.tc_attach_info.direction, "ingress") ? "in" :
-		    !strcmp(a->info.tc_attach_info.direction, "egress") ? "eg" :
-		    a->info.tc_attach_info.direction);
-		proceed_on_row(t, true, a->info.tc_attach_info.proceed_on,
-			       a->info.tc_attach_info.proceed_on_count);
-		break;
-	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
-		row(t, "Priority:", "%d", a->info.tcx_attach_info.priority);
-		row(t, "Iface:", "%s", a->info.tcx_attach_info.iface);
-		row(t, "Position:", "%d", a->info.tcx_attach_info.position);
-		row(t, "Direction:", "%s",
-		    !strcmp(a->info.tcx_attach_info.direction, "ingress") ? "in" :
-		    !strcmp(a->info.tcx_attach_info.direction, "egress") ? "eg" :
-		    a->info.tcx_attach_info.direction);
-		break;
 	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
 		row(t, "Tracepoint:", "%s", a->info.tracepoint_attach_info.tracepoint);
 		break;
@@ -293,48 +329,35 @@ static void kernel_rows(struct table *t, const bpfd_v1_KernelProgramInfo *k)
 
 /* ---- JSON ---- */
 
-static void attach_json(struct out *o, const bpfd_v1_AttachInfo *a)
+static void hook_json(struct out *o, const struct hook_info *h)
 {
-	const bpfd_v1_XDPAttachInfo *x = &a->info.xdp_attach_info;
-	const bpfd_v1_TCAttachInfo *tc = &a->info.tc_attach_info;
-	const bpfd_v1_TCXAttachInfo *tcx = &a->info.tcx_attach_info;
-	const bpfd_v1_KprobeAttachInfo *kp = &a->info.kprobe_attach_info;
-	const bpfd_v1_UprobeAttachInfo *up = &a->info.uprobe_attach_info;
 	size_t i;
 
+	out_begin_object(o, h->json_key);
+	out_i64(o, "priority", NULL, h->priority);
+	out_str(o, "iface", NULL, h->iface);
+	out_i64(o, "position", NULL, h->position);
+	if (h->direction)
+		out_str(o, "direction", NULL, h->direction);
+	if (h->proceed_on) {
+		out_begin_list(o, "proceed_on");
+		for (i = 0; i < h->proceed_on_count; i++)
+			out_i64(o, NULL, NULL, h->proceed_on[i]);
+		out_end(o);
+	}
+	out_end(o);
+}
+
+static void attach_json(struct out *o, const bpfd_v1_AttachInfo *a)
+{
+	const bpfd_v1_KprobeAttachInfo *kp = &a->info.kprobe_attach_info;
+	const bpfd_v1_UprobeAttachInfo *up = &a->info.uprobe_attach_info;
+	struct hook_info h;
+
 	out_begin_object(o, "attach");
+	if (hook_info_get(a, &h))
+		hook_json(o, &h);
 	switch (a->which_info) {
-	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
-		out_begin_object(o, "xdp_attach_info");
-		out_i64(o, "priority", NULL, x->priority);
-		out_str(o, "iface", NULL, x->iface);
-		out_i64(o, "position", NULL, x->position);
-		out_begin_list(o, "proceed_on");
-		for (i = 0; i < x->proceed_on_count; i++)
-			out_i64(o, NULL, NULL, x->proceed_on[i]);
-		out_end(o);
-		out_end(o);
-		break;
-	case bpfd_v1_AttachInfo_tc_attach_info_tag:
-		out_begin_object(o, "tc_attach_info");
-		out_i64(o, "priority", NULL, tc->priority);
-		out_str(o, "iface", NULL, tc->iface);
-		out_i64(o, "position", NULL, tc->position);
-		out_str(o, "direction", NULL, tc->direction);
-		out_begin_list(o, "proceed_on");
-		for (i = 0; i < tc->proceed_on_count; i++)
-			out_i64(o, NULL, NULL, tc->proceed_on[i]);
-		out_end(o);
-		out_end(o);
-		break;
-	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
-		out_begin_object(o, "tcx_attach_info");
-		out_i64(o, "priority", NULL, tcx->priority);
-		out_str(o, "iface", NULL, tcx->iface);
-		out_i64(o, "position", NULL, tcx->position);
-		out_str(o, "direction", NULL, tcx->direction);
-		out_end(o);
-		break;
 	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
 		out_begin_object(o, "tracepoint_attach_info");
 		out_str(o, "tracepoint", NULL, a->info.tracepoint_attach_info.tracepoint);
