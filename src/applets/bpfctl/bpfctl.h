@@ -56,6 +56,17 @@ bool bpfctl_json(const struct bpfctl_common *c);
  * number, or OPTS_HELP / OPTS_USAGE (message printed). */
 int bpfctl_parse(const struct opts_spec *spec, void *opts, int argc, char **argv,
 		 char **pos, int max);
+/* The options of a command that takes only the common ones and one program ID
+ * (get, unload): its spec's optv is bpfctl_id_optv, its opts a struct
+ * bpfctl_id_opts. */
+struct bpfctl_id_opts {
+	struct bpfctl_common c;
+};
+extern const struct opt bpfctl_id_optv[];
+/* Parse such a command's arguments: 0 with *ret_id set (0 only when zero_ok),
+ * or OPTS_HELP / OPTS_USAGE (message printed). */
+int bpfctl_parse_id(const struct opts_spec *spec, struct bpfctl_id_opts *o, int argc,
+		    char **argv, bool zero_ok, uint32_t *ret_id);
 /* Print "Error: MSG" to stderr, or {"error": "MSG"} to stdout in JSON mode;
  * returns 1 (the exit code of a failed command). */
 int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)

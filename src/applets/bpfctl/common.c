@@ -41,6 +41,32 @@ int bpfctl_parse(const struct opts_spec *spec, void *opts, int argc, char **argv
 	}
 }
 
+const struct opt bpfctl_id_optv[] = {
+	BPFCTL_COMMON_OPTS(struct bpfctl_id_opts),
+	OPT_END
+};
+
+int bpfctl_parse_id(const struct opts_spec *spec, struct bpfctl_id_opts *o, int argc,
+		    char **argv, bool zero_ok, uint32_t *ret_id)
+{
+	uint64_t id;
+	char *pos[1];
+	int n;
+
+	n = bpfctl_parse(spec, o, argc, argv, pos, 1);
+	if (n < 0)
+		return n;
+	if (bpfctl_common_check(spec, &o->c))
+		return OPTS_USAGE;
+	if (n < 1)
+		return opts_usage_error(spec, "missing program ID");
+	if (parse_u64(pos[0], UINT32_MAX, &id) || (!id && !zero_ok))
+		return opts_usage_error(spec, "'%s' is not a program ID (a number %s 4294967295)",
+					pos[0], zero_ok ? "up to" : "from 1 to");
+	*ret_id = id;
+	return 0;
+}
+
 bool bpfctl_json(const struct bpfctl_common *c)
 {
 	return c->json || (c->output && !strcmp(c->output, "json"));
