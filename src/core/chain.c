@@ -288,47 +288,49 @@ static int32_t prio_of(uint32_t v)
 	return v > INT32_MAX ? INT32_MAX : (int32_t)v;
 }
 
+/* Slots 0..n-1 of a dispatcher config into entries; flags NULL for TC. */
+static int conf_entries(size_t n, const uint32_t *actions, const uint32_t *prios,
+			const uint32_t *flags, struct chain_entry *e, size_t *ret_n)
+{
+	size_t i;
+
+	if (n > CHAIN_MAX_PROGS)
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].priority = prio_of(prios[i]);
+		e[i].proceed_on = actions[i];
+		if (flags)
+			e[i].flags = flags[i];
+	}
+	*ret_n = n;
+	return 0;
+}
+
 int chain_xdp_conf_parse(const void *buf, size_t size, struct chain_entry *e,
 			 size_t *ret_n, int *ret_version)
 {
 	struct chain_xdp_conf c;
 	const unsigned char *b = buf;
-	size_t i;
 
 	*ret_version = size >= 2 && b[0] == CHAIN_XDP_MAGIC ? b[1] : 1;
 	if (*ret_version != CHAIN_XDP_VERSION || size != sizeof(c))
 		return -EPROTO;
 	memcpy(&c, buf, sizeof(c));
-	if (c.num_progs_enabled > CHAIN_MAX_PROGS)
-		return -EPROTO;
-	for (i = 0; i < c.num_progs_enabled; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		e[i].priority = prio_of(c.run_prios[i]);
-		e[i].proceed_on = c.chain_call_actions[i];
-		e[i].flags = c.program_flags[i];
-	}
-	*ret_n = c.num_progs_enabled;
-	return 0;
+	return conf_entries(c.num_progs_enabled, c.chain_call_actions, c.run_prios,
+			    c.program_flags, e, ret_n);
 }
 
 int chain_tc_conf_parse(const void *buf, size_t size, struct chain_entry *e,
 			size_t *ret_n)
 {
 	struct chain_tc_conf c;
-	size_t i;
 
 	if (size != sizeof(c))
 		return -EPROTO;
 	memcpy(&c, buf, sizeof(c));
-	if (c.num_progs_enabled > CHAIN_MAX_PROGS)
-		return -EPROTO;
-	for (i = 0; i < c.num_progs_enabled; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		e[i].priority = prio_of(c.run_prios[i]);
-		e[i].proceed_on = c.chain_call_actions[i];
-	}
-	*ret_n = c.num_progs_enabled;
-	return 0;
+	return conf_entries(c.num_progs_enabled, c.chain_call_actions, c.run_prios, NULL,
+			    e, ret_n);
 }
 
 /* Does mask let the chain continue after a slot returned bit? */
