@@ -489,11 +489,27 @@ static int plan_chain(const bpfd_v1_AttachInfo *ai, struct load_plan *p, struct 
 	return 0;
 }
 
+/* What kprobes and uprobes refuse alike; kind is "kprobe" or "uprobe" (its
+ * return probe is then "kretprobe" or "uretprobe"). */
+static int probe_check(const char *kind, const char *ns, bool retprobe, uint64_t offset,
+		       struct errmsg *em)
+{
+	if (ns && ns[0])
+		return errmsg_set(em, -EINVAL,
+				  "%s namespaces are not supported: leave the namespace out", kind);
+	if (retprobe && offset)
+		return errmsg_set(em, -EINVAL,
+				  "an offset is not allowed with a %cretprobe (retprobe): it fires on the function's return",
+				  kind[0]);
+	return 0;
+}
+
 static int plan_attach(const bpfd_v1_LoadRequest *req, struct load_plan *p, struct errmsg *em)
 {
 	const bpfd_v1_AttachInfo *ai = &req->attach;
 	const bpfd_v1_KprobeAttachInfo *k;
 	const bpfd_v1_UprobeAttachInfo *u;
+	int err;
 
 	if (!req->has_attach)
 		return errmsg_set(em, -EINVAL,
@@ -506,24 +522,20 @@ static int plan_attach(const bpfd_v1_LoadRequest *req, struct load_plan *p, stru
 		break;
 	case bpfd_v1_AttachInfo_kprobe_attach_info_tag:
 		k = &ai->info.kprobe_attach_info;
-		if (k->has_namespace && k->namespace[0])
-			return errmsg_set(em, -EINVAL,
-					  "kprobe namespaces are not supported: leave the namespace out");
-		if (k->retprobe && k->offset)
-			return errmsg_set(em, -EINVAL,
-					  "an offset is not allowed with a kretprobe (retprobe): it fires on the function's return");
+		err = probe_check("kprobe", k->has_namespace ? k->namespace : NULL,
+				  k->retprobe, k->offset, em);
+		if (err)
+			return err;
 		p->kind = k->retprobe ? OBJ_KIND_KRETPROBE : OBJ_KIND_KPROBE;
 		p->pa.fn_name = k->fn_name;
 		p->pa.offset = k->offset;
 		break;
 	case bpfd_v1_AttachInfo_uprobe_attach_info_tag:
 		u = &ai->info.uprobe_attach_info;
-		if (u->has_namespace && u->namespace[0])
-			return errmsg_set(em, -EINVAL,
-					  "uprobe namespaces are not supported: leave the namespace out");
-		if (u->retprobe && u->offset)
-			return errmsg_set(em, -EINVAL,
-					  "an offset is not allowed with a uretprobe (retprobe): it fires on the function's return");
+		err = probe_check("uprobe", u->has_namespace ? u->namespace : NULL,
+				  u->retprobe, u->offset, em);
+		if (err)
+			return err;
 		if (u->has_pid && u->pid <= 0)
 			return errmsg_set(em, -EINVAL, "pid %d is not a process id", u->pid);
 		p->kind = u->retprobe ? OBJ_KIND_URETPROBE : OBJ_KIND_UPROBE;
