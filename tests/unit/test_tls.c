@@ -187,6 +187,19 @@ static void peer_close(struct peer *p)
 		close(p->fd);
 }
 
+static void peers_close(struct peer *s, struct peer *c)
+{
+	peer_close(s);
+	peer_close(c);
+}
+
+/* Both sides' messages, for the test log. */
+static void peers_print_errors(const struct peer *s, const struct peer *c)
+{
+	fprintf(stderr, "  server: %s\n  client: %s\n", tls_conn_errstr(s->conn),
+		tls_conn_errstr(c->conn));
+}
+
 /* Drive both handshakes with poll() until each has succeeded or failed.
  * A side that fails shuts its socket down, as a server would close it. */
 static bool handshake_both(struct peer *s, struct peer *c)
@@ -222,6 +235,70 @@ static bool handshake_both(struct peer *s, struct peer *c)
 	}
 }
 
+/* The in-process fixture: a server context with the certificates in srv_dir,
+ * a client trusting the CA in ca_dir with the certificate from cert_dir
+ * (NULL: none) that asks for name, and the two ends of a socketpair. */
+static bool peers_connect(struct peer *s, struct peer *c, const char *srv_dir,
+			  const char *ca_dir, const char *cert_dir, const char *name)
+{
+	return ASSERT_OK(server_ctx(srv_dir, &s->ctx), "server ctx") &&
+	       ASSERT_OK(client_ctx(ca_dir, cert_dir, name, &c->ctx), "client ctx") &&
+	       ASSERT_OK(peers_open(s, c), "conns");
+}
+
+/* peers_connect(), then both handshakes run to their end (either result). */
+static bool peers_handshake(struct peer *s, struct peer *c, const char *srv_dir,
+			    const char *ca_dir, const char *cert_dir, const char *name)
+{
+	return peers_connect(s, c, srv_dir, ca_dir, cert_dir, name) &&
+	       ASSERT_TRUE(handshake_both(s, c), "handshake finished");
+}
+
+/* Certificates in "c" and a server and a "localhost" client made from them,
+ * connected; the handshake has not started. */
+static bool peers_default(struct peer *s, struct peer *c)
+{
+	return ASSERT_OK(gen("c", "h"), "certs") &&
+	       peers_connect(s, c, "c", "c", "c", "localhost");
+}
+
+/* peers_default(), and both handshakes succeeded. */
+static bool peers_ready(struct peer *s, struct peer *c)
+{
+	return peers_default(s, c) &&
+	       ASSERT_TRUE(handshake_both(s, c), "handshake") &&
+	       ASSERT_OK(s->err, "server") && ASSERT_OK(c->err, "client");
+}
+
+/* One step of sending buf[*done..len) on p: write what p takes, or flush once
+ * all of it is taken. false on an I/O error (in *n when a write failed). */
+static bool echo_send(struct peer *p, const unsigned char *buf, size_t len, size_t *done,
+		      ssize_t *n)
+{
+	if (*done == len)
+		return tls_conn_flush(p->conn) >= -EAGAIN;
+	*n = tls_conn_write(p->conn, buf + *done, len - *done);
+	if (*n < 0 && *n != -EAGAIN)
+		return false;
+	if (*n > 0)
+		*done += *n;
+	return true;
+}
+
+/* Read what p has for buf[*got..len). false on an I/O error or EOF (in *n). */
+static bool echo_recv(struct peer *p, unsigned char *buf, size_t len, size_t *got, ssize_t *n)
+{
+	while (*got < len) {
+		*n = tls_conn_read(p->conn, buf + *got, len - *got);
+		if (*n == -EAGAIN)
+			break;
+		if (*n <= 0)
+			return false;
+		*got += *n;
+	}
+	return true;
+}
+
 /* Write all of buf with poll, reading from the other side meanwhile is the
  * caller's business; here: send len bytes from a to b and echo them back. */
 static bool echo_roundtrip(struct peer *a, struct peer *b, size_t len)
@@ -238,40 +315,11 @@ static bool echo_roundtrip(struct peer *a, struct peer *b, size_t len)
 		out[i] = (unsigned char)(i * 7 + i / 251);
 	while (a_got < len) {
 		/* a writes; b reads and echoes what it got; a reads back */
-		if (a_sent < len) {
-			n = tls_conn_write(a->conn, out + a_sent, len - a_sent);
-			if (n < 0 && n != -EAGAIN)
-				goto io_err;
-			if (n > 0)
-				a_sent += n;
-		} else if (tls_conn_flush(a->conn) < -EAGAIN) {
+		if (!echo_send(a, out, len, &a_sent, &n) ||
+		    !echo_recv(b, mid, len, &b_got, &n) ||
+		    !echo_send(b, mid, b_got, &b_sent, &n) ||
+		    !echo_recv(a, back, len, &a_got, &n))
 			goto io_err;
-		}
-		while (b_got < len) {
-			n = tls_conn_read(b->conn, mid + b_got, len - b_got);
-			if (n == -EAGAIN)
-				break;
-			if (n <= 0)
-				goto io_err;
-			b_got += n;
-		}
-		if (b_sent < b_got) {
-			n = tls_conn_write(b->conn, mid + b_sent, b_got - b_sent);
-			if (n < 0 && n != -EAGAIN)
-				goto io_err;
-			if (n > 0)
-				b_sent += n;
-		} else if (tls_conn_flush(b->conn) < -EAGAIN) {
-			goto io_err;
-		}
-		while (a_got < len) {
-			n = tls_conn_read(a->conn, back + a_got, len - a_got);
-			if (n == -EAGAIN)
-				break;
-			if (n <= 0)
-				goto io_err;
-			a_got += n;
-		}
 		if (a_got == len)
 			break;
 		pfd[0] = (struct pollfd){ .fd = a->fd, .events = tls_conn_wants(a->conn) | POLLIN };
@@ -468,15 +516,12 @@ static void certs_external_ca(void)
 	ASSERT_STRSTR(out, "01:02:03:04:05:06:07:08", "AKI = CA's SKI");
 	ASSERT_EQ(run(out, sizeof(out), "openssl x509 -noout -checkend %d -in %s", 31 * 86400,
 		      path("x/bpfd/bpfd.pem")), 1, "leaf ends with the CA");
-	if (ASSERT_OK(server_ctx("x", &s.ctx), "server ctx") &&
-	    ASSERT_OK(client_ctx("x", "x", "localhost", &c.ctx), "client ctx") &&
-	    ASSERT_OK(peers_open(&s, &c), "conns") &&
+	if (peers_connect(&s, &c, "x", "x", "x", "localhost") &&
 	    ASSERT_TRUE(handshake_both(&s, &c), "handshake")) {
 		ASSERT_OK(s.err, tls_conn_errstr(s.conn));
 		ASSERT_OK(c.err, tls_conn_errstr(c.conn));
 	}
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 static void certs_bad_dir(void)
@@ -550,10 +595,7 @@ static void handshake_ok(void)
 {
 	struct peer s = { .fd = -1 }, c = { .fd = -1 };
 
-	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "c", "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns"))
+	if (!peers_default(&s, &c))
 		goto out;
 	ASSERT_EQ(tls_conn_read(s.conn, (char[1]){ 0 }, 1), -ENOTCONN, "read before handshake");
 	if (!ASSERT_TRUE(handshake_both(&s, &c), "handshake finished"))
@@ -594,8 +636,7 @@ static void handshake_ok(void)
 	ASSERT_EQ(tls_conn_read(s.conn, (char[8]){ 0 }, 8), 0, "EOF at server");
 	ASSERT_EQ(tls_conn_read(s.conn, (char[8]){ 0 }, 8), 0, "EOF again");
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 /* Back-pressure: a peer that does not read fills the socket; bytes already
@@ -608,12 +649,7 @@ static void conn_backpressure(void)
 	ssize_t n;
 	int i;
 
-	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "c", "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns") ||
-	    !ASSERT_TRUE(handshake_both(&s, &c), "handshake") ||
-	    !ASSERT_OK(s.err, "server") || !ASSERT_OK(c.err, "client"))
+	if (!peers_ready(&s, &c))
 		goto out;
 	ASSERT_EQ(tls_conn_wants(c.conn), POLLIN, "idle: POLLIN");
 	for (i = 0; i < 10000; i++) {
@@ -643,8 +679,7 @@ static void conn_backpressure(void)
 	ASSERT_EQ(tls_conn_flush(c.conn), 0, "flushed");
 	ASSERT_EQ(tls_conn_wants(c.conn), POLLIN, "after flush: POLLIN only");
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 /* Peer closes the socket without close_notify: EOF too; then write fails. */
@@ -654,12 +689,7 @@ static void conn_peer_gone(void)
 	ssize_t n;
 	int i;
 
-	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "c", "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns") ||
-	    !ASSERT_TRUE(handshake_both(&s, &c), "handshake") ||
-	    !ASSERT_OK(s.err, "server") || !ASSERT_OK(c.err, "client"))
+	if (!peers_ready(&s, &c))
 		goto out;
 	close(c.fd);
 	c.fd = -1;
@@ -669,8 +699,7 @@ static void conn_peer_gone(void)
 	ASSERT_TRUE(n == -EPIPE || n == -ECONNRESET, "write to a closed peer fails (no SIGPIPE)");
 	ASSERT_EQ(tls_conn_write(s.conn, "data", 4), n, "error is sticky");
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 static void handshake_no_client_cert(void)
@@ -678,10 +707,7 @@ static void handshake_no_client_cert(void)
 	struct peer s = { .fd = -1 }, c = { .fd = -1 };
 
 	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", NULL, "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns") ||
-	    !ASSERT_TRUE(handshake_both(&s, &c), "handshake finished"))
+	    !peers_handshake(&s, &c, "c", "c", NULL, "localhost"))
 		goto out;
 	ASSERT_EQ(s.err, -EACCES, "server refuses");
 	ASSERT_STRSTR(tls_conn_errstr(s.conn), "client certificate required", "server message");
@@ -689,11 +715,9 @@ static void handshake_no_client_cert(void)
 	ASSERT_STRSTR(tls_conn_errstr(c.conn), "requires a client certificate", "client message");
 	ASSERT_EQ(tls_conn_read(s.conn, (char[8]){ 0 }, 8), -EACCES, "sticky");
 	ASSERT_TRUE(tls_conn_peer_cn(s.conn) == NULL, "no peer CN");
-	fprintf(stderr, "  server: %s\n  client: %s\n", tls_conn_errstr(s.conn),
-		tls_conn_errstr(c.conn));
+	peers_print_errors(&s, &c);
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 static void handshake_other_ca(void)
@@ -701,21 +725,16 @@ static void handshake_other_ca(void)
 	struct peer s = { .fd = -1 }, c = { .fd = -1 };
 
 	if (!ASSERT_OK(gen("c", "h"), "certs") || !ASSERT_OK(gen("evil", "h"), "other CA") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "evil", "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns") ||
-	    !ASSERT_TRUE(handshake_both(&s, &c), "handshake finished"))
+	    !peers_handshake(&s, &c, "c", "c", "evil", "localhost"))
 		goto out;
 	ASSERT_EQ(s.err, -EACCES, "server refuses");
 	ASSERT_STRSTR(tls_conn_errstr(s.conn), "not signed by the configured CA", "server message");
 	ASSERT_STRSTR(tls_conn_errstr(s.conn), path("c/ca/ca.pem"), "names the CA file");
 	ASSERT_EQ(c.err, -EACCES, "client fails");
 	ASSERT_STRSTR(tls_conn_errstr(c.conn), "rejected our certificate", "client message");
-	fprintf(stderr, "  server: %s\n  client: %s\n", tls_conn_errstr(s.conn),
-		tls_conn_errstr(c.conn));
+	peers_print_errors(&s, &c);
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 /* The client does not trust the server's CA. */
@@ -724,18 +743,14 @@ static void handshake_untrusted_server(void)
 	struct peer s = { .fd = -1 }, c = { .fd = -1 };
 
 	if (!ASSERT_OK(gen("c", "h"), "certs") || !ASSERT_OK(gen("evil", "h"), "other CA") ||
-	    !ASSERT_OK(server_ctx("evil", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "c", "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns") ||
-	    !ASSERT_TRUE(handshake_both(&s, &c), "handshake finished"))
+	    !peers_handshake(&s, &c, "evil", "c", "c", "localhost"))
 		goto out;
 	ASSERT_EQ(c.err, -EACCES, "client refuses");
 	ASSERT_STRSTR(tls_conn_errstr(c.conn), "server certificate", "client message");
 	ASSERT_STRSTR(tls_conn_errstr(c.conn), "not signed by the configured CA", "client message");
 	ASSERT_TRUE(s.err < 0, "server fails");
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 static void handshake_wrong_name(void)
@@ -743,20 +758,15 @@ static void handshake_wrong_name(void)
 	struct peer s = { .fd = -1 }, c = { .fd = -1 };
 
 	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "c", "wrong.example", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns") ||
-	    !ASSERT_TRUE(handshake_both(&s, &c), "handshake finished"))
+	    !peers_handshake(&s, &c, "c", "c", "c", "wrong.example"))
 		goto out;
 	ASSERT_EQ(c.err, -EACCES, "client refuses");
 	ASSERT_STRSTR(tls_conn_errstr(c.conn), "not valid for the name \"wrong.example\"",
 		      "client message");
 	ASSERT_EQ(s.err, -EACCES, "server sees the rejection");
-	fprintf(stderr, "  server: %s\n  client: %s\n", tls_conn_errstr(s.conn),
-		tls_conn_errstr(c.conn));
+	peers_print_errors(&s, &c);
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 /* Names in the generated server certificate that mbedtls can match. */
@@ -770,15 +780,11 @@ static void handshake_names(void)
 	for (i = 0; i < 3; i++) {
 		struct peer s = { .fd = -1 }, c = { .fd = -1 };
 
-		if (ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") &&
-		    ASSERT_OK(client_ctx("c", "c", names[i], &c.ctx), "client ctx") &&
-		    ASSERT_OK(peers_open(&s, &c), "conns") &&
-		    ASSERT_TRUE(handshake_both(&s, &c), "handshake finished")) {
+		if (peers_handshake(&s, &c, "c", "c", "c", names[i])) {
 			ASSERT_OK(c.err, names[i]);
 			ASSERT_OK(s.err, names[i]);
 		}
-		peer_close(&s);
-		peer_close(&c);
+		peers_close(&s, &c);
 	}
 }
 
@@ -789,10 +795,7 @@ static void handshake_garbage(void)
 	const char junk[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 	int i;
 
-	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(server_ctx("c", &s.ctx), "server ctx") ||
-	    !ASSERT_OK(client_ctx("c", "c", "localhost", &c.ctx), "client ctx") ||
-	    !ASSERT_OK(peers_open(&s, &c), "conns"))
+	if (!peers_default(&s, &c))
 		goto out;
 	ASSERT_EQ(write(c.fd, junk, sizeof(junk) - 1), (ssize_t)sizeof(junk) - 1, "write junk");
 	for (i = 0; i < 10 && (s.err = tls_conn_handshake(s.conn)) == -EAGAIN; i++)
@@ -802,8 +805,7 @@ static void handshake_garbage(void)
 	close(c.fd);
 	c.fd = -1;
 out:
-	peer_close(&s);
-	peer_close(&c);
+	peers_close(&s, &c);
 }
 
 /* ---- openssl interop ---------------------------------------------------------- */
@@ -919,194 +921,190 @@ static int close_wait(struct tls_conn *c, int fd)
 	return err;
 }
 
-/* openssl s_client with the generated client certificate -> our server. */
-static void interop_s_client(void)
+/* One openssl s_client or s_server run against our side of a connection. */
+struct interop {
+	struct tls_ctx *ctx;
+	struct tls_conn *conn;
+	int lfd;	/* our listening socket (s_client tests) */
+	int fd;		/* our end of the connection */
+	int in, out;	/* openssl's stdin, and its stdout+stderr */
+	pid_t pid;	/* openssl */
+	char addr[32];	/* 127.0.0.1:PORT */
+};
+#define INTEROP_INIT { .lfd = -1, .fd = -1, .in = -1, .out = -1, .pid = -1 }
+
+static void interop_close(struct interop *t)
 {
-	struct tls_ctx *ctx = NULL;
-	struct tls_conn *conn = NULL;
-	char connect[64], buf[8192];
-	int lfd = -1, fd = -1, in = -1, out = -1, port, st;
-	pid_t pid = -1;
-	ssize_t n;
+	int st;
+
+	if (t->in >= 0)
+		close(t->in);
+	if (t->pid > 0) {
+		kill(t->pid, SIGTERM);
+		waitpid(t->pid, &st, 0);
+	}
+	if (t->out >= 0)
+		close(t->out);
+	tls_conn_free(t->conn);
+	tls_ctx_free(t->ctx);
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->lfd >= 0)
+		close(t->lfd);
+}
+
+/* For an openssl s_client: certificates, our server context and a socket
+ * listening on t->addr. */
+static bool interop_listen(struct interop *t)
+{
+	int port;
 
 	if (!have_openssl())
 		test_skip("openssl not installed");
-	if (!ASSERT_OK(gen("c", "h"), "certs") || !ASSERT_OK(server_ctx("c", &ctx), "server ctx"))
+	if (!ASSERT_OK(gen("c", "h"), "certs") || !ASSERT_OK(server_ctx("c", &t->ctx), "server ctx"))
+		return false;
+	t->lfd = listen_lo(&port);
+	if (!ASSERT_OK(t->lfd, "listen"))
+		return false;
+	snprintf(t->addr, sizeof(t->addr), "127.0.0.1:%d", port);
+	return true;
+}
+
+/* openssl s_client with the generated client certificate -> our server. */
+static void interop_s_client(void)
+{
+	struct interop t = INTEROP_INIT;
+	char buf[8192];
+	ssize_t n;
+
+	if (!interop_listen(&t))
 		goto out;
-	lfd = listen_lo(&port);
-	if (!ASSERT_OK(lfd, "listen"))
-		goto out;
-	snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
 	{
-		char *argv[] = { "openssl", "s_client", "-connect", connect,
+		char *argv[] = { "openssl", "s_client", "-connect", t.addr,
 			"-CAfile", (char *)path("c/ca/ca.pem"),
 			"-cert", (char *)path("c/bpfd-client/bpfd-client.pem"),
 			"-key", (char *)path("c/bpfd-client/bpfd-client.key"),
 			"-alpn", "h2", "-servername", "localhost",
 			"-verify_hostname", "localhost", "-verify_return_error",
 			"-ign_eof", NULL };
-		pid = spawn(argv, &in, &out);
+		t.pid = spawn(argv, &t.in, &t.out);
 	}
-	if (!ASSERT_TRUE(pid > 0, "spawn openssl s_client"))
+	if (!ASSERT_TRUE(t.pid > 0, "spawn openssl s_client"))
 		goto out;
-	if (!ASSERT_OK(serve_handshake(lfd, ctx, &conn, &fd), conn ? tls_conn_errstr(conn) : "accept"))
+	if (!ASSERT_OK(serve_handshake(t.lfd, t.ctx, &t.conn, &t.fd),
+		       t.conn ? tls_conn_errstr(t.conn) : "accept"))
 		goto out;
-	ASSERT_STREQ(tls_conn_alpn(conn), "h2", "ALPN");
-	ASSERT_STREQ(tls_conn_peer_cn(conn), "bpfd-client", "peer CN");
-	ASSERT_EQ(write(in, "hello from openssl\n", 19), 19, "stdin");
-	n = read_wait(conn, fd, buf, sizeof(buf) - 1);
+	ASSERT_STREQ(tls_conn_alpn(t.conn), "h2", "ALPN");
+	ASSERT_STREQ(tls_conn_peer_cn(t.conn), "bpfd-client", "peer CN");
+	ASSERT_EQ(write(t.in, "hello from openssl\n", 19), 19, "stdin");
+	n = read_wait(t.conn, t.fd, buf, sizeof(buf) - 1);
 	if (!ASSERT_EQ(n, 19, "server read"))
 		goto out;
 	buf[n] = '\0';
 	ASSERT_STREQ(buf, "hello from openssl\n", "data from s_client");
-	ASSERT_EQ(write_wait(conn, fd, "echo: hello\n", 12), 12, "server write");
-	ASSERT_OK(close_wait(conn, fd), "close_notify");
-	ASSERT_TRUE(read_until(out, buf, sizeof(buf), NULL), "s_client output");
+	ASSERT_EQ(write_wait(t.conn, t.fd, "echo: hello\n", 12), 12, "server write");
+	ASSERT_OK(close_wait(t.conn, t.fd), "close_notify");
+	ASSERT_TRUE(read_until(t.out, buf, sizeof(buf), NULL), "s_client output");
 	ASSERT_STRSTR(buf, "ALPN protocol: h2", "s_client saw ALPN h2");
 	ASSERT_STRSTR(buf, "Verify return code: 0 (ok)", "s_client verified us");
 	ASSERT_STRSTR(buf, "echo: hello", "s_client got our data");
 	ASSERT_STRSTR(buf, "TLSv1.2", "TLS 1.2");
 out:
-	if (in >= 0)
-		close(in);
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &st, 0);
-	}
-	if (out >= 0)
-		close(out);
-	tls_conn_free(conn);
-	tls_ctx_free(ctx);
-	if (fd >= 0)
-		close(fd);
-	if (lfd >= 0)
-		close(lfd);
+	interop_close(&t);
 }
 
 /* openssl s_client without a certificate: our server refuses it cleanly. */
 static void interop_s_client_no_cert(void)
 {
-	struct tls_ctx *ctx = NULL;
-	struct tls_conn *conn = NULL;
-	char connect[64], buf[8192];
-	int lfd = -1, fd = -1, in = -1, out = -1, port, st, err;
-	pid_t pid = -1;
+	struct interop t = INTEROP_INIT;
+	char buf[8192];
+	int err;
 
-	if (!have_openssl())
-		test_skip("openssl not installed");
-	if (!ASSERT_OK(gen("c", "h"), "certs") || !ASSERT_OK(server_ctx("c", &ctx), "server ctx"))
+	if (!interop_listen(&t))
 		goto out;
-	lfd = listen_lo(&port);
-	if (!ASSERT_OK(lfd, "listen"))
-		goto out;
-	snprintf(connect, sizeof(connect), "127.0.0.1:%d", port);
 	{
-		char *argv[] = { "openssl", "s_client", "-connect", connect,
+		char *argv[] = { "openssl", "s_client", "-connect", t.addr,
 			"-CAfile", (char *)path("c/ca/ca.pem"), "-alpn", "h2",
 			"-servername", "localhost", NULL };
-		pid = spawn(argv, &in, &out);
+		t.pid = spawn(argv, &t.in, &t.out);
 	}
-	if (!ASSERT_TRUE(pid > 0, "spawn"))
+	if (!ASSERT_TRUE(t.pid > 0, "spawn"))
 		goto out;
-	err = serve_handshake(lfd, ctx, &conn, &fd);
+	err = serve_handshake(t.lfd, t.ctx, &t.conn, &t.fd);
 	ASSERT_EQ(err, -EACCES, "refused");
-	ASSERT_STRSTR(conn ? tls_conn_errstr(conn) : "", "client certificate required", "message");
-	close(fd);
-	fd = -1;
-	close(in);
-	in = -1;
-	read_until(out, buf, sizeof(buf), NULL);
+	ASSERT_STRSTR(t.conn ? tls_conn_errstr(t.conn) : "", "client certificate required",
+		      "message");
+	close(t.fd);
+	t.fd = -1;
+	close(t.in);
+	t.in = -1;
+	read_until(t.out, buf, sizeof(buf), NULL);
 	ASSERT_STRSTR(buf, "alert handshake failure", "s_client saw the alert");
 out:
-	if (in >= 0)
-		close(in);
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &st, 0);
-	}
-	if (out >= 0)
-		close(out);
-	tls_conn_free(conn);
-	tls_ctx_free(ctx);
-	if (fd >= 0)
-		close(fd);
-	if (lfd >= 0)
-		close(lfd);
+	interop_close(&t);
 }
 
 /* Our client -> openssl s_server -Verify 1 -alpn h2 -rev (echoes reversed). */
 static void interop_s_server(void)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct tls_ctx *ctx = NULL;
-	struct tls_conn *conn = NULL;
-	char accept_arg[32], buf[8192];
-	int fd = -1, in = -1, out = -1, port, st, err;
-	pid_t pid = -1;
+	struct interop t = INTEROP_INIT;
+	char buf[8192];
+	int port, err;
 	ssize_t n;
 
 	if (!have_openssl())
 		test_skip("openssl not installed");
 	if (!ASSERT_OK(gen("c", "h"), "certs") ||
-	    !ASSERT_OK(client_ctx("c", "c", "localhost", &ctx), "client ctx"))
+	    !ASSERT_OK(client_ctx("c", "c", "localhost", &t.ctx), "client ctx"))
 		goto out;
-	fd = listen_lo(&port);	/* reserve a free port, then hand it over */
-	if (!ASSERT_OK(fd, "port"))
+	t.fd = listen_lo(&port);	/* reserve a free port, then hand it over */
+	if (!ASSERT_OK(t.fd, "port"))
 		goto out;
-	close(fd);
-	fd = -1;
-	snprintf(accept_arg, sizeof(accept_arg), "127.0.0.1:%d", port);
+	close(t.fd);
+	t.fd = -1;
+	snprintf(t.addr, sizeof(t.addr), "127.0.0.1:%d", port);
 	{
-		char *argv[] = { "openssl", "s_server", "-accept", accept_arg,
+		char *argv[] = { "openssl", "s_server", "-accept", t.addr,
 			"-cert", (char *)path("c/bpfd/bpfd.pem"),
 			"-key", (char *)path("c/bpfd/bpfd.key"),
 			"-CAfile", (char *)path("c/ca/ca.pem"),
 			"-Verify", "1", "-verify_return_error", "-alpn", "h2",
 			"-rev", "-naccept", "1", NULL };
-		pid = spawn(argv, &in, &out);
+		t.pid = spawn(argv, &t.in, &t.out);
 	}
-	if (!ASSERT_TRUE(pid > 0, "spawn openssl s_server"))
+	if (!ASSERT_TRUE(t.pid > 0, "spawn openssl s_server"))
 		goto out;
-	if (!ASSERT_TRUE(read_until(out, buf, sizeof(buf), "ACCEPT"), "s_server ready")) {
+	if (!ASSERT_TRUE(read_until(t.out, buf, sizeof(buf), "ACCEPT"), "s_server ready")) {
 		fprintf(stderr, "  s_server: %s\n", buf);
 		goto out;
 	}
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons(port);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS) {
+	t.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (connect(t.fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS) {
 		ASSERT_OK(-errno, "connect");
 		goto out;
 	}
-	err = tls_conn_new(ctx, fd, &conn);
-	while (!err && (err = tls_conn_handshake(conn)) == -EAGAIN) {
-		poll(&(struct pollfd){ .fd = fd, .events = tls_conn_wants(conn) }, 1, TIMEOUT_MS);
+	err = tls_conn_new(t.ctx, t.fd, &t.conn);
+	while (!err && (err = tls_conn_handshake(t.conn)) == -EAGAIN) {
+		poll(&(struct pollfd){ .fd = t.fd, .events = tls_conn_wants(t.conn) }, 1,
+		     TIMEOUT_MS);
 		err = 0;
 	}
-	if (!ASSERT_OK(err, conn ? tls_conn_errstr(conn) : "conn"))
+	if (!ASSERT_OK(err, t.conn ? tls_conn_errstr(t.conn) : "conn"))
 		goto out;
-	ASSERT_STREQ(tls_conn_alpn(conn), "h2", "ALPN");
-	ASSERT_STREQ(tls_conn_peer_cn(conn), "bpfd", "server CN");
-	ASSERT_EQ(write_wait(conn, fd, "hello\n", 6), 6, "write");
-	n = read_wait(conn, fd, buf, sizeof(buf) - 1);
+	ASSERT_STREQ(tls_conn_alpn(t.conn), "h2", "ALPN");
+	ASSERT_STREQ(tls_conn_peer_cn(t.conn), "bpfd", "server CN");
+	ASSERT_EQ(write_wait(t.conn, t.fd, "hello\n", 6), 6, "write");
+	n = read_wait(t.conn, t.fd, buf, sizeof(buf) - 1);
 	if (ASSERT_TRUE(n > 0, "read reply")) {
 		buf[n] = '\0';
 		ASSERT_STRSTR(buf, "olleh", "s_server reversed our line");
 	}
-	ASSERT_OK(close_wait(conn, fd), "close_notify");
+	ASSERT_OK(close_wait(t.conn, t.fd), "close_notify");
 out:
-	if (in >= 0)
-		close(in);
-	if (pid > 0) {
-		kill(pid, SIGTERM);
-		waitpid(pid, &st, 0);
-	}
-	if (out >= 0)
-		close(out);
-	tls_conn_free(conn);
-	tls_ctx_free(ctx);
-	if (fd >= 0)
-		close(fd);
+	interop_close(&t);
 }
 
 TEST_MAIN("tls",
