@@ -401,6 +401,15 @@ static void schema_errors(void)
 	check_bad(bad_schema, sizeof(bad_schema) / sizeof(bad_schema[0]));
 }
 
+/* A [tls] table whose certs_dir is "/" and len more bytes. */
+static void long_certs_dir(char *text, size_t len)
+{
+	int n = sprintf(text, "[tls]\ncerts_dir = \"/");
+
+	memset(text + n, 'a', len);
+	strcpy(text + n + len, "\"\n");
+}
+
 /* Limits: interface count, node count, string length. */
 static void limits(void)
 {
@@ -428,15 +437,11 @@ static void limits(void)
 	ASSERT_STREQ(em.msg, "line 4096, column 1: too many keys, values and tables (more than 4096)",
 		     "node limit");
 
-	n = sprintf(text, "[tls]\ncerts_dir = \"/");
-	memset(text + n, 'a', 5000);
-	strcpy(text + n + 5000, "\"\n");
+	long_certs_dir(text, 5000);
 	ASSERT_EQ(parse(&cfg, text, &em), -EINVAL, "long string");
 	ASSERT_STREQ(em.msg, "line 2, column 13: strings longer than 4096 bytes are not supported",
 		     "string limit");
-	n = sprintf(text, "[tls]\ncerts_dir = \"/");
-	memset(text + n, 'a', 300);
-	strcpy(text + n + 300, "\"\n");
+	long_certs_dir(text, 300);
 	ASSERT_EQ(parse(&cfg, text, &em), -EINVAL, "long path");
 	ASSERT_STREQ(em.msg, "line 2, column 13: [tls] certs_dir is too long (301 bytes; at most 226)",
 		     "field size");
