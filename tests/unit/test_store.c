@@ -31,6 +31,13 @@ static void rm_rf(const char *d)
 		fprintf(stderr, "cannot remove %s\n", d);
 }
 
+/* Create the empty file dir/name; its path is left in path. */
+static void touch(char *path, size_t size, const char *dir, const char *name)
+{
+	snprintf(path, size, "%s/%s", dir, name);
+	close(open(path, O_CREAT | O_WRONLY, 0600));
+}
+
 static bpfd_state_ProgramRecord *sample(uint32_t id)
 {
 	bpfd_state_ProgramRecord *r = calloc(1, sizeof(*r));
@@ -182,8 +189,7 @@ static void put_walk_del(void)
 	snprintf(path, sizeof(path), "%s/sub/programs/10", d);
 	ASSERT_OK(stat(path, &st), "file 10 exists");
 	ASSERT_EQ(st.st_mode & 0777, 0600, "record mode 0600");
-	snprintf(path, sizeof(path), "%s/sub/programs/README", d);
-	close(open(path, O_CREAT | O_WRONLY, 0600));
+	touch(path, sizeof(path), d, "sub/programs/README");
 	ASSERT_OK(store_walk(s, walk_cb, &w), "walk");
 	ASSERT_EQ(w.n, 2, "two records");
 	ASSERT_EQ(w.other, 1, "one foreign file reported");
@@ -242,8 +248,7 @@ static void open_removes_temps(void)
 	struct store *s = NULL;
 	char *d = tmpdir(), path[128];
 
-	snprintf(path, sizeof(path), "%s/.tmp-77-1234", d);
-	close(open(path, O_CREAT | O_WRONLY, 0600));
+	touch(path, sizeof(path), d, ".tmp-77-1234");
 	if (!ASSERT_OK(store_open(d, &s, &em), em.msg))
 		goto out;
 	ASSERT_TRUE(access(path, F_OK) != 0, "interrupted temp write removed");
@@ -258,8 +263,7 @@ static void open_errors(void)
 	struct store *s = NULL;
 	char *d = tmpdir(), path[128];
 
-	snprintf(path, sizeof(path), "%s/file", d);
-	close(open(path, O_CREAT | O_WRONLY, 0600));
+	touch(path, sizeof(path), d, "file");
 	snprintf(path, sizeof(path), "%s/file/programs", d);
 	ASSERT_ERR(store_open(path, &s, &em), "parent is a file");
 	ASSERT_STRSTR(em.msg, "cannot create the record directory", "message");
