@@ -252,6 +252,24 @@ static int call(const char *path, const pb_msgdesc_t *rf, const void *req, size_
 	return err;
 }
 
+/* A call that must end with status: its result for the caller to check the
+ * message in (all zero when the call itself failed); the caller frees *ret_c. */
+static const struct h2_client_result *call_status(const char *path, const pb_msgdesc_t *rf,
+						  const void *req, size_t max_msg,
+						  const char *what, int status,
+						  const char *status_what,
+						  struct h2_client **ret_c)
+{
+	static const struct h2_client_result failed;
+	struct h2_client_result *res = NULL;
+
+	*ret_c = NULL;
+	if (!ASSERT_OK(call(path, rf, req, max_msg, &res, ret_c), what) || !res)
+		return &failed;
+	ASSERT_EQ(res->grpc_status, status, status_what);
+	return res;
+}
+
 struct seen {
 	uint32_t ids[8];
 	bool owned[8];
@@ -337,46 +355,40 @@ static void rpc_errors(void)
 	bpfd_v1_GetRequest get = { .id = 42 };
 	bpfd_v1_UnloadRequest un = { .id = 3 };
 	bpfd_v1_GetRequest empty = { 0 };
-	struct h2_client_result *res;
-	struct h2_client *c = NULL;
+	const struct h2_client_result *res;
+	struct h2_client *c;
 
-	ASSERT_OK(call("/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &get, 1 << 20, &res, &c),
-		  "get");
-	ASSERT_EQ(res->grpc_status, GRPC_NOT_FOUND, "missing id");
+	res = call_status("/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &get, 1 << 20, "get",
+			  GRPC_NOT_FOUND, "missing id", &c);
 	ASSERT_STRSTR(res->message, "no program with id 42", "message");
 	h2_client_free(c);
 
-	ASSERT_OK(call("/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &un, 1 << 20, &res,
-		       &c), "unload");
-	ASSERT_EQ(res->grpc_status, GRPC_NOT_FOUND, "errno mapped");
+	res = call_status("/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &un, 1 << 20,
+			  "unload", GRPC_NOT_FOUND, "errno mapped", &c);
 	ASSERT_STRSTR(res->message, "does not own program 3", "errmsg text");
 	h2_client_free(c);
 
 	un.id = 5;
-	ASSERT_OK(call("/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &un, 1 << 20, &res,
-		       &c), "unload, long message");
-	ASSERT_EQ(res->grpc_status, GRPC_INVALID_ARGUMENT, "status");
+	res = call_status("/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &un, 1 << 20,
+			  "unload, long message", GRPC_INVALID_ARGUMENT, "status", &c);
 	ASSERT_TRUE(strlen(res->message) <= 3072, "message shortened");
 	ASSERT_TRUE(!strncmp(res->message, "head x", 6), "keeps the start");
 	ASSERT_STRSTR(res->message, " [...] x", "marks the cut");
 	ASSERT_STRSTR(res->message, "x tail", "keeps the end");
 	h2_client_free(c);
 
-	ASSERT_OK(call("/bpfd.v1.Bpfd/Load", bpfd_v1_GetRequest_fields, &empty, 1 << 20, &res,
-		       &c), "load");
-	ASSERT_EQ(res->grpc_status, GRPC_UNIMPLEMENTED, "EOPNOTSUPP");
+	res = call_status("/bpfd.v1.Bpfd/Load", bpfd_v1_GetRequest_fields, &empty, 1 << 20,
+			  "load", GRPC_UNIMPLEMENTED, "EOPNOTSUPP", &c);
 	ASSERT_STREQ(res->message, "not here: 100% fake", "percent-encoded and decoded");
 	h2_client_free(c);
 
-	ASSERT_OK(call("/bpfd.v1.Bpfd/Nope", bpfd_v1_GetRequest_fields, &get, 1 << 20, &res, &c),
-		  "unknown method");
-	ASSERT_EQ(res->grpc_status, GRPC_UNIMPLEMENTED, "UNIMPLEMENTED");
+	call_status("/bpfd.v1.Bpfd/Nope", bpfd_v1_GetRequest_fields, &get, 1 << 20,
+		    "unknown method", GRPC_UNIMPLEMENTED, "UNIMPLEMENTED", &c);
 	h2_client_free(c);
 
 	get.id = 3;
-	ASSERT_OK(call("/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &get, 1, &res, &c),
-		  "tiny max_msg");
-	ASSERT_EQ(res->grpc_status, GRPC_RESOURCE_EXHAUSTED, "request over the limit");
+	call_status("/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &get, 1, "tiny max_msg",
+		    GRPC_RESOURCE_EXHAUSTED, "request over the limit", &c);
 	h2_client_free(c);
 }
 
