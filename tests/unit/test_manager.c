@@ -135,6 +135,14 @@ static int load(struct env *e, const bpfd_v1_LoadRequest *r, uint32_t *ret_id,
 	return err;
 }
 
+/* Load tp_count on the getppid tracepoint: the program several tests start from. */
+static bool load_tp_count(struct env *e, bpfd_v1_LoadRequest *r, uint32_t *ret_id,
+			  struct errmsg *em)
+{
+	req_tracepoint(r, "tp_count", "syscalls/sys_enter_getppid");
+	return ASSERT_OK(load(e, r, ret_id, em), em->msg);
+}
+
 static uint64_t counter(const char *map_dir)
 {
 	char p[PATH_MAX];
@@ -682,10 +690,7 @@ static void map_owner_errors(void)
 	struct env e;
 
 	require_root();
-	if (!env_init(&e))
-		goto out;
-	req_tracepoint(r, "tp_count", "syscalls/sys_enter_getppid");
-	if (!ASSERT_OK(load(&e, r, &owner, &em), em.msg))
+	if (!env_init(&e) || !load_tp_count(&e, r, &owner, &em))
 		goto out;
 	r->has_map_owner_id = true;
 	r->map_owner_id = owner;
@@ -786,10 +791,7 @@ static void reconcile_orphans(void)
 	int fd;
 
 	require_root();
-	if (!env_init(&e))
-		goto out;
-	req_tracepoint(r, "tp_count", "syscalls/sys_enter_getppid");
-	if (!ASSERT_OK(load(&e, r, &kept, &em), em.msg))
+	if (!env_init(&e) || !load_tp_count(&e, r, &kept, &em))
 		goto out;
 	if (!ASSERT_OK(load(&e, r, &orphan, &em), em.msg))
 		goto out;
@@ -846,11 +848,8 @@ static void bad_inputs_change_nothing(void)
 	int fd;
 
 	require_root();
-	if (!env_init(&e))
-		goto out;
 	/* one program loaded, so "nothing changed" includes an existing one */
-	req_tracepoint(r, "tp_count", "syscalls/sys_enter_getppid");
-	if (!ASSERT_OK(load(&e, r, &keep, &em), em.msg))
+	if (!env_init(&e) || !load_tp_count(&e, r, &keep, &em))
 		goto out;
 
 	req_init(r, COUNTER_OBJ, "krp_count");
