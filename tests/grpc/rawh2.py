@@ -33,10 +33,23 @@ def h2conn(s):
     return c
 
 
+def session(path):
+    """A connected socket and an HTTP/2 client connection on it."""
+    s = connect(path)
+    return s, h2conn(s)
+
+
 def headers(path=LIST, extra=()):
     return [(":method", "POST"), (":scheme", "http"), (":authority", "localhost"),
             (":path", path), ("content-type", "application/grpc"), ("te", "trailers")] + \
         list(extra)
+
+
+def send_call(c, sid, hdrs=None, body=None):
+    """Queue a whole call on stream sid: headers (a List call's by default), then
+    body (an empty message by default) ending the stream."""
+    c.send_headers(sid, headers() if hdrs is None else hdrs)
+    c.send_data(sid, frame(0) if body is None else body, end_stream=True)
 
 
 def flush(s, c):
@@ -88,6 +101,13 @@ def closed_by_server(s, wait=5.0):
         return False
 
 
+def call(s, c, sid=1, hdrs=None, body=None):
+    """Send a whole call on stream sid; returns what collect() gathers of its reply."""
+    send_call(c, sid, hdrs, body)
+    s.sendall(c.data_to_send())
+    return collect(s, c, sid)
+
+
 def sc_garbage(path):
     s = connect(path)
     s.sendall(bytes(range(256)) * 4)
@@ -110,24 +130,19 @@ def sc_truncated(path):
 
 
 def sc_reset(path):
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     c.send_headers(1, headers())
     c.send_data(1, frame(100) + b"\x00" * 50)
     c.reset_stream(1)
     s.sendall(c.data_to_send())
     time.sleep(0.2)
     # the connection stays usable for a new call
-    c.send_headers(3, headers())
-    c.send_data(3, frame(0), end_stream=True)
-    s.sendall(c.data_to_send())
-    h, _, _ = collect(s, c, 3)
+    h, _, _ = call(s, c, 3)
     return h.get("grpc-status") == "0", "reset mid-message, next call on the connection: %s" % h
 
 
 def sc_bigmsg(path):
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     t0 = time.time()
     c.send_headers(1, headers())
     c.send_data(1, frame(100 << 20) + b"\x00" * 1000)   # claims 100 MiB, sends 1000 bytes
@@ -140,8 +155,7 @@ def sc_bigmsg(path):
 
 
 def sc_deadline(path):
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     t0 = time.time()
     c.send_headers(1, headers(extra=[("grpc-timeout", "300m")]))
     s.sendall(c.data_to_send())
@@ -152,8 +166,7 @@ def sc_deadline(path):
 
 
 def sc_ping(path):
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     c.ping(b"12345678")
     s.sendall(c.data_to_send())
     end = time.time() + 5
@@ -167,12 +180,10 @@ def sc_ping(path):
 
 def sc_streams(path):
     """50 concurrent List streams on one connection, then read all replies."""
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     ids = list(range(1, 101, 2))
     for sid in ids:
-        c.send_headers(sid, headers())
-        c.send_data(sid, frame(0), end_stream=True)
+        send_call(c, sid)
     s.sendall(c.data_to_send())
     done = {}
     end = time.time() + 10
@@ -203,8 +214,7 @@ def sc_noread(path):
     t_end = time.time() + float(sys.argv[3] if len(sys.argv) > 3 else 3)
     while time.time() < t_end:
         if sid < 2 ** 20 and c.open_outbound_streams < 90:
-            c.send_headers(sid, headers())
-            c.send_data(sid, frame(0), end_stream=True)
+            send_call(c, sid)
             sid += 2
         data = c.data_to_send()
         try:
@@ -243,8 +253,7 @@ def raw_frames(s, until=10.0):
 def sc_inflight(path):
     """Start a call with half its body; wait for a line on stdin; finish it."""
     import hpack
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     body = frame(2) + b"\x10\x01"        # ListRequest{bpfd_programs_only: true}
     c.send_headers(1, headers())
     c.send_data(1, body[:4])
@@ -278,8 +287,7 @@ def sc_inflight(path):
 
 def sc_idle(path):
     """An idle HTTP/2 connection: print READY, then report when the server closes it."""
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     c.ping(b"idle0000")
     s.sendall(c.data_to_send())
     s.settimeout(20)
@@ -296,10 +304,8 @@ def sc_idle(path):
 
 def sc_halfclose(path):
     """A whole request, then shutdown(SHUT_WR): the reply still arrives."""
-    s = connect(path)
-    c = h2conn(s)
-    c.send_headers(1, headers())
-    c.send_data(1, frame(0), end_stream=True)
+    s, c = session(path)
+    send_call(c, 1)
     s.sendall(c.data_to_send())
     s.shutdown(socket.SHUT_WR)
     dec_ok = False
@@ -311,33 +317,22 @@ def sc_halfclose(path):
 
 
 def sc_unknown(path):
-    s = connect(path)
-    c = h2conn(s)
-    c.send_headers(1, headers(path="/bpfd.v1.Bpfd/Nope"))
-    c.send_data(1, frame(0), end_stream=True)
-    s.sendall(c.data_to_send())
-    h, _, _ = collect(s, c, 1)
+    s, c = session(path)
+    h, _, _ = call(s, c, hdrs=headers(path="/bpfd.v1.Bpfd/Nope"))
     return h.get("grpc-status") == "12", "unknown method: %s" % h
 
 
 def sc_badctype(path):
-    s = connect(path)
-    c = h2conn(s)
+    s, c = session(path)
     hd = [x for x in headers() if x[0] != "content-type"] + [("content-type", "text/plain")]
-    c.send_headers(1, hd)
-    c.send_data(1, b"hello", end_stream=True)
-    s.sendall(c.data_to_send())
-    h, _, _ = collect(s, c, 1)
+    h, _, _ = call(s, c, hdrs=hd, body=b"hello")
     return h.get(":status") == "415", "content-type text/plain: %s" % h
 
 
 def sc_bigheaders(path):
-    s = connect(path)
-    c = h2conn(s)
-    c.send_headers(1, headers(extra=[("x-junk-%d" % i, "v" * 1000) for i in range(40)]))
-    c.send_data(1, frame(0), end_stream=True)
-    s.sendall(c.data_to_send())
-    h, _, rst = collect(s, c, 1)
+    s, c = session(path)
+    junk = [("x-junk-%d" % i, "v" * 1000) for i in range(40)]
+    h, _, rst = call(s, c, hdrs=headers(extra=junk))
     return h.get("grpc-status") is None and rst is not None, \
         "40 KB of headers: stream reset (%s), no call" % rst
 
