@@ -20,6 +20,14 @@ refuse() {
 	same_as before
 }
 
+# refuse_load EXIT-CODE MESSAGE-REGEX OBJECT FUNCTION ARGS...: refuse for
+# bpfctl load-from-file -p OBJECT -n FUNCTION ARGS...
+refuse_load() {
+	rl_rc=$1 rl_want=$2 rl_obj=$3 rl_fn=$4
+	shift 4
+	refuse "$rl_rc" "$rl_want" load-from-file -p "$rl_obj" -n "$rl_fn" "$@"
+}
+
 setup() {
 	prog_setup
 	need_feature tracepoint
@@ -38,49 +46,47 @@ TP="tracepoint -t syscalls/sys_enter_getppid"
 
 test_wrong_kind_for_section() {
 	setup
-	refuse 1 "kretprobe.*requested as kprobe.*add -r" load-from-file -p "$COUNTER_OBJ" \
-		-n krp_count kprobe -f "$KFN"
-	refuse 1 "of kind uprobe.*requested as tracepoint" load-from-file -p "$COUNTER_OBJ" \
-		-n up_count $TP
-	refuse 1 "of kind tracepoint.*requested as uprobe" load-from-file -p "$COUNTER_OBJ" \
-		-n tp_count uprobe -t libc -f getppid
+	refuse_load 1 "kretprobe.*requested as kprobe.*add -r" \
+		"$COUNTER_OBJ" krp_count kprobe -f "$KFN"
+	refuse_load 1 "of kind uprobe.*requested as tracepoint" "$COUNTER_OBJ" up_count $TP
+	refuse_load 1 "of kind tracepoint.*requested as uprobe" \
+		"$COUNTER_OBJ" tp_count uprobe -t libc -f getppid
 }
 
 test_unknown_global() {
 	setup
-	refuse 1 "no global variable 'nope'.*step \(8 bytes\)" load-from-file -p "$COUNTER_OBJ" \
-		-n tp_count -g nope=01 $TP
+	refuse_load 1 "no global variable 'nope'.*step \(8 bytes\)" \
+		"$COUNTER_OBJ" tp_count -g nope=01 $TP
 }
 
 test_wrong_global_size() {
 	setup
-	refuse 1 "'step' is 8 bytes long but 4 bytes were given" load-from-file -p "$COUNTER_OBJ" \
-		-n tp_count -g step=01000000 $TP
-	refuse 2 "not an even number of hex digits" load-from-file -p "$COUNTER_OBJ" \
-		-n tp_count -g step=123 $TP
-	refuse 2 "is not hex" load-from-file -p "$COUNTER_OBJ" -n tp_count -g step=zz $TP
+	refuse_load 1 "'step' is 8 bytes long but 4 bytes were given" \
+		"$COUNTER_OBJ" tp_count -g step=01000000 $TP
+	refuse_load 2 "not an even number of hex digits" \
+		"$COUNTER_OBJ" tp_count -g step=123 $TP
+	refuse_load 2 "is not hex" "$COUNTER_OBJ" tp_count -g step=zz $TP
 }
 
 test_missing_file() {
 	setup
-	refuse 1 "cannot open object file '$T_TMP/none.o': No such file" load-from-file \
-		-p "$T_TMP/none.o" -n tp_count $TP
+	refuse_load 1 "cannot open object file '$T_TMP/none.o': No such file" \
+		"$T_TMP/none.o" tp_count $TP
 }
 
 test_non_elf_file() {
 	setup
 	echo "not an object" >"$T_TMP/text.o"
-	refuse 1 "is not an ELF file" load-from-file -p "$T_TMP/text.o" -n tp_count $TP
-	refuse 1 "not a BPF object" load-from-file -p "$BPFD" -n tp_count $TP
+	refuse_load 1 "is not an ELF file" "$T_TMP/text.o" tp_count $TP
+	refuse_load 1 "not a BPF object" "$BPFD" tp_count $TP
 }
 
 test_oversized_path() {
 	setup
 	long=$(printf '/%0300d' 0)
-	refuse 1 "File name too long" load-from-file -p "$long/x.o" -n tp_count $TP
+	refuse_load 1 "File name too long" "$long/x.o" tp_count $TP
 	longer=$(printf '/%0200d' 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0)
-	refuse 2 "path is [0-9]+ bytes long; the limit is 4095" load-from-file -p "$longer" \
-		-n tp_count $TP
+	refuse_load 2 "path is [0-9]+ bytes long; the limit is 4095" "$longer" tp_count $TP
 }
 
 # libbpf 1.1 (Debian 12) dereferences NULL on this object (found by fuzz_elf): a
@@ -108,59 +114,59 @@ for i in range(shnum):
         break
 open(sys.argv[2], 'wb').write(d)
 PY
-	refuse 1 "malformed BPF object: libbpf crashed parsing it" load-from-file \
-		-p "$T_TMP/crash.o" -n tp_count $TP
+	refuse_load 1 "malformed BPF object: libbpf crashed parsing it" \
+		"$T_TMP/crash.o" tp_count $TP
 	kill -0 "$BPFD_PID" || fail "the daemon died"
 }
 
 test_missing_function() {
 	setup
-	refuse 1 "no BPF program function 'nope'.*tp_count.*up_count" load-from-file \
-		-p "$COUNTER_OBJ" -n nope $TP
+	refuse_load 1 "no BPF program function 'nope'.*tp_count.*up_count" \
+		"$COUNTER_OBJ" nope $TP
 }
 
 test_missing_attach_points() {
 	setup
-	refuse 1 "tracepoint syscalls/nope does not exist: looked for .*/events/syscalls/nope" \
-		load-from-file -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/nope
-	refuse 1 "library 'libnope' not found: looked in /etc/ld.so.cache and in /lib" \
-		load-from-file -p "$COUNTER_OBJ" -n up_count uprobe -t libnope -f f
-	refuse 1 "function 'nope_fn' not found in .*libc.so" \
-		load-from-file -p "$COUNTER_OBJ" -n up_count uprobe -t libc -f nope_fn
+	refuse_load 1 "tracepoint syscalls/nope does not exist: looked for .*/events/syscalls/nope" \
+		"$COUNTER_OBJ" tp_count tracepoint -t syscalls/nope
+	refuse_load 1 "library 'libnope' not found: looked in /etc/ld.so.cache and in /lib" \
+		"$COUNTER_OBJ" up_count uprobe -t libnope -f f
+	refuse_load 1 "function 'nope_fn' not found in .*libc.so" \
+		"$COUNTER_OBJ" up_count uprobe -t libc -f nope_fn
 	if have_feature fentry; then
-		refuse 1 "kernel function 'nope_fn' not found in the kernel's BTF" \
-			load-from-file -p "$COUNTER_OBJ" -n fe_count fentry -f nope_fn
+		refuse_load 1 "kernel function 'nope_fn' not found in the kernel's BTF" \
+			"$COUNTER_OBJ" fe_count fentry -f nope_fn
 	fi
 	if have_feature kprobe; then
-		refuse 1 "kernel function 'nope_fn' not found: looked in /proc/kallsyms" \
-			load-from-file -p "$COUNTER_OBJ" -n kp_count kprobe -f nope_fn
+		refuse_load 1 "kernel function 'nope_fn' not found: looked in /proc/kallsyms" \
+			"$COUNTER_OBJ" kp_count kprobe -f nope_fn
 	fi
 }
 
 test_verifier_rejection() {
 	setup
-	refuse 1 "verifier rejected program 'bad_count'.*invalid mem access" \
-		load-from-file -p "$BAD_OBJ" -n bad_count $TP
+	refuse_load 1 "verifier rejected program 'bad_count'.*invalid mem access" \
+		"$BAD_OBJ" bad_count $TP
 }
 
 test_nonexistent_map_owner() {
 	setup
-	refuse 1 "map owner 3999999999 is not a program bpfd manages" load-from-file \
-		-p "$COUNTER_OBJ" -n tp_count --map-owner-id 3999999999 $TP
+	refuse_load 1 "map owner 3999999999 is not a program bpfd manages" \
+		"$COUNTER_OBJ" tp_count --map-owner-id 3999999999 $TP
 }
 
 test_usage_errors() {
 	setup
-	refuse 2 "offset.*not allowed with -r" load-from-file -p "$COUNTER_OBJ" -n krp_count \
-		kprobe -f "$KFN" -o 4 -r
-	refuse 2 "missing KIND" load-from-file -p "$COUNTER_OBJ" -n tp_count
-	refuse 2 "unknown kind 'socket'" load-from-file -p "$COUNTER_OBJ" -n tp_count socket
-	refuse 2 "missing -t/--tracepoint" load-from-file -p "$COUNTER_OBJ" -n tp_count tracepoint
+	refuse_load 2 "offset.*not allowed with -r" \
+		"$COUNTER_OBJ" krp_count kprobe -f "$KFN" -o 4 -r
+	refuse_load 2 "missing KIND" "$COUNTER_OBJ" tp_count
+	refuse_load 2 "unknown kind 'socket'" "$COUNTER_OBJ" tp_count socket
+	refuse_load 2 "missing -t/--tracepoint" "$COUNTER_OBJ" tp_count tracepoint
 	refuse 2 "missing -n/--name" load-from-file -p "$COUNTER_OBJ" $TP
-	refuse 2 "proceed-on 'sideways' is not a xdp action" load-from-file -p "$COUNTER_OBJ" \
-		-n xdp_count xdp -i lo -p 1 --proceed-on pass,sideways
-	refuse 2 "--namespace is not supported" load-from-file -p "$COUNTER_OBJ" -n kp_count \
-		kprobe -f "$KFN" -n ns1
+	refuse_load 2 "proceed-on 'sideways' is not a xdp action" \
+		"$COUNTER_OBJ" xdp_count xdp -i lo -p 1 --proceed-on pass,sideways
+	refuse_load 2 "--namespace is not supported" \
+		"$COUNTER_OBJ" kp_count kprobe -f "$KFN" -n ns1
 }
 
 test_unload_not_owned() {
