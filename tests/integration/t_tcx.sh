@@ -7,6 +7,12 @@
 
 NEXT=-1 DROP=2
 
+# chain_setup for a test that needs TCX: skips on a kernel without it.
+tcx_setup() {
+	chain_setup "$@"
+	need_feature tcx
+}
+
 tcx_pins() {
 	ls "$BPFD_RUNDIR/fs/tcx-ingress/" 2>/dev/null | grep "^link-$IFINDEX-"
 }
@@ -17,8 +23,7 @@ kernel_order() {
 }
 
 test_order_and_ping() {
-	chain_setup
-	need_feature tcx
+	tcx_setup
 	b=$(load_tcx 100 $NEXT)
 	c=$(load_tcx 200 $NEXT)
 	a=$(load_tcx 50 $NEXT)
@@ -36,8 +41,7 @@ test_order_and_ping() {
 }
 
 test_drop_in_front() {
-	chain_setup
-	need_feature tcx
+	tcx_setup
 	a=$(load_tcx 50 $NEXT)
 	c=$(load_tcx 100 $NEXT)
 	d=$(load_tcx 75 $DROP)
@@ -53,8 +57,7 @@ test_drop_in_front() {
 }
 
 test_restart_keeps_links() {
-	chain_setup
-	need_feature tcx
+	tcx_setup
 	a=$(load_tcx 10 $NEXT)
 	b=$(load_tcx 30 $NEXT)
 	chain_restart
