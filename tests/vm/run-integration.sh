@@ -52,13 +52,17 @@ for t in tests/integration/t_*.sh; do
 done
 # bpfd starts many times per test: read it once from the (uncached) work share into the
 # guest's tmpfs instead of over 9p at every start.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
 "$vm" run "${args[@]}" -- sh -c 'if [ -n "${BPFD:-}" ] && cp "$BPFD" /tmp/bpfd.vm; then
-	BPFD=/tmp/bpfd.vm; export BPFD; fi; exec tests/run.sh -l vm "$@"' sh "${scripts[@]}"
-st=$?
+	BPFD=/tmp/bpfd.vm; export BPFD; fi; exec tests/run.sh -l vm "$@"' sh "${scripts[@]}" |
+	tee "$out"
+st=${PIPESTATUS[0]}
 set -e
 case $st in
 124|125)
-	echo "FAIL: vm (the VM did not boot or run, exit $st: see above)"
+	at=$(sed -n 's/^=== //p' "$out" | tail -n 1)
+	echo "FAIL: vm (the VM did not boot or run, exit $st${at:+, while running $at}: see above)"
 	echo "vm: 0 passed, 1 failed, 0 skipped"
 	exit 1 ;;
 esac
