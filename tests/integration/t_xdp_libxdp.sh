@@ -4,7 +4,6 @@
 # actions; `xdp-loader load` adds a program beside them; bpfd sees it (get positions,
 # list -a), keeps it on its next change; `xdp-loader unload` of its own program leaves
 # bpfd's.  Needs freplace (libxdp needs it too).
-# vm: no (hung once in the VM under make check, cause not found yet: excluded until fixed; passed in 3 earlier VM runs)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/chain_lib.sh"
 
