@@ -8,7 +8,7 @@ libclang-rt-14-dev
 bpftool xdp-tools iproute2 iputils-ping procps psmisc kmod util-linux
 qemu-system-x86 busybox-static cpio xz-utils
 python3 python3-grpcio python3-protobuf protobuf-compiler-grpc python3-h2 python3-yaml
-nghttp2-client curl openssl ca-certificates jq
+nghttp2-client curl openssl ca-certificates jq buildah
 "
 # node + npm for the grpc-js client test; keep a node that is already installed.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
