@@ -39,7 +39,7 @@ S=$$
 DPID=
 cleanup() {
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	for i in 0 1 2 3; do ip link del "db$i$S" 2>/dev/null; done
+	for i in 0 1 2 3 4; do ip link del "db$i$S" 2>/dev/null; done
 	rm -f "/sys/fs/bpf/bpfd-bench-$S"
 	umount -l "$T/run/fs" 2>/dev/null
 	rm -rf "$T"
@@ -48,8 +48,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 grep -q ' /sys/fs/bpf bpf ' /proc/mounts || mount -t bpf bpf /sys/fs/bpf
-# db0: bpfd 10 members, db1: bpfd 1 member, db2: libxdp 10, db3: libxdp 1
-for i in 0 1 2 3; do
+# db0: bpfd 10 members, db1: bpfd 1 member, db2: libxdp 10, db3: libxdp 1,
+# db4: libxdp 10 again, the control (same code twice: the noise of the timer)
+for i in 0 1 2 3 4; do
 	ip link add "db$i$S" type veth peer name "dp$i$S" || die "cannot create veth pairs"
 	ip link set "db$i$S" up
 	ip link set "dp$i$S" up
@@ -87,6 +88,10 @@ printf '%4s %12s %12s %8s\n' sum "$tb" "$tl" "$(awk -v a="$tb" -v b="$tl" 'BEGIN
 	die "bpfctl load on db1"
 xdp-loader load -m native -P 10 -n chain_xdp "db3$S" "$OBJ" >/dev/null 2>&1 ||
 	die "xdp-loader load on db3"
+for k in 1 2 3 4 5 6 7 8 9 10; do
+	xdp-loader load -m native -P $((k * 10)) -n chain_xdp "db4$S" "$OBJ" >/dev/null 2>&1 ||
+		die "xdp-loader load $k on db4"
+done
 
 disp_id() {
 	bpftool -j net show dev "$1" | jq -r '.[0].xdp[0].id'
@@ -102,23 +107,30 @@ head -c 49 /dev/zero >>"$T/pkt"
 
 bpftool prog load "$OBJ" "/sys/fs/bpf/bpfd-bench-$S" type xdp || die "bpftool prog load"
 ids="$(bpftool -j prog show pinned "/sys/fs/bpf/bpfd-bench-$S" | jq -r .id) $(disp_id "db1$S")"
-ids="$ids $(disp_id "db0$S") $(disp_id "db3$S") $(disp_id "db2$S")"
-# The cases take turns, ROUNDS times; the minimum of each is kept (a timer in an
-# emulated CPU is noisy: single runs of one program vary by 2-3x).
-ROUNDS=${BENCH_ROUNDS:-7}
+ids="$ids $(disp_id "db0$S") $(disp_id "db3$S") $(disp_id "db2$S") $(disp_id "db4$S")"
+# The cases take turns, ROUNDS times, each round starting one case later than the
+# one before (under emulation the case run first in a round measured up to 1.5x
+# slower); the median of each is kept (single runs of one program vary by 2-3x).
+ROUNDS=${BENCH_ROUNDS:-10}
 r=0
 : >"$T/times"
+order=$ids
 while [ $r -lt "$ROUNDS" ]; do
-	for id in $ids; do
+	for id in $order; do
 		echo "$id $(ns_once "$id")" >>"$T/times"
 	done
+	order="${order#* } ${order%% *}"
 	r=$((r + 1))
 done
-best() { awk -v id="$1" '$1 == id && $2 != "" { if (m == "" || $2 < m) m = $2 } END { print m }' "$T/times"; }
+best() {
+	awk -v id="$1" '$1 == id && $2 != "" { print $2 }' "$T/times" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
 set -- $ids
 alone=$(best "$1") b1=$(best "$2") b10=$(best "$3") l1=$(best "$4") l10=$(best "$5")
+c10=$(best "$6")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s (ns per run, best of %s rounds)\n' \
+printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s (ns per run, median of %s rounds)\n' \
 	"$REPEAT" "$ROUNDS"
 f='%-22s %8s %8s %11s %10s %12s\n'
 printf "$f" case bpfd libxdp bpfd/libxdp bpfd/alone libxdp/alone
@@ -127,5 +139,12 @@ printf "$f" "dispatcher, 1 member" "$b1" "$l1" "$(ratio "$b1" "$l1")" "$(ratio "
 	"$(ratio "$l1" "$alone")"
 printf "$f" "dispatcher, 10 members" "$b10" "$l10" "$(ratio "$b10" "$l10")" \
 	"$(ratio "$b10" "$alone")" "$(ratio "$l10" "$alone")"
+printf "$f" "control: libxdp again" "-" "$c10" "$(ratio "$c10" "$l10")" "-" "$(ratio "$c10" "$alone")"
+echo "(control: a second libxdp chain of 10; its ratio to the first is the noise of this run)"
+# Sizes do not depend on the emulated timer: the 10-member dispatchers side by side.
+sz() { bpftool -j prog show id "$1" | jq -r '"\(.bytes_xlated) \(.bytes_jited)"'; }
+set -- $(sz "$3") $(sz "$5")
+printf '\nDispatcher with 10 members: bpfd xlated %s B, jited %s B; libxdp xlated %s B, jited %s B\n' \
+	"$1" "$2" "$3" "$4"
 [ "${BPFD_IN_VM:-0}" = 1 ] && echo "(in the VM: emulated CPU, compare the ratios)"
 exit 0
