@@ -123,30 +123,58 @@ static int check_tracepoint(const char *tp, char *cat, size_t csize, char *name,
 	return 0;
 }
 
-/* Is fn a kernel symbol in /proc/kallsyms ("addr type name [module]")? */
-static int check_kallsyms(const char *fn, struct errmsg *em)
+/* One /proc/kallsyms line ("addr type name [module]"): 0 with the address and
+ * name (NUL-terminated in line), -EINVAL for a line of another shape. */
+static int kallsyms_parse(char *line, unsigned long long *ret_addr, char **ret_name)
 {
-	char line[512], *name, *end;
+	char *name, *end;
+
+	errno = 0;
+	*ret_addr = strtoull(line, &end, 16);
+	if (errno || end == line || *end != ' ')
+		return -EINVAL;
+	name = strchr(end + 1, ' ');
+	if (!name)
+		return -EINVAL;
+	name++;
+	name[strcspn(name, " \t\n")] = '\0';
+	*ret_name = name;
+	return 0;
+}
+
+/*
+ * Is fn a kernel symbol in /proc/kallsyms?  With an offset, also: is fn+offset
+ * still inside fn?  The kernel accepts any instruction boundary past the end, in
+ * whatever function follows, so the length is taken from the next symbol's address
+ * (addresses all zero, as without CAP_SYSLOG: not checked, the kernel decides).
+ */
+static int check_kallsyms(const char *fn, uint64_t offset, struct errmsg *em)
+{
+	unsigned long long addr, at = 0, next = ~0ULL;
+	char line[512], *name;
 	bool found = false;
 	FILE *f;
 
 	f = fopen("/proc/kallsyms", "re");
 	if (!f)
 		return 0;	/* cannot check: let the kernel say */
-	while (!found && fgets(line, sizeof(line), f)) {
-		name = strchr(line, ' ');
-		name = name ? strchr(name + 1, ' ') : NULL;
-		if (!name)
-			continue;
-		name++;
-		end = name + strcspn(name, " \t\n");
-		*end = '\0';
-		found = !strcmp(name, fn);
+	while (!found && fgets(line, sizeof(line), f))
+		if (!kallsyms_parse(line, &at, &name) && !strcmp(name, fn))
+			found = true;
+	if (found && offset && at) {
+		rewind(f);
+		while (fgets(line, sizeof(line), f))
+			if (!kallsyms_parse(line, &addr, &name) && addr > at && addr < next)
+				next = addr;
 	}
 	fclose(f);
 	if (!found)
 		return errmsg_set(em, -ENOENT,
 				  "kernel function '%s' not found: looked in /proc/kallsyms", fn);
+	if (offset && at && next != ~0ULL && offset >= next - at)
+		return errmsg_set(em, -EINVAL,
+				  "offset %" PRIu64 " is past the end of kernel function '%s', which is %llu bytes long (/proc/kallsyms): the probe would land in another function; use an offset below %llu",
+				  offset, fn, next - at, next - at);
 	return 0;
 }
 
@@ -221,7 +249,7 @@ static int prepare(struct obj *o, const struct prog_attach *a, char *cat, char *
 		err = prog_kind_supported(a->kind, em);
 		if (err)
 			return err;
-		return check_kallsyms(a->fn_name, em);
+		return check_kallsyms(a->fn_name, a->offset, em);
 	case OBJ_KIND_UPROBE:
 	case OBJ_KIND_URETPROBE:
 		if (a->kind == OBJ_KIND_URETPROBE && a->offset)
@@ -256,6 +284,8 @@ static const char *attach_strerror(int e)
 {
 	if (e == E2BIG)
 		return "the kernel allows at most 64 BPF programs on one tracepoint or probe (E2BIG); unload one first";
+	if (e == EILSEQ)
+		return "the offset is not where an instruction starts (EILSEQ); use the offset of an instruction (objdump -d)";
 	return strerror(e);
 }
 

@@ -10,6 +10,7 @@ enum grpc_status grpc_status_from_errno(int err)
 	case 0:			return GRPC_OK;
 	case -EINVAL:
 	case -ENOEXEC:		/* not a BPF ELF file */
+	case -EILSEQ:		/* a probe offset inside an instruction */
 	case -ENAMETOOLONG:	return GRPC_INVALID_ARGUMENT;
 	case -ENOENT:
 	case -ESRCH:		/* no such function in the object */

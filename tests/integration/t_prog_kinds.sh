@@ -132,6 +132,39 @@ test_kprobe() {
 	prove_runs 11 100 getppid -- -p "$COUNTER_OBJ" -n kp_count kprobe -f "$KFN"
 }
 
+# -o OFFSET: which offsets start an instruction depends on the kernel build, so the
+# first bytes of the function are tried.  An offset inside an instruction and one past
+# the function's end are refused, named and change nothing; the first accepted one
+# fires on every call like the probe at the entry.
+test_kprobe_offset() {
+	setup
+	need_feature kprobe
+	snapshot before
+	refused_in=0 good=
+	for off in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do
+		if ctl load-from-file -p "$COUNTER_OBJ" -n kp_count kprobe -f "$KFN" -o "$off" \
+			>"$T_TMP/off.out" 2>&1; then
+			id=$(field "$T_TMP/off.out" ID)
+			ctl unload "$id" || fail "unload $id"
+			prog_gone "$id" || fail "program $id still in the kernel"
+			good=$off
+			break
+		fi
+		grep -q "not where an instruction starts" "$T_TMP/off.out" ||
+			fail "offset $off: $(cat "$T_TMP/off.out")"
+		refused_in=$((refused_in + 1))
+		same_as before
+	done
+	[ -n "$good" ] || fail "no offset in 1..16 of $KFN was accepted"
+	echo "  offsets 1..$((good - 1)) refused inside an instruction, $good accepted"
+	ctl load-from-file -p "$COUNTER_OBJ" -n kp_count kprobe -f "$KFN" -o 1000000 \
+		>"$T_TMP/off.out" 2>&1 && fail "offset 1000000 accepted: $(cat "$T_TMP/off.out")"
+	grep -q "past the end of kernel function '$KFN'" "$T_TMP/off.out" ||
+		fail "offset 1000000: $(cat "$T_TMP/off.out")"
+	same_as before
+	prove_runs 11 100 getppid -- -p "$COUNTER_OBJ" -n kp_count kprobe -f "$KFN" -o "$good"
+}
+
 test_kretprobe() {
 	setup
 	need_feature kprobe
@@ -173,5 +206,5 @@ test_kprobe_missing_explained() { refused kprobe kp_count kprobe 'no kprobe supp
 
 run_tests prog_kinds test_tracepoint test_tracepoint_text_output test_uprobe_binary \
 	test_uretprobe_binary test_uprobe_libc_by_name test_uprobe_pid_filter test_kprobe \
-	test_kretprobe test_fentry test_fexit test_fentry_refused_explained \
+	test_kprobe_offset test_kretprobe test_fentry test_fexit test_fentry_refused_explained \
 	test_fexit_refused_explained test_kprobe_missing_explained
