@@ -322,9 +322,15 @@ static int attach(struct obj *o, const struct prog_attach *a, const char *cat,
 	case OBJ_KIND_UPROBE:
 	case OBJ_KIND_URETPROBE:
 		if (fn) {
-			err = uprobe_func_offset(target, fn, &off, em);
+			uint64_t size;
+
+			err = uprobe_func_offset(target, fn, &off, &size, em);
 			if (err)
 				return err;
+			if (a->offset && size && a->offset >= size)
+				return errmsg_set(em, -EINVAL,
+						  "offset %" PRIu64 " is past the end of function '%s' in %s, which is %" PRIu64 " bytes long (its ELF symbol): the probe would land in other code; use an offset below %" PRIu64,
+						  a->offset, fn, target, size, size);
 			off += a->offset;
 		}
 		uopts.retprobe = a->kind == OBJ_KIND_URETPROBE;

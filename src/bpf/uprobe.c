@@ -223,7 +223,7 @@ int uprobe_resolve_target(const char *target, char *ret_path, size_t size,
 
 /* Search one symbol table section for fn; 0 with *ret_offset, or -ENOENT. */
 static int symtab_find(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *fn,
-		       uint64_t *ret_offset)
+		       uint64_t *ret_offset, uint64_t *ret_size)
 {
 	GElf_Shdr tsh;
 	Elf_Data *data;
@@ -254,13 +254,14 @@ static int symtab_find(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh, const char *
 		if (sym.st_value < tsh.sh_addr)
 			continue;
 		*ret_offset = sym.st_value - tsh.sh_addr + tsh.sh_offset;
+		*ret_size = sym.st_size;
 		return 0;
 	}
 	return -ENOENT;
 }
 
 int uprobe_func_offset(const char *path, const char *fn, uint64_t *ret_offset,
-		       struct errmsg *em)
+		       uint64_t *ret_size, struct errmsg *em)
 {
 	bool have_symtab = false, have_dynsym = false;
 	Elf *elf = NULL;
@@ -284,7 +285,7 @@ int uprobe_func_offset(const char *path, const char *fn, uint64_t *ret_offset,
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
 			continue;
 		have_symtab = true;
-		err = symtab_find(elf, scn, &sh, fn, ret_offset);
+		err = symtab_find(elf, scn, &sh, fn, ret_offset, ret_size);
 		if (!err)
 			goto out;
 	}
@@ -292,7 +293,7 @@ int uprobe_func_offset(const char *path, const char *fn, uint64_t *ret_offset,
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM)
 			continue;
 		have_dynsym = true;
-		err = symtab_find(elf, scn, &sh, fn, ret_offset);
+		err = symtab_find(elf, scn, &sh, fn, ret_offset, ret_size);
 		if (!err)
 			goto out;
 	}

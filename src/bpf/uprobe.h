@@ -22,9 +22,10 @@ int uprobe_resolve_target_in(const char *target, const char *ldcache, char *ret_
 			     size_t size, struct errmsg *em);
 
 /* File offset of function fn (STT_FUNC or STT_GNU_IFUNC, defined) in the ELF file at
- * path, as the kernel's uprobe wants it: .symtab is searched first, then .dynsym.
- * -ENOENT with em saying which tables were searched; -ENOEXEC not an ELF file. */
+ * path, as the kernel's uprobe wants it, and its size (st_size, 0 when unknown):
+ * .symtab is searched first, then .dynsym.  -ENOENT with em saying which tables were
+ * searched; -ENOEXEC not an ELF file. */
 int uprobe_func_offset(const char *path, const char *fn, uint64_t *ret_offset,
-		       struct errmsg *em);
+		       uint64_t *ret_size, struct errmsg *em);
 
 #endif

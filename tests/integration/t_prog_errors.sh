@@ -143,6 +143,13 @@ test_missing_attach_points() {
 	fi
 }
 
+# An offset past the function's end would probe other code (kprobes: t_prog_kinds).
+test_uprobe_offset_past_the_end() {
+	setup
+	refuse_load 1 "offset 1000000 is past the end of function 'getppid' in .*libc.so.*, which is [0-9]+ bytes long" \
+		"$COUNTER_OBJ" up_count uprobe -t libc -f getppid -o 1000000
+}
+
 test_verifier_rejection() {
 	setup
 	refuse_load 1 "verifier rejected program 'bad_count'.*invalid mem access" \
@@ -190,5 +197,6 @@ test_unload_not_owned() {
 run_tests prog_errors test_wrong_kind_for_section test_unknown_global test_wrong_global_size \
 	test_missing_file test_non_elf_file test_oversized_path test_malformed_elf_crashing_libbpf \
 	test_missing_function \
-	test_missing_attach_points test_verifier_rejection test_nonexistent_map_owner \
+	test_missing_attach_points test_uprobe_offset_past_the_end test_verifier_rejection \
+	test_nonexistent_map_owner \
 	test_usage_errors test_unload_not_owned
