@@ -164,12 +164,6 @@ static int xdp_conf_fill(void *conf, const struct chain_entry *e, size_t n)
 	return chain_xdp_conf_fill(conf, e, n);
 }
 
-static int xdp_conf_read(const void *buf, size_t size, struct chain_entry *e,
-			 size_t *ret_n, int *ret_version)
-{
-	return chain_xdp_conf_parse(buf, size, e, ret_n, ret_version);
-}
-
 const struct hook_ops xdp_hook_ops = {
 	.kind = CHAIN_XDP,
 	.disp_name = "xdp_dispatcher",
@@ -182,5 +176,5 @@ const struct hook_ops xdp_hook_ops = {
 	.remove = xdp_remove,
 	.cleanup = xdp_cleanup,
 	.conf_fill = xdp_conf_fill,
-	.conf_read = xdp_conf_read,
+	.conf_read = chain_xdp_conf_parse,
 };
