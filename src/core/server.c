@@ -531,6 +531,14 @@ static void conn_handshake(struct server *srv, struct conn *c)
 		h2_server_shutdown(c->h2);
 }
 
+/* Everything written out and nothing more to come (the session ended, or the
+ * peer shut down its side after the calls it sent were answered): close. */
+static void conn_drop_if_done(struct conn *c)
+{
+	if (!c->dead && c->out_off == c->out_len && (!h2_server_alive(c->h2) || c->read_eof))
+		conn_drop(c, c->read_eof ? "closed by peer" : "session over");
+}
+
 static void conn_io(struct server *srv, struct conn *c, short revents, uint64_t now)
 {
 	if (!c->ready) {
@@ -543,8 +551,7 @@ static void conn_io(struct server *srv, struct conn *c, short revents, uint64_t 
 		conn_read(c, now);
 	if (!c->dead)
 		conn_flush(c, now);
-	if (!c->dead && c->out_off == c->out_len && (!h2_server_alive(c->h2) || c->read_eof))
-		conn_drop(c, c->read_eof ? "closed by peer" : "session over");
+	conn_drop_if_done(c);
 }
 
 static short conn_events(const struct conn *c)
@@ -655,9 +662,7 @@ int server_run(struct server *srv, int stop_fd)
 				continue;
 			conn_flush(c, now);
 			/* e.g. an idle connection after the GOAWAY of a shutdown */
-			if (!c->dead && c->out_off == c->out_len &&
-			    (!h2_server_alive(c->h2) || c->read_eof))
-				conn_drop(c, c->read_eof ? "closed by peer" : "session over");
+			conn_drop_if_done(c);
 		}
 		reap(srv);
 		if (srv->stopping && (!srv->n_conns || now >= srv->stop_deadline)) {
