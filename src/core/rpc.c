@@ -256,6 +256,14 @@ static int lc_rebuild(size_t cap, uint32_t gen)
 	return 0;
 }
 
+/* The current walk saw e's program. */
+static void lc_seen(struct lc_entry *e)
+{
+	if (e->gen != lc.gen)
+		lc.seen++;
+	e->gen = lc.gen;
+}
+
 /* Remember the encoded result of a program bpfd does not own. */
 static void lc_store(const bpfd_v1_ListResponse_ListResult *res)
 {
@@ -266,12 +274,10 @@ static void lc_store(const bpfd_v1_ListResponse_ListResult *res)
 		return;
 	e = lc_slot(lc.v, lc.cap, res->kernel_info.id);
 	if (!e->id)
-		lc.n++;
-	if (!e->id || e->gen != lc.gen)
-		lc.seen++;
+		lc.n++;		/* a free slot is all zero: gen 0, never a walk's */
+	lc_seen(e);
 	e->id = res->kernel_info.id;
 	e->type = res->kernel_info.program_type;
-	e->gen = lc.gen;
 	e->enc.len = 0;
 	os.state = &e->enc;
 	if (!pb_encode(&os, bpfd_v1_ListResponse_ListResult_fields, res))
@@ -311,9 +317,7 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 		owned = !ls->rpc->ops->prog_info(ls->rpc->ctx, id, &res->info, &type);
 		e = owned ? NULL : lc_find(id);
 		if (e && e->enc.len) {
-			if (e->gen != lc.gen)
-				lc.seen++;
-			e->gen = lc.gen;
+			lc_seen(e);
 			res->has_info = false;
 			res->kernel_info.program_type = e->type;
 			if (!list_wanted(ls->req, res))
