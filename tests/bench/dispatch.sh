@@ -13,6 +13,7 @@ BPFD_TESTBPF=${BPFD_TESTBPF:-$SRC/build/tests/bpf}
 REPEAT=${BENCH_REPEAT:-200000}
 OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
 die() { echo "bench: dispatch: $*" >&2; exit 1; }
+. "$SRC/tests/bench/lib.sh"
 
 for t in bpftool jq xdp-loader; do
 	command -v "$t" >/dev/null || die "$t is missing (make deps)"
@@ -57,11 +58,7 @@ for i in 0 1 2 3 4; do
 done
 "$BPFD" --rundir "$T/run" >"$T/daemon.log" 2>&1 &
 DPID=$!
-i=0
-until [ -S "$T/run/bpfd.sock" ]; do
-	i=$((i + 1)); [ $i -gt 400 ] && { cat "$T/daemon.log"; die "daemon did not start"; }
-	sleep 0.05
-done
+wait_sock "$T/run/bpfd.sock" "$T/daemon.log" daemon 400
 export BPFD_ENDPOINT="unix://$T/run/bpfd.sock"
 
 ms() { date +%s%N; }

@@ -22,6 +22,7 @@ trap cleanup EXIT
 # (a shell killed by a signal skips the EXIT trap: pins and daemon would stay)
 trap 'exit 130' INT TERM HUP PIPE
 die() { echo "bench: $*" >&2; exit 1; }
+. "$SRC/tests/bench/lib.sh"
 
 for t in h2load bpftool curl /usr/bin/python3; do
 	command -v "$t" >/dev/null || die "$t is missing (make deps)"
@@ -35,11 +36,7 @@ mount -t bpf bpf "$T/pins" || die "cannot mount a bpffs at $T/pins"
 
 "$BPFD" --rundir "$T/run" >"$T/daemon.log" 2>&1 &
 DPID=$!
-i=0
-until [ -S "$T/run/bpfd.sock" ]; do
-	i=$((i + 1)); [ $i -gt 200 ] && { cat "$T/daemon.log"; die "daemon did not start"; }
-	sleep 0.05
-done
+wait_sock "$T/run/bpfd.sock" "$T/daemon.log" daemon 200
 sleep 0.5
 rss_idle=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status")
 
@@ -74,11 +71,7 @@ run_peer() {
 	rm -f "$T/peer.sock"
 	/usr/bin/python3 "$SRC/tests/bench/peer.py" "$T/peer.sock" "$T/resp.pb" >"$T/peer.log" 2>&1 &
 	PPID_PEER=$!
-	i=0
-	until [ -S "$T/peer.sock" ]; do
-		i=$((i + 1)); [ $i -gt 200 ] && { cat "$T/peer.log"; die "peer did not start"; }
-		sleep 0.05
-	done
+	wait_sock "$T/peer.sock" "$T/peer.log" peer 200
 }
 
 printf '%-26s %10s %12s %14s %8s\n' "case" "in List" "bpfd req/s" "grpcio req/s" "ratio"
