@@ -4,10 +4,6 @@
 XDP_OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
 TC_OBJ="$BPFD_TESTBPF/chain_tc.bpf.o"
 
-ctl() {
-	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
-}
-
 # Value of counter[0] (u64, little endian) in the map pinned at $1, through bpftool.
 counter() {
 	bpftool -j map lookup pinned "$1" key 0 0 0 0 2>/dev/null |

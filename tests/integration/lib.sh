@@ -87,9 +87,11 @@ stop_daemon() {
 	wait "$BPFD_PID" 2>/dev/null
 }
 
+# bpfctl on the private daemon; ctl is the short name the program and chain tests use.
 bpfctl() {
 	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
 }
+ctl() { bpfctl "$@"; }
 
 run_tests() {
 	label=$1

@@ -1,5 +1,5 @@
-# prog_lib.sh - helpers of the t_prog_*.sh tests (sourced after lib.sh): bpfctl on the
-# private daemon, a trigger binary built in the test's temp dir, counters read through
+# prog_lib.sh - helpers of the t_prog_*.sh tests (sourced after lib.sh): a shared
+# daemon, a trigger binary built in the test's temp dir, counters read through
 # their pinned maps with bpftool, snapshots of what a failed command must not change.
 #
 # In the VM every program start costs 0.1-0.4 s (the root file system is served over
@@ -79,10 +79,6 @@ restart_daemon() {
 	stop_daemon
 	rm -f "$BPFD_SOCK"	# start_daemon waits for the socket to appear
 	start_daemon "$@"
-}
-
-ctl() {
-	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
 }
 
 # trig getppid N | trig func N | trig wait N FILE (print pid, wait for FILE, call func N)
