@@ -87,8 +87,9 @@ traffic() {
 # counters ID...: each program's packet counter, read from the map bpfd pinned
 counters() {
 	for id in "$@"; do
-		dir=$("$BPFD" bpfctl get -o json "$id" | jq -r .info.map_pin_path)
-		pos=$("$BPFD" bpfctl get -o json "$id" | jq -r '.info.attach.xdp_attach_info.position')
+		info=$("$BPFD" bpfctl get -o json "$id")
+		dir=$(echo "$info" | jq -r .info.map_pin_path)
+		pos=$(echo "$info" | jq -r '.info.attach.xdp_attach_info.position')
 		n=$(bpftool map lookup pinned "$dir/counter" key 0 0 0 0 |
 			sed -n 's/.*"value": *\([0-9]*\).*/\1/p')
 		printf '  program %-6s position %s  packets %s\n' "$id" "$pos" "$n"
