@@ -429,13 +429,9 @@ cmd_run()
 	      -nodefaults -no-user-config -display none -no-reboot
 	      -serial stdio -kernel "$kimg"
 	      -append "$CMDLINE")
-	# Plain emulation unless the CPU can virtualise (not on our machines).
-	# Emulation runs the vCPUs in turn on one host thread (thread=single):
-	# with a thread per vCPU (QEMU's default), the kernel patching its own
-	# text (bpf trampolines, static keys) while the other vCPU runs the
-	# patched code locked up both vCPUs for good within seconds (both
-	# "stuck" at do_syscall_64+0x3e; reproduced with bpfd --probe in a
-	# loop beside a loop of sleep).  VM_TCG_THREAD=multi brings it back.
+	# Plain emulation unless the CPU can virtualise (not on our machines),
+	# with the vCPUs on one host thread: a thread per vCPU locks the guest
+	# up (tests/vm/README).
 	if [ "${VM_KVM:-auto}" != 0 ] && [ -w /dev/kvm ] &&
 	   grep -qE '^flags.* (vmx|svm)( |$)' /proc/cpuinfo; then
 		qemu+=(-enable-kvm -cpu host)
