@@ -32,7 +32,7 @@ TESTBPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
 TESTBPF_OBJS := $(TESTBPF_SRCS:tests/bpf/%.bpf.c=$(O)/tests/bpf/%.bpf.o)
 
 APPLET_SRCS := src/main.c $(wildcard src/applets/*.c src/applets/*/*.c)
-LIB_SRCS    := $(wildcard src/core/*.c) $(filter-out %.bpf.c,$(wildcard src/bpf/*.c))
+LIB_SRCS    := $(wildcard src/core/*.c src/core/*/*.c) $(filter-out %.bpf.c,$(wildcard src/bpf/*.c))
 OBJS        := $(APPLET_SRCS:%.c=$(O)/%.o) $(LIB_SRCS:%.c=$(O)/%.o) \
                $(VENDOR_SRCS:$(VND)/%.c=$(O)/vendor-obj/%.o) $(PB_SRCS:%.c=%.o) \
                $(GEN)/bpf_objs.o

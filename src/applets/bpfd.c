@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "applets/applets.h"
-#include "core/config.h"
+#include "core/config/config.h"
 #include "core/daemon.h"
-#include "core/log.h"
-#include "core/opts.h"
+#include "core/base/log.h"
+#include "core/base/opts.h"
 #include "core/probe_report.h"
 
 struct bpfd_opts {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "applets/applets.h"
-#include "core/log.h"
-#include "core/opts.h"
+#include "core/base/log.h"
+#include "core/base/opts.h"
 
 struct agent_opts {
 	bool version;

@@ -30,7 +30,7 @@
 
 #include "bpf/chain_int.h"
 #include "bpf/embed.h"
-#include "core/log.h"
+#include "core/base/log.h"
 
 #define CONF_MAX	256
 

@@ -22,7 +22,7 @@
 #include "bpf/chain_int.h"
 #include "bpf/embed.h"
 #include "bpf/obj.h"
-#include "core/log.h"
+#include "core/base/log.h"
 
 const char *chain_mode_str(enum chain_mode m)
 {

@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/chain.h"
-#include "core/config.h"
-#include "core/errmsg.h"
+#include "core/base/chain.h"
+#include "core/config/config.h"
+#include "core/base/errmsg.h"
 
 struct obj;
 struct chain_env;

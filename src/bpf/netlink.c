@@ -14,7 +14,7 @@
 #include <linux/veth.h>
 
 #include "bpf/netlink.h"
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 #define ALIGN4(x) (((x) + 3) & ~(size_t)3)
 

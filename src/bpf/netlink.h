@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <linux/netlink.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 /* Each call opens its own NETLINK_ROUTE socket, sends one request with NLM_F_ACK
  * and waits for the kernel's answer; returns 0 or -errno from the kernel (with the

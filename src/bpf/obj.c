@@ -19,7 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/obj.h"
-#include "core/log.h"
+#include "core/base/log.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 struct obj;
 struct bpf_object;

@@ -28,8 +28,8 @@
 #include "bpf/embed.h"
 #include "bpf/netlink.h"
 #include "bpf/probe.h"
-#include "core/errmsg.h"
-#include "core/log.h"
+#include "core/base/errmsg.h"
+#include "core/base/log.h"
 
 /* libbpf 1.1.2 and the 6.1 uapi headers predate TCX (kernel 6.6). */
 #define PROBE_TCX_INGRESS 46

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 enum probe_feature {
 	PROBE_BPFFS,		/* bpffs can be mounted (and whether at /sys/fs/bpf) */

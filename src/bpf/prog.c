@@ -18,7 +18,7 @@
 
 #include "bpf/prog.h"
 #include "bpf/uprobe.h"
-#include "core/log.h"
+#include "core/base/log.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC	0xcafe4a11

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "bpf/obj.h"
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 /* Where to attach (plain C copy of the request's attach info). */
 struct prog_attach {

@@ -23,7 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/chain_int.h"
-#include "core/log.h"
+#include "core/base/log.h"
 
 #define TCX_INGRESS		46	/* BPF_TCX_INGRESS */
 #define TCX_EGRESS		47	/* BPF_TCX_EGRESS */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 /* Resolve target to an existing file: an absolute path is taken as it is; a library
  * name ("libc", "libc.so.6", "libssl.so") is looked up in /etc/ld.so.cache, then in

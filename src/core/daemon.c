@@ -17,11 +17,11 @@
 
 #include "bpf/probe.h"
 #include "core/daemon.h"
-#include "core/log.h"
-#include "core/manager.h"
+#include "core/base/log.h"
+#include "core/state/manager.h"
 #include "core/rpc.h"
-#include "core/server.h"
-#include "core/tls.h"
+#include "core/wire/server.h"
+#include "core/wire/tls.h"
 
 #define BPF_FS_MAGIC_NUM	0xcafe4a11
 

@@ -3,7 +3,7 @@
 #ifndef BPFD_CORE_DAEMON_H
 #define BPFD_CORE_DAEMON_H
 
-#include "core/config.h"
+#include "core/config/config.h"
 
 /* Run the daemon until SIGTERM/SIGINT; returns an exit code. */
 int daemon_run(struct bpfd_config *cfg);

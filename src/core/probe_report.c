@@ -8,8 +8,8 @@
 #include "cJSON.h"
 
 #include "bpf/probe.h"
-#include "core/errmsg.h"
-#include "core/log.h"
+#include "core/base/errmsg.h"
+#include "core/base/log.h"
 #include "core/probe_report.h"
 
 static int print_text(const struct probe_result *r)

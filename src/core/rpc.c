@@ -9,8 +9,8 @@
 #include <pb_encode.h>
 
 #include "bpf/kinfo.h"
-#include "core/errmap.h"
-#include "core/manager.h"
+#include "core/wire/errmap.h"
+#include "core/state/manager.h"
 #include "core/rpc.h"
 
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,

@@ -9,8 +9,8 @@
 #include <pb.h>
 
 #include "bpfd.pb.h"
-#include "core/errmsg.h"
-#include "core/grpc.h"
+#include "core/base/errmsg.h"
+#include "core/wire/grpc.h"
 
 /*
  * What the methods act on.  The daemon uses rpc_mgr_ops (the program manager

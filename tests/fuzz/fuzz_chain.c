@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/chain.h"
+#include "core/base/chain.h"
 
 static void conf(const uint8_t *d, size_t n, int tc)
 {

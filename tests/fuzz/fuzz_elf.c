@@ -16,7 +16,7 @@
 
 #include "bpf/embed.h"
 #include "bpf/obj.h"
-#include "core/log.h"
+#include "core/base/log.h"
 
 #define CHECK(cond)							\
 	do {								\

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/h2.h"
+#include "core/wire/h2.h"
 #include "core/rpc.h"
 
 static int f_next(void *ctx, uint32_t id, uint32_t *ret)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bpf/netlink.h"
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/store.h"
+#include "core/state/store.h"
 
 #define CHECK(cond)							\
 	do {								\

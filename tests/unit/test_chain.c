@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "core/chain.h"
+#include "core/base/chain.h"
 
 static struct chain_entry ent(uint32_t id, int32_t prio, const char *name)
 {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "core/config.h"
+#include "core/config/config.h"
 
 static int parse(struct bpfd_config *cfg, const char *text, struct errmsg *em)
 {

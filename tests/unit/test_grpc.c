@@ -8,11 +8,11 @@
 #include <pb_encode.h>
 
 #include "harness.h"
-#include "core/errmap.h"
-#include "core/grpc.h"
-#include "core/h2.h"
+#include "core/wire/errmap.h"
+#include "core/wire/grpc.h"
+#include "core/wire/h2.h"
 #include "core/rpc.h"
-#include "core/server.h"
+#include "core/wire/server.h"
 
 static void hdr_roundtrip(void)
 {

@@ -23,8 +23,8 @@
 
 #include "harness.h"
 #include "bpf/probe.h"
-#include "core/config.h"
-#include "core/manager.h"
+#include "core/config/config.h"
+#include "core/state/manager.h"
 
 #define COUNTER_OBJ	"prog_counter.bpf.o"
 #define BAD_OBJ		"prog_bad.bpf.o"

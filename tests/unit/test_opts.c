@@ -3,7 +3,7 @@
 #include <errno.h>
 
 #include "harness.h"
-#include "core/opts.h"
+#include "core/base/opts.h"
 
 struct o {
 	bool flag;

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "core/store.h"
+#include "core/state/store.h"
 
 static char *tmpdir(void)
 {

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/errmsg.h"
-#include "core/tls.h"
+#include "core/base/errmsg.h"
+#include "core/wire/tls.h"
 #include "harness.h"
 
 #define TIMEOUT_MS 10000

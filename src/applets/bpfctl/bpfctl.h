@@ -9,9 +9,9 @@
 #include <pb.h>
 
 #include "bpfd.pb.h"
-#include "core/client.h"
-#include "core/opts.h"
-#include "core/out.h"
+#include "core/wire/client.h"
+#include "core/base/opts.h"
+#include "core/base/out.h"
 
 /* Each returns an exit code: 0 ok, 1 error from the daemon, 2 usage. argv[0] = command. */
 int bpfctl_get(int argc, char **argv);

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "applets/bpfctl/bpfctl.h"
-#include "core/chain.h"
+#include "core/base/chain.h"
 
 struct load_opts {
 	struct bpfctl_common c;

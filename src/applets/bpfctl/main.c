@@ -5,8 +5,8 @@
 
 #include "applets/applets.h"
 #include "applets/bpfctl/bpfctl.h"
-#include "core/log.h"
-#include "core/opts.h"
+#include "core/base/log.h"
+#include "core/base/opts.h"
 
 static const struct cmd bpfctl_cmds[] = {
 	{ "get", bpfctl_get, "show one program (bpfd's state and the kernel's) by kernel id" },

@@ -13,8 +13,8 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
-#include "core/log.h"
-#include "core/store.h"
+#include "core/base/log.h"
+#include "core/state/store.h"
 
 #define STORE_TMP_PREFIX	".tmp-"
 #define STORE_MAX_FILE		(1u << 20)

@@ -30,9 +30,9 @@
 #include <mbedtls/version.h>
 #include <mbedtls/x509_crt.h>
 
-#include "core/errmsg.h"
-#include "core/log.h"
-#include "core/tls.h"
+#include "core/base/errmsg.h"
+#include "core/base/log.h"
+#include "core/wire/tls.h"
 
 #if MBEDTLS_VERSION_MAJOR != 2
 #error "tls.c is written against the mbedtls 2.28 API"

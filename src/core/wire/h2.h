@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/grpc.h"
+#include "core/wire/grpc.h"
 
 struct tls_conn;
 

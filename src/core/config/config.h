@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 #define BPFD_CONFIG_FILE	"/etc/bpfd/bpfd.toml"
 #define BPFD_RUNDIR		"/run/bpfd"

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 #define CHAIN_MAX_PROGS		10	/* dispatcher slots (libxdp MAX_DISPATCHER_ACTIONS) */
 #define CHAIN_XDP_RETVAL	31	/* what an empty XDP slot returns */

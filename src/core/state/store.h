@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "bpfd_state.pb.h"
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 #define STORE_FORMAT	1
 

@@ -2,7 +2,7 @@
 /* errmap.c - -errno to gRPC status (style.md 4.4) */
 #include <errno.h>
 
-#include "core/errmap.h"
+#include "core/wire/errmap.h"
 
 enum grpc_status grpc_status_from_errno(int err)
 {

@@ -17,10 +17,10 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
-#include "core/client.h"
-#include "core/h2.h"
-#include "core/limits.h"
-#include "core/tls.h"
+#include "core/wire/client.h"
+#include "core/wire/h2.h"
+#include "core/base/limits.h"
+#include "core/wire/tls.h"
 
 struct client {
 	struct h2_io io;

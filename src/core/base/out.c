@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "cJSON.h"
-#include "core/out.h"
+#include "core/base/out.h"
 
 #define OUT_DEPTH	16
 

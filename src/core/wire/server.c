@@ -16,10 +16,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/limits.h"
-#include "core/log.h"
-#include "core/server.h"
-#include "core/tls.h"
+#include "core/base/limits.h"
+#include "core/base/log.h"
+#include "core/wire/server.h"
+#include "core/wire/tls.h"
 
 struct listener {
 	int fd;

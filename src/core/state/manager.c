@@ -22,10 +22,10 @@
 #include "bpf/dispatch.h"
 #include "bpf/obj.h"
 #include "bpf/prog.h"
-#include "core/log.h"
-#include "core/manager.h"
+#include "core/base/log.h"
+#include "core/state/manager.h"
 #include "core/rpc.h"
-#include "core/store.h"
+#include "core/state/store.h"
 
 /* Program types reported on the wire for managed kinds (v0.3.1 convention). */
 #define TYPE_KPROBE	2

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/opts.h"
+#include "core/base/opts.h"
 
 void str_list_free(struct str_list *l)
 {

@@ -7,8 +7,8 @@
 
 #include <pb.h>
 
-#include "core/errmsg.h"
-#include "core/grpc.h"
+#include "core/base/errmsg.h"
+#include "core/wire/grpc.h"
 
 #define CLIENT_DEFAULT_ENDPOINT	"unix:///run/bpfd/bpfd.sock"
 #define CLIENT_DEFAULT_TIMEOUT_MS	30000

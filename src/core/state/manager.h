@@ -7,8 +7,8 @@
 #include <stdint.h>
 
 #include "bpfd.pb.h"
-#include "core/config.h"
-#include "core/errmsg.h"
+#include "core/config/config.h"
+#include "core/base/errmsg.h"
 
 struct mgr;
 

@@ -10,10 +10,10 @@
 
 #include <nghttp2/nghttp2.h>
 
-#include "core/h2.h"
-#include "core/limits.h"
-#include "core/log.h"
-#include "core/tls.h"
+#include "core/wire/h2.h"
+#include "core/base/limits.h"
+#include "core/base/log.h"
+#include "core/wire/tls.h"
 
 #define NV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), \
 		   NGHTTP2_NV_FLAG_NO_COPY_NAME }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/chain.h"
+#include "core/base/chain.h"
 
 static const char *const xdp_actions[] = {
 	"aborted", "drop", "pass", "tx", "redirect",

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/grpc.h"
-#include "core/opts.h"
+#include "core/wire/grpc.h"
+#include "core/base/opts.h"
 
 static const char *const status_names[] = {
 	[GRPC_OK] = "OK",

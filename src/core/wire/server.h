@@ -3,9 +3,9 @@
 #ifndef BPFD_CORE_SERVER_H
 #define BPFD_CORE_SERVER_H
 
-#include "core/config.h"
-#include "core/errmsg.h"
-#include "core/h2.h"
+#include "core/config/config.h"
+#include "core/base/errmsg.h"
+#include "core/wire/h2.h"
 
 struct server;
 struct tls_ctx;

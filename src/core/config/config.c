@@ -27,8 +27,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/config.h"
-#include "core/opts.h"
+#include "core/config/config.h"
+#include "core/base/opts.h"
 
 #define CONFIG_MAX_FILE		(1u << 20)	/* bytes read by config_load() */
 #define CONFIG_MAX_NODES	4096		/* keys, values and tables in a file */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/errmsg.h"
+#include "core/base/errmsg.h"
 
 static void errmsg_vset(struct errmsg *em, const char *fmt, va_list ap)
 {
