@@ -20,6 +20,7 @@
 #include "core/base/log.h"
 #include "core/state/manager.h"
 #include "core/rpc.h"
+#include "core/wire/certgen.h"
 #include "core/wire/server.h"
 #include "core/wire/tls.h"
 
@@ -133,7 +134,7 @@ static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
 	set = config_tls_file(cfg, CONFIG_TLS_CA, ca, sizeof(ca));
 	set |= config_tls_file(cfg, CONFIG_TLS_CERT, cert, sizeof(cert));
 	set |= config_tls_file(cfg, CONFIG_TLS_KEY, key, sizeof(key));
-	err = set ? 0 : tls_certs_ensure(cfg->certs_dir, NULL, &em);
+	err = set ? 0 : certgen_ensure(cfg->certs_dir, NULL, &em);
 	if (err) {
 		log_err("%s", em.msg);
 		return err;

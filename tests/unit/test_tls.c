@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/base/errmsg.h"
+#include "core/wire/certgen.h"
 #include "core/wire/tls.h"
 #include "harness.h"
 
@@ -110,9 +111,9 @@ static int gen(const char *sub, const char *host)
 	struct errmsg em = { 0 };
 	int err;
 
-	err = tls_certs_ensure(path("%s", sub), host, &em);
+	err = certgen_ensure(path("%s", sub), host, &em);
 	if (err)
-		fprintf(stderr, "  tls_certs_ensure: %s\n", em.msg);
+		fprintf(stderr, "  certgen_ensure: %s\n", em.msg);
 	return err;
 }
 
@@ -358,7 +359,7 @@ static void certs_generate(void)
 	struct stat st;
 	size_t i;
 
-	if (!ASSERT_OK(gen("c", "node-1.example.org"), "tls_certs_ensure"))
+	if (!ASSERT_OK(gen("c", "node-1.example.org"), "certgen_ensure"))
 		return;
 	for (i = 0; i < 3; i++) {
 		ASSERT_OK(stat(path("c/%s", keys[i]), &st), keys[i]);
@@ -476,13 +477,13 @@ static void certs_partial(void)
 	ASSERT_OK(gen("c", "h"), "nothing to issue: fine without CA key");
 	ASSERT_OK(unlink(path("c/bpfd-client/bpfd-client.pem")), "rm client pem");
 	memset(&em, 0, sizeof(em));
-	ASSERT_EQ(tls_certs_ensure(path("c"), "h", &em), -ENOENT, "no CA key");
+	ASSERT_EQ(certgen_ensure(path("c"), "h", &em), -ENOENT, "no CA key");
 	ASSERT_STRSTR(em.msg, path("c/ca/ca.key"), "message names the CA key");
 
 	/* a leaf without any CA: no new CA that could not have issued it */
 	ASSERT_OK(unlink(path("c/ca/ca.pem")), "rm ca pem");
 	memset(&em, 0, sizeof(em));
-	ASSERT_EQ(tls_certs_ensure(path("c"), "h", &em), -ENOENT, "leaf without CA");
+	ASSERT_EQ(certgen_ensure(path("c"), "h", &em), -ENOENT, "leaf without CA");
 	ASSERT_STRSTR(em.msg, path("c/bpfd/bpfd.pem"), "message names the leaf");
 	ASSERT_EQ(access(path("c/ca/ca.pem"), F_OK), -1, "no CA created");
 }
@@ -531,7 +532,7 @@ static void certs_bad_dir(void)
 
 	fd = open(path("file"), O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ASSERT_EQ(tls_certs_ensure(path("file/certs"), "h", &em), -ENOTDIR, "dir under a file");
+	ASSERT_EQ(certgen_ensure(path("file/certs"), "h", &em), -ENOTDIR, "dir under a file");
 	ASSERT_STRSTR(em.msg, path("file"), "message names the path");
 }
 

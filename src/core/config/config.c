@@ -38,7 +38,7 @@
 #define MAX_MSG_MIN		(64u << 10)
 #define MAX_MSG_MAX		(1u << 30)
 
-/* Default file names under certs_dir, as the daemon generates them (tls.h). */
+/* Default file names under certs_dir, as the daemon generates them (certgen.h). */
 static const char *const tls_default_names[] = {
 	[CONFIG_TLS_CA] = "ca/ca.pem",
 	[CONFIG_TLS_CERT] = "bpfd/bpfd.pem",

@@ -78,7 +78,7 @@ enum config_tls_file {
 	CONFIG_TLS_KEY,		/* the server's private key */
 };
 /* Write the path of a TLS file into buf: the explicit [tls] file if one is set,
- * else certs_dir + the default name (tls.h: TLS_CA_PEM ...).  Returns true when the
+ * else certs_dir + the default name (certgen.h: CERTGEN_CA_PEM ...).  Returns true when the
  * file was set explicitly, false when it is derived from certs_dir.  A path
  * longer than size is truncated (the parser keeps both parts within 255 bytes). */
 bool config_tls_file(const struct bpfd_config *cfg, enum config_tls_file which,

@@ -17,6 +17,7 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "core/wire/certgen.h"
 #include "core/wire/client.h"
 #include "core/wire/h2.h"
 #include "core/base/limits.h"
@@ -157,7 +158,7 @@ static void cert_path(char *buf, size_t size, const char *given, const char *rel
 {
 	snprintf(buf, size, "%s", given ? given : "");
 	if (!given)
-		snprintf(buf, size, "%s/%s", TLS_CERTS_DIR, rel);
+		snprintf(buf, size, "%s/%s", CERTGEN_DIR, rel);
 }
 
 static int tls_start(struct client *c, const struct client_opts *o, const struct endpoint *ep,
@@ -168,12 +169,12 @@ static int tls_start(struct client *c, const struct client_opts *o, const struct
 	const char *name;
 	int err;
 
-	cert_path(ca, sizeof(ca), o->ca, TLS_CA_PEM);
-	cert_path(cert, sizeof(cert), o->cert, TLS_CLIENT_PEM);
-	cert_path(key, sizeof(key), o->key, TLS_CLIENT_KEY);
+	cert_path(ca, sizeof(ca), o->ca, CERTGEN_CA_PEM);
+	cert_path(cert, sizeof(cert), o->cert, CERTGEN_CLIENT_PEM);
+	cert_path(key, sizeof(key), o->key, CERTGEN_CLIENT_KEY);
 	/* mbedtls 2.28 matches only DNS names (SAN dNSName or CN), never IP
 	 * address SANs: for a numeric host verify the server as "localhost",
-	 * which the certificates made by bpfd (tls_certs_ensure) carry. */
+	 * which the certificates made by bpfd (certgen_ensure) carry. */
 	name = ep->host;
 	if (inet_pton(AF_INET, name, &a) == 1 || inet_pton(AF_INET6, name, &a) == 1)
 		name = "localhost";

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tls.h - mutual TLS 1.2 with ALPN h2 over non-blocking fds (mbedtls 2.28), and
- * generation of a private CA with server and client certificates */
+/* tls.h - mutual TLS 1.2 with ALPN h2 over non-blocking fds (mbedtls 2.28);
+ * the certificates under certs_dir are made by certgen.h */
 #ifndef BPFD_CORE_TLS_H
 #define BPFD_CORE_TLS_H
 
@@ -15,15 +15,6 @@ struct errmsg;
 struct tls_ctx;
 /* One TLS session over a caller-owned non-blocking socket. */
 struct tls_conn;
-
-/* Default directory of tls_certs_ensure() and the file names under it. */
-#define TLS_CERTS_DIR		"/etc/bpfd/certs"
-#define TLS_CA_PEM		"ca/ca.pem"
-#define TLS_CA_KEY		"ca/ca.key"
-#define TLS_SERVER_PEM		"bpfd/bpfd.pem"
-#define TLS_SERVER_KEY		"bpfd/bpfd.key"
-#define TLS_CLIENT_PEM		"bpfd-client/bpfd-client.pem"
-#define TLS_CLIENT_KEY		"bpfd-client/bpfd-client.key"
 
 /*
  * Certificates and keys below ("ca", "cert", "key") are each either a path to a
@@ -46,7 +37,7 @@ int tls_server_new(const char *ca, const char *cert, const char *key,
  * server selects it), the server certificate must chain to "ca" and carry
  * verify_name as a DNS subjectAltName (or CN).  mbedtls 2.28 does not match IP
  * address SANs: to reach 127.0.0.1 verify "localhost" or "127.0.0.1" (the
- * certificates of tls_certs_ensure() carry both as DNS names).  cert and key
+ * certificates of certgen_ensure() carry both as DNS names).  cert and key
  * are both NULL for a client without a certificate.  Ownership and errors as
  * tls_server_new(); -EINVAL also for a NULL verify_name or only one of
  * cert/key. */
@@ -139,30 +130,5 @@ const char *tls_conn_errstr(const struct tls_conn *conn);
  * "Permission denied (mbedtls -0x2700: X509 - Certificate verification
  * failed)".  Returns buf. */
 const char *tls_strerror(int err, char *buf, size_t len);
-
-/*
- * Make sure a CA, a server and a client certificate exist under dir (NULL
- * means TLS_CERTS_DIR): DIR/ca/ca.{pem,key}, DIR/bpfd/bpfd.{pem,key},
- * DIR/bpfd-client/bpfd-client.{pem,key}.  Missing pieces are created:
- * ECDSA P-256 keys, ecdsa-with-SHA256 signatures, random 128-bit serials;
- *   CA      CN=bpfd-ca, basicConstraints CA:TRUE (critical), keyUsage
- *	     keyCertSign+cRLSign, 10 years;
- *   server  CN=bpfd, SAN DNS:localhost, DNS:127.0.0.1, IP:127.0.0.1,
- *	     DNS:<hostname>, extendedKeyUsage serverAuth, 825 days;
- *   client  CN=bpfd-client, extendedKeyUsage clientAuth, 825 days
- * (leaves: keyUsage digitalSignature, never beyond the CA's notAfter).
- * hostname NULL means gethostname(); a name that is not a valid DNS name is
- * left out.  Existing files are never modified or replaced:
- *   - a certificate that exists is kept as it is, even without its key (keys
- *     may be kept elsewhere);
- *   - a key without its certificate gets a new certificate for that key;
- *   - leaves are issued by the existing CA when there is one; its key must
- *     then be present.  No new CA is made while a leaf certificate exists,
- *     since that leaf could not chain to it.
- * Directories are created 0700 (parents of dir 0755), keys 0600 and
- * certificates 0644, each written to a temporary file, fsync'ed and linked
- * into place only if the name is still free.  Returns 0 (also when nothing
- * was missing) or -errno with em naming the path and what to do. */
-int tls_certs_ensure(const char *dir, const char *hostname, struct errmsg *em);
 
 #endif
