@@ -33,6 +33,10 @@ for f in "$B"/fuzz/fuzz_*; do
 	corpus="$B/fuzz-corpus/$name"
 	mkdir -p "$corpus"
 	[ "$name" = fuzz_h2_server ] && [ -z "$(ls "$corpus")" ] && seed_h2 "$corpus"
+	case $name in fuzz_config|fuzz_toml)	# the example configuration
+		[ -z "$(ls "$corpus")" ] &&
+			cp "$(dirname "$0")/../../dist/bpfd.toml" "$corpus/seed-bpfd.toml" ;;
+	esac
 	log="$B/fuzz-logs/$name.log"
 	if "$f" -max_total_time="$secs" -timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
 		-artifact_prefix="$B/fuzz-logs/$name-" "$corpus" >"$log" 2>&1; then
