@@ -17,6 +17,7 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "core/wire/addr.h"
 #include "core/wire/certgen.h"
 #include "core/wire/client.h"
 #include "core/wire/h2.h"
@@ -104,8 +105,6 @@ static int connect_fd(struct client *c, const struct endpoint *ep, uint64_t dead
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_un *su = (struct sockaddr_un *)&ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	const char *host = ep->host;
 	socklen_t len, elen = sizeof(int);
 	int fd, err = 0, one = 1;
@@ -117,19 +116,10 @@ static int connect_fd(struct client *c, const struct endpoint *ep, uint64_t dead
 	} else {
 		if (!strcmp(host, "localhost"))
 			host = "127.0.0.1";	/* no NSS in a static binary */
-		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(ep->port);
-			len = sizeof(*s4);
-		} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(ep->port);
-			len = sizeof(*s6);
-		} else {
+		if (addr_parse(host, ep->port, &ss, &len))
 			return errmsg_set(em, -EINVAL,
 					  "'%s' is not a numeric address: bpfctl does not resolve host names (use 127.0.0.1, [::1] or localhost)",
 					  ep->host);
-		}
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -18,6 +18,7 @@
 
 #include "core/base/limits.h"
 #include "core/base/log.h"
+#include "core/wire/addr.h"
 #include "core/wire/server.h"
 #include "core/wire/tls.h"
 
@@ -178,20 +179,10 @@ static int listen_tcp(struct server *srv, struct errmsg *em)
 
 	if (!srv->tls)
 		return errmsg_set(em, -EINVAL, "TCP needs TLS certificates");
-	/* Numeric addresses only: the binary is static and does no NSS lookups. */
-	if (inet_pton(AF_INET, cfg->tcp_addr, &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(cfg->tcp_port);
-		len = sizeof(*s4);
-	} else if (inet_pton(AF_INET6, cfg->tcp_addr, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(cfg->tcp_port);
-		len = sizeof(*s6);
-	} else {
+	if (addr_parse(cfg->tcp_addr, cfg->tcp_port, &ss, &len))
 		return errmsg_set(em, -EINVAL,
 				  "TCP address '%s' is not a numeric IPv4 or IPv6 address (e.g. 127.0.0.1 or ::1)",
 				  cfg->tcp_addr);
-	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errmsg_set(em, -errno, "Failed to create a TCP socket: %s", strerror(errno));
