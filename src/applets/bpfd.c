@@ -12,6 +12,7 @@
 #include "core/base/log.h"
 #include "core/base/opts.h"
 #include "core/probe_report.h"
+#include "core/wire/addr.h"
 
 struct bpfd_opts {
 	const char *config;
@@ -61,21 +62,10 @@ static const struct opts_spec bpfd_spec = {
 
 static int parse_tcp(struct bpfd_config *cfg, const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	int64_t port;
-	size_t n;
+	uint16_t port;
 
-	if (!colon || parse_i64(colon + 1, 1, 65535, &port))
+	if (addr_split(s, cfg->tcp_addr, sizeof(cfg->tcp_addr), &port))
 		return -EINVAL;
-	n = colon - s;
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (!n || n >= sizeof(cfg->tcp_addr))
-		return -EINVAL;
-	memcpy(cfg->tcp_addr, s, n);
-	cfg->tcp_addr[n] = '\0';
 	cfg->tcp_port = port;
 	cfg->tcp_enabled = true;
 	return 0;

@@ -7,6 +7,42 @@
 
 #include "core/wire/addr.h"
 
+int addr_split(const char *s, char *host, size_t size, uint16_t *ret_port)
+{
+	const char *h = s, *colon, *p;
+	unsigned long port = 0;
+	size_t n;
+
+	if (*s == '[') {
+		colon = strstr(s, "]:");
+		if (!colon)
+			return -EINVAL;
+		h = s + 1;
+		n = colon - h;
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -EINVAL;
+		n = colon - s;
+	}
+	if (!n || n >= size || !colon[1])
+		return -EINVAL;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		port = port * 10 + (*p - '0');
+		if (port > 65535)
+			return -EINVAL;
+	}
+	if (!port)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*ret_port = port;
+	return 0;
+}
+
 int addr_parse(const char *host, uint16_t port, struct sockaddr_storage *ss,
 	       socklen_t *ret_len)
 {

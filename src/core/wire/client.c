@@ -38,15 +38,11 @@ struct endpoint {
 	bool tcp;
 	char path[108];			/* unix */
 	char host[256];			/* tcp, without brackets */
-	int port;
+	uint16_t port;
 };
 
 static int endpoint_parse(const char *s, struct endpoint *ep, struct errmsg *em)
 {
-	const char *hp, *colon;
-	int64_t port;
-	size_t n;
-
 	memset(ep, 0, sizeof(*ep));
 	if (!strncmp(s, "unix://", 7)) {
 		if (strlen(s + 7) >= sizeof(ep->path) || !s[7])
@@ -57,28 +53,8 @@ static int endpoint_parse(const char *s, struct endpoint *ep, struct errmsg *em)
 	if (strncmp(s, "tcp://", 6))
 		goto bad;
 	ep->tcp = true;
-	hp = s + 6;
-	if (*hp == '[') {
-		colon = strstr(hp, "]:");
-		if (!colon)
-			goto bad;
-		n = colon - hp - 1;
-		hp++;
-		colon++;
-	} else {
-		colon = strrchr(hp, ':');
-		if (!colon)
-			goto bad;
-		n = colon - hp;
-	}
-	if (!n || n >= sizeof(ep->host))
+	if (addr_split(s + 6, ep->host, sizeof(ep->host), &ep->port))
 		goto bad;
-	memcpy(ep->host, hp, n);
-	ep->host[n] = '\0';
-	port = strtol(colon + 1, (char **)&hp, 10);
-	if (*hp || port < 1 || port > 65535)
-		goto bad;
-	ep->port = port;
 	return 0;
 bad:
 	return errmsg_set(em, -EINVAL,
