@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "applets/bpfctl/bpfctl.h"
+#include "core/base/chain.h"
 
 /* Kernel enum bpf_prog_type order; the names `list -p` takes (reference-bpfd.md 2.1). */
 static const char *const prog_types[] = {
@@ -66,23 +67,14 @@ int show_prog_type_parse(const char *s, uint32_t *ret)
 	return -EINVAL;
 }
 
-static const char *const xdp_actions[] = { "aborted", "drop", "pass", "tx", "redirect" };
-static const char *const tc_actions[] = {
-	"ok", "reclassify", "shot", "pipe", "stolen", "queued", "repeat", "redirect", "trap",
-};
-
-static const char *action_name(bool tc, int32_t a, char *buf, size_t size)
+/* The name of a proceed-on code (core/base/chain.h), or the number when the
+ * daemon sent one the chain model does not know. */
+static const char *action_name(enum chain_kind kind, int32_t a, char *buf, size_t size)
 {
-	if (!tc && a >= 0 && a < 5)
-		return xdp_actions[a];
-	if (!tc && a == 31)
-		return "dispatcher_return";
-	if (tc && a >= 0 && a < 9)
-		return tc_actions[a];
-	if (tc && a == -1)
-		return "unspec";
-	if (tc && a == 30)
-		return "dispatcher_return";
+	const char *name = chain_action_str(kind, a);
+
+	if (name)
+		return name;
 	snprintf(buf, size, "%d", a);
 	return buf;
 }
@@ -154,14 +146,14 @@ static const char *pull_policy(int32_t p)
 	return p == 0 ? "Always" : p == 1 ? "IfNotPresent" : p == 2 ? "Never" : "Unknown";
 }
 
-static void proceed_on_row(struct table *t, bool tc, const int32_t *v, size_t n)
+static void proceed_on_row(struct table *t, enum chain_kind kind, const int32_t *v, size_t n)
 {
 	char buf[512] = "", tmp[16];
 	size_t i, len = 0;
 
 	for (i = 0; i < n && len < sizeof(buf); i++)
 		len += snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
-				action_name(tc, v[i], tmp, sizeof(tmp)));
+				action_name(kind, v[i], tmp, sizeof(tmp)));
 	row(t, "Proceed On:", "%s", buf);
 }
 
@@ -169,7 +161,7 @@ static void proceed_on_row(struct table *t, bool tc, const int32_t *v, size_t n)
  * or JSON) serves the three. */
 struct hook_info {
 	const char *json_key;
-	bool tc;			/* proceed_on holds TC actions */
+	enum chain_kind kind;		/* whose action codes proceed_on holds */
 	int32_t priority;
 	const char *iface;
 	int32_t position;
@@ -188,21 +180,21 @@ static bool hook_info_get(const bpfd_v1_AttachInfo *a, struct hook_info *h)
 	switch (a->which_info) {
 	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
 		*h = (struct hook_info){
-			.json_key = "xdp_attach_info", .priority = x->priority,
+			.json_key = "xdp_attach_info", .kind = CHAIN_XDP, .priority = x->priority,
 			.iface = x->iface, .position = x->position,
 			.proceed_on = x->proceed_on, .proceed_on_count = x->proceed_on_count,
 		};
 		return true;
 	case bpfd_v1_AttachInfo_tc_attach_info_tag:
 		*h = (struct hook_info){
-			.json_key = "tc_attach_info", .tc = true, .priority = tc->priority,
+			.json_key = "tc_attach_info", .kind = CHAIN_TC, .priority = tc->priority,
 			.iface = tc->iface, .position = tc->position, .direction = tc->direction,
 			.proceed_on = tc->proceed_on, .proceed_on_count = tc->proceed_on_count,
 		};
 		return true;
 	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
 		*h = (struct hook_info){
-			.json_key = "tcx_attach_info", .tc = true, .priority = tcx->priority,
+			.json_key = "tcx_attach_info", .kind = CHAIN_TCX, .priority = tcx->priority,
 			.iface = tcx->iface, .position = tcx->position, .direction = tcx->direction,
 		};
 		return true;
@@ -220,7 +212,7 @@ static void hook_rows(struct table *t, const struct hook_info *h)
 		    !strcmp(h->direction, "ingress") ? "in" :
 		    !strcmp(h->direction, "egress") ? "eg" : h->direction);
 	if (h->proceed_on)
-		proceed_on_row(t, h->tc, h->proceed_on, h->proceed_on_count);
+		proceed_on_row(t, h->kind, h->proceed_on, h->proceed_on_count);
 }
 
 static void attach_rows(struct table *t, const bpfd_v1_AttachInfo *a)
