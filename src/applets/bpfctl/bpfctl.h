@@ -84,9 +84,10 @@ int bpfctl_call(const struct bpfctl_common *c, const char *method,
  * program bpfd does not own.  Returns 0 or -ENOMEM. */
 int show_program(const bpfd_v1_ProgramInfo *info, const bpfd_v1_KernelProgramInfo *k,
 		 bool json);
-/* Add the JSON object of one program to o (inside a list, or as the root). */
-void show_program_json(struct out *o, const bpfd_v1_ProgramInfo *info,
-		       const bpfd_v1_KernelProgramInfo *k);
+/* Print one program to o: the two tables in text mode, in JSON mode an object
+ * added to the current list (or as the root). */
+void show_program_out(struct out *o, const bpfd_v1_ProgramInfo *info,
+		      const bpfd_v1_KernelProgramInfo *k);
 /* Name of a program type as list shows it ("xdp", "tc", "probe",
  * "cgroup_skb"), or "unknown(N)" written to buf. */
 const char *show_prog_type(uint32_t type, char *buf, size_t size);

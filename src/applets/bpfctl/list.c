@@ -61,7 +61,7 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	if (!pb_decode(s, bpfd_v1_ListResponse_ListResult_fields, res))
 		return false;
 	if (ls->o) {
-		show_program_json(ls->o, res->has_info ? &res->info : NULL, &res->kernel_info);
+		show_program_out(ls->o, res->has_info ? &res->info : NULL, &res->kernel_info);
 		return true;
 	}
 	r = reallocarray(ls->rows, ls->n + 1, sizeof(*r));

@@ -3,11 +3,8 @@
  * ("Bpfd State", "Kernel State") or as JSON with snake_case keys */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "applets/bpfctl/bpfctl.h"
 #include "core/base/chain.h"
@@ -79,86 +76,32 @@ static const char *action_name(enum chain_kind kind, int32_t a, char *buf, size_
 	return buf;
 }
 
-/* ---- text tables ---- */
-
-struct row {
-	const char *key;
-	char *val;
-};
-
-struct table {
-	const char *title;
-	struct row *rows;
-	size_t n;
-	bool oom;
-};
-
-static void row(struct table *t, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void row(struct table *t, const char *key, const char *fmt, ...)
-{
-	struct row *r;
-	va_list ap;
-	char *v = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&v, fmt, ap) < 0)
-		v = NULL;
-	va_end(ap);
-	r = reallocarray(t->rows, t->n + 1, sizeof(*r));
-	if (!v || !r) {
-		free(v);
-		if (r)
-			t->rows = r;
-		t->oom = true;
-		return;
-	}
-	t->rows = r;
-	t->rows[t->n++] = (struct row){ key, v };
-}
-
-static void table_print(struct table *t)
-{
-	bool tty = isatty(STDOUT_FILENO);
-	size_t i, w = 0;
-
-	for (i = 0; i < t->n; i++)
-		if (strlen(t->rows[i].key) > w)
-			w = strlen(t->rows[i].key);
-	if (tty)
-		printf(" \033[1;4;32m%s\033[0m\n", t->title);
-	else
-		printf(" %s\n", t->title);
-	for (i = 0; i < t->n; i++) {
-		if (t->rows[i].val[0])
-			printf(" %-*s  %s\n", (int)w, t->rows[i].key, t->rows[i].val);
-		else
-			printf(" %s\n", t->rows[i].key);
-		free(t->rows[i].val);
-	}
-	free(t->rows);
-	t->rows = NULL;
-	t->n = 0;
-}
+/* ---- one program: a table per section in text, an object in JSON ---- */
 
 static const char *pull_policy(int32_t p)
 {
 	return p == 0 ? "Always" : p == 1 ? "IfNotPresent" : p == 2 ? "Never" : "Unknown";
 }
 
-static void proceed_on_row(struct table *t, enum chain_kind kind, const int32_t *v, size_t n)
+/* A string the tables show as "None" when empty; JSON has it as it is. */
+static void str_or_none(struct out *o, const char *key, const char *fmt, const char *v)
 {
-	char buf[512] = "", tmp[16];
-	size_t i, len = 0;
-
-	for (i = 0; i < n && len < sizeof(buf); i++)
-		len += snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
-				action_name(kind, v[i], tmp, sizeof(tmp)));
-	row(t, "Proceed On:", "%s", buf);
+	out_str(o, key, NULL, v);
+	out_text(o, fmt, v[0] ? v : "None");
 }
 
-/* The fields the XDP, TC and TCX attach infos share, so that one printer (text
- * or JSON) serves the three. */
+/* A field the message may lack: JSON leaves it out, the tables say "None". */
+static void opt_str(struct out *o, bool has, const char *key, const char *fmt,
+		    const char *v)
+{
+	if (has)
+		out_str(o, key, fmt, v);
+	else
+		out_text(o, fmt, "None");
+}
+
+/* The fields the XDP, TC and TCX attach infos share, so that one printer
+ * serves the three. */
 struct hook_info {
 	const char *json_key;
 	enum chain_kind kind;		/* whose action codes proceed_on holds */
@@ -202,304 +145,287 @@ static bool hook_info_get(const bpfd_v1_AttachInfo *a, struct hook_info *h)
 	return false;
 }
 
-static void hook_rows(struct table *t, const struct hook_info *h)
+/* Proceed-on: JSON the codes, the table their names ("pass, dispatcher_return"). */
+static void proceed_on_fields(struct out *o, const struct hook_info *h)
 {
-	row(t, "Priority:", "%d", h->priority);
-	row(t, "Iface:", "%s", h->iface);
-	row(t, "Position:", "%d", h->position);
-	if (h->direction)
-		row(t, "Direction:", "%s",
-		    !strcmp(h->direction, "ingress") ? "in" :
-		    !strcmp(h->direction, "egress") ? "eg" : h->direction);
-	if (h->proceed_on)
-		proceed_on_row(t, h->kind, h->proceed_on, h->proceed_on_count);
+	char names[512] = "", tmp[16];
+	size_t i, len = 0;
+
+	out_begin_list(o, "proceed_on");
+	for (i = 0; i < h->proceed_on_count; i++) {
+		out_i64(o, NULL, NULL, h->proceed_on[i]);
+		if (len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
+					action_name(h->kind, h->proceed_on[i], tmp, sizeof(tmp)));
+	}
+	out_end(o);
+	out_text(o, "Proceed On:\t%s", names);
 }
 
-static void attach_rows(struct table *t, const bpfd_v1_AttachInfo *a)
+static void hook_fields(struct out *o, const struct hook_info *h)
 {
-	const bpfd_v1_KprobeAttachInfo *kp;
-	const bpfd_v1_UprobeAttachInfo *up;
+	const char *d = h->direction;
+
+	out_begin_object(o, h->json_key);
+	out_i64(o, "priority", "Priority:\t%lld", h->priority);
+	out_str(o, "iface", "Iface:\t%s", h->iface);
+	out_i64(o, "position", "Position:\t%lld", h->position);
+	if (d) {
+		out_str(o, "direction", NULL, d);
+		out_text(o, "Direction:\t%s", !strcmp(d, "ingress") ? "in" :
+			 !strcmp(d, "egress") ? "eg" : d);
+	}
+	if (h->proceed_on)
+		proceed_on_fields(o, h);
+	out_end(o);
+}
+
+static void kprobe_fields(struct out *o, const bpfd_v1_KprobeAttachInfo *kp)
+{
+	out_begin_object(o, "kprobe_attach_info");
+	out_text(o, "Probe Type:\t%s", kp->retprobe ? "kretprobe" : "kprobe");
+	out_str(o, "fn_name", "Function Name:\t%s", kp->fn_name);
+	out_u64(o, "offset", "Offset:\t%llu", kp->offset);
+	out_bool(o, "retprobe", NULL, kp->retprobe);
+	opt_str(o, kp->has_namespace, "namespace", "Namespace:\t%s", kp->namespace);
+	out_end(o);
+}
+
+static void uprobe_fields(struct out *o, const bpfd_v1_UprobeAttachInfo *up)
+{
+	out_begin_object(o, "uprobe_attach_info");
+	out_text(o, "Probe Type:\t%s", up->retprobe ? "uretprobe" : "uprobe");
+	opt_str(o, up->has_fn_name, "fn_name", "Function Name:\t%s", up->fn_name);
+	out_u64(o, "offset", "Offset:\t%llu", up->offset);
+	out_str(o, "target", "Target:\t%s", up->target);
+	out_bool(o, "retprobe", NULL, up->retprobe);
+	if (up->has_pid)
+		out_i64(o, "pid", "PID:\t%lld", up->pid);
+	else
+		out_text(o, "PID:\t0");
+	opt_str(o, up->has_namespace, "namespace", "Namespace:\t%s", up->namespace);
+	out_end(o);
+}
+
+/* fentry/fexit: fn_name only. */
+static void trampoline_fields(struct out *o, const char *key, const char *type,
+			      const char *fn_name)
+{
+	out_begin_object(o, key);
+	out_text(o, "Probe Type:\t%s", type);
+	out_str(o, "fn_name", "Function Name:\t%s", fn_name);
+	out_end(o);
+}
+
+static void attach_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	const bpfd_v1_AttachInfo *a = &p->attach;
 	struct hook_info h;
 
-	if (hook_info_get(a, &h)) {
-		hook_rows(t, &h);
+	if (!p->has_attach)
 		return;
-	}
+	out_begin_object(o, "attach");
+	if (hook_info_get(a, &h))
+		hook_fields(o, &h);
 	switch (a->which_info) {
 	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
-		row(t, "Tracepoint:", "%s", a->info.tracepoint_attach_info.tracepoint);
+		out_begin_object(o, "tracepoint_attach_info");
+		out_str(o, "tracepoint", "Tracepoint:\t%s",
+			a->info.tracepoint_attach_info.tracepoint);
+		out_end(o);
 		break;
 	case bpfd_v1_AttachInfo_kprobe_attach_info_tag:
-		kp = &a->info.kprobe_attach_info;
-		row(t, "Probe Type:", "%s", kp->retprobe ? "kretprobe" : "kprobe");
-		row(t, "Function Name:", "%s", kp->fn_name);
-		row(t, "Offset:", "%" PRIu64, kp->offset);
-		row(t, "Namespace:", "%s", kp->has_namespace ? kp->namespace : "None");
+		kprobe_fields(o, &a->info.kprobe_attach_info);
 		break;
 	case bpfd_v1_AttachInfo_uprobe_attach_info_tag:
-		up = &a->info.uprobe_attach_info;
-		row(t, "Probe Type:", "%s", up->retprobe ? "uretprobe" : "uprobe");
-		row(t, "Function Name:", "%s", up->has_fn_name ? up->fn_name : "None");
-		row(t, "Offset:", "%" PRIu64, up->offset);
-		row(t, "Target:", "%s", up->target);
-		row(t, "PID:", "%d", up->has_pid ? up->pid : 0);
-		row(t, "Namespace:", "%s", up->has_namespace ? up->namespace : "None");
+		uprobe_fields(o, &a->info.uprobe_attach_info);
 		break;
 	case bpfd_v1_AttachInfo_fentry_attach_info_tag:
-		row(t, "Probe Type:", "fentry");
-		row(t, "Function Name:", "%s", a->info.fentry_attach_info.fn_name);
+		trampoline_fields(o, "fentry_attach_info", "fentry",
+				  a->info.fentry_attach_info.fn_name);
 		break;
 	case bpfd_v1_AttachInfo_fexit_attach_info_tag:
-		row(t, "Probe Type:", "fexit");
-		row(t, "Function Name:", "%s", a->info.fexit_attach_info.fn_name);
+		trampoline_fields(o, "fexit_attach_info", "fexit",
+				  a->info.fexit_attach_info.fn_name);
 		break;
 	}
+	out_end(o);
 }
 
-static void bpfd_rows(struct table *t, const bpfd_v1_ProgramInfo *p)
+static void name_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	str_or_none(o, "name", "Name:\t%s", p->name);
+}
+
+static void bytecode_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
 {
 	const bpfd_v1_BytecodeLocation *b = &p->bytecode;
-	char hex[2 * 1024 + 1];
-	size_t i, j;
 
-	row(t, "Name:", "%s", p->name[0] ? p->name : "None");
-	if (p->has_bytecode && b->which_location == bpfd_v1_BytecodeLocation_image_tag) {
-		row(t, "Image URL:", "%s", b->location.image.url);
-		row(t, "Pull Policy:", "%s", pull_policy(b->location.image.image_pull_policy));
-	} else if (p->has_bytecode && b->which_location == bpfd_v1_BytecodeLocation_file_tag) {
-		row(t, "Path:", "%s", b->location.file);
+	if (!p->has_bytecode)
+		return;
+	out_begin_object(o, "bytecode");
+	if (b->which_location == bpfd_v1_BytecodeLocation_image_tag) {
+		out_begin_object(o, "image");
+		out_str(o, "url", "Image URL:\t%s", b->location.image.url);
+		out_i64(o, "image_pull_policy", NULL, b->location.image.image_pull_policy);
+		out_text(o, "Pull Policy:\t%s", pull_policy(b->location.image.image_pull_policy));
+		out_end(o);
+	} else if (b->which_location == bpfd_v1_BytecodeLocation_file_tag) {
+		out_str(o, "file", "Path:\t%s", b->location.file);
 	}
-	if (!p->global_data_count)
-		row(t, "Global:", "None");
-	for (i = 0; i < p->global_data_count; i++) {
-		for (j = 0; j < p->global_data[i].value.size; j++)
-			snprintf(hex + 2 * j, 3, "%02X", p->global_data[i].value.bytes[j]);
-		hex[2 * j] = '\0';
-		row(t, i ? "" : "Global:", "%s=%s", p->global_data[i].key, hex);
-	}
-	if (!p->metadata_count)
-		row(t, "Metadata:", "None");
-	for (i = 0; i < p->metadata_count; i++)
-		row(t, i ? "" : "Metadata:", "%s=%s", p->metadata[i].key, p->metadata[i].value);
-	row(t, "Map Pin Path:", "%s", p->map_pin_path[0] ? p->map_pin_path : "None");
-	if (p->has_map_owner_id)
-		row(t, "Map Owner ID:", "%" PRIu32, p->map_owner_id);
-	else
-		row(t, "Map Owner ID:", "None");
-	if (!p->map_used_by_count)
-		row(t, "Maps Used By:", "None");
-	for (i = 0; i < p->map_used_by_count; i++)
-		row(t, i ? "" : "Maps Used By:", "%s", p->map_used_by[i]);
-	if (p->attach_mode[0])
-		row(t, "Attach Mode:", "%s", p->attach_mode);
-	if (p->has_attach)
-		attach_rows(t, &p->attach);
+	out_end(o);
 }
 
-static void kernel_rows(struct table *t, const bpfd_v1_KernelProgramInfo *k)
+/* Global data: JSON "key": "0700", the table "key=0700" in upper case. */
+static void global_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	char lower[2 * 1024 + 1], upper[sizeof(lower)];
+	size_t i, j;
+
+	out_begin_object(o, "global_data");
+	if (!p->global_data_count)
+		out_text(o, "Global:\tNone");
+	for (i = 0; i < p->global_data_count; i++) {
+		for (j = 0; j < p->global_data[i].value.size; j++) {
+			snprintf(lower + 2 * j, 3, "%02x", p->global_data[i].value.bytes[j]);
+			snprintf(upper + 2 * j, 3, "%02X", p->global_data[i].value.bytes[j]);
+		}
+		lower[2 * j] = upper[2 * j] = '\0';
+		out_str(o, p->global_data[i].key, NULL, lower);
+		out_text(o, "%s\t%s=%s", i ? "" : "Global:", p->global_data[i].key, upper);
+	}
+	out_end(o);
+}
+
+static void metadata_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	size_t i;
+
+	out_begin_object(o, "metadata");
+	if (!p->metadata_count)
+		out_text(o, "Metadata:\tNone");
+	for (i = 0; i < p->metadata_count; i++) {
+		out_str(o, p->metadata[i].key, NULL, p->metadata[i].value);
+		out_text(o, "%s\t%s=%s", i ? "" : "Metadata:", p->metadata[i].key,
+			 p->metadata[i].value);
+	}
+	out_end(o);
+}
+
+static void map_pin_path_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	str_or_none(o, "map_pin_path", "Map Pin Path:\t%s", p->map_pin_path);
+}
+
+static void map_owner_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	if (p->has_map_owner_id) {
+		out_u64(o, "map_owner_id", "Map Owner ID:\t%llu", p->map_owner_id);
+		return;
+	}
+	out_null(o, "map_owner_id");
+	out_text(o, "Map Owner ID:\tNone");
+}
+
+static void map_used_by_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	size_t i;
+
+	out_begin_list(o, "map_used_by");
+	if (!p->map_used_by_count)
+		out_text(o, "Maps Used By:\tNone");
+	for (i = 0; i < p->map_used_by_count; i++)
+		out_str(o, NULL, i ? "\t%s" : "Maps Used By:\t%s", p->map_used_by[i]);
+	out_end(o);
+}
+
+static void attach_mode_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	out_str(o, "attach_mode", p->attach_mode[0] ? "Attach Mode:\t%s" : NULL,
+		p->attach_mode);
+}
+
+/* The same fields in two orders: JSON follows the proto's field order, the
+ * "Bpfd State" table the row order of the original bpfctl. */
+typedef void info_field_fn(struct out *o, const bpfd_v1_ProgramInfo *p);
+
+static info_field_fn *const info_json_order[] = {
+	name_field, bytecode_fields, attach_fields, global_fields, map_owner_field,
+	map_pin_path_field, map_used_by_fields, metadata_fields, attach_mode_field,
+};
+static info_field_fn *const info_text_order[] = {
+	name_field, bytecode_fields, global_fields, metadata_fields, map_pin_path_field,
+	map_owner_field, map_used_by_fields, attach_mode_field, attach_fields,
+};
+_Static_assert(sizeof(info_json_order) == sizeof(info_text_order),
+	       "every field in both orders");
+
+static void info_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	info_field_fn *const *f = out_is_json(o) ? info_json_order : info_text_order;
+	size_t i;
+
+	out_begin_object(o, "info");
+	for (i = 0; i < sizeof(info_json_order) / sizeof(info_json_order[0]); i++)
+		f[i](o, p);
+	out_end(o);
+}
+
+static void kernel_fields(struct out *o, const bpfd_v1_KernelProgramInfo *k)
 {
 	char ids[64 * 12 + 4] = "[", tbuf[32];
 	size_t i, n = 1;
 
-	for (i = 0; i < k->map_ids_count; i++)
-		n += snprintf(ids + n, sizeof(ids) - n, "%s%" PRIu32, i ? ", " : "", k->map_ids[i]);
-	snprintf(ids + n, sizeof(ids) - n, "]");
-	row(t, "ID:", "%" PRIu32, k->id);
-	row(t, "Name:", "%s", k->name[0] ? k->name : "None");
-	row(t, "Type:", "%s", show_prog_type(k->program_type, tbuf, sizeof(tbuf)));
-	row(t, "Loaded At:", "%s", k->loaded_at);
-	row(t, "Tag:", "%s", k->tag);
-	row(t, "GPL Compatible:", "%s", k->gpl_compatible ? "true" : "false");
-	row(t, "Map IDs:", "%s", ids);
-	row(t, "BTF ID:", "%" PRIu32, k->btf_id);
-	row(t, "Size Translated (bytes):", "%" PRIu32, k->bytes_xlated);
-	row(t, "JITted:", "%s", k->jited ? "true" : "false");
-	row(t, "Size JITted:", "%" PRIu32, k->bytes_jited);
-	row(t, "Kernel Allocated Memory (bytes):", "%" PRIu32, k->bytes_memlock);
-	row(t, "Verified Instruction Count:", "%" PRIu32, k->verified_insns);
-}
-
-/* ---- JSON ---- */
-
-static void hook_json(struct out *o, const struct hook_info *h)
-{
-	size_t i;
-
-	out_begin_object(o, h->json_key);
-	out_i64(o, "priority", NULL, h->priority);
-	out_str(o, "iface", NULL, h->iface);
-	out_i64(o, "position", NULL, h->position);
-	if (h->direction)
-		out_str(o, "direction", NULL, h->direction);
-	if (h->proceed_on) {
-		out_begin_list(o, "proceed_on");
-		for (i = 0; i < h->proceed_on_count; i++)
-			out_i64(o, NULL, NULL, h->proceed_on[i]);
-		out_end(o);
-	}
-	out_end(o);
-}
-
-static void attach_json(struct out *o, const bpfd_v1_AttachInfo *a)
-{
-	const bpfd_v1_KprobeAttachInfo *kp = &a->info.kprobe_attach_info;
-	const bpfd_v1_UprobeAttachInfo *up = &a->info.uprobe_attach_info;
-	struct hook_info h;
-
-	out_begin_object(o, "attach");
-	if (hook_info_get(a, &h))
-		hook_json(o, &h);
-	switch (a->which_info) {
-	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
-		out_begin_object(o, "tracepoint_attach_info");
-		out_str(o, "tracepoint", NULL, a->info.tracepoint_attach_info.tracepoint);
-		out_end(o);
-		break;
-	case bpfd_v1_AttachInfo_kprobe_attach_info_tag:
-		out_begin_object(o, "kprobe_attach_info");
-		out_str(o, "fn_name", NULL, kp->fn_name);
-		out_u64(o, "offset", NULL, kp->offset);
-		out_bool(o, "retprobe", NULL, kp->retprobe);
-		if (kp->has_namespace)
-			out_str(o, "namespace", NULL, kp->namespace);
-		out_end(o);
-		break;
-	case bpfd_v1_AttachInfo_uprobe_attach_info_tag:
-		out_begin_object(o, "uprobe_attach_info");
-		if (up->has_fn_name)
-			out_str(o, "fn_name", NULL, up->fn_name);
-		out_u64(o, "offset", NULL, up->offset);
-		out_str(o, "target", NULL, up->target);
-		out_bool(o, "retprobe", NULL, up->retprobe);
-		if (up->has_pid)
-			out_i64(o, "pid", NULL, up->pid);
-		if (up->has_namespace)
-			out_str(o, "namespace", NULL, up->namespace);
-		out_end(o);
-		break;
-	case bpfd_v1_AttachInfo_fentry_attach_info_tag:
-		out_begin_object(o, "fentry_attach_info");
-		out_str(o, "fn_name", NULL, a->info.fentry_attach_info.fn_name);
-		out_end(o);
-		break;
-	case bpfd_v1_AttachInfo_fexit_attach_info_tag:
-		out_begin_object(o, "fexit_attach_info");
-		out_str(o, "fn_name", NULL, a->info.fexit_attach_info.fn_name);
-		out_end(o);
-		break;
-	}
-	out_end(o);
-}
-
-static void info_json(struct out *o, const bpfd_v1_ProgramInfo *p)
-{
-	const bpfd_v1_BytecodeLocation *b = &p->bytecode;
-	char hex[2 * 1024 + 1];
-	size_t i, j;
-
-	out_begin_object(o, "info");
-	out_str(o, "name", NULL, p->name);
-	if (p->has_bytecode) {
-		out_begin_object(o, "bytecode");
-		if (b->which_location == bpfd_v1_BytecodeLocation_image_tag) {
-			out_begin_object(o, "image");
-			out_str(o, "url", NULL, b->location.image.url);
-			out_i64(o, "image_pull_policy", NULL, b->location.image.image_pull_policy);
-			out_end(o);
-		} else if (b->which_location == bpfd_v1_BytecodeLocation_file_tag) {
-			out_str(o, "file", NULL, b->location.file);
-		}
-		out_end(o);
-	}
-	if (p->has_attach)
-		attach_json(o, &p->attach);
-	out_begin_object(o, "global_data");
-	for (i = 0; i < p->global_data_count; i++) {
-		for (j = 0; j < p->global_data[i].value.size; j++)
-			snprintf(hex + 2 * j, 3, "%02x", p->global_data[i].value.bytes[j]);
-		hex[2 * j] = '\0';
-		out_str(o, p->global_data[i].key, NULL, hex);
-	}
-	out_end(o);
-	if (p->has_map_owner_id)
-		out_u64(o, "map_owner_id", NULL, p->map_owner_id);
-	else
-		out_null(o, "map_owner_id");
-	out_str(o, "map_pin_path", NULL, p->map_pin_path);
-	out_begin_list(o, "map_used_by");
-	for (i = 0; i < p->map_used_by_count; i++)
-		out_str(o, NULL, NULL, p->map_used_by[i]);
-	out_end(o);
-	out_begin_object(o, "metadata");
-	for (i = 0; i < p->metadata_count; i++)
-		out_str(o, p->metadata[i].key, NULL, p->metadata[i].value);
-	out_end(o);
-	out_str(o, "attach_mode", NULL, p->attach_mode);
-	out_end(o);
-}
-
-static void kernel_json(struct out *o, const bpfd_v1_KernelProgramInfo *k)
-{
-	char tbuf[32];
-	size_t i;
-
 	out_begin_object(o, "kernel_info");
-	out_u64(o, "id", NULL, k->id);
-	out_str(o, "name", NULL, k->name);
+	out_u64(o, "id", "ID:\t%llu", k->id);
+	str_or_none(o, "name", "Name:\t%s", k->name);
 	out_u64(o, "program_type", NULL, k->program_type);
-	out_str(o, "type", NULL, show_prog_type(k->program_type, tbuf, sizeof(tbuf)));
-	out_str(o, "loaded_at", NULL, k->loaded_at);
-	out_str(o, "tag", NULL, k->tag);
-	out_bool(o, "gpl_compatible", NULL, k->gpl_compatible);
+	out_str(o, "type", "Type:\t%s", show_prog_type(k->program_type, tbuf, sizeof(tbuf)));
+	out_str(o, "loaded_at", "Loaded At:\t%s", k->loaded_at);
+	out_str(o, "tag", "Tag:\t%s", k->tag);
+	out_bool(o, "gpl_compatible", "GPL Compatible:\t%s", k->gpl_compatible);
 	out_begin_list(o, "map_ids");
-	for (i = 0; i < k->map_ids_count; i++)
+	for (i = 0; i < k->map_ids_count; i++) {
 		out_u64(o, NULL, NULL, k->map_ids[i]);
+		n += snprintf(ids + n, sizeof(ids) - n, "%s%" PRIu32, i ? ", " : "", k->map_ids[i]);
+	}
 	out_end(o);
-	out_u64(o, "btf_id", NULL, k->btf_id);
-	out_u64(o, "bytes_xlated", NULL, k->bytes_xlated);
-	out_bool(o, "jited", NULL, k->jited);
-	out_u64(o, "bytes_jited", NULL, k->bytes_jited);
-	out_u64(o, "bytes_memlock", NULL, k->bytes_memlock);
-	out_u64(o, "verified_insns", NULL, k->verified_insns);
+	snprintf(ids + n, sizeof(ids) - n, "]");
+	out_text(o, "Map IDs:\t%s", ids);
+	out_u64(o, "btf_id", "BTF ID:\t%llu", k->btf_id);
+	out_u64(o, "bytes_xlated", "Size Translated (bytes):\t%llu", k->bytes_xlated);
+	out_bool(o, "jited", "JITted:\t%s", k->jited);
+	out_u64(o, "bytes_jited", "Size JITted:\t%llu", k->bytes_jited);
+	out_u64(o, "bytes_memlock", "Kernel Allocated Memory (bytes):\t%llu", k->bytes_memlock);
+	out_u64(o, "verified_insns", "Verified Instruction Count:\t%llu", k->verified_insns);
 	out_end(o);
 }
 
-void show_program_json(struct out *o, const bpfd_v1_ProgramInfo *info,
-		       const bpfd_v1_KernelProgramInfo *k)
+void show_program_out(struct out *o, const bpfd_v1_ProgramInfo *info,
+		      const bpfd_v1_KernelProgramInfo *k)
 {
 	out_begin_object(o, NULL);
-	if (info)
-		info_json(o, info);
-	else
+	out_table_begin(o, "Bpfd State");
+	if (info) {
+		info_fields(o, info);
+	} else {
 		out_null(o, "info");
-	kernel_json(o, k);
+		out_text(o, "NONE");
+	}
+	out_table_end(o);
+	out_table_begin(o, "Kernel State");
+	kernel_fields(o, k);
+	out_table_end(o);
 	out_end(o);
 }
 
 int show_program(const bpfd_v1_ProgramInfo *info, const bpfd_v1_KernelProgramInfo *k,
 		 bool json)
 {
-	struct table t = { .title = "Bpfd State" };
-	struct out *o;
-	bool oom;
+	struct out *o = out_new(stdout, json, true);
 
-	if (json) {
-		o = out_new(stdout, true, true);
-		if (!o)
-			return -ENOMEM;
-		show_program_json(o, info, k);
-		return out_finish(o);
-	}
-	if (info)
-		bpfd_rows(&t, info);
-	else
-		row(&t, "NONE", "%s", "");
-	oom = t.oom;
-	table_print(&t);
-	t.title = "Kernel State";
-	kernel_rows(&t, k);
-	oom |= t.oom;
-	table_print(&t);
-	fflush(stdout);
-	return oom ? -ENOMEM : 0;
+	if (!o)
+		return -ENOMEM;
+	show_program_out(o, info, k);
+	return out_finish(o);
 }
