@@ -5,71 +5,51 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cJSON.h"
-
 #include "bpf/probe.h"
 #include "core/base/errmsg.h"
 #include "core/base/log.h"
+#include "core/base/out.h"
 #include "core/probe_report.h"
 
-static int print_text(const struct probe_result *r)
+static void feature_fields(struct out *o, const char *name, const struct probe_status *s)
 {
+	const char *err = s->err ? strerrorname_np(s->err) : NULL;
+
+	out_begin_object(o, name);
+	out_text(o, "%-11s ", name);
+	out_bool(o, "available", NULL, s->available);
+	out_text(o, "%-5s ", s->available ? "yes" : "no");
+	if (err)
+		out_str(o, "errno", NULL, err);
+	else
+		out_null(o, "errno");
+	out_str(o, "detail", "%s\n", s->detail);
+	out_end(o);
+}
+
+/* The report: a header and one line per feature, or a JSON object. */
+static int print_report(const struct probe_result *r, bool json)
+{
+	struct out *o = out_new(stdout, json, true);
 	int i;
 
-	printf("kernel %s (probed in %u ms)\n", r->kernel, r->duration_us / 1000);
-	printf("%-11s %-5s %s\n", "FEATURE", "AVAIL", "DETAIL");
-	for (i = 0; i < __PROBE_MAX; i++)
-		printf("%-11s %-5s %s\n", probe_feature_name(i),
-		       r->f[i].available ? "yes" : "no", r->f[i].detail);
-	return EXIT_SUCCESS;
-}
-
-static cJSON *feature_json(const struct probe_status *s)
-{
-	cJSON *o = cJSON_CreateObject();
-	const char *name = s->err ? strerrorname_np(s->err) : NULL;
-
 	if (!o)
-		return NULL;
-	if (!cJSON_AddBoolToObject(o, "available", s->available) ||
-	    !(name ? cJSON_AddStringToObject(o, "errno", name) : cJSON_AddNullToObject(o, "errno")) ||
-	    !cJSON_AddStringToObject(o, "detail", s->detail)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-static int print_json(const struct probe_result *r)
-{
-	cJSON *root, *features, *f;
-	char *text = NULL;
-	int i, ret = EXIT_FAILURE;
-
-	root = cJSON_CreateObject();
-	if (!root || !cJSON_AddStringToObject(root, "kernel", r->kernel) ||
-	    !cJSON_AddNumberToObject(root, "duration_ms", r->duration_us / 1000))
-		goto out;
-	features = cJSON_AddObjectToObject(root, "features");
-	if (!features)
-		goto out;
-	for (i = 0; i < __PROBE_MAX; i++) {
-		f = feature_json(&r->f[i]);
-		if (!f)
-			goto out;
-		cJSON_AddItemToObject(features, probe_feature_name(i), f);
-	}
-	text = cJSON_Print(root);
-	if (!text)
-		goto out;
-	printf("%s\n", text);
-	ret = EXIT_SUCCESS;
-out:
-	if (ret)
-		log_err("Failed to build the JSON report: out of memory");
-	free(text);
-	cJSON_Delete(root);
-	return ret;
+		goto oom;
+	out_begin_object(o, NULL);
+	out_str(o, "kernel", "kernel %s", r->kernel);
+	out_u64(o, "duration_ms", " (probed in %llu ms)\n", r->duration_us / 1000);
+	out_text(o, "%-11s %-5s %s\n", "FEATURE", "AVAIL", "DETAIL");
+	out_begin_object(o, "features");
+	for (i = 0; i < __PROBE_MAX; i++)
+		feature_fields(o, probe_feature_name(i), &r->f[i]);
+	out_end(o);
+	out_end(o);
+	if (out_finish(o))
+		goto oom;
+	return EXIT_SUCCESS;
+oom:
+	log_err("Failed to build the probe report: out of memory");
+	return EXIT_FAILURE;
 }
 
 int probe_cmd(bool json)
@@ -84,7 +64,7 @@ int probe_cmd(bool json)
 		log_errno(LOG_ERR, err, "Failed to probe the kernel (the probe process did not report)");
 		return EXIT_FAILURE;
 	}
-	return json ? print_json(&r) : print_text(&r);
+	return print_report(&r, json);
 }
 
 int selftest_xdp_cmd(void)
