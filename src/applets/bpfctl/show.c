@@ -150,13 +150,16 @@ static void proceed_on_fields(struct out *o, const struct hook_info *h)
 {
 	char names[512] = "", tmp[16];
 	size_t i, len = 0;
+	int32_t a;
 
 	out_begin_list(o, "proceed_on");
 	for (i = 0; i < h->proceed_on_count; i++) {
-		out_i64(o, NULL, NULL, h->proceed_on[i]);
+		a = h->proceed_on[i];
+		out_i64(o, NULL, NULL, a);
 		if (len < sizeof(names))
-			len += snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "",
-					action_name(h->kind, h->proceed_on[i], tmp, sizeof(tmp)));
+			len += snprintf(names + len, sizeof(names) - len, "%s%s",
+					i ? ", " : "",
+					action_name(h->kind, a, tmp, sizeof(tmp)));
 	}
 	out_end(o);
 	out_text(o, "Proceed On:\t%s", names);
@@ -260,15 +263,16 @@ static void name_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 static void bytecode_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
 {
 	const bpfd_v1_BytecodeLocation *b = &p->bytecode;
+	const bpfd_v1_BytecodeImage *img = &b->location.image;
 
 	if (!p->has_bytecode)
 		return;
 	out_begin_object(o, "bytecode");
 	if (b->which_location == bpfd_v1_BytecodeLocation_image_tag) {
 		out_begin_object(o, "image");
-		out_str(o, "url", "Image URL:\t%s", b->location.image.url);
-		out_i64(o, "image_pull_policy", NULL, b->location.image.image_pull_policy);
-		out_text(o, "Pull Policy:\t%s", pull_policy(b->location.image.image_pull_policy));
+		out_str(o, "url", "Image URL:\t%s", img->url);
+		out_i64(o, "image_pull_policy", NULL, img->image_pull_policy);
+		out_text(o, "Pull Policy:\t%s", pull_policy(img->image_pull_policy));
 		out_end(o);
 	} else if (b->which_location == bpfd_v1_BytecodeLocation_file_tag) {
 		out_str(o, "file", "Path:\t%s", b->location.file);
@@ -387,7 +391,8 @@ static void kernel_fields(struct out *o, const bpfd_v1_KernelProgramInfo *k)
 	out_begin_list(o, "map_ids");
 	for (i = 0; i < k->map_ids_count; i++) {
 		out_u64(o, NULL, NULL, k->map_ids[i]);
-		n += snprintf(ids + n, sizeof(ids) - n, "%s%" PRIu32, i ? ", " : "", k->map_ids[i]);
+		n += snprintf(ids + n, sizeof(ids) - n, "%s%" PRIu32, i ? ", " : "",
+			      k->map_ids[i]);
 	}
 	out_end(o);
 	snprintf(ids + n, sizeof(ids) - n, "]");
