@@ -174,6 +174,47 @@ static void endpoints(void)
 		ASSERT_EQ(cfg.tcp_port, 65535, "port 65535");
 }
 
+/* The limits of what a client may hold: defaults, every key, defaults that grow
+ * with max_message_size. */
+static void server_limits(void)
+{
+	struct bpfd_config cfg;
+
+	config_defaults(&cfg);
+	ASSERT_EQ(cfg.limits.max_streams, 100, "streams");
+	ASSERT_EQ(cfg.limits.max_buffered_conn, 16 << 20, "per connection");
+	ASSERT_EQ(cfg.limits.max_buffered_total, 64 << 20, "total");
+	ASSERT_EQ(cfg.limits.message_timeout, 60, "message timeout");
+	ASSERT_EQ(cfg.limits.handshake_timeout, 10, "handshake timeout");
+	ASSERT_EQ(cfg.limits.idle_timeout, 300, "idle timeout");
+	ASSERT_EQ(cfg.limits.max_unix_conns, 128, "unix");
+	ASSERT_EQ(cfg.limits.max_tcp_conns, 1000, "tcp");
+	ASSERT_EQ(cfg.limits.max_conns_per_uid, 32, "per uid");
+	ASSERT_EQ(cfg.limits.max_conns_per_addr, 32, "per address");
+	if (GOOD(&cfg, "[grpc]\nmax_streams_per_connection = 8\n"
+		       "max_buffered_per_connection = 5_000_000\nmax_buffered_total = 6_000_000\n"
+		       "message_timeout = 7\nhandshake_timeout = 2\nidle_timeout = 3\n"
+		       "max_unix_connections = 9\nmax_tcp_connections = 10\n"
+		       "max_connections_per_uid = 4\nmax_connections_per_address = 5\n")) {
+		ASSERT_EQ(cfg.limits.max_streams, 8, "streams set");
+		ASSERT_EQ(cfg.limits.max_buffered_conn, 5000000, "per connection set");
+		ASSERT_EQ(cfg.limits.max_buffered_total, 6000000, "total set");
+		ASSERT_EQ(cfg.limits.message_timeout, 7, "message timeout set");
+		ASSERT_EQ(cfg.limits.handshake_timeout, 2, "handshake timeout set");
+		ASSERT_EQ(cfg.limits.idle_timeout, 3, "idle timeout set");
+		ASSERT_EQ(cfg.limits.max_unix_conns, 9, "unix set");
+		ASSERT_EQ(cfg.limits.max_tcp_conns, 10, "tcp set");
+		ASSERT_EQ(cfg.limits.max_conns_per_uid, 4, "per uid set");
+		ASSERT_EQ(cfg.limits.max_conns_per_addr, 5, "per address set");
+	}
+	if (GOOD(&cfg, "[grpc]\nmax_message_size = 33_554_432\n")) {
+		ASSERT_EQ(cfg.limits.max_buffered_conn, (32 << 20) + 5, "per connection grows");
+		ASSERT_EQ(cfg.limits.max_buffered_total, 64 << 20, "total still enough");
+	}
+	if (GOOD(&cfg, "[grpc]\nmax_message_size = 0x4000_0000\n"))
+		ASSERT_EQ(cfg.limits.max_buffered_total, (1 << 30) + 5, "total grows");
+}
+
 static void rundir(void)
 {
 	struct bpfd_config cfg;
@@ -362,7 +403,14 @@ static const struct bad bad_schema[] = {
 	{ "[grpc.endpoints]\ntype = \"unix\"\n", "line 1, column 1: 'endpoints' in [grpc] must be an array of tables, not a table" },
 	{ "[grpc]\nmax_message_size = 1024\n", "line 2, column 20: max_message_size 1024 is out of range (65536-1073741824 bytes)" },
 	{ "[grpc]\nmax_message_size = 0x40000001\n", "line 2, column 20: max_message_size 1073741825 is out of range (65536-1073741824 bytes)" },
-	{ "[grpc]\nmax_msg = 1\n", "line 2, column 1: unknown key 'max_msg' in [grpc] (known: endpoints, max_message_size)" },
+	{ "[grpc]\nmax_msg = 1\n", "line 2, column 1: unknown key 'max_msg' in [grpc] (known: endpoints, max_message_size, max_streams_per_connection, max_buffered_per_connection, max_buffered_total, message_timeout, handshake_timeout, idle_timeout, max_unix_connections, max_tcp_connections, max_connections_per_uid, max_connections_per_address)" },
+	{ "[grpc]\nmax_streams_per_connection = 0\n", "line 2, column 30: max_streams_per_connection 0 is out of range (1-1000)" },
+	{ "[grpc]\nidle_timeout = true\n", "line 2, column 16: 'idle_timeout' in [grpc] must be an integer, not a boolean" },
+	{ "[grpc]\nhandshake_timeout = 0\n", "line 2, column 21: handshake_timeout 0 is out of range (1-3600)" },
+	{ "[grpc]\nmax_connections_per_uid = 65537\n", "line 2, column 27: max_connections_per_uid 65537 is out of range (1-65536)" },
+	{ "[grpc]\nmax_buffered_per_connection = 1_048_576\n", "line 1, column 1: [grpc] max_buffered_per_connection (1048576) must hold one message of max_message_size (4194304) and its 5-byte prefix" },
+	{ "[grpc]\nmax_message_size = 8_388_608\nmax_buffered_per_connection = 8_388_608\n", "line 1, column 1: [grpc] max_buffered_per_connection (8388608) must hold one message of max_message_size (8388608) and its 5-byte prefix" },
+	{ "[grpc]\nmax_buffered_total = 8_388_608\n", "line 1, column 1: [grpc] max_buffered_total (8388608) must be at least max_buffered_per_connection (16777216)" },
 	{ "[tls]\ncert = \"bpfd.pem\"\n", "line 2, column 8: [tls] cert 'bpfd.pem' must be an absolute path (starting with '/')" },
 	{ "[tls]\nclient_cert = \"/a\"\n", "line 2, column 1: unknown key 'client_cert' in [tls] (known: certs_dir, ca_cert, cert, key)" },
 	{ "[runtime]\ndir = \"\"\n", "line 2, column 7: [runtime] dir '' must be an absolute path (starting with '/')" },
@@ -641,7 +689,7 @@ TEST_MAIN("config",
 	  TEST(full),
 	  TEST(tls_files),
 	  TEST(endpoints),
-	  TEST(rundir),
+	  TEST(server_limits), TEST(rundir),
 	  TEST(toml_syntax),
 	  TEST(arrays),
 	  TEST(syntax_errors),

@@ -3,8 +3,10 @@
 #ifndef BPFD_CORE_LIMITS_H
 #define BPFD_CORE_LIMITS_H
 
-/* HTTP/2 settings the server announces and enforces. */
-#define H2_MAX_CONCURRENT_STREAMS	100
+/* HTTP/2 settings the server announces and enforces.  The limits a client may
+ * reach (streams, buffered bytes, connections, timeouts) are configured: [grpc]
+ * in bpfd.toml, struct server_limits in config.h. */
+#define H2_MAX_CONCURRENT_STREAMS	100		/* when the caller sets none */
 #define H2_MAX_HEADER_LIST		(16u << 10)	/* sum of name + value + 32 */
 #define H2_INITIAL_WINDOW		(256u << 10)	/* per stream */
 #define H2_CONN_WINDOW			(1u << 20)	/* per connection */
@@ -16,7 +18,6 @@
 #define CLIENT_MAX_RECV_MSG		(64u << 20)
 
 /* Server connections. */
-#define SERVER_MAX_CONNS		1000		/* further accepts are closed at once */
 #define SERVER_LISTEN_BACKLOG		128
 #define CONN_READ_CHUNK			(16u << 10)
 /* Encoded output kept in user space per connection: above this the server stops
@@ -27,8 +28,6 @@
 #define CONN_MAX_PENDING		(32u << 20)
 /* A peer whose socket accepts no byte for this long while output is waiting is dropped. */
 #define CONN_STALL_MS			30000
-/* TLS handshake and HTTP/2 preface must complete within this. */
-#define CONN_HANDSHAKE_MS		10000
 /* On SIGTERM: in-flight calls get this long to finish before connections are closed. */
 #define SERVER_SHUTDOWN_MS		10000
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,9 @@ struct stage {
 	struct endpoint ep;			/* the endpoint being read */
 	const char *iface;			/* the [interfaces.NAME] being read */
 	const struct toml_node *iface_node;
+	const struct toml_node *grpc_table;	/* [grpc], for errors about its limits */
+	bool buffered_conn_set;			/* max_buffered_per_connection given */
+	bool buffered_total_set;		/* max_buffered_total given */
 };
 
 struct field {
@@ -90,7 +94,7 @@ static int apply_fields(struct parser *ps, const struct toml_node *t, const char
 {
 	const struct field *f;
 	const struct toml_node *c;
-	char known[256], b[80];
+	char known[512], b[80];
 	size_t n;
 	int err;
 
@@ -352,9 +356,65 @@ static int set_max_msg(struct parser *ps, const struct toml_node *v, struct stag
 	return 0;
 }
 
+/* The integer limits of [grpc]: key, where in struct server_limits, range. */
+struct limit_key {
+	const char *key;
+	size_t off;
+	bool is_uint;		/* unsigned int (seconds), else size_t */
+	long long min, max;
+};
+
+#define LIMIT(k, field, lo, hi) { k, offsetof(struct server_limits, field),	\
+	__builtin_types_compatible_p(typeof(((struct server_limits *)0)->field),	\
+				     unsigned int), lo, hi }
+static const struct limit_key limit_keys[] = {
+	LIMIT("max_streams_per_connection", max_streams, 1, 1000),
+	LIMIT("max_buffered_per_connection", max_buffered_conn, 64 << 10, 1ll << 32),
+	LIMIT("max_buffered_total", max_buffered_total, 64 << 10, 1ll << 36),
+	LIMIT("message_timeout", message_timeout, 1, 86400),
+	LIMIT("handshake_timeout", handshake_timeout, 1, 3600),
+	LIMIT("idle_timeout", idle_timeout, 1, 86400),
+	LIMIT("max_unix_connections", max_unix_conns, 1, 65536),
+	LIMIT("max_tcp_connections", max_tcp_conns, 1, 65536),
+	LIMIT("max_connections_per_uid", max_conns_per_uid, 1, 65536),
+	LIMIT("max_connections_per_address", max_conns_per_addr, 1, 65536),
+};
+
+static int set_limit(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	const struct limit_key *k = limit_keys;
+	char *p;
+
+	while (strcmp(k->key, v->key))
+		k++;
+	if (v->num < k->min || v->num > k->max)
+		return perr(ps, v->vpos, "%s %lld is out of range (%lld-%lld)", k->key,
+			    (long long)v->num, k->min, k->max);
+	p = (char *)&st->cfg.limits + k->off;
+	if (k->off == offsetof(struct server_limits, max_buffered_conn))
+		st->buffered_conn_set = true;
+	if (k->off == offsetof(struct server_limits, max_buffered_total))
+		st->buffered_total_set = true;
+	if (k->is_uint)
+		*(unsigned int *)p = v->num;
+	else
+		*(size_t *)p = v->num;
+	return 0;
+}
+
 static const struct field grpc_fields[] = {
 	{ "endpoints", TOML_TABLES, set_endpoints },
 	{ "max_message_size", TOML_INT, set_max_msg },
+	{ "max_streams_per_connection", TOML_INT, set_limit },
+	{ "max_buffered_per_connection", TOML_INT, set_limit },
+	{ "max_buffered_total", TOML_INT, set_limit },
+	{ "message_timeout", TOML_INT, set_limit },
+	{ "handshake_timeout", TOML_INT, set_limit },
+	{ "idle_timeout", TOML_INT, set_limit },
+	{ "max_unix_connections", TOML_INT, set_limit },
+	{ "max_tcp_connections", TOML_INT, set_limit },
+	{ "max_connections_per_uid", TOML_INT, set_limit },
+	{ "max_connections_per_address", TOML_INT, set_limit },
 	{ NULL }
 };
 
@@ -434,8 +494,13 @@ static int set_##name(struct parser *ps, const struct toml_node *t, struct stage
 {										\
 	return apply_fields(ps, t, where, name##_fields, st);			\
 }
-TABLE_SETTER(grpc, "in [grpc]")
 TABLE_SETTER(signing, "in [signing]")
+
+static int set_grpc(struct parser *ps, const struct toml_node *t, struct stage *st)
+{
+	st->grpc_table = t;
+	return apply_fields(ps, t, "in [grpc]", grpc_fields, st);
+}
 TABLE_SETTER(tls, "in [tls]")
 TABLE_SETTER(runtime, "in [runtime]")
 
@@ -465,6 +530,20 @@ static int stage_finish(struct parser *ps, struct stage *st)
 		cfg->unix_enabled = st->unix_ep != NULL;
 		cfg->tcp_enabled = st->tcp_ep != NULL;
 	}
+	/* A request of max_message_size must fit in what one connection may buffer:
+	 * the defaults grow with it, values given must be consistent. */
+	if (!st->buffered_conn_set && cfg->limits.max_buffered_conn < cfg->max_msg + 5)
+		cfg->limits.max_buffered_conn = cfg->max_msg + 5;
+	if (!st->buffered_total_set && cfg->limits.max_buffered_total < cfg->limits.max_buffered_conn)
+		cfg->limits.max_buffered_total = cfg->limits.max_buffered_conn;
+	if (cfg->limits.max_buffered_conn < cfg->max_msg + 5)
+		return perr(ps, st->grpc_table ? st->grpc_table->kpos : toml_root(ps->doc)->kpos,
+			    "[grpc] max_buffered_per_connection (%zu) must hold one message of max_message_size (%zu) and its 5-byte prefix",
+			    cfg->limits.max_buffered_conn, cfg->max_msg);
+	if (cfg->limits.max_buffered_total < cfg->limits.max_buffered_conn)
+		return perr(ps, st->grpc_table ? st->grpc_table->kpos : toml_root(ps->doc)->kpos,
+			    "[grpc] max_buffered_total (%zu) must be at least max_buffered_per_connection (%zu)",
+			    cfg->limits.max_buffered_total, cfg->limits.max_buffered_conn);
 	return 0;
 }
 
@@ -521,6 +600,18 @@ void config_defaults(struct bpfd_config *cfg)
 	cfg->tcp_port = 50051;
 	snprintf(cfg->certs_dir, sizeof(cfg->certs_dir), "%s", BPFD_CERTS_DIR);
 	cfg->max_msg = BPFD_MAX_MSG;
+	cfg->limits = (struct server_limits){
+		.max_streams = 100,
+		.max_buffered_conn = 16u << 20,
+		.max_buffered_total = 64u << 20,
+		.message_timeout = 60,
+		.handshake_timeout = 10,
+		.idle_timeout = 300,
+		.max_unix_conns = 128,
+		.max_tcp_conns = 1000,
+		.max_conns_per_uid = 32,
+		.max_conns_per_addr = 32,
+	};
 	cfg->allow_unsigned = true;
 	snprintf(cfg->image_dir, sizeof(cfg->image_dir), "%s", BPFD_IMAGE_DIR);
 }

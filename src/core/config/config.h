@@ -16,6 +16,21 @@
 #define BPFD_MAX_MSG		(4u << 20)	/* largest gRPC message accepted */
 #define BPFD_MAX_IFACES		64
 
+/* What one client may hold of the daemon ([grpc] in bpfd.toml; dist/bpfd.toml
+ * documents each).  Times in seconds. */
+struct server_limits {
+	size_t max_streams;		/* concurrent streams per connection: 100 */
+	size_t max_buffered_conn;	/* bytes of incomplete requests per connection: 16 MiB */
+	size_t max_buffered_total;	/* ... in the whole daemon: 64 MiB */
+	unsigned int message_timeout;	/* a request must arrive whole within: 60 */
+	unsigned int handshake_timeout;	/* TLS handshake + HTTP/2 preface within: 10 */
+	unsigned int idle_timeout;	/* a connection without a call is closed after: 300 */
+	size_t max_unix_conns;		/* connections on the unix socket: 128 */
+	size_t max_tcp_conns;		/* connections on TCP: 1000 */
+	size_t max_conns_per_uid;	/* unix connections of one uid (SO_PEERCRED): 32 */
+	size_t max_conns_per_addr;	/* TCP connections of one IPv4 address or IPv6 /64: 32 */
+};
+
 enum xdp_mode {
 	XDP_MODE_DEFAULT = 0,	/* drv, falling back to skb when the driver refuses */
 	XDP_MODE_SKB,
@@ -47,6 +62,7 @@ struct bpfd_config {
 	char tls_key[256];
 	bool socket_path_set;	/* socket_path given explicitly: rundir changes keep it */
 	size_t max_msg;		/* default BPFD_MAX_MSG */
+	struct server_limits limits;
 	bool allow_unsigned;	/* images without signature accepted (default true) */
 	char image_dir[256];
 	struct iface_config ifaces[BPFD_MAX_IFACES];

@@ -197,6 +197,29 @@ void grpc_reader_fini(struct grpc_reader *r)
 	grpc_buf_fini(&r->buf);
 }
 
+/* Room for n more bytes, doubling as grpc_buf_reserve() does but never past the
+ * length the prefix announced: what a reader holds stays what really arrived,
+ * rounded up to a power of two at most, and never more than need. */
+static int reader_grow(struct grpc_reader *r, size_t n)
+{
+	struct grpc_buf *b = &r->buf;
+	size_t cap = b->cap ? b->cap : 256;
+	uint8_t *p;
+
+	if (b->len + n <= b->cap)
+		return 0;
+	while (cap < b->len + n)
+		cap *= 2;
+	if (cap > r->need)
+		cap = r->need;
+	p = realloc(b->data, cap);
+	if (!p)
+		return -ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
 int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len)
 {
 	size_t n;
@@ -228,7 +251,9 @@ int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len)
 		n = r->need - r->buf.len;
 		if (n > len)
 			n = len;
-		err = grpc_buf_append(&r->buf, data, n);
+		err = reader_grow(r, n);
+		if (!err)
+			err = grpc_buf_append(&r->buf, data, n);
 		if (err)
 			return err;
 		data += n;

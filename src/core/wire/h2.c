@@ -109,9 +109,22 @@ struct h2_server {
 	struct h2_stream *streams;
 	size_t n_streams;
 	size_t pending;		/* response bytes not yet taken by nghttp2 */
+	size_t buffered;	/* request bytes held in the streams' readers */
+	uint64_t idle_since;	/* no stream open since then; 0 while one is */
+	bool started;		/* the peer's preface and SETTINGS arrived */
 	bool goaway;
+	struct h2_server *bprev, *bnext;	/* the sessions sharing o.total */
 	size_t n_stop;		/* streams with stop_now set */
 };
+
+/* Drop the request bytes of a stream and give them back to the budgets. */
+static void stream_release(struct h2_server *s, struct h2_stream *st)
+{
+	s->buffered -= st->rd.buf.len;
+	if (s->o.total)
+		s->o.total->used -= st->rd.buf.len;
+	grpc_reader_fini(&st->rd);
+}
 
 static void stream_free(struct h2_server *s, struct h2_stream *st)
 {
@@ -122,10 +135,11 @@ static void stream_free(struct h2_server *s, struct h2_stream *st)
 	if (st->next)
 		st->next->prev = st->prev;
 	s->pending -= st->body.len - st->body_off;
-	s->n_streams--;
+	if (!--s->n_streams)
+		s->idle_since = grpc_now_ms();
 	if (st->stop_now)
 		s->n_stop--;
-	grpc_reader_fini(&st->rd);
+	stream_release(s, st);
 	grpc_buf_fini(&st->body);
 	free(st);
 }
@@ -313,7 +327,7 @@ static void dispatch(struct h2_server *s, struct h2_stream *st)
 	call.len = st->rd.buf.len;
 	grpc_reply_init(&r, s->o.max_msg);
 	s->o.handler(s->o.arg, &call, &r);
-	grpc_reader_fini(&st->rd);
+	stream_release(s, st);
 	reply_submit(s, st, 200, &r);
 	grpc_reply_fini(&r);
 }
@@ -356,6 +370,7 @@ static int on_begin_headers(nghttp2_session *ng, const nghttp2_frame *f, void *a
 		st->next->prev = st;
 	s->streams = st;
 	s->n_streams++;
+	s->idle_since = 0;
 	nghttp2_session_set_stream_user_data(ng, st->id, st);
 	return 0;
 }
@@ -403,17 +418,90 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t 
 	return 0;
 }
 
+/* The largest request of the session that holds the most of budget t. */
+static struct h2_stream *budget_victim(struct h2_budget *t, struct h2_server **ret_s)
+{
+	struct h2_server *s, *big = NULL;
+	struct h2_stream *st, *vst = NULL;
+
+	for (s = t->sessions; s; s = s->bnext)
+		if (s->buffered && (!big || s->buffered > big->buffered))
+			big = s;
+	if (!big)
+		return NULL;
+	for (st = big->streams; st; st = st->next)
+		if (st->state == ST_RECV && (!vst || st->rd.buf.len > vst->rd.buf.len))
+			vst = st;
+	*ret_s = big;
+	return vst;
+}
+
+/* Refuse the request on st for holding too much: its bytes go back at once. */
+static void refuse_buffered(struct h2_server *s, struct h2_stream *st, const char *why)
+{
+	struct h2_budget *t = s->o.total;
+
+	if (t) {
+		if (grpc_now_ms() - t->last_warn >= 1000) {
+			log_warn("Refusing a request of %s: %s", s->peer, why);
+			t->last_warn = grpc_now_ms();
+		} else {
+			log_debug("Refusing a request of %s: %s", s->peer, why);
+		}
+	}
+	reply_error(s, st, 200, GRPC_RESOURCE_EXHAUSTED, "%s", why);
+	stream_release(s, st);
+	stream_stop(s, st);
+}
+
+/* Would len more request bytes on stream st go over a budget (len bounds what
+ * its reader keeps of them)?  Over the connection's, st is refused; over the
+ * daemon's, the largest requests of the connections holding the most are, until
+ * the bytes fit: st only when it is the largest of the largest. */
+static bool over_budget(struct h2_server *s, struct h2_stream *st, size_t len)
+{
+	struct h2_budget *t = s->o.total;
+	struct h2_stream *vst;
+	struct h2_server *vs;
+	char why[256];
+
+	if (s->o.max_buffered && s->buffered + len > s->o.max_buffered) {
+		snprintf(why, sizeof(why),
+			 "This connection holds %zu bytes of incomplete requests, the limit is %zu (max_buffered_per_connection): send fewer large requests at once",
+			 s->buffered, s->o.max_buffered);
+		refuse_buffered(s, st, why);
+		return true;
+	}
+	while (t && t->max && t->used + len > t->max) {
+		vst = budget_victim(t, &vs);
+		snprintf(why, sizeof(why),
+			 "The daemon holds %zu bytes of incomplete requests (max_buffered_total %zu) and this connection the most of them (%zu): its largest request was dropped; send large requests one at a time",
+			 t->used, t->max, vst ? vs->buffered : s->buffered);
+		if (!vst || vst == st) {
+			refuse_buffered(s, st, why);
+			return true;
+		}
+		refuse_buffered(vs, vst, why);
+	}
+	return false;
+}
+
 static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id,
 			 const uint8_t *data, size_t len, void *arg)
 {
 	struct h2_server *s = arg;
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(ng, id);
+	size_t before;
 	int err;
 
 	(void)flags;
-	if (!st || st->state != ST_RECV)
+	if (!st || st->state != ST_RECV || over_budget(s, st, len))
 		return 0;
+	before = st->rd.buf.len;
 	err = grpc_reader_feed(&st->rd, data, len);
+	s->buffered += st->rd.buf.len - before;
+	if (s->o.total)
+		s->o.total->used += st->rd.buf.len - before;
 	if (!err)
 		return 0;
 	if (err == -EMSGSIZE)
@@ -429,7 +517,7 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id,
 	else
 		reply_error(s, st, 200, GRPC_INTERNAL,
 			    "Invalid message prefix: the compressed-flag byte must be 0 or 1");
-	grpc_reader_fini(&st->rd);
+	stream_release(s, st);
 	stream_stop(s, st);
 	return 0;
 }
@@ -439,6 +527,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *arg)
 	struct h2_server *s = arg;
 	struct h2_stream *st;
 
+	if (f->hd.type == NGHTTP2_SETTINGS)
+		s->started = true;	/* nghttp2 checked the preface before it */
 	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
 		return 0;
 	st = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
@@ -482,7 +572,8 @@ static nghttp2_session_callbacks *server_callbacks(void)
 int h2_server_new(const struct h2_server_opts *o, struct h2_server **ret)
 {
 	nghttp2_settings_entry iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, H2_MAX_CONCURRENT_STREAMS },
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS,
+		  o->max_streams ? o->max_streams : H2_MAX_CONCURRENT_STREAMS },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, H2_MAX_HEADER_LIST },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, H2_INITIAL_WINDOW },
 		{ NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
@@ -498,7 +589,16 @@ int h2_server_new(const struct h2_server_opts *o, struct h2_server **ret)
 	s->o = *o;
 	snprintf(s->peer, sizeof(s->peer), "%s", o->peer ? o->peer : "?");
 	s->o.peer = s->peer;
-	/* Requests beyond MAX_CONCURRENT_STREAMS are refused by nghttp2 itself. */
+	s->idle_since = grpc_now_ms();
+	if (s->o.total) {
+		s->bnext = s->o.total->sessions;
+		if (s->bnext)
+			s->bnext->bprev = s;
+		s->o.total->sessions = s;
+	}
+	/* Streams beyond MAX_CONCURRENT_STREAMS are refused by nghttp2 itself:
+	 * RST_STREAM(REFUSED_STREAM) before the peer acknowledged our SETTINGS,
+	 * GOAWAY(PROTOCOL_ERROR) after. */
 	nghttp2_option_set_max_outbound_ack(opt, 1000);
 	nghttp2_option_set_max_settings(opt, 32);
 	rv = nghttp2_session_server_new2(&s->ng, cbs, s, opt);
@@ -530,6 +630,12 @@ void h2_server_free(struct h2_server *s)
 	nghttp2_session_del(s->ng);	/* closes streams: on_stream_close frees them */
 	while (s->streams)
 		stream_free(s, s->streams);
+	if (s->bprev)
+		s->bprev->bnext = s->bnext;
+	else if (s->o.total && s->o.total->sessions == s)
+		s->o.total->sessions = s->bnext;
+	if (s->bnext)
+		s->bnext->bprev = s->bprev;
 	free(s);
 }
 
@@ -570,22 +676,46 @@ size_t h2_server_streams(const struct h2_server *s)
 	return s->n_streams;
 }
 
+size_t h2_server_buffered(const struct h2_server *s)
+{
+	return s->buffered;
+}
+
+bool h2_server_started(const struct h2_server *s)
+{
+	return s->started;
+}
+
+uint64_t h2_server_idle_since(const struct h2_server *s)
+{
+	return s->idle_since;
+}
+
 uint64_t h2_server_expire(struct h2_server *s, uint64_t now_ms)
 {
 	struct h2_stream *st;
-	uint64_t next = 0;
+	uint64_t next = 0, arrive;
 
 	for (st = s->streams; st; st = st->next) {
-		if (st->state != ST_RECV || !st->deadline_ms)
+		if (st->state != ST_RECV)
 			continue;
-		if (st->deadline_ms <= now_ms) {
+		arrive = s->o.msg_timeout_ms ? st->start_ms + s->o.msg_timeout_ms : 0;
+		if (st->deadline_ms && st->deadline_ms <= now_ms) {
 			reply_error(s, st, 200, GRPC_DEADLINE_EXCEEDED,
 				    "Deadline exceeded: the request was not complete within its grpc-timeout");
-			grpc_reader_fini(&st->rd);
-			stream_stop(s, st);
-		} else if (!next || st->deadline_ms < next) {
-			next = st->deadline_ms;
+		} else if (arrive && arrive <= now_ms) {
+			reply_error(s, st, 200, GRPC_DEADLINE_EXCEEDED,
+				    "The request did not arrive whole within %llu s (message_timeout); %zu bytes came",
+				    (unsigned long long)(s->o.msg_timeout_ms / 1000), st->rd.buf.len);
+		} else {
+			if (st->deadline_ms && (!next || st->deadline_ms < next))
+				next = st->deadline_ms;
+			if (arrive && (!next || arrive < next))
+				next = arrive;
+			continue;
 		}
+		stream_release(s, st);
+		stream_stop(s, st);
 	}
 	return next;
 }

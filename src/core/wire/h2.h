@@ -35,8 +35,23 @@ size_t h2_io_pending(const struct h2_io *io);
 typedef void (*h2_handler_fn)(void *arg, const struct grpc_call *call,
 			      struct grpc_reply *reply);
 
+/* Request bytes held by the sessions of one server, against a budget: incomplete
+ * request messages.  Shared by every session of the server's thread (not locked).
+ * When a request would go over max, the session holding the most loses its
+ * largest request (RESOURCE_EXHAUSTED), so a small call always gets through. */
+struct h2_budget {
+	size_t used;
+	size_t max;			/* 0: no limit */
+	struct h2_server *sessions;	/* private to h2.c: the sessions sharing it */
+	uint64_t last_warn;		/* private: rate of the warnings */
+};
+
 struct h2_server_opts {
 	size_t max_msg;		/* largest request and response message */
+	size_t max_streams;	/* SETTINGS_MAX_CONCURRENT_STREAMS; 0: H2_MAX_CONCURRENT_STREAMS */
+	size_t max_buffered;	/* request bytes this session may hold; 0: no limit */
+	struct h2_budget *total;	/* the server's budget, or NULL */
+	uint64_t msg_timeout_ms;	/* a request must arrive whole within; 0: none */
 	h2_handler_fn handler;
 	void *arg;
 	const char *peer;	/* copied; for logs */
@@ -59,14 +74,21 @@ ssize_t h2_server_send(struct h2_server *s, const uint8_t **ret_data);
 bool h2_server_alive(const struct h2_server *s);
 /* Response bytes not yet handed to h2_server_send() (flow control). */
 size_t h2_server_pending(const struct h2_server *s);
-/* Answer DEADLINE_EXCEEDED to requests whose grpc-timeout passed at now_ms;
- * returns the next deadline (CLOCK_MONOTONIC ms) or 0 if none. */
+/* Answer DEADLINE_EXCEEDED to requests whose grpc-timeout passed at now_ms, or
+ * that did not arrive whole within msg_timeout_ms; returns the next deadline
+ * (CLOCK_MONOTONIC ms) or 0 if none. */
 uint64_t h2_server_expire(struct h2_server *s, uint64_t now_ms);
 /* Graceful shutdown: GOAWAY naming the last stream taken; streams already open
  * finish.  After it, h2_server_alive() turns false when they are done. */
 void h2_server_shutdown(struct h2_server *s);
 /* Number of streams open (requests received or replies being sent). */
 size_t h2_server_streams(const struct h2_server *s);
+/* Bytes of incomplete requests this session holds (counted in its budget). */
+size_t h2_server_buffered(const struct h2_server *s);
+/* The peer's connection preface and first SETTINGS frame arrived. */
+bool h2_server_started(const struct h2_server *s);
+/* CLOCK_MONOTONIC ms since when no stream is open, 0 while one is. */
+uint64_t h2_server_idle_since(const struct h2_server *s);
 
 /* ---- client (one unary call at a time) ---- */
 

@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,15 +29,25 @@ struct listener {
 	bool tcp;
 };
 
+/* Who is at the other end, for the per-peer limits: a uid on the unix socket,
+ * an IPv4 address or an IPv6 /64 on TCP. */
+struct peer_id {
+	bool known;
+	uint32_t uid;
+	uint8_t addr[16];	/* IPv4 as ::ffff:a.b.c.d; IPv6 with the low 64 bits 0 */
+};
+
 struct conn {
 	struct h2_io io;
 	struct h2_server *h2;
 	bool tcp;
 	bool ready;		/* TLS handshake done (always for unix) */
-	bool got_bytes;		/* the peer sent something after the handshake */
 	bool read_eof;		/* the peer shut down its side: answer what came, close */
 	bool dead;
-	uint64_t hs_deadline;	/* handshake / first bytes deadline */
+	bool idle_closing;	/* GOAWAY sent for idleness: closed at close_at at the latest */
+	uint64_t hs_deadline;	/* TLS handshake + HTTP/2 preface and SETTINGS deadline */
+	uint64_t close_at;
+	struct peer_id id;
 	uint64_t progress_ms;	/* last time output moved, or nothing was waiting */
 	uint8_t *out;		/* encoded frames not yet written */
 	size_t out_len, out_off, out_cap;
@@ -51,8 +63,13 @@ struct server {
 	size_t n_lst;
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int tcp_port;
+	const struct server_limits *lim;
+	struct h2_budget budget;	/* request bytes held by all connections */
 	struct conn **conns;
 	size_t n_conns, cap_conns;
+	size_t n_unix, n_tcp;	/* connections per listener kind, each with its limit */
+	bool freed;		/* a connection was freed: trim the heap */
+	uint64_t last_trim;
 	struct pollfd *pfds;
 	bool stopping;
 	uint64_t stop_deadline;
@@ -203,6 +220,29 @@ out:
 	return err;
 }
 
+/* Each connection holds one fd: room for both limits plus what the rest of the
+ * daemon opens.  Raise the soft limit up to the hard one if needed; warn when
+ * even that is short (the unix socket then runs out of fds before its limit). */
+static void fd_limit_raise(const struct bpfd_config *cfg)
+{
+	rlim_t need = 256;	/* listeners, records, BPF objects, the sandbox */
+	struct rlimit rl;
+
+	if (cfg->unix_enabled)
+		need += cfg->limits.max_unix_conns;
+	if (cfg->tcp_enabled)
+		need += cfg->limits.max_tcp_conns;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < need)
+		log_warn("The fd limit (%llu) is below the %llu that max_unix_connections and max_tcp_connections need: raise LimitNOFILE= or lower them",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+}
+
 int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
 	       h2_handler_fn handler, void *arg, struct errmsg *em,
 	       struct server **ret)
@@ -214,9 +254,17 @@ int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
 	if (!srv)
 		return errmsg_set(em, -ENOMEM, "Out of memory");
 	srv->cfg = cfg;
+	srv->lim = &cfg->limits;
+	srv->budget.max = cfg->limits.max_buffered_total;
 	srv->tls = tls;
 	srv->handler = handler;
 	srv->arg = arg;
+	/* Request buffers above 128 KiB get their own mappings, so memory returns to
+	 * the kernel when a request ends or its peer goes.  A fixed threshold also
+	 * stops glibc from raising it after the first free of such a buffer, which
+	 * would put the next ones on the heap, where they stay. */
+	(void)mallopt(M_MMAP_THRESHOLD, 32 << 10);
+	fd_limit_raise(cfg);
 	if (cfg->unix_enabled)
 		err = listen_unix(srv, em);
 	if (!err && cfg->tcp_enabled)
@@ -275,9 +323,12 @@ int server_tcp_port(const struct server *srv)
 	return srv->tcp_port;
 }
 
+/* The peer's name for logs and its id for the per-peer limits. */
 static void peer_name(struct conn *c, int fd, bool tcp)
 {
 	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	socklen_t len = sizeof(ss);
 	char addr[INET6_ADDRSTRLEN] = "?";
 	struct ucred cr;
@@ -285,22 +336,74 @@ static void peer_name(struct conn *c, int fd, bool tcp)
 
 	if (!tcp) {
 		len = sizeof(cr);
-		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len)) {
 			snprintf(c->peer, sizeof(c->peer), "unix:pid=%d,uid=%u", cr.pid, cr.uid);
-		else
+			c->id = (struct peer_id){ .known = true, .uid = cr.uid };
+		} else {
 			snprintf(c->peer, sizeof(c->peer), "unix");
+		}
 		return;
 	}
 	if (!getpeername(fd, (struct sockaddr *)&ss, &len)) {
+		c->id.known = true;
 		if (ss.ss_family == AF_INET) {
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
-			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+			inet_ntop(AF_INET, &s4->sin_addr, addr, sizeof(addr));
+			port = ntohs(s4->sin_port);
+			c->id.addr[10] = c->id.addr[11] = 0xff;
+			memcpy(c->id.addr + 12, &s4->sin_addr, 4);
 		} else if (ss.ss_family == AF_INET6) {
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
-			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+			inet_ntop(AF_INET6, &s6->sin6_addr, addr, sizeof(addr));
+			port = ntohs(s6->sin6_port);
+			/* one host holds a /64, unless it is an IPv4-mapped address */
+			memcpy(c->id.addr, &s6->sin6_addr, IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) ? 16 : 8);
+		} else {
+			c->id.known = false;
 		}
 	}
 	snprintf(c->peer, sizeof(c->peer), "[%s]:%d", addr, port);
+}
+
+/* Connections open from the same peer as c (same listener kind). */
+static size_t peer_conns(const struct server *srv, const struct conn *c)
+{
+	size_t i, n = 0;
+	const struct conn *o;
+
+	for (i = 0; i < srv->n_conns; i++) {
+		o = srv->conns[i];
+		if (o->tcp != c->tcp || o->dead || !o->id.known)
+			continue;
+		if (c->tcp ? !memcmp(o->id.addr, c->id.addr, sizeof(c->id.addr))
+			   : o->id.uid == c->id.uid)
+			n++;
+	}
+	return n;
+}
+
+/* May the connection c be served?  The unix socket and TCP each have their own
+ * limit, so TCP peers can never take the slots of local clients; one uid or
+ * address has a smaller one, so one peer cannot take all of them.  Returns NULL
+ * or why not. */
+static const char *conn_refusal(const struct server *srv, const struct conn *c,
+				char *buf, size_t size)
+{
+	const struct server_limits *lim = srv->lim;
+
+	if (c->tcp && srv->n_tcp >= lim->max_tcp_conns)
+		snprintf(buf, size, "%zu TCP connections are open (max_tcp_connections)",
+			 srv->n_tcp);
+	else if (!c->tcp && srv->n_unix >= lim->max_unix_conns)
+		snprintf(buf, size, "%zu unix socket connections are open (max_unix_connections)",
+			 srv->n_unix);
+	else if (c->id.known && c->tcp && peer_conns(srv, c) >= lim->max_conns_per_addr)
+		snprintf(buf, size, "its address has %zu connections open (max_connections_per_address)",
+			 lim->max_conns_per_addr);
+	else if (c->id.known && !c->tcp && peer_conns(srv, c) >= lim->max_conns_per_uid)
+		snprintf(buf, size, "uid %u has %zu connections open (max_connections_per_uid)",
+			 c->id.uid, lim->max_conns_per_uid);
+	else
+		return NULL;
+	return buf;
 }
 
 static int conn_start_h2(struct server *srv, struct conn *c)
@@ -308,6 +411,10 @@ static int conn_start_h2(struct server *srv, struct conn *c)
 	struct h2_server_opts o = {
 		.max_msg = srv->cfg->max_msg, .handler = srv->handler, .arg = srv->arg,
 		.peer = c->peer,
+		.max_streams = srv->lim->max_streams,
+		.max_buffered = srv->lim->max_buffered_conn,
+		.total = &srv->budget,
+		.msg_timeout_ms = srv->lim->message_timeout * 1000ull,
 	};
 
 	return h2_server_new(&o, &c->h2);
@@ -338,16 +445,10 @@ static int conns_add(struct server *srv, struct conn *c)
 static void accept_one(struct server *srv, struct listener *l, int fd)
 {
 	struct conn *c = NULL;
+	const char *why;
+	char buf[128];
 	int one = 1, err;
 
-	if (srv->n_conns >= SERVER_MAX_CONNS) {
-		if (grpc_now_ms() - srv->last_refusal >= 1000) {
-			log_warn("Refusing connections: %d are open already", SERVER_MAX_CONNS);
-			srv->last_refusal = grpc_now_ms();
-		}
-		close(fd);
-		return;
-	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -355,9 +456,19 @@ static void accept_one(struct server *srv, struct listener *l, int fd)
 	}
 	c->io.fd = fd;
 	c->tcp = l->tcp;
-	c->hs_deadline = grpc_now_ms() + CONN_HANDSHAKE_MS;
+	c->hs_deadline = grpc_now_ms() + srv->lim->handshake_timeout * 1000ull;
 	c->progress_ms = grpc_now_ms();
 	peer_name(c, fd, l->tcp);
+	why = conn_refusal(srv, c, buf, sizeof(buf));
+	if (why) {
+		/* closed before a byte is read: no TLS, no HTTP/2 for it */
+		if (grpc_now_ms() - srv->last_refusal >= 1000) {
+			log_warn("Refusing the connection of %s: %s", c->peer, why);
+			srv->last_refusal = grpc_now_ms();
+		}
+		conn_free(c);
+		return;
+	}
 	if (l->tcp) {
 		/* nghttp2 writes HEADERS, DATA and trailers separately: without
 		 * TCP_NODELAY, Nagle + delayed ACK cost ~40 ms per call. */
@@ -374,6 +485,10 @@ static void accept_one(struct server *srv, struct listener *l, int fd)
 		conn_free(c);
 		return;
 	}
+	if (c->tcp)
+		srv->n_tcp++;
+	else
+		srv->n_unix++;
 	log_debug("Connection from %s", c->peer);
 }
 
@@ -484,7 +599,6 @@ static void conn_read(struct conn *c, uint64_t now)
 		}
 		if (n < 0)
 			return conn_drop(c, c->io.tls ? tls_conn_errstr(c->io.tls) : strerror(-n));
-		c->got_bytes = true;
 		err = h2_server_recv(c->h2, buf, n);
 		if (err)
 			return conn_drop(c, "not HTTP/2 or a protocol error");
@@ -560,20 +674,55 @@ static short conn_events(const struct conn *c)
 	return ev;
 }
 
-/* Timers: handshake, stalled output, grpc-timeout; returns the next deadline. */
-static uint64_t conn_timers(struct conn *c, uint64_t now)
+/* A connection without a call for idle_timeout gets a GOAWAY; one that does
+ * not go after it is closed a second later.  Returns the next deadline or 0. */
+static uint64_t conn_idle(struct server *srv, struct conn *c, uint64_t now, bool waiting)
+{
+	uint64_t since = h2_server_idle_since(c->h2), t;
+
+	if (c->idle_closing) {
+		if (now >= c->close_at)
+			conn_drop(c, "idle, GOAWAY sent");
+		return c->close_at;
+	}
+	if (!since || waiting)
+		return 0;
+	t = since + srv->lim->idle_timeout * 1000ull;
+	if (now < t)
+		return t;
+	log_debug("Closing the connection of %s: no call for %u s (idle_timeout)", c->peer,
+		  srv->lim->idle_timeout);
+	h2_server_shutdown(c->h2);
+	c->idle_closing = true;
+	c->close_at = now + 1000;
+	return c->close_at;
+}
+
+static uint64_t earliest(uint64_t a, uint64_t b)
+{
+	return !a || (b && b < a) ? b : a;
+}
+
+/* Timers: handshake and preface, idleness, stalled output, grpc-timeout and
+ * message_timeout; returns the next deadline. */
+static uint64_t conn_timers(struct server *srv, struct conn *c, uint64_t now)
 {
 	uint64_t next = 0, t;
 	bool waiting;
 
-	if (!c->got_bytes) {
+	/* Every phase has a deadline: bytes trickling in do not extend it. */
+	if (!c->h2 || !h2_server_started(c->h2)) {
 		if (now >= c->hs_deadline)
-			return conn_drop(c, "no TLS handshake / HTTP/2 preface in time"), 0;
+			return conn_drop(c, c->h2 ? "no HTTP/2 preface in time (handshake_timeout)" :
+						    "no TLS handshake in time (handshake_timeout)"), 0;
 		next = c->hs_deadline;
 	}
 	if (!c->h2)
 		return next;
 	waiting = c->out_off < c->out_len || h2_server_pending(c->h2);
+	next = earliest(next, conn_idle(srv, c, now, waiting));
+	if (c->dead)
+		return 0;
 	if (waiting) {
 		if (now - c->progress_ms >= CONN_STALL_MS) {
 			log_warn("Dropping %s: it has not read its replies for %d s", c->peer,
@@ -618,15 +767,38 @@ static void begin_shutdown(struct server *srv, int stop_fd, uint64_t now)
 
 static void reap(struct server *srv)
 {
+	struct conn *c;
 	size_t i, j = 0;
 
 	for (i = 0; i < srv->n_conns; i++) {
-		if (srv->conns[i]->dead)
-			conn_free(srv->conns[i]);
+		c = srv->conns[i];
+		if (!c->dead) {
+			srv->conns[j++] = c;
+			continue;
+		}
+		if (c->tcp)
+			srv->n_tcp--;
 		else
-			srv->conns[j++] = srv->conns[i];
+			srv->n_unix--;
+		conn_free(c);
+		srv->freed = true;
 	}
 	srv->n_conns = j;
+}
+
+/* glibc keeps freed heap pages (TLS contexts, nghttp2 sessions, small buffers)
+ * in its arenas: give them back after peers went, at most once a second.
+ * Returns when to come back, or 0. */
+static uint64_t heap_trim(struct server *srv, uint64_t now)
+{
+	if (!srv->freed)
+		return 0;
+	if (now - srv->last_trim < 1000)
+		return srv->last_trim + 1000;
+	(void)malloc_trim(0);
+	srv->last_trim = now;
+	srv->freed = false;
+	return 0;
 }
 
 int server_run(struct server *srv, int stop_fd)
@@ -645,7 +817,7 @@ int server_run(struct server *srv, int stop_fd)
 		now = grpc_now_ms();
 		next = srv->stopping ? srv->stop_deadline : 0;
 		for (i = 0; i < srv->n_conns; i++) {
-			t = conn_timers(srv->conns[i], now);
+			t = conn_timers(srv, srv->conns[i], now);
 			if (t && (!next || t < next))
 				next = t;
 			c = srv->conns[i];
@@ -656,6 +828,7 @@ int server_run(struct server *srv, int stop_fd)
 			conn_drop_if_done(c);
 		}
 		reap(srv);
+		next = earliest(next, heap_trim(srv, now));
 		if (srv->stopping && (!srv->n_conns || now >= srv->stop_deadline)) {
 			if (srv->n_conns)
 				log_warn("Closing %zu connection(s) with calls still in flight",
