@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <nghttp2/nghttp2.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 
@@ -406,6 +407,290 @@ static void rpc_malformed(void)
 	grpc_reply_fini(&r);
 }
 
+/* ---- budgets: an nghttp2 client that sends requests in parts ---- */
+
+#define RAW_STREAMS 8
+
+struct raw_stream {
+	int32_t id;
+	uint8_t *data;		/* framed message */
+	size_t len, off;	/* what exists, what went out */
+	size_t avail;		/* what may go out so far */
+	int status;		/* grpc-status, -1 none */
+	bool closed;
+};
+
+struct raw {
+	nghttp2_session *ng;
+	struct raw_stream st[RAW_STREAMS];
+	size_t n;
+};
+
+static struct raw_stream *raw_find(struct raw *r, int32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->st[i].id == id)
+			return &r->st[i];
+	return NULL;
+}
+
+static ssize_t raw_read(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+			uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+	struct raw_stream *st = src->ptr;
+	size_t n = st->avail - st->off;
+
+	(void)ng, (void)id, (void)arg;
+	if (!n)
+		return NGHTTP2_ERR_DEFERRED;
+	if (n > len)
+		n = len;
+	memcpy(buf, st->data + st->off, n);
+	st->off += n;
+	if (st->off == st->len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return n;
+}
+
+static int raw_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+		      size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+		      void *arg)
+{
+	struct raw_stream *st = raw_find(arg, f->hd.stream_id);
+
+	(void)ng, (void)flags;
+	if (st && namelen == 11 && !memcmp(name, "grpc-status", 11) && valuelen < 4)
+		st->status = atoi((const char *)value);	/* followed by other header bytes */
+	return 0;
+}
+
+static int raw_close(nghttp2_session *ng, int32_t id, uint32_t code, void *arg)
+{
+	struct raw_stream *st = raw_find(arg, id);
+
+	(void)ng, (void)code;
+	if (st)
+		st->closed = true;
+	return 0;
+}
+
+static int raw_new(struct raw *r)
+{
+	nghttp2_session_callbacks *cbs;
+	int rv;
+
+	memset(r, 0, sizeof(*r));
+	if (nghttp2_session_callbacks_new(&cbs))
+		return -ENOMEM;
+	nghttp2_session_callbacks_set_on_header_callback(cbs, raw_header);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, raw_close);
+	rv = nghttp2_session_client_new(&r->ng, cbs, r);
+	nghttp2_session_callbacks_del(cbs);
+	if (!rv)
+		rv = nghttp2_submit_settings(r->ng, NGHTTP2_FLAG_NONE, NULL, 0);
+	return rv ? -EPROTO : 0;
+}
+
+static void raw_free(struct raw *r)
+{
+	size_t i;
+
+	nghttp2_session_del(r->ng);
+	for (i = 0; i < r->n; i++)
+		free(r->st[i].data);
+}
+
+/* A List call announcing a message of len bytes, of which none is sent yet. */
+static struct raw_stream *raw_call(struct raw *r, uint32_t len)
+{
+	static const nghttp2_nv hdrs[] = {
+#define RNV(n, v) { (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, 0 }
+		RNV(":method", "POST"), RNV(":scheme", "http"), RNV(":authority", "x"),
+		RNV(":path", "/bpfd.v1.Bpfd/List"), RNV("content-type", "application/grpc"),
+#undef RNV
+	};
+	nghttp2_data_provider prd = { .read_callback = raw_read };
+	struct raw_stream *st;
+
+	if (r->n == RAW_STREAMS)
+		return NULL;
+	st = &r->st[r->n];
+	memset(st, 0, sizeof(*st));
+	st->status = -1;
+	st->len = GRPC_HDR_LEN + len;
+	st->data = calloc(1, st->len);	/* zeros: a valid, empty-looking ListRequest */
+	if (!st->data)
+		return NULL;
+	grpc_hdr_put(st->data, len);
+	prd.source.ptr = st;
+	st->id = nghttp2_submit_request(r->ng, NULL, hdrs, 5, &prd, NULL);
+	if (st->id < 0)
+		return NULL;
+	r->n++;
+	return st;
+}
+
+/* Let n more bytes of the stream go (GRPC_HDR_LEN of them are the prefix). */
+static void raw_more(struct raw *r, struct raw_stream *st, size_t n)
+{
+	st->avail = st->avail + n > st->len ? st->len : st->avail + n;
+	(void)nghttp2_session_resume_data(r->ng, st->id);
+}
+
+/* Move bytes both ways until neither side has anything to say. */
+static int raw_pump(struct raw *r, struct h2_server *s)
+{
+	const uint8_t *p;
+	ssize_t n;
+	int i, err = 0;
+
+	for (i = 0; i < 100; i++) {
+		bool moved = false;
+
+		while (!err && (n = nghttp2_session_mem_send(r->ng, &p)) > 0) {
+			err = h2_server_recv(s, p, n);
+			moved = true;
+		}
+		while (!err && (n = h2_server_send(s, &p)) > 0) {
+			if (nghttp2_session_mem_recv(r->ng, p, n) != n)
+				err = -EPROTO;
+			moved = true;
+		}
+		if (err || !moved)
+			break;
+	}
+	return err;
+}
+
+static int raw_server(struct h2_budget *b, size_t max_buffered, struct h2_server **ret)
+{
+	static struct rpc rpc = { .ops = &fake_ops };
+	struct h2_server_opts o = {
+		.max_msg = 1 << 20, .handler = rpc_handle, .arg = &rpc, .peer = "test",
+		.max_buffered = max_buffered, .total = b,
+	};
+
+	return h2_server_new(&o, ret);
+}
+
+/* One connection over its budget: the request that would go over is refused,
+ * the one already held goes on and completes; the bytes are given back. */
+static void budget_connection(void)
+{
+	struct h2_budget b = { .max = 1 << 20 };
+	struct h2_server *s = NULL;
+	struct raw_stream *a, *c;
+	struct raw r;
+
+	if (!ASSERT_OK(raw_new(&r), "client") || !ASSERT_OK(raw_server(&b, 200000, &s), "server"))
+		goto out;
+	a = raw_call(&r, 150000);
+	c = raw_call(&r, 150000);
+	if (!ASSERT_TRUE(a && c, "streams"))
+		goto out;
+	raw_more(&r, a, GRPC_HDR_LEN + 100000);
+	ASSERT_OK(raw_pump(&r, s), "pump a");
+	ASSERT_EQ(h2_server_buffered(s), 100000, "a held");
+	ASSERT_EQ(b.used, 100000, "budget charged");
+	raw_more(&r, c, GRPC_HDR_LEN + 120000);
+	ASSERT_OK(raw_pump(&r, s), "pump c");
+	ASSERT_EQ(c->status, GRPC_RESOURCE_EXHAUSTED, "c refused");
+	ASSERT_EQ(a->status, -1, "a not answered yet");
+	ASSERT_EQ(h2_server_buffered(s), 100000, "c's bytes given back");
+	ASSERT_EQ(b.used, 100000, "budget: only a");
+	raw_more(&r, a, 50000);
+	ASSERT_OK(raw_pump(&r, s), "pump a to its end");
+	/* zeros are not a valid ListRequest: the call ran and answered */
+	ASSERT_NEQ(a->status, -1, "a answered");
+	ASSERT_NEQ(a->status, GRPC_RESOURCE_EXHAUSTED, "a not refused");
+	ASSERT_EQ(h2_server_buffered(s), 0, "nothing held");
+	ASSERT_EQ(b.used, 0, "budget empty");
+out:
+	h2_server_free(s);
+	raw_free(&r);
+}
+
+/* The daemon's budget: the largest request of the connection holding the most
+ * is refused, so a small call of another connection gets through. */
+static void budget_total(void)
+{
+	struct h2_budget b = { .max = 300000 };
+	struct h2_server *s1 = NULL, *s2 = NULL;
+	struct raw_stream *big, *small1, *small2;
+	struct raw r1, r2;
+
+	if (!ASSERT_OK(raw_new(&r1), "client 1") || !ASSERT_OK(raw_new(&r2), "client 2") ||
+	    !ASSERT_OK(raw_server(&b, 1 << 20, &s1), "server 1") ||
+	    !ASSERT_OK(raw_server(&b, 1 << 20, &s2), "server 2"))
+		goto out;
+	big = raw_call(&r1, 400000);
+	small1 = raw_call(&r1, 1000);
+	small2 = raw_call(&r2, 60000);
+	if (!ASSERT_TRUE(big && small1 && small2, "streams"))
+		goto out;
+	raw_more(&r1, small1, GRPC_HDR_LEN + 500);
+	raw_more(&r1, big, GRPC_HDR_LEN + 250000);
+	ASSERT_OK(raw_pump(&r1, s1), "pump 1");
+	ASSERT_EQ(b.used, 250500, "held by connection 1");
+	raw_more(&r2, small2, GRPC_HDR_LEN + 60000);
+	ASSERT_OK(raw_pump(&r2, s2), "pump 2");
+	ASSERT_OK(raw_pump(&r1, s1), "pump 1 again: its reply");
+	ASSERT_EQ(big->status, GRPC_RESOURCE_EXHAUSTED, "the largest request refused");
+	ASSERT_EQ(small1->status, -1, "connection 1's small request goes on");
+	ASSERT_NEQ(small2->status, GRPC_RESOURCE_EXHAUSTED, "connection 2's request served");
+	ASSERT_TRUE(small2->closed, "connection 2's call complete");
+	ASSERT_EQ(b.used, 500, "budget: small1 only");
+	/* a session that goes gives its bytes back */
+	h2_server_free(s1);
+	s1 = NULL;
+	ASSERT_EQ(b.used, 0, "budget empty after the session");
+	ASSERT_TRUE(b.sessions == s2, "session list");
+out:
+	h2_server_free(s1);
+	h2_server_free(s2);
+	raw_free(&r1);
+	raw_free(&r2);
+}
+
+/* A request that does not arrive whole within msg_timeout_ms is answered, and
+ * its bytes go back. */
+static void budget_message_timeout(void)
+{
+	static struct rpc rpc = { .ops = &fake_ops };
+	struct h2_budget b = { .max = 1 << 20 };
+	struct h2_server_opts o = {
+		.max_msg = 1 << 20, .handler = rpc_handle, .arg = &rpc, .peer = "test",
+		.total = &b, .msg_timeout_ms = 5000,
+	};
+	struct h2_server *s = NULL;
+	struct raw_stream *a;
+	struct raw r;
+	uint64_t next;
+
+	if (!ASSERT_OK(raw_new(&r), "client") || !ASSERT_OK(h2_server_new(&o, &s), "server"))
+		goto out;
+	a = raw_call(&r, 1000);
+	if (!ASSERT_TRUE(a, "stream"))
+		goto out;
+	raw_more(&r, a, GRPC_HDR_LEN + 999);
+	ASSERT_OK(raw_pump(&r, s), "pump");
+	ASSERT_EQ(h2_server_idle_since(s), 0, "not idle with a call open");
+	next = h2_server_expire(s, grpc_now_ms());
+	ASSERT_TRUE(next > grpc_now_ms() + 4000 && next <= grpc_now_ms() + 5000, "deadline");
+	ASSERT_EQ(b.used, 999, "held");
+	ASSERT_EQ(h2_server_expire(s, next), 0, "expired, none left");
+	ASSERT_OK(raw_pump(&r, s), "pump the answer");
+	ASSERT_EQ(a->status, GRPC_DEADLINE_EXCEEDED, "answered");
+	ASSERT_EQ(b.used, 0, "given back");
+	ASSERT_TRUE(a->closed, "stream over");
+	ASSERT_NEQ(h2_server_idle_since(s), 0, "idle again");
+out:
+	h2_server_free(s);
+	raw_free(&r);
+}
+
 static void group_lookup(void)
 {
 	char path[] = "/tmp/test_grpc_group.XXXXXX";
@@ -431,4 +716,5 @@ TEST_MAIN("grpc",
 	  TEST(hdr_roundtrip), TEST(percent_encode), TEST(percent_decode),
 	  TEST(timeout_parse), TEST(timeout_format), TEST(reader_split), TEST(reader_limit),
 	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed),
-	  TEST(group_lookup))
+	  TEST(group_lookup), TEST(budget_connection), TEST(budget_total),
+	  TEST(budget_message_timeout))
