@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/wire/h2.h"
@@ -86,8 +87,11 @@ static void drain(struct h2_server *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rpc rpc = { .ops = &ops };
+	/* budgets small enough for fuzzed input to reach them */
+	struct h2_budget budget = { .max = 6000 };
 	struct h2_server_opts o = { .max_msg = 4096, .handler = rpc_handle, .arg = &rpc,
-				    .peer = "fuzz" };
+				    .peer = "fuzz", .max_streams = 8, .max_buffered = 5000,
+				    .total = &budget, .msg_timeout_ms = 1000 };
 	struct h2_server *s = NULL;
 	size_t half = size / 2;
 
@@ -105,6 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	(void)h2_server_alive(s);
+	if (h2_server_buffered(s) != budget.used || budget.used > budget.max)
+		abort();	/* the accounting is off */
 	h2_server_free(s);
+	if (budget.used || budget.sessions)
+		abort();	/* bytes or the session not given back */
 	return 0;
 }
