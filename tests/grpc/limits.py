@@ -335,10 +335,14 @@ def sc_tcpflood(where, nidle, nslow, secs):
     print("READY %d peers" % len(peers), flush=True)
     t0 = time.time()
     last_drip = 0.0
-    most = 0
     while time.time() - t0 < secs:
-        r, _, _ = select.select(list(peers), [], [], 0.2)
-        for fd in r:
+        # poll(): the fds go past select()'s 1024
+        pl = select.poll()
+        for fd in peers:
+            pl.register(fd, select.POLLIN)
+        for fd, _ in pl.poll(200):
+            if fd not in peers:
+                continue
             s, slow, _ = peers[fd]
             try:
                 d = s.recv(4096)
@@ -360,7 +364,6 @@ def sc_tcpflood(where, nidle, nslow, secs):
                         p[2] += 1
                     except (BlockingIOError, OSError):
                         pass
-        most = max(most, len(peers))
     stats["open_at_end"] = len(peers)
     for p in peers.values():
         p[0].close()
