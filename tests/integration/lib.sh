@@ -82,6 +82,46 @@ start_daemon() {
 	export BPFD_RUNDIR BPFD_SOCK BPFD_PID
 }
 
+# Tests that start a daemon each: begin NAME gives the test its own directory (daemon
+# run dir, logs, pins) and stops its daemon when it ends, passed or not (tests run in
+# subshells).
+BASE_TMP=$T_TMP
+begin() {
+	T_TMP="$BASE_TMP/$1"
+	mkdir -p "$T_TMP"
+	trap end_test EXIT
+}
+end_test() {
+	if [ -n "${BPFD_PID:-}" ] && kill -0 "$BPFD_PID" 2>/dev/null; then
+		kill -TERM "$BPFD_PID"
+		sleep 0.3
+		kill -9 "$BPFD_PID" 2>/dev/null
+	fi
+	umount -l "$T_TMP/run/fs" 2>/dev/null
+	umount -l "$T_TMP/pins" 2>/dev/null
+	return 0
+}
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_daemon ARGS with TCP on 127.0.0.1:$PORT (a free port) and certificates generated
+# in $T_TMP/certs: $CA, $CCERT, $CKEY for clients.
+start_tcp_daemon() {
+	PORT=$(free_port)
+	start_daemon "$@" --tcp "127.0.0.1:$PORT" --certs "$T_TMP/certs"
+	i=0
+	until grep -q 'with mutual TLS' "$T_TMP/daemon.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && { cat "$T_TMP/daemon.log" >&2; fail "TCP endpoint did not come up"; }
+		sleep 0.05
+	done
+	CA="$T_TMP/certs/ca/ca.pem"
+	CCERT="$T_TMP/certs/bpfd-client/bpfd-client.pem"
+	CKEY="$T_TMP/certs/bpfd-client/bpfd-client.key"
+}
+
 stop_daemon() {
 	kill -TERM "$BPFD_PID" 2>/dev/null
 	wait "$BPFD_PID" 2>/dev/null

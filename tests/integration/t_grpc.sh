@@ -16,31 +16,8 @@ protoc -I"$SRC/proto" --python_out="$STUBS" --grpc_python_out="$STUBS" \
 	--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin "$SRC/proto/bpfd.proto" ||
 	echo "warning: protoc could not generate the python stubs" >&2
 
-BASE_TMP=$T_TMP
-# Each test gets its own directory (daemon run dir, logs, pins), and its daemon is
-# stopped when the test ends, passed or not (tests run in subshells).
-begin() {
-	T_TMP="$BASE_TMP/$1"
-	mkdir -p "$T_TMP"
-	trap end_test EXIT
-}
-end_test() {
-	if [ -n "${BPFD_PID:-}" ] && kill -0 "$BPFD_PID" 2>/dev/null; then
-		kill -TERM "$BPFD_PID"
-		sleep 0.3
-		kill -9 "$BPFD_PID" 2>/dev/null
-	fi
-	umount -l "$T_TMP/run/fs" 2>/dev/null
-	umount -l "$T_TMP/pins" 2>/dev/null
-	return 0
-}
-
 pyc() { "$PY" "$SRC/tests/grpc/client.py" "$@"; }
 raw() { timeout 30 "$PY" "$SRC/tests/grpc/rawh2.py" "$BPFD_SOCK" "$@"; }
-
-free_port() {
-	"$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 fd_count() { ls "/proc/$BPFD_PID/fd" | wc -l; }
 
@@ -79,15 +56,6 @@ list_ok() {
 	case $out in *"grpc-status: 0"*) ;; *) fail "List after $1 failed: $out" ;; esac
 }
 
-wait_tcp() {
-	i=0
-	until grep -q 'with mutual TLS' "$T_TMP/daemon.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && { cat "$T_TMP/daemon.log" >&2; fail "TCP endpoint did not come up"; }
-		sleep 0.05
-	done
-}
-
 test_list_get_python_unix() {
 	begin list_get_python_unix
 	load_test_prog
@@ -115,15 +83,6 @@ EOT
 		fail "bpfd_programs_only shows a foreign program: $(sed -n 4p "$T_TMP/batch.out")"
 	[ "$(sed -n 5p "$T_TMP/batch.out" | jq '.results | length')" = 0 ] ||
 		fail "metadata selector matched a foreign program: $(sed -n 5p "$T_TMP/batch.out")"
-}
-
-start_tcp_daemon() {
-	PORT=$(free_port)
-	start_daemon --tcp "127.0.0.1:$PORT" --certs "$T_TMP/certs"
-	wait_tcp
-	CA="$T_TMP/certs/ca/ca.pem"
-	CCERT="$T_TMP/certs/bpfd-client/bpfd-client.pem"
-	CKEY="$T_TMP/certs/bpfd-client/bpfd-client.key"
 }
 
 test_tcp_mtls() {

@@ -146,7 +146,8 @@ int grpc_timeout_format(uint64_t ms, char *buf, size_t size)
 	return snprintf(buf, size, "99999999H");
 }
 
-int grpc_buf_reserve(struct grpc_buf *b, size_t extra)
+/* Room for extra more bytes, doubling the capacity but never past limit. */
+static int buf_grow(struct grpc_buf *b, size_t extra, size_t limit)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	uint8_t *p;
@@ -157,12 +158,19 @@ int grpc_buf_reserve(struct grpc_buf *b, size_t extra)
 		return 0;
 	while (cap < b->len + extra)
 		cap *= 2;
+	if (cap > limit)
+		cap = limit;
 	p = realloc(b->data, cap);
 	if (!p)
 		return -ENOMEM;
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+int grpc_buf_reserve(struct grpc_buf *b, size_t extra)
+{
+	return buf_grow(b, extra, SIZE_MAX);
 }
 
 int grpc_buf_append(struct grpc_buf *b, const void *data, size_t len)
@@ -197,29 +205,6 @@ void grpc_reader_fini(struct grpc_reader *r)
 	grpc_buf_fini(&r->buf);
 }
 
-/* Room for n more bytes, doubling as grpc_buf_reserve() does but never past the
- * length the prefix announced: what a reader holds stays what really arrived,
- * rounded up to a power of two at most, and never more than need. */
-static int reader_grow(struct grpc_reader *r, size_t n)
-{
-	struct grpc_buf *b = &r->buf;
-	size_t cap = b->cap ? b->cap : 256;
-	uint8_t *p;
-
-	if (b->len + n <= b->cap)
-		return 0;
-	while (cap < b->len + n)
-		cap *= 2;
-	if (cap > r->need)
-		cap = r->need;
-	p = realloc(b->data, cap);
-	if (!p)
-		return -ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
-}
-
 int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len)
 {
 	size_t n;
@@ -251,7 +236,8 @@ int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len)
 		n = r->need - r->buf.len;
 		if (n > len)
 			n = len;
-		err = reader_grow(r, n);
+		/* what a reader holds stays what arrived, never more than announced */
+		err = buf_grow(&r->buf, n, r->need);
 		if (!err)
 			err = grpc_buf_append(&r->buf, data, n);
 		if (err)
