@@ -178,35 +178,27 @@ static void endpoints(void)
  * with max_message_size. */
 static void server_limits(void)
 {
+	static const struct server_limits def = {
+		.max_streams = 100, .max_buffered_conn = 16 << 20,
+		.max_buffered_total = 64 << 20, .message_timeout = 60, .handshake_timeout = 10,
+		.idle_timeout = 300, .max_unix_conns = 128, .max_tcp_conns = 1000,
+		.max_conns_per_uid = 32, .max_conns_per_addr = 32,
+	}, set = {
+		.max_streams = 8, .max_buffered_conn = 5000000, .max_buffered_total = 6000000,
+		.message_timeout = 7, .handshake_timeout = 2, .idle_timeout = 3,
+		.max_unix_conns = 9, .max_tcp_conns = 10, .max_conns_per_uid = 4,
+		.max_conns_per_addr = 5,
+	};
 	struct bpfd_config cfg;
 
 	config_defaults(&cfg);
-	ASSERT_EQ(cfg.limits.max_streams, 100, "streams");
-	ASSERT_EQ(cfg.limits.max_buffered_conn, 16 << 20, "per connection");
-	ASSERT_EQ(cfg.limits.max_buffered_total, 64 << 20, "total");
-	ASSERT_EQ(cfg.limits.message_timeout, 60, "message timeout");
-	ASSERT_EQ(cfg.limits.handshake_timeout, 10, "handshake timeout");
-	ASSERT_EQ(cfg.limits.idle_timeout, 300, "idle timeout");
-	ASSERT_EQ(cfg.limits.max_unix_conns, 128, "unix");
-	ASSERT_EQ(cfg.limits.max_tcp_conns, 1000, "tcp");
-	ASSERT_EQ(cfg.limits.max_conns_per_uid, 32, "per uid");
-	ASSERT_EQ(cfg.limits.max_conns_per_addr, 32, "per address");
+	ASSERT_EQ(memcmp(&cfg.limits, &def, sizeof(def)), 0, "defaults");
 	if (GOOD(&cfg, "[grpc]\nmax_streams_per_connection = 8\n"
 		       "max_buffered_per_connection = 5_000_000\nmax_buffered_total = 6_000_000\n"
 		       "message_timeout = 7\nhandshake_timeout = 2\nidle_timeout = 3\n"
 		       "max_unix_connections = 9\nmax_tcp_connections = 10\n"
-		       "max_connections_per_uid = 4\nmax_connections_per_address = 5\n")) {
-		ASSERT_EQ(cfg.limits.max_streams, 8, "streams set");
-		ASSERT_EQ(cfg.limits.max_buffered_conn, 5000000, "per connection set");
-		ASSERT_EQ(cfg.limits.max_buffered_total, 6000000, "total set");
-		ASSERT_EQ(cfg.limits.message_timeout, 7, "message timeout set");
-		ASSERT_EQ(cfg.limits.handshake_timeout, 2, "handshake timeout set");
-		ASSERT_EQ(cfg.limits.idle_timeout, 3, "idle timeout set");
-		ASSERT_EQ(cfg.limits.max_unix_conns, 9, "unix set");
-		ASSERT_EQ(cfg.limits.max_tcp_conns, 10, "tcp set");
-		ASSERT_EQ(cfg.limits.max_conns_per_uid, 4, "per uid set");
-		ASSERT_EQ(cfg.limits.max_conns_per_addr, 5, "per address set");
-	}
+		       "max_connections_per_uid = 4\nmax_connections_per_address = 5\n"))
+		ASSERT_EQ(memcmp(&cfg.limits, &set, sizeof(set)), 0, "every key set");
 	if (GOOD(&cfg, "[grpc]\nmax_message_size = 33_554_432\n")) {
 		ASSERT_EQ(cfg.limits.max_buffered_conn, (32 << 20) + 5, "per connection grows");
 		ASSERT_EQ(cfg.limits.max_buffered_total, 64 << 20, "total still enough");

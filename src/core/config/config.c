@@ -359,14 +359,11 @@ static int set_max_msg(struct parser *ps, const struct toml_node *v, struct stag
 /* The integer limits of [grpc]: key, where in struct server_limits, range. */
 struct limit_key {
 	const char *key;
-	size_t off;
-	bool is_uint;		/* unsigned int (seconds), else size_t */
+	size_t off;		/* of a size_t in struct server_limits */
 	long long min, max;
 };
 
-#define LIMIT(k, field, lo, hi) { k, offsetof(struct server_limits, field),	\
-	__builtin_types_compatible_p(typeof(((struct server_limits *)0)->field),	\
-				     unsigned int), lo, hi }
+#define LIMIT(k, field, lo, hi) { k, offsetof(struct server_limits, field), lo, hi }
 static const struct limit_key limit_keys[] = {
 	LIMIT("max_streams_per_connection", max_streams, 1, 1000),
 	LIMIT("max_buffered_per_connection", max_buffered_conn, 64 << 10, 1ll << 32),
@@ -383,22 +380,17 @@ static const struct limit_key limit_keys[] = {
 static int set_limit(struct parser *ps, const struct toml_node *v, struct stage *st)
 {
 	const struct limit_key *k = limit_keys;
-	char *p;
 
 	while (strcmp(k->key, v->key))
 		k++;
 	if (v->num < k->min || v->num > k->max)
 		return perr(ps, v->vpos, "%s %lld is out of range (%lld-%lld)", k->key,
 			    (long long)v->num, k->min, k->max);
-	p = (char *)&st->cfg.limits + k->off;
 	if (k->off == offsetof(struct server_limits, max_buffered_conn))
 		st->buffered_conn_set = true;
 	if (k->off == offsetof(struct server_limits, max_buffered_total))
 		st->buffered_total_set = true;
-	if (k->is_uint)
-		*(unsigned int *)p = v->num;
-	else
-		*(size_t *)p = v->num;
+	*(size_t *)((char *)&st->cfg.limits + k->off) = v->num;
 	return 0;
 }
 

@@ -17,14 +17,14 @@
 #define BPFD_MAX_IFACES		64
 
 /* What one client may hold of the daemon ([grpc] in bpfd.toml; dist/bpfd.toml
- * documents each).  Times in seconds. */
+ * documents each).  Times in seconds.  All size_t: no padding, one setter. */
 struct server_limits {
 	size_t max_streams;		/* concurrent streams per connection: 100 */
 	size_t max_buffered_conn;	/* bytes of incomplete requests per connection: 16 MiB */
 	size_t max_buffered_total;	/* ... in the whole daemon: 64 MiB */
-	unsigned int message_timeout;	/* a request must arrive whole within: 60 */
-	unsigned int handshake_timeout;	/* TLS handshake + HTTP/2 preface within: 10 */
-	unsigned int idle_timeout;	/* a connection without a call is closed after: 300 */
+	size_t message_timeout;	/* a request must arrive whole within: 60 */
+	size_t handshake_timeout;	/* TLS handshake + HTTP/2 preface within: 10 */
+	size_t idle_timeout;	/* a connection without a call is closed after: 300 */
 	size_t max_unix_conns;		/* connections on the unix socket: 128 */
 	size_t max_tcp_conns;		/* connections on TCP: 1000 */
 	size_t max_conns_per_uid;	/* unix connections of one uid (SO_PEERCRED): 32 */

@@ -690,7 +690,7 @@ static uint64_t conn_idle(struct server *srv, struct conn *c, uint64_t now, bool
 	t = since + srv->lim->idle_timeout * 1000ull;
 	if (now < t)
 		return t;
-	log_debug("Closing the connection of %s: no call for %u s (idle_timeout)", c->peer,
+	log_debug("Closing the connection of %s: no call for %zu s (idle_timeout)", c->peer,
 		  srv->lim->idle_timeout);
 	h2_server_shutdown(c->h2);
 	c->idle_closing = true;
