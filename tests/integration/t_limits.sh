@@ -164,8 +164,8 @@ test_connection_flood() {
 		sleep 0.8
 	done
 	wait $fpid || fail "flood: $(cat "$T_TMP/flood.out")"
-	echo "  $(sed -n 's/^RESULT //p' "$T_TMP/flood.out"); daemon fds at most $most;" \
-		"local List in$LIST_MS ms"
+	echo "  $(sed -n 's/^RESULT //p' "$T_TMP/flood.out"); daemon fds at most $most," \
+		"peak VmHWM $(status_kb VmHWM) kB; local List in$LIST_MS ms"
 	[ "$most" -gt 1000 ] || fail "the daemon held only $most fds: the flood did not reach it"
 	[ "$most" -le 1550 ] || fail "the daemon held $most fds with max_tcp_connections = 1500"
 	grep -q 'TCP connections are open (max_tcp_connections)' "$T_TMP/daemon.log" ||
