@@ -7,6 +7,7 @@ import os
 import select
 import socket
 import ssl
+import subprocess
 import sys
 import time
 
@@ -228,8 +229,9 @@ def hold_conns(make, n):
     for s in socks:
         s.setblocking(False)
         try:
-            if s.recv(65536) == b"":
-                closed += 1
+            while s.recv(65536):        # a refusal may say why (GOAWAY) first
+                pass
+            closed += 1
         except BlockingIOError:
             pass
         except ConnectionResetError:
@@ -276,6 +278,11 @@ def sc_peruid(path, n, other_uid):
         mine = "open"
     print("RESULT closed %d of %d; uid %s List status %s; one more of ours: %s" % (
         closed, len(socks), other_uid, other, mine), flush=True)
+    if os.environ.get("BPFD"):
+        # what bpfctl of the uid over its limit says
+        r = subprocess.run([os.environ["BPFD"], "bpfctl", "list", "--endpoint", "unix://" + path],
+                           capture_output=True, text=True, timeout=10)
+        print("BPFCTL exit %d: %s" % (r.returncode, r.stderr.strip()), flush=True)
     return True, "per-uid limit"
 
 

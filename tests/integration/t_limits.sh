@@ -126,6 +126,12 @@ test_per_uid_limit() {
 	esac
 	grep -q 'uid 0 has 4 connections open (max_connections_per_uid)' "$T_TMP/daemon.log" ||
 		fail "the refusal is not logged: $(tail -n 5 "$T_TMP/daemon.log")"
+	# the client over its limit is told why (a GOAWAY's debug data)
+	echo "  $(echo "$out" | grep '^BPFCTL')"
+	case $out in
+	*"BPFCTL exit 1: Error: 'unix://$BPFD_SOCK': bpfd refused the connection: uid 0 has 4 connections open (max_connections_per_uid)"*) ;;
+	*) fail "bpfctl over the limit: $(echo "$out" | grep '^BPFCTL')" ;;
+	esac
 }
 
 test_per_address_limit() {

@@ -691,6 +691,24 @@ out:
 	raw_free(&r);
 }
 
+/* A refused peer is told why: SETTINGS and a GOAWAY whose debug data the client
+ * keeps. */
+static void refusal_goaway(void)
+{
+	struct h2_client *c = NULL;
+	uint8_t buf[256];
+	ssize_t n;
+
+	n = h2_server_refusal("too many (max_x)", buf, sizeof(buf));
+	if (!ASSERT_OK(n, "refusal") || !ASSERT_OK(h2_client_new(&c), "client"))
+		goto out;
+	ASSERT_EQ(h2_server_refusal("too many (max_x)", buf, 20), -ENOBUFS, "small buffer");
+	ASSERT_OK(h2_client_recv(c, buf, n), "client reads it");
+	ASSERT_STREQ(h2_client_result(c)->goaway, "too many (max_x)", "reason");
+out:
+	h2_client_free(c);
+}
+
 static void group_lookup(void)
 {
 	char path[] = "/tmp/test_grpc_group.XXXXXX";
@@ -717,4 +735,4 @@ TEST_MAIN("grpc",
 	  TEST(timeout_parse), TEST(timeout_format), TEST(reader_split), TEST(reader_limit),
 	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed),
 	  TEST(group_lookup), TEST(budget_connection), TEST(budget_total),
-	  TEST(budget_message_timeout))
+	  TEST(budget_message_timeout), TEST(refusal_goaway))

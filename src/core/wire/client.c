@@ -317,6 +317,9 @@ static void finish(struct client *c, const char *method, const pb_msgdesc_t *res
 		if (res->http_status && res->http_status != 200)
 			return status_set(st, GRPC_UNKNOWN, "'%s' answered HTTP status %d: not a gRPC server?",
 					  c->endpoint, res->http_status);
+		if (res->goaway[0])	/* e.g. a connection limit: the daemon says which */
+			return status_set(st, GRPC_UNAVAILABLE, "'%s': %s", c->endpoint,
+					  res->goaway);
 		return status_set(st, GRPC_UNAVAILABLE,
 				  "'%s' ended the call without a status (HTTP/2 error code %u)",
 				  c->endpoint, res->rst_code);
@@ -332,6 +335,17 @@ static void finish(struct client *c, const char *method, const pb_msgdesc_t *res
 	if (!pb_decode(&is, resp_fields, resp))
 		return status_set(st, GRPC_INTERNAL, "Failed to decode the reply to %s: %s",
 				  method, PB_GET_ERROR(&is));
+}
+
+/* The server closed: take what it sent before (a GOAWAY saying why). */
+static void drain_in(struct client *c)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+
+	while ((n = h2_io_read(&c->io, buf, sizeof(buf))) > 0)
+		if (h2_client_recv(c->h2, buf, n))
+			break;
 }
 
 int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
@@ -363,7 +377,11 @@ int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fi
 		if (err)
 			break;
 	}
-	if (err == -ETIMEDOUT)
+	if (err == -EPIPE || err == -ECONNRESET)
+		drain_in(c);
+	if (err && res->goaway[0])	/* refused, e.g. a connection limit: it says why */
+		status_set(st, GRPC_UNAVAILABLE, "'%s': %s", c->endpoint, res->goaway);
+	else if (err == -ETIMEDOUT)
 		status_set(st, GRPC_DEADLINE_EXCEEDED, "No reply from '%s' within %llu ms",
 			   c->endpoint, (unsigned long long)c->timeout_ms);
 	else if (err == -ENOMEM)

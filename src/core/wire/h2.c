@@ -27,6 +27,8 @@ static int h2_errno(int rv, const char *what)
 		return -ENOMEM;
 	case NGHTTP2_ERR_INVALID_ARGUMENT:
 		return -EINVAL;
+	case NGHTTP2_ERR_BUFFER_ERROR:
+		return -ENOBUFS;
 	case NGHTTP2_ERR_STREAM_ID_NOT_AVAILABLE:
 	case NGHTTP2_ERR_GOAWAY_ALREADY_SENT:
 	case NGHTTP2_ERR_SESSION_CLOSING:
@@ -730,6 +732,31 @@ void h2_server_shutdown(struct h2_server *s)
 				    NGHTTP2_NO_ERROR, NULL, 0);
 }
 
+ssize_t h2_server_refusal(const char *why, uint8_t *buf, size_t size)
+{
+	nghttp2_session *ng = NULL;
+	const uint8_t *p;
+	ssize_t n, len = 0;
+	int rv;
+
+	rv = nghttp2_session_server_new(&ng, server_callbacks(), NULL);
+	if (!rv)
+		rv = nghttp2_submit_settings(ng, NGHTTP2_FLAG_NONE, NULL, 0);
+	if (!rv)
+		rv = nghttp2_submit_goaway(ng, NGHTTP2_FLAG_NONE, 0, NGHTTP2_ENHANCE_YOUR_CALM,
+					   (const uint8_t *)why, strlen(why));
+	while (!rv && (n = nghttp2_session_mem_send(ng, &p)) > 0) {
+		if ((size_t)(len + n) > size) {
+			rv = NGHTTP2_ERR_BUFFER_ERROR;
+			break;
+		}
+		memcpy(buf + len, p, n);
+		len += n;
+	}
+	nghttp2_session_del(ng);
+	return rv ? h2_errno(rv, "refusal") : len;
+}
+
 /* ---- client ---- */
 
 struct h2_client {
@@ -816,6 +843,10 @@ static int cl_on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *a
 	struct h2_client *c = arg;
 
 	(void)ng;
+	/* The reason a server gives for a GOAWAY that ends the session. */
+	if (f->hd.type == NGHTTP2_GOAWAY && f->goaway.error_code)
+		snprintf(c->res.goaway, sizeof(c->res.goaway), "%.*s",
+			 (int)f->goaway.opaque_data_len, (const char *)f->goaway.opaque_data);
 	/* A GOAWAY that excludes our stream ends the call (it never ran). */
 	if (f->hd.type == NGHTTP2_GOAWAY && c->stream &&
 	    c->stream > f->goaway.last_stream_id) {

@@ -81,6 +81,10 @@ uint64_t h2_server_expire(struct h2_server *s, uint64_t now_ms);
 /* Graceful shutdown: GOAWAY naming the last stream taken; streams already open
  * finish.  After it, h2_server_alive() turns false when they are done. */
 void h2_server_shutdown(struct h2_server *s);
+/* The bytes a server sends a peer it refuses before closing: its SETTINGS and a
+ * GOAWAY (ENHANCE_YOUR_CALM) whose debug data is why.  Written to buf: their
+ * length, or -ENOBUFS / -ENOMEM. */
+ssize_t h2_server_refusal(const char *why, uint8_t *buf, size_t size);
 /* Number of streams open (requests received or replies being sent). */
 size_t h2_server_streams(const struct h2_server *s);
 /* Bytes of incomplete requests this session holds (counted in its budget). */
@@ -102,6 +106,7 @@ struct h2_client_result {
 	int body_err;		/* grpc_reader_feed() error, e.g. -EMSGSIZE */
 	bool closed;		/* the stream is over */
 	uint32_t rst_code;	/* RST_STREAM / GOAWAY error code, if any */
+	char goaway[256];	/* debug data of a GOAWAY with an error: the server's reason */
 };
 
 int h2_client_new(struct h2_client **ret);

@@ -442,6 +442,18 @@ static int conns_add(struct server *srv, struct conn *c)
 	return 0;
 }
 
+static void refusal_send(int fd, const char *why)
+{
+	char msg[192];
+	uint8_t buf[256];
+	ssize_t n;
+
+	snprintf(msg, sizeof(msg), "bpfd refused the connection: %s", why);
+	n = h2_server_refusal(msg, buf, sizeof(buf));
+	if (n > 0)
+		(void)send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void accept_one(struct server *srv, struct listener *l, int fd)
 {
 	struct conn *c = NULL;
@@ -461,11 +473,15 @@ static void accept_one(struct server *srv, struct listener *l, int fd)
 	peer_name(c, fd, l->tcp);
 	why = conn_refusal(srv, c, buf, sizeof(buf));
 	if (why) {
-		/* closed before a byte is read: no TLS, no HTTP/2 for it */
 		if (grpc_now_ms() - srv->last_refusal >= 1000) {
 			log_warn("Refusing the connection of %s: %s", c->peer, why);
 			srv->last_refusal = grpc_now_ms();
 		}
+		/* Closed before a byte is read.  A local client is told why in a
+		 * GOAWAY (one non-blocking write, best effort); on TCP that would
+		 * need a TLS handshake first, which is what is being refused. */
+		if (!c->tcp)
+			refusal_send(fd, why);
 		conn_free(c);
 		return;
 	}
