@@ -30,6 +30,7 @@
 
 #include "bpf/chain_int.h"
 #include "bpf/embed.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 
 #define CONF_MAX	256
@@ -223,7 +224,7 @@ static void unbuild(const char *dir, int *link_fd, size_t n)
 	size_t i;
 
 	if (dir[0])
-		chain_rmtree(dir);
+		fs_rmtree(dir);
 	for (i = 0; i < n; i++)
 		if (link_fd[i] >= 0)
 			close(link_fd[i]);
@@ -362,7 +363,7 @@ static int rebuild_once(struct hook *h, struct hook_state *st, struct member *m,
 retire:
 	if (st->id && st->dispatcher) {
 		pin_dir(h, st->id, old, sizeof(old));
-		if (chain_rmtree(old))
+		if (fs_rmtree(old))
 			log_warn("Failed to remove %s, ignoring", old);
 	}
 	if (!n)
@@ -626,7 +627,7 @@ int disp_reconcile(struct chain_env *env, const struct hook_ops *ops, const char
 		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
 		log_info("Removing %s: dispatcher %u is not attached to ifindex %u", path, id,
 			 ifindex);
-		if (!chain_rmtree(path))
+		if (!fs_rmtree(path))
 			n++;
 	}
 	hook_unlock(&h);

@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* chain_env.c - multi-program hooks: environment (freplace probe, load targets, pin
  * directories, locks), shared helpers and the public API of dispatch.h */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -22,6 +17,7 @@
 #include "bpf/chain_int.h"
 #include "bpf/embed.h"
 #include "bpf/obj.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 
 const char *chain_mode_str(enum chain_mode m)
@@ -37,55 +33,6 @@ const char *chain_mode_str(enum chain_mode m)
 		break;
 	}
 	return "none";
-}
-
-int chain_mkdir(const char *path)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-bool chain_is_bpffs(const char *path)
-{
-	struct statfs st;
-
-	return !statfs(path, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC;
-}
-
-int chain_rmtree(const char *dir)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int err = 0;
-
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	}
-	closedir(d);
-	if (rmdir(dir) && errno != ENOENT)
-		err = -errno;
-	return err;
 }
 
 /* The BTF name of the program's main function: kernel names are cut at 15 chars. */
@@ -362,14 +309,15 @@ int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
 	h->root = kind == CHAIN_XDP ? env->xdp_root : env->tc_root[dir];
 	if (!if_indextoname(ifindex, h->iface))
 		snprintf(h->iface, sizeof(h->iface), "if%u", ifindex);
-	if (kind == CHAIN_XDP && !chain_is_bpffs(env->cfg->xdp_bpffs) && chain_multiprog(env)) {
+	if (kind == CHAIN_XDP && !fs_is_bpffs(env->cfg->xdp_bpffs) && chain_multiprog(env)) {
 		/* libxdp's pins live there; systemd mounts it, bare hosts may not */
-		if (mount("bpf", env->cfg->xdp_bpffs, "bpf", 0, "mode=0700"))
-			return errmsg_set(em, -errno, "%s is not a bpffs and mounting one there "
+		err = fs_bpffs_mount(env->cfg->xdp_bpffs, NULL);
+		if (err)
+			return errmsg_set(em, err, "%s is not a bpffs and mounting one there "
 					  "failed (%s): XDP dispatcher pins need it",
-					  env->cfg->xdp_bpffs, strerror(errno));
+					  env->cfg->xdp_bpffs, strerror(-err));
 	}
-	err = chain_mkdir(h->root);
+	err = fs_mkdir_p(h->root, 0700);
 	if (err)
 		return errmsg_set(em, err, "cannot create pin directory %s: %s", h->root,
 				  strerror(-err));

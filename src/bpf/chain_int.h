@@ -109,11 +109,6 @@ bool chain_multiprog(struct chain_env *env);
 /* Program facts by fd: id, BTF function name (kernel name when no BTF). */
 int chain_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size);
 int chain_prog_name_by_id(uint32_t id, char *ret_name, size_t size);
-/* mkdir -p with mode 0700; is path on a bpffs? */
-int chain_mkdir(const char *path);
-bool chain_is_bpffs(const char *path);
-/* Remove dir and the pins in it. */
-int chain_rmtree(const char *dir);
 /* Link info by fd: link id, prog id, first union word (ifindex for XDP/TCX links). */
 int chain_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
 		    uint32_t *ret_ifindex);

@@ -29,6 +29,7 @@
 #include "bpf/netlink.h"
 #include "bpf/probe.h"
 #include "core/base/errmsg.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 
 /* libbpf 1.1.2 and the 6.1 uapi headers predate TCX (kernel 6.6). */
@@ -270,9 +271,8 @@ struct probe_ctx {
 static void probe_bpffs(struct probe_ctx *c)
 {
 	struct probe_status *s = &c->r->f[PROBE_BPFFS];
-	struct statfs st;
 
-	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC) {
+	if (fs_is_bpffs("/sys/fs/bpf")) {
 		c->r->bpffs_mounted = true;
 		set_yes(s, "mounted at /sys/fs/bpf");
 		return;
@@ -287,7 +287,7 @@ static void probe_bpffs(struct probe_ctx *c)
 		set_no(s, -errno, "bpffs", "cannot be mounted; programs and maps cannot be pinned, state does not survive bpfd");
 		return;
 	}
-	if (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC) {
+	if (!fs_is_bpffs("/sys/fs/bpf")) {
 		set_no(s, EIO, "bpffs", "mounted but not recognised; programs cannot be pinned");
 		return;
 	}

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -19,10 +18,6 @@
 #include "bpf/prog.h"
 #include "bpf/uprobe.h"
 #include "core/base/log.h"
-
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC	0xcafe4a11
-#endif
 
 static const char *const tracefs_roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
 
@@ -457,45 +452,5 @@ int prog_unpin(const char *path)
 {
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
-	return 0;
-}
-
-int prog_unpin_dir(const char *dir)
-{
-	char p[PATH_MAX];
-	struct dirent *de;
-	int err = 0;
-	DIR *d;
-
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >= (int)sizeof(p))
-			continue;
-		if (unlink(p) && errno != ENOENT && !err)
-			err = -errno;
-	}
-	closedir(d);
-	if (rmdir(dir) && errno != ENOENT && !err)
-		err = -errno;
-	return err;
-}
-
-int prog_bpffs_ensure(const char *dir, struct errmsg *em)
-{
-	struct statfs sfs;
-
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return errmsg_set(em, -errno, "cannot create the bpffs directory %s: %s", dir,
-				  strerror(errno));
-	if (statfs(dir, &sfs) == 0 && (uint32_t)sfs.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", dir, "bpf", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700"))
-		return errmsg_set(em, -errno, "cannot mount bpffs at %s: %s (bpfd needs CAP_SYS_ADMIN to mount it)",
-				  dir, strerror(errno));
-	log_info("mounted bpffs at %s", dir);
 	return 0;
 }

@@ -60,14 +60,9 @@ bool prog_alive(uint32_t id, const char *tag, uint64_t load_time);
 /* The program pinned at path, or -errno. */
 int prog_ident_pin(const char *path, struct prog_ident *ret);
 
-/* Remove a pin (file) or a pinned-map directory with its entries; missing is fine.
- * Returns 0 or -errno of the first failure. */
+/* Remove a pin (file); missing is fine.  0 or -errno.  A pinned-map directory with
+ * its entries goes with fs_rmtree() (core/base/fs.h). */
 int prog_unpin(const char *path);
-int prog_unpin_dir(const char *dir);
-
-/* Make sure dir is a bpffs mount (mount one there, nosuid,nodev,noexec, if not):
- * 0, or -errno with em set. */
-int prog_bpffs_ensure(const char *dir, struct errmsg *em);
 
 /* Kernel support for an attach kind, for messages: 0 if usable, else -EOPNOTSUPP
  * with em saying what is missing (no kprobe PMU or kprobe_events, no tracefs). */

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "bpf/chain_int.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 
 #define TCX_INGRESS		46	/* BPF_TCX_INGRESS */
@@ -172,7 +173,7 @@ static int lock_root(const char *root, struct errmsg *em)
 {
 	int fd, err;
 
-	err = chain_mkdir(root);
+	err = fs_mkdir_p(root, 0700);
 	if (err)
 		return errmsg_set(em, err, "cannot create %s: %s", root, strerror(-err));
 	fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);

@@ -6,25 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "bpf/probe.h"
 #include "core/daemon.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/state/manager.h"
 #include "core/rpc.h"
 #include "core/wire/certgen.h"
 #include "core/wire/server.h"
 #include "core/wire/tls.h"
-
-#define BPF_FS_MAGIC_NUM	0xcafe4a11
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void notify_ready(void)
@@ -47,42 +44,6 @@ static void notify_ready(void)
 	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		log_warn("Failed to notify systemd at '%s': %s, continuing", path, strerror(errno));
 	close(fd);
-}
-
-static int make_dir(const char *path, mode_t mode)
-{
-	char tmp[256], *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-/* Mount a bpffs at path unless one is there already (pins survive restarts). */
-static int ensure_bpffs(const char *path)
-{
-	struct statfs st;
-	int err;
-
-	err = make_dir(path, 0700);
-	if (err)
-		return log_errno(LOG_ERR, err, "Failed to create '%s'", path);
-	if (!statfs(path, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC_NUM)
-		return 0;
-	if (mount("bpf", path, "bpf", 0, "mode=0700") < 0)
-		return log_errno(LOG_ERR, -errno, "Failed to mount a bpffs at '%s'", path);
-	log_info("Mounted a bpffs at '%s'", path);
-	return 0;
 }
 
 /* The same probe as `bpfd --probe`, summarised in one log line. */
@@ -165,13 +126,16 @@ int daemon_run(struct bpfd_config *cfg)
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	err = make_dir(cfg->rundir, 0755);
+	err = fs_mkdir_p(cfg->rundir, 0755);
 	if (err) {
 		log_errno(LOG_ERR, err, "Failed to create the run directory '%s'", cfg->rundir);
 		goto out;
 	}
-	if (ensure_bpffs(cfg->bpffs))
+	err = fs_bpffs_mount(cfg->bpffs, &em);
+	if (err) {
+		log_errno(LOG_ERR, err, "%s", em.msg);
 		goto out;
+	}
 	log_probe();
 	stop_fd = stop_signals();
 	if (stop_fd < 0) {

@@ -22,6 +22,7 @@
 #include "bpf/dispatch.h"
 #include "bpf/obj.h"
 #include "bpf/prog.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/state/manager.h"
 #include "core/rpc.h"
@@ -291,7 +292,7 @@ static void reconcile_pins(struct mgr *m)
 		if (map_dir_in_use(m, path))
 			continue;
 		log_warn("removing map pins %s: no program bpfd manages uses them", path);
-		prog_unpin_dir(path);
+		fs_rmtree(path);
 	}
 	if (d)
 		closedir(d);
@@ -368,7 +369,7 @@ int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em)
 		return -ENOMEM;
 	m->cfg = cfg;
 	pthread_mutex_init(&m->lock, NULL);
-	err = prog_bpffs_ensure(cfg->bpffs, em);
+	err = fs_bpffs_mount(cfg->bpffs, em);
 	if (err)
 		goto out;
 	snprintf(m->maps_dir, sizeof(m->maps_dir), "%s/maps", cfg->bpffs);
@@ -924,7 +925,7 @@ static int load_locked(struct mgr *m, const bpfd_v1_LoadRequest *req,
 out:
 	if (err && loaded) {
 		if (r->map_pin_dir[0])
-			prog_unpin_dir(r->map_pin_dir);
+			fs_rmtree(r->map_pin_dir);
 		unload_kernel(m, r, &p);
 	}
 	if (pending[0])
@@ -997,7 +998,7 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
 	rec_drop(m, r);
 	if (map_dir[0] && !map_dir_in_use(m, map_dir))
-		prog_unpin_dir(map_dir);
+		fs_rmtree(map_dir);
 	log_info("unloaded program %u", id);
 	return 0;
 }

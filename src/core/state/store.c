@@ -13,6 +13,7 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/state/store.h"
 
@@ -28,26 +29,6 @@ static const char *const store_kinds[] = {
 	"tracepoint", "kprobe", "kretprobe", "uprobe", "uretprobe", "fentry", "fexit",
 	"xdp", "tc", "tcx",
 };
-
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX], *p;
-
-	if (strlen(path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	strcpy(tmp, path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 static void remove_temps(struct store *s)
 {
@@ -79,7 +60,7 @@ int store_open(const char *dir, struct store **ret_store, struct errmsg *em)
 
 	if (strlen(dir) >= sizeof(s->dir))
 		return errmsg_set(em, -ENAMETOOLONG, "record directory path is too long: %s", dir);
-	err = mkdir_p(dir, 0700);
+	err = fs_mkdir_p(dir, 0700);
 	if (err)
 		return errmsg_set(em, err, "cannot create the record directory %s: %s", dir,
 				  strerror(-err));
