@@ -113,11 +113,11 @@ static int read_pins(struct hook *h, struct hook_state *st)
 		m->prog_fd = bpf_obj_get(path);
 		if (m->prog_fd < 0)
 			return -ENOENT;
-		chain_prog_desc(m->prog_fd, &m->e.prog_id, m->e.name, sizeof(m->e.name));
+		kinfo_prog_desc(m->prog_fd, &m->e.prog_id, m->e.name, sizeof(m->e.name));
 		snprintf(path, sizeof(path), "%s/prog%zu-link", dir, i);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
-			chain_link_desc(fd, &m->link_id, NULL, NULL, NULL);
+			kinfo_link_desc(fd, &m->link_id, NULL, NULL, NULL);
 			close(fd);
 		}
 	}
@@ -189,7 +189,7 @@ int disp_state_read(struct hook *h, struct hook_state *st)
 	st->fd = bpf_prog_get_fd_by_id(st->id);
 	if (st->fd < 0)
 		return errno == ENOENT ? -EAGAIN : -errno;	/* replaced meanwhile */
-	chain_prog_desc(st->fd, NULL, st->name, sizeof(st->name));
+	kinfo_prog_desc(st->fd, NULL, st->name, sizeof(st->name));
 	err = read_config(h, st);
 	if (err)
 		disp_state_free(st);
@@ -254,7 +254,7 @@ static int build(struct hook *h, struct member *m, size_t n, struct bpf_object *
 			((struct chain_xdp_conf *)conf)->is_xdp_frags, ret_obj, ret_fd, em);
 	if (err)
 		return err;
-	chain_prog_desc(*ret_fd, ret_id, NULL, 0);
+	kinfo_prog_desc(*ret_fd, ret_id, NULL, 0);
 	btf = bpf_object__btf(*ret_obj);
 	for (i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_link_create_opts, lo);
@@ -276,7 +276,7 @@ static int build(struct hook *h, struct member *m, size_t n, struct bpf_object *
 				   i, hook_what(h, what, sizeof(what)), strerror(-err));
 			goto fail;
 		}
-		chain_link_desc(link_fd[i], &m[i].link_id, NULL, NULL, NULL);
+		kinfo_link_desc(link_fd[i], &m[i].link_id, NULL, NULL, NULL);
 	}
 	pin_dir(h, *ret_id, dir, dir_size);
 	if (mkdir(dir, 0700)) {
@@ -567,7 +567,7 @@ int direct_attach(struct hook *h, int prog_fd, struct chain_result *ret,
 	memset(ret, 0, sizeof(*ret));
 	ret->ifindex = h->ifindex;
 	ret->mode = CHAIN_MODE_DIRECT;
-	return chain_prog_desc(prog_fd, &ret->prog_id, NULL, 0);
+	return kinfo_prog_desc(prog_fd, &ret->prog_id, NULL, 0);
 }
 
 int direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em)

@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/chain_int.h"
@@ -33,87 +32,6 @@ const char *chain_mode_str(enum chain_mode m)
 		break;
 	}
 	return "none";
-}
-
-/* The BTF name of the program's main function: kernel names are cut at 15 chars. */
-static void btf_func_name(const struct bpf_prog_info *info, uint32_t type_id,
-			  char *ret_name, size_t size)
-{
-	const struct btf_type *t;
-	struct btf *btf;
-	const char *n;
-
-	btf = btf__load_from_kernel_by_id(info->btf_id);
-	if (!btf)
-		return;
-	t = btf__type_by_id(btf, type_id);
-	if (t && btf_is_func(t)) {
-		n = btf__name_by_offset(btf, t->name_off);
-		if (n && *n && !strncmp(n, info->name, strlen(info->name)))
-			snprintf(ret_name, size, "%s", n);
-	}
-	btf__free(btf);
-}
-
-int chain_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size)
-{
-	struct bpf_prog_info info = {};
-	struct bpf_func_info fi = {};
-	__u32 len = sizeof(info);
-	int err;
-
-	err = bpf_obj_get_info_by_fd(fd, &info, &len);
-	if (err)
-		return -errno;
-	if (ret_id)
-		*ret_id = info.id;
-	if (!ret_name)
-		return 0;
-	snprintf(ret_name, size, "%s", info.name);
-	if (!info.btf_id || !info.nr_func_info)
-		return 0;
-	memset(&info, 0, sizeof(info));
-	info.nr_func_info = 1;
-	info.func_info_rec_size = sizeof(fi);
-	info.func_info = (uintptr_t)&fi;
-	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return 0;
-	btf_func_name(&info, fi.type_id, ret_name, size);
-	return 0;
-}
-
-int chain_prog_name_by_id(uint32_t id, char *ret_name, size_t size)
-{
-	int fd, err;
-
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return -errno;
-	err = chain_prog_desc(fd, NULL, ret_name, size);
-	close(fd);
-	return err;
-}
-
-int chain_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
-		    uint32_t *ret_ifindex)
-{
-	struct bpf_link_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	if (ret_id)
-		*ret_id = info.id;
-	if (ret_prog_id)
-		*ret_prog_id = info.prog_id;
-	if (ret_type)
-		*ret_type = info.type;
-	/* XDP and TCX link info both start with the ifindex (TCX: { ifindex,
-	 * attach_type }, absent from the 6.1 uapi header) */
-	if (ret_ifindex)
-		*ret_ifindex = info.xdp.ifindex;
-	return 0;
 }
 
 /* ---- environment ------------------------------------------------------------------ */
@@ -324,33 +242,6 @@ int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
 	return 0;
 }
 
-/* flock on the pin directory: libxdp's lock for <bpffs>/xdp, ours for tc-<dir>.  Each
- * call opens its own descriptor, so threads of one process exclude each other too. */
-int hook_lock(struct hook *h, struct errmsg *em)
-{
-	int fd;
-
-	fd = open(h->root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errmsg_set(em, -errno, "cannot open lock directory %s: %s", h->root,
-				  strerror(errno));
-	if (flock(fd, LOCK_EX)) {
-		close(fd);
-		return errmsg_set(em, -errno, "cannot lock %s: %s", h->root, strerror(errno));
-	}
-	h->lock_fd = fd;
-	return 0;
-}
-
-void hook_unlock(struct hook *h)
-{
-	if (h->lock_fd < 0)
-		return;
-	flock(h->lock_fd, LOCK_UN);
-	close(h->lock_fd);
-	h->lock_fd = -1;
-}
-
 /* ---- public API ------------------------------------------------------------------ */
 
 static int req_check(const struct chain_req *req, struct errmsg *em)
@@ -406,7 +297,7 @@ static int attach_loaded(struct chain_env *env, int prog_fd, const char *name,
 		return err;
 	if (!chain)
 		return direct_attach(&h, prog_fd, ret, em);
-	err = chain_prog_desc(prog_fd, &add.prog_id, NULL, 0);
+	err = kinfo_prog_desc(prog_fd, &add.prog_id, NULL, 0);
 	if (err)
 		return err;
 	snprintf(add.name, sizeof(add.name), "%s", name);
@@ -434,7 +325,7 @@ static int direct_precheck(struct chain_env *env, const struct chain_req *req,
 	err = h.ops->query(&h, &id, &mode);
 	if (err || !id)
 		return err;
-	chain_prog_name_by_id(id, name, sizeof(name));
+	kinfo_prog_name(id, name, sizeof(name));
 	chain_env_multiprog(env, &why);
 	return errmsg_set(em, -CHAIN_EPRECONDITION, "the %s hook of %s%s%s already has program "
 			  "%u ('%s'); more than one program per hook needs a dispatcher, and "

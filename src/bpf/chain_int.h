@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bpf/dispatch.h"
+#include "bpf/kinfo.h"
 
 struct bpf_object;
 struct bpf_program;
@@ -101,17 +102,17 @@ extern const struct hook_ops tc_hook_ops;
 /* chain_env.c */
 int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
 	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em);
-int hook_lock(struct hook *h, struct errmsg *em);
-void hook_unlock(struct hook *h);
 /* Load-target dispatcher for kind (all slots + compat_test kept): fd owned by env. */
 int chain_load_target(struct chain_env *env, enum chain_kind kind, struct errmsg *em);
 bool chain_multiprog(struct chain_env *env);
-/* Program facts by fd: id, BTF function name (kernel name when no BTF). */
-int chain_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size);
-int chain_prog_name_by_id(uint32_t id, char *ret_name, size_t size);
-/* Link info by fd: link id, prog id, first union word (ifindex for XDP/TCX links). */
-int chain_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
-		    uint32_t *ret_ifindex);
+
+/* hook_lock.c: flock on a pin directory (libxdp's lock for <xdp_bpffs>/xdp, ours for
+ * tc-<dir> and tcx-<dir>).  Each call opens its own descriptor, so threads of one
+ * process exclude each other too.  hook_lock_dir returns the locked fd or -errno. */
+int hook_lock_dir(const char *root, struct errmsg *em);
+void hook_unlock_dir(int fd);
+int hook_lock(struct hook *h, struct errmsg *em);
+void hook_unlock(struct hook *h);
 
 /* chain_disp.c: the dispatcher engine */
 int disp_state_read(struct hook *h, struct hook_state *st);

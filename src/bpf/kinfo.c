@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* kinfo.c - program ids and bpf_prog_info from the kernel, for List and Get */
+/* kinfo.c - program ids, bpf_prog_info and bpf_link_info from the kernel: for List
+ * and Get, and for the hooks' view of what is attached */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf/kinfo.h"
@@ -128,4 +130,85 @@ out:
 const char *kinfo_type_name(uint32_t type)
 {
 	return libbpf_bpf_prog_type_str(type);
+}
+
+/* The BTF name of the program's main function: kernel names are cut at 15 chars. */
+static void btf_func_name(const struct bpf_prog_info *info, uint32_t type_id,
+			  char *ret_name, size_t size)
+{
+	const struct btf_type *t;
+	struct btf *btf;
+	const char *n;
+
+	btf = btf__load_from_kernel_by_id(info->btf_id);
+	if (!btf)
+		return;
+	t = btf__type_by_id(btf, type_id);
+	if (t && btf_is_func(t)) {
+		n = btf__name_by_offset(btf, t->name_off);
+		if (n && *n && !strncmp(n, info->name, strlen(info->name)))
+			snprintf(ret_name, size, "%s", n);
+	}
+	btf__free(btf);
+}
+
+int kinfo_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_func_info fi = {};
+	__u32 len = sizeof(info);
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		return -errno;
+	if (ret_id)
+		*ret_id = info.id;
+	if (!ret_name)
+		return 0;
+	snprintf(ret_name, size, "%s", info.name);
+	if (!info.btf_id || !info.nr_func_info)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	info.nr_func_info = 1;
+	info.func_info_rec_size = sizeof(fi);
+	info.func_info = (uintptr_t)&fi;
+	len = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	btf_func_name(&info, fi.type_id, ret_name, size);
+	return 0;
+}
+
+int kinfo_prog_name(uint32_t id, char *ret_name, size_t size)
+{
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = kinfo_prog_desc(fd, NULL, ret_name, size);
+	close(fd);
+	return err;
+}
+
+int kinfo_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
+		    uint32_t *ret_ifindex)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (ret_id)
+		*ret_id = info.id;
+	if (ret_prog_id)
+		*ret_prog_id = info.prog_id;
+	if (ret_type)
+		*ret_type = info.type;
+	/* XDP and TCX link info both start with the ifindex (TCX: { ifindex,
+	 * attach_type }, absent from the 6.1 uapi header) */
+	if (ret_ifindex)
+		*ret_ifindex = info.xdp.ifindex;
+	return 0;
 }

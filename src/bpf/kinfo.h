@@ -36,4 +36,14 @@ int kinfo_get(uint32_t id, struct kinfo_prog *ret);
 /* Kernel name of a program type ("xdp", "cgroup_skb", ...), or NULL. */
 const char *kinfo_type_name(uint32_t type);
 
+/* Program facts by fd: id, and the BTF name of its main function (the kernel's name,
+ * cut at 15 characters, when there is no BTF).  0 or -errno. */
+int kinfo_prog_desc(int fd, uint32_t *ret_id, char *ret_name, size_t size);
+/* The same name for program id. */
+int kinfo_prog_name(uint32_t id, char *ret_name, size_t size);
+/* Link facts by fd: link id, program id, link type and the first word of the
+ * link's union (the ifindex for XDP and TCX links).  0 or -errno. */
+int kinfo_link_desc(int fd, uint32_t *ret_id, uint32_t *ret_prog_id, uint32_t *ret_type,
+		    uint32_t *ret_ifindex);
+
 #endif

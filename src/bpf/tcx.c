@@ -13,10 +13,8 @@
  * daemon restarts, and its name keeps the priority, which the kernel does not. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -127,7 +125,7 @@ static bool pin_alive(const struct tcx_pin *p)
 	fd = bpf_obj_get(p->path);
 	if (fd < 0)
 		return false;
-	chain_link_desc(fd, NULL, &prog_id, &type, &ifindex);
+	kinfo_link_desc(fd, NULL, &prog_id, &type, &ifindex);
 	close(fd);
 	return type == LINK_TYPE_TCX && prog_id == p->prog_id && ifindex == p->ifindex;
 }
@@ -151,7 +149,7 @@ static int read_pins(const char *root, uint32_t ifindex, struct tcx_pin *pins,
 		memset(&e[n], 0, sizeof(e[n]));
 		e[n].prog_id = p.prog_id;
 		e[n].priority = p.priority;
-		chain_prog_name_by_id(p.prog_id, e[n].name, sizeof(e[n].name));
+		kinfo_prog_name(p.prog_id, e[n].name, sizeof(e[n].name));
 		n++;
 	}
 	closedir(d);
@@ -171,25 +169,12 @@ static int read_pins(const char *root, uint32_t ifindex, struct tcx_pin *pins,
 
 static int lock_root(const char *root, struct errmsg *em)
 {
-	int fd, err;
+	int err;
 
 	err = fs_mkdir_p(root, 0700);
 	if (err)
 		return errmsg_set(em, err, "cannot create %s: %s", root, strerror(-err));
-	fd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		err = errmsg_set(em, -errno, "cannot lock %s: %s", root, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	return fd;
-}
-
-static void unlock_root(int fd)
-{
-	flock(fd, LOCK_UN);
-	close(fd);
+	return hook_lock_dir(root, em);
 }
 
 static int position_of(uint32_t ifindex, enum chain_dir dir, uint32_t prog_id)
@@ -224,7 +209,7 @@ static int attach_once(struct chain_env *env, int prog_fd, const struct chain_re
 	err = read_pins(root, ifindex, pins, e, CHAIN_TCX_MAX_PROGS - 1, &n);
 	if (err)
 		goto out;
-	err = chain_prog_desc(prog_fd, &add.prog_id, add.name, sizeof(add.name));
+	err = kinfo_prog_desc(prog_fd, &add.prog_id, add.name, sizeof(add.name));
 	if (err)
 		goto out;
 	add.priority = req->priority;
@@ -266,12 +251,12 @@ static int attach_once(struct chain_env *env, int prog_fd, const struct chain_re
 	ret->ifindex = ifindex;
 	ret->mode = CHAIN_MODE_TCX;
 	ret->position = position_of(ifindex, req->dir, add.prog_id);
-	chain_link_desc(lfd, &ret->link_id, NULL, NULL, NULL);
+	kinfo_link_desc(lfd, &ret->link_id, NULL, NULL, NULL);
 	err = 0;
 out:
 	if (lfd >= 0)
 		close(lfd);
-	unlock_root(lock);
+	hook_unlock_dir(lock);
 	return err;
 }
 
@@ -319,7 +304,7 @@ int tcx_detach(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
 		err = errmsg_set(em, -ENOENT, "program %u is not a bpfd TCX program on %s of "
 				 "ifindex %u", prog_id, chain_dir_str(dir), ifindex);
 out:
-	unlock_root(lock);
+	hook_unlock_dir(lock);
 	return err;
 }
 
@@ -351,7 +336,7 @@ int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
 		r->position = i;
 		r->mode = CHAIN_MODE_TCX;
 		r->link_id = links[i];
-		chain_prog_name_by_id(ids[i], r->name, sizeof(r->name));
+		kinfo_prog_name(ids[i], r->name, sizeof(r->name));
 		for (j = 0; j < np; j++)
 			if (pins[j].prog_id == ids[i]) {
 				r->have_config = true;
@@ -382,7 +367,7 @@ int tcx_reconcile(struct chain_env *env, enum chain_dir dir)
 			n++;
 	}
 	if (lock >= 0)
-		unlock_root(lock);
+		hook_unlock_dir(lock);
 	closedir(d);
 	return n;
 }

@@ -847,7 +847,7 @@ static void reconcile_residue(void)
 	add_ok(CHAIN_XDP, 1, XDP_PASS);
 	chain_xdp_conf_fill(&conf, &e, 1);
 	ASSERT_OK(disp_load(&xdp_hook_ops, &conf, false, &o, &fd, &em), em.msg);
-	chain_prog_desc(fd, &id, NULL, 0);
+	kinfo_prog_desc(fd, &id, NULL, 0);
 	snprintf(dir, sizeof(dir), "%s/xdp/dispatch-%u-%u", fs, ifindex, id);
 	mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/prog0-prog", dir);
