@@ -7,7 +7,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "bpf/chain_int.h"
+#include "bpf/hook_int.h"
 
 int hook_lock_dir(const char *root, struct errmsg *em)
 {

@@ -20,7 +20,7 @@
 
 #include <bpf/bpf.h>
 
-#include "bpf/chain_int.h"
+#include "bpf/hook_int.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
 
@@ -189,8 +189,8 @@ static int position_of(uint32_t ifindex, enum chain_dir dir, uint32_t prog_id)
 	return -1;
 }
 
-static int attach_once(struct chain_env *env, int prog_fd, const struct chain_req *req,
-		       uint32_t ifindex, struct chain_result *ret, struct errmsg *em)
+static int attach_once(struct hook_env *env, int prog_fd, const struct hook_req *req,
+		       uint32_t ifindex, struct hook_result *ret, struct errmsg *em)
 {
 	const char *root = env->tcx_root[req->dir];
 	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
@@ -249,7 +249,7 @@ static int attach_once(struct chain_env *env, int prog_fd, const struct chain_re
 	memset(ret, 0, sizeof(*ret));
 	ret->prog_id = add.prog_id;
 	ret->ifindex = ifindex;
-	ret->mode = CHAIN_MODE_TCX;
+	ret->mode = HOOK_MODE_TCX;
 	ret->position = position_of(ifindex, req->dir, add.prog_id);
 	kinfo_link_desc(lfd, &ret->link_id, NULL, NULL, NULL);
 	err = 0;
@@ -260,12 +260,12 @@ out:
 	return err;
 }
 
-int tcx_attach(struct chain_env *env, int prog_fd, const struct chain_req *req,
-	       uint32_t ifindex, struct chain_result *ret, struct errmsg *em)
+int tcx_attach(struct hook_env *env, int prog_fd, const struct hook_req *req,
+	       uint32_t ifindex, struct hook_result *ret, struct errmsg *em)
 {
 	int i, err = -ESTALE;
 
-	for (i = 0; i < CHAIN_RETRIES && err == -ESTALE; i++)
+	for (i = 0; i < HOOK_RETRIES && err == -ESTALE; i++)
 		err = attach_once(env, prog_fd, req, ifindex, ret, em);
 	if (err == -ESTALE)
 		err = errmsg_set(em, -EAGAIN, "the TCX %s hook of %s kept changing; try again",
@@ -273,7 +273,7 @@ int tcx_attach(struct chain_env *env, int prog_fd, const struct chain_req *req,
 	return err;
 }
 
-int tcx_detach(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
+int tcx_detach(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 	       uint32_t prog_id, struct errmsg *em)
 {
 	const char *root = env->tcx_root[dir];
@@ -308,8 +308,8 @@ out:
 	return err;
 }
 
-int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
-		struct chain_member_info *ret, size_t max, size_t *ret_n)
+int tcx_members(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
+		struct hook_member_info *ret, size_t max, size_t *ret_n)
 {
 	const char *root = env->tcx_root[dir];
 	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
@@ -325,7 +325,7 @@ int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
 	if (err)
 		return err;
 	for (i = 0; i < n && (size_t)i < max; i++) {
-		struct chain_member_info *r = &ret[i];
+		struct hook_member_info *r = &ret[i];
 
 		memset(r, 0, sizeof(*r));
 		r->prog_id = ids[i];
@@ -334,7 +334,7 @@ int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
 		r->dir = dir;
 		if_indextoname(ifindex, r->iface);
 		r->position = i;
-		r->mode = CHAIN_MODE_TCX;
+		r->mode = HOOK_MODE_TCX;
 		r->link_id = links[i];
 		kinfo_prog_name(ids[i], r->name, sizeof(r->name));
 		for (j = 0; j < np; j++)
@@ -347,7 +347,7 @@ int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
 	return 0;
 }
 
-int tcx_reconcile(struct chain_env *env, enum chain_dir dir)
+int tcx_reconcile(struct hook_env *env, enum chain_dir dir)
 {
 	const char *root = env->tcx_root[dir];
 	struct tcx_pin p;

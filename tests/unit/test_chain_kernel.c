@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_chain_kernel.c - the chain API (src/bpf/dispatch.h) against the real kernel.
+/* test_chain_kernel.c - the chain API (src/bpf/hook.h) against the real kernel.
  * Every test runs in its own process with private network and mount namespaces: a
  * veth pair veth0 <-> veth1 and a private bpffs (both the bpfd and the libxdp pin
  * root).  Needs root; chain tests skip when the kernel refuses freplace (the probe
@@ -25,14 +25,17 @@
 #include <bpf/libbpf.h>
 
 #include "harness.h"
-#include "bpf/chain_int.h"
-#include "bpf/dispatch.h"
+#include "bpf/hook_int.h"
+#include "bpf/hook.h"
 #include "bpf/obj.h"
 
 #define MAXP 12
 
-static struct bpfd_config cfg;
-static struct chain_env *env;
+static struct hook_opts opts;
+static struct hook_env *env;
+/* hook_opts.xdp_mode: one configured interface, as bpfd.toml would give it */
+static char mode_iface[IF_NAMESIZE];
+static enum hook_xdp_mode mode_of_iface;
 static char tmpdir[64];
 static char fs[128];
 static const char *testbpf;
@@ -45,6 +48,12 @@ struct member_prog {
 };
 static struct member_prog progs[MAXP];
 static int nprogs;
+
+static enum hook_xdp_mode xdp_mode(const char *iface, void *arg)
+{
+	(void)arg;
+	return strcmp(iface, mode_iface) ? HOOK_XDP_DEFAULT : mode_of_iface;
+}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -101,13 +110,11 @@ static void setup(bool need_multiprog)
 	       "ip link set veth1 up && ip link set lo up"))
 		test_skip("cannot create a veth pair (ip link add ... type veth)");
 	ifindex = if_nametoindex("veth0");
-	config_defaults(&cfg);
-	snprintf(cfg.bpffs, sizeof(cfg.bpffs), "%s", fs);
-	snprintf(cfg.xdp_bpffs, sizeof(cfg.xdp_bpffs), "%s", fs);
+	opts = (struct hook_opts){ .bpffs = fs, .xdp_bpffs = fs, .xdp_mode = xdp_mode };
 	setenv("LIBXDP_BPFFS", fs, 1);
-	if (!ASSERT_OK(chain_env_new(&cfg, &env, &em), em.msg))
+	if (!ASSERT_OK(hook_env_new(&opts, &env, &em), em.msg))
 		_exit(1);
-	if (need_multiprog && !chain_env_multiprog(env, &why)) {
+	if (need_multiprog && !hook_env_multiprog(env, &why)) {
 		char buf[600];
 
 		snprintf(buf, sizeof(buf), "kernel refuses freplace, no chains: %s", why);
@@ -141,8 +148,8 @@ static struct obj *open_prog(const char *file, const char *func, int32_t verdict
 static int add(enum chain_kind kind, int32_t prio, int32_t verdict, const int32_t *codes,
 	       size_t ncodes, struct errmsg *em)
 {
-	struct chain_req req = { .kind = kind, .iface = "veth0", .priority = prio };
-	struct chain_result res = {};
+	struct hook_req req = { .kind = kind, .iface = "veth0", .priority = prio };
+	struct hook_result res = {};
 	struct obj *o;
 	int err;
 
@@ -150,7 +157,7 @@ static int add(enum chain_kind kind, int32_t prio, int32_t verdict, const int32_
 			      : open_prog("chain_tc.bpf.o", "chain_tc", verdict);
 	err = chain_proceed_on_encode(kind, codes, ncodes, &req.proceed_on, em);
 	if (!err)
-		err = chain_attach(env, o, &req, &res, em);
+		err = hook_attach(env, o, &req, &res, em);
 	if (err) {
 		obj_close(o);
 		return err;
@@ -182,12 +189,12 @@ static uint64_t counter(int i)
 	return v;
 }
 
-static size_t members(enum chain_kind kind, struct chain_member_info *m)
+static size_t members(enum chain_kind kind, struct hook_member_info *m)
 {
 	size_t n = 0;
 
-	if (!ASSERT_OK(chain_members(env, kind, ifindex, CHAIN_INGRESS, m, MAXP, &n),
-		       "chain_members"))
+	if (!ASSERT_OK(hook_members(env, kind, ifindex, CHAIN_INGRESS, m, MAXP, &n),
+		       "hook_members"))
 		_exit(1);
 	return n;
 }
@@ -425,27 +432,27 @@ static void tc_dispatcher_logic(void)
 
 static void direct_fallback(enum chain_kind kind)
 {
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	struct errmsg em = {};
 	int a, err;
 
 	setup(false);
-	chain_env_force_direct(env, true);	/* the host needs no forcing; the VM does */
+	hook_env_force_direct(env, true);	/* the host needs no forcing; the VM does */
 	a = add_ok(kind, 50, kind == CHAIN_XDP ? XDP_PASS : TC_ACT_OK);
 	ASSERT_EQ(hook_prog(kind), progs[a].id, "the program itself is on the hook");
 	ASSERT_EQ(members(kind, m), 1, "one member");
-	ASSERT_EQ(m[0].mode, CHAIN_MODE_DIRECT, "mode direct");
+	ASSERT_EQ(m[0].mode, HOOK_MODE_DIRECT, "mode direct");
 	ASSERT_EQ(m[0].prog_id, progs[a].id, "its id");
 	err = add(kind, 60, 0, NULL, 0, &em);
-	ASSERT_EQ(err, -CHAIN_EPRECONDITION, "second program refused");
+	ASSERT_EQ(err, -HOOK_EPRECONDITION, "second program refused");
 	ASSERT_STRSTR(em.msg, "veth0", "message names the interface");
 	ASSERT_STRSTR(em.msg, "multi-program chains are", "message says why");
 	ASSERT_EQ(hook_prog(kind), progs[a].id, "first program still there");
 	send_frames(3);
 	ASSERT_EQ(counter(a), 3, "it sees the traffic");
-	ASSERT_OK(chain_detach(env, kind, ifindex, CHAIN_INGRESS, progs[a].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, kind, ifindex, CHAIN_INGRESS, progs[a].id, &em), em.msg);
 	ASSERT_EQ(hook_prog(kind), 0, "hook empty");
-	ASSERT_EQ(chain_detach(env, kind, ifindex, CHAIN_INGRESS, progs[a].id, NULL),
+	ASSERT_EQ(hook_detach(env, kind, ifindex, CHAIN_INGRESS, progs[a].id, NULL),
 		  -ENOENT, "second detach: not there");
 	if (kind == CHAIN_TC)
 		ASSERT_EQ(sh("tc qdisc show dev veth0 | grep -q clsact"), 1, "clsact removed");
@@ -467,7 +474,7 @@ static void chain_order(enum chain_kind kind)
 {
 	static const int32_t prios[] = { 100, 200, 50, 75 };
 	static const int want_pos[] = { 0, 1, 0, 1 };
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	char dir[256];
 	int32_t v = kind == CHAIN_XDP ? XDP_PASS : TC_ACT_PIPE;
 	uint32_t disp;
@@ -485,7 +492,7 @@ static void chain_order(enum chain_kind kind)
 	ASSERT_EQ(m[3].prog_id, progs[1].id, "prio 200 last");
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(m[i].position, i, "positions 0..3");
-		ASSERT_EQ(m[i].mode, CHAIN_MODE_DISPATCHER, "dispatcher mode");
+		ASSERT_EQ(m[i].mode, HOOK_MODE_DISPATCHER, "dispatcher mode");
 		ASSERT_TRUE(m[i].have_config, "config known");
 		ASSERT_STREQ(m[i].name, kind == CHAIN_XDP ? "chain_xdp" : "chain_tc", "name");
 	}
@@ -497,7 +504,7 @@ static void chain_order(enum chain_kind kind)
 	snprintf(dir, sizeof(dir), "%s/%s/dispatch-%u-%u", fs, kind == CHAIN_XDP ? "xdp" :
 		 "tc-ingress", ifindex, disp);
 	ASSERT_EQ(access(dir, F_OK), 0, "pin directory of the live dispatcher");
-	ASSERT_EQ(count_dirs(kind == CHAIN_XDP ? cfg.xdp_bpffs : fs, "") > 0, 1, "root");
+	ASSERT_EQ(count_dirs(kind == CHAIN_XDP ? opts.xdp_bpffs : fs, "") > 0, 1, "root");
 	snprintf(dir, sizeof(dir), "%s/%s", fs, kind == CHAIN_XDP ? "xdp" : "tc-ingress");
 	ASSERT_EQ(count_dirs(dir, "dispatch-"), 1, "old dispatcher directories removed");
 	send_frames(5);
@@ -528,12 +535,12 @@ static void tc_chain_order(void)
 /* Ties: same priority, different names order by name; same name by program id. */
 static void xdp_chain_ties(void)
 {
-	struct chain_member_info m[MAXP];
-	struct chain_req req = { .kind = CHAIN_XDP, .iface = "veth0", .priority = 10,
+	struct hook_member_info m[MAXP];
+	struct hook_req req = { .kind = CHAIN_XDP, .iface = "veth0", .priority = 10,
 				 .proceed_on = CHAIN_XDP_DEFAULT_MASK };
 	static const char *const funcs[] = { "chain_xdp_b", "chain_xdp_a", "chain_xdp",
 					     "chain_xdp_a" };
-	struct chain_result res;
+	struct hook_result res;
 	struct errmsg em = {};
 	struct obj *o[4];
 	int i;
@@ -541,7 +548,7 @@ static void xdp_chain_ties(void)
 	setup(true);
 	for (i = 0; i < 4; i++) {
 		o[i] = open_prog("chain_xdp.bpf.o", funcs[i], XDP_PASS);
-		ASSERT_OK(chain_attach(env, o[i], &req, &res, &em), em.msg);
+		ASSERT_OK(hook_attach(env, o[i], &req, &res, &em), em.msg);
 		progs[i].id = res.prog_id;
 	}
 	ASSERT_EQ(members(CHAIN_XDP, m), 4, "four");
@@ -602,8 +609,8 @@ static void chain_semantics(enum chain_kind kind)
 							"member %d\n", pos, act, with, i);
 			}
 			for (i = 0; i < 3; i++) {
-				ASSERT_OK(chain_detach(env, kind, ifindex, CHAIN_INGRESS,
-						       progs[idx[i]].id, &em), em.msg);
+				ASSERT_OK(hook_detach(env, kind, ifindex, CHAIN_INGRESS,
+						      progs[idx[i]].id, &em), em.msg);
 				obj_close(progs[idx[i]].o);
 				progs[idx[i]].o = NULL;
 			}
@@ -624,14 +631,14 @@ static void tc_chain_semantics(void)
 
 static void xdp_chain_full(void)
 {
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	struct errmsg em = {};
 	int i;
 
 	setup(true);
 	for (i = 0; i < CHAIN_MAX_PROGS; i++)
 		add_ok(CHAIN_XDP, 100 - i, XDP_PASS);
-	ASSERT_EQ(add(CHAIN_XDP, 1, XDP_PASS, NULL, 0, &em), -CHAIN_EFULL, "11th refused");
+	ASSERT_EQ(add(CHAIN_XDP, 1, XDP_PASS, NULL, 0, &em), -HOOK_EFULL, "11th refused");
 	ASSERT_STRSTR(em.msg, "veth0", "names the interface");
 	ASSERT_STRSTR(em.msg, "10 programs", "names the limit");
 	ASSERT_EQ(members(CHAIN_XDP, m), 10, "the ten are still there");
@@ -645,7 +652,7 @@ static void xdp_chain_full(void)
 static void remove_middle(enum chain_kind kind)
 {
 	int32_t c0[] = { 1, 2 }, c2[] = { 0, 2, 4 }, tc0[] = { -1, 3 }, tc2[] = { 2, 3, 30 };
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	struct errmsg em = {};
 	uint32_t mask0, mask2;
 	int a, b, c;
@@ -660,7 +667,7 @@ static void remove_middle(enum chain_kind kind)
 		kind == CHAIN_XDP ? c2 : tc2, 3, &em);
 	if (!ASSERT_OK(a | b | c, em.msg))
 		return;
-	ASSERT_OK(chain_detach(env, kind, ifindex, CHAIN_INGRESS, progs[b].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, kind, ifindex, CHAIN_INGRESS, progs[b].id, &em), em.msg);
 	ASSERT_EQ(members(kind, m), 2, "two left");
 	ASSERT_EQ(m[0].prog_id, progs[a].id, "first");
 	ASSERT_EQ(m[0].proceed_on, mask0, "first keeps its proceed-on");
@@ -669,7 +676,7 @@ static void remove_middle(enum chain_kind kind)
 	ASSERT_EQ(m[1].position, 1, "to position 1");
 	ASSERT_EQ(m[1].proceed_on, mask2, "last keeps its proceed-on");
 	ASSERT_EQ(m[1].priority, 30, "and priority");
-	ASSERT_EQ(chain_detach(env, kind, ifindex, CHAIN_INGRESS, progs[b].id, &em), -ENOENT,
+	ASSERT_EQ(hook_detach(env, kind, ifindex, CHAIN_INGRESS, progs[b].id, &em), -ENOENT,
 		  "removed one is gone");
 }
 
@@ -692,8 +699,8 @@ static void remove_last(enum chain_kind kind)
 	setup(true);
 	a = add_ok(kind, 1, kind == CHAIN_XDP ? XDP_PASS : TC_ACT_PIPE);
 	b = add_ok(kind, 2, kind == CHAIN_XDP ? XDP_PASS : TC_ACT_PIPE);
-	ASSERT_OK(chain_detach(env, kind, ifindex, CHAIN_INGRESS, progs[a].id, &em), em.msg);
-	ASSERT_OK(chain_detach(env, kind, ifindex, CHAIN_INGRESS, progs[b].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, kind, ifindex, CHAIN_INGRESS, progs[a].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, kind, ifindex, CHAIN_INGRESS, progs[b].id, &em), em.msg);
 	ASSERT_EQ(hook_prog(kind), 0, "dispatcher detached");
 	snprintf(root, sizeof(root), "%s/%s", fs, kind == CHAIN_XDP ? "xdp" : "tc-ingress");
 	ASSERT_EQ(count_dirs(root, "dispatch-"), 0, "no pins left");
@@ -728,7 +735,7 @@ static void xdp_demo_traffic(void)
 	send_frames(4);
 	ASSERT_EQ(counter(cnt), 4, "counter stopped behind the drop at 50");
 	ASSERT_EQ(counter(drop), 4, "the drop program saw them");
-	ASSERT_OK(chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[drop].id, &em),
+	ASSERT_OK(hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[drop].id, &em),
 		  em.msg);
 	drop = add(CHAIN_XDP, 60, XDP_DROP, pass_only, 1, &em);
 	ASSERT_OK(drop, em.msg);
@@ -739,13 +746,12 @@ static void xdp_demo_traffic(void)
 
 static void xdp_mode_skb(void)
 {
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 
 	setup(true);
-	cfg.n_ifaces = 1;
-	snprintf(cfg.ifaces[0].name, sizeof(cfg.ifaces[0].name), "veth0");
-	cfg.ifaces[0].xdp_mode = XDP_MODE_SKB;
+	snprintf(mode_iface, sizeof(mode_iface), "veth0");
+	mode_of_iface = HOOK_XDP_SKB;
 	add_ok(CHAIN_XDP, 5, XDP_PASS);
 	add_ok(CHAIN_XDP, 6, XDP_PASS);
 	bpf_xdp_query(ifindex, 0, &q);
@@ -768,10 +774,10 @@ static void xdp_mode_default_drv(void)
  * for explicitly fails with a hint.  Works with and without freplace. */
 static void xdp_mode_fallback_skb(void)
 {
-	struct chain_req req = { .kind = CHAIN_XDP, .iface = "dm0", .priority = 1,
+	struct hook_req req = { .kind = CHAIN_XDP, .iface = "dm0", .priority = 1,
 				 .proceed_on = CHAIN_XDP_DEFAULT_MASK };
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct chain_result res;
+	struct hook_result res;
 	struct errmsg em = {};
 	struct obj *o;
 
@@ -780,19 +786,18 @@ static void xdp_mode_fallback_skb(void)
 	       "ip link set dm0 up"))
 		test_skip("cannot create a dummy or bridge interface");
 	o = open_prog("chain_xdp.bpf.o", "chain_xdp", XDP_PASS);
-	if (!ASSERT_OK(chain_attach(env, o, &req, &res, &em), em.msg))
+	if (!ASSERT_OK(hook_attach(env, o, &req, &res, &em), em.msg))
 		return;
 	bpf_xdp_query(if_nametoindex("dm0"), 0, &q);
 	ASSERT_NEQ(q.skb_prog_id, 0, "fell back to skb mode");
-	ASSERT_OK(chain_detach(env, CHAIN_XDP, if_nametoindex("dm0"), CHAIN_INGRESS,
-			       res.prog_id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, CHAIN_XDP, if_nametoindex("dm0"), CHAIN_INGRESS,
+			      res.prog_id, &em), em.msg);
 	obj_close(o);
-	cfg.n_ifaces = 1;
-	snprintf(cfg.ifaces[0].name, sizeof(cfg.ifaces[0].name), "dm0");
-	cfg.ifaces[0].xdp_mode = XDP_MODE_DRV;
+	snprintf(mode_iface, sizeof(mode_iface), "dm0");
+	mode_of_iface = HOOK_XDP_DRV;
 	o = open_prog("chain_xdp.bpf.o", "chain_xdp", XDP_PASS);
 	memset(&em, 0, sizeof(em));
-	ASSERT_ERR(chain_attach(env, o, &req, &res, &em), "drv mode refused by dummy");
+	ASSERT_ERR(hook_attach(env, o, &req, &res, &em), "drv mode refused by dummy");
 	ASSERT_STRSTR(em.msg, "drv mode", "message names the mode");
 	ASSERT_STRSTR(em.msg, "xdp_mode = \"skb\"", "and the way out");
 	bpf_xdp_query(if_nametoindex("dm0"), 0, &q);
@@ -803,7 +808,7 @@ static void xdp_mode_fallback_skb(void)
  * a new environment reads them from kernel + pins, and can change the chain. */
 static void survives_restart(void)
 {
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	struct errmsg em = {};
 	pid_t pid;
 	int st;
@@ -817,24 +822,24 @@ static void survives_restart(void)
 	}
 	waitpid(pid, &st, 0);
 	ASSERT_TRUE(WIFEXITED(st) && !WEXITSTATUS(st), "child attached two");
-	chain_env_free(env);
-	ASSERT_OK(chain_env_new(&cfg, &env, &em), "new env");
+	hook_env_free(env);
+	ASSERT_OK(hook_env_new(&opts, &env, &em), "new env");
 	ASSERT_EQ(members(CHAIN_XDP, m), 2, "both still there");
 	ASSERT_EQ(m[0].priority, 10, "order from the config");
-	ASSERT_EQ(chain_reconcile(env, &em), 0, "nothing to clean up");
+	ASSERT_EQ(hook_reconcile(env, &em), 0, "nothing to clean up");
 	add_ok(CHAIN_XDP, 20, XDP_PASS);
 	ASSERT_EQ(members(CHAIN_XDP, m), 3, "the new env extended the chain");
 	ASSERT_EQ(m[1].priority, 20, "in the middle");
-	ASSERT_OK(chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, m[0].prog_id, &em),
+	ASSERT_OK(hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, m[0].prog_id, &em),
 		  em.msg);
 	ASSERT_EQ(members(CHAIN_XDP, m), 2, "removed one made by the old process");
 }
 
 /* Crash residue: a dispatcher pinned but never swapped in, and an old one left after
- * the swap, are removed by chain_reconcile(); the live chain stays. */
+ * the swap, are removed by hook_reconcile(); the live chain stays. */
 static void reconcile_residue(void)
 {
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	struct chain_xdp_conf conf;
 	struct chain_entry e = { .priority = 1 };
 	struct bpf_object *o = NULL;
@@ -855,7 +860,7 @@ static void reconcile_residue(void)
 	bpf_object__close(o);
 	snprintf(dir, sizeof(dir), "%s/xdp", fs);
 	ASSERT_EQ(count_dirs(dir, "dispatch-"), 2, "residue present");
-	ASSERT_EQ(chain_reconcile(env, &em), 1, "one directory removed");
+	ASSERT_EQ(hook_reconcile(env, &em), 1, "one directory removed");
 	ASSERT_EQ(count_dirs(dir, "dispatch-"), 1, "live one kept");
 	ASSERT_EQ(members(CHAIN_XDP, m), 1, "chain intact");
 	send_frames(2);
@@ -865,7 +870,7 @@ static void reconcile_residue(void)
 /* 8 processes add and remove programs on one interface at the same time. */
 static void concurrent_clients(void)
 {
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	char dir[256];
 	pid_t pid[8];
 	int i, st, ok = 1;
@@ -875,12 +880,12 @@ static void concurrent_clients(void)
 		pid[i] = fork();
 		if (pid[i])
 			continue;
-		chain_env_free(env);
-		chain_env_new(&cfg, &env, NULL);
+		hook_env_free(env);
+		hook_env_new(&opts, &env, NULL);
 		nprogs = 0;
 		/* everybody adds one, removes it, adds another: at most 8 at once */
 		add_ok(CHAIN_XDP, 100 + i, XDP_PASS);
-		if (chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[0].id, NULL))
+		if (hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[0].id, NULL))
 			_exit(1);
 		add_ok(CHAIN_XDP, 200 + i, XDP_PASS);
 		_exit(test__failed);
@@ -896,7 +901,7 @@ static void concurrent_clients(void)
 	snprintf(dir, sizeof(dir), "%s/xdp", fs);
 	ASSERT_EQ(count_dirs(dir, "dispatch-"), 1, "one pin directory");
 	for (i = 0; i < 8; i++)
-		chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, m[i].prog_id, NULL);
+		hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, m[i].prog_id, NULL);
 	ASSERT_EQ(hook_prog(CHAIN_XDP), 0, "all gone");
 	ASSERT_EQ(count_dirs(dir, "dispatch-"), 0, "no pins left over");
 }
@@ -908,7 +913,7 @@ static void tc_ingress_qdisc_in_the_way(void)
 	setup(false);
 	if (sh("tc qdisc add dev veth0 ingress"))
 		test_skip("cannot add an ingress qdisc (sch_ingress missing)");
-	ASSERT_EQ(add(CHAIN_TC, 5, TC_ACT_PIPE, NULL, 0, &em), -CHAIN_EPRECONDITION,
+	ASSERT_EQ(add(CHAIN_TC, 5, TC_ACT_PIPE, NULL, 0, &em), -HOOK_EPRECONDITION,
 		  "refused");
 	ASSERT_STRSTR(em.msg, "'ingress' qdisc", "says what is in the way");
 	ASSERT_STRSTR(em.msg, "tc qdisc del dev veth0 ingress", "and how to remove it");
@@ -925,10 +930,10 @@ static void tc_foreign_filter_untouched(void)
 	       "protocol all matchall action pass"))
 		test_skip("cannot add a matchall filter (cls_matchall missing)");
 	add_ok(CHAIN_TC, 5, TC_ACT_PIPE);
-	if (chain_env_multiprog(env, NULL))
+	if (hook_env_multiprog(env, NULL))
 		add_ok(CHAIN_TC, 6, TC_ACT_PIPE);
 	for (i = 0; i < nprogs; i++)
-		ASSERT_OK(chain_detach(env, CHAIN_TC, ifindex, CHAIN_INGRESS, progs[i].id, &em),
+		ASSERT_OK(hook_detach(env, CHAIN_TC, ifindex, CHAIN_INGRESS, progs[i].id, &em),
 			  em.msg);
 	sh_out(out, sizeof(out), "tc filter show dev veth0 ingress");
 	ASSERT_STRSTR(out, "matchall", "foreign filter still there");
@@ -940,7 +945,7 @@ static void tc_foreign_filter_untouched(void)
 static void xdp_loader_interop(void)
 {
 	char out[8192], cmd[600], id[16];
-	struct chain_member_info m[MAXP];
+	struct hook_member_info m[MAXP];
 	struct errmsg em = {};
 	int a, b, i;
 
@@ -978,7 +983,7 @@ static void xdp_loader_interop(void)
 	ASSERT_EQ(progs[i].position, 2, "new one after the foreign 30");
 	ASSERT_EQ(members(CHAIN_XDP, m), 4, "foreign member kept by bpfd's rebuild");
 	ASSERT_STREQ(m[1].name, "chain_xdp_b", "still there");
-	ASSERT_OK(chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[i].id, &em),
+	ASSERT_OK(hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[i].id, &em),
 		  em.msg);
 	sh_out(out, sizeof(out), "xdp-loader status veth0 2>&1");
 	ASSERT_STRSTR(out, "chain_xdp_b", "xdp-loader still lists its program");
@@ -992,8 +997,8 @@ static void xdp_loader_interop(void)
 	ASSERT_EQ(m[0].priority, 20, "priority kept");
 	send_frames(2);
 	ASSERT_EQ(counter(b), 5, "chain still runs");
-	ASSERT_OK(chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[a].id, &em), em.msg);
-	ASSERT_OK(chain_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[b].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[a].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[b].id, &em), em.msg);
 	sh_out(out, sizeof(out), "xdp-loader status veth0 2>&1");
 	ASSERT_STRSTR(out, "No XDP program loaded", "nothing left for libxdp either");
 }
@@ -1003,9 +1008,9 @@ static void xdp_loader_interop(void)
 static void tcx_order_and_traffic(void)
 {
 	static const int32_t prios[] = { 100, 50, 200, 75 };
-	struct chain_member_info m[MAXP];
-	struct chain_req req = { .kind = CHAIN_TCX, .iface = "veth0" };
-	struct chain_result res;
+	struct hook_member_info m[MAXP];
+	struct hook_req req = { .kind = CHAIN_TCX, .iface = "veth0" };
+	struct hook_result res;
 	struct errmsg em = {};
 	char root[256];
 	int i, v = -1;	/* TCX_NEXT */
@@ -1015,9 +1020,9 @@ static void tcx_order_and_traffic(void)
 	for (i = 0; i < 4; i++) {
 		progs[i].o = open_prog("chain_tc.bpf.o", "chain_tc", v);
 		req.priority = prios[i];
-		if (!ASSERT_OK(chain_attach(env, progs[i].o, &req, &res, &em), em.msg))
+		if (!ASSERT_OK(hook_attach(env, progs[i].o, &req, &res, &em), em.msg))
 			return;
-		ASSERT_EQ(res.mode, CHAIN_MODE_TCX, "tcx mode");
+		ASSERT_EQ(res.mode, HOOK_MODE_TCX, "tcx mode");
 		progs[i].id = res.prog_id;
 		nprogs++;
 	}
@@ -1033,7 +1038,7 @@ static void tcx_order_and_traffic(void)
 	/* a dropping program at 60 hides the frames from 75..200 */
 	progs[4].o = open_prog("chain_tc.bpf.o", "chain_tc", 2 /* TCX_DROP */);
 	req.priority = 60;
-	ASSERT_OK(chain_attach(env, progs[4].o, &req, &res, &em), em.msg);
+	ASSERT_OK(hook_attach(env, progs[4].o, &req, &res, &em), em.msg);
 	progs[4].id = res.prog_id;
 	nprogs++;
 	ASSERT_EQ(res.position, 1, "placed before the 75");
@@ -1042,12 +1047,12 @@ static void tcx_order_and_traffic(void)
 	ASSERT_EQ(counter(4), 2, "60 drops");
 	ASSERT_EQ(counter(3), 3, "75 sees nothing more");
 	ASSERT_EQ(counter(2), 3, "200 sees nothing more");
-	ASSERT_OK(chain_detach(env, CHAIN_TCX, ifindex, CHAIN_INGRESS, progs[4].id, &em), em.msg);
+	ASSERT_OK(hook_detach(env, CHAIN_TCX, ifindex, CHAIN_INGRESS, progs[4].id, &em), em.msg);
 	send_frames(1);
 	ASSERT_EQ(counter(2), 4, "200 counts again");
 	ASSERT_EQ(members(CHAIN_TCX, m), 4, "four again");
 	for (i = 0; i < 4; i++)
-		chain_detach(env, CHAIN_TCX, ifindex, CHAIN_INGRESS, progs[i].id, &em);
+		hook_detach(env, CHAIN_TCX, ifindex, CHAIN_INGRESS, progs[i].id, &em);
 	ASSERT_EQ(members(CHAIN_TCX, m), 0, "hook empty");
 	snprintf(root, sizeof(root), "%s/tcx-ingress", fs);
 	ASSERT_EQ(count_dirs(root, "link-"), 0, "no pins left");
@@ -1056,9 +1061,9 @@ static void tcx_order_and_traffic(void)
 /* Foreign TCX programs stay where they are; bpfd's go around them by priority. */
 static void tcx_foreign_and_reconcile(void)
 {
-	struct chain_member_info m[MAXP];
-	struct chain_req req = { .kind = CHAIN_TCX, .iface = "veth0", .priority = 10 };
-	struct chain_result res;
+	struct hook_member_info m[MAXP];
+	struct hook_req req = { .kind = CHAIN_TCX, .iface = "veth0", .priority = 10 };
+	struct hook_result res;
 	struct errmsg em = {};
 	struct obj *foreign;
 	char root[256];
@@ -1072,25 +1077,25 @@ static void tcx_foreign_and_reconcile(void)
 	lfd = bpf_link_create(obj_prog_fd(foreign), ifindex, 46, NULL);
 	ASSERT_OK(lfd, "foreign tcx link");
 	progs[0].o = open_prog("chain_tc.bpf.o", "chain_tc", -1);
-	ASSERT_OK(chain_attach(env, progs[0].o, &req, &res, &em), em.msg);
+	ASSERT_OK(hook_attach(env, progs[0].o, &req, &res, &em), em.msg);
 	ASSERT_EQ(res.position, 0, "bpfd's first alone goes to the head");
 	ASSERT_EQ(members(CHAIN_TCX, m), 2, "two on the hook");
 	ASSERT_FALSE(m[1].have_config, "foreign one has no bpfd priority");
-	ASSERT_EQ(chain_detach(env, CHAIN_TCX, ifindex, CHAIN_INGRESS, m[1].prog_id, &em),
+	ASSERT_EQ(hook_detach(env, CHAIN_TCX, ifindex, CHAIN_INGRESS, m[1].prog_id, &em),
 		  -ENOENT, "bpfd does not detach a foreign program");
 	/* interface removed: the pin stays until reconcile */
 	sh("ip link del veth0");
 	snprintf(root, sizeof(root), "%s/tcx-ingress", fs);
 	ASSERT_EQ(count_dirs(root, "link-"), 1, "pin left behind");
-	ASSERT_EQ(chain_reconcile(env, &em), 1, "reconcile removed it");
+	ASSERT_EQ(hook_reconcile(env, &em), 1, "reconcile removed it");
 	ASSERT_EQ(count_dirs(root, "link-"), 0, "gone");
 	close(lfd);
 }
 
 static void tcx_absent_is_clear(void)
 {
-	struct chain_req req = { .kind = CHAIN_TCX, .iface = "veth0", .priority = 1 };
-	struct chain_result res;
+	struct hook_req req = { .kind = CHAIN_TCX, .iface = "veth0", .priority = 1 };
+	struct hook_result res;
 	struct errmsg em = {};
 	struct obj *o;
 
@@ -1098,7 +1103,7 @@ static void tcx_absent_is_clear(void)
 	if (!tcx_probe(NULL))
 		test_skip("this kernel has TCX (tested by tcx_order_and_traffic)");
 	o = open_prog("chain_tc.bpf.o", "chain_tc", -1);
-	ASSERT_EQ(chain_attach(env, o, &req, &res, &em), -EOPNOTSUPP, "refused");
+	ASSERT_EQ(hook_attach(env, o, &req, &res, &em), -EOPNOTSUPP, "refused");
 	ASSERT_STRSTR(em.msg, "6.6", "says which kernel is needed");
 }
 

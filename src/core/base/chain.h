@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* chain.h - pure logic of multi-program hooks: run order from priorities, proceed-on
  * masks (XDP and TC action codes, both ways), slot computation.  No kernel here; the
- * kernel side is src/bpf/dispatch.h. */
+ * kernel side is src/bpf/hook.h. */
 #ifndef BPFD_CORE_CHAIN_H
 #define BPFD_CORE_CHAIN_H
 

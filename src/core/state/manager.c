@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bpf/dispatch.h"
+#include "bpf/hook.h"
 #include "bpf/obj.h"
 #include "bpf/prog.h"
 #include "core/base/fs.h"
@@ -57,7 +57,7 @@ struct mrec {
 struct mgr {
 	const struct bpfd_config *cfg;
 	struct store *st;
-	struct chain_env *chains;
+	struct hook_env *chains;
 	char maps_dir[PATH_MAX];
 	struct mrec *recs;
 	size_t n, cap;
@@ -69,7 +69,7 @@ struct load_plan {
 	enum obj_kind kind;
 	bool chain;
 	struct prog_attach pa;
-	struct chain_req cr;
+	struct hook_req cr;
 	const char *kind_str;
 	const char *path;
 	struct mrec *owner;
@@ -310,12 +310,12 @@ struct pending {
 
 static void reconcile_pending_one(struct mgr *m, const struct pending *p)
 {
-	struct chain_member_info mi[64];
+	struct hook_member_info mi[64];
 	struct prog_ident pi;
 	size_t n = 0, i;
 
-	if (!m->chains || chain_members(m->chains, p->ck, p->ifindex, p->cdir, mi,
-					sizeof(mi) / sizeof(mi[0]), &n))
+	if (!m->chains || hook_members(m->chains, p->ck, p->ifindex, p->cdir, mi,
+				       sizeof(mi) / sizeof(mi[0]), &n))
 		return;
 	for (i = 0; i < n && i < sizeof(mi) / sizeof(mi[0]); i++) {
 		if (rec_find(m, mi[i].prog_id) || strcmp(mi[i].name, p->func))
@@ -324,7 +324,7 @@ static void reconcile_pending_one(struct mgr *m, const struct pending *p)
 			continue;
 		log_warn("detaching program %u (%s) from %s ifindex %u: its load was interrupted before bpfd recorded it",
 			 mi[i].prog_id, p->func, chain_kind_str(p->ck), p->ifindex);
-		chain_detach(m->chains, p->ck, p->ifindex, p->cdir, mi[i].prog_id, NULL);
+		hook_detach(m->chains, p->ck, p->ifindex, p->cdir, mi[i].prog_id, NULL);
 	}
 }
 
@@ -356,8 +356,26 @@ static void reconcile_pending(struct mgr *m)
 		closedir(d);
 }
 
+/* hook_opts.xdp_mode: the XDP mode bpfd.toml gives iface, in the hooks' terms. */
+static enum hook_xdp_mode hook_xdp_mode_of(const char *iface, void *cfg)
+{
+	switch (config_xdp_mode(cfg, iface)) {
+	case XDP_MODE_SKB:
+		return HOOK_XDP_SKB;
+	case XDP_MODE_DRV:
+		return HOOK_XDP_DRV;
+	case XDP_MODE_HW:
+		return HOOK_XDP_HW;
+	case XDP_MODE_DEFAULT:
+		break;
+	}
+	return HOOK_XDP_DEFAULT;
+}
+
 int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em)
 {
+	struct hook_opts ho = { .bpffs = cfg->bpffs, .xdp_bpffs = cfg->xdp_bpffs,
+				.xdp_mode = hook_xdp_mode_of, .xdp_mode_arg = (void *)cfg };
 	bpfd_state_ProgramRecord *r = NULL;
 	char dir[PATH_MAX];
 	struct load_ctx lc;
@@ -384,7 +402,7 @@ int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em)
 	err = store_open(dir, &m->st, em);
 	if (err)
 		goto out;
-	err = chain_env_new(cfg, &m->chains, em);
+	err = hook_env_new(&ho, &m->chains, em);
 	if (err)
 		goto out;
 	r = malloc(sizeof(*r));
@@ -401,7 +419,7 @@ int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em)
 	}
 	reconcile_pending(m);
 	reconcile_pins(m);
-	err = chain_reconcile(m->chains, NULL);
+	err = hook_reconcile(m->chains, NULL);
 	if (err < 0)
 		log_warn("cleaning dispatcher residue failed: %s", strerror(-err));
 	else if (err > 0)
@@ -427,7 +445,7 @@ void mgr_free(struct mgr *m)
 	for (i = 0; i < m->n; i++)
 		free(m->recs[i].pb);
 	free(m->recs);
-	chain_env_free(m->chains);
+	hook_env_free(m->chains);
 	store_close(m->st);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
@@ -716,7 +734,7 @@ static void info_complete(struct mgr *m, const struct mrec *mr, bpfd_v1_ProgramI
 {
 	const size_t max = sizeof(info->map_used_by) / sizeof(info->map_used_by[0]);
 	uint32_t owner = mr->owner ? mr->owner : mr->id, ids[max];
-	struct chain_member_info mi;
+	struct hook_member_info mi;
 	size_t i, n = 0;
 
 	info->map_used_by_count = 0;
@@ -737,9 +755,9 @@ static void info_complete(struct mgr *m, const struct mrec *mr, bpfd_v1_ProgramI
 			snprintf(info->map_used_by[i], sizeof(info->map_used_by[0]), "%u", ids[i]);
 		info->map_used_by_count = n;
 	}
-	if (!mr->chain || chain_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi))
+	if (!mr->chain || hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi))
 		return;
-	snprintf(info->attach_mode, sizeof(info->attach_mode), "%s", chain_mode_str(mi.mode));
+	snprintf(info->attach_mode, sizeof(info->attach_mode), "%s", hook_mode_str(mi.mode));
 	switch (info->attach.which_info) {
 	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
 		info->attach.info.xdp_attach_info.position = mi.position;
@@ -760,7 +778,7 @@ static int load_kernel(struct mgr *m, const bpfd_v1_LoadRequest *req, const stru
 		       struct obj **ret_obj, bpfd_state_ProgramRecord *r, char *pending,
 		       size_t psize, struct errmsg *em)
 {
-	struct chain_result cres = { 0 };
+	struct hook_result cres = { 0 };
 	struct prog_loaded *pl = NULL;
 	struct prog_ident pi;
 	struct obj *o = NULL;
@@ -807,7 +825,7 @@ static int load_kernel(struct mgr *m, const bpfd_v1_LoadRequest *req, const stru
 			goto out;
 		}
 	} else {
-		err = chain_ifindex(p->cr.iface, &r->ifindex, em);
+		err = hook_ifindex(p->cr.iface, &r->ifindex, em);
 		if (err)
 			goto out;
 		err = pending_write(m, p, req->name, r->ifindex, pending, psize);
@@ -816,21 +834,21 @@ static int load_kernel(struct mgr *m, const bpfd_v1_LoadRequest *req, const stru
 				   strerror(-err));
 			goto out;
 		}
-		err = chain_attach(m->chains, o, &p->cr, &cres, em);
+		err = hook_attach(m->chains, o, &p->cr, &cres, em);
 		if (err)
 			goto out;
 		err = prog_ident_id(cres.prog_id, &pi);
 		if (err) {
 			errmsg_set(em, err, "program %u vanished right after it was attached",
 				   cres.prog_id);
-			chain_detach(m->chains, p->cr.kind, cres.ifindex, p->cr.dir, cres.prog_id, NULL);
+			hook_detach(m->chains, p->cr.kind, cres.ifindex, p->cr.dir, cres.prog_id, NULL);
 			goto out;
 		}
 		r->ifindex = cres.ifindex;
 		r->chain_dir = p->cr.dir;
-		snprintf(r->chain_mode, sizeof(r->chain_mode), "%s", chain_mode_str(cres.mode));
+		snprintf(r->chain_mode, sizeof(r->chain_mode), "%s", hook_mode_str(cres.mode));
 		snprintf(r->info.attach_mode, sizeof(r->info.attach_mode), "%s",
-			 chain_mode_str(cres.mode));
+			 hook_mode_str(cres.mode));
 	}
 	r->id = pi.id;
 	r->kernel_type = pi.type;
@@ -846,7 +864,7 @@ static void unload_kernel(struct mgr *m, const bpfd_state_ProgramRecord *r,
 			  const struct load_plan *p)
 {
 	if (p->chain)
-		chain_detach(m->chains, p->cr.kind, r->ifindex, p->cr.dir, r->id, NULL);
+		hook_detach(m->chains, p->cr.kind, r->ifindex, p->cr.dir, r->id, NULL);
 	unpin_record_pins(r);
 }
 
@@ -985,7 +1003,7 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 		return errmsg_set(em, err, "cannot remove the record of program %u: %s", id,
 				  strerror(-err));
 	if (r->chain) {
-		err = chain_detach(m->chains, r->ck, r->ifindex, r->cdir, id, em);
+		err = hook_detach(m->chains, r->ck, r->ifindex, r->cdir, id, em);
 		if (err && err != -ENOENT)
 			log_warn("detaching program %u: %s", id, em && em->msg[0] ? em->msg : strerror(-err));
 		if (em)

@@ -26,7 +26,7 @@ enum grpc_status grpc_status_from_errno(int err)
 	case -EBUSY:
 	case -EAGAIN:		return GRPC_UNAVAILABLE;
 	case -ECANCELED:	return GRPC_CANCELLED;
-	case -EL2HLT:		return GRPC_FAILED_PRECONDITION;	/* CHAIN_EPRECONDITION */
+	case -EL2HLT:		return GRPC_FAILED_PRECONDITION;	/* HOOK_EPRECONDITION */
 	default:		return GRPC_INTERNAL;
 	}
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* chain_env.c - multi-program hooks: environment (freplace probe, load targets, pin
- * directories, locks), shared helpers and the public API of dispatch.h */
+/* hook.c - multi-program hooks: the environment (freplace probe, load targets, pin
+ * directories) and the public API of hook.h, which hands each kind to disp.c or tcx.c */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,22 +13,22 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/chain_int.h"
+#include "bpf/hook_int.h"
 #include "bpf/embed.h"
 #include "bpf/obj.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
 
-const char *chain_mode_str(enum chain_mode m)
+const char *hook_mode_str(enum hook_mode m)
 {
 	switch (m) {
-	case CHAIN_MODE_DISPATCHER:
+	case HOOK_MODE_DISPATCHER:
 		return "dispatcher";
-	case CHAIN_MODE_DIRECT:
+	case HOOK_MODE_DIRECT:
 		return "direct";
-	case CHAIN_MODE_TCX:
+	case HOOK_MODE_TCX:
 		return "tcx";
-	case CHAIN_MODE_NONE:
+	case HOOK_MODE_NONE:
 		break;
 	}
 	return "none";
@@ -36,26 +36,28 @@ const char *chain_mode_str(enum chain_mode m)
 
 /* ---- environment ------------------------------------------------------------------ */
 
-static void env_probe(struct chain_env *env);
+static void env_probe(struct hook_env *env);
 
-int chain_env_new(const struct bpfd_config *cfg, struct chain_env **ret_env,
-		  struct errmsg *em)
+int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
+		 struct errmsg *em)
 {
 	static const char *const dirs[] = { "ingress", "egress" };
-	struct chain_env *env;
+	struct hook_env *env;
 	int i;
 
 	env = calloc(1, sizeof(*env));
 	if (!env)
 		return -ENOMEM;
-	env->cfg = cfg;
 	env->target_fd[0] = env->target_fd[1] = -1;
 	pthread_mutex_init(&env->lock, NULL);
-	snprintf(env->xdp_root, sizeof(env->xdp_root), "%s/xdp", cfg->xdp_bpffs);
+	env->xdp_mode = opts->xdp_mode;
+	env->xdp_mode_arg = opts->xdp_mode_arg;
+	snprintf(env->xdp_bpffs, sizeof(env->xdp_bpffs), "%s", opts->xdp_bpffs);
+	snprintf(env->xdp_root, sizeof(env->xdp_root), "%s/xdp", opts->xdp_bpffs);
 	for (i = 0; i < 2; i++) {
-		snprintf(env->tc_root[i], sizeof(env->tc_root[i]), "%s/tc-%s", cfg->bpffs,
+		snprintf(env->tc_root[i], sizeof(env->tc_root[i]), "%s/tc-%s", opts->bpffs,
 			 dirs[i]);
-		snprintf(env->tcx_root[i], sizeof(env->tcx_root[i]), "%s/tcx-%s", cfg->bpffs,
+		snprintf(env->tcx_root[i], sizeof(env->tcx_root[i]), "%s/tcx-%s", opts->bpffs,
 			 dirs[i]);
 	}
 	(void)em;
@@ -67,7 +69,7 @@ int chain_env_new(const struct bpfd_config *cfg, struct chain_env **ret_env,
 	return 0;
 }
 
-void chain_env_free(struct chain_env *env)
+void hook_env_free(struct hook_env *env)
 {
 	int i;
 
@@ -80,14 +82,14 @@ void chain_env_free(struct chain_env *env)
 	free(env);
 }
 
-void chain_env_force_direct(struct chain_env *env, bool on)
+void hook_env_force_direct(struct hook_env *env, bool on)
 {
 	env->force_direct = on;
 }
 
 /* Load an extension of the embedded xdp_pass program against compat_test of the XDP
  * load target: exactly what every chain member needs. */
-static int probe_freplace(struct chain_env *env, struct errmsg *em)
+static int probe_freplace(struct hook_env *env, struct errmsg *em)
 {
 	struct bpf_object *o = NULL;
 	struct bpf_program *p;
@@ -95,7 +97,7 @@ static int probe_freplace(struct chain_env *env, struct errmsg *em)
 	size_t len;
 	int err, tfd;
 
-	tfd = chain_load_target(env, CHAIN_XDP, em);
+	tfd = hook_load_target(env, CHAIN_XDP, em);
 	if (tfd < 0)
 		return tfd;
 	err = embed_find("xdp_pass", &data, &len);
@@ -123,7 +125,7 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
-static void env_probe(struct chain_env *env)
+static void env_probe(struct hook_env *env)
 {
 	libbpf_print_fn_t old;
 	struct errmsg em = {};
@@ -142,7 +144,7 @@ static void env_probe(struct chain_env *env)
 	log_debug("freplace probe: %s", err ? em.msg : "allowed, multi-program chains work");
 }
 
-bool chain_multiprog(struct chain_env *env)
+bool hook_multiprog(struct hook_env *env)
 {
 	bool ok;
 
@@ -153,9 +155,9 @@ bool chain_multiprog(struct chain_env *env)
 	return ok;
 }
 
-bool chain_env_multiprog(struct chain_env *env, const char **why)
+bool hook_env_multiprog(struct hook_env *env, const char **why)
 {
-	bool ok = chain_multiprog(env);
+	bool ok = hook_multiprog(env);
 
 	if (why)
 		*why = ok ? "" : env->force_direct ? "multi-program chains are switched off"
@@ -165,7 +167,7 @@ bool chain_env_multiprog(struct chain_env *env, const char **why)
 
 /* Every slot and compat_test stay in the program (num_progs_enabled = 11), so an
  * extension loaded against compat_test can later be linked into any slot. */
-int chain_load_target(struct chain_env *env, enum chain_kind kind, struct errmsg *em)
+int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *em)
 {
 	const struct hook_ops *ops = kind == CHAIN_XDP ? &xdp_hook_ops : &tc_hook_ops;
 	struct chain_xdp_conf xc = {};
@@ -195,7 +197,7 @@ int chain_load_target(struct chain_env *env, enum chain_kind kind, struct errmsg
 
 /* ---- hooks ---------------------------------------------------------------------- */
 
-int chain_ifindex(const char *iface, uint32_t *ret_ifindex, struct errmsg *em)
+int hook_ifindex(const char *iface, uint32_t *ret_ifindex, struct errmsg *em)
 {
 	unsigned int idx;
 
@@ -212,7 +214,7 @@ int chain_ifindex(const char *iface, uint32_t *ret_ifindex, struct errmsg *em)
 	return 0;
 }
 
-int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
+int hook_init(struct hook *h, struct hook_env *env, enum chain_kind kind,
 	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em)
 {
 	int err;
@@ -227,13 +229,13 @@ int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
 	h->root = kind == CHAIN_XDP ? env->xdp_root : env->tc_root[dir];
 	if (!if_indextoname(ifindex, h->iface))
 		snprintf(h->iface, sizeof(h->iface), "if%u", ifindex);
-	if (kind == CHAIN_XDP && !fs_is_bpffs(env->cfg->xdp_bpffs) && chain_multiprog(env)) {
+	if (kind == CHAIN_XDP && !fs_is_bpffs(env->xdp_bpffs) && hook_multiprog(env)) {
 		/* libxdp's pins live there; systemd mounts it, bare hosts may not */
-		err = fs_bpffs_mount(env->cfg->xdp_bpffs, NULL);
+		err = fs_bpffs_mount(env->xdp_bpffs, NULL);
 		if (err)
 			return errmsg_set(em, err, "%s is not a bpffs and mounting one there "
 					  "failed (%s): XDP dispatcher pins need it",
-					  env->cfg->xdp_bpffs, strerror(-err));
+					  env->xdp_bpffs, strerror(-err));
 	}
 	err = fs_mkdir_p(h->root, 0700);
 	if (err)
@@ -244,7 +246,7 @@ int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
 
 /* ---- public API ------------------------------------------------------------------ */
 
-static int req_check(const struct chain_req *req, struct errmsg *em)
+static int req_check(const struct hook_req *req, struct errmsg *em)
 {
 	if (req->kind != CHAIN_XDP && req->kind != CHAIN_TC && req->kind != CHAIN_TCX)
 		return errmsg_set(em, -EINVAL, "unknown attach kind %d", req->kind);
@@ -258,8 +260,8 @@ static int req_check(const struct chain_req *req, struct errmsg *em)
 
 /* Set type and target of program p for mode: EXT against the load target (chains),
  * the native type otherwise. */
-static int prog_prepare(struct chain_env *env, struct bpf_program *p,
-			const struct chain_req *req, bool chain, uint32_t *ret_flags,
+static int prog_prepare(struct hook_env *env, struct bpf_program *p,
+			const struct hook_req *req, bool chain, uint32_t *ret_flags,
 			struct errmsg *em)
 {
 	int tfd;
@@ -272,7 +274,7 @@ static int prog_prepare(struct chain_env *env, struct bpf_program *p,
 			bpf_program__set_expected_attach_type(p, BPF_XDP);
 		return 0;
 	}
-	tfd = chain_load_target(env, req->kind, em);
+	tfd = hook_load_target(env, req->kind, em);
 	if (tfd < 0)
 		return tfd;
 	bpf_program__set_type(p, BPF_PROG_TYPE_EXT);
@@ -282,9 +284,9 @@ static int prog_prepare(struct chain_env *env, struct bpf_program *p,
 	return bpf_program__set_attach_target(p, tfd, "compat_test");
 }
 
-static int attach_loaded(struct chain_env *env, int prog_fd, const char *name,
-			 uint32_t flags, const struct chain_req *req, uint32_t ifindex,
-			 bool chain, struct chain_result *ret, struct errmsg *em)
+static int attach_loaded(struct hook_env *env, int prog_fd, const char *name,
+			 uint32_t flags, const struct hook_req *req, uint32_t ifindex,
+			 bool chain, struct hook_result *ret, struct errmsg *em)
 {
 	struct chain_entry add = {};
 	struct hook h;
@@ -296,7 +298,7 @@ static int attach_loaded(struct chain_env *env, int prog_fd, const char *name,
 	if (err)
 		return err;
 	if (!chain)
-		return direct_attach(&h, prog_fd, ret, em);
+		return disp_direct_attach(&h, prog_fd, ret, em);
 	err = kinfo_prog_desc(prog_fd, &add.prog_id, NULL, 0);
 	if (err)
 		return err;
@@ -310,7 +312,7 @@ static int attach_loaded(struct chain_env *env, int prog_fd, const char *name,
 
 /* Is something already on the hook that a direct attach would collide with?  Checked
  * before loading so that the answer comes fast; attaching checks again. */
-static int direct_precheck(struct chain_env *env, const struct chain_req *req,
+static int direct_precheck(struct hook_env *env, const struct hook_req *req,
 			   uint32_t ifindex, struct errmsg *em)
 {
 	struct hook h;
@@ -326,8 +328,8 @@ static int direct_precheck(struct chain_env *env, const struct chain_req *req,
 	if (err || !id)
 		return err;
 	kinfo_prog_name(id, name, sizeof(name));
-	chain_env_multiprog(env, &why);
-	return errmsg_set(em, -CHAIN_EPRECONDITION, "the %s hook of %s%s%s already has program "
+	hook_env_multiprog(env, &why);
+	return errmsg_set(em, -HOOK_EPRECONDITION, "the %s hook of %s%s%s already has program "
 			  "%u ('%s'); more than one program per hook needs a dispatcher, and "
 			  "multi-program chains are unavailable (%s). Unload program %u first",
 			  req->kind == CHAIN_XDP ? "XDP" : "TC", req->iface,
@@ -335,8 +337,8 @@ static int direct_precheck(struct chain_env *env, const struct chain_req *req,
 			  req->kind == CHAIN_TC ? chain_dir_str(req->dir) : "", id, name, why, id);
 }
 
-int chain_attach(struct chain_env *env, struct obj *o, const struct chain_req *req,
-		 struct chain_result *ret, struct errmsg *em)
+int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
+		struct hook_result *ret, struct errmsg *em)
 {
 	struct bpf_program *p = obj_bpf_program(o);
 	uint32_t ifindex, flags;
@@ -346,7 +348,7 @@ int chain_attach(struct chain_env *env, struct obj *o, const struct chain_req *r
 	err = req_check(req, em);
 	if (err)
 		return err;
-	err = chain_ifindex(req->iface, &ifindex, em);
+	err = hook_ifindex(req->iface, &ifindex, em);
 	if (err)
 		return err;
 	if (req->kind == CHAIN_TCX) {
@@ -354,7 +356,7 @@ int chain_attach(struct chain_env *env, struct obj *o, const struct chain_req *r
 		if (err)
 			return err;
 	}
-	chain = req->kind != CHAIN_TCX && chain_multiprog(env);
+	chain = req->kind != CHAIN_TCX && hook_multiprog(env);
 	if (req->kind != CHAIN_TCX && !chain) {
 		err = direct_precheck(env, req, ifindex, em);
 		if (err)
@@ -372,8 +374,8 @@ int chain_attach(struct chain_env *env, struct obj *o, const struct chain_req *r
 			     chain, ret, em);
 }
 
-int chain_detach(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
-		 enum chain_dir dir, uint32_t prog_id, struct errmsg *em)
+int hook_detach(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
+		enum chain_dir dir, uint32_t prog_id, struct errmsg *em)
 {
 	struct hook_state st;
 	struct hook h;
@@ -394,15 +396,15 @@ int chain_detach(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
 				  chain_kind_str(kind), h.iface, strerror(-err));
 	if (st.id == prog_id && !st.dispatcher) {
 		disp_state_free(&st);
-		return direct_detach(&h, prog_id, em);
+		return disp_direct_detach(&h, prog_id, em);
 	}
 	disp_state_free(&st);
 	return disp_remove(&h, prog_id, em);
 }
 
-int chain_members(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
-		  enum chain_dir dir, struct chain_member_info *ret, size_t max,
-		  size_t *ret_n)
+int hook_members(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
+		 enum chain_dir dir, struct hook_member_info *ret, size_t max,
+		 size_t *ret_n)
 {
 	struct hook h;
 	int err;
@@ -415,14 +417,14 @@ int chain_members(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
 	return disp_members(&h, ret, max, ret_n);
 }
 
-int chain_member(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
-		 enum chain_dir dir, uint32_t prog_id, struct chain_member_info *ret)
+int hook_member(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
+		enum chain_dir dir, uint32_t prog_id, struct hook_member_info *ret)
 {
-	struct chain_member_info all[CHAIN_TCX_MAX_PROGS];
+	struct hook_member_info all[CHAIN_TCX_MAX_PROGS];
 	size_t n = 0, i;
 	int err;
 
-	err = chain_members(env, kind, ifindex, dir, all, CHAIN_TCX_MAX_PROGS, &n);
+	err = hook_members(env, kind, ifindex, dir, all, CHAIN_TCX_MAX_PROGS, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n && i < CHAIN_TCX_MAX_PROGS; i++) {
@@ -434,7 +436,7 @@ int chain_member(struct chain_env *env, enum chain_kind kind, uint32_t ifindex,
 	return -ENOENT;
 }
 
-int chain_reconcile(struct chain_env *env, struct errmsg *em)
+int hook_reconcile(struct hook_env *env, struct errmsg *em)
 {
 	int n = 0, r, d;
 

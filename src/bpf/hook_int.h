@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* chain_int.h - internals shared by chain_env.c, chain_disp.c, xdp_chain.c, tc_chain.c,
- * tcx.c (not for use outside src/bpf/chain_*, xdp_chain.c, tc_chain.c, tcx.c) */
-#ifndef BPFD_BPF_CHAIN_INT_H
-#define BPFD_BPF_CHAIN_INT_H
+/* hook_int.h - internals shared by hook.c, hook_lock.c, disp.c, xdp_hook.c, tc_hook.c
+ * and tcx.c (not for use outside them; the rest of bpfd uses hook.h) */
+#ifndef BPFD_BPF_HOOK_INT_H
+#define BPFD_BPF_HOOK_INT_H
 
 #include <limits.h>
 #include <net/if.h>
@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bpf/dispatch.h"
+#include "bpf/hook.h"
 #include "bpf/kinfo.h"
 
 struct bpf_object;
@@ -18,13 +18,15 @@ struct bpf_program;
 
 /* The TC dispatcher's (and a direct TC program's) filter: clsact, this priority and
  * handle, protocol all, direct action.  Foreign filters elsewhere are never touched. */
-#define CHAIN_TC_PRIO		50
-#define CHAIN_TC_HANDLE		0xbfd
+#define HOOK_TC_PRIO		50
+#define HOOK_TC_HANDLE		0xbfd
 /* How often a change raced by another manager is retried. */
-#define CHAIN_RETRIES		10
+#define HOOK_RETRIES		10
 
-struct chain_env {
-	const struct bpfd_config *cfg;
+struct hook_env {
+	char xdp_bpffs[PATH_MAX];	/* libxdp's bpffs root */
+	enum hook_xdp_mode (*xdp_mode)(const char *iface, void *arg);
+	void *xdp_mode_arg;
 	pthread_mutex_t lock;		/* probe result and load targets */
 	bool probed;
 	bool multiprog;
@@ -86,7 +88,7 @@ struct hook_ops {
 };
 
 struct hook {
-	struct chain_env *env;
+	struct hook_env *env;
 	const struct hook_ops *ops;
 	enum chain_kind kind;
 	enum chain_dir dir;
@@ -99,12 +101,12 @@ struct hook {
 extern const struct hook_ops xdp_hook_ops;
 extern const struct hook_ops tc_hook_ops;
 
-/* chain_env.c */
-int hook_init(struct hook *h, struct chain_env *env, enum chain_kind kind,
+/* hook.c: a hook of env (pin directory made, XDP: bpffs mounted) */
+int hook_init(struct hook *h, struct hook_env *env, enum chain_kind kind,
 	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em);
 /* Load-target dispatcher for kind (all slots + compat_test kept): fd owned by env. */
-int chain_load_target(struct chain_env *env, enum chain_kind kind, struct errmsg *em);
-bool chain_multiprog(struct chain_env *env);
+int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *em);
+bool hook_multiprog(struct hook_env *env);
 
 /* hook_lock.c: flock on a pin directory (libxdp's lock for <xdp_bpffs>/xdp, ours for
  * tc-<dir> and tcx-<dir>).  Each call opens its own descriptor, so threads of one
@@ -114,35 +116,35 @@ void hook_unlock_dir(int fd);
 int hook_lock(struct hook *h, struct errmsg *em);
 void hook_unlock(struct hook *h);
 
-/* chain_disp.c: the dispatcher engine */
+/* disp.c: the dispatcher engine */
 int disp_state_read(struct hook *h, struct hook_state *st);
 void disp_state_free(struct hook_state *st);
 int disp_add(struct hook *h, int prog_fd, const struct chain_entry *add,
-	     struct chain_result *ret, struct errmsg *em);
+	     struct hook_result *ret, struct errmsg *em);
 int disp_remove(struct hook *h, uint32_t prog_id, struct errmsg *em);
-int disp_members(struct hook *h, struct chain_member_info *ret, size_t max,
+int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n);
-int disp_reconcile(struct chain_env *env, const struct hook_ops *ops, const char *root,
+int disp_reconcile(struct hook_env *env, const struct hook_ops *ops, const char *root,
 		   enum chain_dir dir);
 /* Open the embedded dispatcher of kind with conf, load it: object and program fd. */
 int disp_load(const struct hook_ops *ops, const void *conf, bool frags,
 	      struct bpf_object **ret_obj, int *ret_fd, struct errmsg *em);
 /* Direct attach (no freplace) of prog_fd, or its removal. */
-int direct_attach(struct hook *h, int prog_fd, struct chain_result *ret,
-		  struct errmsg *em);
-int direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em);
+int disp_direct_attach(struct hook *h, int prog_fd, struct hook_result *ret,
+		       struct errmsg *em);
+int disp_direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em);
 
-/* xdp_chain.c: the XDP mode flags to use for a first attach on h (from the config) */
-uint32_t xdp_mode_flags(struct hook *h, bool *ret_fallback);
+/* xdp_hook.c: the XDP mode flags to use for a first attach on h (hook_opts.xdp_mode) */
+uint32_t xdp_hook_mode_flags(struct hook *h, bool *ret_fallback);
 
 /* tcx.c */
-int tcx_attach(struct chain_env *env, int prog_fd, const struct chain_req *req,
-	       uint32_t ifindex, struct chain_result *ret, struct errmsg *em);
-int tcx_detach(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
+int tcx_attach(struct hook_env *env, int prog_fd, const struct hook_req *req,
+	       uint32_t ifindex, struct hook_result *ret, struct errmsg *em);
+int tcx_detach(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 	       uint32_t prog_id, struct errmsg *em);
-int tcx_members(struct chain_env *env, uint32_t ifindex, enum chain_dir dir,
-		struct chain_member_info *ret, size_t max, size_t *ret_n);
-int tcx_reconcile(struct chain_env *env, enum chain_dir dir);
+int tcx_members(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
+		struct hook_member_info *ret, size_t max, size_t *ret_n);
+int tcx_reconcile(struct hook_env *env, enum chain_dir dir);
 /* 0 when the kernel has TCX, -EOPNOTSUPP (with why) otherwise. */
 int tcx_probe(struct errmsg *em);
 

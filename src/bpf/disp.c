@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* chain_disp.c - the dispatcher engine shared by XDP and TC: read a hook's chain from
+/* disp.c - the dispatcher engine shared by XDP and TC: read a hook's chain from
  * kernel + pins, rebuild it with one program more or less, swap atomically, retry when
  * another manager (libxdp, another bpfd client) changed the hook in between.
  *
@@ -15,7 +15,10 @@
  *      else changed the hook: undo 2-3 and start again from 1;
  *   5. remove the old pin directory: the old links go, the old dispatcher is freed.
  * A crash before 4 leaves the old chain working and a stale directory that
- * chain_reconcile() removes; a crash after 4 leaves the old directory, removed likewise. */
+ * hook_reconcile() removes; a crash after 4 leaves the old directory, removed likewise.
+ *
+ * When the kernel refuses freplace, disp_direct_attach() puts a single program on the
+ * hook itself, through the same hook_ops and with the same checks. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/chain_int.h"
+#include "bpf/hook_int.h"
 #include "bpf/embed.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
@@ -311,16 +314,16 @@ static int not_extensible(struct hook *h, const struct hook_state *st, struct er
 
 	hook_what(h, what, sizeof(what));
 	if (st->foreign_disp && h->kind == CHAIN_XDP && st->version != CHAIN_XDP_VERSION)
-		return errmsg_set(em, -CHAIN_EPRECONDITION, "the %s has a libxdp dispatcher "
+		return errmsg_set(em, -HOOK_EPRECONDITION, "the %s has a libxdp dispatcher "
 				  "(program %u) of protocol version %d; bpfd speaks version %d "
 				  "(libxdp 1.3 to 1.5): unload it with 'xdp-loader unload -a %s' "
 				  "first", what, st->id, st->version, CHAIN_XDP_VERSION, h->iface);
 	if (st->foreign_disp)
-		return errmsg_set(em, -CHAIN_EPRECONDITION, "the %s has a dispatcher (program "
+		return errmsg_set(em, -HOOK_EPRECONDITION, "the %s has a dispatcher (program "
 				  "%u) without the pins under %s that bpfd and libxdp need to "
 				  "extend it: it was attached by another manager; detach it first",
 				  what, st->id, h->root);
-	return errmsg_set(em, -CHAIN_EPRECONDITION, "the %s already has program %u ('%s') "
+	return errmsg_set(em, -HOOK_EPRECONDITION, "the %s already has program %u ('%s') "
 			  "attached directly, not through a dispatcher; detach it first (%s)",
 			  what, st->id, st->name, h->kind == CHAIN_XDP ?
 			  "xdp-loader unload, or ip link set dev IFACE xdp off" :
@@ -380,7 +383,7 @@ static int retry_locked(struct hook *h, int (*fn)(struct hook *, void *, struct 
 	char what[64];
 	int i, err = -EAGAIN;
 
-	for (i = 0; i < CHAIN_RETRIES && err == -EAGAIN; i++) {
+	for (i = 0; i < HOOK_RETRIES && err == -EAGAIN; i++) {
 		if (i)
 			usleep(1000u << (i < 8 ? i : 8));
 		err = hook_lock(h, em);
@@ -399,7 +402,7 @@ static int retry_locked(struct hook *h, int (*fn)(struct hook *, void *, struct 
 struct add_arg {
 	int prog_fd;
 	const struct chain_entry *add;
-	struct chain_result *ret;
+	struct hook_result *ret;
 };
 
 static int add_once(struct hook *h, void *arg, struct errmsg *em)
@@ -420,7 +423,7 @@ static int add_once(struct hook *h, void *arg, struct errmsg *em)
 		goto out;
 	}
 	if (st.n >= CHAIN_MAX_PROGS) {
-		err = errmsg_set(em, -CHAIN_EFULL, "the %s already runs %d programs, the most "
+		err = errmsg_set(em, -HOOK_EFULL, "the %s already runs %d programs, the most "
 				 "one dispatcher holds; unload one first",
 				 hook_what(h, what, sizeof(what)), CHAIN_MAX_PROGS);
 		goto out;
@@ -442,14 +445,14 @@ static int add_once(struct hook *h, void *arg, struct errmsg *em)
 	}
 	a->ret->prog_id = a->add->prog_id;
 	a->ret->ifindex = h->ifindex;
-	a->ret->mode = CHAIN_MODE_DISPATCHER;
+	a->ret->mode = HOOK_MODE_DISPATCHER;
 out:
 	disp_state_free(&st);
 	return err;
 }
 
 int disp_add(struct hook *h, int prog_fd, const struct chain_entry *add,
-	     struct chain_result *ret, struct errmsg *em)
+	     struct hook_result *ret, struct errmsg *em)
 {
 	struct add_arg a = { .prog_fd = prog_fd, .add = add, .ret = ret };
 
@@ -488,7 +491,7 @@ int disp_remove(struct hook *h, uint32_t prog_id, struct errmsg *em)
 }
 
 static void member_info(struct hook *h, const struct hook_state *st, size_t i,
-			struct chain_member_info *r)
+			struct hook_member_info *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = h->kind;
@@ -499,12 +502,12 @@ static void member_info(struct hook *h, const struct hook_state *st, size_t i,
 	if (!st->dispatcher) {
 		r->prog_id = st->id;
 		snprintf(r->name, sizeof(r->name), "%s", st->name);
-		r->mode = CHAIN_MODE_DIRECT;
+		r->mode = HOOK_MODE_DIRECT;
 		return;
 	}
 	r->prog_id = st->m[i].e.prog_id;
 	snprintf(r->name, sizeof(r->name), "%s", st->m[i].e.name);
-	r->mode = CHAIN_MODE_DISPATCHER;
+	r->mode = HOOK_MODE_DISPATCHER;
 	r->have_config = true;
 	r->priority = st->m[i].e.priority;
 	r->proceed_on = st->m[i].e.proceed_on;
@@ -512,7 +515,7 @@ static void member_info(struct hook *h, const struct hook_state *st, size_t i,
 	r->link_id = st->m[i].link_id;
 }
 
-int disp_members(struct hook *h, struct chain_member_info *ret, size_t max,
+int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n)
 {
 	struct hook_state st;
@@ -525,7 +528,7 @@ int disp_members(struct hook *h, struct chain_member_info *ret, size_t max,
 			return err;
 		err = disp_state_read(h, &st);
 		hook_unlock(h);
-	} while (err == -EAGAIN && ++tries < CHAIN_RETRIES);
+	} while (err == -EAGAIN && ++tries < HOOK_RETRIES);
 	if (err)
 		return err;
 	n = st.dispatcher ? st.n : st.id ? 1 : 0;
@@ -536,8 +539,8 @@ int disp_members(struct hook *h, struct chain_member_info *ret, size_t max,
 	return 0;
 }
 
-int direct_attach(struct hook *h, int prog_fd, struct chain_result *ret,
-		  struct errmsg *em)
+int disp_direct_attach(struct hook *h, int prog_fd, struct hook_result *ret,
+		       struct errmsg *em)
 {
 	struct hook_state st = { .fd = -1 };
 	int err;
@@ -566,11 +569,11 @@ int direct_attach(struct hook *h, int prog_fd, struct chain_result *ret,
 		return err;
 	memset(ret, 0, sizeof(*ret));
 	ret->ifindex = h->ifindex;
-	ret->mode = CHAIN_MODE_DIRECT;
+	ret->mode = HOOK_MODE_DIRECT;
 	return kinfo_prog_desc(prog_fd, &ret->prog_id, NULL, 0);
 }
 
-int direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em)
+int disp_direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em)
 {
 	struct hook_state st;
 	char what[64];
@@ -595,7 +598,7 @@ int direct_detach(struct hook *h, uint32_t prog_id, struct errmsg *em)
 	return err;
 }
 
-int disp_reconcile(struct chain_env *env, const struct hook_ops *ops, const char *root,
+int disp_reconcile(struct hook_env *env, const struct hook_ops *ops, const char *root,
 		   enum chain_dir dir)
 {
 	char path[PATH_MAX + 300];

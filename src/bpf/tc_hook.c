@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tc_chain.c - the TC side of the dispatcher engine: clsact qdisc, one cls_bpf
- * direct-action filter at priority CHAIN_TC_PRIO, handle CHAIN_TC_HANDLE per interface
+/* tc_hook.c - the TC side of the dispatcher engine: clsact qdisc, one cls_bpf
+ * direct-action filter at priority HOOK_TC_PRIO, handle HOOK_TC_HANDLE per interface
  * and direction, swapped in place (BPF_TC_F_REPLACE at the same handle and priority).
  * Foreign filters are never touched; a plain `ingress` qdisc in the way is an error.
  *
@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/chain_int.h"
+#include "bpf/hook_int.h"
 
 static void tc_hook_of(const struct hook *h, struct bpf_tc_hook *th)
 {
@@ -29,7 +29,7 @@ static void tc_hook_of(const struct hook *h, struct bpf_tc_hook *th)
 
 static int tc_query(struct hook *h, uint32_t *ret_id, uint32_t *ret_mode_flags)
 {
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = CHAIN_TC_HANDLE, .priority = CHAIN_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = HOOK_TC_HANDLE, .priority = HOOK_TC_PRIO);
 	struct bpf_tc_hook th;
 	int err;
 
@@ -170,7 +170,7 @@ static int tc_prepare(struct hook *h, struct errmsg *em)
 	if (!strcmp(kind, "clsact"))
 		return 0;
 	if (kind[0])
-		return errmsg_set(em, -CHAIN_EPRECONDITION, "%s has an '%s' qdisc where bpfd "
+		return errmsg_set(em, -HOOK_EPRECONDITION, "%s has an '%s' qdisc where bpfd "
 				  "needs 'clsact' for its TC programs; remove it with 'tc "
 				  "qdisc del dev %s ingress' (it may carry other filters)",
 				  h->iface, kind, h->iface);
@@ -197,7 +197,7 @@ static int tc_check(struct hook *h, uint32_t old_id)
 static int tc_swap(struct hook *h, int new_fd, int old_fd, uint32_t old_id,
 		   uint32_t mode_flags, struct errmsg *em)
 {
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = CHAIN_TC_HANDLE, .priority = CHAIN_TC_PRIO,
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = HOOK_TC_HANDLE, .priority = HOOK_TC_PRIO,
 		    .prog_fd = new_fd);
 	struct bpf_tc_hook th;
 	int err;
@@ -214,7 +214,7 @@ static int tc_swap(struct hook *h, int new_fd, int old_fd, uint32_t old_id,
 		return -EAGAIN;
 	if (err)
 		return errmsg_set(em, err, "cannot attach the TC filter (priority %d, handle "
-				  "0x%x) to %s %s: %s", CHAIN_TC_PRIO, CHAIN_TC_HANDLE, h->iface,
+				  "0x%x) to %s %s: %s", HOOK_TC_PRIO, HOOK_TC_HANDLE, h->iface,
 				  chain_dir_str(h->dir), strerror(-err));
 	return 0;
 }
@@ -222,7 +222,7 @@ static int tc_swap(struct hook *h, int new_fd, int old_fd, uint32_t old_id,
 static int tc_remove(struct hook *h, int old_fd, uint32_t old_id, uint32_t mode_flags,
 		     struct errmsg *em)
 {
-	LIBBPF_OPTS(bpf_tc_opts, o, .handle = CHAIN_TC_HANDLE, .priority = CHAIN_TC_PRIO);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = HOOK_TC_HANDLE, .priority = HOOK_TC_PRIO);
 	struct bpf_tc_hook th;
 	int err;
 

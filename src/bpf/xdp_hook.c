@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* xdp_chain.c - the XDP side of the dispatcher engine: netlink attach (never a
+/* xdp_hook.c - the XDP side of the dispatcher engine: netlink attach (never a
  * bpf_link, so that libxdp can replace the dispatcher), libxdp's v2 config, XDP modes.
  *
  * Pins: <xdp_bpffs>/xdp/dispatch-<ifindex>-<dispatcher id>/prog<N>-{link,prog}, under
@@ -12,7 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/chain_int.h"
+#include "bpf/hook_int.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP	524	/* kernel-internal, seen from some drivers */
@@ -57,17 +57,21 @@ static bool xdp_is_attached(struct hook *h, uint32_t id)
 	return id == q.drv_prog_id || id == q.skb_prog_id || id == q.hw_prog_id;
 }
 
-uint32_t xdp_mode_flags(struct hook *h, bool *ret_fallback)
+uint32_t xdp_hook_mode_flags(struct hook *h, bool *ret_fallback)
 {
+	enum hook_xdp_mode mode = HOOK_XDP_DEFAULT;
+
 	*ret_fallback = false;
-	switch (config_xdp_mode(h->env->cfg, h->iface)) {
-	case XDP_MODE_SKB:
+	if (h->env->xdp_mode)
+		mode = h->env->xdp_mode(h->iface, h->env->xdp_mode_arg);
+	switch (mode) {
+	case HOOK_XDP_SKB:
 		return XDP_FLAGS_SKB_MODE;
-	case XDP_MODE_DRV:
+	case HOOK_XDP_DRV:
 		return XDP_FLAGS_DRV_MODE;
-	case XDP_MODE_HW:
+	case HOOK_XDP_HW:
 		return XDP_FLAGS_HW_MODE;
-	case XDP_MODE_DEFAULT:
+	case HOOK_XDP_DEFAULT:
 		break;
 	}
 	*ret_fallback = true;
@@ -88,7 +92,7 @@ static bool drv_refused(int err)
 static int xdp_first_attach(struct hook *h, int fd, struct errmsg *em)
 {
 	bool fallback;
-	uint32_t flags = xdp_mode_flags(h, &fallback);
+	uint32_t flags = xdp_hook_mode_flags(h, &fallback);
 	int err;
 
 	err = bpf_xdp_attach(h->ifindex, fd, flags | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
@@ -120,7 +124,7 @@ static int xdp_swap(struct hook *h, int new_fd, int old_fd, uint32_t old_id,
 	if (err == -EEXIST)
 		return -EAGAIN;	/* the expected program is not there any more */
 	if (err == -EBUSY)
-		return errmsg_set(em, -CHAIN_EPRECONDITION, "the XDP hook of %s is held by a "
+		return errmsg_set(em, -HOOK_EPRECONDITION, "the XDP hook of %s is held by a "
 				  "bpf_link, which bpfd cannot replace; detach it first",
 				  h->iface);
 	if (err)
@@ -140,7 +144,7 @@ static int xdp_remove(struct hook *h, int old_fd, uint32_t old_id, uint32_t mode
 	if (err == -EEXIST)
 		return -EAGAIN;
 	if (err == -EBUSY)
-		return errmsg_set(em, -CHAIN_EPRECONDITION, "the XDP hook of %s is held by a "
+		return errmsg_set(em, -HOOK_EPRECONDITION, "the XDP hook of %s is held by a "
 				  "bpf_link, which bpfd cannot detach", h->iface);
 	if (err)
 		return errmsg_set(em, err, "cannot detach XDP from %s: %s", h->iface,
