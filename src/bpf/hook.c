@@ -3,7 +3,6 @@
  * directories) and the public API of hook.h, which hands each kind to disp.c or tcx.c */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/hook_int.h"
+#include "bpf/bpflog.h"
 #include "bpf/embed.h"
 #include "bpf/obj.h"
 #include "core/base/fs.h"
@@ -119,15 +119,9 @@ static int probe_freplace(struct hook_env *env, struct errmsg *em)
 	return err;
 }
 
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	(void)level, (void)fmt, (void)ap;
-	return 0;
-}
-
 static void env_probe(struct hook_env *env)
 {
-	libbpf_print_fn_t old;
+	enum bpflog_mode old;
 	struct errmsg em = {};
 	int err;
 
@@ -135,9 +129,9 @@ static void env_probe(struct hook_env *env)
 		return;
 	env->probed = true;
 	/* an expected refusal is not a warning for the log */
-	old = libbpf_set_print(quiet_print);
+	old = bpflog_set(BPFLOG_OFF);
 	err = probe_freplace(env, &em);
-	libbpf_set_print(old);
+	bpflog_set(old);
 	env->multiprog = !err;
 	if (err)
 		snprintf(env->why, sizeof(env->why), "%.500s", em.msg);

@@ -5,11 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,8 +16,10 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/bpflog.h"
 #include "bpf/obj.h"
 #include "core/base/log.h"
+#include "core/base/sandbox.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247
@@ -91,32 +91,6 @@ static enum obj_kind sec_kind(const char *sec)
 		if (strlen(sec_kinds[i].word) == n && !strncmp(sec, sec_kinds[i].word, n))
 			return sec_kinds[i].kind;
 	return OBJ_KIND_UNKNOWN;
-}
-
-/* libbpf talks on stderr by default; its lines go to our log at debug level. */
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char line[1024];
-	size_t n;
-
-	if (log_get_level() < LOG_DEBUG)
-		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	if (n && line[n - 1] == '\n')
-		line[n - 1] = '\0';
-	log_debug("libbpf%s: %s", level == LIBBPF_WARN ? " warning" : "", line);
-	return 0;
-}
-
-static void obj_init_libbpf(void)
-{
-	static bool done;
-
-	if (done)
-		return;
-	done = true;
-	libbpf_set_print(libbpf_log);
 }
 
 /* Is this an ELF file for the BPF machine?  hdr holds the first len bytes. */
@@ -192,41 +166,47 @@ static int obj_select(struct obj *o, const char *what, const char *func_name,
  * relocation section whose target section has no data (fixed in later libbpf).  So
  * the object is parsed first in a forked child; only when that child survives does
  * the daemon parse it itself (parsing is deterministic).  path or data/len. */
+struct parse_job {
+	const char *path;
+	const void *data;
+	size_t len;
+	int parsed;		/* 1: libbpf parsed it, 0: it failed cleanly */
+};
+
+static void parse_child(void *buf)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "check");
+	struct parse_job *j = buf;
+	struct bpf_object *bo;
+
+	bpflog_set(BPFLOG_OFF);
+	bo = j->path ? bpf_object__open_file(j->path, NULL)
+		     : bpf_object__open_mem(j->data, j->len, &opts);
+	j->parsed = !!bo;
+}
+
 static int parse_sandboxed(const char *path, const void *data, size_t len, const char *what,
 			   struct errmsg *em)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "check");
-	struct bpf_object *bo;
-	int st;
-	pid_t pid;
+	struct parse_job j = { .path = path, .data = data, .len = len };
+	int err, st = 0;
 
-	pid = fork();
-	if (pid < 0)
-		return errmsg_set(em, -errno, "cannot fork to check %s: %s", what, strerror(errno));
-	if (pid == 0) {
-		alarm(OBJ_PARSE_SECS);
-		libbpf_set_print(NULL);
-		bo = path ? bpf_object__open_file(path, NULL) : bpf_object__open_mem(data, len, &opts);
-		_exit(bo ? 0 : 3);	/* any other end is a crash (sanitizers exit 1) */
-	}
-	while (waitpid(pid, &st, 0) < 0) {
-		if (errno != EINTR)
-			return errmsg_set(em, -errno, "cannot wait for the check of %s: %s", what,
-					  strerror(errno));
-	}
-	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+	err = sandbox_run(parse_child, &j, sizeof(j), OBJ_PARSE_SECS * 1000, &st);
+	if (!err)
+		return 0;	/* parsed, or failed cleanly: the real open says why */
+	if (err == -ETIMEDOUT)
 		return errmsg_set(em, -ENOEXEC,
 				  "%s is not a usable BPF object: parsing it took more than %d seconds",
 				  what, OBJ_PARSE_SECS);
+	if (err != -EIO)
+		return errmsg_set(em, err, "cannot run the check of %s: %s", what, strerror(-err));
 	if (WIFSIGNALED(st))
 		return errmsg_set(em, -ENOEXEC,
 				  "%s is a malformed BPF object: libbpf crashed parsing it (%s); rebuild it with 'clang -target bpf'",
 				  what, strsignal(WTERMSIG(st)));
-	if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3))
-		return errmsg_set(em, -ENOEXEC,
-				  "%s is a malformed BPF object: libbpf failed parsing it (exit %d); rebuild it with 'clang -target bpf'",
-				  what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	return 0;	/* parsed, or failed cleanly: the real open says why */
+	return errmsg_set(em, -ENOEXEC,
+			  "%s is a malformed BPF object: libbpf failed parsing it (exit %d); rebuild it with 'clang -target bpf'",
+			  what, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
 static int obj_finish_open(struct bpf_object *bo, const char *what, const char *func_name,
@@ -259,7 +239,7 @@ int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
 	ssize_t n;
 	int fd, err;
 
-	obj_init_libbpf();
+	bpflog_init();
 	if (!path || !*path)
 		return errmsg_set(em, -EINVAL, "no object file path given");
 	if (strlen(path) >= PATH_MAX)
@@ -307,7 +287,7 @@ int obj_open_mem(const void *data, size_t len, const char *name,
 	struct bpf_object *bo;
 	int err;
 
-	obj_init_libbpf();
+	bpflog_init();
 	if (!func_name || !*func_name)
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -11,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -25,12 +23,14 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf/bpflog.h"
 #include "bpf/embed.h"
 #include "bpf/netlink.h"
 #include "bpf/probe.h"
 #include "core/base/errmsg.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
+#include "core/base/sandbox.h"
 
 /* libbpf 1.1.2 and the 6.1 uapi headers predate TCX (kernel 6.6). */
 #define PROBE_TCX_INGRESS 46
@@ -128,27 +128,6 @@ static void set_no(struct probe_status *s, int err, const char *what, const char
 	va_end(ap);
 }
 
-/* libbpf's messages go to our log: as warnings in the self-test, at debug level
- * in the probe, where refused loads are expected. */
-static bool libbpf_quiet;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	char line[1024];
-	size_t n;
-
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = '\0';
-	if (level == LIBBPF_WARN && !libbpf_quiet)
-		log_warn("libbpf: %s", line);
-	else
-		log_debug("probe: libbpf: %s", line);
-	return 0;
-}
-
-/* Open the embedded probe object with only program 'name' set to load. */
 static int obj_open(const char *name, struct bpf_object **ret_obj, struct bpf_program **ret_prog)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "probe");
@@ -756,8 +735,8 @@ static void probe_child(struct probe_result *r)
 {
 	struct probe_ctx c = { .r = r };
 
-	libbpf_quiet = true;
-	libbpf_set_print(libbpf_print);
+	/* libbpf's refusals are expected here: debug level */
+	bpflog_set(BPFLOG_DEBUG);
 	if (unshare(CLONE_NEWNET))
 		c.netns_err = -errno;
 	if (unshare(CLONE_NEWNS))
@@ -777,82 +756,13 @@ static void probe_child(struct probe_result *r)
 	btf__free(c.vmlinux);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char *p = buf;
-	ssize_t n;
-	int r;
-
-	while (len) {
-		r = poll(&pfd, 1, timeout_ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (!r)
-			return -ETIMEDOUT;
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return -EIO;	/* the child died before reporting */
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* Run fn(buf) in a forked child and copy buf back: the child's namespaces,
- * programs and links vanish when it exits. */
+/* Run fn(buf) in the sandbox: the child's namespaces, programs and links vanish when
+ * it exits. */
 static int run_in_child(void (*fn)(void *buf), void *buf, size_t len)
 {
-	int pfd[2], status = 0, err;
-	pid_t pid;
+	int err, status = 0;
 
-	if (pipe2(pfd, O_CLOEXEC))
-		return -errno;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	if (pid < 0) {
-		err = -errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		return err;
-	}
-	if (!pid) {
-		close(pfd[0]);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fn(buf);
-		_exit(write_all(pfd[1], buf, len) ? 1 : 0);
-	}
-	close(pfd[1]);
-	err = read_all(pfd[0], buf, len, PROBE_TIMEOUT_MS);
-	if (err)
-		kill(pid, SIGKILL);
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	err = sandbox_run(fn, buf, len, PROBE_TIMEOUT_MS, &status);
 	if (err && WIFSIGNALED(status))
 		log_debug("probe: child killed by signal %d", WTERMSIG(status));
 	return err;
@@ -925,7 +835,7 @@ static void selftest_child(void *buf)
 	size_t len;
 	int err, ifindex, fd, native_err;
 
-	libbpf_set_print(libbpf_print);
+	bpflog_set(BPFLOG_WARN);
 	if (unshare(CLONE_NEWNET)) {
 		err = errmsg_set(&o->em, -errno, "cannot create a private network namespace: %s",
 				 strerror(errno));
