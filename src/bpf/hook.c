@@ -6,15 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf/hook_int.h"
 #include "bpf/bpflog.h"
 #include "bpf/embed.h"
+#include "bpf/hook_int.h"
 #include "bpf/obj.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"

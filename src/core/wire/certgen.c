@@ -21,6 +21,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "core/base/errmsg.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/wire/certgen.h"
 #include "core/wire/tls_int.h"
@@ -299,38 +300,16 @@ static int cert_sign(struct tls_rng *rng, const struct cert_spec *spec,
 	return ret;
 }
 
-/* mkdir that accepts an existing directory. */
-static int make_dir(const char *path, mode_t mode, struct errmsg *em)
-{
-	struct stat st;
-
-	if (!mkdir(path, mode))
-		return 0;
-	if (errno == EEXIST && !stat(path, &st) && S_ISDIR(st.st_mode))
-		return 0;
-	if (errno == EEXIST)
-		errno = ENOTDIR;
-	return errmsg_set(em, -errno, "cannot create directory %s: %s", path,
-			  strerror(errno));
-}
-
 /* mkdir -p: parents 0755, the directory itself 0700. */
-static int make_dirs(const char *dir, struct errmsg *em)
+static int make_dir(const char *path, struct errmsg *em)
 {
-	char path[PATH_MAX];
-	char *s;
 	int err;
 
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return errmsg_set(em, -ENAMETOOLONG, "directory name too long: %s", dir);
-	for (s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
-		*s = '\0';
-		err = make_dir(path, 0755, em);
-		*s = '/';
-		if (err)
-			return err;
-	}
-	return make_dir(path, 0700, em);
+	err = fs_mkdir_p(path, 0700);
+	if (err)
+		return errmsg_set(em, err, "cannot create directory %s: %s", path,
+				  strerror(-err));
+	return 0;
 }
 
 static int fsync_dir_of(const char *path)
@@ -598,7 +577,7 @@ int certgen_ensure(const char *dir, const char *hostname, struct errmsg *em)
 			goto out;
 		}
 	}
-	err = make_dirs(dir, em);
+	err = make_dir(dir, em);
 	if (err)
 		goto out;
 	err = tls_rng_seed(&rng, em);
@@ -606,7 +585,7 @@ int certgen_ensure(const char *dir, const char *hostname, struct errmsg *em)
 		goto out;
 	if (!ca->has_pem) {
 		snprintf(sub, sizeof(sub), "%s/ca", dir);
-		err = make_dir(sub, 0700, em);
+		err = make_dir(sub, em);
 		if (!err)
 			err = pair_issue(&rng, ca, &ca_spec, NULL, NULL, em);
 		if (err)
@@ -621,7 +600,7 @@ int certgen_ensure(const char *dir, const char *hostname, struct errmsg *em)
 				goto out;
 		}
 		snprintf(sub, sizeof(sub), "%s/%s", dir, i ? "bpfd-client" : "bpfd");
-		err = make_dir(sub, 0700, em);
+		err = make_dir(sub, em);
 		if (!err)
 			err = pair_issue(&rng, &leaf[i], &leaf_spec[i], &ca_crt,
 					 &ca_key, em);
