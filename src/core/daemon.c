@@ -133,7 +133,7 @@ int daemon_run(struct bpfd_config *cfg)
 	}
 	err = fs_bpffs_mount(cfg->bpffs, &em);
 	if (err) {
-		log_errno(LOG_ERR, err, "%s", em.msg);
+		log_err("%s", em.msg);
 		goto out;
 	}
 	log_probe();
