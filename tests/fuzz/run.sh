@@ -33,6 +33,8 @@ for f in "$B"/fuzz/fuzz_*; do
 	corpus="$B/fuzz-corpus/$name"
 	mkdir -p "$corpus"
 	[ "$name" = fuzz_h2_server ] && [ -z "$(ls "$corpus")" ] && seed_h2 "$corpus"
+	seeds="$(dirname "$0")/seeds/$name"	# committed seed inputs
+	[ -d "$seeds" ] && [ -z "$(ls "$corpus")" ] && cp "$seeds"/* "$corpus"/
 	case $name in fuzz_config|fuzz_toml)	# the example configuration
 		[ -z "$(ls "$corpus")" ] &&
 			cp "$(dirname "$0")/../../dist/bpfd.toml" "$corpus/seed-bpfd.toml" ;;
