@@ -25,6 +25,14 @@ c.ping(b"12345678")
 open(sys.argv[1] + "/seed-list-get", "wb").write(c.data_to_send()[24:])
 PY
 }
+seed_tar() {
+	# a plain, a gzip and a pax layer made by tar(1)
+	d=$(mktemp -d) || return
+	mkdir -p "$d/src/bpf" && printf '\177ELF' >"$d/src/bpf/xdp.o" && printf a >"$d/src/a" &&
+		tar -C "$d/src" -cf "$1/seed.tar" . && tar -C "$d/src" -czf "$1/seed.tgz" . &&
+		tar -C "$d/src" --format=pax -cf "$1/seed-pax.tar" .
+	rm -rf "$d"
+}
 found=0
 for f in "$B"/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
@@ -35,6 +43,7 @@ for f in "$B"/fuzz/fuzz_*; do
 	[ "$name" = fuzz_h2_server ] && [ -z "$(ls "$corpus")" ] && seed_h2 "$corpus"
 	seeds="$(dirname "$0")/seeds/$name"	# committed seed inputs
 	[ -d "$seeds" ] && [ -z "$(ls "$corpus")" ] && cp "$seeds"/* "$corpus"/
+	[ "$name" = fuzz_tar ] && [ -z "$(ls "$corpus")" ] && seed_tar "$corpus"
 	case $name in fuzz_config|fuzz_toml)	# the example configuration
 		[ -z "$(ls "$corpus")" ] &&
 			cp "$(dirname "$0")/../../dist/bpfd.toml" "$corpus/seed-bpfd.toml" ;;
