@@ -135,7 +135,8 @@ static int get_uint(const cJSON *obj, const char *key, uint64_t max, uint64_t *r
 	if (!v)
 		return errmsg_set(em, -EINVAL, "the %s has no \"%s\"", what, key);
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < 0 ||
-	    v->valuedouble != floor(v->valuedouble) || v->valuedouble > (double)max)
+	    v->valuedouble > (double)max ||
+	    v->valuedouble != (double)(uint64_t)v->valuedouble)
 		return errmsg_set(em, -EINVAL, "\"%s\" in the %s is not a whole number "
 				  "from 0 to %llu", key, what, (unsigned long long)max);
 	*ret = (uint64_t)v->valuedouble;
