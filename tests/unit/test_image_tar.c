@@ -182,7 +182,7 @@ static void good_long_names(void)
 		"t = tarfile.open(out + '.ustar', 'w', format=tarfile.USTAR_FORMAT)\n"
 		"add(t, 'p' * 120 + '/' + 'n' * 90, b'prefix')\n"
 		"t.close()\n";
-	char buf[64], name[300];
+	char buf[64], name[300], long_path[310];
 	struct image_tar_stats st;
 	struct errmsg em;
 
@@ -195,19 +195,13 @@ static void good_long_names(void)
 	memset(name + 91, 'n', 120);
 	strcat(name, ".o");
 	ASSERT_OK(extract("g.tar", "gnu", NULL, &st, &em), em.msg);
-	ASSERT_TRUE(read_file(path("gnu/" "dddddddddddddddddddddddddddddddddddddddddddddd"
-				   "dddddddddddddddddddddddddddddddddddddddddddd/"
-				   "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-				   "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-				   ".o"), buf, sizeof(buf)), "GNU long name");
+	snprintf(long_path, sizeof(long_path), "gnu/%s", name);
+	ASSERT_TRUE(read_file(path(long_path), buf, sizeof(buf)), "GNU long name");
 	ASSERT_STREQ(buf, "gnu", "content");
 	ASSERT_EQ(st.entries, 2, "long-name header + file");
 	ASSERT_OK(extract("g.tar.pax", "pax", NULL, &st, &em), em.msg);
-	ASSERT_TRUE(read_file(path("pax/" "dddddddddddddddddddddddddddddddddddddddddddddd"
-				   "dddddddddddddddddddddddddddddddddddddddddddd/"
-				   "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-				   "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
-				   ".o"), buf, sizeof(buf)), "pax path");
+	snprintf(long_path, sizeof(long_path), "pax/%s", name);
+	ASSERT_TRUE(read_file(path(long_path), buf, sizeof(buf)), "pax path");
 	ASSERT_STREQ(buf, "pax", "content");
 	ASSERT_TRUE(read_file(path("pax/caf\xc3\xa9.o"), buf, sizeof(buf)), "UTF-8 name");
 	ASSERT_OK(extract("g.tar.ustar", "ustar", NULL, &st, &em), em.msg);

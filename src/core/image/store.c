@@ -775,6 +775,19 @@ out:
 	return err;
 }
 
+/* Load the index under a shared lock. */
+static int index_read(struct image_store *s, struct index *ix, struct errmsg *em)
+{
+	int err;
+
+	err = lock(s, LOCK_SH, em);
+	if (err)
+		return err;
+	err = index_load(s, ix, em);
+	unlock(s);
+	return err;
+}
+
 int image_store_tag_get(struct image_store *s, const char *reference,
 			char ret_digest[IMAGE_DIGEST_LEN + 1], struct errmsg *em)
 {
@@ -784,13 +797,8 @@ int image_store_tag_get(struct image_store *s, const char *reference,
 	int err;
 
 	err = canonical(reference, canon, em);
-	if (err)
-		return err;
-	err = lock(s, LOCK_SH, em);
-	if (err)
-		return err;
-	err = index_load(s, &ix, em);
-	unlock(s);
+	if (!err)
+		err = index_read(s, &ix, em);
 	if (err)
 		return err;
 	e = index_find(&ix, canon);
@@ -858,11 +866,7 @@ int image_store_list(struct image_store *s, struct image_store_entry **ret, size
 	struct index ix;
 	int err;
 
-	err = lock(s, LOCK_SH, em);
-	if (err)
-		return err;
-	err = index_load(s, &ix, em);
-	unlock(s);
+	err = index_read(s, &ix, em);
 	if (err)
 		return err;
 	if (ix.n)

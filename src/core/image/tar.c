@@ -773,31 +773,14 @@ static const struct image_tar_limits tar_defaults = {
 	.max_ratio = IMAGE_TAR_MAX_RATIO,
 };
 
-int image_tar_extract(int fd, const char *dest, const struct image_tar_limits *lim,
-		      struct image_tar_stats *ret_stats, struct errmsg *em)
+/* Extract from fd, or from memory when fd is -1. */
+static int extract_from(int fd, const void *data, size_t len, const char *dest,
+			const struct image_tar_limits *lim,
+			struct image_tar_stats *ret_stats, struct errmsg *em)
 {
 	struct image_tar_stats st = { 0 };
 	struct src s = {
 		.fd = fd,
-		.lim = lim ? lim : &tar_defaults,
-		.st = &st,
-		.em = em,
-	};
-	int err;
-
-	err = extract_into(&s, dest, em);
-	if (ret_stats)
-		*ret_stats = st;
-	return err;
-}
-
-int image_tar_extract_mem(const void *data, size_t len, const char *dest,
-			  const struct image_tar_limits *lim,
-			  struct image_tar_stats *ret_stats, struct errmsg *em)
-{
-	struct image_tar_stats st = { 0 };
-	struct src s = {
-		.fd = -1,
 		.mem = data,
 		.mem_len = len,
 		.lim = lim ? lim : &tar_defaults,
@@ -810,4 +793,17 @@ int image_tar_extract_mem(const void *data, size_t len, const char *dest,
 	if (ret_stats)
 		*ret_stats = st;
 	return err;
+}
+
+int image_tar_extract(int fd, const char *dest, const struct image_tar_limits *lim,
+		      struct image_tar_stats *ret_stats, struct errmsg *em)
+{
+	return extract_from(fd, NULL, 0, dest, lim, ret_stats, em);
+}
+
+int image_tar_extract_mem(const void *data, size_t len, const char *dest,
+			  const struct image_tar_limits *lim,
+			  struct image_tar_stats *ret_stats, struct errmsg *em)
+{
+	return extract_from(-1, data, len, dest, lim, ret_stats, em);
 }
