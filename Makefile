@@ -134,7 +134,9 @@ $(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(LIB)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
 
 # Fuzz targets: clang, libFuzzer, ASan+UBSan; the library is rebuilt with the same flags.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+# FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention) lets checksums pass.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
 FUZZ_LIB_OBJS := $(patsubst $(O)/%,$(O)/fuzz-obj/%,$(filter-out $(GEN)/bpf_objs.o,$(LIB_OBJS))) $(GEN)/bpf_objs.o
 $(O)/fuzz-obj/vendor-obj/%.o: $(VND)/%.c $(VND)/.stamp
 	$(call msg,FUZZCC,$@)

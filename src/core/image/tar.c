@@ -265,6 +265,9 @@ static bool checksum_ok(const struct tar_header *h)
 
 	if (num_parse(h->chksum, sizeof(h->chksum), &want))
 		return false;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	return true;	/* fuzz builds: mutated headers get past the checksum */
+#endif
 	for (i = 0; i < BLOCK; i++) {
 		bool in_sum = i >= offsetof(struct tar_header, chksum) &&
 			      i < offsetof(struct tar_header, chksum) + sizeof(h->chksum);
