@@ -443,6 +443,16 @@ static void from_memory(void)
 	ASSERT_OK(image_tar_extract_mem(tar, sizeof(tar), path("mem256"), NULL, &st, &em),
 		  em.msg);
 	ASSERT_EQ(st.file_bytes, 2, "base-256 size");
+	/* a size near 2^64 is refused at once, not wrapped around */
+	memset(tar + 128, 0xff, 7);
+	tar[135] = 0x9c;
+	memset(tar + 148, ' ', 8);
+	for (sum = 0, i = 0; i < 512; i++)
+		sum += tar[i];
+	snprintf((char *)tar + 148, 8, "%06o", sum);
+	ASSERT_EQ(image_tar_extract_mem(tar, sizeof(tar), path("huge"), NULL, &st, &em),
+		  -EFBIG, "2^64 - 100 bytes");
+	ASSERT_STRSTR(em.msg, "larger than 268435456 bytes", "message");
 	cleanup();
 }
 

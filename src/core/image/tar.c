@@ -124,7 +124,8 @@ static int limits_check(struct src *s, uint64_t more)
 	const struct image_tar_limits *lim = s->lim;
 	uint64_t out = s->st->tar_bytes + more;
 
-	if (out > lim->max_bytes)
+	/* more may be any size a header declares: no wrap-around */
+	if (more > lim->max_bytes || s->st->tar_bytes > lim->max_bytes - more)
 		return errmsg_set(s->em, -EFBIG, "the layer's tar is larger than %llu "
 				  "bytes, the limit bpfd sets",
 				  (unsigned long long)lim->max_bytes);
