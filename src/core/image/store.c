@@ -17,6 +17,7 @@
 #include <cJSON.h>
 #include <mbedtls/sha256.h>
 
+#include "core/base/fs.h"
 #include "core/image/manifest.h"
 #include "core/image/store.h"
 
@@ -69,26 +70,6 @@ static void sha_hex(const unsigned char sum[32], char out[IMAGE_DIGEST_LEN + 1])
 		sprintf(out + 7 + 2 * i, "%02x", sum[i]);
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX], *p;
-
-	if (strlen(path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	strcpy(tmp, path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int subdir_open(int dirfd, const char *name)
 {
 	if (mkdirat(dirfd, name, 0700) && errno != EEXIST)
@@ -110,7 +91,7 @@ int image_store_open(const char *dir, struct image_store **ret_store, struct err
 		err = errmsg_set(em, -ENAMETOOLONG, "image store path too long: %s", dir);
 		goto out;
 	}
-	err = mkdir_p(dir, 0700);
+	err = fs_mkdir_p(dir, 0700);
 	if (err) {
 		errmsg_set(em, err, "cannot create the image store %s: %s", dir,
 			   strerror(-err));
