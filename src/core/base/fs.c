@@ -3,6 +3,7 @@
  * mount used by the daemon, the record store and the BPF side */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -45,31 +46,43 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	return mkdir_one(buf, mode);
 }
 
-int fs_rmtree(const char *dir)
+int fs_rmtree_at(int dirfd, const char *name)
 {
-	char path[PATH_MAX];
 	struct dirent *de;
-	int err = 0;
+	int fd, e, err = 0;
 	DIR *d;
 
-	d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		/* not a directory (or a link to one): remove the name itself */
+		return unlinkat(dirfd, name, 0) && errno != ENOENT ? -errno : 0;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
-			if (!err)
-				err = -ENAMETOOLONG;
+		if (!unlinkat(fd, de->d_name, 0) || errno == ENOENT)
 			continue;
-		}
-		if (unlink(path) && errno != ENOENT && !err)
-			err = -errno;
+		e = errno == EISDIR || errno == EPERM ? fs_rmtree_at(fd, de->d_name) : -errno;
+		if (e && !err)
+			err = e;
 	}
 	closedir(d);
-	if (rmdir(dir) && errno != ENOENT && !err)
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) && errno != ENOENT && !err)
 		err = -errno;
 	return err;
+}
+
+int fs_rmtree(const char *dir)
+{
+	return fs_rmtree_at(AT_FDCWD, dir);
 }
 
 bool fs_is_bpffs(const char *path)

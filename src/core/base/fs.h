@@ -11,10 +11,12 @@
 /* mkdir -p: missing parents get 0755, path itself mode.  An existing directory is
  * fine; an existing non-directory is -ENOTDIR.  0 or -errno. */
 int fs_mkdir_p(const char *path, mode_t mode);
-/* Remove dir and the files (pins) directly in it; subdirectories are not descended
- * into (their removal fails and is reported).  A missing dir is not an error.  The
- * first error is returned as -errno; the rest is still removed. */
+/* rm -r: remove dir and everything below it, never following a symbolic link (a link
+ * is removed, not what it points to).  A missing dir is not an error.  The first error
+ * is returned as -errno; the rest is still removed. */
 int fs_rmtree(const char *dir);
+/* The same for name relative to the directory fd dirfd (or AT_FDCWD). */
+int fs_rmtree_at(int dirfd, const char *name);
 /* Is path on a bpffs? */
 bool fs_is_bpffs(const char *path);
 /* Create path (fs_mkdir_p, 0700) and mount a bpffs there (nosuid, nodev, noexec,

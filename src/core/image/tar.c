@@ -12,6 +12,7 @@
 
 #include <zlib.h>
 
+#include "core/base/fs.h"
 #include "core/image/tar.h"
 
 #define BLOCK		512
@@ -672,38 +673,6 @@ static int drain(struct src *s, uint8_t *buf)
 	return 0;
 }
 
-static int rmtree_at(int dir, const char *name)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd, e, err = 0;
-
-	fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return unlinkat(dir, name, 0) ? -errno : 0;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (!unlinkat(fd, de->d_name, 0))
-			continue;
-		if (errno == EISDIR || errno == EPERM)
-			e = rmtree_at(fd, de->d_name);
-		else
-			e = -errno;
-		if (e && !err)
-			err = e;
-	}
-	closedir(d);
-	if (unlinkat(dir, name, AT_REMOVEDIR) && errno != ENOENT && !err)
-		err = -errno;
-	return err;
-}
-
 static int extract(struct src *s, int root, uint8_t *buf)
 {
 	struct meta m = { 0 };
@@ -760,7 +729,7 @@ static int extract_into(struct src *s, const char *dest, struct errmsg *em)
 			errmsg_set(em, err, "cannot rename %s to %s: %s", tmp, dest,
 				   strerror(-err));
 	}
-	if (err && rmtree_at(AT_FDCWD, tmp))
+	if (err && fs_rmtree(tmp))
 		errmsg_prefix(em, "could not remove %s after an error", tmp);
 	if (root >= 0)
 		close(root);
