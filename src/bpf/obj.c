@@ -62,27 +62,6 @@ static const struct {
 	{ "fexit.s", OBJ_KIND_FEXIT },
 };
 
-static const char *const kind_names[] = {
-	[OBJ_KIND_UNKNOWN] = "unknown",
-	[OBJ_KIND_XDP] = "xdp",
-	[OBJ_KIND_TC] = "tc",
-	[OBJ_KIND_TCX] = "tcx",
-	[OBJ_KIND_TRACEPOINT] = "tracepoint",
-	[OBJ_KIND_KPROBE] = "kprobe",
-	[OBJ_KIND_KRETPROBE] = "kretprobe",
-	[OBJ_KIND_UPROBE] = "uprobe",
-	[OBJ_KIND_URETPROBE] = "uretprobe",
-	[OBJ_KIND_FENTRY] = "fentry",
-	[OBJ_KIND_FEXIT] = "fexit",
-};
-
-const char *obj_kind_str(enum obj_kind k)
-{
-	if ((size_t)k >= sizeof(kind_names) / sizeof(kind_names[0]))
-		return "unknown";
-	return kind_names[k];
-}
-
 static enum obj_kind sec_kind(const char *sec)
 {
 	size_t n = strcspn(sec, "/"), i;

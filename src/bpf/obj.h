@@ -10,29 +10,12 @@
 #include <stdint.h>
 
 #include "core/base/errmsg.h"
+#include "core/base/obj_kind.h"
 
 struct obj;
 struct bpf_object;
 struct bpf_program;
 
-/* What the selected program's ELF section says it is (libbpf SEC() conventions). */
-enum obj_kind {
-	OBJ_KIND_UNKNOWN = 0,	/* any other section: socket filters, cgroup, ... */
-	OBJ_KIND_XDP,		/* "xdp", "xdp/..." (also "xdp.frags") */
-	OBJ_KIND_TC,		/* "tc", "classifier", "classifier/...", "tc/..." */
-	OBJ_KIND_TCX,		/* "tcx/ingress", "tcx/egress" (libbpf >= 1.3 names) */
-	OBJ_KIND_TRACEPOINT,	/* "tracepoint/...", "tp/..." */
-	OBJ_KIND_KPROBE,	/* "kprobe/...", "ksyscall/..." */
-	OBJ_KIND_KRETPROBE,	/* "kretprobe/...", "kretsyscall/..." */
-	OBJ_KIND_UPROBE,	/* "uprobe", "uprobe/...", "uprobe.s..." */
-	OBJ_KIND_URETPROBE,	/* "uretprobe", "uretprobe/...", "uretprobe.s..." */
-	OBJ_KIND_FENTRY,	/* "fentry/...", "fentry.s/..." */
-	OBJ_KIND_FEXIT,		/* "fexit/...", "fexit.s/..." */
-};
-
-/* "xdp", "tc", "tcx", "tracepoint", "kprobe", "kretprobe", "uprobe", "uretprobe",
- * "fentry", "fexit" or "unknown". */
-const char *obj_kind_str(enum obj_kind k);
 
 /* Open the ELF object at path and select the program whose C function is func_name;
  * every other program in the object is set not to load.  Errors (em says which):

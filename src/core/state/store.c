@@ -15,6 +15,7 @@
 
 #include "core/base/fs.h"
 #include "core/base/log.h"
+#include "core/base/obj_kind.h"
 #include "core/state/store.h"
 
 #define STORE_TMP_PREFIX	".tmp-"
@@ -23,11 +24,6 @@
 struct store {
 	char dir[PATH_MAX];
 	int dirfd;
-};
-
-static const char *const store_kinds[] = {
-	"tracepoint", "kprobe", "kretprobe", "uprobe", "uretprobe", "fentry", "fexit",
-	"xdp", "tc", "tcx",
 };
 
 static void remove_temps(struct store *s)
@@ -114,16 +110,6 @@ int store_encode(const bpfd_state_ProgramRecord *r, uint8_t **ret_buf, size_t *r
 	return 0;
 }
 
-static bool kind_known(const char *k)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(store_kinds) / sizeof(store_kinds[0]); i++)
-		if (!strcmp(k, store_kinds[i]))
-			return true;
-	return false;
-}
-
 int store_decode(const uint8_t *buf, size_t len, bpfd_state_ProgramRecord *r)
 {
 	pb_istream_t is = pb_istream_from_buffer(buf, len);
@@ -131,7 +117,8 @@ int store_decode(const uint8_t *buf, size_t len, bpfd_state_ProgramRecord *r)
 	memset(r, 0, sizeof(*r));	/* padding too: decoded records compare with memcmp */
 	if (!pb_decode(&is, bpfd_state_ProgramRecord_fields, r))
 		return -EBADMSG;
-	if (r->format != STORE_FORMAT || !r->id || !r->has_info || !kind_known(r->kind))
+	if (r->format != STORE_FORMAT || !r->id || !r->has_info ||
+	    obj_kind_parse(r->kind) == OBJ_KIND_UNKNOWN)
 		return -EBADMSG;
 	return 0;
 }
