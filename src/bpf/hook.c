@@ -239,15 +239,16 @@ int hook_init(struct hook *h, struct hook_env *env, enum chain_kind kind,
 
 /* ---- public API ------------------------------------------------------------------ */
 
+/* The caller checked what the request means (the manager's check_plan(): priority,
+ * direction, interface); this guards the API only. */
 static int req_check(const struct hook_req *req, struct errmsg *em)
 {
 	if (req->kind != CHAIN_XDP && req->kind != CHAIN_TC && req->kind != CHAIN_TCX)
 		return errmsg_set(em, -EINVAL, "unknown attach kind %d", req->kind);
-	if (req->kind != CHAIN_XDP && req->dir != CHAIN_INGRESS && req->dir != CHAIN_EGRESS)
-		return errmsg_set(em, -EINVAL, "direction must be ingress or egress");
-	if (req->priority < 0)
-		return errmsg_set(em, -EINVAL, "priority %d is negative: priorities are 0 or "
-				  "more, lower runs first", req->priority);
+	if (!req->ifindex)
+		return errmsg_set(em, -EINVAL, "no interface index for %s: resolve the "
+				  "interface with hook_ifindex() first",
+				  req->iface ? req->iface : "the hook");
 	return 0;
 }
 
@@ -334,14 +335,11 @@ int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
 		struct hook_result *ret, struct errmsg *em)
 {
 	struct bpf_program *p = obj_bpf_program(o);
-	uint32_t ifindex, flags;
+	uint32_t ifindex = req->ifindex, flags;
 	bool chain;
 	int err;
 
 	err = req_check(req, em);
-	if (err)
-		return err;
-	err = hook_ifindex(req->iface, &ifindex, em);
 	if (err)
 		return err;
 	if (req->kind == CHAIN_TCX) {

@@ -58,7 +58,9 @@ const char *hook_mode_str(enum hook_mode m);
 
 struct hook_req {
 	enum chain_kind kind;
-	const char *iface;	/* interface name; ifindex resolved from it */
+	const char *iface;	/* interface name, for messages */
+	uint32_t ifindex;	/* the interface: the caller resolves iface once
+				 * (hook_ifindex()) and passes it down */
 	enum chain_dir dir;	/* tc, tcx only */
 	int32_t priority;	/* >= 0; lower runs first */
 	uint32_t proceed_on;	/* mask from chain_proceed_on_encode() (xdp, tc) */

@@ -11,6 +11,7 @@
 #include "bpf/kinfo.h"
 #include "core/wire/errmap.h"
 #include "core/state/manager.h"
+#include "core/state/record.h"
 #include "core/rpc.h"
 
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
@@ -426,7 +427,8 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 
 /* ---- the daemon's ops: program manager + kernel ---- */
 
-int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+/* Kernel info of program id in the wire form: 0, -ENOENT, -errno. */
+static int kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 {
 	struct kinfo_prog p;
 	size_t i;
@@ -454,10 +456,71 @@ int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 	return 0;
 }
 
+/* The wire's LoadRequest as the manager's plan: a copy, field by field; the manager
+ * checks what it means.  Credentials are not copied. */
+static void plan_from_request(const bpfd_v1_LoadRequest *req, struct load_plan *p)
+{
+	struct prog_spec *s = &p->spec;
+	pb_size_t i;
+
+	memset(p, 0, sizeof(*p));
+	if (req->has_bytecode &&
+	    req->bytecode.which_location == bpfd_v1_BytecodeLocation_file_tag) {
+		p->bytecode = PLAN_BYTECODE_FILE;
+		snprintf(s->path, sizeof(s->path), "%s", req->bytecode.location.file);
+	} else if (req->has_bytecode &&
+		   req->bytecode.which_location == bpfd_v1_BytecodeLocation_image_tag) {
+		p->bytecode = PLAN_BYTECODE_IMAGE;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", req->name);
+	p->has_attach = req->has_attach;
+	record_attach_from_pb(req->has_attach ? &req->attach : NULL, &s->attach);
+	for (i = 0; i < req->global_data_count && i < PLAN_GLOBALS_MAX; i++) {
+		snprintf(s->globals[i].key, sizeof(s->globals[i].key), "%s",
+			 req->global_data[i].key);
+		s->globals[i].size = req->global_data[i].value.size;
+		memcpy(s->globals[i].value, req->global_data[i].value.bytes,
+		       s->globals[i].size);
+	}
+	s->n_globals = i;
+	for (i = 0; i < req->metadata_count && i < PLAN_METADATA_MAX; i++) {
+		snprintf(s->metadata[i].key, sizeof(s->metadata[i].key), "%s",
+			 req->metadata[i].key);
+		snprintf(s->metadata[i].value, sizeof(s->metadata[i].value), "%s",
+			 req->metadata[i].value);
+	}
+	s->n_metadata = i;
+	s->has_map_owner = req->has_map_owner_id;
+	s->map_owner_id = req->map_owner_id;
+	p->has_uuid = req->has_uuid;
+	snprintf(p->uuid, sizeof(p->uuid), "%s", req->uuid);
+}
+
 static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
 		       struct errmsg *em)
 {
-	return mgr_load(ctx, req, resp, em);
+	struct load_plan *plan = malloc(sizeof(*plan));
+	struct prog_view *v = malloc(sizeof(*v));
+	int err = -ENOMEM;
+
+	if (!plan || !v)
+		goto out;
+	plan_from_request(req, plan);
+	err = mgr_load(ctx, plan, v, em);
+	if (err || !resp)
+		goto out;
+	memset(resp, 0, sizeof(*resp));
+	resp->has_info = true;
+	record_info_to_pb(v, &resp->info);
+	resp->has_kernel_info = true;
+	(void)kernel_info(v->id, &resp->kernel_info);
+	/* the managed kind, as Get and List report it (dispatcher members are EXT) */
+	if (v->managed_type)
+		resp->kernel_info.program_type = v->managed_type;
+out:
+	free(plan);
+	free(v);
+	return err;
 }
 
 static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
@@ -467,7 +530,7 @@ static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
 
 static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
 {
-	return mgr_pull_bytecode(ctx, req, em);
+	return mgr_pull_bytecode(ctx, req->image.url, em);
 }
 
 static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
@@ -479,12 +542,24 @@ static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 static int mgr_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 {
 	(void)ctx;
-	return rpc_kernel_info(id, ret);
+	return kernel_info(id, ret);
 }
 
 static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
 {
-	return mgr_prog_info(ctx, id, ret, ret_type);
+	struct prog_view *v = malloc(sizeof(*v));
+	int err;
+
+	if (!v)
+		return -ENOMEM;
+	err = mgr_prog_view(ctx, id, v);
+	if (!err) {
+		record_info_to_pb(v, ret);
+		if (ret_type)
+			*ret_type = v->managed_type;
+	}
+	free(v);
+	return err;
 }
 
 const struct rpc_ops rpc_mgr_ops = {

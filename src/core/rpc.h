@@ -44,10 +44,8 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
 	       struct errmsg *em);
 
-/* Kernel info of program id in the wire form: 0, -ENOENT, -errno. */
-int rpc_kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret);
-
-/* ctx is a struct mgr *. */
+/* ctx is a struct mgr *: converts the wire's messages to the manager's plain
+ * structs (state/manager.h) and back; the manager never sees the wire format. */
 extern const struct rpc_ops rpc_mgr_ops;
 
 #endif

@@ -55,6 +55,19 @@ static enum hook_xdp_mode xdp_mode(const char *iface, void *arg)
 	return strcmp(iface, mode_iface) ? HOOK_XDP_DEFAULT : mode_of_iface;
 }
 
+/* hook_attach() with the interface resolved first, as the manager does it. */
+static int attach_req(struct hook_env *e, struct obj *o, const struct hook_req *req,
+		      struct hook_result *res, struct errmsg *em)
+{
+	struct hook_req r = *req;
+	int err;
+
+	err = hook_ifindex(r.iface, &r.ifindex, em);
+	if (err)
+		return err;
+	return hook_attach(e, o, &r, res, em);
+}
+
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
@@ -157,7 +170,7 @@ static int add(enum chain_kind kind, int32_t prio, int32_t verdict, const int32_
 			      : open_prog("chain_tc.bpf.o", "chain_tc", verdict);
 	err = chain_proceed_on_encode(kind, codes, ncodes, &req.proceed_on, em);
 	if (!err)
-		err = hook_attach(env, o, &req, &res, em);
+		err = attach_req(env, o, &req, &res, em);
 	if (err) {
 		obj_close(o);
 		return err;
@@ -548,7 +561,7 @@ static void xdp_chain_ties(void)
 	setup(true);
 	for (i = 0; i < 4; i++) {
 		o[i] = open_prog("chain_xdp.bpf.o", funcs[i], XDP_PASS);
-		ASSERT_OK(hook_attach(env, o[i], &req, &res, &em), em.msg);
+		ASSERT_OK(attach_req(env, o[i], &req, &res, &em), em.msg);
 		progs[i].id = res.prog_id;
 	}
 	ASSERT_EQ(members(CHAIN_XDP, m), 4, "four");
@@ -786,7 +799,7 @@ static void xdp_mode_fallback_skb(void)
 	       "ip link set dm0 up"))
 		test_skip("cannot create a dummy or bridge interface");
 	o = open_prog("chain_xdp.bpf.o", "chain_xdp", XDP_PASS);
-	if (!ASSERT_OK(hook_attach(env, o, &req, &res, &em), em.msg))
+	if (!ASSERT_OK(attach_req(env, o, &req, &res, &em), em.msg))
 		return;
 	bpf_xdp_query(if_nametoindex("dm0"), 0, &q);
 	ASSERT_NEQ(q.skb_prog_id, 0, "fell back to skb mode");
@@ -797,7 +810,7 @@ static void xdp_mode_fallback_skb(void)
 	mode_of_iface = HOOK_XDP_DRV;
 	o = open_prog("chain_xdp.bpf.o", "chain_xdp", XDP_PASS);
 	memset(&em, 0, sizeof(em));
-	ASSERT_ERR(hook_attach(env, o, &req, &res, &em), "drv mode refused by dummy");
+	ASSERT_ERR(attach_req(env, o, &req, &res, &em), "drv mode refused by dummy");
 	ASSERT_STRSTR(em.msg, "drv mode", "message names the mode");
 	ASSERT_STRSTR(em.msg, "xdp_mode = \"skb\"", "and the way out");
 	bpf_xdp_query(if_nametoindex("dm0"), 0, &q);
@@ -1020,7 +1033,7 @@ static void tcx_order_and_traffic(void)
 	for (i = 0; i < 4; i++) {
 		progs[i].o = open_prog("chain_tc.bpf.o", "chain_tc", v);
 		req.priority = prios[i];
-		if (!ASSERT_OK(hook_attach(env, progs[i].o, &req, &res, &em), em.msg))
+		if (!ASSERT_OK(attach_req(env, progs[i].o, &req, &res, &em), em.msg))
 			return;
 		ASSERT_EQ(res.mode, HOOK_MODE_TCX, "tcx mode");
 		progs[i].id = res.prog_id;
@@ -1038,7 +1051,7 @@ static void tcx_order_and_traffic(void)
 	/* a dropping program at 60 hides the frames from 75..200 */
 	progs[4].o = open_prog("chain_tc.bpf.o", "chain_tc", 2 /* TCX_DROP */);
 	req.priority = 60;
-	ASSERT_OK(hook_attach(env, progs[4].o, &req, &res, &em), em.msg);
+	ASSERT_OK(attach_req(env, progs[4].o, &req, &res, &em), em.msg);
 	progs[4].id = res.prog_id;
 	nprogs++;
 	ASSERT_EQ(res.position, 1, "placed before the 75");
@@ -1077,7 +1090,7 @@ static void tcx_foreign_and_reconcile(void)
 	lfd = bpf_link_create(obj_prog_fd(foreign), ifindex, 46, NULL);
 	ASSERT_OK(lfd, "foreign tcx link");
 	progs[0].o = open_prog("chain_tc.bpf.o", "chain_tc", -1);
-	ASSERT_OK(hook_attach(env, progs[0].o, &req, &res, &em), em.msg);
+	ASSERT_OK(attach_req(env, progs[0].o, &req, &res, &em), em.msg);
 	ASSERT_EQ(res.position, 0, "bpfd's first alone goes to the head");
 	ASSERT_EQ(members(CHAIN_TCX, m), 2, "two on the hook");
 	ASSERT_FALSE(m[1].have_config, "foreign one has no bpfd priority");
@@ -1103,7 +1116,7 @@ static void tcx_absent_is_clear(void)
 	if (!tcx_probe(NULL))
 		test_skip("this kernel has TCX (tested by tcx_order_and_traffic)");
 	o = open_prog("chain_tc.bpf.o", "chain_tc", -1);
-	ASSERT_EQ(hook_attach(env, o, &req, &res, &em), -EOPNOTSUPP, "refused");
+	ASSERT_EQ(attach_req(env, o, &req, &res, &em), -EOPNOTSUPP, "refused");
 	ASSERT_STRSTR(em.msg, "6.6", "says which kernel is needed");
 }
 

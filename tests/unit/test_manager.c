@@ -24,6 +24,7 @@
 #include "harness.h"
 #include "bpf/probe.h"
 #include "core/config/config.h"
+#include "core/rpc.h"
 #include "core/state/manager.h"
 
 #define COUNTER_OBJ	"prog_counter.bpf.o"
@@ -128,7 +129,7 @@ static int load(struct env *e, const bpfd_v1_LoadRequest *r, uint32_t *ret_id,
 	bpfd_v1_LoadResponse *resp = calloc(1, sizeof(*resp));
 	int err;
 
-	err = mgr_load(e->m, r, resp, em);
+	err = rpc_mgr_ops.load(e->m, r, resp, em);
 	if (!err)
 		*ret_id = resp->kernel_info.id;
 	free(resp);
@@ -333,7 +334,7 @@ static void tracepoint_runs_with_global(void)
 	ASSERT_TRUE(v1 != UINT64_MAX && v1 - v0 >= 100 * 1000003ull, "counter grew by 100 steps");
 	ASSERT_EQ(v1 % 1000003ull, 0, "counter moves in steps of the global");
 
-	if (!ASSERT_OK(mgr_prog_info(e.m, id, info, &type), "prog info"))
+	if (!ASSERT_OK(rpc_mgr_ops.prog_info(e.m, id, info, &type), "prog info"))
 		goto out;
 	ASSERT_EQ(type, 5, "tracepoint reported as type 5");
 	ASSERT_STREQ(info->name, "tp_count", "name");
@@ -353,7 +354,7 @@ static void tracepoint_runs_with_global(void)
 	ASSERT_FALSE(exists("%s", maps), "map dir removed");
 	ASSERT_FALSE(exists("%s/programs/%u", e.cfg.rundir, id), "record removed");
 	ASSERT_TRUE(prog_gone(id), "program unloaded");
-	ASSERT_EQ(mgr_prog_info(e.m, id, info, NULL), -ENOENT, "no longer managed");
+	ASSERT_EQ(rpc_mgr_ops.prog_info(e.m, id, info, NULL), -ENOENT, "no longer managed");
 out:
 	env_fini(&e);
 	free(r);
@@ -474,7 +475,7 @@ static void uprobe_library_name(void)
 		getppid();
 	v1 = counter(maps);
 	ASSERT_EQ(v1 - v0, 30, "30 libc getppid() calls counted");
-	ASSERT_OK(mgr_prog_info(e.m, id, info, NULL), "info");
+	ASSERT_OK(rpc_mgr_ops.prog_info(e.m, id, info, NULL), "info");
 	ASSERT_STREQ(info->attach.info.uprobe_attach_info.target, "libc", "target as given");
 	ASSERT_OK(mgr_unload(e.m, id, &em), em.msg);
 	/* a library that does not exist: the error says where bpfd looked */
@@ -587,7 +588,7 @@ static void check_used_by(struct env *e, uint32_t id, const uint32_t *want, size
 	bpfd_v1_ProgramInfo *info = calloc(1, sizeof(*info));
 	size_t i;
 
-	if (ASSERT_OK(mgr_prog_info(e->m, id, info, NULL), what) &&
+	if (ASSERT_OK(rpc_mgr_ops.prog_info(e->m, id, info, NULL), what) &&
 	    ASSERT_EQ(info->map_used_by_count, n, what))
 		for (i = 0; i < n; i++)
 			ASSERT_EQ(strtoul(info->map_used_by[i], NULL, 10), want[i], what);
@@ -615,7 +616,7 @@ static void share_order(const int order[3])
 			r->map_owner_id = ids[0];
 		}
 		memset(&em, 0, sizeof(em));
-		if (!ASSERT_OK(mgr_load(e.m, r, resp, &em), em.msg))
+		if (!ASSERT_OK(rpc_mgr_ops.load(e.m, r, resp, &em), em.msg))
 			goto out;
 		ids[i] = resp->kernel_info.id;
 		if (!i) {
@@ -755,11 +756,11 @@ static void restart_keeps_everything(void)
 		n++;
 	}
 	for (i = 0; i < n; i++)
-		ASSERT_OK(mgr_prog_info(e.m, ids[i], &a[i], NULL), "info");
+		ASSERT_OK(rpc_mgr_ops.prog_info(e.m, ids[i], &a[i], NULL), "info");
 	if (!env_restart(&e))
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (!ASSERT_OK(mgr_prog_info(e.m, ids[i], b, &type), "info after restart"))
+		if (!ASSERT_OK(rpc_mgr_ops.prog_info(e.m, ids[i], b, &type), "info after restart"))
 			continue;
 		ASSERT_EQ(memcmp(&a[i], b, sizeof(*b)), 0, "same details after restart");
 	}
@@ -815,7 +816,7 @@ static void reconcile_orphans(void)
 	ASSERT_FALSE(exists("%s/programs/4000000000", e.cfg.rundir), "record without program dropped");
 	ASSERT_FALSE(exists("%s", p), "temp file removed");
 	ASSERT_TRUE(exists("%s/prog_%u", e.cfg.bpffs, kept), "kept program still pinned");
-	ASSERT_OK(mgr_prog_info(e.m, kept, calloc(1, sizeof(bpfd_v1_ProgramInfo)), NULL),
+	ASSERT_OK(rpc_mgr_ops.prog_info(e.m, kept, calloc(1, sizeof(bpfd_v1_ProgramInfo)), NULL),
 		  "kept program managed");
 	ASSERT_OK(mgr_unload(e.m, kept, &em), "unload kept");
 out:

@@ -1,14 +1,121 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* manager.h - the program manager: what bpfd loaded, its state on disk, load and unload.
- * The RPC handlers (rpc.c) call these; all kernel work goes through src/bpf. */
+ *
+ * The manager speaks plain C: it takes a struct load_plan and program ids and returns
+ * struct prog_view.  Converting from and to the wire (bpfd.v1 messages) is rpc.c's
+ * job; nothing here knows the wire format.  The structs below are self-contained
+ * values (fixed-size arrays, no pointers into a request's memory), so a request can be
+ * decoded in one thread and executed in another.  All kernel work goes through src/bpf.
+ * Restart recovery lives in recovery.c. */
 #ifndef BPFD_CORE_MANAGER_H
 #define BPFD_CORE_MANAGER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-#include "bpfd.pb.h"
+#include "core/base/obj_kind.h"
 #include "core/config/config.h"
 #include "core/base/errmsg.h"
+
+/* Sizes of the text fields: those of the wire (proto/bpfd.options), which rpc.c
+ * checks at compile time, plus room for the terminating NUL. */
+#define PLAN_NAME_SIZE		128
+#define PLAN_PATH_SIZE		4096
+#define PLAN_IFACE_SIZE		16
+#define PLAN_DIR_SIZE		16
+#define PLAN_PROCEED_ON_MAX	16
+#define PLAN_TRACEPOINT_SIZE	256
+#define PLAN_FN_SIZE		256
+#define PLAN_NS_SIZE		256
+#define PLAN_KEY_SIZE		128
+#define PLAN_GLOBAL_SIZE	1024
+#define PLAN_META_SIZE		512
+#define PLAN_GLOBALS_MAX	32
+#define PLAN_METADATA_MAX	32
+#define PLAN_UUID_SIZE		64
+#define VIEW_MAP_PATH_SIZE	256
+#define VIEW_USED_BY_MAX	64
+#define VIEW_MODE_SIZE		16
+
+/* Where to attach, as the client said it: one flat struct for every kind.  Only the
+ * fields of kind mean anything; the others are zero.  Strings are kept as given (the
+ * record and Get show them back); the manager checks and interprets them. */
+struct attach_spec {
+	enum obj_kind kind;			/* OBJ_KIND_UNKNOWN: the client named none */
+	/* xdp, tc, tcx */
+	char iface[PLAN_IFACE_SIZE];		/* interface name */
+	int32_t priority;			/* >= 0, lower runs first */
+	int32_t position;			/* in results: the live run order */
+	char direction[PLAN_DIR_SIZE];		/* tc, tcx: "ingress", "egress"; "" ingress */
+	int32_t proceed_on[PLAN_PROCEED_ON_MAX];	/* xdp, tc: action codes */
+	size_t n_proceed_on;			/* 0: the default */
+	/* tracepoint */
+	char tracepoint[PLAN_TRACEPOINT_SIZE];	/* "category/name" */
+	/* kprobe, kretprobe, uprobe, uretprobe, fentry, fexit */
+	bool has_fn_name;			/* uprobe: the function is optional */
+	char fn_name[PLAN_FN_SIZE];
+	uint64_t offset;			/* k/uprobe */
+	char target[PLAN_PATH_SIZE];		/* uprobe: file or library name */
+	bool has_pid;				/* uprobe: fire only in pid */
+	int32_t pid;
+	bool has_namespace;			/* k/uprobe: refused unless empty */
+	char ns[PLAN_NS_SIZE];
+};
+
+struct global_kv {
+	char key[PLAN_KEY_SIZE];		/* variable name */
+	uint8_t value[PLAN_GLOBAL_SIZE];	/* its initial bytes */
+	size_t size;
+};
+
+struct meta_kv {
+	char key[PLAN_KEY_SIZE];
+	char value[PLAN_META_SIZE];
+};
+
+/* What a program is, as asked for: shared by the plan and the view. */
+struct prog_spec {
+	char name[PLAN_NAME_SIZE];		/* function name in the object */
+	char path[PLAN_PATH_SIZE];		/* absolute path of the ELF object */
+	struct attach_spec attach;
+	struct global_kv globals[PLAN_GLOBALS_MAX];
+	size_t n_globals;
+	struct meta_kv metadata[PLAN_METADATA_MAX];
+	size_t n_metadata;
+	bool has_map_owner;			/* share the maps of program map_owner_id */
+	uint32_t map_owner_id;
+};
+
+enum plan_bytecode {
+	PLAN_BYTECODE_NONE = 0,			/* the client named no bytecode */
+	PLAN_BYTECODE_FILE,			/* spec.path */
+	PLAN_BYTECODE_IMAGE,			/* an image: not available yet */
+};
+
+/* One Load, decoded but not yet checked: mgr_load() checks it (every check of
+ * meaning, with the message a user sees, is made there) and carries it out. */
+struct load_plan {
+	enum plan_bytecode bytecode;
+	bool has_attach;			/* false: the client sent no attach info */
+	struct prog_spec spec;
+	bool has_uuid;
+	char uuid[PLAN_UUID_SIZE];		/* the agent's handle, kept in the record */
+};
+
+/* bpfd's view of one program it manages: what Load returns and Get and List show.
+ * spec.attach.position is the live position for xdp, tc and tcx. */
+struct prog_view {
+	uint32_t id;				/* kernel program id */
+	uint32_t managed_type;			/* program type to report: the managed kind
+						 * (xdp 6, tc/tcx 3, ...) where the kernel's
+						 * is EXT for dispatcher members */
+	struct prog_spec spec;
+	char map_pin_path[VIEW_MAP_PATH_SIZE];	/* the maps' pin directory, "" none */
+	uint32_t map_used_by[VIEW_USED_BY_MAX];	/* the owner first, then by id */
+	size_t n_map_used_by;
+	char attach_mode[VIEW_MODE_SIZE];	/* "link", "dispatcher", "direct", "tcx" */
+};
 
 struct mgr;
 
@@ -17,22 +124,22 @@ struct mgr;
 int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em);
 void mgr_free(struct mgr *m);
 
-/* Load and attach one program.  On any failure nothing is left behind (no program, no
- * pin, no record) and em says why.  resp is filled on success.
+/* Check plan and load and attach one program.  On any failure nothing is left behind
+ * (no program, no pin, no record) and em says why (and what to do).  ret (may be NULL)
+ * gets the program as Get would show it.
  * Test hook: with BPFD_TEST_PAUSE_LOAD=<seconds> in the daemon's environment, each load
  * sleeps that long after the program is loaded, attached and pinned and before its
  * record is written, so a test can kill -9 the daemon in the middle of a load; the next
  * mgr_new() must then remove the program, its pins and any partial record. */
-int mgr_load(struct mgr *m, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 	     struct errmsg *em);
 /* Detach and unload a program bpfd loaded; -ENOENT with em set when bpfd does not own it. */
 int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em);
-/* Fetch an image into the local store. */
-int mgr_pull_bytecode(struct mgr *m, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em);
+/* Fetch image url into the local store. */
+int mgr_pull_bytecode(struct mgr *m, const char *url, struct errmsg *em);
 
-/* For List/Get: fill ret with bpfd's view of program id; 0, or -ENOENT when bpfd does not
- * own it.  *ret_type (may be NULL) gets the managed kind to report as program_type (the
- * original reported xdp=6/tc=3 for dispatcher members, whose kernel type is EXT). */
-int mgr_prog_info(struct mgr *m, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type);
+/* For List/Get: fill ret with bpfd's view of program id; 0, or -ENOENT when bpfd does
+ * not own it. */
+int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret);
 
 #endif

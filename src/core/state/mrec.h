@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mrec.h - the manager's state in memory, shared by manager.c (load, unload, views)
+ * and recovery.c (rebuilding it at start).  Private to src/core/state. */
+#ifndef BPFD_CORE_MREC_H
+#define BPFD_CORE_MREC_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/hook.h"
+#include "core/base/obj_kind.h"
+#include "core/config/config.h"
+#include "core/state/store.h"
+
+/* What bpfd keeps in memory per program; the full record stays encoded. */
+struct mrec {
+	uint32_t id;
+	enum obj_kind kind;
+	bool chain;		/* xdp, tc, tcx: attached by the chain code */
+	enum chain_kind ck;
+	enum chain_dir cdir;
+	uint32_t ifindex;
+	uint32_t owner;		/* map owner id when sharing, else 0 */
+	uint32_t managed_type;
+	char map_dir[320];	/* the map pin directory this program uses, "" none */
+	char prog_pin[320];
+	char link_pin[320];
+	uint8_t *pb;		/* encoded bpfd.state.ProgramRecord */
+	size_t pb_len;
+};
+
+struct mgr {
+	const struct bpfd_config *cfg;
+	struct store *st;
+	struct hook_env *chains;
+	char maps_dir[PATH_MAX];
+	struct mrec *recs;
+	size_t n, cap;
+	pthread_mutex_t lock;
+};
+
+struct mrec *rec_find(struct mgr *m, uint32_t id);
+/* Append a copy of mr (which then owns mr->pb): 0 or -ENOMEM. */
+int rec_add(struct mgr *m, const struct mrec *mr);
+bool map_dir_in_use(struct mgr *m, const char *dir);
+/* Fill mr from a decoded record r whose encoding is pb[len] (copied). */
+int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
+		     size_t len);
+/* Remove the program and link pins a record names (missing is fine). */
+void unpin_record_pins(const bpfd_state_ProgramRecord *r);
+
+#endif
