@@ -69,6 +69,26 @@ test_restart_keeps_links() {
 	[ -z "$(tcx_pins)" ] || fail "pins left: $(tcx_pins)"
 }
 
+# A TCX program is SCHED_CLS in the kernel, as a TC one: bpfctl shows it as tcx (list,
+# get) and `list -p tcx` / `list -p tc` tell the two apart.
+test_listed_as_tcx() {
+	tcx_setup
+	x=$(load_tcx 10 $NEXT)
+	t=$(load_tc 10 $NEXT)
+	ctl list >"$T_TMP/list.txt" || fail "bpfctl list"
+	awk -v id="$x" '$1 == id {print $3}' "$T_TMP/list.txt" | grep -qx tcx ||
+		fail "tcx program $x not listed as tcx: $(cat "$T_TMP/list.txt")"
+	awk -v id="$t" '$1 == id {print $3}' "$T_TMP/list.txt" | grep -qx tc ||
+		fail "tc program $t not listed as tc: $(cat "$T_TMP/list.txt")"
+	[ "$(ctl list -p tcx -o json | jq -c '[.[].kernel_info.id]')" = "[$x]" ] ||
+		fail "list -p tcx: $(ctl list -p tcx -o json 2>&1)"
+	[ "$(ctl list -p tc -o json | jq -c '[.[].kernel_info.id]')" = "[$t]" ] ||
+		fail "list -p tc: $(ctl list -p tc -o json 2>&1)"
+	[ "$(ctl get -o json "$x" | jq -r .kernel_info.type)" = tcx ] || fail "get type"
+	ctl get "$x" | grep -q "^ *Type: *tcx$" || fail "get text: $(ctl get "$x")"
+	ctl unload "$x" && ctl unload "$t" || fail "unload"
+}
+
 test_absent_is_clear() {
 	chain_setup
 	have_feature tcx && skip "the kernel has TCX (covered by test_order_and_ping)"
@@ -80,4 +100,4 @@ test_absent_is_clear() {
 }
 
 run_tests tcx test_order_and_ping test_drop_in_front test_restart_keeps_links \
-	test_absent_is_clear
+	test_listed_as_tcx test_absent_is_clear

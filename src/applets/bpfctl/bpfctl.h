@@ -91,6 +91,10 @@ void show_program_out(struct out *o, const bpfd_v1_ProgramInfo *info,
 /* Name of a program type as list shows it ("xdp", "tc", "probe",
  * "cgroup_skb"), or "unknown(N)" written to buf. */
 const char *show_prog_type(uint32_t type, char *buf, size_t size);
+/* The kind a program is shown as: show_prog_type(type), except "tcx" for a TCX
+ * program bpfd manages (info, may be NULL, says so; the kernel's type is SCHED_CLS). */
+const char *show_prog_kind(const bpfd_v1_ProgramInfo *info, uint32_t type, char *buf,
+			   size_t size);
 /* Parse a type name of `list -p` (socket-filter, kprobe/probe, tc, xdp, ...,
  * '_' or '-', or a number): 0 or -EINVAL. */
 int show_prog_type_parse(const char *s, uint32_t *ret);

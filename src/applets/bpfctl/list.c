@@ -20,7 +20,7 @@ static const struct opt list_optv[] = {
 	OPT_FLAG("all", 'a', struct list_opts, all,
 		 "include programs not loaded by bpfd (default: bpfd's only)"),
 	OPT_STR("program-type", 'p', struct list_opts, type, "TYPE",
-		"only this type: socket-filter, kprobe (probe), tc, sched-act, tracepoint,\n"
+		"only this type: socket-filter, kprobe (probe), tc, tcx, sched-act, tracepoint,\n"
 		"                             xdp, perf-event, cgroup-skb, ..., tracing, ext, lsm, sk-lookup, syscall"),
 	OPT_LIST("metadata-selector", 'm', struct list_opts, metadata, "K=V",
 		 "only programs with this metadata; repeatable, or K=V,K2=V2"),
@@ -47,6 +47,7 @@ struct list_state {
 	bpfd_v1_ListResponse_ListResult *res;
 	struct list_row *rows;			/* text */
 	size_t n;
+	const char *kind;			/* -p tc, -p tcx: show only this kind */
 	bool oom;
 };
 
@@ -55,11 +56,17 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	struct list_state *ls = *arg;
 	bpfd_v1_ListResponse_ListResult *res = ls->res;
 	struct list_row *r;
+	char kind[32];
 
 	(void)f;
 	memset(res, 0, sizeof(*res));
 	if (!pb_decode(s, bpfd_v1_ListResponse_ListResult_fields, res))
 		return false;
+	show_prog_kind(res->has_info ? &res->info : NULL, res->kernel_info.program_type, kind,
+		       sizeof(kind));
+	/* tc and tcx share the kernel's type: the server's filter returns both */
+	if (ls->kind && strcmp(ls->kind, kind))
+		return true;
 	if (ls->o) {
 		show_program_out(ls->o, res->has_info ? &res->info : NULL, &res->kernel_info);
 		return true;
@@ -73,7 +80,7 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	r = &ls->rows[ls->n++];
 	r->id = res->kernel_info.id;
 	snprintf(r->name, sizeof(r->name), "%s", res->kernel_info.name);
-	show_prog_type(res->kernel_info.program_type, r->type, sizeof(r->type));
+	snprintf(r->type, sizeof(r->type), "%s", kind);
 	snprintf(r->loaded_at, sizeof(r->loaded_at), "%s", res->kernel_info.loaded_at);
 	return true;
 }
@@ -163,7 +170,9 @@ int bpfctl_list(int argc, char **argv)
 		goto out;
 	}
 	if (o.type) {
-		if (show_prog_type_parse(o.type, &type)) {
+		if (!strcmp(o.type, "tc") || !strcmp(o.type, "tcx"))
+			ls.kind = o.type;
+		if (show_prog_type_parse(ls.kind ? "tc" : o.type, &type)) {
 			opts_usage_error(&list_spec, "unknown program type '%s'", o.type);
 			goto out;
 		}

@@ -39,6 +39,18 @@ const char *show_prog_type(uint32_t type, char *buf, size_t size)
 	return buf;
 }
 
+const char *show_prog_kind(const bpfd_v1_ProgramInfo *info, uint32_t type, char *buf,
+			   size_t size)
+{
+	/* TCX programs are SCHED_CLS in the kernel, as TC ones: bpfd's view tells them apart */
+	if (info && info->has_attach &&
+	    info->attach.which_info == bpfd_v1_AttachInfo_tcx_attach_info_tag) {
+		snprintf(buf, size, "tcx");
+		return buf;
+	}
+	return show_prog_type(type, buf, size);
+}
+
 int show_prog_type_parse(const char *s, uint32_t *ret)
 {
 	uint64_t v;
@@ -375,7 +387,8 @@ static void info_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
 	out_end(o);
 }
 
-static void kernel_fields(struct out *o, const bpfd_v1_KernelProgramInfo *k)
+static void kernel_fields(struct out *o, const bpfd_v1_ProgramInfo *info,
+			  const bpfd_v1_KernelProgramInfo *k)
 {
 	char ids[64 * 12 + 4] = "[", tbuf[32];
 	size_t i, n = 1;
@@ -384,7 +397,8 @@ static void kernel_fields(struct out *o, const bpfd_v1_KernelProgramInfo *k)
 	out_u64(o, "id", "ID:\t%llu", k->id);
 	str_or_none(o, "name", "Name:\t%s", k->name);
 	out_u64(o, "program_type", NULL, k->program_type);
-	out_str(o, "type", "Type:\t%s", show_prog_type(k->program_type, tbuf, sizeof(tbuf)));
+	out_str(o, "type", "Type:\t%s",
+		show_prog_kind(info, k->program_type, tbuf, sizeof(tbuf)));
 	out_str(o, "loaded_at", "Loaded At:\t%s", k->loaded_at);
 	out_str(o, "tag", "Tag:\t%s", k->tag);
 	out_bool(o, "gpl_compatible", "GPL Compatible:\t%s", k->gpl_compatible);
@@ -419,7 +433,7 @@ void show_program_out(struct out *o, const bpfd_v1_ProgramInfo *info,
 	}
 	out_table_end(o);
 	out_table_begin(o, "Kernel State");
-	kernel_fields(o, k);
+	kernel_fields(o, info, k);
 	out_table_end(o);
 	out_end(o);
 }
