@@ -47,7 +47,6 @@ int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
 	env = calloc(1, sizeof(*env));
 	if (!env)
 		return -ENOMEM;
-	env->target_fd[0] = env->target_fd[1] = -1;
 	pthread_mutex_init(&env->lock, NULL);
 	env->xdp_mode = opts->xdp_mode;
 	env->xdp_mode_arg = opts->xdp_mode_arg;
@@ -70,13 +69,8 @@ int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
 
 void hook_env_free(struct hook_env *env)
 {
-	int i;
-
 	if (!env)
 		return;
-	for (i = 0; i < 2; i++)
-		if (env->target_fd[i] >= 0)
-			close(env->target_fd[i]);
 	pthread_mutex_destroy(&env->lock);
 	free(env);
 }
@@ -100,11 +94,15 @@ static int probe_freplace(struct hook_env *env, struct errmsg *em)
 	if (tfd < 0)
 		return tfd;
 	err = embed_find("xdp_pass", &data, &len);
-	if (err)
-		return errmsg_set(em, err, "the embedded xdp_pass object is missing");
+	if (err) {
+		errmsg_set(em, err, "the embedded xdp_pass object is missing");
+		goto out;
+	}
 	o = bpf_object__open_mem(data, len, NULL);
-	if (!o)
-		return errmsg_set(em, -errno, "cannot open the embedded xdp_pass object");
+	if (!o) {
+		err = errmsg_set(em, -errno, "cannot open the embedded xdp_pass object");
+		goto out;
+	}
 	p = bpf_object__next_program(o, NULL);
 	bpf_program__set_type(p, BPF_PROG_TYPE_EXT);
 	bpf_program__set_expected_attach_type(p, 0);
@@ -114,7 +112,9 @@ static int probe_freplace(struct hook_env *env, struct errmsg *em)
 	if (err)
 		errmsg_set(em, err, "the kernel refuses freplace (BPF_PROG_TYPE_EXT) "
 			   "programs: %s", strerror(-err));
+out:
 	bpf_object__close(o);
+	close(tfd);
 	return err;
 }
 
@@ -159,17 +159,19 @@ bool hook_env_multiprog(struct hook_env *env, const char **why)
 }
 
 /* Every slot and compat_test stay in the program (num_progs_enabled = 11), so an
- * extension loaded against compat_test can later be linked into any slot. */
+ * extension loaded against compat_test can later be linked into any slot.  Loaded for
+ * each use and not kept: once the extension is linked into a real dispatcher the
+ * kernel drops its reference, the target goes away, and no unattached dispatcher of
+ * bpfd's lingers in the kernel's program list. */
 int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *em)
 {
 	const struct hook_ops *ops = kind == CHAIN_XDP ? &xdp_hook_ops : &tc_hook_ops;
 	struct chain_xdp_conf xc = {};
 	struct chain_tc_conf tc = {};
 	struct bpf_object *o = NULL;
-	int i, fd = -1, err = 0;
+	int i, fd = -1, ret, err;
 
-	if (env->target_fd[kind] >= 0)
-		return env->target_fd[kind];
+	(void)env;
 	xc.magic = CHAIN_XDP_MAGIC;
 	xc.dispatcher_version = CHAIN_XDP_VERSION;
 	xc.num_progs_enabled = CHAIN_MAX_PROGS + 1;
@@ -181,11 +183,11 @@ int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *
 	if (err)
 		return err;
 	/* the fd outlives the object: bpf_object__close() closes its own copy */
-	env->target_fd[kind] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (env->target_fd[kind] < 0)
-		err = -errno;
+	ret = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (ret < 0)
+		ret = -errno;
 	bpf_object__close(o);
-	return err ? err : env->target_fd[kind];
+	return ret;
 }
 
 /* ---- hooks ---------------------------------------------------------------------- */
@@ -253,10 +255,11 @@ static int req_check(const struct hook_req *req, struct errmsg *em)
 }
 
 /* Set type and target of program p for mode: EXT against the load target (chains),
- * the native type otherwise. */
+ * the native type otherwise.  *ret_tfd gets the load target's fd (-1 when none): the
+ * caller closes it after the program is attached. */
 static int prog_prepare(struct hook_env *env, struct bpf_program *p,
 			const struct hook_req *req, bool chain, uint32_t *ret_flags,
-			struct errmsg *em)
+			int *ret_tfd, struct errmsg *em)
 {
 	int tfd;
 
@@ -271,6 +274,7 @@ static int prog_prepare(struct hook_env *env, struct bpf_program *p,
 	tfd = hook_load_target(env, req->kind, em);
 	if (tfd < 0)
 		return tfd;
+	*ret_tfd = tfd;
 	bpf_program__set_type(p, BPF_PROG_TYPE_EXT);
 	bpf_program__set_expected_attach_type(p, 0);
 	/* frags and dev-bound belong to the dispatcher, not to its members */
@@ -336,8 +340,8 @@ int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
 {
 	struct bpf_program *p = obj_bpf_program(o);
 	uint32_t ifindex = req->ifindex, flags;
+	int err, tfd = -1;
 	bool chain;
-	int err;
 
 	err = req_check(req, em);
 	if (err)
@@ -353,16 +357,21 @@ int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
 		if (err)
 			return err;
 	}
-	err = prog_prepare(env, p, req, chain, &flags, em);
-	if (err)
-		return errmsg_set(em, err, "cannot prepare program '%s' for %s: %s",
-				  bpf_program__name(p), chain_kind_str(req->kind),
-				  strerror(-err));
+	err = prog_prepare(env, p, req, chain, &flags, &tfd, em);
+	if (err) {
+		errmsg_set(em, err, "cannot prepare program '%s' for %s: %s",
+			   bpf_program__name(p), chain_kind_str(req->kind), strerror(-err));
+		goto out;
+	}
 	err = obj_load(o, em);
 	if (err)
-		return err;
-	return attach_loaded(env, obj_prog_fd(o), bpf_program__name(p), flags, req, ifindex,
-			     chain, ret, em);
+		goto out;
+	err = attach_loaded(env, obj_prog_fd(o), bpf_program__name(p), flags, req, ifindex,
+			    chain, ret, em);
+out:
+	if (tfd >= 0)
+		close(tfd);
+	return err;
 }
 
 int hook_detach(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,

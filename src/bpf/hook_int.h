@@ -32,7 +32,6 @@ struct hook_env {
 	bool multiprog;
 	bool force_direct;
 	char why[512];			/* why multiprog is false */
-	int target_fd[2];		/* load-target dispatchers: [CHAIN_XDP], [CHAIN_TC] */
 	char xdp_root[PATH_MAX];	/* <xdp_bpffs>/xdp */
 	char tc_root[2][PATH_MAX];	/* <bpffs>/tc-ingress, tc-egress */
 	char tcx_root[2][PATH_MAX];	/* <bpffs>/tcx-ingress, tcx-egress */
@@ -104,7 +103,8 @@ extern const struct hook_ops tc_hook_ops;
 /* hook.c: a hook of env (pin directory made, XDP: bpffs mounted) */
 int hook_init(struct hook *h, struct hook_env *env, enum chain_kind kind,
 	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em);
-/* Load-target dispatcher for kind (all slots + compat_test kept): fd owned by env. */
+/* Load a load-target dispatcher for kind (all slots + compat_test kept): its fd (the
+ * caller closes it once the extensions loaded against it are attached), or -errno. */
 int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *em);
 bool hook_multiprog(struct hook_env *env);
 

@@ -3,7 +3,7 @@
 # priority on real traffic (ping through a veth pair), the original's demo, unload of
 # the middle program (#791), the 10-program limit, restart, crash residue, concurrent
 # clients, and without freplace the direct attach with FAILED_PRECONDITION for a
-# second program.  Chain tests skip when the probe says the kernel refuses freplace.
+# second program; no template dispatcher kept, the Load reply's kind.  Chain tests skip when the probe says the kernel refuses freplace.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/chain_lib.sh"
 
@@ -186,7 +186,45 @@ test_no_freplace_fallback() {
 	return 0
 }
 
+# Program fds the daemon holds open (prog ids, one a line).
+held_progs() {
+	for fd in /proc/"$BPFD_PID"/fd/*; do
+		[ "$(readlink "$fd")" = anon_inode:bpf-prog ] &&
+			awk '$1 == "prog_id:" {print $2}' "/proc/$BPFD_PID/fdinfo/${fd##*/}"
+	done
+	return 0
+}
+
+# The load-target dispatcher members are loaded against is not kept: the daemon holds
+# no program open after its start or after chain loads, so `list -a` cannot show an
+# unattached dispatcher of bpfd's as a program bpfd "did not load".
+test_no_template_kept() {
+	chain_setup
+	[ -z "$(held_progs)" ] || fail "the daemon holds programs after start: $(held_progs)"
+	have_feature freplace || return 0
+	a=$(load_xdp 10 2 chain_xdp)
+	b=$(load_tc 10 3)
+	[ -z "$(held_progs)" ] || fail "the daemon holds programs after loads: $(held_progs)"
+	ctl unload "$a" && ctl unload "$b" || fail "unload"
+}
+
+# The Load reply reports the managed kind, as get and list do: a dispatcher member is
+# EXT in the kernel but xdp (6) for bpfctl.
+test_load_reply_kind() {
+	chain_setup
+	need_chains
+	ctl load-from-file -o json -p "$XDP_OBJ" -n chain_xdp xdp -i "$IF" -p 10 \
+		>"$T_TMP/load.json" || fail "load: $(cat "$T_TMP/load.json")"
+	a=$(jq -r .kernel_info.id "$T_TMP/load.json")
+	[ "$(jq -r .kernel_info.type "$T_TMP/load.json")" = xdp ] ||
+		fail "load reply type: $(jq -c .kernel_info "$T_TMP/load.json")"
+	[ "$(jq -r .kernel_info.program_type "$T_TMP/load.json")" = 6 ] || fail "load reply program_type"
+	[ "$(ctl get -o json "$a" | jq -r .kernel_info.type)" = xdp ] || fail "get type"
+	[ "$(bpftool -j prog show id "$a" | jq -r .type)" = ext ] || fail "not a dispatcher member"
+	ctl unload "$a" || fail "unload"
+}
+
 run_tests xdp_chain test_three_priorities_ping test_demo_proceed_on \
 	test_unload_middle_keeps_proceed_on test_eleventh_program_refused \
 	test_restart_keeps_chain test_crash_residue_cleaned test_concurrent_clients \
-	test_no_freplace_fallback
+	test_no_freplace_fallback test_no_template_kept test_load_reply_kind
