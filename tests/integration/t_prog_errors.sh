@@ -176,6 +176,18 @@ test_usage_errors() {
 		"$COUNTER_OBJ" kp_count kprobe -f "$KFN" -n ns1
 }
 
+# bpfctl checks syntax only; what a value means is the daemon's to say (exit 1).
+test_meaning_checked_by_daemon() {
+	setup
+	refuse_load 1 "priority -3 is negative: give a priority of 0 or more" \
+		"$COUNTER_OBJ" xdp_count xdp -i lo --priority=-3
+	refuse_load 1 "direction 'sideways' is neither ingress nor egress" \
+		"$COUNTER_OBJ" tc_count tc -i lo -d sideways -p 1
+	refuse_load 1 "pid 0 is not a process id" \
+		"$COUNTER_OBJ" up_count uprobe -t libc -f getppid --pid 0
+	refuse_load 2 "priority 'x1' is not a number" "$COUNTER_OBJ" xdp_count xdp -i lo -p x1
+}
+
 test_unload_not_owned() {
 	setup
 	refuse 1 "there is no program 4000000000" unload 4000000000
@@ -199,4 +211,4 @@ run_tests prog_errors test_wrong_kind_for_section test_unknown_global test_wrong
 	test_missing_function \
 	test_missing_attach_points test_uprobe_offset_past_the_end test_verifier_rejection \
 	test_nonexistent_map_owner \
-	test_usage_errors test_unload_not_owned
+	test_usage_errors test_meaning_checked_by_daemon test_unload_not_owned

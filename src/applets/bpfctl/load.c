@@ -268,15 +268,16 @@ static int set_copy(const struct opts_spec *spec, char *dst, size_t size, const 
 	return 0;
 }
 
+/* Syntax only, here and below: the daemon says what a value may mean (a priority of 0
+ * or more, ingress or egress, a process id). */
 static int parse_priority(const struct opts_spec *spec, const char *s, int32_t *ret)
 {
 	int64_t v;
 
 	if (!s)
 		return opts_usage_error(spec, "missing -p/--priority");
-	if (parse_i64(s, 0, INT32_MAX, &v))
-		return opts_usage_error(spec, "priority '%s' is not a number from 0 to %d", s,
-					INT32_MAX);
+	if (parse_i64(s, INT32_MIN, INT32_MAX, &v))
+		return opts_usage_error(spec, "priority '%s' is not a number", s);
 	*ret = v;
 	return 0;
 }
@@ -308,22 +309,17 @@ static int parse_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
 
 static int parse_direction(const struct opts_spec *spec, const char *s, char *dst, size_t size)
 {
-	enum chain_dir d;
-
 	if (!s)
 		return opts_usage_error(spec, "missing -d/--direction (ingress or egress)");
-	if (chain_dir_parse(s, &d))
-		return opts_usage_error(spec, "direction '%s' is not ingress or egress", s);
-	snprintf(dst, size, "%s", chain_dir_str(d));
-	return 0;
+	return set_copy(spec, dst, size, s, "--direction");
 }
 
 static int parse_pid(const struct opts_spec *spec, const char *s, int32_t *ret)
 {
 	int64_t v;
 
-	if (parse_i64(s, 1, INT32_MAX, &v))
-		return opts_usage_error(spec, "--pid '%s' is not a process id", s);
+	if (parse_i64(s, INT32_MIN, INT32_MAX, &v))
+		return opts_usage_error(spec, "--pid '%s' is not a number", s);
 	*ret = v;
 	return 0;
 }

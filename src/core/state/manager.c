@@ -388,6 +388,9 @@ static void view_from_plan(const struct load_job *j, struct prog_view *v)
 	memset(v, 0, sizeof(*v));
 	v->spec = j->plan->spec;
 	snprintf(v->attach_mode, sizeof(v->attach_mode), "%s", j->chain ? "" : "link");
+	/* "in" and "eg" are accepted: record the direction's name */
+	if (j->kind == OBJ_KIND_TC || j->kind == OBJ_KIND_TCX)
+		snprintf(a->direction, sizeof(a->direction), "%s", chain_dir_str(j->cr.dir));
 	if ((j->kind == OBJ_KIND_XDP || j->kind == OBJ_KIND_TC) && !a->n_proceed_on) {
 		a->n_proceed_on = chain_proceed_on_decode(j->cr.kind, j->cr.proceed_on,
 							  a->proceed_on, PLAN_PROCEED_ON_MAX);
