@@ -934,6 +934,59 @@ out:
 	free(r);
 }
 
+/* The manager's own API is plain C (no wire types): a plan in, a view out.  The plan
+ * is a value: changing it after the load changes nothing the manager keeps. */
+static void plain_plan_and_view(void)
+{
+	struct load_plan *p = calloc(1, sizeof(*p));
+	struct prog_view *v = calloc(1, sizeof(*v)), *w = calloc(1, sizeof(*w));
+	struct errmsg em = { { 0 } };
+	struct env e;
+
+	require_root();
+	if (!env_init(&e))
+		return;
+	p->bytecode = PLAN_BYTECODE_FILE;
+	snprintf(p->spec.path, sizeof(p->spec.path), "%s", testbpf(COUNTER_OBJ));
+	snprintf(p->spec.name, sizeof(p->spec.name), "tp_count");
+	p->has_attach = true;
+	p->spec.attach.kind = OBJ_KIND_TRACEPOINT;
+	snprintf(p->spec.attach.tracepoint, sizeof(p->spec.attach.tracepoint),
+		 "syscalls/sys_enter_getppid");
+	p->spec.n_metadata = 1;
+	snprintf(p->spec.metadata[0].key, sizeof(p->spec.metadata[0].key), "app");
+	snprintf(p->spec.metadata[0].value, sizeof(p->spec.metadata[0].value), "plain");
+	if (!ASSERT_OK(mgr_load(e.m, p, v, &em), em.msg))
+		goto out;
+	ASSERT_TRUE(v->id != 0, "id");
+	ASSERT_EQ(v->managed_type, 5, "tracepoint type");
+	ASSERT_STREQ(v->spec.name, "tp_count", "name");
+	ASSERT_STREQ(v->attach_mode, "link", "attach mode");
+	ASSERT_EQ(v->n_map_used_by, 1, "used by itself");
+	ASSERT_EQ(v->map_used_by[0], v->id, "used by id");
+	memset(p, 0xa5, sizeof(*p));
+	if (ASSERT_OK(mgr_prog_view(e.m, v->id, w), "view")) {
+		ASSERT_EQ(memcmp(v, w, sizeof(*v)), 0, "load reply and view agree");
+		ASSERT_STREQ(w->spec.metadata[0].value, "plain", "metadata kept");
+	}
+	ASSERT_EQ(mgr_prog_view(e.m, v->id + 1000000, w), -ENOENT, "not managed");
+	memset(p, 0, sizeof(*p));
+	p->bytecode = PLAN_BYTECODE_FILE;
+	snprintf(p->spec.name, sizeof(p->spec.name), "tp_count");
+	p->has_attach = true;
+	p->spec.attach.kind = OBJ_KIND_TC;
+	snprintf(p->spec.attach.iface, sizeof(p->spec.attach.iface), "lo");
+	snprintf(p->spec.attach.direction, sizeof(p->spec.attach.direction), "up");
+	ASSERT_EQ(mgr_load(e.m, p, NULL, &em), -EINVAL, "bad direction");
+	ASSERT_STREQ(em.msg, "direction 'up' is neither ingress nor egress", "its message");
+	ASSERT_OK(mgr_unload(e.m, v->id, &em), em.msg);
+out:
+	env_fini(&e);
+	free(p);
+	free(v);
+	free(w);
+}
+
 TEST_MAIN("manager",
 	  TEST(tracepoint_runs_with_global),
 	  TEST(uprobe_self_and_pid_filter),
@@ -948,4 +1001,5 @@ TEST_MAIN("manager",
 	  TEST(map_owner_errors),
 	  TEST(restart_keeps_everything),
 	  TEST(reconcile_orphans),
-	  TEST(bad_inputs_change_nothing))
+	  TEST(bad_inputs_change_nothing),
+	  TEST(plain_plan_and_view))
