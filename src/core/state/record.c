@@ -36,6 +36,20 @@ _Static_assert(FIELD(bpfd_v1_ProgramInfo, attach_mode) == VIEW_MODE_SIZE, "attac
 
 #define COPY(dst, src)	snprintf(dst, sizeof(dst), "%s", src)
 
+/* The fields every hook kind (xdp, tc, tcx) has: attach_spec a <-> wire member h. */
+#define HOOK_FROM_PB(a, h)						\
+	do {								\
+		COPY((a)->iface, (h)->iface);				\
+		(a)->priority = (h)->priority;				\
+		(a)->position = (h)->position;				\
+	} while (0)
+#define HOOK_TO_PB(a, h)						\
+	do {								\
+		COPY((h)->iface, (a)->iface);				\
+		(h)->priority = (a)->priority;				\
+		(h)->position = (a)->position;				\
+	} while (0)
+
 static size_t codes_copy(int32_t *dst, const int32_t *src, size_t n)
 {
 	if (n > PLAN_PROCEED_ON_MAX)
@@ -53,26 +67,20 @@ void record_attach_from_pb(const bpfd_v1_AttachInfo *ai, struct attach_spec *a)
 	switch (ai ? ai->which_info : 0) {
 	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
 		a->kind = OBJ_KIND_XDP;
-		COPY(a->iface, ai->info.xdp_attach_info.iface);
-		a->priority = ai->info.xdp_attach_info.priority;
-		a->position = ai->info.xdp_attach_info.position;
+		HOOK_FROM_PB(a, &ai->info.xdp_attach_info);
 		a->n_proceed_on = codes_copy(a->proceed_on, ai->info.xdp_attach_info.proceed_on,
 					     ai->info.xdp_attach_info.proceed_on_count);
 		break;
 	case bpfd_v1_AttachInfo_tc_attach_info_tag:
 		a->kind = OBJ_KIND_TC;
-		COPY(a->iface, ai->info.tc_attach_info.iface);
-		a->priority = ai->info.tc_attach_info.priority;
-		a->position = ai->info.tc_attach_info.position;
+		HOOK_FROM_PB(a, &ai->info.tc_attach_info);
 		COPY(a->direction, ai->info.tc_attach_info.direction);
 		a->n_proceed_on = codes_copy(a->proceed_on, ai->info.tc_attach_info.proceed_on,
 					     ai->info.tc_attach_info.proceed_on_count);
 		break;
 	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
 		a->kind = OBJ_KIND_TCX;
-		COPY(a->iface, ai->info.tcx_attach_info.iface);
-		a->priority = ai->info.tcx_attach_info.priority;
-		a->position = ai->info.tcx_attach_info.position;
+		HOOK_FROM_PB(a, &ai->info.tcx_attach_info);
 		COPY(a->direction, ai->info.tcx_attach_info.direction);
 		break;
 	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
@@ -125,18 +133,14 @@ void record_attach_to_pb(const struct attach_spec *a, bpfd_v1_AttachInfo *ai)
 	switch (a->kind) {
 	case OBJ_KIND_XDP:
 		ai->which_info = bpfd_v1_AttachInfo_xdp_attach_info_tag;
-		COPY(ai->info.xdp_attach_info.iface, a->iface);
-		ai->info.xdp_attach_info.priority = a->priority;
-		ai->info.xdp_attach_info.position = a->position;
+		HOOK_TO_PB(a, &ai->info.xdp_attach_info);
 		ai->info.xdp_attach_info.proceed_on_count =
 			codes_copy(ai->info.xdp_attach_info.proceed_on, a->proceed_on,
 				   a->n_proceed_on);
 		break;
 	case OBJ_KIND_TC:
 		ai->which_info = bpfd_v1_AttachInfo_tc_attach_info_tag;
-		COPY(ai->info.tc_attach_info.iface, a->iface);
-		ai->info.tc_attach_info.priority = a->priority;
-		ai->info.tc_attach_info.position = a->position;
+		HOOK_TO_PB(a, &ai->info.tc_attach_info);
 		COPY(ai->info.tc_attach_info.direction, a->direction);
 		ai->info.tc_attach_info.proceed_on_count =
 			codes_copy(ai->info.tc_attach_info.proceed_on, a->proceed_on,
@@ -144,9 +148,7 @@ void record_attach_to_pb(const struct attach_spec *a, bpfd_v1_AttachInfo *ai)
 		break;
 	case OBJ_KIND_TCX:
 		ai->which_info = bpfd_v1_AttachInfo_tcx_attach_info_tag;
-		COPY(ai->info.tcx_attach_info.iface, a->iface);
-		ai->info.tcx_attach_info.priority = a->priority;
-		ai->info.tcx_attach_info.position = a->position;
+		HOOK_TO_PB(a, &ai->info.tcx_attach_info);
 		COPY(ai->info.tcx_attach_info.direction, a->direction);
 		break;
 	case OBJ_KIND_TRACEPOINT:
