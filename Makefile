@@ -161,7 +161,7 @@ fuzz: $(FUZZ_BINS)
 # tests/run.sh adds them up and prints the total last.
 TEST_ENV := BPFD=$(abspath $(BIN)) BPFD_TESTBPF=$(abspath $(O)/tests/bpf) BPFD_BUILD=$(abspath $(O)) \
             VM_CACHE=$(VM_CACHE) FUZZ_SECONDS=$(FUZZ_SECONDS)
-CHECK_ITEMS = $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh tests/vm/run-minimal.sh \
+CHECK_ITEMS = tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh tests/vm/run-minimal.sh \
               $(if $(FUZZ_BINS),tests/fuzz/run.sh)
 check: deps-ok all $(UNIT_BINS) $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh $(CHECK_ITEMS)

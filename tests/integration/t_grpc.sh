@@ -244,7 +244,9 @@ test_out_of_fds() {
 	begin out_of_fds
 	host_only
 	ulimit -n 40 || skip "cannot lower the fd limit"
-	start_daemon
+	# the per-uid limit (32 by default) would refuse the peers before the fds run out
+	printf '[grpc]\nmax_connections_per_uid = 1000\n' >"$T_TMP/bpfd.toml"
+	start_daemon --config "$T_TMP/bpfd.toml"
 	# 60 peers that hold their connections: the daemon runs out of fds
 	"$PY" -c 'import socket, sys, time
 ss = []
