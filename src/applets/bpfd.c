@@ -30,7 +30,8 @@ struct bpfd_opts {
 
 static const struct opt bpfd_optv[] = {
 	OPT_STR("config", 'c', struct bpfd_opts, config, "FILE",
-		"configuration file (default " BPFD_CONFIG_FILE "; missing = defaults)"),
+		"configuration file (default $BPFD_CONFIG, else " BPFD_CONFIG_FILE
+		"; missing = defaults)"),
 	OPT_STR("rundir", 0, struct bpfd_opts, rundir, "DIR",
 		"runtime directory for state, pins (DIR/fs) and socket (default " BPFD_RUNDIR ")"),
 	OPT_STR("socket", 0, struct bpfd_opts, socket, "PATH",
@@ -44,7 +45,7 @@ static const struct opt bpfd_optv[] = {
 	OPT_FLAG("json", 'j', struct bpfd_opts, json, "with --probe: print JSON"),
 	OPT_COUNT("verbose", 'v', struct bpfd_opts, verbose, "more log output (-v info, -vv debug)"),
 	OPT_STR("log-level", 0, struct bpfd_opts, log_level, "LEVEL",
-		"error, warn, info or debug (default: $BPFD_LOG or info)"),
+		"error, warn, info or debug (default: $BPFD_LOG, else [log] level, else info)"),
 	OPT_FLAG("version", 'V', struct bpfd_opts, version, "print the version and exit"),
 	OPT_HIDDEN_FLAG("selftest-xdp", struct bpfd_opts, selftest_xdp),
 	OPT_END
@@ -76,6 +77,7 @@ int bpfd_main(int argc, char **argv)
 	struct bpfd_opts o = { 0 };
 	struct bpfd_config cfg;
 	struct errmsg em = { { 0 } };
+	const char *config;
 	int idx, lvl, err;
 
 	log_init("bpfd");
@@ -106,11 +108,16 @@ int bpfd_main(int argc, char **argv)
 		return selftest_xdp_cmd();
 
 	config_defaults(&cfg);
-	err = config_load(&cfg, o.config ? o.config : BPFD_CONFIG_FILE, o.config != NULL, &em);
+	config = o.config ? o.config : secure_getenv("BPFD_CONFIG");
+	err = config_load(&cfg, config ? config : BPFD_CONFIG_FILE, config != NULL, &em);
 	if (err) {
 		log_err("%s", em.msg);
 		return EXIT_FAILURE;
 	}
+	/* --log-level/-v, then $BPFD_LOG, then [log] level */
+	if (cfg.log_level >= 0)
+		log_set_default_level(cfg.log_level);
+	log_setup_daemon(cfg.log_target);
 	if (o.rundir)
 		config_set_rundir(&cfg, o.rundir);
 	if (o.socket) {

@@ -163,6 +163,8 @@ int daemon_run(struct bpfd_config *cfg)
 		log_errno(LOG_ERR, err, "The event loop failed");
 		goto out;
 	}
+	if (cfg->unload_on_exit)
+		mgr_unload_all(mgr);
 	log_info("Stopped");
 	rc = EXIT_SUCCESS;
 out:

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/base/log.h"
 #include "core/config/config.h"
 #include "core/config/toml.h"
 
@@ -475,9 +476,49 @@ static int set_image_dir(struct parser *ps, const struct toml_node *v, struct st
 			sizeof(st->cfg.image_dir));
 }
 
+static int set_unload_on_exit(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	(void)ps;
+	st->cfg.unload_on_exit = v->num;
+	return 0;
+}
+
 static const struct field runtime_fields[] = {
 	{ "dir", TOML_STR, set_rundir },
 	{ "image_dir", TOML_STR, set_image_dir },
+	{ "unload_on_exit", TOML_BOOL, set_unload_on_exit },
+	{ NULL }
+};
+
+/* [log] */
+
+static int set_log_level(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	char b[80];
+	int lvl = log_level_parse(v->str);
+
+	if (lvl < 0)
+		return perr(ps, v->vpos, "[log] level '%s' is not one of error, warn, info, debug",
+			    Q(b, v->str));
+	st->cfg.log_level = lvl;
+	return 0;
+}
+
+static int set_log_target(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	char b[80];
+	int t = log_target_parse(v->str);
+
+	if (t < 0)
+		return perr(ps, v->vpos, "[log] target '%s' is not one of stderr, syslog",
+			    Q(b, v->str));
+	st->cfg.log_target = t;
+	return 0;
+}
+
+static const struct field log_fields[] = {
+	{ "level", TOML_STR, set_log_level },
+	{ "target", TOML_STR, set_log_target },
 	{ NULL }
 };
 
@@ -495,6 +536,7 @@ static int set_grpc(struct parser *ps, const struct toml_node *t, struct stage *
 }
 TABLE_SETTER(tls, "in [tls]")
 TABLE_SETTER(runtime, "in [runtime]")
+TABLE_SETTER(log, "in [log]")
 
 static const struct field root_fields[] = {
 	{ "interfaces", TOML_TABLE, set_interfaces },
@@ -502,6 +544,7 @@ static const struct field root_fields[] = {
 	{ "signing", TOML_TABLE, set_signing },
 	{ "tls", TOML_TABLE, set_tls },
 	{ "runtime", TOML_TABLE, set_runtime },
+	{ "log", TOML_TABLE, set_log },
 	{ NULL }
 };
 
@@ -606,6 +649,8 @@ void config_defaults(struct bpfd_config *cfg)
 	};
 	cfg->allow_unsigned = true;
 	snprintf(cfg->image_dir, sizeof(cfg->image_dir), "%s", BPFD_IMAGE_DIR);
+	cfg->log_level = -1;
+	cfg->log_target = LOG_TARGET_STDERR;
 }
 
 int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct errmsg *em)

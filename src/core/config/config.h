@@ -65,6 +65,9 @@ struct bpfd_config {
 	struct server_limits limits;
 	bool allow_unsigned;	/* images without signature accepted (default true) */
 	char image_dir[256];
+	bool unload_on_exit;	/* [runtime]: unload every program on SIGTERM/SIGINT */
+	int log_level;		/* [log] level: LOG_ERR..LOG_DEBUG, -1 not set */
+	int log_target;		/* [log] target: enum log_target (core/base/log.h) */
 	struct iface_config ifaces[BPFD_MAX_IFACES];
 	size_t n_ifaces;
 };

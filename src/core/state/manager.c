@@ -707,6 +707,41 @@ int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em)
 	return err;
 }
 
+int mgr_unload_all(struct mgr *m)
+{
+	struct errmsg em = { { 0 } };
+	size_t i, done = 0, failed = 0;
+	int pass, err;
+	uint32_t id;
+
+	pthread_mutex_lock(&m->lock);
+	/* pass 0: map users; pass 1: map owners and the others.  unload_locked() moves the last
+	 * record into the slot it frees, so i stays put after a success. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < m->n;) {
+			if ((pass == 0) != (m->recs[i].owner != 0)) {
+				i++;
+				continue;
+			}
+			id = m->recs[i].id;
+			em.msg[0] = '\0';
+			err = unload_locked(m, id, &em);
+			if (!err) {
+				done++;
+				continue;
+			}
+			log_err("Failed to unload program %u at exit: %s", id,
+				em.msg[0] ? em.msg : strerror(-err));
+			failed++;
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	log_info("Unloaded %zu program%s at exit%s", done, done == 1 ? "" : "s",
+		 failed ? ", some failed (see above)" : "");
+	return failed;
+}
+
 int mgr_pull_bytecode(struct mgr *m, const char *url, struct errmsg *em)
 {
 	(void)m, (void)url;

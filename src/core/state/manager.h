@@ -135,6 +135,10 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 	     struct errmsg *em);
 /* Detach and unload a program bpfd loaded; -ENOENT with em set when bpfd does not own it. */
 int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em);
+/* Detach and unload every program bpfd holds ([runtime] unload_on_exit): records and
+ * pins removed, chains emptied.  Programs sharing another's maps go before their
+ * owner.  Returns the number of programs that could not be unloaded (each logged). */
+int mgr_unload_all(struct mgr *m);
 /* Fetch image url into the local store. */
 int mgr_pull_bytecode(struct mgr *m, const char *url, struct errmsg *em);
 
