@@ -9,6 +9,7 @@
 #include <pb.h>
 
 #include "bpfd.pb.h"
+#include "core/config/config.h"
 #include "core/wire/client.h"
 #include "core/base/opts.h"
 #include "core/base/out.h"
@@ -35,7 +36,8 @@ struct bpfctl_common {
 #define BPFCTL_COMMON_OPTS(T)							\
 	OPT_STR("endpoint", 0, T, c.endpoint, "URL",				\
 		"daemon endpoint: unix:///PATH or tcp://HOST:PORT (default: "	\
-		"$BPFD_ENDPOINT, else " CLIENT_DEFAULT_ENDPOINT ")"),		\
+		"$BPFD_ENDPOINT, else the enabled unix endpoint of $BPFD_CONFIG " \
+		"or " BPFD_CONFIG_FILE ", else " CLIENT_DEFAULT_ENDPOINT ")"),	\
 	OPT_STR("ca", 0, T, c.ca, "FILE",					\
 		"CA certificate for tcp:// (default /etc/bpfd/certs/ca/ca.pem)"), \
 	OPT_STR("cert", 0, T, c.cert, "FILE",					\
@@ -47,8 +49,9 @@ struct bpfctl_common {
 	OPT_STR("output", 'o', T, c.output, "FORMAT", "text (default) or json"), \
 	OPT_FLAG("json", 'j', T, c.json, "same as -o json")
 
-/* Check -o; fill the defaults from $BPFD_CA, $BPFD_CERT, $BPFD_KEY.  0 or
- * OPTS_USAGE (message printed). */
+/* Check -o; fill the defaults: the endpoint from $BPFD_ENDPOINT, else the daemon's
+ * configuration file (its enabled unix endpoint), else CLIENT_DEFAULT_ENDPOINT; the
+ * TLS files from $BPFD_CA, $BPFD_CERT, $BPFD_KEY.  0 or OPTS_USAGE (message printed). */
 int bpfctl_common_check(const struct opts_spec *spec, struct bpfctl_common *c);
 bool bpfctl_json(const struct bpfctl_common *c);
 /* opts_parse() that also takes options after positional arguments

@@ -7,11 +7,45 @@
 
 #include "applets/bpfctl/bpfctl.h"
 #include "cJSON.h"
+#include "core/base/log.h"
+#include "core/config/config.h"
+
+/* The daemon's endpoint when neither --endpoint nor $BPFD_ENDPOINT names one, as the
+ * original bpfctl found it: the enabled unix endpoint of the daemon's configuration
+ * file ($BPFD_CONFIG, else /etc/bpfd/bpfd.toml; a missing default file means the
+ * daemon's defaults), else the built-in default.  A file that does not parse is
+ * reported and the default used. */
+static const char *config_endpoint(void)
+{
+	static char url[sizeof("unix://") + sizeof(((struct bpfd_config *)0)->socket_path)];
+	const char *path = secure_getenv("BPFD_CONFIG");
+	struct errmsg em = { { 0 } };
+	struct bpfd_config *cfg;
+	int err;
+
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return CLIENT_DEFAULT_ENDPOINT;
+	config_defaults(cfg);
+	err = config_load(cfg, path && *path ? path : BPFD_CONFIG_FILE, path && *path, &em);
+	if (err)
+		log_warn("%s; connecting to %s", em.msg, CLIENT_DEFAULT_ENDPOINT);
+	else if (cfg->unix_enabled)
+		snprintf(url, sizeof(url), "unix://%s", cfg->socket_path);
+	free(cfg);
+	return !err && url[0] ? url : CLIENT_DEFAULT_ENDPOINT;
+}
 
 int bpfctl_common_check(const struct opts_spec *spec, struct bpfctl_common *c)
 {
+	const char *env;
+
 	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json"))
 		return opts_usage_error(spec, "--output '%s' is not text or json", c->output);
+	if (!c->endpoint || !*c->endpoint) {
+		env = secure_getenv("BPFD_ENDPOINT");
+		c->endpoint = env && *env ? env : config_endpoint();
+	}
 	if (!c->ca)
 		c->ca = secure_getenv("BPFD_CA");
 	if (!c->cert)

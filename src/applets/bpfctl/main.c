@@ -5,6 +5,7 @@
 
 #include "applets/applets.h"
 #include "applets/bpfctl/bpfctl.h"
+#include "core/config/config.h"
 #include "core/base/log.h"
 #include "core/base/opts.h"
 
@@ -55,6 +56,11 @@ int bpfctl_main(int argc, char **argv)
 	hoist_common_opts(argc, argv);
 	return cmd_dispatch("bpfctl",
 			    "Command-line client of the bpfd daemon: load, list, inspect and unload\n"
-			    "eBPF programs through the bpfd gRPC API.",
+			    "eBPF programs through the bpfd gRPC API.\n"
+			    "\n"
+			    "The daemon is found at the first of: --endpoint URL; $BPFD_ENDPOINT; the\n"
+			    "enabled unix endpoint of the daemon's configuration file ($BPFD_CONFIG,\n"
+			    "else " BPFD_CONFIG_FILE "), with the daemon's defaults when that file\n"
+			    "is missing; " CLIENT_DEFAULT_ENDPOINT ".",
 			    bpfctl_cmds, argc, argv);
 }
