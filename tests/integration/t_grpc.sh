@@ -344,7 +344,7 @@ test_socket_file() {
 	[ -S "$BPFD_SOCK" ] || fail "no stale socket to test with"
 	start_daemon	# returns at once: the stale socket file exists
 	i=0
-	until [ "$(grep -c '^bpfd: Ready' "$T_TMP/daemon.log")" = 2 ]; do
+	until [ "$(grep -c 'bpfd: Ready' "$T_TMP/daemon.log")" = 2 ]; do
 		i=$((i + 1)); [ $i -gt 200 ] && fail "restart over a stale socket: $(tail -n 3 "$T_TMP/daemon.log")"
 		sleep 0.05
 	done
