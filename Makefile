@@ -188,9 +188,26 @@ bench: all
 demo: all
 	@$(TEST_ENV) scripts/demo.sh
 
+# The files under dist/ name /usr/local/sbin/bpfd: they get the binary's real place.
+INSTALL_SED := sed 's|/usr/local/sbin/bpfd|$(PREFIX)/sbin/bpfd|g'
+INIT_SCRIPT := $(if $(filter sysv,$(INIT)),dist/bpfd.init,$(if $(filter openrc,$(INIT)),dist/bpfd.openrc))
+
 install: $(BIN)
+	$(if $(filter sysv openrc none,$(INIT)),,$(error INIT=$(INIT): use sysv, openrc or none))
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/bpfd
 	$(DESTDIR)$(PREFIX)/sbin/bpfd --install -s $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
+	$(INSTALL_SED) dist/bpfd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/bpfd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/bpfd.service
+	install -m 0644 dist/bpfd.toml $(DESTDIR)$(DOCDIR)/bpfd.toml
+	for f in bpfd.init bpfd.openrc; do \
+		$(INSTALL_SED) dist/$$f >$(DESTDIR)$(DOCDIR)/$$f && chmod 0755 $(DESTDIR)$(DOCDIR)/$$f || exit 1; \
+	done
+ifneq ($(INIT_SCRIPT),)
+	install -d $(DESTDIR)$(SYSCONFDIR)/init.d
+	$(INSTALL_SED) $(INIT_SCRIPT) >$(DESTDIR)$(SYSCONFDIR)/init.d/bpfd
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/bpfd
+endif
 
 size: $(BIN)
 	@size $(BIN); ls -l $(BIN) $(BIN).stripped
@@ -207,7 +224,8 @@ help:
 	@echo '  bench          benchmarks (ratios against peers measured in the same run)'
 	@echo '  demo           the README demo (daemon on a veth pair; in the VM if needed)'
 	@echo '  fuzz           build the libFuzzer targets'
-	@echo '  install        install to $$(DESTDIR)$$(PREFIX)/sbin with applet symlinks'
+	@echo '  install        bpfd and applet links to $$(DESTDIR)$$(PREFIX)/sbin, the systemd unit,'
+	@echo '                 $$(SYSCONFDIR)/init.d/bpfd (INIT=sysv|openrc|none), examples in $$(DOCDIR)'
 	@echo '  proto, vendor  generate nanopb code / fetch vendored sources'
 	@echo '  clean, size, help'
 	@echo 'Variables: V=1 (verbose), O=DIR (build dir), SAN=1 (ASan+UBSan, dynamic), WERROR=1'

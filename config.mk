@@ -7,6 +7,15 @@ STATIC     ?= 1
 WERROR     ?= 0
 SAN        ?= 0
 PREFIX     ?= /usr/local
+# `make install`: bpfd and its applet links in $(PREFIX)/sbin; the systemd unit in
+# SYSTEMDUNITDIR (/usr/local/lib/systemd/system is on systemd's unit path for units an
+# administrator installs; /etc/systemd/system stays for their overrides); the init
+# script INIT (sysv: dist/bpfd.init, openrc: dist/bpfd.openrc, none) as
+# $(SYSCONFDIR)/init.d/bpfd; the example bpfd.toml and both init scripts in DOCDIR.
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR     ?= $(PREFIX)/share/doc/bpfd
+INIT       ?= sysv
 PKG_CONFIG ?= pkg-config
 # Where the VM test bed caches Debian's kernel package (tests/vm/vm.sh).
 VM_CACHE   ?= /var/cache/bpfd-vm
