@@ -195,7 +195,10 @@ INIT_SCRIPT := $(if $(filter sysv,$(INIT)),dist/bpfd.init,$(if $(filter openrc,$
 install: $(BIN)
 	$(if $(filter sysv openrc none,$(INIT)),,$(error INIT=$(INIT): use sysv, openrc or none))
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/bpfd
-	$(DESTDIR)$(PREFIX)/sbin/bpfd --install -s $(DESTDIR)$(PREFIX)/sbin
+	# relative links: they stay right when DESTDIR is a staging directory
+	for a in $$($(BIN) --list); do \
+		[ "$$a" = bpfd ] || ln -sfn bpfd $(DESTDIR)$(PREFIX)/sbin/$$a || exit 1; \
+	done
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
 	$(INSTALL_SED) dist/bpfd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/bpfd.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/bpfd.service

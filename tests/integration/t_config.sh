@@ -1,7 +1,7 @@
 #!/bin/sh
 # t_config.sh - bpfd.toml as the daemon sees it (bad files refused with FILE:LINE:COL, the
 # socket and runtime dir moved by the file), and the files under dist/ (example config,
-# systemd unit, init script, Containerfile, Kubernetes manifests)
+# systemd unit, SysV and OpenRC scripts, make install, Containerfile, Kubernetes manifests)
 # vm: no (configuration files and dist/ do not depend on the kernel)
 . "$(dirname "$0")/lib.sh"
 
@@ -200,6 +200,51 @@ EOF
 	accepts_config "$T_TMP/k8s.toml" k8s
 }
 
+# `make install DESTDIR=... [PREFIX=...] [INIT=...]` with the binary under test; the
+# tree lands in $T_TMP/$1.
+make_install() {
+	d="$T_TMP/$1"
+	shift
+	make -C "$DIST/.." -o "$BPFD" BIN="$BPFD" DESTDIR="$d" "$@" install >"$T_TMP/make.out" 2>&1 ||
+		fail "make install $*: $(cat "$T_TMP/make.out")"
+}
+
+test_make_install() {
+	make_install root
+	r="$T_TMP/root"
+	for f in usr/local/sbin/bpfd usr/local/lib/systemd/system/bpfd.service etc/init.d/bpfd \
+		usr/local/share/doc/bpfd/bpfd.toml usr/local/share/doc/bpfd/bpfd.init \
+		usr/local/share/doc/bpfd/bpfd.openrc; do
+		[ -f "$r/$f" ] || fail "make install did not install /$f: $(cd "$r" && find . | sort)"
+	done
+	for l in bpfctl bpfd-agent; do
+		[ "$(readlink "$r/usr/local/sbin/$l")" = bpfd ] || fail "/usr/local/sbin/$l is not a link to bpfd"
+	done
+	cmp -s "$BPFD" "$r/usr/local/sbin/bpfd" || fail "the installed bpfd is not $BPFD"
+	cmp -s "$DIST/bpfd.init" "$r/etc/init.d/bpfd" || fail "/etc/init.d/bpfd is not dist/bpfd.init"
+	cmp -s "$DIST/bpfd.toml" "$r/usr/local/share/doc/bpfd/bpfd.toml" || fail "bpfd.toml example differs"
+	[ -x "$r/etc/init.d/bpfd" ] || fail "/etc/init.d/bpfd is not executable"
+	[ "$(stat -c %a "$r/usr/local/lib/systemd/system/bpfd.service")" = 644 ] || fail "unit mode"
+	# PREFIX moves everything, and the files name the binary where it is; INIT=openrc
+	make_install usr PREFIX=/usr INIT=openrc
+	r="$T_TMP/usr"
+	[ -x "$r/usr/sbin/bpfd" ] || fail "PREFIX=/usr: no /usr/sbin/bpfd"
+	grep -qx 'ExecStart=/usr/sbin/bpfd' "$r/usr/lib/systemd/system/bpfd.service" ||
+		fail "PREFIX=/usr: ExecStart is $(grep ExecStart "$r/usr/lib/systemd/system/bpfd.service")"
+	[ "$(head -n 1 "$r/etc/init.d/bpfd")" = '#!/sbin/openrc-run' ] || fail "INIT=openrc: not the OpenRC script"
+	grep -qF 'command="${BPFD:-/usr/sbin/bpfd}"' "$r/etc/init.d/bpfd" || fail "INIT=openrc: command"
+	grep -qxF 'BPFD=${BPFD:-/usr/sbin/bpfd}' "$r/usr/share/doc/bpfd/bpfd.init" || fail "PREFIX=/usr: bpfd.init"
+	# outside comments, no installed text file names /usr/local any more
+	! grep -rIq '^[^#]*/usr/local' "$r" ||
+		fail "PREFIX=/usr: /usr/local named in: $(grep -rIn '^[^#]*/usr/local' "$r")"
+	make_install none INIT=none
+	[ ! -e "$T_TMP/none/etc/init.d" ] || fail "INIT=none installed an init script"
+	make -C "$DIST/.." -o "$BPFD" BIN="$BPFD" DESTDIR="$T_TMP/bad" INIT=upstart install \
+		>"$T_TMP/make.out" 2>&1 && fail "INIT=upstart was accepted"
+	grep -q 'INIT=upstart: use sysv, openrc or none' "$T_TMP/make.out" ||
+		fail "INIT=upstart: $(cat "$T_TMP/make.out")"
+}
+
 test_dist_systemd_unit() {
 	u="$DIST/bpfd.service"
 	for kv in Type=notify ExecStart=/usr/local/sbin/bpfd RuntimeDirectory=bpfd \
@@ -207,17 +252,83 @@ test_dist_systemd_unit() {
 		KillSignal=SIGTERM; do
 		grep -qx "$kv" "$u" || fail "$u lacks $kv"
 	done
+	! grep -q '^Environment=BPFD_LOG' "$u" || fail "$u sets BPFD_LOG, which wins over [log] level"
 	caps="CAP_BPF CAP_DAC_READ_SEARCH CAP_NET_ADMIN CAP_SETPCAP CAP_SYS_ADMIN CAP_SYS_RESOURCE"
 	grep -qx "AmbientCapabilities=$caps" "$u" || fail "AmbientCapabilities is not: $caps"
 	grep -qx "CapabilityBoundingSet=$caps" "$u" || fail "CapabilityBoundingSet is not: $caps"
 	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
-	# verify wants ExecStart to exist: point it at the build.
+	# The installed unit: its ExecStart must be the installed binary.  systemd 252's
+	# verify checks ExecStart on the host even with --root, so the unit is verified
+	# from a temporary unit directory with ExecStart prefixed by DESTDIR.
+	make_install root
+	r="$T_TMP/root"
+	iu="$r/usr/local/lib/systemd/system/bpfd.service"
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$iu")
+	[ -x "$r$exe" ] || fail "ExecStart=$exe is not installed in DESTDIR"
 	mkdir -p "$T_TMP/unit"
-	sed "s|^ExecStart=/usr/local/sbin/bpfd|ExecStart=$BPFD|" "$u" >"$T_TMP/unit/bpfd.service"
+	sed "s|^ExecStart=$exe|ExecStart=$r$exe|" "$iu" >"$T_TMP/unit/bpfd.service"
 	(cd "$T_TMP/unit" && systemd-analyze verify ./bpfd.service) >"$T_TMP/verify" 2>&1 ||
 		fail "systemd-analyze verify: $(cat "$T_TMP/verify")"
 	# it exits 0 on unknown keys and bad values, but says so
 	[ ! -s "$T_TMP/verify" ] || fail "systemd-analyze verify: $(cat "$T_TMP/verify")"
+	# and it does fail when ExecStart points nowhere
+	sed "s|^ExecStart=$exe|ExecStart=$r/nowhere/bpfd|" "$iu" >"$T_TMP/unit/bpfd.service"
+	(cd "$T_TMP/unit" && systemd-analyze verify ./bpfd.service) >"$T_TMP/verify" 2>&1 &&
+		fail "systemd-analyze verify accepted a missing ExecStart"
+	return 0
+}
+
+# The OpenRC script under the real openrc-run.  openrc-run refuses to work on a system
+# OpenRC did not boot unless /run/openrc/softlevel exists: the script runs in a private
+# mount namespace whose /run/openrc is a fresh tmpfs, so the host's init is not touched.
+# The service has a unique name; its conf.d file sits beside its init.d directory.
+test_dist_openrc_script() {
+	s="$DIST/bpfd.openrc"
+	[ -x "$s" ] || fail "$s is not executable"
+	[ "$(head -n 1 "$s")" = '#!/sbin/openrc-run' ] || fail "$s does not start with #!/sbin/openrc-run"
+	for sh in dash "busybox sh" bash; do
+		command -v "${sh% *}" >/dev/null || continue
+		$sh -n "$s" || fail "$sh -n $s"
+	done
+	command -v openrc-run >/dev/null || skip "openrc-run is missing (Debian package openrc)"
+	command -v unshare >/dev/null || skip "unshare is missing"
+	[ -d /run/openrc ] || skip "no /run/openrc to mount a private tmpfs over"
+	name="bpfd-t$T_ID"
+	mkdir -p "$T_TMP/orc/init.d" "$T_TMP/orc/conf.d"
+	cp "$s" "$T_TMP/orc/init.d/$name"
+	run="$T_TMP/orc-run"
+	printf 'BPFD=%s\nBPFD_ARGS="--rundir %s"\nPIDFILE=%s\nBPFD_LOGFILE=%s\n' \
+		"$BPFD" "$run" "$T_TMP/orc.pid" "$T_TMP/orc.log" >"$T_TMP/orc/conf.d/$name"
+	on_exit "umount -l $run/fs"
+	# In one namespace: start, status, the socket serves, stop, status.
+	unshare -m --propagation private sh -c '
+		mount -t tmpfs bpfd-t-openrc /run/openrc || exit 99
+		for d in daemons exclusive failed hotplugged inactive options scheduled \
+			started starting stopping tmp wasinactive; do mkdir /run/openrc/$d; done
+		touch /run/openrc/softlevel
+		s=$1 run=$2 bpfd=$3
+		openrc-run "$s" start; echo "rc start $?"
+		openrc-run "$s" status; echo "rc status $?"
+		i=0
+		until BPFD_ENDPOINT="unix://$run/bpfd.sock" "$bpfd" bpfctl list >/dev/null 2>&1; do
+			i=$((i + 1)); [ $i -le 100 ] || break
+			sleep 0.05
+		done
+		[ $i -le 100 ] && echo "rc list 0"
+		echo "pid $(pgrep -f -x -- "$bpfd --rundir $run" | head -n 1)"
+		openrc-run "$s" stop; echo "rc stop $?"
+		openrc-run "$s" status; echo "rc status-after $?"
+		' sh "$T_TMP/orc/init.d/$name" "$run" "$BPFD" >"$T_TMP/orc.out" 2>&1
+	[ $? != 99 ] || skip "cannot mount a private /run/openrc: $(cat "$T_TMP/orc.out")"
+	for want in "rc start 0" "rc status 0" "rc list 0" "rc stop 0" "rc status-after 3"; do
+		grep -qx "$want" "$T_TMP/orc.out" ||
+			fail "openrc-run: no '$want' in: $(cat "$T_TMP/orc.out"); log: $(cat "$T_TMP/orc.log" 2>/dev/null)"
+	done
+	grep -q 'status: started' "$T_TMP/orc.out" || fail "status did not say started: $(cat "$T_TMP/orc.out")"
+	pid=$(sed -n 's/^pid //p' "$T_TMP/orc.out")
+	[ -n "$pid" ] || fail "no bpfd process seen while started: $(cat "$T_TMP/orc.out")"
+	! alive "$pid" || fail "bpfd (pid $pid) still runs after stop"
+	grep -q 'bpfd: Ready' "$T_TMP/orc.log" || fail "no Ready in the service's log: $(cat "$T_TMP/orc.log")"
 }
 
 # Run the init script with private paths; $1 is the PATH it sees (with or without a
@@ -417,4 +528,5 @@ EOF
 run_tests config test_bad_config_refused test_missing_config_refused \
 	test_unix_endpoint_moves_socket test_runtime_dir_from_config test_tls_files_from_config \
 	test_dist_configs_accepted \
-	test_dist_systemd_unit test_dist_init_script test_dist_containerfile test_dist_k8s_manifests
+	test_make_install test_dist_systemd_unit test_dist_init_script test_dist_openrc_script \
+	test_dist_containerfile test_dist_k8s_manifests
