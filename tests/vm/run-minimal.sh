@@ -13,8 +13,12 @@ if ! err=$("$vm" fetch 2>&1 >/dev/null); then
 	echo "minimal: 0 passed, 0 failed, 1 skipped"
 	exit 0
 fi
+# the test program the restart check loads (built by make into $BPFD_TESTBPF)
+set --
+prog=${BPFD_TESTBPF:-build/tests/bpf}/prog_counter.bpf.o
+[ ! -f "$prog" ] || set -- --file "$prog"
 set +e
-"$vm" run --mode minimal --timeout "${VM_TIMEOUT:-600}" \
+"$vm" run --mode minimal --timeout "${VM_TIMEOUT:-600}" "$@" \
 	-- tests/vm/minimal/suite.sh
 st=$?
 set -e

@@ -365,6 +365,10 @@ setup_minimal()	# ARGV...
 		msg "warning: $bpfd is dynamically linked: it will not run here"
 	stage "$stg" "$here/init-minimal" "${MINIMAL_MODULES[@]}"
 	cp "$bpfd" "$stg/usr/bin/bpfd"
+	# an embedded host's boot: inittab, rcS, and bpfd's own SysV/busybox init script
+	cp -R "$here/minimal/rootfs/." "$stg/"
+	cp "$root/dist/bpfd.init" "$stg/etc/init.d/bpfd"
+	chmod 755 "$stg/etc/init.d/bpfd"
 	mkdir -p "$stg/test"
 	for f in "${files[@]}"; do
 		cp -r "$f" "$stg/test/"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # suite.sh - the embedded use case: one static bpfd on a system that is only
-# busybox and a kernel (run by tests/vm/run-minimal.sh in the minimal VM).
+# busybox and a kernel (run by tests/vm/run-minimal.sh in the minimal VM), which
+# boots through busybox init and rcS into bpfd started by its init script.
 # Prints PASS:/FAIL:/SKIP: lines and "minimal: N passed, N failed, N skipped".
 
 BPFD=${BPFD:-bpfd}
@@ -60,6 +61,77 @@ t probe "$BPFD" --probe
 # veth pair in a private netns, an XDP program from the embedded objects,
 # attach and detach, all through bpfd's own netlink and libbpf code
 t selftest_xdp "$BPFD" --selftest-xdp
+
+# The boot: busybox init ran /etc/init.d/rcS, which started bpfd through
+# /etc/init.d/bpfd (dist/bpfd.init).  bpfctl finds it without --endpoint: there
+# is no /etc/bpfd/bpfd.toml, so the daemon's default socket.
+served()
+{
+	i=0
+	until "$BPFD" bpfctl list; do
+		i=$((i + 1))
+		[ $i -le 100 ] || { echo "no answer in 10 s"; tail -n 20 /var/log/bpfd.log; return 1; }
+		sleep 0.1
+	done
+}
+
+boot_started()
+{
+	/etc/init.d/bpfd status || { tail -n 20 /var/log/bpfd.log; return 1; }
+	served
+}
+
+# ID of the program a bpfctl load-from-file printed in $out
+loaded_id()
+{
+	sed -n 's/^ ID: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n 1
+}
+
+# How many rows of `bpfctl list` show program $1
+listed()
+{
+	"$BPFD" bpfctl list | awk -v id="$1" '$1 == id { n++ } END { print n + 0 }'
+}
+
+PROG=/test/prog_counter.bpf.o
+# Restart safety: a program loaded with bpfctl survives `bpfd.init stop` and
+# `start` (the daemon stops with SIGTERM, [runtime] unload_on_exit is false), and
+# the new daemon lists it once, with the same ID, not twice.
+restart_keeps_once()
+{
+	"$BPFD" bpfctl load-from-file -p "$PROG" -n tp_count tracepoint \
+		-t syscalls/sys_enter_getppid >/tmp/load.out 2>&1 || { cat /tmp/load.out; return 1; }
+	id=$(loaded_id /tmp/load.out)
+	[ -n "$id" ] || { echo "no ID in: $(cat /tmp/load.out)"; return 1; }
+	pid=$(cat /run/bpfd.pid)
+	/etc/init.d/bpfd stop || return 1
+	/etc/init.d/bpfd status
+	st=$?
+	[ $st = 3 ] || { echo "status after stop: $st, want 3"; return 1; }
+	! kill -0 "$pid" 2>/dev/null || { echo "bpfd $pid still runs"; return 1; }
+	/etc/init.d/bpfd start || { tail -n 20 /var/log/bpfd.log; return 1; }
+	[ "$(cat /run/bpfd.pid)" != "$pid" ] || { echo "the same pid $pid after start"; return 1; }
+	served >/dev/null || return 1
+	"$BPFD" bpfctl list
+	n=$(listed "$id")
+	[ "$n" = 1 ] || { echo "program $id listed $n times after the restart, want 1"; return 1; }
+	rows=$("$BPFD" bpfctl list | awk '$1 ~ /^[0-9]+$/' | wc -l)
+	[ "$rows" = 1 ] || { echo "$rows programs after the restart, want 1"; return 1; }
+	"$BPFD" bpfctl unload "$id" || return 1
+	[ "$(listed "$id")" = 0 ] || { echo "program $id still listed after unload"; return 1; }
+}
+
+t boot_started boot_started
+if [ "$ok" = 1 ] && [ -f "$PROG" ]; then
+	t restart_keeps_once restart_keeps_once
+elif [ ! -f "$PROG" ]; then
+	echo "SKIP: restart_keeps_once (no $PROG: run through tests/vm/run-minimal.sh with BPFD_TESTBPF)"
+	skip=$((skip + 1))
+else
+	echo "SKIP: restart_keeps_once (bpfd did not start at boot)"
+	skip=$((skip + 1))
+fi
+/etc/init.d/bpfd stop >/dev/null
 
 echo "minimal: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
