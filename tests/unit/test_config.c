@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
+#include "core/base/log.h"
 #include "core/config/config.h"
 
 static int parse(struct bpfd_config *cfg, const char *text, struct errmsg *em)
@@ -44,6 +45,30 @@ static void defaults(void)
 	ASSERT_STREQ(cfg.certs_dir, "/etc/bpfd/certs", "certs");
 	ASSERT_EQ(cfg.n_ifaces, 0, "no interfaces");
 	ASSERT_FALSE(cfg.socket_path_set, "socket not explicit");
+	ASSERT_FALSE(cfg.unload_on_exit, "programs stay loaded at exit");
+	ASSERT_EQ(cfg.log_level, -1, "no [log] level: $BPFD_LOG or info");
+	ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "log to stderr");
+}
+
+/* [log] and [runtime] unload_on_exit */
+static void log_and_exit(void)
+{
+	struct bpfd_config cfg;
+
+	if (GOOD(&cfg, "[log]\nlevel = \"debug\"\ntarget = \"syslog\"\n[runtime]\nunload_on_exit = true\n")) {
+		ASSERT_EQ(cfg.log_level, LOG_DEBUG, "debug");
+		ASSERT_EQ(cfg.log_target, LOG_TARGET_SYSLOG, "syslog");
+		ASSERT_TRUE(cfg.unload_on_exit, "unload_on_exit");
+	}
+	if (GOOD(&cfg, "log.level = \"error\"\nlog.target = \"stderr\"\nruntime.unload_on_exit = false\n")) {
+		ASSERT_EQ(cfg.log_level, LOG_ERR, "error");
+		ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "stderr");
+		ASSERT_FALSE(cfg.unload_on_exit, "unload_on_exit false");
+	}
+	if (GOOD(&cfg, "[log]\nlevel = \"warn\"\n"))
+		ASSERT_EQ(cfg.log_level, LOG_WARNING, "warn");
+	if (GOOD(&cfg, "[log]\nlevel = \"info\"\n"))
+		ASSERT_EQ(cfg.log_level, LOG_INFO, "info");
 }
 
 static void empty_and_comments(void)
@@ -55,7 +80,7 @@ static void empty_and_comments(void)
 		ASSERT_EQ(memcmp(&cfg, &def, sizeof(cfg)), 0, "empty = defaults");
 	if (GOOD(&cfg, "# only a comment\n\n   \t\n# another # with hash\n"))
 		ASSERT_EQ(memcmp(&cfg, &def, sizeof(cfg)), 0, "comments = defaults");
-	if (GOOD(&cfg, "[signing]\n[grpc]\n[tls]\n[runtime]\n[interfaces]\n"))
+	if (GOOD(&cfg, "[signing]\n[grpc]\n[tls]\n[runtime]\n[interfaces]\n[log]\n"))
 		ASSERT_EQ(memcmp(&cfg, &def, sizeof(cfg)), 0, "empty tables = defaults");
 	GOOD(&cfg, "\n\n[signing] # trailing comment\nallow_unsigned=false#x");
 	ASSERT_FALSE(cfg.allow_unsigned, "no newline at EOF, no spaces");
@@ -358,8 +383,8 @@ static const struct bad bad_syntax[] = {
 };
 
 static const struct bad bad_schema[] = {
-	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, tls, runtime)" },
-	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, tls, runtime)" },
+	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, tls, runtime, log)" },
+	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, tls, runtime, log)" },
 	{ "grpc = 1\n", "line 1, column 8: 'grpc' at the top level must be a table, not an integer" },
 	{ "[[signing]]\n", "line 1, column 1: 'signing' at the top level must be a table, not an array of tables" },
 	{ "[signing]\nallow_unsigned = \"yes\"\n", "line 2, column 18: 'allow_unsigned' in [signing] must be a boolean, not a string" },
@@ -407,10 +432,15 @@ static const struct bad bad_schema[] = {
 	{ "[tls]\nclient_cert = \"/a\"\n", "line 2, column 1: unknown key 'client_cert' in [tls] (known: certs_dir, ca_cert, cert, key)" },
 	{ "[runtime]\ndir = \"\"\n", "line 2, column 7: [runtime] dir '' must be an absolute path (starting with '/')" },
 	{ "[runtime]\ndir = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 7: [runtime] dir is too long for the socket <dir>/bpfd.sock (at most 97 bytes); choose a shorter dir or set the socket path in [[grpc.endpoints]]" },
-	{ "[runtime]\ntmpdir = \"/a\"\n", "line 2, column 1: unknown key 'tmpdir' in [runtime] (known: dir, image_dir)" },
+	{ "[runtime]\ntmpdir = \"/a\"\n", "line 2, column 1: unknown key 'tmpdir' in [runtime] (known: dir, image_dir, unload_on_exit)" },
+	{ "[runtime]\nunload_on_exit = \"yes\"\n", "line 2, column 18: 'unload_on_exit' in [runtime] must be a boolean, not a string" },
+	{ "[log]\nlevel = \"verbose\"\n", "line 2, column 9: [log] level 'verbose' is not one of error, warn, info, debug" },
+	{ "[log]\nlevel = 7\n", "line 2, column 9: 'level' in [log] must be a string, not an integer" },
+	{ "[log]\ntarget = \"journal\"\n", "line 2, column 10: [log] target 'journal' is not one of stderr, syslog" },
+	{ "[log]\nfile = \"/var/log/bpfd.log\"\n", "line 2, column 1: unknown key 'file' in [log] (known: level, target)" },
 	{ "[signing]\nallow_unsigned = true\n[tls]\n[signing.x]\n", "line 4, column 1: unknown table 'x' in [signing] (known: allow_unsigned)" },
 	/* user text in messages is escaped and shortened */
-	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, tls, runtime)" },
+	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, tls, runtime, log)" },
 	{ "[interfaces.eth0]\nxdp_mode = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 12: xdp_mode 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' for interface eth0 is not one of skb, drv, hw" },
 };
 
@@ -671,6 +701,9 @@ static void dist_example_uncommented(void)
 	ASSERT_STREQ(buf, BPFD_CERTS_DIR "/bpfd/bpfd.pem", "cert");
 	ASSERT_STREQ(cfg.rundir, BPFD_RUNDIR, "rundir");
 	ASSERT_STREQ(cfg.image_dir, BPFD_IMAGE_DIR, "image dir");
+	ASSERT_FALSE(cfg.unload_on_exit, "unload_on_exit example");
+	ASSERT_EQ(cfg.log_level, LOG_INFO, "[log] level example");
+	ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "[log] target example");
 	free(out);
 	free(text);
 }
@@ -678,6 +711,7 @@ static void dist_example_uncommented(void)
 TEST_MAIN("config",
 	  TEST(defaults),
 	  TEST(empty_and_comments),
+	  TEST(log_and_exit),
 	  TEST(full),
 	  TEST(tls_files),
 	  TEST(endpoints),
