@@ -56,7 +56,8 @@ static const struct opts_spec bpfd_spec = {
 	.usage = "bpfd [OPTIONS]\nbpfd --probe [--json]\nbpfd APPLET [ARGS]   (applets: bpfctl, bpfd-agent; see bpfd --applets)",
 	.desc = "Run the bpfd daemon: it loads, attaches, lists and unloads eBPF programs for its\n"
 		"clients through the gRPC API bpfd.v1.Bpfd on a unix socket (and optionally TCP\n"
-		"with mutual TLS).  Programs stay loaded when the daemon stops.",
+		"with mutual TLS).  Programs stay loaded when the daemon stops, unless\n"
+		"bpfd.toml sets [runtime] unload_on_exit = true.",
 	.optv = bpfd_optv,
 	.footer = "Multi-call: bpfd --list | --install [-s] DIR | --applets | --version",
 };
