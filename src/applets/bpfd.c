@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "applets/applets.h"
 #include "core/config/config.h"
@@ -23,6 +24,7 @@ struct bpfd_opts {
 	const char *log_level;
 	int verbose;
 	bool probe;
+	bool check_config;
 	bool json;
 	bool selftest_xdp;
 	bool version;
@@ -43,6 +45,8 @@ static const struct opt bpfd_optv[] = {
 	OPT_FLAG("probe", 0, struct bpfd_opts, probe,
 		 "probe the kernel features bpfd depends on, print them and exit"),
 	OPT_FLAG("json", 'j', struct bpfd_opts, json, "with --probe: print JSON"),
+	OPT_FLAG("check-config", 0, struct bpfd_opts, check_config,
+		 "read the configuration file and the options, then exit: 0 when they are valid"),
 	OPT_COUNT("verbose", 'v', struct bpfd_opts, verbose, "more log output (-v info, -vv debug)"),
 	OPT_STR("log-level", 0, struct bpfd_opts, log_level, "LEVEL",
 		"error, warn, info or debug (default: $BPFD_LOG, else [log] level, else info)"),
@@ -135,6 +139,13 @@ int bpfd_main(int argc, char **argv)
 		if (strlen(o.certs) >= sizeof(cfg.certs_dir))
 			return opts_exit_code(opts_usage_error(&bpfd_spec, "--certs path is too long"));
 		strcpy(cfg.certs_dir, o.certs);
+	}
+	if (o.check_config) {
+		if (config || !access(BPFD_CONFIG_FILE, F_OK))
+			printf("%s: the configuration is valid\n", config ? config : BPFD_CONFIG_FILE);
+		else
+			printf("no %s: the defaults apply\n", BPFD_CONFIG_FILE);
+		return EXIT_SUCCESS;
 	}
 	return daemon_run(&cfg);
 }

@@ -282,6 +282,34 @@ test_dist_systemd_unit() {
 # OpenRC did not boot unless /run/openrc/softlevel exists: the script runs in a private
 # mount namespace whose /run/openrc is a fresh tmpfs, so the host's init is not touched.
 # The service has a unique name; its conf.d file sits beside its init.d directory.
+# openrc SCRIPT RUNDIR VERB...: each verb's output and "rc VERB STATUS"; the verb
+# "list" waits up to 5 s for bpfctl list to answer on RUNDIR's socket, "pid" prints
+# the pid of the bpfd serving RUNDIR.  Exit 99: no private /run/openrc.
+openrc() {
+	_s=$1 _run=$2
+	shift 2
+	unshare -m --propagation private sh -c '
+		mount -t tmpfs bpfd-t-openrc /run/openrc || exit 99
+		for d in daemons exclusive failed hotplugged inactive options scheduled \
+			started starting stopping tmp wasinactive; do mkdir /run/openrc/$d; done
+		touch /run/openrc/softlevel
+		s=$1 run=$2 bpfd=$3
+		shift 3
+		for verb; do
+			case $verb in
+			list)
+				i=0
+				until BPFD_ENDPOINT="unix://$run/bpfd.sock" "$bpfd" bpfctl list >/dev/null 2>&1; do
+					i=$((i + 1)); [ $i -le 100 ] || break
+					sleep 0.05
+				done
+				echo "rc list $((i > 100))" ;;
+			pid) echo "pid $(pgrep -f -x -- "$bpfd --rundir $run" | head -n 1)" ;;
+			*) openrc-run "$s" "$verb"; echo "rc $verb $?" ;;
+			esac
+		done' sh "$_s" "$_run" "$BPFD" "$@"
+}
+
 test_dist_openrc_script() {
 	s="$DIST/bpfd.openrc"
 	[ -x "$s" ] || fail "$s is not executable"
@@ -290,6 +318,9 @@ test_dist_openrc_script() {
 		command -v "${sh% *}" >/dev/null || continue
 		$sh -n "$s" || fail "$sh -n $s"
 	done
+	if command -v shellcheck >/dev/null; then
+		shellcheck -s sh "$s" >"$T_TMP/sc" 2>&1 || fail "shellcheck: $(cat "$T_TMP/sc")"
+	fi
 	command -v openrc-run >/dev/null || skip "openrc-run is missing (Debian package openrc)"
 	command -v unshare >/dev/null || skip "unshare is missing"
 	[ -d /run/openrc ] || skip "no /run/openrc to mount a private tmpfs over"
@@ -300,27 +331,10 @@ test_dist_openrc_script() {
 	printf 'BPFD=%s\nBPFD_ARGS="--rundir %s"\nPIDFILE=%s\nBPFD_LOGFILE=%s\n' \
 		"$BPFD" "$run" "$T_TMP/orc.pid" "$T_TMP/orc.log" >"$T_TMP/orc/conf.d/$name"
 	on_exit "umount -l $run/fs"
-	# In one namespace: start, status, the socket serves, stop, status.
-	unshare -m --propagation private sh -c '
-		mount -t tmpfs bpfd-t-openrc /run/openrc || exit 99
-		for d in daemons exclusive failed hotplugged inactive options scheduled \
-			started starting stopping tmp wasinactive; do mkdir /run/openrc/$d; done
-		touch /run/openrc/softlevel
-		s=$1 run=$2 bpfd=$3
-		openrc-run "$s" start; echo "rc start $?"
-		openrc-run "$s" status; echo "rc status $?"
-		i=0
-		until BPFD_ENDPOINT="unix://$run/bpfd.sock" "$bpfd" bpfctl list >/dev/null 2>&1; do
-			i=$((i + 1)); [ $i -le 100 ] || break
-			sleep 0.05
-		done
-		[ $i -le 100 ] && echo "rc list 0"
-		echo "pid $(pgrep -f -x -- "$bpfd --rundir $run" | head -n 1)"
-		openrc-run "$s" stop; echo "rc stop $?"
-		openrc-run "$s" status; echo "rc status-after $?"
-		' sh "$T_TMP/orc/init.d/$name" "$run" "$BPFD" >"$T_TMP/orc.out" 2>&1
+	openrc "$T_TMP/orc/init.d/$name" "$run" start status list pid stop status \
+		>"$T_TMP/orc.out" 2>&1
 	[ $? != 99 ] || skip "cannot mount a private /run/openrc: $(cat "$T_TMP/orc.out")"
-	for want in "rc start 0" "rc status 0" "rc list 0" "rc stop 0" "rc status-after 3"; do
+	for want in "rc start 0" "rc status 0" "rc list 0" "rc stop 0" "rc status 3"; do
 		grep -qx "$want" "$T_TMP/orc.out" ||
 			fail "openrc-run: no '$want' in: $(cat "$T_TMP/orc.out"); log: $(cat "$T_TMP/orc.log" 2>/dev/null)"
 	done
@@ -329,6 +343,15 @@ test_dist_openrc_script() {
 	[ -n "$pid" ] || fail "no bpfd process seen while started: $(cat "$T_TMP/orc.out")"
 	! alive "$pid" || fail "bpfd (pid $pid) still runs after stop"
 	grep -q 'bpfd: Ready' "$T_TMP/orc.log" || fail "no Ready in the service's log: $(cat "$T_TMP/orc.log")"
+	# a bad bpfd.toml: start fails with the daemon's one-line error
+	printf '[signing]\nallow_unsigned = 1\n' >"$T_TMP/bad.toml"
+	printf 'BPFD=%s\nBPFD_ARGS="--rundir %s --config %s"\nPIDFILE=%s\nBPFD_LOGFILE=%s\n' \
+		"$BPFD" "$run" "$T_TMP/bad.toml" "$T_TMP/orc.pid" "$T_TMP/orc.log" \
+		>"$T_TMP/orc/conf.d/$name"
+	openrc "$T_TMP/orc/init.d/$name" "$run" start >"$T_TMP/orc.out" 2>&1
+	grep -qx "rc start 1" "$T_TMP/orc.out" || fail "start with a bad config: $(cat "$T_TMP/orc.out")"
+	grep -qF "$T_TMP/bad.toml:2:18: 'allow_unsigned' in [signing] must be a boolean" \
+		"$T_TMP/orc.out" || fail "start with a bad config printed: $(cat "$T_TMP/orc.out")"
 }
 
 # Run the init script with private paths; $1 is the PATH it sees (with or without a
