@@ -231,6 +231,21 @@ CFG
 		grep -qF "unix:///run/bpfd/bpfd.sock" "$T_TMP/o" || fail "no default: $(cat "$T_TMP/o")"
 	fi	# else a system daemon answered there
 	! grep -qF "$sock" "$T_TMP/o" || fail "a disabled endpoint was used: $(cat "$T_TMP/o")"
+	kill -TERM "$BPFD_PID"
+	wait "$BPFD_PID"
+	# [runtime] dir alone moves the socket: bpfctl follows it
+	printf '[runtime]\ndir = "%s"\n' "$T_TMP/rt" >"$T_TMP/rt.toml"
+	mkdir -p "$T_TMP/rt"
+	on_exit "umount -l $T_TMP/rt/fs"
+	"$BPFD" --config "$T_TMP/rt.toml" >"$T_TMP/daemon.log" 2>&1 &
+	BPFD_PID=$!
+	i=0
+	until [ -S "$T_TMP/rt/bpfd.sock" ]; do
+		i=$((i + 1)); [ $i -le 200 ] || fail "no socket in $T_TMP/rt: $(cat "$T_TMP/daemon.log")"
+		sleep 0.05
+	done
+	env -u BPFD_ENDPOINT BPFD_CONFIG="$T_TMP/rt.toml" "$BPFD" bpfctl list >"$T_TMP/o" 2>&1 ||
+		fail "bpfctl list through [runtime] dir: $(cat "$T_TMP/o")"
 	# a broken file: one warning naming it, then the default
 	printf '[log]\nlevel = 3\n' >"$T_TMP/broken.toml"
 	env -u BPFD_ENDPOINT BPFD_CONFIG="$T_TMP/broken.toml" "$BPFD" bpfctl list >"$T_TMP/o" 2>&1
