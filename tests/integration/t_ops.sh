@@ -166,7 +166,10 @@ test_unload_on_exit_false() {
 # kernel, no record, no pin, no XDP program left on the interface.
 test_unload_on_exit_true() {
 	prog_checks
-	for sig in TERM INT; do
+	sigs="TERM INT"
+	# the VM checks the dispatcher chain once (each daemon start probes for seconds there)
+	[ "${BPFD_IN_VM:-0}" != 1 ] || sigs=TERM
+	for sig in $sigs; do
 		begin "unload-$sig"
 		load_and_stop "$sig" true "$(echo "$sig" | cut -c1)"
 		# the kernel frees a program after an RCU grace period: give it 2 s
