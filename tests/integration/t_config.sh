@@ -278,6 +278,17 @@ test_dist_systemd_unit() {
 	return 0
 }
 
+# An init script parses in every shell it may meet, and shellcheck has nothing to say.
+lint_script() {
+	for sh in dash "busybox sh" bash; do
+		command -v "${sh% *}" >/dev/null || continue
+		$sh -n "$1" || fail "$sh -n $1"
+	done
+	if command -v shellcheck >/dev/null; then
+		shellcheck -s sh "$1" >"$T_TMP/sc" 2>&1 || fail "shellcheck $1: $(cat "$T_TMP/sc")"
+	fi
+}
+
 # The OpenRC script under the real openrc-run.  openrc-run refuses to work on a system
 # OpenRC did not boot unless /run/openrc/softlevel exists: the script runs in a private
 # mount namespace whose /run/openrc is a fresh tmpfs, so the host's init is not touched.
@@ -314,13 +325,7 @@ test_dist_openrc_script() {
 	s="$DIST/bpfd.openrc"
 	[ -x "$s" ] || fail "$s is not executable"
 	[ "$(head -n 1 "$s")" = '#!/sbin/openrc-run' ] || fail "$s does not start with #!/sbin/openrc-run"
-	for sh in dash "busybox sh" bash; do
-		command -v "${sh% *}" >/dev/null || continue
-		$sh -n "$s" || fail "$sh -n $s"
-	done
-	if command -v shellcheck >/dev/null; then
-		shellcheck -s sh "$s" >"$T_TMP/sc" 2>&1 || fail "shellcheck: $(cat "$T_TMP/sc")"
-	fi
+	lint_script "$s"
 	command -v openrc-run >/dev/null || skip "openrc-run is missing (Debian package openrc)"
 	command -v unshare >/dev/null || skip "unshare is missing"
 	[ -d /run/openrc ] || skip "no /run/openrc to mount a private tmpfs over"
@@ -367,13 +372,7 @@ init() {
 test_dist_init_script() {
 	s="$DIST/bpfd.init"
 	[ -x "$s" ] || fail "$s is not executable"
-	for sh in dash "busybox sh" bash; do
-		command -v "${sh% *}" >/dev/null || continue
-		$sh -n "$s" || fail "$sh -n $s"
-	done
-	if command -v shellcheck >/dev/null; then
-		shellcheck -s sh "$s" >"$T_TMP/sc" 2>&1 || fail "shellcheck: $(cat "$T_TMP/sc")"
-	fi
+	lint_script "$s"
 	mkdir -p "$T_TMP/bb"
 	ln -s "$(command -v busybox)" "$T_TMP/bb/start-stop-daemon"
 	# Three ways to start: Debian's start-stop-daemon, busybox's, none.

@@ -196,6 +196,19 @@ test_unload_on_exit_true() {
 	done
 }
 
+# Start bpfd with "$@" (BPFD_PID) and wait for its socket $1.
+serve_at() {
+	_sock=$1
+	shift
+	"$BPFD" "$@" >"$T_TMP/daemon.log" 2>&1 &
+	BPFD_PID=$!
+	i=0
+	until [ -S "$_sock" ]; do
+		i=$((i + 1)); [ $i -le 200 ] || fail "no socket $_sock: $(cat "$T_TMP/daemon.log")"
+		sleep 0.05
+	done
+}
+
 # bpfctl without --endpoint and $BPFD_ENDPOINT: the enabled unix endpoint of
 # $BPFD_CONFIG; $BPFD_ENDPOINT wins over the file, --endpoint over both.
 test_bpfctl_endpoint_from_config() {
@@ -214,13 +227,7 @@ path = "$sock"
 CFG
 	mkdir -p "$T_TMP/run"
 	on_exit "umount -l $T_TMP/run/fs"
-	"$BPFD" --config "$T_TMP/ep.toml" --rundir "$T_TMP/run" >"$T_TMP/daemon.log" 2>&1 &
-	BPFD_PID=$!
-	i=0
-	until [ -S "$sock" ]; do
-		i=$((i + 1)); [ $i -le 200 ] || fail "no socket $sock: $(cat "$T_TMP/daemon.log")"
-		sleep 0.05
-	done
+	serve_at "$sock" --config "$T_TMP/ep.toml" --rundir "$T_TMP/run"
 	env -u BPFD_ENDPOINT BPFD_CONFIG="$T_TMP/ep.toml" "$BPFD" bpfctl list >"$T_TMP/o" 2>&1 ||
 		fail "bpfctl list through the config: $(cat "$T_TMP/o")"
 	BPFD_ENDPOINT="unix://$T_TMP/nobody.sock" BPFD_CONFIG="$T_TMP/ep.toml" \
@@ -240,13 +247,7 @@ CFG
 	printf '[runtime]\ndir = "%s"\n' "$T_TMP/rt" >"$T_TMP/rt.toml"
 	mkdir -p "$T_TMP/rt"
 	on_exit "umount -l $T_TMP/rt/fs"
-	"$BPFD" --config "$T_TMP/rt.toml" >"$T_TMP/daemon.log" 2>&1 &
-	BPFD_PID=$!
-	i=0
-	until [ -S "$T_TMP/rt/bpfd.sock" ]; do
-		i=$((i + 1)); [ $i -le 200 ] || fail "no socket in $T_TMP/rt: $(cat "$T_TMP/daemon.log")"
-		sleep 0.05
-	done
+	serve_at "$T_TMP/rt/bpfd.sock" --config "$T_TMP/rt.toml"
 	env -u BPFD_ENDPOINT BPFD_CONFIG="$T_TMP/rt.toml" "$BPFD" bpfctl list >"$T_TMP/o" 2>&1 ||
 		fail "bpfctl list through [runtime] dir: $(cat "$T_TMP/o")"
 	# a broken file: one warning naming it, then the default
