@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* daemon.c - start-up (rlimit, run dir, bpffs, manager, certificates, endpoints),
+/* daemon.c - start-up (rlimit, run dir and its lock, bpffs, manager, certificates, endpoints),
  * the event loop, shutdown */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,59 @@ static void notify_ready(void)
 	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sa, len) < 0)
 		log_warn("Failed to notify systemd at '%s': %s, continuing", path, strerror(errno));
 	close(fd);
+}
+
+/* The PID of the process holding the lock on fd (from the kernel, else the file). */
+static pid_t lock_owner(int fd)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char buf[32] = "";
+	ssize_t n;
+
+	if (!fcntl(fd, F_GETLK, &fl) && fl.l_type != F_UNLCK && fl.l_pid > 0)
+		return fl.l_pid;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0)
+		buf[n] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+/* One daemon per run directory: a write lock on <rundir>/bpfd.lock, held for the
+ * daemon's life, with its PID in the file.  The kernel drops a POSIX lock when its
+ * process dies, so a lock left by a killed daemon does not block the next start.
+ * Returns the locked fd (kept open, never closed: closing any fd of the file would
+ * drop the lock), or -1 with the reason logged. */
+static int lock_rundir(const char *rundir)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char path[PATH_MAX], pid[24];
+	int fd, len;
+	pid_t other;
+
+	if (snprintf(path, sizeof(path), "%s/bpfd.lock", rundir) >= (int)sizeof(path)) {
+		log_err("The run directory path '%s' is too long", rundir);
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_errno(LOG_ERR, -errno, "Failed to open the lock file '%s'", path);
+		return -1;
+	}
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN) {
+			log_errno(LOG_ERR, -errno, "Failed to lock '%s'", path);
+		} else {
+			other = lock_owner(fd);
+			log_err("Another bpfd (pid %d) is running on the run directory '%s' (it holds '%s'): "
+				"stop it first, or give this daemon another --rundir", (int)other, rundir, path);
+		}
+		close(fd);
+		return -1;
+	}
+	len = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, len, 0) != len)
+		log_warn("Failed to write the PID to '%s': %s, continuing", path, strerror(errno));
+	return fd;
 }
 
 /* The same probe as `bpfd --probe`, summarised in one log line. */
@@ -114,7 +169,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct server *srv = NULL;
 	struct mgr *mgr = NULL;
 	struct rpc rpc;
-	int stop_fd = -1, err, rc = EXIT_FAILURE;
+	int stop_fd = -1, lock_fd = -1, err, rc = EXIT_FAILURE;
 
 	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
 	/* Kernels >= 5.11 charge BPF memory to the cgroup and ignore the limit. */
@@ -131,6 +186,9 @@ int daemon_run(struct bpfd_config *cfg)
 		log_errno(LOG_ERR, err, "Failed to create the run directory '%s'", cfg->rundir);
 		goto out;
 	}
+	lock_fd = lock_rundir(cfg->rundir);
+	if (lock_fd < 0)
+		goto out;
 	err = fs_bpffs_mount(cfg->bpffs, &em);
 	if (err) {
 		log_err("%s", em.msg);
@@ -173,5 +231,7 @@ out:
 	mgr_free(mgr);
 	if (stop_fd >= 0)
 		close(stop_fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return rc;
 }
