@@ -89,8 +89,8 @@ static int lock_rundir(const char *rundir)
 			log_errno(LOG_ERR, -errno, "Failed to lock '%s'", path);
 		} else {
 			other = lock_owner(fd);
-			log_err("Another bpfd (pid %d) is running on the run directory '%s' (it holds '%s'): "
-				"stop it first, or give this daemon another --rundir", (int)other, rundir, path);
+			log_err("Another bpfd (pid %d) is running on the run directory '%s' (it holds '%s'): stop it first, or give this daemon another --rundir",
+				(int)other, rundir, path);
 		}
 		close(fd);
 		return -1;
