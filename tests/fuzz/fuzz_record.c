@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fuzz_record.c - libFuzzer target: decode of a program record from
- * <rundir>/programs/<id> (store_decode), which the daemon reads at start-up.
- * Besides sanitizer findings it aborts when a record that decodes does not survive
- * encode + decode unchanged, or a decoded string is not terminated. */
+/* fuzz_record.c - libFuzzer target: a program record file from
+ * <rundir>/programs/<id>, which the daemon reads at start-up: the header check
+ * (store_check) and the decode of the record (store_decode).
+ * Besides sanitizer findings it aborts when a file that passes the check is not
+ * exactly what store_frame() makes of its payload, when a record that decodes does
+ * not survive encode + decode unchanged, or a decoded string is not terminated. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +26,20 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bpfd_state_ProgramRecord a, b;
+	const uint8_t *pb;
+	const char *why;
 	uint8_t *buf = NULL;
-	size_t len = 0;
+	size_t len = 0, plen;
 
+	if (!store_check(data, size, &pb, &plen, &why)) {
+		CHECK(pb == data + STORE_HDR_SIZE && plen == size - STORE_HDR_SIZE);
+		CHECK(store_frame(pb, plen, &buf, &len) == 0);
+		CHECK(len == size && !memcmp(buf, data, size));
+		free(buf);
+		buf = NULL;
+	} else {
+		CHECK(why != NULL);
+	}
 	if (store_decode(data, size, &a))
 		return 0;
 	CHECK(a.format == STORE_FORMAT && a.id && a.has_info);

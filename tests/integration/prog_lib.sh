@@ -166,6 +166,42 @@ field() {
 	echo "$_out"
 }
 
+# A veth whose host end $1 (no address) sees the pings the peer in netns $1ns sends
+# with frames $1: a permanent neighbour entry makes each ping one frame (ARP alone
+# missed frames: a neighbour that failed to resolve is not asked again at once).
+frames_veth() {
+	make_veth_ns "$1" "$1p" "$1ns"
+	ip -n "$1ns" addr add 10.99.0.2/24 dev "$1p"
+	ip -n "$1ns" neigh add 10.99.0.1 lladdr "$(cat "/sys/class/net/$1/address")" \
+		dev "$1p" nud permanent || fail "cannot add a neighbour entry in $1ns"
+}
+
+frames() {
+	ip netns exec "$1ns" ping -c 3 -i 0.2 -W 0.2 10.99.0.1 >/dev/null 2>&1
+	return 0
+}
+
+# Every program in $T_TMP/progs ("ID WHAT..." lines) counts its events: getppid()
+# and bpfd_test_func() calls, and frames on $IF (the script's frames()) when IF is set.
+progs_run() {
+	set --
+	while read -r _id _what; do
+		set -- "$@" "$BPFD_RUNDIR/fs/maps/$_id/counter"
+	done <"$T_TMP/progs"
+	counters "$@" >"$T_TMP/c0" || fail "cannot read the counters"
+	trig getppid 20
+	trig func 20
+	[ -n "${IF:-}" ] && frames "$IF"
+	counters "$@" >"$T_TMP/c1" || fail "cannot read the counters"
+	exec 3<"$T_TMP/c0" 4<"$T_TMP/c1"
+	while read -r _id _what; do
+		read -r _v0 <&3
+		read -r _v1 <&4
+		[ "$_v1" -gt "$_v0" ] || fail "program $_id ($_what) did not run: $_v0 -> $_v1"
+	done <"$T_TMP/progs"
+	exec 3<&- 4<&-
+}
+
 # load-from-file ARGS... -> prints the new program id; fails the test on error.
 load_id() {
 	ctl load-from-file "$@" >"$T_TMP/load.out" 2>&1 ||

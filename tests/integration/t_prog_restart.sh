@@ -8,18 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
-# A veth whose host end $1 sees frames sent from the peer in a netns (no address on
-# the host side: the ARP requests of a ping are enough to run XDP/TC programs there).
-veth() {
-	make_veth_ns "$1" "$1p" "$1ns"
-	ip -n "$1ns" addr add 10.99.0.2/24 dev "$1p"
-}
-
-frames() {
-	ip netns exec "$1ns" ping -c 3 -i 0.2 -W 0.2 10.99.0.1 >/dev/null 2>&1
-	return 0
-}
-
 # Load 20 programs: XDP, TC and TCX programs on a veth when the kernel has them, then
 # link-attached kinds in turn (tracepoint, uprobe, uretprobe, kprobe, kretprobe,
 # fentry, fexit as available).  Writes "ID KIND" lines to $T_TMP/progs.
@@ -91,40 +79,20 @@ views() {
 	done <"$T_TMP/progs"
 }
 
-# Every program's counter grows when its event happens.
-all_run() {
-	set --
-	while read -r id kind; do
-		set -- "$@" "$BPFD_RUNDIR/fs/maps/$id/counter"
-	done <"$T_TMP/progs"
-	counters "$@" >"$T_TMP/c0" || fail "cannot read the counters"
-	trig getppid 20
-	trig func 20
-	[ -n "${IF:-}" ] && frames "$IF"
-	counters "$@" >"$T_TMP/c1" || fail "cannot read the counters"
-	exec 3<"$T_TMP/c0" 4<"$T_TMP/c1"
-	while read -r id kind; do
-		read -r v0 <&3
-		read -r v1 <&4
-		[ "$v1" -gt "$v0" ] || fail "program $id ($kind) did not run: $v0 -> $v1"
-	done <"$T_TMP/progs"
-	exec 3<&- 4<&-
-}
-
 test_sigterm_restart_keeps_twenty() {
 	prog_setup_private
 	IF="pr$T_ID"
 	IF=$(echo "$IF" | cut -c1-12)
-	veth "$IF"
+	frames_veth "$IF"
 	load_twenty
 	[ "$(list_count)" = 20 ] || fail "list does not show 20: $(ctl list)"
 	views "$T_TMP/before"
-	all_run
+	progs_run
 	restart_daemon
 	views "$T_TMP/after"
 	cmp -s "$T_TMP/before" "$T_TMP/after" ||
 		fail "bpfctl shows other details after the restart: $(diff "$T_TMP/before" "$T_TMP/after" | head -20)"
-	all_run
+	progs_run
 	echo "  kinds: $(cut -d' ' -f2 "$T_TMP/progs" | sort | uniq -c | tr -s ' \n' ' ')"
 	while read -r id kind; do
 		ctl unload "$id" || fail "unload $id"
@@ -201,7 +169,7 @@ test_sigkill_mid_xdp_load_leaves_nothing() {
 	prog_setup_private
 	need_feature xdp
 	IF=$(echo "pk$T_ID" | cut -c1-12)
-	veth "$IF"
+	frames_veth "$IF"
 	kill_mid_load -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10
 	! ip link show "$IF" | grep -q 'prog/xdp' ||
 		fail "an XDP program is still attached to $IF: $(ip link show "$IF")"

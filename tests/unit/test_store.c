@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_store.c - program records on disk: codec, atomic replace, walk, leftovers */
+/* test_store.c - program records on disk: codec, checksummed file format, atomic
+ * replace, walk, damaged files moved aside, markers, leftovers */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -152,22 +153,24 @@ static void codec_rejects_bad(void)
 
 struct walk_seen {
 	uint32_t ids[8];
-	int n, other;
+	int n, other, damaged;
 };
 
-static int walk_cb(uint32_t id, const char *name, const uint8_t *buf, size_t len, void *ctx)
+static int walk_cb(const struct store_entry *e, void *ctx)
 {
 	struct walk_seen *w = ctx;
 	bpfd_state_ProgramRecord *d;
 
-	if (!buf) {
-		w->other++;
+	if (!e->pb) {
+		if (e->id)
+			w->damaged++;
+		else
+			w->other++;
 		return 0;
 	}
 	d = calloc(1, sizeof(*d));
-	if (store_decode(buf, len, d) == 0 && d->id == id && w->n < 8)
-		w->ids[w->n++] = id;
-	(void)name;
+	if (store_decode(e->pb, e->len, d) == 0 && d->id == e->id && w->n < 8)
+		w->ids[w->n++] = e->id;
 	free(d);
 	return 0;
 }
@@ -215,7 +218,10 @@ static void put_replaces_atomically(void)
 	struct errmsg em = { { 0 } };
 	struct store *s = NULL;
 	char *d = tmpdir(), path[128];
+	const uint8_t *pb;
+	const char *why;
 	uint8_t buf[4096];
+	size_t len;
 	ssize_t n;
 	int fd;
 
@@ -230,7 +236,9 @@ static void put_replaces_atomically(void)
 	close(fd);
 	if (!ASSERT_TRUE(n > 0, "read record"))
 		goto out;
-	ASSERT_OK(store_decode(buf, n, d2), "decode");
+	if (!ASSERT_OK(store_check(buf, n, &pb, &len, &why), "header and checksum"))
+		goto out;
+	ASSERT_OK(store_decode(pb, len, d2), "decode");
 	ASSERT_STREQ(d2->info.name, "second", "replaced");
 	/* no temp file stays behind */
 	snprintf(path, sizeof(path), "ls -A '%s' | grep -vx 10 | grep -q .", d);
@@ -240,6 +248,159 @@ out:
 	rm_rf(d);
 	free(a);
 	free(d2);
+}
+
+/* Write the file image of sample(id) to dir/<id> (checked by the caller). */
+static int image(uint32_t id, uint8_t **ret_buf, size_t *ret_len)
+{
+	bpfd_state_ProgramRecord *r = sample(id);
+	uint8_t *pb = NULL;
+	size_t len = 0;
+	int err;
+
+	err = store_encode(r, &pb, &len);
+	if (!err)
+		err = store_frame(pb, len, ret_buf, ret_len);
+	free(pb);
+	free(r);
+	return err;
+}
+
+static void checksum_catches_damage(void)
+{
+	bpfd_state_ProgramRecord *d = calloc(1, sizeof(*d)), *r = sample(42);
+	uint8_t *buf = NULL, *pb_raw = NULL, rnd[256];
+	const uint8_t *pb;
+	const char *why;
+	size_t len = 0, plen, i, bad = 0;
+	int bit;
+
+	if (!ASSERT_OK(image(42, &buf, &len), "frame"))
+		goto out;
+	ASSERT_EQ(memcmp(buf, "BPFR", 4), 0, "magic");
+	if (!ASSERT_OK(store_check(buf, len, &pb, &plen, &why), "sound image passes"))
+		goto out;
+	ASSERT_EQ(plen, len - STORE_HDR_SIZE, "payload length");
+	ASSERT_OK(store_decode(pb, plen, d), "payload decodes");
+	ASSERT_EQ(d->id, 42, "id");
+
+	ASSERT_EQ(store_check(buf, 0, &pb, &plen, &why), -EBADMSG, "empty");
+	ASSERT_STREQ(why, "the file is empty", "empty: why");
+	/* every single bit flipped anywhere in the file is caught */
+	for (i = 0; i < len; i++)
+		for (bit = 0; bit < 8; bit++) {
+			buf[i] ^= 1u << bit;
+			if (store_check(buf, len, &pb, &plen, &why) != -EBADMSG)
+				bad++;
+			buf[i] ^= 1u << bit;
+		}
+	ASSERT_EQ(bad, 0, "bit flips accepted");
+	/* every truncation is caught */
+	for (i = 0, bad = 0; i < len; i++)
+		if (store_check(buf, i, &pb, &plen, &why) != -EBADMSG)
+			bad++;
+	ASSERT_EQ(bad, 0, "truncations accepted");
+	ASSERT_EQ(store_check(buf, len - 5, &pb, &plen, &why), -EBADMSG, "truncated");
+	ASSERT_STREQ(why, "the file is truncated", "truncated: why");
+	buf[len - 1] ^= 0x40;
+	ASSERT_EQ(store_check(buf, len, &pb, &plen, &why), -EBADMSG, "flipped payload byte");
+	ASSERT_STREQ(why, "checksum mismatch", "flipped: why");
+	/* random bytes, and the bare protobuf of the old format */
+	for (i = 0; i < sizeof(rnd); i++)
+		rnd[i] = (uint8_t)(i * 131 + 7);
+	ASSERT_EQ(store_check(rnd, sizeof(rnd), &pb, &plen, &why), -EBADMSG, "random bytes");
+	free(buf);
+	buf = NULL;
+	if (!ASSERT_OK(store_encode(r, &pb_raw, &plen), "encode"))
+		goto out;
+	ASSERT_EQ(store_check(pb_raw, plen, &pb, &plen, &why), -EBADMSG, "old bare format");
+	ASSERT_STRSTR(why, "no record header", "old format: why");
+out:
+	free(pb_raw);
+	free(buf);
+	free(r);
+	free(d);
+}
+
+/* Write len bytes of buf to path (replacing it). */
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len)
+		fprintf(stderr, "cannot write %s\n", path);
+	close(fd);
+}
+
+static void damaged_walked_and_moved_aside(void)
+{
+	bpfd_state_ProgramRecord *a = sample(10), *b = sample(11);
+	struct errmsg em = { { 0 } };
+	struct walk_seen w = { 0 };
+	struct store *s = NULL;
+	char *d = tmpdir(), path[128], moved[256], moved2[256], cmd[512];
+	struct stat st;
+
+	if (!ASSERT_OK(store_open(d, &s, &em), em.msg))
+		goto out;
+	ASSERT_OK(store_put(s, a, &em), "put 10");
+	ASSERT_OK(store_put(s, b, &em), "put 11");
+	snprintf(path, sizeof(path), "%s/11", d);
+	write_file(path, "\x08\x01\x10\x0b", 4);	/* valid protobuf, no header */
+	ASSERT_OK(store_walk(s, walk_cb, &w), "walk");
+	ASSERT_EQ(w.n, 1, "one sound record");
+	ASSERT_EQ(w.ids[0], 10, "record 10 sound");
+	ASSERT_EQ(w.damaged, 1, "record 11 damaged");
+	ASSERT_EQ(w.other, 0, "no foreign file");
+	if (!ASSERT_OK(store_move_aside(s, "11", moved, sizeof(moved)), "move aside"))
+		goto out;
+	ASSERT_STRSTR(moved, "/damaged/11.damaged-", "moved to damaged/");
+	ASSERT_TRUE(access(path, F_OK) != 0, "record 11 gone from its place");
+	ASSERT_OK(stat(moved, &st), "moved file exists");
+	ASSERT_EQ(st.st_size, 4, "moved file kept its bytes");
+	/* a second damaged copy of the same id does not replace the first */
+	write_file(path, "", 0);
+	ASSERT_OK(store_move_aside(s, "11", moved2, sizeof(moved2)), "move aside again");
+	ASSERT_TRUE(strcmp(moved, moved2) != 0, "second copy has another name");
+	ASSERT_OK(stat(moved, &st), "first copy still there");
+	ASSERT_EQ(st.st_size, 4, "first copy unchanged");
+	memset(&w, 0, sizeof(w));
+	ASSERT_OK(store_walk(s, walk_cb, &w), "walk");
+	ASSERT_EQ(w.n + w.damaged + w.other, 1, "damaged/ is not walked");
+	ASSERT_EQ(store_move_aside(s, "../10", moved, sizeof(moved)), -EINVAL, "no escape");
+	snprintf(cmd, sizeof(cmd), "test \"$(stat -c %%a '%s/damaged')\" = 700", d);
+	ASSERT_OK(system(cmd), "damaged/ is 0700");
+out:
+	store_close(s);
+	rm_rf(d);
+	free(a);
+	free(b);
+}
+
+static void marker_private_and_exclusive(void)
+{
+	struct errmsg em = { { 0 } };
+	struct store *s = NULL;
+	char *d = tmpdir(), path[128], buf[32] = "";
+	struct stat st;
+	int fd;
+
+	umask(0);
+	if (!ASSERT_OK(store_open(d, &s, &em), em.msg))
+		goto out;
+	ASSERT_OK(store_put_marker(s, ".pending-1", "1 2 3\n", &em), "marker");
+	snprintf(path, sizeof(path), "%s/.pending-1", d);
+	ASSERT_OK(stat(path, &st), "marker exists");
+	ASSERT_EQ(st.st_mode & 0777, 0600, "marker mode 0600 whatever the umask");
+	fd = open(path, O_RDONLY);
+	ASSERT_EQ(read(fd, buf, sizeof(buf) - 1), 6, "marker bytes");
+	close(fd);
+	ASSERT_STREQ(buf, "1 2 3\n", "marker text");
+	ASSERT_EQ(store_put_marker(s, ".pending-1", "x", &em), -EEXIST, "never replaced");
+	ASSERT_STRSTR(em.msg, ".pending-1", "message names the file");
+out:
+	store_close(s);
+	rm_rf(d);
 }
 
 static void open_removes_temps(void)
@@ -275,5 +436,8 @@ TEST_MAIN("store",
 	  TEST(codec_rejects_bad),
 	  TEST(put_walk_del),
 	  TEST(put_replaces_atomically),
+	  TEST(checksum_catches_damage),
+	  TEST(damaged_walked_and_moved_aside),
+	  TEST(marker_private_and_exclusive),
 	  TEST(open_removes_temps),
 	  TEST(open_errors))

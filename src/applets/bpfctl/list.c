@@ -40,6 +40,7 @@ struct list_row {
 	char name[17];
 	char type[32];
 	char loaded_at[32];
+	bool damaged;		/* bpfd's record of it is damaged */
 };
 
 struct list_state {
@@ -82,6 +83,7 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	snprintf(r->name, sizeof(r->name), "%s", res->kernel_info.name);
 	snprintf(r->type, sizeof(r->type), "%s", kind);
 	snprintf(r->loaded_at, sizeof(r->loaded_at), "%s", res->kernel_info.loaded_at);
+	r->damaged = res->has_info && res->info.record_damaged[0];
 	return true;
 }
 
@@ -102,8 +104,9 @@ static void print_rows(const struct list_state *ls)
 	printf(" %-*s  %-*s  %-*s  %s\n", (int)wid, "Program ID", (int)wn, "Name", (int)wt,
 	       "Type", "Load Time");
 	for (i = 0; i < ls->n; i++)
-		printf(" %-*u  %-*s  %-*s  %s\n", (int)wid, ls->rows[i].id, (int)wn,
-		       ls->rows[i].name, (int)wt, ls->rows[i].type, ls->rows[i].loaded_at);
+		printf(" %-*u  %-*s  %-*s  %s%s\n", (int)wid, ls->rows[i].id, (int)wn,
+		       ls->rows[i].name, (int)wt, ls->rows[i].type, ls->rows[i].loaded_at,
+		       ls->rows[i].damaged ? "  (record damaged)" : "");
 	printf("\n");
 }
 

@@ -361,6 +361,14 @@ static void attach_mode_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 		p->attach_mode);
 }
 
+/* JSON always; the table only when the record is damaged. */
+static void record_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	out_str(o, "record_damaged", p->record_damaged[0] ?
+		"Record:\tdamaged (%s): what follows is what the kernel tells" : NULL,
+		p->record_damaged);
+}
+
 /* The same fields in two orders: JSON follows the proto's field order, the
  * "Bpfd State" table the row order of the original bpfctl. */
 typedef void info_field_fn(struct out *o, const bpfd_v1_ProgramInfo *p);
@@ -368,10 +376,12 @@ typedef void info_field_fn(struct out *o, const bpfd_v1_ProgramInfo *p);
 static info_field_fn *const info_json_order[] = {
 	name_field, bytecode_fields, attach_fields, global_fields, map_owner_field,
 	map_pin_path_field, map_used_by_fields, metadata_fields, attach_mode_field,
+	record_field,
 };
 static info_field_fn *const info_text_order[] = {
-	name_field, bytecode_fields, global_fields, metadata_fields, map_pin_path_field,
-	map_owner_field, map_used_by_fields, attach_mode_field, attach_fields,
+	name_field, record_field, bytecode_fields, global_fields, metadata_fields,
+	map_pin_path_field, map_owner_field, map_used_by_fields, attach_mode_field,
+	attach_fields,
 };
 _Static_assert(sizeof(info_json_order) == sizeof(info_text_order),
 	       "every field in both orders");

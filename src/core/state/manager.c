@@ -23,13 +23,6 @@
 #include "core/state/recovery.h"
 #include "core/state/store.h"
 
-/* Program types reported on the wire for managed kinds (v0.3.1 convention). */
-#define TYPE_KPROBE	2
-#define TYPE_SCHED_CLS	3
-#define TYPE_TRACEPOINT	5
-#define TYPE_XDP	6
-#define TYPE_TRACING	26
-
 /* A checked load plan and what follows from it, for the kernel side. */
 struct load_job {
 	const struct load_plan *plan;
@@ -499,12 +492,9 @@ static int load_kernel(struct mgr *m, const struct load_job *j, struct obj **ret
 			goto out;
 		r->ifindex = cr.ifindex;
 		err = recovery_mark_pending(m, cr.kind, cr.dir, cr.ifindex, s->name, pending,
-					    psize);
-		if (err) {
-			errmsg_set(em, err, "cannot write to %s: %s", store_dir(m->st),
-				   strerror(-err));
+					    psize, em);
+		if (err)
 			goto out;
-		}
 		err = hook_attach(m->chains, o, &cr, &cres, em);
 		if (err)
 			goto out;
@@ -674,7 +664,9 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 				  "there is no program %u: 'bpfctl list' shows the programs bpfd manages",
 				  id);
 	}
-	err = store_del(m->st, id);
+	/* a damaged entry's file was moved aside, or stays where it is for a person
+	 * to read when it could not be moved: never deleted */
+	err = r->pb ? store_del(m->st, id) : 0;
 	if (err)
 		return errmsg_set(em, err, "cannot remove the record of program %u: %s", id,
 				  strerror(-err));
@@ -749,6 +741,35 @@ int mgr_pull_bytecode(struct mgr *m, const char *url, struct errmsg *em)
 			  "PullBytecode is not available in this build of bpfd: bytecode images are not implemented");
 }
 
+/* A damaged entry as List/Get show it: what the kernel and the hook tell. */
+static void damaged_view(struct mgr *m, const struct mrec *mr, struct prog_view *v)
+{
+	struct attach_spec *a = &v->spec.attach;
+	struct hook_member_info mi;
+	size_t n;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(v->spec.name, sizeof(v->spec.name), "%s", mr->name);
+	snprintf(v->record_damaged, sizeof(v->record_damaged), "%s", mr->damaged);
+	copy_str(v->map_pin_path, sizeof(v->map_pin_path), mr->map_dir);
+	snprintf(v->attach_mode, sizeof(v->attach_mode), "%s", mr->chain ? "" : "link");
+	if (!mr->chain)
+		return;
+	a->kind = mr->kind;
+	if (mr->kind != OBJ_KIND_XDP)
+		snprintf(a->direction, sizeof(a->direction), "%s", chain_dir_str(mr->cdir));
+	if (hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi))
+		return;
+	snprintf(a->iface, sizeof(a->iface), "%s", mi.iface);
+	if (!mi.have_config)
+		return;
+	a->priority = mi.priority;
+	if (mr->kind == OBJ_KIND_TCX)
+		return;
+	n = chain_proceed_on_decode(mr->ck, mi.proceed_on, a->proceed_on, PLAN_PROCEED_ON_MAX);
+	a->n_proceed_on = n > PLAN_PROCEED_ON_MAX ? PLAN_PROCEED_ON_MAX : n;
+}
+
 int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 {
 	bpfd_state_ProgramRecord *r = NULL;
@@ -759,6 +780,12 @@ int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 	mr = rec_find(m, id);
 	if (!mr)
 		goto out;
+	if (!mr->pb) {
+		damaged_view(m, mr, ret);
+		view_complete(m, mr, ret);
+		err = 0;
+		goto out;
+	}
 	r = malloc(sizeof(*r));
 	if (!r) {
 		err = -ENOMEM;

@@ -37,6 +37,7 @@
 #define VIEW_MAP_PATH_SIZE	256
 #define VIEW_USED_BY_MAX	64
 #define VIEW_MODE_SIZE		16
+#define VIEW_DAMAGED_SIZE	96
 
 /* Where to attach, as the client said it: one flat struct for every kind.  Only the
  * fields of kind mean anything; the others are zero.  Strings are kept as given (the
@@ -115,6 +116,9 @@ struct prog_view {
 	uint32_t map_used_by[VIEW_USED_BY_MAX];	/* the owner first, then by id */
 	size_t n_map_used_by;
 	char attach_mode[VIEW_MODE_SIZE];	/* "link", "dispatcher", "direct", "tcx" */
+	char record_damaged[VIEW_DAMAGED_SIZE];	/* "" when bpfd's record is sound; else
+						 * what is wrong with it, and spec holds
+						 * what the kernel tells (recovery.h) */
 };
 
 struct mgr;

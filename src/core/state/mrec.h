@@ -15,6 +15,15 @@
 #include "core/config/config.h"
 #include "core/state/store.h"
 
+/* Program types reported on the wire for managed kinds (v0.3.1 convention), and EXT
+ * (dispatcher members). */
+#define TYPE_KPROBE	2
+#define TYPE_SCHED_CLS	3
+#define TYPE_TRACEPOINT	5
+#define TYPE_XDP	6
+#define TYPE_TRACING	26
+#define TYPE_EXT	28
+
 /* What bpfd keeps in memory per program; the full record stays encoded. */
 struct mrec {
 	uint32_t id;
@@ -28,8 +37,10 @@ struct mrec {
 	char map_dir[320];	/* the map pin directory this program uses, "" none */
 	char prog_pin[320];
 	char link_pin[320];
-	uint8_t *pb;		/* encoded bpfd.state.ProgramRecord */
+	uint8_t *pb;		/* encoded bpfd.state.ProgramRecord, NULL when damaged */
 	size_t pb_len;
+	char damaged[96];	/* what was wrong with the record, "" when sound */
+	char name[64];		/* damaged: the function name the kernel tells */
 };
 
 struct mgr {

@@ -33,6 +33,7 @@ _Static_assert(FIELD(bpfd_v1_ProgramInfo_MetadataEntry, value) == PLAN_META_SIZE
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, map_pin_path) == VIEW_MAP_PATH_SIZE, "map path");
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, map_used_by) / 12 == VIEW_USED_BY_MAX, "used by");
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, attach_mode) == VIEW_MODE_SIZE, "attach mode");
+_Static_assert(FIELD(bpfd_v1_ProgramInfo, record_damaged) == VIEW_DAMAGED_SIZE, "damaged");
 
 #define COPY(dst, src)	snprintf(dst, sizeof(dst), "%s", src)
 
@@ -220,6 +221,7 @@ void record_info_from_pb(const bpfd_v1_ProgramInfo *info, struct prog_view *v)
 		v->map_used_by[i] = strtoul(info->map_used_by[i], NULL, 10);
 	v->n_map_used_by = i;
 	COPY(v->attach_mode, info->attach_mode);
+	COPY(v->record_damaged, info->record_damaged);
 }
 
 void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
@@ -253,4 +255,5 @@ void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
 			 v->map_used_by[i]);
 	info->map_used_by_count = v->n_map_used_by;
 	COPY(info->attach_mode, v->attach_mode);
+	COPY(info->record_damaged, v->record_damaged);
 }

@@ -10,9 +10,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,32 +33,138 @@ struct load_ctx {
 	int err;
 };
 
-static int load_one(uint32_t id, const char *name, const uint8_t *buf, size_t len, void *ctx)
+/* The hook a damaged record's program is on: the hooks that run its program type
+ * (EXT: dispatcher members) are asked on every interface.  0 or -ENOENT. */
+static int find_on_hooks(struct mgr *m, uint32_t id, uint32_t type,
+			 struct hook_member_info *ret)
+{
+	static const struct { enum chain_kind ck; enum chain_dir dir; } hooks[] = {
+		{ CHAIN_XDP, CHAIN_INGRESS }, { CHAIN_TC, CHAIN_INGRESS },
+		{ CHAIN_TC, CHAIN_EGRESS }, { CHAIN_TCX, CHAIN_INGRESS },
+		{ CHAIN_TCX, CHAIN_EGRESS },
+	};
+	struct if_nameindex *ifs, *i;
+	size_t h, first, last;
+	int err = -ENOENT;
+
+	if (!m->chains)
+		return -ENOENT;
+	switch (type) {
+	case TYPE_XDP:
+		first = 0, last = 0;
+		break;
+	case TYPE_SCHED_CLS:
+		first = 1, last = 4;
+		break;
+	case TYPE_EXT:
+		first = 0, last = 2;
+		break;
+	default:
+		return -ENOENT;
+	}
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index && err; i++)
+		for (h = first; h <= last && err; h++)
+			if (!hook_member(m->chains, hooks[h].ck, i->if_index, hooks[h].dir,
+					 id, ret))
+				err = 0;
+	if (ifs)
+		if_freenameindex(ifs);
+	return err;
+}
+
+/* <bpffs>/prog_<id> (or _link) into pin when it exists. */
+static bool pin_exists(struct mgr *m, uint32_t id, const char *suffix, char *pin,
+		       size_t size)
+{
+	struct stat st;
+
+	if (snprintf(pin, size, "%s/prog_%u%s", m->cfg->bpffs, id, suffix) >= (int)size ||
+	    lstat(pin, &st)) {
+		pin[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+/* A record file failed its check: move it aside and, when its program is still bpfd's
+ * (pinned by bpfd or on a hook), keep the program as a damaged entry. */
+static int keep_damaged(struct mgr *m, uint32_t id, const char *name, const char *why)
+{
+	struct hook_member_info mi;
+	char moved[PATH_MAX] = "";
+	struct prog_ident pi, pp;
+	struct mrec mr = { .id = id };
+	bool pinned, on_hook;
+	struct stat st;
+	int err;
+
+	err = store_move_aside(m->st, name, moved, sizeof(moved));
+	if (err)
+		log_err("cannot move the damaged record %s/%s aside: %s; it stays there",
+			store_dir(m->st), name, strerror(-err));
+	if (prog_ident_id(id, &pi)) {
+		log_warn("the record of program %u is damaged (%s), moved to %s; the program is no longer in the kernel",
+			 id, why, moved[0] ? moved : name);
+		return 0;
+	}
+	pinned = pin_exists(m, id, "", mr.prog_pin, sizeof(mr.prog_pin)) &&
+		 !prog_ident_pin(mr.prog_pin, &pp) && pp.id == id;
+	pin_exists(m, id, "_link", mr.link_pin, sizeof(mr.link_pin));
+	on_hook = !find_on_hooks(m, id, pi.type, &mi);
+	if (!pinned && !on_hook) {
+		log_warn("the record of program %u is damaged (%s), moved to %s; program %u in the kernel is neither pinned by bpfd nor on a hook, so bpfd leaves it alone",
+			 id, why, moved[0] ? moved : name, id);
+		return 0;
+	}
+	snprintf(mr.damaged, sizeof(mr.damaged), "%s", why);
+	snprintf(mr.name, sizeof(mr.name), "%s", on_hook ? mi.name : pi.name);
+	mr.managed_type = pi.type == TYPE_EXT ? (on_hook && mi.kind == CHAIN_XDP ? TYPE_XDP :
+						 TYPE_SCHED_CLS) : pi.type;
+	if (on_hook) {
+		mr.chain = true;
+		mr.ck = mi.kind;
+		mr.cdir = mi.dir;
+		mr.ifindex = mi.ifindex;
+		mr.kind = mi.kind == CHAIN_XDP ? OBJ_KIND_XDP :
+			  mi.kind == CHAIN_TC ? OBJ_KIND_TC : OBJ_KIND_TCX;
+	}
+	if (snprintf(mr.map_dir, sizeof(mr.map_dir), "%s/%u", m->maps_dir, id) >=
+	    (int)sizeof(mr.map_dir) || stat(mr.map_dir, &st) || !S_ISDIR(st.st_mode))
+		mr.map_dir[0] = '\0';
+	err = rec_add(m, &mr);
+	if (err)
+		return err;
+	log_err("the record of program %u (%s) is damaged (%s), moved to %s; the program keeps running, listed as 'record damaged'; 'bpfctl unload %u' removes it",
+		id, mr.name, why, moved[0] ? moved : name, id);
+	return 0;
+}
+
+static int load_one(const struct store_entry *e, void *ctx)
 {
 	struct load_ctx *c = ctx;
 	struct mrec mr;
 	int err;
 
-	if (!buf) {
-		if (name[0] == '.')
+	if (!e->id) {
+		if (e->name[0] == '.')
 			return 0;	/* pending markers: handled separately */
-		log_warn("removing %s/%s: not a program record", store_dir(c->m->st), name);
-		store_remove_name(c->m->st, name);
+		log_warn("removing %s/%s: not a program record", store_dir(c->m->st), e->name);
+		store_remove_name(c->m->st, e->name);
 		return 0;
 	}
-	if (store_decode(buf, len, c->r) || c->r->id != id) {
-		log_warn("removing record %s/%s: it cannot be decoded", store_dir(c->m->st), name);
-		store_remove_name(c->m->st, name);
-		return 0;
-	}
-	if (!prog_alive(id, c->r->tag, c->r->load_time)) {
+	if (!e->pb)
+		return keep_damaged(c->m, e->id, e->name, e->damaged);
+	if (store_decode(e->pb, e->len, c->r) || c->r->id != e->id)
+		return keep_damaged(c->m, e->id, e->name, "the record cannot be decoded");
+	if (!prog_alive(e->id, c->r->tag, c->r->load_time)) {
 		log_warn("dropping the record of program %u (%s %s): the program is no longer in the kernel",
-			 id, c->r->kind, c->r->info.name);
+			 e->id, c->r->kind, c->r->info.name);
 		unpin_record_pins(c->r);
-		store_del(c->m->st, id);
+		store_del(c->m->st, e->id);
 		return 0;
 	}
-	err = mrec_from_record(&mr, c->r, buf, len);
+	err = mrec_from_record(&mr, c->r, e->pb, e->len);
 	if (!err)
 		err = rec_add(c->m, &mr);
 	if (err) {
@@ -64,7 +172,8 @@ static int load_one(uint32_t id, const char *name, const uint8_t *buf, size_t le
 		c->err = err;
 		return err;
 	}
-	log_debug("program %u (%s %s) restored from its record", id, c->r->kind, c->r->info.name);
+	log_debug("program %u (%s %s) restored from its record", e->id, c->r->kind,
+		  c->r->info.name);
 	return 0;
 }
 
@@ -184,26 +293,21 @@ static void reconcile_pending(struct mgr *m)
 }
 
 int recovery_mark_pending(struct mgr *m, enum chain_kind kind, enum chain_dir dir,
-			  uint32_t ifindex, const char *func, char *ret_path, size_t size)
+			  uint32_t ifindex, const char *func, char *ret_path, size_t size,
+			  struct errmsg *em)
 {
+	char name[64], text[256];
 	struct timespec ts;
-	FILE *f;
+	int err;
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
-	snprintf(ret_path, size, "%s/" PENDING_PREFIX "%d-%ld", store_dir(m->st), (int)getpid(),
-		 (long)ts.tv_nsec);
-	f = fopen(ret_path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "%u %u %u %" PRIu64 " %s\n", kind, dir, ifindex,
-		(uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec, func);
-	if (fflush(f) || fsync(fileno(f))) {
-		fclose(f);
-		unlink(ret_path);
-		return -EIO;
-	}
-	fclose(f);
-	return 0;
+	snprintf(name, sizeof(name), PENDING_PREFIX "%d-%ld", (int)getpid(), (long)ts.tv_nsec);
+	snprintf(text, sizeof(text), "%u %u %u %" PRIu64 " %.127s\n", kind, dir, ifindex,
+		 (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec, func);
+	err = store_put_marker(m->st, name, text, em);
+	if (!err)
+		snprintf(ret_path, size, "%s/%s", store_dir(m->st), name);
+	return err;
 }
 
 int recovery_restore(struct mgr *m, struct errmsg *em)

@@ -9,7 +9,13 @@
  * the record first and the pins after.  So after a crash at any point recovery finds a
  * record with its program (kept), a record without program (dropped), pins without
  * record (removed, which unloads the program) or a marker whose program sits on the
- * hook without record (detached): nothing is left half-done. */
+ * hook without record (detached): nothing is left half-done.
+ *
+ * A record that fails its checksum or cannot be decoded is not a crash residue but
+ * damage: the file is moved aside (store_move_aside()) and the program it names, when
+ * it is still in the kernel under bpfd's pins or on a hook, is kept as a damaged entry
+ * (mrec.damaged) built from what the kernel tells.  List/Get show it with
+ * record_damaged set; unload removes it with its pins and hook slot as usual. */
 #ifndef BPFD_CORE_RECOVERY_H
 #define BPFD_CORE_RECOVERY_H
 
@@ -27,9 +33,11 @@ struct mgr;
 int recovery_restore(struct mgr *m, struct errmsg *em);
 
 /* Before a dispatcher-kind load touches hook (kind, dir, ifindex) with function func:
- * write and fsync a marker; its path goes to ret_path[size] (unlink it when the load
- * is recorded or undone).  0 or -errno. */
+ * write a marker (mode 0600) and fsync it and its directory; its path goes to
+ * ret_path[size] (unlink it when the load is recorded or undone).  0 or -errno with
+ * em set (a full file system is -ENOSPC and says so). */
 int recovery_mark_pending(struct mgr *m, enum chain_kind kind, enum chain_dir dir,
-			  uint32_t ifindex, const char *func, char *ret_path, size_t size);
+			  uint32_t ifindex, const char *func, char *ret_path, size_t size,
+			  struct errmsg *em);
 
 #endif

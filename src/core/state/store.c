@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* store.c - program records on disk, one file per program, replaced atomically */
+/* store.c - program records on disk, one checksummed file per program, replaced
+ * atomically; damaged files moved aside */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pb_decode.h>
 #include <pb_encode.h>
+#include <zlib.h>
 
 #include "core/base/fs.h"
 #include "core/base/log.h"
@@ -20,6 +23,7 @@
 
 #define STORE_TMP_PREFIX	".tmp-"
 #define STORE_MAX_FILE		(1u << 20)
+#define STORE_MAGIC		"BPFR"
 
 struct store {
 	char dir[PATH_MAX];
@@ -110,6 +114,74 @@ int store_encode(const bpfd_state_ProgramRecord *r, uint8_t **ret_buf, size_t *r
 	return 0;
 }
 
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* CRC-32 of the header's first 12 bytes and the payload. */
+static uint32_t frame_crc(const uint8_t *hdr, const uint8_t *pb, size_t len)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	c = crc32(c, hdr, 12);
+	return crc32(c, pb, len);
+}
+
+int store_frame(const uint8_t *pb, size_t len, uint8_t **ret_buf, size_t *ret_len)
+{
+	uint8_t *buf;
+
+	if (len > STORE_MAX_FILE - STORE_HDR_SIZE)
+		return -EFBIG;
+	buf = malloc(STORE_HDR_SIZE + len);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, STORE_MAGIC, 4);
+	put_le32(buf + 4, STORE_FILE_VERSION);
+	put_le32(buf + 8, len);
+	memcpy(buf + STORE_HDR_SIZE, pb, len);
+	put_le32(buf + 12, frame_crc(buf, pb, len));
+	*ret_buf = buf;
+	*ret_len = STORE_HDR_SIZE + len;
+	return 0;
+}
+
+int store_check(const uint8_t *buf, size_t len, const uint8_t **ret_pb, size_t *ret_len,
+		const char **why)
+{
+	size_t plen;
+
+	if (!len)
+		*why = "the file is empty";
+	else if (len < 4 || memcmp(buf, STORE_MAGIC, 4))
+		*why = "no record header (not a bpfd record, or one of an older format)";
+	else if (len < STORE_HDR_SIZE)
+		*why = "the file is truncated";
+	else if (get_le32(buf + 4) != STORE_FILE_VERSION)
+		*why = "unknown record file version";
+	else if ((plen = get_le32(buf + 8)) != len - STORE_HDR_SIZE)
+		*why = plen > len - STORE_HDR_SIZE ? "the file is truncated" :
+		       "the file is longer than its header says";
+	else if (get_le32(buf + 12) != frame_crc(buf, buf + STORE_HDR_SIZE, plen))
+		*why = "checksum mismatch";
+	else
+		*why = NULL;
+	if (*why)
+		return -EBADMSG;
+	*ret_pb = buf + STORE_HDR_SIZE;
+	*ret_len = len - STORE_HDR_SIZE;
+	return 0;
+}
+
 int store_decode(const uint8_t *buf, size_t len, bpfd_state_ProgramRecord *r)
 {
 	pb_istream_t is = pb_istream_from_buffer(buf, len);
@@ -140,14 +212,24 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+const char *store_err_hint(int err)
+{
+	if (err == -ENOSPC || err == -EDQUOT)
+		return " (the file system is full: free space there, then try again)";
+	return "";
+}
+
 int store_put(struct store *s, const bpfd_state_ProgramRecord *r, struct errmsg *em)
 {
 	char tmp[64], name[16];
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	uint8_t *pb = NULL, *buf = NULL;
+	size_t pb_len = 0, len = 0;
 	int fd = -1, err;
 
-	err = store_encode(r, &buf, &len);
+	err = store_encode(r, &pb, &pb_len);
+	if (!err)
+		err = store_frame(pb, pb_len, &buf, &len);
+	free(pb);
 	if (err)
 		return errmsg_set(em, err, "cannot encode the record of program %u", r->id);
 	snprintf(name, sizeof(name), "%u", r->id);
@@ -170,10 +252,36 @@ int store_put(struct store *s, const bpfd_state_ProgramRecord *r, struct errmsg 
 out:
 	if (err) {
 		unlinkat(s->dirfd, tmp, 0);
-		errmsg_set(em, err, "cannot write the record of program %u in %s: %s", r->id,
-			   s->dir, strerror(-err));
+		errmsg_set(em, err, "cannot write the record of program %u in %s: %s%s", r->id,
+			   s->dir, strerror(-err), store_err_hint(err));
 	}
 	free(buf);
+	return err;
+}
+
+int store_put_marker(struct store *s, const char *name, const char *text,
+		     struct errmsg *em)
+{
+	int fd, err;
+
+	fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = write_all(fd, (const uint8_t *)text, strlen(text));
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && fsync(s->dirfd))
+		err = -errno;
+	if (err)
+		unlinkat(s->dirfd, name, 0);
+out:
+	if (err)
+		errmsg_set(em, err, "cannot write %s/%s: %s%s", s->dir, name, strerror(-err),
+			   store_err_hint(err));
 	return err;
 }
 
@@ -196,6 +304,41 @@ int store_remove_name(struct store *s, const char *name)
 		return -errno;
 	fsync(s->dirfd);
 	return 0;
+}
+
+int store_move_aside(struct store *s, const char *name, char *ret_path, size_t size)
+{
+	char stamp[32], dst[NAME_MAX + 1];
+	struct tm tm;
+	time_t now = time(NULL);
+	int dfd, i, err = 0;
+
+	if (strchr(name, '/') || name[0] == '.' || strlen(name) > 64)
+		return -EINVAL;
+	if (mkdirat(s->dirfd, STORE_DAMAGED_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	dfd = openat(s->dirfd, STORE_DAMAGED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (dfd < 0)
+		return -errno;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	/* never replace an earlier damaged copy: renameat2 RENAME_NOREPLACE */
+	for (i = 0; i < 100; i++) {
+		if (i)
+			snprintf(dst, sizeof(dst), "%s.damaged-%s-%d", name, stamp, i);
+		else
+			snprintf(dst, sizeof(dst), "%s.damaged-%s", name, stamp);
+		err = renameat2(s->dirfd, name, dfd, dst, RENAME_NOREPLACE) ? -errno : 0;
+		if (err != -EEXIST)
+			break;
+	}
+	if (!err) {
+		fsync(dfd);
+		fsync(s->dirfd);
+		snprintf(ret_path, size, "%s/" STORE_DAMAGED_DIR "/%s", s->dir, dst);
+	}
+	close(dfd);
+	return err;
 }
 
 static bool parse_id(const char *name, uint32_t *ret)
@@ -253,12 +396,32 @@ out:
 	return err;
 }
 
+/* One directory entry for store_walk(): read and check it, then call fn. */
+static int walk_one(struct store *s, const char *name, store_walk_fn fn, void *ctx)
+{
+	struct store_entry e = { .name = name };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	if (!parse_id(name, &e.id))
+		return fn(&e, ctx);
+	err = read_file(s->dirfd, name, &buf, &len);
+	if (err == -ENOENT)
+		return 0;	/* removed meanwhile */
+	if (err)
+		e.damaged = err == -EBADMSG ? "not a regular file, or too large" :
+			    "the file cannot be read";
+	else
+		store_check(buf, len, &e.pb, &e.len, &e.damaged);
+	err = fn(&e, ctx);
+	free(buf);
+	return err;
+}
+
 int store_walk(struct store *s, store_walk_fn fn, void *ctx)
 {
-	uint8_t *buf;
 	struct dirent *de;
-	size_t len;
-	uint32_t id;
 	DIR *d;
 	int fd, ret = 0;
 
@@ -272,20 +435,11 @@ int store_walk(struct store *s, store_walk_fn fn, void *ctx)
 	}
 	rewinddir(d);
 	while (!ret && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, STORE_DAMAGED_DIR) ||
+		    !strncmp(de->d_name, STORE_TMP_PREFIX, strlen(STORE_TMP_PREFIX)))
 			continue;
-		buf = NULL;
-		len = 0;
-		if (!parse_id(de->d_name, &id)) {
-			ret = fn(0, de->d_name, NULL, 0, ctx);
-			continue;
-		}
-		if (read_file(s->dirfd, de->d_name, &buf, &len)) {
-			ret = fn(0, de->d_name, NULL, 0, ctx);
-			continue;
-		}
-		ret = fn(id, de->d_name, buf, len, ctx);
-		free(buf);
+		ret = walk_one(s, de->d_name, fn, ctx);
 	}
 	closedir(d);
 	return ret;
