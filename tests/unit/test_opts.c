@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_opts.c - option tables, integer parsing, subcommand dispatch */
 #include <errno.h>
+#include <string.h>
 
 #include "harness.h"
 #include "core/base/opts.h"
@@ -13,6 +14,7 @@ struct o {
 	uint32_t u;
 	uint64_t u64;
 	struct str_list l;
+	struct str_list ln;
 };
 
 static const struct opt optv[] = {
@@ -23,9 +25,12 @@ static const struct opt optv[] = {
 	OPT_U32("u32", 0, struct o, u, "N", "a u32"),
 	OPT_U64("u64", 0, struct o, u64, "N", "a u64"),
 	OPT_LIST("list", 'l', struct o, l, "V", "repeatable"),
+	OPT_LISTN("many", 'm', struct o, ln, "V...", "several values per use"),
 	OPT_END
 };
-static const struct opts_spec spec = { .prog = "t", .usage = "t [OPTIONS]", .optv = optv };
+static const char *const stop[] = { "kind", NULL };
+static const struct opts_spec spec = { .prog = "t", .usage = "t [OPTIONS]", .optv = optv,
+				       .list_stop = stop };
 
 static void parse_all(void)
 {
@@ -44,6 +49,32 @@ static void parse_all(void)
 	ASSERT_EQ(o.l.n, 2, "list count");
 	ASSERT_STREQ(o.l.v[1], "b", "list item");
 	str_list_free(&o.l);
+}
+
+/* -m takes every following argument up to an option or a stop word; -l takes one */
+static void parse_multi_value(void)
+{
+	char *a1[] = { "t", "-m", "a", "b", "--many=c", "d", "-f", "e", NULL };
+	char *a2[] = { "t", "-ma", "b", "kind", "x", NULL };
+	char *a3[] = { "t", "-l", "a", "b", "-m", "c", NULL };
+	char *a4[] = { "t", "-m", "a", "--", "b", NULL };
+	struct o o = { 0 };
+
+	ASSERT_EQ(opts_parse(&spec, &o, 8, a1), 7, "first positional after -f");
+	ASSERT_EQ(o.ln.n, 4, "four values");
+	ASSERT_STREQ(o.ln.v[1], "b", "second value of the first use");
+	ASSERT_STREQ(o.ln.v[3], "d", "second value of --many=");
+	ASSERT_TRUE(o.flag, "-f after the values");
+	str_list_free(&o.ln);
+	ASSERT_EQ(opts_parse(&spec, &o, 5, a2), 3, "a stop word ends the values");
+	ASSERT_EQ(o.ln.n, 2, "-ma b");
+	str_list_free(&o.ln);
+	ASSERT_EQ(opts_parse(&spec, &o, 6, a3), 3, "a repeatable list takes one value");
+	ASSERT_EQ(o.l.n, 1, "one -l value");
+	str_list_free(&o.l);
+	ASSERT_EQ(opts_parse(&spec, &o, 5, a4), 4, "-- ends the values and the options");
+	ASSERT_EQ(o.ln.n, 1, "one -m value before --");
+	str_list_free(&o.ln);
 }
 
 static void parse_errors(void)
@@ -103,4 +134,27 @@ static void dispatch(void)
 	ASSERT_EQ(ran, 2, "alps ran");
 }
 
-TEST_MAIN("opts", TEST(parse_all), TEST(parse_errors), TEST(parse_ints), TEST(dispatch))
+static int help_seen;
+static int cmd_helped(int argc, char **argv)
+{
+	help_seen = argc == 3 && !strcmp(argv[0], "gam") && !strcmp(argv[1], "x") &&
+		    !strcmp(argv[2], "--help") && !argv[3];
+	return 7;
+}
+static const struct cmd hcmds[] = { { "gamma", cmd_helped, "g" }, { NULL, NULL, NULL } };
+
+/* "help CMD ARGS" runs "CMD ARGS --help"; "help" alone is the command list */
+static void dispatch_help(void)
+{
+	char *a1[] = { "p", "help", "gam", "x", NULL };
+	char *a2[] = { "p", "help", NULL };
+	char *a3[] = { "p", "help", "nope", NULL };
+
+	ASSERT_EQ(cmd_dispatch("p", NULL, hcmds, 4, a1), 7, "help runs the command");
+	ASSERT_TRUE(help_seen, "with its arguments and --help");
+	ASSERT_EQ(cmd_dispatch("p", NULL, hcmds, 2, a2), 0, "help alone");
+	ASSERT_EQ(cmd_dispatch("p", NULL, hcmds, 3, a3), 2, "help of an unknown command");
+}
+
+TEST_MAIN("opts", TEST(parse_all), TEST(parse_multi_value), TEST(parse_errors), TEST(parse_ints), TEST(dispatch),
+	  TEST(dispatch_help))

@@ -144,6 +144,7 @@ static int opt_store(const struct opts_spec *spec, const struct opt *o, void *op
 		*(const char **)field = arg;
 		return 0;
 	case OPTK_LIST:
+	case OPTK_LISTN:
 		if (str_list_add((struct str_list *)field, arg))
 			return opts_usage_error(spec, "out of memory");
 		return 0;
@@ -169,6 +170,18 @@ static int opt_store(const struct opts_spec *spec, const struct opt *o, void *op
 		return opts_usage_error(spec, "value '%s' for --%s is not a%s number", arg,
 					o->lname, o->kind == OPTK_INT ? "n integer" : " non-negative");
 	return 0;
+}
+
+static bool list_stop(const struct opts_spec *spec, const char *arg)
+{
+	const char *const *w;
+
+	if (arg[0] == '-')
+		return true;
+	for (w = spec->list_stop; w && *w; w++)
+		if (!strcmp(*w, arg))
+			return true;
+	return false;
 }
 
 int opts_parse(const struct opts_spec *spec, void *opts, int argc, char **argv)
@@ -230,6 +243,10 @@ int opts_parse(const struct opts_spec *spec, void *opts, int argc, char **argv)
 				;
 		}
 		ret = opt_store(spec, o, opts, optarg);
+		/* more values of a LISTN: the value was a whole argument, so getopt
+		 * continues at optind, which may move on */
+		while (!ret && o->kind == OPTK_LISTN && optind < argc && !list_stop(spec, argv[optind]))
+			ret = opt_store(spec, o, opts, argv[optind++]);
 		if (ret)
 			goto out;
 	}
@@ -250,23 +267,40 @@ static void cmd_help(const char *prog, const char *desc, const struct cmd *cmds,
 	for (c = cmds; c->name; c++)
 		if (c->doc)
 			fprintf(f, "  %-16s %s\n", c->name, c->doc);
-	fprintf(f, "\nRun '%s COMMAND --help' for the options of a command.\n", prog);
+	fprintf(f, "\nRun '%s COMMAND --help' or '%s help COMMAND' for the options of a command.\n",
+		prog, prog);
 }
 
 int cmd_dispatch(const char *prog, const char *desc, const struct cmd *cmds,
 		 int argc, char **argv)
 {
 	const struct cmd *c, *found = NULL;
+	char **hargv;
 	size_t len;
-	int matches = 0;
+	int matches = 0, rc;
 
 	if (argc < 2) {
 		fprintf(stderr, "%s: missing command\nTry '%s --help'.\n", prog, prog);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    (!strcmp(argv[1], "help") && argc == 2)) {
 		cmd_help(prog, desc, cmds, stdout);
 		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		/* "help COMMAND [ARGS]..." is "COMMAND [ARGS]... --help" */
+		hargv = calloc(argc + 1, sizeof(*hargv));
+		if (!hargv) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			return 1;
+		}
+		hargv[0] = argv[0];
+		memcpy(hargv + 1, argv + 2, (argc - 2) * sizeof(*hargv));
+		hargv[argc - 1] = (char *)"--help";
+		rc = cmd_dispatch(prog, desc, cmds, argc, hargv);
+		free(hargv);
+		return rc;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
 		printf("%s %s\n", prog, BPFD_VERSION);

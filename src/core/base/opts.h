@@ -23,6 +23,9 @@ enum opt_kind {
 	OPTK_U32,	/* uint32_t */
 	OPTK_U64,	/* uint64_t */
 	OPTK_LIST,	/* struct str_list, one entry per use */
+	OPTK_LISTN,	/* struct str_list, one or more entries per use ("-g A=1 B=2"):
+			 * the arguments after the value are taken too, up to one that
+			 * starts with '-' or is one of the spec's list_stop words */
 };
 
 struct opt {
@@ -42,6 +45,7 @@ struct opt {
 #define OPT_U32(l, s, T, f, mv, h)	{ l, s, OPTK_U32, offsetof(T, f), mv, h, false }
 #define OPT_U64(l, s, T, f, mv, h)	{ l, s, OPTK_U64, offsetof(T, f), mv, h, false }
 #define OPT_LIST(l, s, T, f, mv, h)	{ l, s, OPTK_LIST, offsetof(T, f), mv, h, false }
+#define OPT_LISTN(l, s, T, f, mv, h)	{ l, s, OPTK_LISTN, offsetof(T, f), mv, h, false }
 #define OPT_HIDDEN_FLAG(l, T, f)	{ l, 0, OPTK_FLAG, offsetof(T, f), NULL, NULL, true }
 #define OPT_HIDDEN_STR(l, T, f, mv)	{ l, 0, OPTK_STR, offsetof(T, f), mv, NULL, true }
 #define OPT_END				{ NULL, 0, 0, 0, NULL, NULL, false }
@@ -52,6 +56,7 @@ struct opts_spec {
 	const char *desc;	/* one paragraph, may be NULL */
 	const struct opt *optv;
 	const char *footer;	/* printed after the options, may be NULL */
+	const char *const *list_stop;	/* NULL-ended words that end an OPTK_LISTN's values */
 };
 
 /* Status codes of opts_parse() besides an argv index. */
@@ -83,7 +88,8 @@ struct cmd {
 };
 
 /* Run the command named by argv[1] (exact or unique prefix); handles --help,
- * --version and unknown or ambiguous names (exit 2). */
+ * --version, "help [COMMAND [ARGS]...]" (the same as "COMMAND [ARGS]... --help")
+ * and unknown or ambiguous names (exit 2). */
 int cmd_dispatch(const char *prog, const char *desc, const struct cmd *cmds,
 		 int argc, char **argv);
 
