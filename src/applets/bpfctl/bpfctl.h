@@ -70,8 +70,26 @@ extern const struct opt bpfctl_id_optv[];
  * or OPTS_HELP / OPTS_USAGE (message printed). */
 int bpfctl_parse_id(const struct opts_spec *spec, struct bpfctl_id_opts *o, int argc,
 		    char **argv, bool zero_ok, uint32_t *ret_id);
-/* Print "Error: MSG" to stderr, or {"error": "MSG"} to stdout in JSON mode;
- * returns 1 (the exit code of a failed command). */
+
+/* The usage errors more than one command or option reports, each worded once.  Each
+ * prints "PROG: ..." and returns OPTS_USAGE. */
+/* what (an option such as "--map-owner-id", or NULL for the positional ID) is not
+ * a program ID; 0 or OPTS_USAGE.  zero_ok: 0 is accepted (get). */
+int bpfctl_prog_id(const struct opts_spec *spec, const char *what, const char *s,
+		   bool zero_ok, uint32_t *ret);
+/* "OPT 'ARG' is not FORM": a KEY=VALUE argument (len bytes of arg) without '=' or key. */
+int bpfctl_not_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
+		  const char *form);
+/* "WHAT is LEN bytes long; the limit is LIMIT": never echoes the value itself. */
+int bpfctl_too_long(const struct opts_spec *spec, const char *what, size_t len, size_t limit);
+/* "too many WHAT (limit LIMIT)". */
+int bpfctl_too_many(const struct opts_spec *spec, const char *what, size_t limit);
+/* One "KEY=VALUE" of option opt (len bytes at arg, no ',') into key and val (sizes with
+ * the NUL, as in the request): the errors above. */
+int bpfctl_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
+	      char *key, size_t ksize, char *val, size_t vsize);
+/* Print "Error: MSG", or {"error": "MSG"} in JSON mode, to stderr (stdout carries
+ * only results); returns 1 (the exit code of a failed command). */
 int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Connect, call, close: 0 when the daemon answered OK (resp decoded), else

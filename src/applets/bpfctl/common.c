@@ -83,7 +83,6 @@ const struct opt bpfctl_id_optv[] = {
 int bpfctl_parse_id(const struct opts_spec *spec, struct bpfctl_id_opts *o, int argc,
 		    char **argv, bool zero_ok, uint32_t *ret_id)
 {
-	uint64_t id;
 	char *pos[1];
 	int n;
 
@@ -94,10 +93,62 @@ int bpfctl_parse_id(const struct opts_spec *spec, struct bpfctl_id_opts *o, int 
 		return OPTS_USAGE;
 	if (n < 1)
 		return opts_usage_error(spec, "missing program ID");
-	if (parse_u64(pos[0], UINT32_MAX, &id) || (!id && !zero_ok))
-		return opts_usage_error(spec, "'%s' is not a program ID (a number %s 4294967295)",
-					pos[0], zero_ok ? "up to" : "from 1 to");
-	*ret_id = id;
+	return bpfctl_prog_id(spec, NULL, pos[0], zero_ok, ret_id);
+}
+
+int bpfctl_prog_id(const struct opts_spec *spec, const char *what, const char *s,
+		   bool zero_ok, uint32_t *ret)
+{
+	uint64_t id;
+
+	if (parse_u64(s, UINT32_MAX, &id) || (!id && !zero_ok))
+		return opts_usage_error(spec, "%s%s'%s' is not a program ID (a number %s 4294967295)",
+					what ?: "", what ? " " : "", s,
+					zero_ok ? "up to" : "from 1 to");
+	*ret = id;
+	return 0;
+}
+
+int bpfctl_not_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
+		  const char *form)
+{
+	return opts_usage_error(spec, "%s '%.*s' is not %s", opt, (int)len, arg, form);
+}
+
+int bpfctl_too_long(const struct opts_spec *spec, const char *what, size_t len, size_t limit)
+{
+	return opts_usage_error(spec, "%s is %zu bytes long; the limit is %zu", what, len, limit);
+}
+
+int bpfctl_too_many(const struct opts_spec *spec, const char *what, size_t limit)
+{
+	return opts_usage_error(spec, "too many %s (limit %zu)", what, limit);
+}
+
+int bpfctl_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
+	      char *key, size_t ksize, char *val, size_t vsize)
+{
+	const char *eq = memchr(arg, '=', len);
+	size_t kl, vl;
+	char what[256];
+
+	if (!eq || eq == arg)
+		return bpfctl_not_kv(spec, opt, arg, len, "KEY=VALUE");
+	kl = eq - arg;
+	vl = len - kl - 1;
+	if (kl >= ksize) {
+		snprintf(what, sizeof(what), "%s key", opt);
+		return bpfctl_too_long(spec, what, kl, ksize - 1);
+	}
+	memcpy(key, arg, kl);
+	key[kl] = '\0';
+	if (vl >= vsize) {
+		/* the key is short enough to name; a value this long is not echoed */
+		snprintf(what, sizeof(what), "%s value of '%s'", opt, key);
+		return bpfctl_too_long(spec, what, vl, vsize - 1);
+	}
+	memcpy(val, eq + 1, vl);
+	val[vl] = '\0';
 	return 0;
 }
 
@@ -122,7 +173,7 @@ int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
 	}
 	o = cJSON_CreateObject();
 	if (o && cJSON_AddStringToObject(o, "error", msg) && (s = cJSON_PrintUnformatted(o))) {
-		printf("%s\n", s);
+		fprintf(stderr, "%s\n", s);
 		cJSON_free(s);
 	} else {
 		fprintf(stderr, "Error: %s\n", msg);

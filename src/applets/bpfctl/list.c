@@ -114,40 +114,24 @@ static void print_rows(const struct list_state *ls)
 static int add_selectors(const struct list_opts *o, bpfd_v1_ListRequest *req)
 {
 	bpfd_v1_ListRequest_MatchMetadataEntry *e;
-	char *dup, *tok, *save, *eq;
+	const char *p, *end;
 	size_t i, max = sizeof(req->match_metadata) / sizeof(req->match_metadata[0]);
-	int err = 0;
+	int err;
 
-	for (i = 0; i < o->metadata.n && !err; i++) {
-		dup = strdup(o->metadata.v[i]);
-		if (!dup)
-			return -ENOMEM;
-		for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			eq = strchr(tok, '=');
-			if (!eq || eq == tok) {
-				err = opts_usage_error(&list_spec,
-						       "metadata selector '%s' is not KEY=VALUE", tok);
-				break;
-			}
-			if (req->match_metadata_count >= max) {
-				err = opts_usage_error(&list_spec, "at most %zu metadata selectors",
-						       max);
-				break;
-			}
-			*eq = '\0';
+	for (i = 0; i < o->metadata.n; i++) {
+		for (p = o->metadata.v[i]; *p; p = *end ? end + 1 : end) {
+			end = p + strcspn(p, ",");
+			if (req->match_metadata_count >= max)
+				return bpfctl_too_many(&list_spec, "--metadata-selector pairs", max);
 			e = &req->match_metadata[req->match_metadata_count];
-			if (strlen(tok) >= sizeof(e->key) || strlen(eq + 1) >= sizeof(e->value)) {
-				err = opts_usage_error(&list_spec, "metadata selector '%s' is too long",
-						       tok);
-				break;
-			}
-			strcpy(e->key, tok);
-			strcpy(e->value, eq + 1);
+			err = bpfctl_kv(&list_spec, "--metadata-selector", p, end - p, e->key,
+					sizeof(e->key), e->value, sizeof(e->value));
+			if (err)
+				return err;
 			req->match_metadata_count++;
 		}
-		free(dup);
 	}
-	return err;
+	return 0;
 }
 
 int bpfctl_list(int argc, char **argv)

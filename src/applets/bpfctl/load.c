@@ -10,15 +10,6 @@
 #include "applets/bpfctl/bpfctl.h"
 #include "core/base/chain.h"
 
-struct load_opts {
-	struct bpfctl_common c;
-	const char *path;
-	const char *name;
-	struct str_list globals;
-	struct str_list metadata;
-	const char *map_owner;
-};
-
 /* Options of every kind in one struct; each kind's table uses its own subset. */
 struct kind_opts {
 	const char *iface;
@@ -34,54 +25,34 @@ struct kind_opts {
 	const char *ns;
 };
 
-static const struct opt load_optv[] = {
-	OPT_STR("path", 'p', struct load_opts, path, "PATH",
-		"the BPF ELF object file (required; relative paths are made absolute)"),
-	OPT_STR("name", 'n', struct load_opts, name, "FUNCTION",
-		"the program's function name in the object (required)"),
-	OPT_LIST("global", 'g', struct load_opts, globals, "NAME=HEX",
-		 "set global variable NAME to the bytes HEX (exactly its size); repeatable"),
-	OPT_LIST("metadata", 'm', struct load_opts, metadata, "KEY=VALUE[,...]",
-		 "metadata stored with the program; repeatable"),
-	OPT_STR("map-owner-id", 0, struct load_opts, map_owner, "ID",
-		"share the maps of program ID (loaded by bpfd) instead of creating new ones"),
-	BPFCTL_COMMON_OPTS(struct load_opts),
-	OPT_END
+/* One struct for the options before and after the KIND: after it, the KIND's
+ * options and load-from-file's own (-g, -m, -o json, --endpoint ...) are parsed
+ * together. */
+struct load_opts {
+	struct bpfctl_common c;
+	const char *path;
+	const char *name;
+	struct str_list globals;
+	struct str_list metadata;
+	const char *map_owner;
+	struct kind_opts k;
 };
 
-static const struct opts_spec load_spec = {
-	.prog = "bpfctl load-from-file",
-	.usage = "bpfctl load-from-file -p PATH -n FUNCTION [-g NAME=HEX]... [-m KEY=VALUE]...\n"
-		 "    [--map-owner-id ID] KIND [KIND OPTIONS]",
-	.desc = "Load the program FUNCTION from the ELF object PATH and attach it.  The ELF\n"
-		"section of FUNCTION must be of KIND.  Options of the KIND come after it\n"
-		"('bpfctl load-from-file KIND --help').",
-	.optv = load_optv,
-	.footer = "Kinds:\n"
-		  "  xdp -i IFACE -p PRIORITY [--proceed-on ACTION]...\n"
-		  "  tc -i IFACE -d ingress|egress -p PRIORITY [--proceed-on ACTION]...\n"
-		  "  tcx -i IFACE -d ingress|egress -p PRIORITY\n"
-		  "  tracepoint -t CATEGORY/NAME\n"
-		  "  kprobe -f FUNCTION [-o OFFSET] [-r]\n"
-		  "  uprobe -t TARGET [-f FUNCTION] [-o OFFSET] [-r] [--pid PID]\n"
-		  "  fentry -f FUNCTION\n"
-		  "  fexit -f FUNCTION",
-};
-
-#define KO struct kind_opts
+#define KO struct load_opts
 
 /* The options the xdp, tc and tcx kinds share. */
-#define KO_IFACE OPT_STR("iface", 'i', KO, iface, "IFACE", "interface to attach to (required)")
-#define KO_DIRECTION OPT_STR("direction", 'd', KO, direction, "DIR", "ingress or egress (required)")
-#define KO_PRIORITY OPT_STR("priority", 'p', KO, priority, "PRIORITY",	\
+#define KO_IFACE OPT_STR("iface", 'i', KO, k.iface, "IFACE", "interface to attach to (required)")
+#define KO_DIRECTION OPT_STR("direction", 'd', KO, k.direction, "DIR", "ingress or egress (required)")
+#define KO_PRIORITY OPT_STR("priority", 'p', KO, k.priority, "PRIORITY",	\
 			    "0 or more; lower runs first (required)")
-#define KO_PROCEED_ON(help) OPT_LIST("proceed-on", 0, KO, proceed_on, "ACTION[,...]", help)
+#define KO_PROCEED_ON(help) OPT_LISTN("proceed-on", 0, KO, k.proceed_on, "ACTION...", help)
 
 static const struct opt xdp_optv[] = {
 	KO_IFACE,
 	KO_PRIORITY,
 	KO_PROCEED_ON("continue the chain after these actions: aborted, drop, pass, tx, redirect,\n"
-		      "                             dispatcher_return (default: pass,dispatcher_return)"),
+		      "                             dispatcher_return (default: pass dispatcher_return);\n"
+		      "                             several, repeated or a comma list"),
 	OPT_END
 };
 
@@ -90,7 +61,8 @@ static const struct opt tc_optv[] = {
 	KO_DIRECTION,
 	KO_PRIORITY,
 	KO_PROCEED_ON("continue after: unspec, ok, reclassify, shot, pipe, stolen, queued, repeat,\n"
-		      "                             redirect, trap, dispatcher_return (default: pipe,dispatcher_return)"),
+		      "                             redirect, trap, dispatcher_return (default: pipe dispatcher_return);\n"
+		      "                             several, repeated or a comma list"),
 	OPT_END
 };
 
@@ -102,35 +74,35 @@ static const struct opt tcx_optv[] = {
 };
 
 static const struct opt tracepoint_optv[] = {
-	OPT_STR("tracepoint", 't', KO, tracepoint, "CATEGORY/NAME",
+	OPT_STR("tracepoint", 't', KO, k.tracepoint, "CATEGORY/NAME",
 		"tracepoint to attach to, e.g. syscalls/sys_enter_openat (required)"),
 	OPT_END
 };
 
 static const struct opt kprobe_optv[] = {
-	OPT_STR("fn-name", 'f', KO, fn_name, "FUNCTION", "kernel function (required)"),
-	OPT_U64("offset", 'o', KO, offset, "OFFSET", "bytes into the function (not with -r)"),
-	OPT_FLAG("retprobe", 'r', KO, retprobe,
+	OPT_STR("fn-name", 'f', KO, k.fn_name, "FUNCTION", "kernel function (required)"),
+	OPT_U64("offset", 'o', KO, k.offset, "OFFSET", "bytes into the function (not with -r)"),
+	OPT_FLAG("retprobe", 'r', KO, k.retprobe,
 		 "a kretprobe: fire on return (the program's section must be kretprobe)"),
-	OPT_STR("namespace", 'n', KO, ns, "NS", "not supported"),
+	OPT_STR("namespace", 'n', KO, k.ns, "NS", "not supported"),
 	OPT_END
 };
 
 static const struct opt uprobe_optv[] = {
-	OPT_STR("target", 't', KO, target, "TARGET",
+	OPT_STR("target", 't', KO, k.target, "TARGET",
 		"absolute path of a binary or library, or a library name such as libc (required)"),
-	OPT_STR("fn-name", 'f', KO, fn_name, "FUNCTION", "function in TARGET"),
-	OPT_U64("offset", 'o', KO, offset, "OFFSET",
+	OPT_STR("fn-name", 'f', KO, k.fn_name, "FUNCTION", "function in TARGET"),
+	OPT_U64("offset", 'o', KO, k.offset, "OFFSET",
 		"bytes after FUNCTION, or the file offset without -f (not with -r)"),
-	OPT_FLAG("retprobe", 'r', KO, retprobe,
+	OPT_FLAG("retprobe", 'r', KO, k.retprobe,
 		 "a uretprobe: fire on return (the program's section must be uretprobe)"),
-	OPT_STR("pid", 'p', KO, pid, "PID", "fire only in this process"),
-	OPT_STR("namespace", 'n', KO, ns, "NS", "not supported"),
+	OPT_STR("pid", 'p', KO, k.pid, "PID", "fire only in this process"),
+	OPT_STR("namespace", 'n', KO, k.ns, "NS", "not supported"),
 	OPT_END
 };
 
 static const struct opt fentry_optv[] = {
-	OPT_STR("fn-name", 'f', KO, fn_name, "FUNCTION",
+	OPT_STR("fn-name", 'f', KO, k.fn_name, "FUNCTION",
 		"kernel function, found through the kernel's BTF (required)"),
 	OPT_END
 };
@@ -147,17 +119,69 @@ struct kind {
 	const char *desc;
 };
 
+#define LOAD_KINDS(K)								\
+	K("xdp", xdp_optv, "Attach to an interface's XDP hook (multi-program dispatcher).") \
+	K("tc", tc_optv, "Attach to an interface's TC hook (multi-program dispatcher).") \
+	K("tcx", tcx_optv, "Attach to an interface's TCX hook (kernel 6.6 or later).") \
+	K("tracepoint", tracepoint_optv, "Attach to a kernel tracepoint.")		\
+	K("kprobe", kprobe_optv, "Attach to a kernel function (kprobe, or kretprobe with -r).") \
+	K("uprobe", uprobe_optv,						\
+	  "Attach to a function of a binary or library (uprobe, or uretprobe with -r).") \
+	K("fentry", fentry_optv, "Attach to the entry of a kernel function (BTF).")	\
+	K("fexit", fentry_optv, "Attach to the exit of a kernel function (BTF).")
+
 static const struct kind kinds[] = {
-	{ "xdp", xdp_optv, "Attach to an interface's XDP hook (multi-program dispatcher)." },
-	{ "tc", tc_optv, "Attach to an interface's TC hook (multi-program dispatcher)." },
-	{ "tcx", tcx_optv, "Attach to an interface's TCX hook (kernel 6.6 or later)." },
-	{ "tracepoint", tracepoint_optv, "Attach to a kernel tracepoint." },
-	{ "kprobe", kprobe_optv, "Attach to a kernel function (kprobe, or kretprobe with -r)." },
-	{ "uprobe", uprobe_optv,
-	  "Attach to a function of a binary or library (uprobe, or uretprobe with -r)." },
-	{ "fentry", fentry_optv, "Attach to the entry of a kernel function (BTF)." },
-	{ "fexit", fentry_optv, "Attach to the exit of a kernel function (BTF)." },
+#define KIND_ENTRY(n, o, d) { n, o, d },
+	LOAD_KINDS(KIND_ENTRY)
+#undef KIND_ENTRY
 };
+
+/* A KIND name ends the values of -g and --proceed-on ("-g A=01 B=02 xdp ..."). */
+static const char *const kind_names[] = {
+#define KIND_NAME(n, o, d) n,
+	LOAD_KINDS(KIND_NAME)
+#undef KIND_NAME
+	NULL
+};
+
+static const struct opt load_optv[] = {
+	OPT_STR("path", 'p', struct load_opts, path, "PATH",
+		"the BPF ELF object file (required; relative paths are made absolute)"),
+	OPT_STR("name", 'n', struct load_opts, name, "FUNCTION",
+		"the program's function name in the object (required)"),
+	OPT_LISTN("global", 'g', struct load_opts, globals, "NAME=HEX...",
+		  "set global variable NAME to the bytes HEX (exactly its size); repeatable,\n"
+		  "                             or several: -g A=01 B=0200"),
+	OPT_LIST("metadata", 'm', struct load_opts, metadata, "KEY=VALUE[,...]",
+		 "metadata stored with the program; repeatable"),
+	OPT_STR("map-owner-id", 0, struct load_opts, map_owner, "ID",
+		"share the maps of program ID (loaded by bpfd) instead of creating new ones"),
+	BPFCTL_COMMON_OPTS(struct load_opts),
+	OPT_END
+};
+
+static const struct opts_spec load_spec = {
+	.prog = "bpfctl load-from-file",
+	.usage = "bpfctl load-from-file -p PATH -n FUNCTION [-g NAME=HEX]... [-m KEY=VALUE]...\n"
+		 "    [--map-owner-id ID] KIND [KIND OPTIONS] [OPTIONS]",
+	.desc = "Load the program FUNCTION from the ELF object PATH and attach it.  The ELF\n"
+		"section of FUNCTION must be of KIND.  Options of the KIND come after it\n"
+		"('bpfctl load-from-file KIND --help'); the options below may come there\n"
+		"too, where a letter the KIND uses means the KIND's option (xdp -p is the\n"
+		"priority, kprobe -o the offset: use --path, --output there).",
+	.optv = load_optv,
+	.list_stop = kind_names,
+	.footer = "Kinds:\n"
+		  "  xdp -i IFACE -p PRIORITY [--proceed-on ACTION]...\n"
+		  "  tc -i IFACE -d ingress|egress -p PRIORITY [--proceed-on ACTION]...\n"
+		  "  tcx -i IFACE -d ingress|egress -p PRIORITY\n"
+		  "  tracepoint -t CATEGORY/NAME\n"
+		  "  kprobe -f FUNCTION [-o OFFSET] [-r]\n"
+		  "  uprobe -t TARGET [-f FUNCTION] [-o OFFSET] [-r] [--pid PID]\n"
+		  "  fentry -f FUNCTION\n"
+		  "  fexit -f FUNCTION",
+};
+
 
 /* "NAME=HEX" into the request's global data. */
 static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
@@ -167,14 +191,15 @@ static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 	size_t n, i;
 	int hi, lo;
 
+	char what[sizeof(g->key) + 32];
+
 	if (!eq || eq == arg)
-		return opts_usage_error(&load_spec, "--global '%s' is not NAME=HEX", arg);
+		return bpfctl_not_kv(&load_spec, "--global", arg, strlen(arg), "NAME=HEX");
 	if ((size_t)(eq - arg) >= sizeof(g->key))
-		return opts_usage_error(&load_spec, "--global name is too long (limit %zu)",
-					sizeof(g->key) - 1);
+		return bpfctl_too_long(&load_spec, "--global name", eq - arg, sizeof(g->key) - 1);
 	if (req->global_data_count == sizeof(req->global_data) / sizeof(req->global_data[0]))
-		return opts_usage_error(&load_spec, "too many --global values (limit %zu)",
-					sizeof(req->global_data) / sizeof(req->global_data[0]));
+		return bpfctl_too_many(&load_spec, "--global values",
+				       sizeof(req->global_data) / sizeof(req->global_data[0]));
 	hex = eq + 1;
 	if (!strncmp(hex, "0x", 2) || !strncmp(hex, "0X", 2))
 		hex += 2;
@@ -184,9 +209,10 @@ static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 					"--global %.*s: '%s' is not an even number of hex digits (at least one byte)",
 					(int)(eq - arg), arg, eq + 1);
 	g = &req->global_data[req->global_data_count];
-	if (n / 2 > sizeof(g->value.bytes))
-		return opts_usage_error(&load_spec, "--global %.*s: more than %zu bytes",
-					(int)(eq - arg), arg, sizeof(g->value.bytes));
+	if (n / 2 > sizeof(g->value.bytes)) {
+		snprintf(what, sizeof(what), "--global value of '%.*s'", (int)(eq - arg), arg);
+		return bpfctl_too_long(&load_spec, what, n / 2, sizeof(g->value.bytes));
+	}
 	for (i = 0; i < n; i += 2) {
 		hi = parse_hex_digit(hex[i]);
 		lo = parse_hex_digit(hex[i + 1]);
@@ -206,25 +232,19 @@ static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 static int add_metadata(bpfd_v1_LoadRequest *req, const char *arg)
 {
 	bpfd_v1_LoadRequest_MetadataEntry *e;
-	const char *p = arg, *end, *eq;
+	const char *p = arg, *end;
 	size_t max = sizeof(req->metadata) / sizeof(req->metadata[0]);
+	int err;
 
 	while (*p) {
 		end = p + strcspn(p, ",");
-		eq = memchr(p, '=', end - p);
-		if (!eq || eq == p)
-			return opts_usage_error(&load_spec, "--metadata '%.*s' is not KEY=VALUE",
-						(int)(end - p), p);
 		if (req->metadata_count == max)
-			return opts_usage_error(&load_spec, "too many --metadata pairs (limit %zu)", max);
+			return bpfctl_too_many(&load_spec, "--metadata pairs", max);
 		e = &req->metadata[req->metadata_count];
-		if ((size_t)(eq - p) >= sizeof(e->key) || (size_t)(end - eq - 1) >= sizeof(e->value))
-			return opts_usage_error(&load_spec, "--metadata '%.*s' is too long",
-						(int)(end - p), p);
-		memcpy(e->key, p, eq - p);
-		e->key[eq - p] = '\0';
-		memcpy(e->value, eq + 1, end - eq - 1);
-		e->value[end - eq - 1] = '\0';
+		err = bpfctl_kv(&load_spec, "--metadata", p, end - p, e->key, sizeof(e->key),
+				e->value, sizeof(e->value));
+		if (err)
+			return err;
 		req->metadata_count++;
 		p = *end ? end + 1 : end;
 	}
@@ -241,9 +261,7 @@ static int set_path(bpfd_v1_LoadRequest *req, const char *path)
 	req->bytecode.which_location = bpfd_v1_BytecodeLocation_file_tag;
 	if (path[0] == '/') {
 		if (strlen(path) >= max)
-			return opts_usage_error(&load_spec,
-						"--path is %zu bytes long; the limit is %zu",
-						strlen(path), max - 1);
+			return bpfctl_too_long(&load_spec, "--path", strlen(path), max - 1);
 		strcpy(req->bytecode.location.file, path);
 		return 0;
 	}
@@ -253,8 +271,7 @@ static int set_path(bpfd_v1_LoadRequest *req, const char *path)
 					strerror(errno));
 	n = snprintf(req->bytecode.location.file, max, "%s/%s", cwd, path);
 	if (n < 0 || (size_t)n >= max)
-		return opts_usage_error(&load_spec, "--path is %d bytes long as an absolute path; the limit is %zu",
-					n, max - 1);
+		return bpfctl_too_long(&load_spec, "--path made absolute", n < 0 ? 0 : n, max - 1);
 	return 0;
 }
 
@@ -262,8 +279,7 @@ static int set_copy(const struct opts_spec *spec, char *dst, size_t size, const 
 		    const char *what)
 {
 	if (strlen(src) >= size)
-		return opts_usage_error(spec, "%s is %zu bytes long; the limit is %zu", what,
-					strlen(src), size - 1);
+		return bpfctl_too_long(spec, what, strlen(src), size - 1);
 	strcpy(dst, src);
 	return 0;
 }
@@ -295,7 +311,7 @@ static int parse_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
 			end = p + strcspn(p, ",");
 			snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
 			if (n == max)
-				return opts_usage_error(spec, "too many --proceed-on values (limit %zu)", max);
+				return bpfctl_too_many(spec, "--proceed-on values", max);
 			if (chain_action_parse(kind, name, &codes[n]))
 				return opts_usage_error(spec,
 							"--proceed-on '%s' is not a %s action (see --help)",
@@ -411,56 +427,104 @@ static int fill_attach(const struct opts_spec *spec, const struct kind *k,
 			sizeof(ai->info.fentry_attach_info.fn_name), ko->fn_name, "--fn-name");
 }
 
-/* The KIND and its options: argv[0] is the kind name. */
-static int parse_kind(int argc, char **argv, bpfd_v1_LoadRequest *req)
+/* "missing KIND" (name NULL) or "unknown kind NAME", with the kinds there are. */
+static int kind_error(const char *name)
 {
-	struct kind_opts ko = { 0 };
+	char list[128];
+	size_t i, n = 0, nk = sizeof(kinds) / sizeof(kinds[0]);
+
+	list[0] = '\0';
+	for (i = 0; i < nk; i++)
+		n += snprintf(list + n, sizeof(list) - n, "%s%s",
+			      !i ? "" : i == nk - 1 ? " or " : ", ", kinds[i].name);
+	if (!name)
+		return opts_usage_error(&load_spec, "missing KIND: %s", list);
+	return opts_usage_error(&load_spec, "unknown kind '%s': %s", name, list);
+}
+
+/* The KIND's options, then load-from-file's own (hidden from the KIND's --help), without
+ * the letters the KIND uses: *ret to be freed. */
+static int kind_optv(const struct kind *k, struct opt **ret)
+{
+	const struct opt *o, *g;
+	struct opt *v;
+	size_t n = 0, m = 0;
+
+	for (o = k->optv; o->lname; o++)
+		n++;
+	for (g = load_optv; g->lname; g++)
+		m++;
+	v = calloc(n + m + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memcpy(v, k->optv, n * sizeof(*v));
+	for (g = load_optv; g->lname; g++) {
+		for (o = k->optv; o->lname && strcmp(o->lname, g->lname); o++)
+			;
+		if (o->lname)
+			continue;
+		v[n] = *g;
+		v[n].hidden = true;
+		for (o = k->optv; o->lname; o++)
+			if (o->sname && o->sname == g->sname)
+				v[n].sname = 0;
+		n++;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* The KIND and the options after it: argv[0] is the kind name. */
+static int parse_kind(struct load_opts *lo, int argc, char **argv, bpfd_v1_LoadRequest *req)
+{
 	struct opts_spec spec = { 0 };
 	char prog[64], usage[160];
 	const struct kind *k = NULL;
+	struct opt *optv = NULL;
 	size_t i;
-	int idx, err;
+	int idx;
 
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(kinds[i].name, argv[0]))
 			k = &kinds[i];
 	if (!k)
-		return opts_usage_error(&load_spec,
-					"unknown kind '%s': xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry or fexit",
-					argv[0]);
+		return kind_error(argv[0]);
+	if (kind_optv(k, &optv))
+		return opts_usage_error(&load_spec, "out of memory");
 	snprintf(prog, sizeof(prog), "bpfctl load-from-file %s", k->name);
 	snprintf(usage, sizeof(usage), "bpfctl load-from-file -p PATH -n FUNCTION [...] %s [OPTIONS]",
 		 k->name);
-	spec = (struct opts_spec){ .prog = prog, .usage = usage, .desc = k->desc, .optv = k->optv };
-	idx = opts_parse(&spec, &ko, argc, argv);
-	if (idx < 0) {
-		str_list_free(&ko.proceed_on);
-		return idx;
+	spec = (struct opts_spec){
+		.prog = prog, .usage = usage, .desc = k->desc, .optv = optv,
+		.list_stop = kind_names,
+		.footer = "The options of load-from-file (-g, -m, -o, -j, --endpoint ...) may come\n"
+			  "here too; a letter this KIND uses is the KIND's option here.",
+	};
+	idx = opts_parse(&spec, lo, argc, argv);
+	if (idx >= 0 && idx < argc)
+		idx = opts_usage_error(&spec, "unexpected argument '%s'", argv[idx]);
+	if (idx >= 0) {
+		req->has_attach = true;
+		idx = fill_attach(&spec, k, &lo->k, &req->attach);
 	}
-	if (idx < argc) {
-		str_list_free(&ko.proceed_on);
-		return opts_usage_error(&spec, "unexpected argument '%s'", argv[idx]);
-	}
-	req->has_attach = true;
-	err = fill_attach(&spec, k, &ko, &req->attach);
-	str_list_free(&ko.proceed_on);
-	return err;
+	free(optv);
+	return idx;
 }
 
 static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 			 bpfd_v1_LoadRequest *req)
 {
-	uint64_t owner;
 	size_t i;
 	int err;
 
 	if (idx >= argc)
-		return opts_usage_error(&load_spec,
-					"missing KIND: xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry or fexit");
+		return kind_error(NULL);
 	/* the KIND first, so that 'load-from-file KIND --help' works alone */
-	err = parse_kind(argc - idx, argv + idx, req);
+	err = parse_kind(o, argc - idx, argv + idx, req);
 	if (err)
 		return err;
+	if (bpfctl_common_check(&load_spec, &o->c))
+		return OPTS_USAGE;
 	if (!o->path)
 		return opts_usage_error(&load_spec, "missing -p/--path");
 	if (!o->name)
@@ -482,11 +546,11 @@ static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 			return err;
 	}
 	if (o->map_owner) {
-		if (parse_u64(o->map_owner, UINT32_MAX, &owner) || !owner)
-			return opts_usage_error(&load_spec, "--map-owner-id '%s' is not a program id",
-						o->map_owner);
+		err = bpfctl_prog_id(&load_spec, "--map-owner-id", o->map_owner, false,
+				     &req->map_owner_id);
+		if (err)
+			return err;
 		req->has_map_owner_id = true;
-		req->map_owner_id = owner;
 	}
 	return 0;
 }
@@ -501,10 +565,6 @@ int bpfctl_load_from_file(int argc, char **argv)
 	idx = opts_parse(&load_spec, &o, argc, argv);
 	if (idx < 0) {
 		rc = opts_exit_code(idx);
-		goto out;
-	}
-	if (bpfctl_common_check(&load_spec, &o.c)) {
-		rc = 2;
 		goto out;
 	}
 	req = calloc(1, sizeof(*req));
@@ -526,6 +586,7 @@ int bpfctl_load_from_file(int argc, char **argv)
 out:
 	str_list_free(&o.globals);
 	str_list_free(&o.metadata);
+	str_list_free(&o.k.proceed_on);
 	free(req);
 	free(resp);
 	return rc;
