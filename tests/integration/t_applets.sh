@@ -43,4 +43,23 @@ test_usage_errors() {
 	[ $rc = 2 ] || fail "agent unknown option exit $rc"
 }
 
-run_tests applets test_static test_list test_install_symlinks test_version_help test_usage_errors
+# "bpfctl help COMMAND [ARGS]" is "bpfctl COMMAND [ARGS] --help"; "bpfctl help" the list.
+test_bpfctl_help() {
+	"$BPFD" bpfctl help >"$T_TMP/a" || fail "bpfctl help"
+	"$BPFD" bpfctl --help >"$T_TMP/b" || fail "bpfctl --help"
+	cmp -s "$T_TMP/a" "$T_TMP/b" || fail "help differs from --help: $(cat "$T_TMP/a")"
+	for c in get list unload load-from-file "load-from-file xdp" "load-from-file kprobe"; do
+		# shellcheck disable=SC2086
+		"$BPFD" bpfctl help $c >"$T_TMP/a" 2>&1 || fail "bpfctl help $c: $(cat "$T_TMP/a")"
+		# shellcheck disable=SC2086
+		"$BPFD" bpfctl $c --help >"$T_TMP/b" 2>&1 || fail "bpfctl $c --help"
+		cmp -s "$T_TMP/a" "$T_TMP/b" || fail "help $c differs from $c --help: $(cat "$T_TMP/a")"
+		grep -q "^Usage: bpfctl ${c%% *}" "$T_TMP/a" || fail "help $c: $(cat "$T_TMP/a")"
+	done
+	"$BPFD" bpfctl help nope >/dev/null 2>"$T_TMP/e"; rc=$?
+	[ $rc = 2 ] || fail "help of an unknown command: exit $rc"
+	grep -q "unknown command 'nope'" "$T_TMP/e" || fail "help nope: $(cat "$T_TMP/e")"
+}
+
+run_tests applets test_static test_list test_install_symlinks test_version_help test_usage_errors \
+	test_bpfctl_help

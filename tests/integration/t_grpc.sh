@@ -148,6 +148,12 @@ test_load_not_ok_for_garbage() {
 	done
 	out=$(pyc "unix://$BPFD_SOCK" Unload '{"id": 4294967295}')
 	case $out in "ERR OK"*|"{"*) fail "Unload of a missing program answered: $out" ;; esac
+	# a metadata value over the limit of bpfd.options (512 with the NUL) is refused
+	# without being echoed back
+	v=$(printf '%0512d' 0 | tr 0 Q)
+	out=$(pyc "unix://$BPFD_SOCK" Load "{\"name\": \"x\", \"metadata\": {\"k\": \"$v\"}}")
+	case $out in "ERR INVALID_ARGUMENT "?*) ;; *) fail "Load with a long metadata value: $out" ;; esac
+	case $out in *QQQQQQQQ*) fail "the value was echoed: $out" ;; esac
 }
 
 test_grpc_js() {
@@ -458,8 +464,10 @@ test_bpfctl_exit_codes() {
 	bpfctl get 4294967295 >/dev/null 2>"$T_TMP/e"; rc=$?
 	[ $rc = 1 ] || fail "get of a missing id: exit $rc"
 	grep -q '^Error: There is no program with id 4294967295' "$T_TMP/e" || fail "stderr: $(cat "$T_TMP/e")"
-	out=$(bpfctl get 4294967295 -o json 2>/dev/null); rc=$?
+	# -o json: the error goes to stderr (as JSON), stdout carries only results
+	out=$(bpfctl get 4294967295 -o json 2>&1 >"$T_TMP/o"); rc=$?
 	[ $rc = 1 ] && echo "$out" | jq -e '.error | test("no program")' >/dev/null || fail "json error: $rc $out"
+	[ ! -s "$T_TMP/o" ] || fail "json error on stdout: $(cat "$T_TMP/o")"
 	bpfctl get abc >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "get abc: exit $rc"
 	bpfctl get >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "get without id: exit $rc"
 	bpfctl list --bogus >/dev/null 2>&1; rc=$?; [ $rc = 2 ] || fail "list --bogus: exit $rc"

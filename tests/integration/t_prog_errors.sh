@@ -57,6 +57,9 @@ test_unknown_global() {
 	setup
 	refuse_load 1 "no global variable 'nope'.*step \(8 bytes\)" \
 		"$COUNTER_OBJ" tp_count -g nope=01 $TP
+	# -g with several values (bpfd v0.3.1's form): the second reaches the daemon
+	refuse_load 1 "no global variable 'nope'" \
+		"$COUNTER_OBJ" tp_count -g step=0100000000000000 nope=01 $TP
 }
 
 test_wrong_global_size() {
@@ -172,6 +175,8 @@ test_usage_errors() {
 	refuse 2 "missing -n/--name" load-from-file -p "$COUNTER_OBJ" $TP
 	refuse_load 2 "proceed-on 'sideways' is not a xdp action" \
 		"$COUNTER_OBJ" xdp_count xdp -i lo -p 1 --proceed-on pass,sideways
+	refuse_load 2 "proceed-on 'sideways' is not a xdp action" \
+		"$COUNTER_OBJ" xdp_count xdp -i lo -p 1 --proceed-on pass sideways
 	refuse_load 2 "--namespace is not supported" \
 		"$COUNTER_OBJ" kp_count kprobe -f "$KFN" -n ns1
 }
@@ -206,9 +211,54 @@ test_unload_not_owned() {
 	refuse 2 "not a program ID" unload abc
 }
 
+# The same mistake gets the same words from every command and option.
+test_one_wording() {
+	setup
+	refuse_load 2 "--metadata 'novalue' is not KEY=VALUE" "$COUNTER_OBJ" tp_count -m novalue $TP
+	refuse 2 "--metadata-selector 'novalue' is not KEY=VALUE" list -m novalue
+	refuse_load 2 "--global 'novalue' is not NAME=HEX" "$COUNTER_OBJ" tp_count -g novalue $TP
+	refuse 2 "'abc' is not a program ID \(a number from 1 to 4294967295\)" unload abc
+	refuse 2 "'abc' is not a program ID \(a number up to 4294967295\)" get abc
+	refuse_load 2 "--map-owner-id 'abc' is not a program ID \(a number from 1 to 4294967295\)" \
+		"$COUNTER_OBJ" tp_count --map-owner-id abc $TP
+	refuse_load 2 "too many --metadata pairs \(limit 32\)" "$COUNTER_OBJ" tp_count \
+		-m "$(seq -s, -f k%g=v 33)" $TP
+	refuse 2 "too many --metadata-selector pairs \(limit 32\)" list -m "$(seq -s, -f k%g=v 33)"
+}
+
+# An over-long metadata value is refused with the limit and not echoed back, by bpfctl
+# and (t_grpc) by the daemon.
+test_long_metadata_value() {
+	setup
+	v=$(printf '%0600d' 0 | tr 0 Q)
+	refuse_load 2 "--metadata value of 'owner' is 600 bytes long; the limit is 511" \
+		"$COUNTER_OBJ" tp_count -m "owner=$v" $TP
+	grep -q QQQQQQQQ "$T_TMP/out" && fail "the value was echoed: $(cat "$T_TMP/out")"
+	refuse 2 "--metadata-selector value of 'owner' is 600 bytes long; the limit is 511" \
+		list -m "owner=$v"
+	grep -q QQQQQQQQ "$T_TMP/out" && fail "the selector was echoed: $(cat "$T_TMP/out")"
+	k=$(printf '%0200d' 0 | tr 0 K)
+	refuse_load 2 "--metadata key is 200 bytes long; the limit is 127" \
+		"$COUNTER_OBJ" tp_count -m "$k=v" $TP
+	grep -q KKKKKKKK "$T_TMP/out" && fail "the key was echoed: $(cat "$T_TMP/out")"
+	return 0
+}
+
+# -o json / -j: stdout carries only the JSON result; an error goes to stderr, as JSON.
+test_json_errors_on_stderr() {
+	setup
+	ctl load-from-file -p "$COUNTER_OBJ" -n nope $TP -j >"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+	[ $rc = 1 ] || fail "exit $rc: $(cat "$T_TMP/out" "$T_TMP/err")"
+	[ ! -s "$T_TMP/out" ] || fail "stdout is not empty: $(cat "$T_TMP/out")"
+	jq -e '.error | test("no BPF program function .nope.")' "$T_TMP/err" >/dev/null ||
+		fail "stderr: $(cat "$T_TMP/err")"
+	same_as before
+}
+
 run_tests prog_errors test_wrong_kind_for_section test_unknown_global test_wrong_global_size \
 	test_missing_file test_non_elf_file test_oversized_path test_malformed_elf_crashing_libbpf \
-	test_missing_function \
+	test_missing_function test_one_wording test_long_metadata_value test_json_errors_on_stderr \
 	test_missing_attach_points test_uprobe_offset_past_the_end test_verifier_rejection \
 	test_nonexistent_map_owner \
 	test_usage_errors test_meaning_checked_by_daemon test_unload_not_owned

@@ -75,6 +75,22 @@ test_tracepoint_text_output() {
 	ctl unload "$id" || fail "unload"
 }
 
+# Options as a first user typed them: load-from-file's own (-p, -g, -m) and the output
+# options after the KIND's; -j prints the JSON result alone on stdout.
+test_options_after_the_kind() {
+	setup
+	need_feature tracepoint
+	ctl load-from-file -n tp_count tracepoint -t syscalls/sys_enter_getppid -p "$COUNTER_OBJ" \
+		-m app=demo -g step=0500000000000000 -j >"$T_TMP/out" 2>"$T_TMP/err" ||
+		fail "load: $(cat "$T_TMP/out" "$T_TMP/err")"
+	[ ! -s "$T_TMP/err" ] || fail "stderr: $(cat "$T_TMP/err")"
+	id=$(jq -er .kernel_info.id "$T_TMP/out") || fail "stdout is not the JSON result: $(cat "$T_TMP/out")"
+	jq -e '.info.global_data.step == "0500000000000000" and .info.metadata.app == "demo" and
+		.info.attach.tracepoint_attach_info.tracepoint == "syscalls/sys_enter_getppid"' \
+		"$T_TMP/out" >/dev/null || fail "loaded as: $(cat "$T_TMP/out")"
+	ctl unload "$id" --output json >"$T_TMP/unload.out" 2>&1 || fail "unload: $(cat "$T_TMP/unload.out")"
+}
+
 test_uprobe_binary() {
 	setup
 	need_feature uprobe
@@ -204,7 +220,8 @@ test_fentry_refused_explained() { refused fentry fe_count fentry '(EPERM)*bpfd -
 test_fexit_refused_explained() { refused fexit fx_count fentry '(EPERM)*bpfd --probe'; }
 test_kprobe_missing_explained() { refused kprobe kp_count kprobe 'no kprobe support'; }
 
-run_tests prog_kinds test_tracepoint test_tracepoint_text_output test_uprobe_binary \
+run_tests prog_kinds test_tracepoint test_tracepoint_text_output test_options_after_the_kind \
+	test_uprobe_binary \
 	test_uretprobe_binary test_uprobe_libc_by_name test_uprobe_pid_filter test_kprobe \
 	test_kprobe_offset test_kretprobe test_fentry test_fexit test_fentry_refused_explained \
 	test_fexit_refused_explained test_kprobe_missing_explained
