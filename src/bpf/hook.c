@@ -341,6 +341,7 @@ int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
 	struct bpf_program *p = obj_bpf_program(o);
 	uint32_t ifindex = req->ifindex, flags;
 	int err, tfd = -1;
+	const char *why;
 	bool chain;
 
 	err = req_check(req, em);
@@ -352,6 +353,14 @@ int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
 			return err;
 	}
 	chain = req->kind != CHAIN_TCX && hook_multiprog(env);
+	if (req->kind != CHAIN_TCX && !chain && req->proceed_on_set) {
+		hook_env_multiprog(env, &why);
+		/* a direct attach has no chain to proceed in: do not store what cannot apply */
+		return errmsg_set(em, -HOOK_EPRECONDITION, "proceed-on applies only in a "
+				  "dispatcher chain, and this %s program would be attached directly: "
+				  "multi-program chains are unavailable (%s). Load it without "
+				  "proceed-on", chain_kind_str(req->kind), why);
+	}
 	if (req->kind != CHAIN_TCX && !chain) {
 		err = direct_precheck(env, req, ifindex, em);
 		if (err)

@@ -64,6 +64,8 @@ struct hook_req {
 	enum chain_dir dir;	/* tc, tcx only */
 	int32_t priority;	/* >= 0; lower runs first */
 	uint32_t proceed_on;	/* mask from chain_proceed_on_encode() (xdp, tc) */
+	bool proceed_on_set;	/* proceed_on was asked for, not the default: refused where
+				 * the program would be attached directly (no dispatcher) */
 };
 
 struct hook_result {

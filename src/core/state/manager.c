@@ -240,6 +240,7 @@ static int check_chain(const struct attach_spec *a, struct load_job *j, struct e
 					      &j->cr.proceed_on, em);
 		if (err)
 			return err;
+		j->cr.proceed_on_set = a->n_proceed_on > 0;
 	}
 	return 0;
 }
