@@ -169,6 +169,7 @@ static int add(enum chain_kind kind, int32_t prio, int32_t verdict, const int32_
 	o = kind == CHAIN_XDP ? open_prog("chain_xdp.bpf.o", "chain_xdp", verdict)
 			      : open_prog("chain_tc.bpf.o", "chain_tc", verdict);
 	err = chain_proceed_on_encode(kind, codes, ncodes, &req.proceed_on, em);
+	req.proceed_on_set = ncodes > 0;	/* as the manager marks it */
 	if (!err)
 		err = attach_req(env, o, &req, &res, em);
 	if (err) {
@@ -449,8 +450,18 @@ static void direct_fallback(enum chain_kind kind)
 	struct errmsg em = {};
 	int a, err;
 
+	static const int32_t xdp_codes[] = { XDP_PASS, XDP_DROP }, tc_codes[] = { TC_ACT_PIPE };
+
 	setup(false);
 	hook_env_force_direct(env, true);	/* the host needs no forcing; the VM does */
+	/* proceed-on cannot apply to a program attached directly: refused, not stored */
+	err = add(kind, 50, 0, kind == CHAIN_XDP ? xdp_codes : tc_codes,
+		  kind == CHAIN_XDP ? 2 : 1, &em);
+	ASSERT_EQ(err, -HOOK_EPRECONDITION, "proceed-on without a dispatcher refused");
+	ASSERT_STRSTR(em.msg, "proceed-on applies only in a dispatcher chain", "message says what");
+	ASSERT_STRSTR(em.msg, "multi-program chains are", "message says why");
+	ASSERT_EQ(hook_prog(kind), 0, "nothing attached");
+	memset(&em, 0, sizeof(em));
 	a = add_ok(kind, 50, kind == CHAIN_XDP ? XDP_PASS : TC_ACT_OK);
 	ASSERT_EQ(hook_prog(kind), progs[a].id, "the program itself is on the hook");
 	ASSERT_EQ(members(kind, m), 1, "one member");
