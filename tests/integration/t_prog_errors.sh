@@ -224,6 +224,14 @@ test_one_wording() {
 	refuse_load 2 "too many --metadata pairs \(limit 32\)" "$COUNTER_OBJ" tp_count \
 		-m "$(seq -s, -f k%g=v 33)" $TP
 	refuse 2 "too many --metadata-selector pairs \(limit 32\)" list -m "$(seq -s, -f k%g=v 33)"
+	# a bad option value: "OPT 'VALUE' is not WHAT", long values cut
+	# (meaning, as a negative priority or pid 0, is the daemon's to check)
+	refuse_load 2 "--priority 'x' is not a number" "$COUNTER_OBJ" xdp_count xdp -i lo -p x
+	refuse_load 2 "--offset 'x' is not a number from 0 to 18446744073709551615" \
+		"$COUNTER_OBJ" up_count uprobe -t libc -o x
+	refuse_load 2 "--pid 'x' is not a number" "$COUNTER_OBJ" up_count uprobe -t libc -p x
+	refuse 2 "--output 'yaml' is not text or json" list -o yaml
+	refuse 2 "--metadata-selector '0{64}\.\.\.' is not KEY=VALUE" list -m "$(printf '%0600d' 0)"
 }
 
 # An over-long metadata value is refused with the limit and not echoed back, by bpfctl

@@ -92,6 +92,7 @@ static void parse_errors(void)
 	ASSERT_EQ(opts_parse(&spec, &o, 2, a4), OPTS_USAGE, "missing value");
 	ASSERT_EQ(opts_parse(&spec, &o, 3, a5), OPTS_USAGE, "int range");
 	ASSERT_EQ(opts_exit_code(OPTS_USAGE), 2, "usage exit code");
+	ASSERT_EQ(opts_bad_value(&spec, "--x", "v", 1, "w"), OPTS_USAGE, "bad value");
 }
 
 static void parse_ints(void)

@@ -77,9 +77,7 @@ int bpfctl_parse_id(const struct opts_spec *spec, struct bpfctl_id_opts *o, int 
  * a program ID; 0 or OPTS_USAGE.  zero_ok: 0 is accepted (get). */
 int bpfctl_prog_id(const struct opts_spec *spec, const char *what, const char *s,
 		   bool zero_ok, uint32_t *ret);
-/* "OPT 'ARG' is not FORM": a KEY=VALUE argument (len bytes of arg) without '=' or key. */
-int bpfctl_not_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
-		  const char *form);
+/* (A bad value: opts_bad_value().) */
 /* "WHAT is LEN bytes long; the limit is LIMIT": never echoes the value itself. */
 int bpfctl_too_long(const struct opts_spec *spec, const char *what, size_t len, size_t limit);
 /* "too many WHAT (limit LIMIT)". */

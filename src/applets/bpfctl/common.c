@@ -41,7 +41,8 @@ int bpfctl_common_check(const struct opts_spec *spec, struct bpfctl_common *c)
 	const char *env;
 
 	if (c->output && strcmp(c->output, "text") && strcmp(c->output, "json"))
-		return opts_usage_error(spec, "--output '%s' is not text or json", c->output);
+		return opts_bad_value(spec, "--output", c->output, strlen(c->output),
+				      "text or json");
 	if (!c->endpoint || !*c->endpoint) {
 		env = secure_getenv("BPFD_ENDPOINT");
 		c->endpoint = env && *env ? env : config_endpoint();
@@ -102,17 +103,11 @@ int bpfctl_prog_id(const struct opts_spec *spec, const char *what, const char *s
 	uint64_t id;
 
 	if (parse_u64(s, UINT32_MAX, &id) || (!id && !zero_ok))
-		return opts_usage_error(spec, "%s%s'%s' is not a program ID (a number %s 4294967295)",
-					what ?: "", what ? " " : "", s,
-					zero_ok ? "up to" : "from 1 to");
+		return opts_bad_value(spec, what, s, strlen(s), zero_ok ?
+				      "a program ID (a number up to 4294967295)" :
+				      "a program ID (a number from 1 to 4294967295)");
 	*ret = id;
 	return 0;
-}
-
-int bpfctl_not_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
-		  const char *form)
-{
-	return opts_usage_error(spec, "%s '%.*s' is not %s", opt, (int)len, arg, form);
 }
 
 int bpfctl_too_long(const struct opts_spec *spec, const char *what, size_t len, size_t limit)
@@ -133,7 +128,7 @@ int bpfctl_kv(const struct opts_spec *spec, const char *opt, const char *arg, si
 	char what[256];
 
 	if (!eq || eq == arg)
-		return bpfctl_not_kv(spec, opt, arg, len, "KEY=VALUE");
+		return opts_bad_value(spec, opt, arg, len, "KEY=VALUE");
 	kl = eq - arg;
 	vl = len - kl - 1;
 	if (kl >= ksize) {

@@ -194,7 +194,7 @@ static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 	char what[sizeof(g->key) + 32];
 
 	if (!eq || eq == arg)
-		return bpfctl_not_kv(&load_spec, "--global", arg, strlen(arg), "NAME=HEX");
+		return opts_bad_value(&load_spec, "--global", arg, strlen(arg), "NAME=HEX");
 	if ((size_t)(eq - arg) >= sizeof(g->key))
 		return bpfctl_too_long(&load_spec, "--global name", eq - arg, sizeof(g->key) - 1);
 	if (req->global_data_count == sizeof(req->global_data) / sizeof(req->global_data[0]))
@@ -293,7 +293,7 @@ static int parse_priority(const struct opts_spec *spec, const char *s, int32_t *
 	if (!s)
 		return opts_usage_error(spec, "missing -p/--priority");
 	if (parse_i64(s, INT32_MIN, INT32_MAX, &v))
-		return opts_usage_error(spec, "priority '%s' is not a number", s);
+		return opts_bad_value(spec, "--priority", s, strlen(s), "a number");
 	*ret = v;
 	return 0;
 }
@@ -302,7 +302,7 @@ static int parse_priority(const struct opts_spec *spec, const char *s, int32_t *
 static int parse_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
 			    const struct str_list *l, int32_t *codes, pb_size_t *ret_n, size_t max)
 {
-	char name[32];
+	char name[32], what[64];
 	const char *p, *end;
 	size_t i, n = 0;
 
@@ -312,10 +312,11 @@ static int parse_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
 			snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
 			if (n == max)
 				return bpfctl_too_many(spec, "--proceed-on values", max);
-			if (chain_action_parse(kind, name, &codes[n]))
-				return opts_usage_error(spec,
-							"--proceed-on '%s' is not a %s action (see --help)",
-							name, chain_kind_str(kind));
+			if (chain_action_parse(kind, name, &codes[n])) {
+				snprintf(what, sizeof(what), "a %s action (see --help)",
+					 chain_kind_str(kind));
+				return opts_bad_value(spec, "--proceed-on", p, end - p, what);
+			}
 			n++;
 		}
 	}
@@ -335,7 +336,7 @@ static int parse_pid(const struct opts_spec *spec, const char *s, int32_t *ret)
 	int64_t v;
 
 	if (parse_i64(s, INT32_MIN, INT32_MAX, &v))
-		return opts_usage_error(spec, "--pid '%s' is not a number", s);
+		return opts_bad_value(spec, "--pid", s, strlen(s), "a number");
 	*ret = v;
 	return 0;
 }
@@ -384,14 +385,15 @@ static int fill_attach(const struct opts_spec *spec, const struct kind *k,
 				sizeof(ai->info.tracepoint_attach_info.tracepoint), ko->tracepoint,
 				"--tracepoint");
 	}
+	/* kprobe, uprobe, fentry, fexit (the last two have none of -n, -o, -r) */
 	if (ko->ns)
 		return opts_usage_error(spec, "--namespace is not supported");
+	if (ko->offset && ko->retprobe)
+		return opts_usage_error(spec, "-o/--offset is not allowed with -r/--retprobe");
+	if (strcmp(k->name, "uprobe") && !ko->fn_name)
+		return opts_usage_error(spec, "missing -f/--fn-name");
 	if (!strcmp(k->name, "kprobe")) {
 		ai->which_info = bpfd_v1_AttachInfo_kprobe_attach_info_tag;
-		if (!ko->fn_name)
-			return opts_usage_error(spec, "missing -f/--fn-name");
-		if (ko->offset && ko->retprobe)
-			return opts_usage_error(spec, "-o/--offset is not allowed with -r/--retprobe");
 		kp->offset = ko->offset;
 		kp->retprobe = ko->retprobe;
 		return set_copy(spec, kp->fn_name, sizeof(kp->fn_name), ko->fn_name, "--fn-name");
@@ -400,8 +402,6 @@ static int fill_attach(const struct opts_spec *spec, const struct kind *k,
 		ai->which_info = bpfd_v1_AttachInfo_uprobe_attach_info_tag;
 		if (!ko->target)
 			return opts_usage_error(spec, "missing -t/--target (a path or a library name)");
-		if (ko->offset && ko->retprobe)
-			return opts_usage_error(spec, "-o/--offset is not allowed with -r/--retprobe");
 		u->offset = ko->offset;
 		u->retprobe = ko->retprobe;
 		if (ko->fn_name) {
@@ -419,8 +419,6 @@ static int fill_attach(const struct opts_spec *spec, const struct kind *k,
 		return set_copy(spec, u->target, sizeof(u->target), ko->target, "--target");
 	}
 	/* fentry, fexit */
-	if (!ko->fn_name)
-		return opts_usage_error(spec, "missing -f/--fn-name");
 	ai->which_info = strcmp(k->name, "fentry") ? bpfd_v1_AttachInfo_fexit_attach_info_tag :
 						      bpfd_v1_AttachInfo_fentry_attach_info_tag;
 	return set_copy(spec, ai->info.fentry_attach_info.fn_name,

@@ -86,6 +86,13 @@ int opts_usage_error(const struct opts_spec *spec, const char *fmt, ...)
 	return OPTS_USAGE;
 }
 
+int opts_bad_value(const struct opts_spec *spec, const char *opt, const char *val, size_t len,
+		   const char *what)
+{
+	return opts_usage_error(spec, "%s%s'%.*s%s' is not %s", opt ?: "", opt ? " " : "",
+				(int)(len > 64 ? 64 : len), val, len > 64 ? "..." : "", what);
+}
+
 int opts_exit_code(int status)
 {
 	return status == OPTS_HELP ? 0 : 2;
@@ -129,6 +136,7 @@ static int opt_store(const struct opts_spec *spec, const struct opt *o, void *op
 		     const char *arg)
 {
 	char *field = (char *)opts + o->off;
+	char name[64], what[64];
 	int64_t i;
 	uint64_t u;
 	int err = 0;
@@ -164,12 +172,15 @@ static int opt_store(const struct opts_spec *spec, const struct opt *o, void *op
 			*(uint64_t *)field = u;
 		break;
 	}
-	if (err == -ERANGE)
-		return opts_usage_error(spec, "value '%s' for --%s is out of range", arg, o->lname);
-	if (err)
-		return opts_usage_error(spec, "value '%s' for --%s is not a%s number", arg,
-					o->lname, o->kind == OPTK_INT ? "n integer" : " non-negative");
-	return 0;
+	if (!err)
+		return 0;
+	snprintf(name, sizeof(name), "--%s", o->lname);
+	if (o->kind == OPTK_INT)
+		snprintf(what, sizeof(what), "an integer from %d to %d", INT32_MIN, INT32_MAX);
+	else
+		snprintf(what, sizeof(what), "a number from 0 to %" PRIu64,
+			 o->kind == OPTK_U32 ? (uint64_t)UINT32_MAX : UINT64_MAX);
+	return opts_bad_value(spec, name, arg, strlen(arg), what);
 }
 
 static bool list_stop(const struct opts_spec *spec, const char *arg)

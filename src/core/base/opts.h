@@ -71,6 +71,11 @@ void opts_help(const struct opts_spec *spec, FILE *f);
 /* Print "PROG: MESSAGE" and "Try 'PROG --help'." to stderr; returns OPTS_USAGE. */
 int opts_usage_error(const struct opts_spec *spec, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The one wording of a bad option value: "PROG: OPT 'VALUE' is not WHAT" (without OPT
+ * when it is NULL: a positional argument), VALUE being len bytes of val, cut after 64;
+ * returns OPTS_USAGE. */
+int opts_bad_value(const struct opts_spec *spec, const char *opt, const char *val, size_t len,
+		   const char *what);
 /* Map an opts_parse() status (<0) to an exit code: OPTS_HELP 0, otherwise 2. */
 int opts_exit_code(int status);
 
