@@ -154,3 +154,25 @@ want_pos() {
 xdp_dirs() {
 	ls -d /sys/fs/bpf/xdp/dispatch-"$IFINDEX"-* 2>/dev/null
 }
+
+# direct_proceed_on_refused "ACTION..." LOAD-ARGS...: where programs are attached directly
+# (no freplace), load-from-file LOAD-ARGS --proceed-on ACTION... is refused with the
+# reason and nothing is loaded or recorded; without --proceed-on it attaches directly.
+direct_proceed_on_refused() {
+	_po=$1
+	shift
+	ls -A "$BPFD_RUNDIR/programs" >"$T_TMP/before" 2>&1
+	# shellcheck disable=SC2086
+	if ctl load-from-file "$@" --proceed-on $_po >"$T_TMP/out" 2>&1; then
+		fail "loaded with proceed-on but attached directly: $(cat "$T_TMP/out")"
+	fi
+	grep -q "proceed-on applies only in a dispatcher chain" "$T_TMP/out" ||
+		fail "message does not say why: $(cat "$T_TMP/out")"
+	grep -q "freplace" "$T_TMP/out" || fail "message does not name the cause: $(cat "$T_TMP/out")"
+	ls -A "$BPFD_RUNDIR/programs" >"$T_TMP/after" 2>&1
+	cmp -s "$T_TMP/before" "$T_TMP/after" || fail "records changed: $(cat "$T_TMP/after")"
+	[ "$(ctl list -o json | jq length)" = 0 ] || fail "something was loaded: $(ctl list)"
+	_a=$(cload "$@")
+	[ "$(attach_mode "$_a")" = direct ] || fail "attach mode $(attach_mode "$_a")"
+	ctl unload "$_a" || fail "unload"
+}

@@ -124,21 +124,7 @@ test_no_freplace_fallback() {
 test_no_freplace_proceed_on_refused() {
 	chain_setup
 	have_feature freplace && skip "the kernel allows freplace: covered by test_chain_kernel tc_direct_fallback"
-	ls -A "$BPFD_RUNDIR/programs" >"$T_TMP/before" 2>&1
-	if ctl load-from-file -p "$TC_OBJ" -n chain_tc tc -i "$IF" -d ingress -p 50 --proceed-on pipe shot \
-	    >"$T_TMP/out" 2>&1; then
-		fail "loaded with proceed-on but attached directly: $(cat "$T_TMP/out")"
-	fi
-	grep -q "proceed-on applies only in a dispatcher chain" "$T_TMP/out" ||
-		fail "message does not say why: $(cat "$T_TMP/out")"
-	grep -q "freplace" "$T_TMP/out" || fail "message does not name the cause: $(cat "$T_TMP/out")"
-	ls -A "$BPFD_RUNDIR/programs" >"$T_TMP/after" 2>&1
-	cmp -s "$T_TMP/before" "$T_TMP/after" || fail "records changed: $(cat "$T_TMP/after")"
-	[ "$(ctl list -o json | jq length)" = 0 ] || fail "something was loaded: $(ctl list)"
-	# without proceed-on the same load attaches directly
-	a=$(cload -p "$TC_OBJ" -n chain_tc tc -i "$IF" -d ingress -p 50)
-	[ "$(attach_mode "$a")" = direct ] || fail "attach mode $(attach_mode "$a")"
-	ctl unload "$a" || fail "unload"
+	direct_proceed_on_refused "pipe shot" -p "$TC_OBJ" -n chain_tc tc -i "$IF" -d ingress -p 50
 }
 
 run_tests tc_chain test_three_priorities_ping test_shot_and_proceed_on \
