@@ -52,7 +52,8 @@ static const struct opt xdp_optv[] = {
 	KO_PRIORITY,
 	KO_PROCEED_ON("continue the chain after these actions: aborted, drop, pass, tx, redirect,\n"
 		      "                             dispatcher_return (default: pass dispatcher_return);\n"
-		      "                             several, repeated or a comma list"),
+		      "                             several, repeated or a comma list; refused where the program\n"
+		      "                             would be attached directly (no dispatcher)"),
 	OPT_END
 };
 
@@ -62,7 +63,8 @@ static const struct opt tc_optv[] = {
 	KO_PRIORITY,
 	KO_PROCEED_ON("continue after: unspec, ok, reclassify, shot, pipe, stolen, queued, repeat,\n"
 		      "                             redirect, trap, dispatcher_return (default: pipe dispatcher_return);\n"
-		      "                             several, repeated or a comma list"),
+		      "                             several, repeated or a comma list; refused where the program\n"
+		      "                             would be attached directly (no dispatcher)"),
 	OPT_END
 };
 
