@@ -341,8 +341,12 @@ test_socket_file() {
 	host_only
 	start_daemon
 	[ "$(stat -c %a "$BPFD_SOCK")" = 660 ] || fail "socket mode $(stat -c %a "$BPFD_SOCK")"
-	# a second daemon on the same socket is refused while the first runs
-	"$BPFD" --rundir "$BPFD_RUNDIR" >"$T_TMP/second.log" 2>&1; rc=$?
+	# a second daemon on the same socket (from another run directory: the same one is
+	# refused earlier, by its lock; t_daemon.sh) is refused while the first runs
+	printf '[[grpc.endpoints]]\ntype = "unix"\npath = "%s"\n' "$BPFD_SOCK" >"$T_TMP/second.toml"
+	mkdir -p "$T_TMP/run2"
+	"$BPFD" --rundir "$T_TMP/run2" --config "$T_TMP/second.toml" >"$T_TMP/second.log" 2>&1; rc=$?
+	umount -l "$T_TMP/run2/fs" 2>/dev/null
 	[ $rc = 1 ] || fail "second daemon: exit $rc"
 	grep -q 'Another bpfd is already serving' "$T_TMP/second.log" || fail "$(cat "$T_TMP/second.log")"
 	# a stale socket (daemon killed) is replaced
