@@ -2,7 +2,8 @@
 # deps.sh - install every Debian package the build, the tests, the VM and the benchmarks
 # need (non-interactive, idempotent). With --if-missing, do nothing when all are present.
 # (systemd: its systemd-analyze checks dist/bpfd.service; installing it does not change
-# the init system, systemd-sysv would.)
+# the init system, systemd-sysv would.  openrc: openrc-run runs dist/bpfd.openrc in
+# t_config; it installs beside systemd and does not become the init either.)
 set -eu
 PKGS="make gcc clang llvm pkg-config dpkg-dev file binutils
 libbpf-dev libelf-dev zlib1g-dev libnghttp2-dev libmbedtls-dev nanopb protobuf-compiler
@@ -11,7 +12,7 @@ bpftool xdp-tools iproute2 iputils-ping procps psmisc kmod util-linux
 qemu-system-x86 busybox-static cpio xz-utils
 python3 python3-grpcio python3-protobuf protobuf-compiler-grpc python3-h2 python3-yaml
 nghttp2-client curl openssl ca-certificates jq buildah
-systemd
+systemd openrc
 "
 # node + npm for the grpc-js client test; keep a node that is already installed.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
