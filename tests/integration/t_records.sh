@@ -35,8 +35,12 @@ load() {
 			-f bpfd_test_func) ;;
 	tcx) _id=$(load_id -p "$COUNTER_OBJ" -n tcx_count tcx -i "$IF" -d ingress -p 10) ;;
 	xdp) _id=$(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10) ;;
-	tc) _id=$(load_id -p "$COUNTER_OBJ" -n tc_count tc -i "$IF" -d ingress -p 10 \
-			--proceed-on ok,pipe,dispatcher_return) ;;	# tc_count says ok
+	tc)	# tc_count says ok: in a dispatcher chain the next member must still run;
+		# attached directly (no freplace) there is no chain and no proceed-on
+		_po=
+		have_feature freplace && _po="--proceed-on ok,pipe,dispatcher_return"
+		# shellcheck disable=SC2086
+		_id=$(load_id -p "$COUNTER_OBJ" -n tc_count tc -i "$IF" -d ingress -p 10 $_po) ;;
 	esac
 	echo "$_id $1 $2" >>"$T_TMP/progs"
 }
