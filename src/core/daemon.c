@@ -17,10 +17,13 @@
 
 #include "bpf/probe.h"
 #include "core/daemon.h"
+#include "core/base/caps.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
+#include "core/exec.h"
 #include "core/state/manager.h"
 #include "core/rpc.h"
+#include "core/rpc_exec.h"
 #include "core/wire/certgen.h"
 #include "core/wire/server.h"
 #include "core/wire/tls.h"
@@ -133,6 +136,8 @@ static int stop_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	/* blocked before any thread exists, so every thread has them blocked and the
+	 * front's signalfd gets them */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -161,17 +166,84 @@ static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
 	return err;
 }
 
+static void log_thread_caps(const char *who, pid_t tid, uint64_t caps)
+{
+	char names[512];
+
+	caps_names(caps, names, sizeof(names));
+	if (caps)
+		log_info("%s thread %d: %s", who, tid, names);
+	else
+		log_info("%s thread %d: no capabilities", who, tid);
+}
+
+/*
+ * Split the daemon in two (DEVELOPERS.md, "Privilege separation"): start the
+ * kernel executor, which keeps the capabilities of CAPS_DAEMON, and drop every
+ * capability of this thread, the front, which then reads what clients send.
+ */
+static int privsep(struct exec **ret)
+{
+	struct caps got, front;
+	int err;
+
+	err = caps_limit(CAPS_DAEMON);
+	if (err)
+		return log_errno(LOG_ERR, err,
+				 "Failed to limit the capabilities to the daemon's set");
+	err = exec_start(CAPS_DAEMON, ret, &got);
+	if (err)
+		return log_errno(LOG_ERR, err, "Failed to start the kernel executor thread");
+	if (got.prm != CAPS_DAEMON) {
+		char miss[512];
+
+		caps_names(CAPS_DAEMON & ~got.prm, miss, sizeof(miss));
+		log_warn("The kernel executor runs without %s (not granted to bpfd): what "
+			 "needs it will fail; dist/bpfd.service lists the set bpfd needs", miss);
+	}
+	err = caps_drop_all();
+	if (!err)
+		err = caps_get(&front);
+	if (!err && (front.eff || front.prm || front.inh))
+		err = -EPERM;
+	if (err) {
+		exec_stop(*ret);
+		*ret = NULL;
+		return log_errno(LOG_ERR, err,
+				 "Failed to drop the capabilities of the front thread");
+	}
+	log_thread_caps("front", gettid(), 0);
+	log_thread_caps("kernel executor", exec_tid(*ret), got.eff);
+	return 0;
+}
+
+static int mgr_free_job(void *arg)
+{
+	mgr_free(arg);
+	return 0;
+}
+
 int daemon_run(struct bpfd_config *cfg)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	struct errmsg em = { { 0 } };
 	struct tls_ctx *tls = NULL;
 	struct server *srv = NULL;
+	struct rpc_exec rx = { 0 };
+	struct exec *ex = NULL;
 	struct mgr *mgr = NULL;
 	struct rpc rpc;
 	int stop_fd = -1, lock_fd = -1, err, rc = EXIT_FAILURE;
 
 	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
+	/* nothing beyond the daemon's set can come back through execve(), in any
+	 * thread or child created from here on */
+	err = caps_bound(CAPS_DAEMON);
+	if (err) {
+		log_errno(LOG_ERR, err, "Failed to drop the capabilities bpfd does not need from "
+			  "the bounding set (it needs CAP_SETPCAP)");
+		goto out;
+	}
 	/* Kernels >= 5.11 charge BPF memory to the cgroup and ignore the limit. */
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) < 0)
 		log_info("Failed to lift RLIMIT_MEMLOCK: %s, continuing (only kernels before 5.11 "
@@ -208,12 +280,17 @@ int daemon_run(struct bpfd_config *cfg)
 	}
 	if (cfg->tcp_enabled && tls_setup(cfg, &tls))
 		goto out;
-	rpc = (struct rpc){ .ops = &rpc_mgr_ops, .ctx = mgr };
-	err = server_new(cfg, tls, rpc_handle, &rpc, &em, &srv);
+	rx.inner = (struct rpc){ .ops = &rpc_mgr_ops, .ctx = mgr };
+	rpc = (struct rpc){ .ops = &rpc_exec_ops, .ctx = &rx };
+	err = server_new(cfg, tls, rpc_exec_handle, &rpc, &em, &srv);
 	if (err) {
 		log_err("%s", em.msg);
 		goto out;
 	}
+	/* the endpoints are open and no client byte has been read yet */
+	if (privsep(&ex))
+		goto out;
+	rx.ex = ex;
 	notify_ready();
 	log_info("Ready");
 	err = server_run(srv, stop_fd);
@@ -228,7 +305,12 @@ int daemon_run(struct bpfd_config *cfg)
 out:
 	server_free(srv);
 	tls_ctx_free(tls);
-	mgr_free(mgr);
+	if (ex && mgr)
+		exec_call(ex, mgr_free_job, mgr);
+	else
+		mgr_free(mgr);
+	exec_stop(ex);
+	rpc_exec_fini(&rx);
 	if (stop_fd >= 0)
 		close(stop_fd);
 	if (lock_fd >= 0)

@@ -97,6 +97,7 @@ struct grpc_call {
 	size_t len;
 	const char *peer;	/* "unix" or "127.0.0.1:4711 (CN=bpfd-client)", for logs */
 	uint64_t deadline_ms;	/* CLOCK_MONOTONIC ms, 0 = none */
+	uint64_t recv_ns;	/* CLOCK_MONOTONIC ns when its last byte was read, 0 unknown */
 };
 
 /* What the handler answers.  On GRPC_OK body holds the framed response message

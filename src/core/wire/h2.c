@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,6 +109,7 @@ struct h2_server {
 	nghttp2_session *ng;
 	struct h2_server_opts o;
 	char peer[128];
+	uint64_t recv_ns;	/* when h2_server_recv() got the bytes it is parsing */
 	struct h2_stream *streams;
 	size_t n_streams;
 	size_t pending;		/* response bytes not yet taken by nghttp2 */
@@ -305,6 +307,7 @@ static void dispatch(struct h2_server *s, struct h2_stream *st)
 {
 	struct grpc_call call = {
 		.path = st->path, .peer = s->peer, .deadline_ms = st->deadline_ms,
+		.recv_ns = s->recv_ns,
 	};
 	struct grpc_reply r;
 	int err;
@@ -643,7 +646,12 @@ void h2_server_free(struct h2_server *s)
 
 int h2_server_recv(struct h2_server *s, const uint8_t *data, size_t len)
 {
-	ssize_t rv = nghttp2_session_mem_recv(s->ng, data, len);
+	struct timespec ts;
+	ssize_t rv;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->recv_ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	rv = nghttp2_session_mem_recv(s->ng, data, len);
 
 	if (rv < 0)
 		return h2_errno(rv, "mem_recv") == -ENOMEM ? -ENOMEM : -EPROTO;

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rpc_exec.c - rpc_ops that hand each op to the kernel executor and wait for its result */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/rpc_exec.h"
+
+struct rpc_exec_prog {
+	uint32_t id;
+	bool owned;
+};
+
+/* One job's arguments and results: plain values and pointers into the caller's
+ * frame, which waits in exec_call() until the job is done. */
+struct op_args {
+	const struct rpc *inner;
+	uint32_t id;
+	const void *req;
+	void *resp;
+	uint32_t *ret_u32;
+	struct errmsg *em;
+	/* the walk */
+	struct rpc_exec *r;
+};
+
+static int job_load(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->load(a->inner->ctx, a->req, a->resp, a->em);
+}
+
+static int job_unload(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->unload(a->inner->ctx, a->id, a->em);
+}
+
+static int job_pull(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->pull_bytecode(a->inner->ctx, a->req, a->em);
+}
+
+static int job_next(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->prog_next(a->inner->ctx, a->id, a->ret_u32);
+}
+
+static int job_kernel(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->prog_kernel(a->inner->ctx, a->id, a->resp);
+}
+
+static int job_info(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->prog_info(a->inner->ctx, a->id, a->resp, a->ret_u32);
+}
+
+static int walk_add(struct rpc_exec *r, uint32_t id, bool owned)
+{
+	struct rpc_exec_prog *v;
+	size_t cap;
+
+	if (r->walk_n == r->walk_cap) {
+		cap = r->walk_cap ? r->walk_cap * 2 : 256;
+		v = realloc(r->walk, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->walk = v;
+		r->walk_cap = cap;
+	}
+	r->walk[r->walk_n++] = (struct rpc_exec_prog){ .id = id, .owned = owned };
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* In the executor: every program id in the kernel, and whether bpfd owns it. */
+static int job_walk(void *arg)
+{
+	struct op_args *a = arg;
+	const struct rpc *in = a->inner;
+	bpfd_v1_ProgramInfo *scratch = malloc(sizeof(*scratch));
+	uint32_t id = 0, type;
+	int err;
+
+	if (!scratch)
+		return -ENOMEM;
+	a->r->walk_n = 0;
+	a->r->walk_ns = now_ns();
+	for (;;) {
+		err = in->ops->prog_next(in->ctx, id, &id);
+		if (err)
+			break;
+		err = walk_add(a->r, id, !in->ops->prog_info(in->ctx, id, scratch, &type));
+		if (err)
+			break;
+	}
+	free(scratch);
+	return err == -ENOENT ? 0 : err;
+}
+
+static int run(struct rpc_exec *r, exec_fn fn, struct op_args *a)
+{
+	a->inner = &r->inner;
+	r->last_next = 0;
+	return exec_call(r->ex, fn, a);
+}
+
+/* A job that may change what bpfd owns: no List answers from an earlier walk. */
+static int run_change(struct rpc_exec *r, exec_fn fn, struct op_args *a)
+{
+	r->walk_ns = 0;
+	return run(r, fn, a);
+}
+
+static int op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+		   struct errmsg *em)
+{
+	struct op_args a = { .req = req, .resp = resp, .em = em };
+
+	return run_change(ctx, job_load, &a);
+}
+
+static int op_unload(void *ctx, uint32_t id, struct errmsg *em)
+{
+	struct op_args a = { .id = id, .em = em };
+
+	return run_change(ctx, job_unload, &a);
+}
+
+static int op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+{
+	struct op_args a = { .req = req, .em = em };
+
+	return run_change(ctx, job_pull, &a);
+}
+
+/* id 0 starts a walk: one job takes the snapshot the walk then steps through,
+ * unless the snapshot there is was taken after this call's request was read. */
+static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
+{
+	struct rpc_exec *r = ctx;
+	struct op_args a = { .r = r };
+	int err;
+
+	if (!id) {
+		r->walk_pos = 0;
+		if (!r->walk_ns || !r->recv_ns || r->recv_ns >= r->walk_ns)
+			err = run(r, job_walk, &a);
+		else
+			err = 0;
+		if (err) {
+			r->walk_n = 0;
+			r->walk_ns = 0;
+			return err;
+		}
+	} else if (!r->walk_pos || r->walk_pos > r->walk_n || r->walk[r->walk_pos - 1].id != id) {
+		/* not the step of a walk: ask the kernel */
+		a.id = id;
+		a.ret_u32 = ret_next;
+		return run(r, job_next, &a);
+	}
+	if (r->walk_pos == r->walk_n) {
+		r->last_next = 0;
+		return -ENOENT;
+	}
+	*ret_next = r->last_next = r->walk[r->walk_pos++].id;
+	return 0;
+}
+
+static int op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+{
+	struct op_args a = { .id = id, .resp = ret };
+
+	return run(ctx, job_kernel, &a);
+}
+
+static int op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
+{
+	struct rpc_exec *r = ctx;
+	struct op_args a = { .id = id, .resp = ret, .ret_u32 = ret_type };
+
+	/* right after the walk gave id, nothing has run since: its answer stands */
+	if (id && r->last_next == id && !r->walk[r->walk_pos - 1].owned) {
+		r->last_next = 0;
+		return -ENOENT;
+	}
+	return run(r, job_info, &a);
+}
+
+const struct rpc_ops rpc_exec_ops = {
+	.load = op_load,
+	.unload = op_unload,
+	.pull_bytecode = op_pull,
+	.prog_next = op_next,
+	.prog_kernel = op_kernel,
+	.prog_info = op_info,
+};
+
+void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
+{
+	struct rpc *rpc = arg;
+	struct rpc_exec *r = rpc->ctx;
+
+	r->recv_ns = call->recv_ns;
+	rpc_handle(arg, call, reply);
+	r->recv_ns = 0;
+}
+
+void rpc_exec_fini(struct rpc_exec *r)
+{
+	free(r->walk);
+	r->walk = NULL;
+	r->walk_n = r->walk_cap = r->walk_pos = 0;
+}

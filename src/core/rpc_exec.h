@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rpc_exec.h - the methods' ops run in the kernel executor */
+#ifndef BPFD_CORE_RPC_EXEC_H
+#define BPFD_CORE_RPC_EXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/exec.h"
+#include "core/rpc.h"
+
+/*
+ * Ops that run each op of inner in the executor ex: the front (rpc.c, which
+ * has decoded and checked the request) waits for a plain result.  A List walk
+ * takes the program ids and which of them bpfd owns in one job, so a List of
+ * programs bpfd does not own costs one hand-over, not two per program.  A List
+ * whose request was read before that walk began may answer from it too (it
+ * shows the kernel as it was after the request arrived), until a load or an
+ * unload.  ctx of rpc_exec_ops is a struct rpc_exec; one front thread uses it
+ * at a time, through rpc_exec_handle().
+ */
+struct rpc_exec {
+	struct rpc inner;
+	struct exec *ex;
+	/* the current List walk (owned only by the front thread) */
+	struct rpc_exec_prog *walk;
+	size_t walk_n;
+	size_t walk_cap;
+	size_t walk_pos;		/* walk[walk_pos - 1] is the id prog_next gave last */
+	uint32_t last_next;		/* that id while nothing else ran since, else 0 */
+	uint64_t walk_ns;		/* CLOCK_MONOTONIC ns the walk began; 0: none valid */
+	uint64_t recv_ns;		/* when the current call's request was read */
+};
+
+extern const struct rpc_ops rpc_exec_ops;
+
+/* The server's handler: arg is a struct rpc whose ctx is a struct rpc_exec;
+ * notes when the call's request was read, then rpc_handle(). */
+void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply);
+
+/* Free the walk of r (not r itself). */
+void rpc_exec_fini(struct rpc_exec *r);
+
+#endif
