@@ -170,7 +170,7 @@ static int parse_sandboxed(const char *path, const void *data, size_t len, const
 	struct parse_job j = { .path = path, .data = data, .len = len };
 	int err, st = 0;
 
-	err = sandbox_run(parse_child, &j, sizeof(j), OBJ_PARSE_SECS * 1000, &st);
+	err = sandbox_run_confined(parse_child, &j, sizeof(j), OBJ_PARSE_SECS * 1000, &st);
 	if (!err)
 		return 0;	/* parsed, or failed cleanly: the real open says why */
 	if (err == -ETIMEDOUT)
@@ -179,6 +179,14 @@ static int parse_sandboxed(const char *path, const void *data, size_t len, const
 				  what, OBJ_PARSE_SECS);
 	if (err != -EIO)
 		return errmsg_set(em, err, "cannot run the check of %s: %s", what, strerror(-err));
+	if (WIFEXITED(st) && WEXITSTATUS(st) == SANDBOX_EXIT_CONFINE)
+		return errmsg_set(em, -EPERM,
+				  "cannot check %s: the parsing sandbox could not be set up (no_new_privs, seccomp); see the daemon's log",
+				  what);
+	if (WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS)
+		return errmsg_set(em, -ENOEXEC,
+				  "%s is a malformed BPF object: parsing it made a system call the parsing sandbox forbids",
+				  what);
 	if (WIFSIGNALED(st))
 		return errmsg_set(em, -ENOEXEC,
 				  "%s is a malformed BPF object: libbpf crashed parsing it (%s); rebuild it with 'clang -target bpf'",

@@ -5,11 +5,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/base/confine.h"
 #include "core/base/sandbox.h"
 
 static int write_all(int fd, const void *buf, size_t len)
@@ -57,8 +59,8 @@ static int read_all(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
-int sandbox_run(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
-		int *ret_status)
+static int run(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms, bool confine,
+	       int *ret_status)
 {
 	int pfd[2], status = 0, err;
 	pid_t pid;
@@ -77,6 +79,8 @@ int sandbox_run(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
 	if (!pid) {
 		close(pfd[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (confine && confine_parser(pfd[1]))
+			_exit(SANDBOX_EXIT_CONFINE);
 		fn(buf);
 		_exit(write_all(pfd[1], buf, len) ? 1 : 0);
 	}
@@ -90,4 +94,16 @@ int sandbox_run(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
 	if (ret_status)
 		*ret_status = status;
 	return err;
+}
+
+int sandbox_run(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
+		int *ret_status)
+{
+	return run(fn, buf, len, timeout_ms, false, ret_status);
+}
+
+int sandbox_run_confined(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
+			 int *ret_status)
+{
+	return run(fn, buf, len, timeout_ms, true, ret_status);
 }

@@ -14,4 +14,12 @@
 int sandbox_run(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
 		int *ret_status);
 
+/* The same for a child that parses untrusted input: before fn it confines itself
+ * with confine_parser() (no capabilities, no_new_privs, seccomp allow-list; it
+ * may write only its report and stderr).  A child that cannot confine itself
+ * exits SANDBOX_EXIT_CONFINE (-EIO); one the filter stops dies of SIGSYS. */
+#define SANDBOX_EXIT_CONFINE	4
+int sandbox_run_confined(void (*fn)(void *buf), void *buf, size_t len, int timeout_ms,
+			 int *ret_status);
+
 #endif
