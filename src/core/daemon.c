@@ -230,6 +230,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct tls_ctx *tls = NULL;
 	struct server *srv = NULL;
 	struct rpc_exec rx = { 0 };
+	struct rpc_kernel kern;
 	struct exec *ex = NULL;
 	struct mgr *mgr = NULL;
 	struct rpc rpc;
@@ -280,8 +281,9 @@ int daemon_run(struct bpfd_config *cfg)
 	}
 	if (cfg->tcp_enabled && tls_setup(cfg, &tls))
 		goto out;
-	rx.inner = (struct rpc){ .ops = &rpc_mgr_ops, .ctx = mgr };
-	rpc = (struct rpc){ .ops = &rpc_exec_ops, .ctx = &rx };
+	rx.inner = (struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = mgr };
+	kern = (struct rpc_kernel){ .ops = &rpc_exec_ops, .ctx = &rx };
+	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern };
 	err = server_new(cfg, tls, rpc_exec_handle, &rpc, &em, &srv);
 	if (err) {
 		log_err("%s", em.msg);

@@ -425,35 +425,30 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 			 call->path);
 }
 
-/* ---- the daemon's ops: program manager + kernel ---- */
+/* ---- the daemon's ops: the wire's messages to plain structs and back, here in the
+ * front; the manager and the kernel behind a struct rpc_kernel ---- */
 
-/* Kernel info of program id in the wire form: 0, -ENOENT, -errno. */
-static int kernel_info(uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+/* A program's kernel info in the wire form. */
+static void kernel_info_to_pb(const struct kinfo_prog *p, bpfd_v1_KernelProgramInfo *ret)
 {
-	struct kinfo_prog p;
 	size_t i;
-	int err;
 
-	err = kinfo_get(id, &p);
-	if (err)
-		return err;
 	memset(ret, 0, sizeof(*ret));
-	ret->id = p.id;
-	snprintf(ret->name, sizeof(ret->name), "%s", p.name);
-	ret->program_type = p.type;
-	snprintf(ret->loaded_at, sizeof(ret->loaded_at), "%s", p.loaded_at);
-	snprintf(ret->tag, sizeof(ret->tag), "%s", p.tag);
-	ret->gpl_compatible = p.gpl_compatible;
-	for (i = 0; i < p.n_map_ids && i < sizeof(ret->map_ids) / sizeof(ret->map_ids[0]); i++)
-		ret->map_ids[i] = p.map_ids[i];
+	ret->id = p->id;
+	snprintf(ret->name, sizeof(ret->name), "%s", p->name);
+	ret->program_type = p->type;
+	snprintf(ret->loaded_at, sizeof(ret->loaded_at), "%s", p->loaded_at);
+	snprintf(ret->tag, sizeof(ret->tag), "%s", p->tag);
+	ret->gpl_compatible = p->gpl_compatible;
+	for (i = 0; i < p->n_map_ids && i < sizeof(ret->map_ids) / sizeof(ret->map_ids[0]); i++)
+		ret->map_ids[i] = p->map_ids[i];
 	ret->map_ids_count = i;
-	ret->btf_id = p.btf_id;
-	ret->bytes_xlated = p.bytes_xlated;
-	ret->jited = p.jited;
-	ret->bytes_jited = p.bytes_jited;
-	ret->bytes_memlock = p.bytes_memlock;
-	ret->verified_insns = p.verified_insns;
-	return 0;
+	ret->btf_id = p->btf_id;
+	ret->bytes_xlated = p->bytes_xlated;
+	ret->jited = p->jited;
+	ret->bytes_jited = p->bytes_jited;
+	ret->bytes_memlock = p->bytes_memlock;
+	ret->verified_insns = p->verified_insns;
 }
 
 /* The wire's LoadRequest as the manager's plan: a copy, field by field; the manager
@@ -496,63 +491,79 @@ static void plan_from_request(const bpfd_v1_LoadRequest *req, struct load_plan *
 	snprintf(p->uuid, sizeof(p->uuid), "%s", req->uuid);
 }
 
-static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
-		       struct errmsg *em)
+static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+			struct errmsg *em)
 {
+	const struct rpc_kernel *k = ctx;
 	struct load_plan *plan = malloc(sizeof(*plan));
 	struct prog_view *v = malloc(sizeof(*v));
+	struct kinfo_prog *kp = malloc(sizeof(*kp));
 	int err = -ENOMEM;
 
-	if (!plan || !v)
+	if (!plan || !v || !kp)
 		goto out;
 	plan_from_request(req, plan);
-	err = mgr_load(ctx, plan, v, em);
+	err = k->ops->load(k->ctx, plan, v, em);
 	if (err || !resp)
 		goto out;
 	memset(resp, 0, sizeof(*resp));
 	resp->has_info = true;
 	record_info_to_pb(v, &resp->info);
 	resp->has_kernel_info = true;
-	(void)kernel_info(v->id, &resp->kernel_info);
+	if (!k->ops->kinfo(k->ctx, v->id, kp))
+		kernel_info_to_pb(kp, &resp->kernel_info);
 	/* the managed kind, as Get and List report it (dispatcher members are EXT) */
 	if (v->managed_type)
 		resp->kernel_info.program_type = v->managed_type;
 out:
 	free(plan);
 	free(v);
+	free(kp);
 	return err;
 }
 
-static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
+static int kern_op_unload(void *ctx, uint32_t id, struct errmsg *em)
 {
-	return mgr_unload(ctx, id, em);
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->unload(k->ctx, id, em);
 }
 
-static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+static int kern_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
 {
-	return mgr_pull_bytecode(ctx, req->image.url, em);
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->pull(k->ctx, req->image.url, em);
 }
 
-static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
+static int kern_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 {
-	(void)ctx;
-	return kinfo_next_id(id, ret_next);
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->next(k->ctx, id, ret_next);
 }
 
-static int mgr_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+static int kern_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 {
-	(void)ctx;
-	return kernel_info(id, ret);
+	const struct rpc_kernel *k = ctx;
+	struct kinfo_prog p;
+	int err;
+
+	err = k->ops->kinfo(k->ctx, id, &p);
+	if (!err)
+		kernel_info_to_pb(&p, ret);
+	return err;
 }
 
-static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
+static int kern_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
 {
+	const struct rpc_kernel *k = ctx;
 	struct prog_view *v = malloc(sizeof(*v));
 	int err;
 
 	if (!v)
 		return -ENOMEM;
-	err = mgr_prog_view(ctx, id, v);
+	err = k->ops->view(k->ctx, id, v);
 	if (!err) {
 		record_info_to_pb(v, ret);
 		if (ret_type)
@@ -560,6 +571,92 @@ static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_
 	}
 	free(v);
 	return err;
+}
+
+const struct rpc_ops rpc_kernel_ops = {
+	.load = kern_op_load,
+	.unload = kern_op_unload,
+	.pull_bytecode = kern_op_pull,
+	.prog_next = kern_op_next,
+	.prog_kernel = kern_op_kernel,
+	.prog_info = kern_op_info,
+};
+
+/* The manager and the kernel called in this thread: ctx is a struct mgr *. */
+static int mgr_load_plain(void *ctx, const struct load_plan *plan, struct prog_view *ret,
+			  struct errmsg *em)
+{
+	return mgr_load(ctx, plan, ret, em);
+}
+
+static int mgr_unload_plain(void *ctx, uint32_t id, struct errmsg *em)
+{
+	return mgr_unload(ctx, id, em);
+}
+
+static int mgr_pull_plain(void *ctx, const char *url, struct errmsg *em)
+{
+	return mgr_pull_bytecode(ctx, url, em);
+}
+
+static int mgr_next_plain(void *ctx, uint32_t id, uint32_t *ret_next)
+{
+	(void)ctx;
+	return kinfo_next_id(id, ret_next);
+}
+
+static int mgr_kinfo_plain(void *ctx, uint32_t id, struct kinfo_prog *ret)
+{
+	(void)ctx;
+	return kinfo_get(id, ret);
+}
+
+static int mgr_view_plain(void *ctx, uint32_t id, struct prog_view *ret)
+{
+	return mgr_prog_view(ctx, id, ret);
+}
+
+const struct rpc_kernel_ops rpc_mgr_kernel_ops = {
+	.load = mgr_load_plain,
+	.unload = mgr_unload_plain,
+	.pull = mgr_pull_plain,
+	.next = mgr_next_plain,
+	.kinfo = mgr_kinfo_plain,
+	.view = mgr_view_plain,
+};
+
+/* rpc_mgr_ops: ctx is the struct mgr *, called in this thread. */
+#define MGR_K(ctx)	(&(struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = (ctx) })
+
+static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+		       struct errmsg *em)
+{
+	return kern_op_load(MGR_K(ctx), req, resp, em);
+}
+
+static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
+{
+	return kern_op_unload(MGR_K(ctx), id, em);
+}
+
+static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+{
+	return kern_op_pull(MGR_K(ctx), req, em);
+}
+
+static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
+{
+	return kern_op_next(MGR_K(ctx), id, ret_next);
+}
+
+static int mgr_op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+{
+	return kern_op_kernel(MGR_K(ctx), id, ret);
+}
+
+static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
+{
+	return kern_op_info(MGR_K(ctx), id, ret, ret_type);
 }
 
 const struct rpc_ops rpc_mgr_ops = {

@@ -9,7 +9,9 @@
 #include <pb.h>
 
 #include "bpfd.pb.h"
+#include "bpf/kinfo.h"
 #include "core/base/errmsg.h"
+#include "core/state/manager.h"
 #include "core/wire/grpc.h"
 
 /*
@@ -44,8 +46,37 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
 	       struct errmsg *em);
 
-/* ctx is a struct mgr *: converts the wire's messages to the manager's plain
- * structs (state/manager.h) and back; the manager never sees the wire format. */
+/*
+ * What the daemon's ops call once the wire's messages are plain structs
+ * (state/manager.h, bpf/kinfo.h): the manager and the kernel, in this thread
+ * (rpc_mgr_kernel_ops, ctx a struct mgr *) or in the kernel executor
+ * (rpc_exec.c).  Each returns 0 or -errno.
+ */
+struct rpc_kernel_ops {
+	int (*load)(void *ctx, const struct load_plan *plan, struct prog_view *ret,
+		    struct errmsg *em);
+	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
+	int (*pull)(void *ctx, const char *url, struct errmsg *em);
+	/* program id walk: next id after id (0 = first), -ENOENT at the end */
+	int (*next)(void *ctx, uint32_t id, uint32_t *ret_next);
+	/* the kernel's view of a program; -ENOENT if there is none */
+	int (*kinfo)(void *ctx, uint32_t id, struct kinfo_prog *ret);
+	/* bpfd's view; -ENOENT when bpfd does not own it */
+	int (*view)(void *ctx, uint32_t id, struct prog_view *ret);
+};
+
+struct rpc_kernel {
+	const struct rpc_kernel_ops *ops;
+	void *ctx;
+};
+
+/* ctx is a struct rpc_kernel *: converts the wire's messages to the manager's
+ * plain structs and back (in the calling thread, the front) and hands the plain
+ * structs to the kernel ops; the manager never sees the wire format. */
+extern const struct rpc_ops rpc_kernel_ops;
+extern const struct rpc_kernel_ops rpc_mgr_kernel_ops;
+
+/* The same with ctx a struct mgr *, everything in the calling thread. */
 extern const struct rpc_ops rpc_mgr_ops;
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rpc_exec.c - rpc_ops that hand each op to the kernel executor and wait for its result */
+/* rpc_exec.c - the kernel ops as executor jobs: plain structs in, plain results out */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,14 +12,16 @@ struct rpc_exec_prog {
 	bool owned;
 };
 
-/* One job's arguments and results: plain values and pointers into the caller's
- * frame, which waits in exec_call() until the job is done. */
+/* One job's arguments and results: plain structs (state/manager.h, bpf/kinfo.h) and
+ * pointers into the caller's frame, which waits in exec_call() until the job is done. */
 struct op_args {
-	const struct rpc *inner;
+	const struct rpc_kernel *inner;
 	uint32_t id;
-	const void *req;
-	void *resp;
-	uint32_t *ret_u32;
+	const struct load_plan *plan;
+	const char *url;
+	struct prog_view *view;
+	struct kinfo_prog *kinfo;
+	uint32_t *ret_next;
 	struct errmsg *em;
 	/* the walk */
 	struct rpc_exec *r;
@@ -29,7 +31,7 @@ static int job_load(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->load(a->inner->ctx, a->req, a->resp, a->em);
+	return a->inner->ops->load(a->inner->ctx, a->plan, a->view, a->em);
 }
 
 static int job_unload(void *arg)
@@ -43,28 +45,28 @@ static int job_pull(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->pull_bytecode(a->inner->ctx, a->req, a->em);
+	return a->inner->ops->pull(a->inner->ctx, a->url, a->em);
 }
 
 static int job_next(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->prog_next(a->inner->ctx, a->id, a->ret_u32);
+	return a->inner->ops->next(a->inner->ctx, a->id, a->ret_next);
 }
 
-static int job_kernel(void *arg)
+static int job_kinfo(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->prog_kernel(a->inner->ctx, a->id, a->resp);
+	return a->inner->ops->kinfo(a->inner->ctx, a->id, a->kinfo);
 }
 
-static int job_info(void *arg)
+static int job_view(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->prog_info(a->inner->ctx, a->id, a->resp, a->ret_u32);
+	return a->inner->ops->view(a->inner->ctx, a->id, a->view);
 }
 
 static int walk_add(struct rpc_exec *r, uint32_t id, bool owned)
@@ -96,9 +98,9 @@ static uint64_t now_ns(void)
 static int job_walk(void *arg)
 {
 	struct op_args *a = arg;
-	const struct rpc *in = a->inner;
-	bpfd_v1_ProgramInfo *scratch = malloc(sizeof(*scratch));
-	uint32_t id = 0, type;
+	const struct rpc_kernel *in = a->inner;
+	struct prog_view *scratch = malloc(sizeof(*scratch));
+	uint32_t id = 0;
 	int err;
 
 	if (!scratch)
@@ -106,10 +108,10 @@ static int job_walk(void *arg)
 	a->r->walk_n = 0;
 	a->r->walk_ns = now_ns();
 	for (;;) {
-		err = in->ops->prog_next(in->ctx, id, &id);
+		err = in->ops->next(in->ctx, id, &id);
 		if (err)
 			break;
-		err = walk_add(a->r, id, !in->ops->prog_info(in->ctx, id, scratch, &type));
+		err = walk_add(a->r, id, !in->ops->view(in->ctx, id, scratch));
 		if (err)
 			break;
 	}
@@ -131,10 +133,10 @@ static int run_change(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 	return run(r, fn, a);
 }
 
-static int op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+static int op_load(void *ctx, const struct load_plan *plan, struct prog_view *ret,
 		   struct errmsg *em)
 {
-	struct op_args a = { .req = req, .resp = resp, .em = em };
+	struct op_args a = { .plan = plan, .view = ret, .em = em };
 
 	return run_change(ctx, job_load, &a);
 }
@@ -146,9 +148,9 @@ static int op_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return run_change(ctx, job_unload, &a);
 }
 
-static int op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+static int op_pull(void *ctx, const char *url, struct errmsg *em)
 {
-	struct op_args a = { .req = req, .em = em };
+	struct op_args a = { .url = url, .em = em };
 
 	return run_change(ctx, job_pull, &a);
 }
@@ -175,7 +177,7 @@ static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 	} else if (!r->walk_pos || r->walk_pos > r->walk_n || r->walk[r->walk_pos - 1].id != id) {
 		/* not the step of a walk: ask the kernel */
 		a.id = id;
-		a.ret_u32 = ret_next;
+		a.ret_next = ret_next;
 		return run(r, job_next, &a);
 	}
 	if (r->walk_pos == r->walk_n) {
@@ -186,39 +188,40 @@ static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 	return 0;
 }
 
-static int op_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+static int op_kinfo(void *ctx, uint32_t id, struct kinfo_prog *ret)
 {
-	struct op_args a = { .id = id, .resp = ret };
+	struct op_args a = { .id = id, .kinfo = ret };
 
-	return run(ctx, job_kernel, &a);
+	return run(ctx, job_kinfo, &a);
 }
 
-static int op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
+static int op_view(void *ctx, uint32_t id, struct prog_view *ret)
 {
 	struct rpc_exec *r = ctx;
-	struct op_args a = { .id = id, .resp = ret, .ret_u32 = ret_type };
+	struct op_args a = { .id = id, .view = ret };
 
 	/* right after the walk gave id, nothing has run since: its answer stands */
 	if (id && r->last_next == id && !r->walk[r->walk_pos - 1].owned) {
 		r->last_next = 0;
 		return -ENOENT;
 	}
-	return run(r, job_info, &a);
+	return run(r, job_view, &a);
 }
 
-const struct rpc_ops rpc_exec_ops = {
+const struct rpc_kernel_ops rpc_exec_ops = {
 	.load = op_load,
 	.unload = op_unload,
-	.pull_bytecode = op_pull,
-	.prog_next = op_next,
-	.prog_kernel = op_kernel,
-	.prog_info = op_info,
+	.pull = op_pull,
+	.next = op_next,
+	.kinfo = op_kinfo,
+	.view = op_view,
 };
 
 void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
 {
 	struct rpc *rpc = arg;
-	struct rpc_exec *r = rpc->ctx;
+	struct rpc_kernel *k = rpc->ctx;
+	struct rpc_exec *r = k->ctx;
 
 	r->recv_ns = call->recv_ns;
 	rpc_handle(arg, call, reply);

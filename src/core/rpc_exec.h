@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rpc_exec.h - the methods' ops run in the kernel executor */
+/* rpc_exec.h - the manager's and the kernel's calls run in the kernel executor */
 #ifndef BPFD_CORE_RPC_EXEC_H
 #define BPFD_CORE_RPC_EXEC_H
 
@@ -10,17 +10,19 @@
 #include "core/rpc.h"
 
 /*
- * Ops that run each op of inner in the executor ex: the front (rpc.c, which
- * has decoded and checked the request) waits for a plain result.  A List walk
- * takes the program ids and which of them bpfd owns in one job, so a List of
- * programs bpfd does not own costs one hand-over, not two per program.  A List
+ * Kernel ops that run each op of inner (rpc_mgr_kernel_ops: the manager and the
+ * kernel) in the executor ex, as a job that carries plain structs (a struct
+ * load_plan in, a struct prog_view or kinfo_prog out): the front (rpc.c, which
+ * has decoded, checked and converted the request) waits for the result.  A
+ * List walk takes the program ids and which of them bpfd owns in one job, so a
+ * List of programs bpfd does not own costs one hand-over, not two per program.  A List
  * whose request was read before that walk began may answer from it too (it
  * shows the kernel as it was after the request arrived), until a load or an
  * unload.  ctx of rpc_exec_ops is a struct rpc_exec; one front thread uses it
  * at a time, through rpc_exec_handle().
  */
 struct rpc_exec {
-	struct rpc inner;
+	struct rpc_kernel inner;
 	struct exec *ex;
 	/* the current List walk (owned only by the front thread) */
 	struct rpc_exec_prog *walk;
@@ -32,9 +34,10 @@ struct rpc_exec {
 	uint64_t recv_ns;		/* when the current call's request was read */
 };
 
-extern const struct rpc_ops rpc_exec_ops;
+extern const struct rpc_kernel_ops rpc_exec_ops;
 
-/* The server's handler: arg is a struct rpc whose ctx is a struct rpc_exec;
+/* The server's handler: arg is a struct rpc whose ctx is a struct rpc_kernel
+ * whose ctx is a struct rpc_exec;
  * notes when the call's request was read, then rpc_handle(). */
 void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_rpc_exec.c - the methods' ops through the executor: every op in the executor
+/* test_rpc_exec.c - the kernel ops through the executor: every op in the executor
  * thread, a List walk in one job, a walk shared by Lists read before it began */
 #include <errno.h>
 
@@ -23,10 +23,10 @@ static void where(void)
 		fk.wrong_thread++;
 }
 
-static int f_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
+static int f_load(void *ctx, const struct load_plan *plan, struct prog_view *ret,
 		  struct errmsg *em)
 {
-	(void)ctx, (void)req, (void)resp, (void)em;
+	(void)ctx, (void)plan, (void)ret, (void)em;
 	where();
 	fk.loads++;
 	return 0;
@@ -47,7 +47,7 @@ static int f_next(void *ctx, uint32_t id, uint32_t *ret_next)
 	return -ENOENT;
 }
 
-static int f_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
+static int f_kinfo(void *ctx, uint32_t id, struct kinfo_prog *ret)
 {
 	(void)ctx;
 	where();
@@ -55,38 +55,39 @@ static int f_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret)
 	return 0;
 }
 
-static int f_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type)
+static int f_view(void *ctx, uint32_t id, struct prog_view *ret)
 {
-	(void)ctx, (void)ret;
+	(void)ctx;
 	where();
 	fk.infos++;
 	if (id != 9)
 		return -ENOENT;
-	*ret_type = 6;
+	ret->id = id;
+	ret->managed_type = 6;
 	return 0;
 }
 
-static const struct rpc_ops fake_ops = {
-	.load = f_load, .prog_next = f_next, .prog_kernel = f_kernel, .prog_info = f_info,
+static const struct rpc_kernel_ops fake_ops = {
+	.load = f_load, .next = f_next, .kinfo = f_kinfo, .view = f_view,
 };
 
-static bpfd_v1_ProgramInfo info;
+static struct prog_view view;
 
 /* What rpc.c's List does: next, then bpfd's view; the ids seen and how many owned. */
 static int list(struct rpc_exec *r, uint32_t *seen, int *owned)
 {
-	uint32_t id = 0, type;
+	uint32_t id = 0;
 	int n = 0, err;
 
 	*owned = 0;
 	for (;;) {
-		err = rpc_exec_ops.prog_next(r, id, &id);
+		err = rpc_exec_ops.next(r, id, &id);
 		if (err == -ENOENT)
 			return n;
 		if (err)
 			return err;
 		seen[n++] = id;
-		*owned += !rpc_exec_ops.prog_info(r, id, &info, &type);
+		*owned += !rpc_exec_ops.view(r, id, &view);
 	}
 }
 
@@ -94,7 +95,7 @@ static void setup(struct rpc_exec *r)
 {
 	memset(&fk, 0, sizeof(fk));
 	memset(r, 0, sizeof(*r));
-	r->inner = (struct rpc){ .ops = &fake_ops };
+	r->inner = (struct rpc_kernel){ .ops = &fake_ops };
 	if (exec_start(0, &r->ex, NULL))
 		test_skip("exec_start failed");
 	fk.exec_tid = exec_tid(r->ex);
@@ -103,7 +104,7 @@ static void setup(struct rpc_exec *r)
 static void walk_in_one_job(void)
 {
 	struct rpc_exec r;
-	uint32_t seen[8], type;
+	uint32_t seen[8];
 	int owned, infos;
 
 	setup(&r);
@@ -117,7 +118,7 @@ static void walk_in_one_job(void)
 	ASSERT_EQ(fk.infos, 3 + 1, "bpfd's view: walk + the owned program");
 	infos = fk.infos;
 	/* outside a walk (Get) the answer comes from the executor, not the snapshot */
-	ASSERT_EQ(rpc_exec_ops.prog_info(&r, 5, &info, &type), -ENOENT, "Get of 5");
+	ASSERT_EQ(rpc_exec_ops.view(&r, 5, &view), -ENOENT, "Get of 5");
 	ASSERT_EQ(fk.infos, infos + 1, "Get asks the executor");
 	ASSERT_EQ(fk.wrong_thread, 0, "every op ran in the executor");
 	exec_stop(r.ex);
@@ -126,7 +127,6 @@ static void walk_in_one_job(void)
 
 static void walk_shared_by_earlier_requests(void)
 {
-	bpfd_v1_LoadResponse resp;
 	struct errmsg em;
 	struct rpc_exec r;
 	uint32_t seen[8];
@@ -146,7 +146,7 @@ static void walk_shared_by_earlier_requests(void)
 	ASSERT_EQ(fk.nexts, 8, "walked again");
 	/* a load in between: the next List walks, whenever it was read */
 	r.recv_ns = 1;
-	ASSERT_OK(rpc_exec_ops.load(&r, NULL, &resp, &em), "load");
+	ASSERT_OK(rpc_exec_ops.load(&r, NULL, &view, &em), "load");
 	ASSERT_EQ(fk.loads, 1, "loaded");
 	ASSERT_EQ(list(&r, seen, &owned), 3, "List after a load");
 	ASSERT_EQ(fk.nexts, 12, "walked after the load");
