@@ -223,6 +223,11 @@ static int mgr_free_job(void *arg)
 	return 0;
 }
 
+static int mgr_unload_all_job(void *arg)
+{
+	return mgr_unload_all(arg);
+}
+
 int daemon_run(struct bpfd_config *cfg)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -300,8 +305,9 @@ int daemon_run(struct bpfd_config *cfg)
 		log_errno(LOG_ERR, err, "The event loop failed");
 		goto out;
 	}
+	/* detaching and unpinning are the executor's: it holds the capabilities */
 	if (cfg->unload_on_exit)
-		mgr_unload_all(mgr);
+		exec_call(ex, mgr_unload_all_job, mgr);
 	log_info("Stopped");
 	rc = EXIT_SUCCESS;
 out:
