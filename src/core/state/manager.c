@@ -34,111 +34,6 @@ struct load_job {
 	struct mrec *owner;
 };
 
-/* Copy src into dst[size]: 0, or -ENAMETOOLONG (dst then holds ""). */
-static int copy_str(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= size) {
-		dst[0] = '\0';
-		return -ENAMETOOLONG;
-	}
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
-struct mrec *rec_find(struct mgr *m, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (m->recs[i].id == id)
-			return &m->recs[i];
-	return NULL;
-}
-
-static void rec_drop(struct mgr *m, struct mrec *r)
-{
-	free(r->pb);
-	*r = m->recs[--m->n];
-}
-
-bool map_dir_in_use(struct mgr *m, const char *dir)
-{
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		if (m->recs[i].map_dir[0] && !strcmp(m->recs[i].map_dir, dir))
-			return true;
-	return false;
-}
-
-static uint32_t managed_type(enum obj_kind k)
-{
-	switch (k) {
-	case OBJ_KIND_XDP:
-		return TYPE_XDP;
-	case OBJ_KIND_TC:
-	case OBJ_KIND_TCX:
-		return TYPE_SCHED_CLS;
-	case OBJ_KIND_TRACEPOINT:
-		return TYPE_TRACEPOINT;
-	case OBJ_KIND_FENTRY:
-	case OBJ_KIND_FEXIT:
-		return TYPE_TRACING;
-	default:
-		return TYPE_KPROBE;
-	}
-}
-
-int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
-		     size_t len)
-{
-	memset(mr, 0, sizeof(*mr));
-	mr->id = r->id;
-	mr->kind = obj_kind_parse(r->kind);
-	mr->chain = mr->kind == OBJ_KIND_XDP || mr->kind == OBJ_KIND_TC ||
-		    mr->kind == OBJ_KIND_TCX;
-	mr->ck = mr->kind == OBJ_KIND_XDP ? CHAIN_XDP :
-		 mr->kind == OBJ_KIND_TC ? CHAIN_TC : CHAIN_TCX;
-	mr->cdir = r->chain_dir ? CHAIN_EGRESS : CHAIN_INGRESS;
-	mr->ifindex = r->ifindex;
-	mr->owner = r->info.has_map_owner_id ? r->info.map_owner_id : 0;
-	mr->managed_type = r->managed_type;
-	copy_str(mr->map_dir, sizeof(mr->map_dir), r->info.map_pin_path);
-	copy_str(mr->prog_pin, sizeof(mr->prog_pin), r->prog_pin);
-	copy_str(mr->link_pin, sizeof(mr->link_pin), r->link_pin);
-	mr->pb = malloc(len ? len : 1);
-	if (!mr->pb)
-		return -ENOMEM;
-	memcpy(mr->pb, pb, len);
-	mr->pb_len = len;
-	return 0;
-}
-
-int rec_add(struct mgr *m, const struct mrec *mr)
-{
-	struct mrec *v;
-
-	if (m->n == m->cap) {
-		v = reallocarray(m->recs, m->cap ? m->cap * 2 : 16, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		m->recs = v;
-		m->cap = m->cap ? m->cap * 2 : 16;
-	}
-	m->recs[m->n++] = *mr;
-	return 0;
-}
-
-void unpin_record_pins(const bpfd_state_ProgramRecord *r)
-{
-	if (r->link_pin[0])
-		prog_unpin(r->link_pin);
-	if (r->prog_pin[0])
-		prog_unpin(r->prog_pin);
-}
-
 /* hook_opts.xdp_mode: the XDP mode bpfd.toml gives iface, in the hooks' terms. */
 static enum hook_xdp_mode hook_xdp_mode_of(const char *iface, void *cfg)
 {
@@ -333,7 +228,7 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 		return err;
 	j->kind_str = obj_kind_str(j->kind);
 	if (s->has_map_owner) {
-		j->owner = rec_find(m, s->map_owner_id);
+		j->owner = mrec_find(m, s->map_owner_id);
 		if (!j->owner)
 			return errmsg_set(em, -ENOENT,
 					  "map owner %u is not a program bpfd manages: give the id of a loaded program whose maps should be shared ('bpfctl list')",
@@ -417,7 +312,7 @@ static void view_complete(struct mgr *m, const struct mrec *mr, struct prog_view
 			if (m->recs[i].id != owner && !strcmp(m->recs[i].map_dir, mr->map_dir))
 				ids[n++] = m->recs[i].id;
 		qsort(ids, n, sizeof(ids[0]), cmp_u32);
-		if (rec_find(m, owner)) {
+		if (mrec_find(m, owner)) {
 			if (n == max)
 				n--;
 			memmove(ids + 1, ids, n * sizeof(ids[0]));
@@ -477,9 +372,9 @@ static int load_kernel(struct mgr *m, const struct load_job *j, struct obj **ret
 		if (err)
 			goto out;
 		pi = pl->ident;
-		if (copy_str(r->prog_pin, sizeof(r->prog_pin), pl->prog_pin) ||
-		    copy_str(r->link_pin, sizeof(r->link_pin), pl->link_pin) ||
-		    copy_str(r->target_path, sizeof(r->target_path), pl->target_path)) {
+		if (mrec_copy_str(r->prog_pin, sizeof(r->prog_pin), pl->prog_pin) ||
+		    mrec_copy_str(r->link_pin, sizeof(r->link_pin), pl->link_pin) ||
+		    mrec_copy_str(r->target_path, sizeof(r->target_path), pl->target_path)) {
 			/* cannot happen: bpffs paths are bounded by the config */
 			prog_unpin(pl->link_pin);
 			prog_unpin(pl->prog_pin);
@@ -526,7 +421,7 @@ static void unload_kernel(struct mgr *m, const bpfd_state_ProgramRecord *r,
 {
 	if (j->chain)
 		hook_detach(m->chains, j->cr.kind, r->ifindex, j->cr.dir, r->id, NULL);
-	unpin_record_pins(r);
+	mrec_unpin(r);
 }
 
 static int pin_maps(struct mgr *m, struct obj *o, const struct load_job *j,
@@ -536,7 +431,7 @@ static int pin_maps(struct mgr *m, struct obj *o, const struct load_job *j,
 	int err;
 
 	if (j->owner)
-		return copy_str(r->info.map_pin_path, sizeof(r->info.map_pin_path),
+		return mrec_copy_str(r->info.map_pin_path, sizeof(r->info.map_pin_path),
 				j->owner->map_dir);
 	if (!obj_map_count(o))
 		return 0;
@@ -548,8 +443,8 @@ static int pin_maps(struct mgr *m, struct obj *o, const struct load_job *j,
 	err = obj_pin_maps(o, dir, em);
 	if (err)
 		return err;
-	copy_str(r->info.map_pin_path, sizeof(r->info.map_pin_path), dir);
-	copy_str(r->map_pin_dir, sizeof(r->map_pin_dir), dir);
+	mrec_copy_str(r->info.map_pin_path, sizeof(r->info.map_pin_path), dir);
+	mrec_copy_str(r->map_pin_dir, sizeof(r->map_pin_dir), dir);
 	return 0;
 }
 
@@ -574,7 +469,7 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 	view_from_plan(&j, v);
 	record_info_to_pb(v, &r->info);
 	snprintf(r->kind, sizeof(r->kind), "%s", j.kind_str);
-	r->managed_type = managed_type(j.kind);
+	r->managed_type = mrec_managed_type(j.kind);
 	if (plan->has_uuid)
 		snprintf(r->uuid, sizeof(r->uuid), "%s", plan->uuid);
 	err = load_kernel(m, &j, &o, r, pending, sizeof(pending), em);
@@ -595,7 +490,7 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 		goto out;
 	err = mrec_from_record(&mr, r, pb, len);
 	if (!err)
-		err = rec_add(m, &mr);
+		err = mrec_add(m, &mr);
 	if (err) {
 		free(mr.pb);
 		store_del(m->st, r->id);
@@ -637,7 +532,7 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 		record_info_from_pb(&r->info, ret);
 		ret->id = r->id;
 		ret->managed_type = r->managed_type;
-		mr = rec_find(m, r->id);
+		mr = mrec_find(m, r->id);
 		if (mr)
 			view_complete(m, mr, ret);
 	}
@@ -652,7 +547,7 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 {
 	struct prog_ident pi;
-	struct mrec *r = rec_find(m, id);
+	struct mrec *r = mrec_find(m, id);
 	char map_dir[sizeof(r->map_dir)];
 	int err;
 
@@ -683,8 +578,8 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	if (r->prog_pin[0])
 		prog_unpin(r->prog_pin);
 	snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
-	rec_drop(m, r);
-	if (map_dir[0] && !map_dir_in_use(m, map_dir))
+	mrec_drop(m, r);
+	if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
 		fs_rmtree(map_dir);
 	log_info("unloaded program %u", id);
 	return 0;
@@ -752,7 +647,7 @@ static void damaged_view(struct mgr *m, const struct mrec *mr, struct prog_view 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->spec.name, sizeof(v->spec.name), "%s", mr->name);
 	snprintf(v->record_damaged, sizeof(v->record_damaged), "%s", mr->damaged);
-	copy_str(v->map_pin_path, sizeof(v->map_pin_path), mr->map_dir);
+	mrec_copy_str(v->map_pin_path, sizeof(v->map_pin_path), mr->map_dir);
 	snprintf(v->attach_mode, sizeof(v->attach_mode), "%s", mr->chain ? "" : "link");
 	if (!mr->chain)
 		return;
@@ -778,7 +673,7 @@ int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 	int err = -ENOENT;
 
 	pthread_mutex_lock(&m->lock);
-	mr = rec_find(m, id);
+	mr = mrec_find(m, id);
 	if (!mr)
 		goto out;
 	if (!mr->pb) {

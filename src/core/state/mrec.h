@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* mrec.h - the manager's state in memory, shared by manager.c (load, unload, views)
- * and recovery.c (rebuilding it at start).  Private to src/core/state. */
+/* mrec.h - the manager's state in memory (mrec.c), shared by manager.c (load, unload,
+ * views) and recovery.c (rebuilding it at start).  Private to src/core/state. */
 #ifndef BPFD_CORE_MREC_H
 #define BPFD_CORE_MREC_H
 
@@ -53,14 +53,20 @@ struct mgr {
 	pthread_mutex_t lock;
 };
 
-struct mrec *rec_find(struct mgr *m, uint32_t id);
+/* Copy src into dst[size]: 0, or -ENAMETOOLONG (dst then holds ""). */
+int mrec_copy_str(char *dst, size_t size, const char *src);
+/* The program type reported on the wire for a managed kind (TYPE_*). */
+uint32_t mrec_managed_type(enum obj_kind k);
+struct mrec *mrec_find(struct mgr *m, uint32_t id);
+/* Forget r (frees its encoded record; the last entry takes its place). */
+void mrec_drop(struct mgr *m, struct mrec *r);
 /* Append a copy of mr (which then owns mr->pb): 0 or -ENOMEM. */
-int rec_add(struct mgr *m, const struct mrec *mr);
-bool map_dir_in_use(struct mgr *m, const char *dir);
+int mrec_add(struct mgr *m, const struct mrec *mr);
+bool mrec_map_dir_in_use(struct mgr *m, const char *dir);
 /* Fill mr from a decoded record r whose encoding is pb[len] (copied). */
 int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
 		     size_t len);
 /* Remove the program and link pins a record names (missing is fine). */
-void unpin_record_pins(const bpfd_state_ProgramRecord *r);
+void mrec_unpin(const bpfd_state_ProgramRecord *r);
 
 #endif

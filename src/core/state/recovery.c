@@ -132,7 +132,7 @@ static int keep_damaged(struct mgr *m, uint32_t id, const char *name, const char
 	if (snprintf(mr.map_dir, sizeof(mr.map_dir), "%s/%u", m->maps_dir, id) >=
 	    (int)sizeof(mr.map_dir) || stat(mr.map_dir, &st) || !S_ISDIR(st.st_mode))
 		mr.map_dir[0] = '\0';
-	err = rec_add(m, &mr);
+	err = mrec_add(m, &mr);
 	if (err)
 		return err;
 	log_err("the record of program %u (%s) is damaged (%s), moved to %s; the program keeps running, listed as 'record damaged'; 'bpfctl unload %u' removes it",
@@ -160,13 +160,13 @@ static int load_one(const struct store_entry *e, void *ctx)
 	if (!prog_alive(e->id, c->r->tag, c->r->load_time)) {
 		log_warn("dropping the record of program %u (%s %s): the program is no longer in the kernel",
 			 e->id, c->r->kind, c->r->info.name);
-		unpin_record_pins(c->r);
+		mrec_unpin(c->r);
 		store_del(c->m->st, e->id);
 		return 0;
 	}
 	err = mrec_from_record(&mr, c->r, e->pb, e->len);
 	if (!err)
-		err = rec_add(c->m, &mr);
+		err = mrec_add(c->m, &mr);
 	if (err) {
 		free(mr.pb);
 		c->err = err;
@@ -210,7 +210,7 @@ static void reconcile_pins(struct mgr *m)
 		if (!id)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", m->cfg->bpffs, de->d_name);
-		r = rec_find(m, id);
+		r = mrec_find(m, id);
 		if (r && !strcmp(is_link ? r->link_pin : r->prog_pin, path))
 			continue;
 		log_warn("removing pin %s: bpfd has no record of program %u", path, id);
@@ -225,7 +225,7 @@ static void reconcile_pins(struct mgr *m)
 		if (snprintf(path, sizeof(path), "%s/%.255s", m->maps_dir, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
-		if (map_dir_in_use(m, path))
+		if (mrec_map_dir_in_use(m, path))
 			continue;
 		log_warn("removing map pins %s: no program bpfd manages uses them", path);
 		fs_rmtree(path);
@@ -254,7 +254,7 @@ static void reconcile_pending_one(struct mgr *m, const struct pending *p)
 					sizeof(mi) / sizeof(mi[0]), &n))
 		return;
 	for (i = 0; i < n && i < sizeof(mi) / sizeof(mi[0]); i++) {
-		if (rec_find(m, mi[i].prog_id) || strcmp(mi[i].name, p->func))
+		if (mrec_find(m, mi[i].prog_id) || strcmp(mi[i].name, p->func))
 			continue;
 		if (prog_ident_id(mi[i].prog_id, &pi) || pi.load_time < p->since)
 			continue;

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mrec.c - the manager's table of programs in memory (struct mrec), shared by
+ * manager.c and recovery.c, which both use it and not each other's internals. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpf/prog.h"
+#include "core/state/mrec.h"
+
+/* Copy src into dst[size]: 0, or -ENAMETOOLONG (dst then holds ""). */
+int mrec_copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size) {
+		dst[0] = '\0';
+		return -ENAMETOOLONG;
+	}
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+struct mrec *mrec_find(struct mgr *m, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->recs[i].id == id)
+			return &m->recs[i];
+	return NULL;
+}
+
+void mrec_drop(struct mgr *m, struct mrec *r)
+{
+	free(r->pb);
+	*r = m->recs[--m->n];
+}
+
+bool mrec_map_dir_in_use(struct mgr *m, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->recs[i].map_dir[0] && !strcmp(m->recs[i].map_dir, dir))
+			return true;
+	return false;
+}
+
+uint32_t mrec_managed_type(enum obj_kind k)
+{
+	switch (k) {
+	case OBJ_KIND_XDP:
+		return TYPE_XDP;
+	case OBJ_KIND_TC:
+	case OBJ_KIND_TCX:
+		return TYPE_SCHED_CLS;
+	case OBJ_KIND_TRACEPOINT:
+		return TYPE_TRACEPOINT;
+	case OBJ_KIND_FENTRY:
+	case OBJ_KIND_FEXIT:
+		return TYPE_TRACING;
+	default:
+		return TYPE_KPROBE;
+	}
+}
+
+int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
+		     size_t len)
+{
+	memset(mr, 0, sizeof(*mr));
+	mr->id = r->id;
+	mr->kind = obj_kind_parse(r->kind);
+	mr->chain = mr->kind == OBJ_KIND_XDP || mr->kind == OBJ_KIND_TC ||
+		    mr->kind == OBJ_KIND_TCX;
+	mr->ck = mr->kind == OBJ_KIND_XDP ? CHAIN_XDP :
+		 mr->kind == OBJ_KIND_TC ? CHAIN_TC : CHAIN_TCX;
+	mr->cdir = r->chain_dir ? CHAIN_EGRESS : CHAIN_INGRESS;
+	mr->ifindex = r->ifindex;
+	mr->owner = r->info.has_map_owner_id ? r->info.map_owner_id : 0;
+	mr->managed_type = r->managed_type;
+	mrec_copy_str(mr->map_dir, sizeof(mr->map_dir), r->info.map_pin_path);
+	mrec_copy_str(mr->prog_pin, sizeof(mr->prog_pin), r->prog_pin);
+	mrec_copy_str(mr->link_pin, sizeof(mr->link_pin), r->link_pin);
+	mr->pb = malloc(len ? len : 1);
+	if (!mr->pb)
+		return -ENOMEM;
+	memcpy(mr->pb, pb, len);
+	mr->pb_len = len;
+	return 0;
+}
+
+int mrec_add(struct mgr *m, const struct mrec *mr)
+{
+	struct mrec *v;
+
+	if (m->n == m->cap) {
+		v = reallocarray(m->recs, m->cap ? m->cap * 2 : 16, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->recs = v;
+		m->cap = m->cap ? m->cap * 2 : 16;
+	}
+	m->recs[m->n++] = *mr;
+	return 0;
+}
+
+void mrec_unpin(const bpfd_state_ProgramRecord *r)
+{
+	if (r->link_pin[0])
+		prog_unpin(r->link_pin);
+	if (r->prog_pin[0])
+		prog_unpin(r->prog_pin);
+}
