@@ -251,7 +251,10 @@ def sc_peruid(path, n, other_uid):
     other_uid with a List call: the per-uid limit refuses only this uid's."""
     def make():
         s = connect(path)
-        s.sendall(PREFACE + SETTINGS)
+        try:
+            s.sendall(PREFACE + SETTINGS)
+        except (BrokenPipeError, ConnectionResetError):
+            pass        # refused and closed before our preface: hold_conns counts it
         return s
     socks, closed = hold_conns(make, int(n))
     r, w = os.pipe()
