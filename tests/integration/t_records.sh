@@ -4,9 +4,10 @@
 # stopped; after the restart each program keeps running (its counter grows), the file
 # is moved aside to programs/damaged/ (never deleted), list and get show the program
 # as bpfd's with "record damaged", and unload removes it, its pins and its hook slot.
-# On the host: tracepoint, uprobe and TCX (and XDP, TC attached directly); in the VM:
-# XDP and TC dispatcher chains, where a sound member shares the hook.  And a full
-# state file system: a load is refused with ENOSPC and leaves nothing behind.
+# Every damage for every kind.  On the host: tracepoint, uprobe and TCX, and XDP and
+# TC attached directly (one program per hook: an interface per damage); in the VM:
+# one XDP and one TC dispatcher chain holding a member per damage and a sound member.
+# And a full state file system: a load is refused with ENOSPC and leaves nothing behind.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
@@ -26,23 +27,39 @@ damage() {
 	esac
 }
 
-# load KIND MODE: load one program, append "ID KIND MODE" to $T_TMP/progs.
+# load KIND MODE [IFACE]: load one program (XDP, TC and TCX on IFACE, default $IF),
+# append "ID KIND MODE IFACE" to $T_TMP/progs (IFACE - for tracepoint and uprobe).
 load() {
+	_if=${3:-$IF}
 	case $1 in
 	tracepoint) _id=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint \
 			-t syscalls/sys_enter_getppid) ;;
 	uprobe) _id=$(load_id -p "$COUNTER_OBJ" -n up_count uprobe -t "$TRIG" \
 			-f bpfd_test_func) ;;
-	tcx) _id=$(load_id -p "$COUNTER_OBJ" -n tcx_count tcx -i "$IF" -d ingress -p 10) ;;
-	xdp) _id=$(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10) ;;
+	tcx) _id=$(load_id -p "$COUNTER_OBJ" -n tcx_count tcx -i "$_if" -d ingress -p 10) ;;
+	xdp) _id=$(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$_if" -p 10) ;;
 	tc)	# tc_count says ok: in a dispatcher chain the next member must still run;
 		# attached directly (no freplace) there is no chain and no proceed-on
 		_po=
 		have_feature freplace && _po="--proceed-on ok,pipe,dispatcher_return"
 		# shellcheck disable=SC2086
-		_id=$(load_id -p "$COUNTER_OBJ" -n tc_count tc -i "$IF" -d ingress -p 10 $_po) ;;
+		_id=$(load_id -p "$COUNTER_OBJ" -n tc_count tc -i "$_if" -d ingress -p 10 $_po) ;;
 	esac
-	echo "$_id $1 $2" >>"$T_TMP/progs"
+	case $1 in tracepoint|uprobe) _if=- ;; esac
+	echo "$_id $1 $2 $_if" >>"$T_TMP/progs"
+}
+
+# prog_lib.sh's frames for every interface of the test ($IFACES) at once: progs_run
+# calls it.  (Waits for the pings only: the daemon is a child of this shell too.)
+frames() {
+	_pids=
+	for _f in $IFACES; do
+		ip netns exec "${_f}ns" ping -c 3 -i 0.2 -W 0.2 10.99.0.1 >/dev/null 2>&1 &
+		_pids="$_pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $_pids
+	return 0
 }
 
 # What bpfd still holds of program $1: its pins, its TCX link pin, its map pins.
@@ -55,7 +72,7 @@ left_of() {
 # Load programs, damage the records of those with a mode, restart, check, unload.
 damaged_round() {
 	stop_daemon
-	while read -r id kind mode; do
+	while read -r id kind mode pif; do
 		f=$BPFD_RUNDIR/programs/$id
 		[ -s "$f" ] || fail "no record $f"
 		[ "$mode" = none ] && continue
@@ -70,14 +87,14 @@ damaged_round() {
 	start_daemon
 	progs_run
 	ctl list >"$T_TMP/list" || fail "list"
-	while read -r id kind mode; do
+	while read -r id kind mode pif; do
 		grep -q "^ $id .*(record damaged)\$" "$T_TMP/list" && d=damaged || d=none
 		case $mode in none) ;; *) [ $d = damaged ] ||
 			fail "list does not show program $id ($kind, $mode) as damaged: $(cat "$T_TMP/list")"
 			continue ;; esac
 		[ $d = none ] || fail "list shows sound program $id as damaged"
 	done <"$T_TMP/progs"
-	while read -r id kind mode; do
+	while read -r id kind mode pif; do
 		[ "$mode" = none ] && continue
 		[ ! -e "$BPFD_RUNDIR/programs/$id" ] || fail "damaged record $id left in place"
 		moved=$(ls "$BPFD_RUNDIR/programs/damaged/$id.damaged-"* 2>/dev/null)
@@ -89,7 +106,7 @@ damaged_round() {
 		grep -q "^ Record: *damaged (" "$T_TMP/get" ||
 			fail "get $id does not show the damage: $(cat "$T_TMP/get")"
 		case $kind in xdp|tc|tcx)
-			[ "$(field "$T_TMP/get" Iface)" = "$IF" ] ||
+			[ "$(field "$T_TMP/get" Iface)" = "$pif" ] ||
 				fail "get $id does not show the hook: $(cat "$T_TMP/get")" ;;
 		esac
 		ctl get "$id" -o json >"$T_TMP/json" || fail "get -o json $id"
@@ -98,17 +115,17 @@ damaged_round() {
 		echo "  $kind $id ($mode): $(field "$T_TMP/get" Record)"
 	done <"$T_TMP/progs"
 	# unload the damaged ones: the sound ones keep running (on the same hook in the VM)
-	while read -r id kind mode; do
+	while read -r id kind mode pif; do
 		[ "$mode" = none ] && continue
 		ctl unload "$id" || fail "unload $id ($kind, $mode)"
 		[ -z "$(left_of "$id")" ] || fail "left of $id after unload: $(left_of "$id")"
 		prog_gone "$id" || fail "program $id ($kind) still in the kernel after unload"
 	done <"$T_TMP/progs"
-	grep ' none$' "$T_TMP/progs" >"$T_TMP/progs.sound"
+	grep '^[0-9]* [a-z]* none ' "$T_TMP/progs" >"$T_TMP/progs.sound"
 	mv "$T_TMP/progs.sound" "$T_TMP/progs"
 	if [ -s "$T_TMP/progs" ]; then
 		progs_run
-		while read -r id kind mode; do
+		while read -r id kind mode pif; do
 			ctl unload "$id" || fail "unload $id"
 		done <"$T_TMP/progs"
 	fi
@@ -116,56 +133,70 @@ damaged_round() {
 	grep -q '^ [0-9]' "$T_TMP/list" && fail "programs left: $(cat "$T_TMP/list")"
 	ls -A "$BPFD_RUNDIR/programs" | grep -vxq damaged &&
 		fail "files left in programs/: $(ls -A "$BPFD_RUNDIR/programs")"
-	! ip link show "$IF" | grep -q 'prog/xdp' || fail "XDP left on $IF: $(ip link show "$IF")"
-	[ -z "$(tc filter show dev "$IF" ingress 2>/dev/null)" ] ||
-		fail "TC filters left on $IF: $(tc filter show dev "$IF" ingress)"
+	for f in $IFACES; do
+		! ip link show "$f" | grep -q 'prog/xdp' || fail "XDP left on $f: $(ip link show "$f")"
+		[ -z "$(tc filter show dev "$f" ingress 2>/dev/null)" ] ||
+			fail "TC filters left on $f: $(tc filter show dev "$f" ingress)"
+	done
 	return 0
 }
 
+# records_setup N: a daemon of the test's own and N veths ($IFACES, the first is $IF).
 records_setup() {
 	prog_setup_private
 	build_trig
-	IF=$(echo "rc$T_ID" | cut -c1-12)
-	frames_veth "$IF"
+	IFACES=
+	for n in $(seq "$1"); do
+		f=$(echo "rc$T_ID" | cut -c1-11)$n
+		frames_veth "$f"
+		IFACES="$IFACES $f"
+	done
+	IF=${IFACES# }
+	IF=${IF%% *}
 	: >"$T_TMP/progs"
 }
 
-# Host: each damage for tracepoint, uprobe and TCX; XDP and TC attached directly
-# (the host kernel refuses freplace: one program per hook).
+# Host: each damage for tracepoint, uprobe and TCX, and for XDP and TC attached
+# directly (the host kernel refuses freplace: one program per hook, so an interface
+# per damage, all in one restart).
 test_damaged_link_and_tcx() {
 	[ "${BPFD_IN_VM:-0}" = 1 ] &&
 		skip "tracepoint, uprobe and TCX records run on the host (bpfd logic; the VM kernel lacks TCX)"
-	records_setup
+	records_setup 4
 	need_feature tracepoint
 	need_feature uprobe
 	need_feature tcx
+	direct=
+	have_feature xdp && have_feature tc && ! have_feature freplace && direct=1
+	[ -n "$direct" ] || echo "  (XDP and TC attach through chains here: test_damaged_chains)"
+	# shellcheck disable=SC2086
+	set -- $IFACES
 	for mode in $MODES; do
 		load tracepoint "$mode"
 		load uprobe "$mode"
 		load tcx "$mode"
+		if [ -n "$direct" ]; then
+			load xdp "$mode" "$1"
+			load tc "$mode" "$1"
+		fi
+		shift
 	done
 	load tracepoint none
 	load tcx none
-	if have_feature xdp && have_feature tc && ! have_feature freplace; then
-		load xdp flip
-		load tc truncated
-	fi
 	damaged_round
 }
 
-# VM: XDP and TC dispatcher chains, two damaged members and a sound one per hook (the
-# four damages spread over the two kinds: each chain load costs seconds in the VM).
+# VM: one XDP and one TC dispatcher chain, each with a member per damage and a sound
+# member on the same hook, all in one restart.
 test_damaged_chains() {
 	[ "${BPFD_IN_VM:-0}" = 1 ] ||
 		skip "dispatcher chains need freplace, which the host kernel refuses: this runs in the VM"
-	records_setup
+	records_setup 1
 	need_feature freplace
-	load xdp flip
-	load tc empty
-	load xdp truncated
-	load tc random
-	load xdp none
-	load tc none
+	for mode in $MODES none; do
+		load xdp "$mode"
+		load tc "$mode"
+	done
 	[ "$(attach_mode_of "$(head -n 1 "$T_TMP/progs" | cut -d' ' -f1)")" = dispatcher ] ||
 		fail "not a dispatcher chain"
 	damaged_round
