@@ -121,10 +121,19 @@ int kinfo_get(uint32_t id, struct kinfo_prog *ret)
 	n = info.nr_map_ids < KINFO_MAX_MAPS ? info.nr_map_ids : KINFO_MAX_MAPS;
 	memcpy(ret->map_ids, maps, n * sizeof(maps[0]));
 	ret->n_map_ids = n;
+	ret->run_cnt = info.run_cnt;
+	ret->run_time_ns = info.run_time_ns;
 	load_time(ret, info.load_time);
 out:
 	close(fd);
 	return err;
+}
+
+int kinfo_stats_enable(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	return fd < 0 ? -errno : fd;
 }
 
 const char *kinfo_type_name(uint32_t type)

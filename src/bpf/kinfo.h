@@ -25,6 +25,9 @@ struct kinfo_prog {
 	uint32_t verified_insns;
 	uint32_t map_ids[KINFO_MAX_MAPS];
 	size_t n_map_ids;
+	bool stats;			/* run_cnt/run_time_ns are meaningful (stats enabled) */
+	uint64_t run_cnt;		/* runs counted while stats were enabled */
+	uint64_t run_time_ns;		/* their total run time */
 };
 
 /* The next program id after id (0 starts the walk): 0 with *ret_next, -ENOENT
@@ -33,6 +36,10 @@ int kinfo_next_id(uint32_t id, uint32_t *ret_next);
 /* Fill ret for program id: 0, -ENOENT when there is no such program (any
  * more), or -errno. */
 int kinfo_get(uint32_t id, struct kinfo_prog *ret);
+/* Turn on the kernel's run statistics (BPF_STATS_RUN_TIME, needs
+ * CAP_SYS_ADMIN): they are counted while the returned fd is open (the caller
+ * closes it).  The fd, or -errno. */
+int kinfo_stats_enable(void);
 /* Kernel name of a program type ("xdp", "cgroup_skb", ...), or NULL. */
 const char *kinfo_type_name(uint32_t type);
 

@@ -241,6 +241,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct rpc rpc;
 	int stop_fd = -1, lock_fd = -1, err, rc = EXIT_FAILURE;
 
+	rpc_exec_stats_init(&rx, cfg->stats_mode, cfg->stats_grace);
 	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
 	/* nothing beyond the daemon's set can come back through execve(), in any
 	 * thread or child created from here on */
@@ -298,6 +299,10 @@ int daemon_run(struct bpfd_config *cfg)
 	if (privsep(&ex))
 		goto out;
 	rx.ex = ex;
+	if (cfg->stats_mode == STATS_ALWAYS)
+		exec_call(ex, rpc_exec_stats_job, &rx);
+	else if (cfg->stats_mode == STATS_ON_DEMAND)
+		exec_set_idle(ex, rpc_exec_stats_idle, &rx);
 	notify_ready();
 	log_info("Ready");
 	err = server_run(srv, stop_fd);

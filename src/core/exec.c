@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/exec.h"
@@ -35,6 +36,8 @@ struct exec {
 	size_t head;			/* next job to run */
 	size_t n;			/* jobs queued; atomic read without the lock to spin */
 	bool stop;
+	exec_idle_fn idle;		/* called when the queue is empty */
+	void *idle_arg;
 	/* start-up handshake */
 	uint64_t want;
 	struct caps got;
@@ -81,6 +84,41 @@ static inline void cpu_relax(void)
 	(cond);							\
 })
 
+static void timespec_after(struct timespec *ts, uint64_t ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ns += ts->tv_nsec;
+	ts->tv_sec += ns / 1000000000;
+	ts->tv_nsec = ns % 1000000000;
+}
+
+/* With the lock held: sleep until there is a job or stop, calling the idle
+ * function when it asked to be called. */
+static void exec_wait(struct exec *ex)
+{
+	struct timespec ts;
+	uint64_t delay;
+
+	while (!ex->n && !ex->stop) {
+		delay = 0;
+		if (ex->idle) {
+			pthread_mutex_unlock(&ex->lock);
+			delay = ex->idle(ex->idle_arg);
+			pthread_mutex_lock(&ex->lock);
+			if (ex->n || ex->stop)
+				break;
+		}
+		if (!delay) {
+			pthread_cond_wait(&ex->wake, &ex->lock);
+			continue;
+		}
+		timespec_after(&ts, delay);
+		while (!ex->n && !ex->stop &&
+		       pthread_cond_timedwait(&ex->wake, &ex->lock, &ts) != ETIMEDOUT)
+			;
+	}
+}
+
 static void *exec_main(void *arg)
 {
 	struct exec *ex = arg;
@@ -99,8 +137,7 @@ static void *exec_main(void *arg)
 			(void)SPIN_UNTIL(__atomic_load_n(&ex->n, __ATOMIC_ACQUIRE));
 			pthread_mutex_lock(&ex->lock);
 		}
-		while (!ex->n && !ex->stop)
-			pthread_cond_wait(&ex->wake, &ex->lock);
+		exec_wait(ex);
 		if (!ex->n)
 			break;		/* stopped, and the queue is empty */
 		job = ex->q[ex->head];
@@ -119,13 +156,17 @@ static void *exec_main(void *arg)
 int exec_start(uint64_t caps, struct exec **ret, struct caps *ret_caps)
 {
 	struct exec *ex = calloc(1, sizeof(*ex));
+	pthread_condattr_t attr;
 	int err;
 
 	if (!ex)
 		return -ENOMEM;
 	ex->want = caps;
 	pthread_mutex_init(&ex->lock, NULL);
-	pthread_cond_init(&ex->wake, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&ex->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_cond_init(&ex->done, NULL);
 	err = -pthread_create(&ex->thread, NULL, exec_main, ex);
 	if (err)
@@ -169,6 +210,15 @@ int exec_call(struct exec *ex, exec_fn fn, void *arg)
 		pthread_cond_wait(&ex->done, &ex->lock);
 	pthread_mutex_unlock(&ex->lock);
 	return job.ret;
+}
+
+void exec_set_idle(struct exec *ex, exec_idle_fn fn, void *arg)
+{
+	pthread_mutex_lock(&ex->lock);
+	ex->idle = fn;
+	ex->idle_arg = arg;
+	pthread_cond_signal(&ex->wake);	/* let it ask for its first call */
+	pthread_mutex_unlock(&ex->lock);
 }
 
 pid_t exec_tid(const struct exec *ex)

@@ -32,6 +32,15 @@ int exec_start(uint64_t caps, struct exec **ret, struct caps *ret_caps);
 #define EXEC_QUEUE_LEN	16
 int exec_call(struct exec *ex, exec_fn fn, void *arg);
 
+/*
+ * A function the executor calls, in its thread, whenever its queue is empty
+ * (before it sleeps): it returns how many ns from now it wants to be called
+ * again if no job comes first, 0 for not at all.  For what must happen in the
+ * executor some time after the last job (the end of on-demand run statistics).
+ */
+typedef uint64_t (*exec_idle_fn)(void *arg);
+void exec_set_idle(struct exec *ex, exec_idle_fn fn, void *arg);
+
 /* The executor's thread id (for the log and /proc). */
 pid_t exec_tid(const struct exec *ex);
 

@@ -299,7 +299,7 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 	bpfd_v1_ListResponse_ListResult *res = ls->res;
 	struct lc_entry *e;
 	uint32_t id = 0, type;
-	bool owned;
+	bool owned, stats = false;
 	int err;
 
 	lc.gen = lc.gen + 1 ? lc.gen + 1 : 1;
@@ -315,8 +315,12 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 					     strerror(-err));
 			return false;
 		}
+		/* the walk's job applied the statistics gate: with counts, what
+		 * List reports of a program changes with every run */
+		if (!stats && ls->rpc->ops->stats)
+			stats = ls->rpc->ops->stats(ls->rpc->ctx);
 		owned = !ls->rpc->ops->prog_info(ls->rpc->ctx, id, &res->info, &type);
-		e = owned ? NULL : lc_find(id);
+		e = owned || stats ? NULL : lc_find(id);
 		if (e && e->enc.len) {
 			lc_seen(e);
 			res->has_info = false;
@@ -339,7 +343,7 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 		}
 		res->has_kernel_info = true;
 		res->has_info = owned;
-		if (!owned)
+		if (!owned && !res->kernel_info.has_run_count)
 			lc_store(res);
 		if (!list_wanted(ls->req, res))
 			continue;
@@ -449,6 +453,12 @@ static void kernel_info_to_pb(const struct kinfo_prog *p, bpfd_v1_KernelProgramI
 	ret->bytes_jited = p->bytes_jited;
 	ret->bytes_memlock = p->bytes_memlock;
 	ret->verified_insns = p->verified_insns;
+	if (p->stats) {
+		ret->has_run_count = true;
+		ret->run_count = p->run_cnt;
+		ret->has_run_time_ns = true;
+		ret->run_time_ns = p->run_time_ns;
+	}
 }
 
 /* The wire's LoadRequest as the manager's plan: a copy, field by field; the manager
@@ -573,6 +583,13 @@ static int kern_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32
 	return err;
 }
 
+static bool kern_op_stats(void *ctx)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->stats && k->ops->stats(k->ctx);
+}
+
 const struct rpc_ops rpc_kernel_ops = {
 	.load = kern_op_load,
 	.unload = kern_op_unload,
@@ -580,6 +597,7 @@ const struct rpc_ops rpc_kernel_ops = {
 	.prog_next = kern_op_next,
 	.prog_kernel = kern_op_kernel,
 	.prog_info = kern_op_info,
+	.stats = kern_op_stats,
 };
 
 /* The manager and the kernel called in this thread: ctx is a struct mgr *. */

@@ -31,6 +31,8 @@ struct rpc_ops {
 	int (*prog_kernel)(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *ret);
 	/* bpfd's view; -ENOENT when bpfd does not own it; *ret_type the kind to report */
 	int (*prog_info)(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type);
+	/* run statistics are on (kernel info carries counts); may be NULL: never */
+	bool (*stats)(void *ctx);
 };
 
 struct rpc {
@@ -63,6 +65,8 @@ struct rpc_kernel_ops {
 	int (*kinfo)(void *ctx, uint32_t id, struct kinfo_prog *ret);
 	/* bpfd's view; -ENOENT when bpfd does not own it */
 	int (*view)(void *ctx, uint32_t id, struct prog_view *ret);
+	/* the kernel's run statistics were on at the last job; may be NULL: never */
+	bool (*stats)(void *ctx);
 };
 
 struct rpc_kernel {

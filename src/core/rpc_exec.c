@@ -3,8 +3,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bpf/kinfo.h"
+#include "core/base/log.h"
 #include "core/rpc_exec.h"
 
 struct rpc_exec_prog {
@@ -23,9 +27,65 @@ struct op_args {
 	struct kinfo_prog *kinfo;
 	uint32_t *ret_next;
 	struct errmsg *em;
-	/* the walk */
+	/* the walk; the statistics gate */
 	struct rpc_exec *r;
+	exec_fn fn;
 };
+
+static uint64_t now_ns(void);
+
+/* In the executor: apply the statistics gate at this job; asking: the job reads
+ * a program's kernel info (a Get or a List wants the counts). */
+static void stats_apply(struct rpc_exec *r, bool asking)
+{
+	int fd;
+
+	switch (stats_gate_step(&r->stats, now_ns(), asking)) {
+	case STATS_KEEP:
+		break;
+	case STATS_OPEN:
+		fd = kinfo_stats_enable();
+		stats_gate_opened(&r->stats, fd >= 0);
+		if (fd >= 0) {
+			r->stats_fd = fd;
+			log_debug("Run statistics enabled ([monitor] stats = \"%s\")",
+				  stats_mode_name(r->stats.mode));
+		} else if (!r->stats_warned) {
+			r->stats_warned = true;
+			log_warn("Failed to enable the kernel's run statistics (BPF_ENABLE_STATS): %s; Get and List show none (it needs CAP_SYS_ADMIN)",
+				 strerror(-fd));
+		}
+		break;
+	case STATS_CLOSE:
+		close(r->stats_fd);
+		r->stats_fd = -1;
+		log_debug("Run statistics disabled");
+		break;
+	}
+	__atomic_store_n(&r->stats_on, r->stats.on, __ATOMIC_RELAXED);
+}
+
+uint64_t rpc_exec_stats_idle(void *arg)
+{
+	struct rpc_exec *r = arg;
+
+	stats_apply(r, false);
+	return stats_gate_due(&r->stats, now_ns());
+}
+
+int rpc_exec_stats_job(void *arg)
+{
+	stats_apply(arg, false);
+	return 0;
+}
+
+void rpc_exec_stats_init(struct rpc_exec *r, int mode, unsigned int grace_s)
+{
+	r->stats = (struct stats_gate){ .mode = mode,
+					.grace_ns = (uint64_t)grace_s * 1000000000 };
+	r->stats_fd = -1;
+	r->stats_on = false;
+}
 
 static int job_load(void *arg)
 {
@@ -58,8 +118,12 @@ static int job_next(void *arg)
 static int job_kinfo(void *arg)
 {
 	struct op_args *a = arg;
+	int err;
 
-	return a->inner->ops->kinfo(a->inner->ctx, a->id, a->kinfo);
+	err = a->inner->ops->kinfo(a->inner->ctx, a->id, a->kinfo);
+	if (!err)
+		a->kinfo->stats = a->r->stats.on;
+	return err;
 }
 
 static int job_view(void *arg)
@@ -119,11 +183,24 @@ static int job_walk(void *arg)
 	return err == -ENOENT ? 0 : err;
 }
 
+/* In the executor: a job, after the statistics gate had its say: a program's
+ * kernel info or a List's walk asks for them; on-demand stats end at the first
+ * job after the grace period. */
+static int job_run(void *arg)
+{
+	struct op_args *a = arg;
+
+	stats_apply(a->r, a->fn == job_kinfo || a->fn == job_walk);
+	return a->fn(a);
+}
+
 static int run(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 {
 	a->inner = &r->inner;
+	a->r = r;
+	a->fn = fn;
 	r->last_next = 0;
-	return exec_call(r->ex, fn, a);
+	return exec_call(r->ex, job_run, a);
 }
 
 /* A job that may change what bpfd owns: no List answers from an earlier walk. */
@@ -160,7 +237,7 @@ static int op_pull(void *ctx, const char *url, struct errmsg *em)
 static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 {
 	struct rpc_exec *r = ctx;
-	struct op_args a = { .r = r };
+	struct op_args a = { 0 };
 	int err;
 
 	if (!id) {
@@ -208,6 +285,13 @@ static int op_view(void *ctx, uint32_t id, struct prog_view *ret)
 	return run(r, job_view, &a);
 }
 
+static bool op_stats(void *ctx)
+{
+	struct rpc_exec *r = ctx;
+
+	return __atomic_load_n(&r->stats_on, __ATOMIC_RELAXED);
+}
+
 const struct rpc_kernel_ops rpc_exec_ops = {
 	.load = op_load,
 	.unload = op_unload,
@@ -215,6 +299,7 @@ const struct rpc_kernel_ops rpc_exec_ops = {
 	.next = op_next,
 	.kinfo = op_kinfo,
 	.view = op_view,
+	.stats = op_stats,
 };
 
 void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
@@ -230,6 +315,9 @@ void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply 
 
 void rpc_exec_fini(struct rpc_exec *r)
 {
+	if (r->stats_fd >= 0)
+		close(r->stats_fd);
+	r->stats_fd = -1;
 	free(r->walk);
 	r->walk = NULL;
 	r->walk_n = r->walk_cap = r->walk_pos = 0;

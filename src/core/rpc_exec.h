@@ -3,9 +3,11 @@
 #ifndef BPFD_CORE_RPC_EXEC_H
 #define BPFD_CORE_RPC_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/base/stats_gate.h"
 #include "core/exec.h"
 #include "core/rpc.h"
 
@@ -32,6 +34,12 @@ struct rpc_exec {
 	uint32_t last_next;		/* that id while nothing else ran since, else 0 */
 	uint64_t walk_ns;		/* CLOCK_MONOTONIC ns the walk began; 0: none valid */
 	uint64_t recv_ns;		/* when the current call's request was read */
+	/* the kernel's run statistics: gate and fd owned by the executor's jobs;
+	 * stats_on is written there and read by the front after its job */
+	struct stats_gate stats;
+	int stats_fd;			/* -1: not held */
+	bool stats_on;			/* atomic: the idle function writes it */
+	bool stats_warned;		/* enabling failed once: said so */
 };
 
 extern const struct rpc_kernel_ops rpc_exec_ops;
@@ -41,7 +49,17 @@ extern const struct rpc_kernel_ops rpc_exec_ops;
  * notes when the call's request was read, then rpc_handle(). */
 void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply);
 
-/* Free the walk of r (not r itself). */
+/* Set up r's statistics gate ([monitor] stats and stats_grace) before the
+ * first job; with "always" the next job enables them. */
+void rpc_exec_stats_init(struct rpc_exec *r, int mode, unsigned int grace_s);
+/* A job that applies the gate now (enables "always" stats at start-up). */
+int rpc_exec_stats_job(void *arg);
+/* The executor's idle function (exec_set_idle(), arg r): ends on-demand stats
+ * stats_grace after the last request that asked, with no job needed. */
+uint64_t rpc_exec_stats_idle(void *arg);
+
+/* Free the walk of r (not r itself), close the stats fd (in the executor's
+ * absence: the daemon is stopping). */
 void rpc_exec_fini(struct rpc_exec *r);
 
 #endif

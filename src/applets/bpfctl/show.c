@@ -397,6 +397,24 @@ static void info_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
 	out_end(o);
 }
 
+/* Counted only while the daemon holds the kernel's stats enabled ([monitor]
+ * stats); absent: it does not, JSON null. */
+static void run_stats(struct out *o, const bpfd_v1_KernelProgramInfo *k)
+{
+	if (k->has_run_count) {
+		out_u64(o, "run_count", "Run Count:\t%llu", k->run_count);
+	} else {
+		out_null(o, "run_count");
+		out_text(o, "Run Count:\tn/a (stats off)");
+	}
+	if (k->has_run_time_ns) {
+		out_u64(o, "run_time_ns", "Run Time (ns):\t%llu", k->run_time_ns);
+	} else {
+		out_null(o, "run_time_ns");
+		out_text(o, "Run Time (ns):\tn/a (stats off)");
+	}
+}
+
 static void kernel_fields(struct out *o, const bpfd_v1_ProgramInfo *info,
 			  const bpfd_v1_KernelProgramInfo *k)
 {
@@ -427,6 +445,7 @@ static void kernel_fields(struct out *o, const bpfd_v1_ProgramInfo *info,
 	out_u64(o, "bytes_jited", "Size JITted:\t%llu", k->bytes_jited);
 	out_u64(o, "bytes_memlock", "Kernel Allocated Memory (bytes):\t%llu", k->bytes_memlock);
 	out_u64(o, "verified_insns", "Verified Instruction Count:\t%llu", k->verified_insns);
+	run_stats(o, k);
 	out_end(o);
 }
 

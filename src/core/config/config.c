@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/base/log.h"
+#include "core/base/stats_gate.h"
 #include "core/config/config.h"
 #include "core/config/toml.h"
 
@@ -522,6 +523,37 @@ static const struct field log_fields[] = {
 	{ NULL }
 };
 
+/* [monitor] */
+
+static int set_stats(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	char b[80];
+	int m = stats_mode_parse(v->str);
+
+	if (m < 0)
+		return perr(ps, v->vpos, "[monitor] stats '%s' is not one of on-demand, always, off",
+			    Q(b, v->str));
+	st->cfg.stats_mode = m;
+	return 0;
+}
+
+#define STATS_GRACE_MAX	86400
+
+static int set_stats_grace(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 1 || v->num > STATS_GRACE_MAX)
+		return perr(ps, v->vpos, "[monitor] stats_grace %lld is out of range: give seconds from 1 to %d",
+			    (long long)v->num, STATS_GRACE_MAX);
+	st->cfg.stats_grace = v->num;
+	return 0;
+}
+
+static const struct field monitor_fields[] = {
+	{ "stats", TOML_STR, set_stats },
+	{ "stats_grace", TOML_INT, set_stats_grace },
+	{ NULL }
+};
+
 #define TABLE_SETTER(name, where)						\
 static int set_##name(struct parser *ps, const struct toml_node *t, struct stage *st) \
 {										\
@@ -537,6 +569,7 @@ static int set_grpc(struct parser *ps, const struct toml_node *t, struct stage *
 TABLE_SETTER(tls, "in [tls]")
 TABLE_SETTER(runtime, "in [runtime]")
 TABLE_SETTER(log, "in [log]")
+TABLE_SETTER(monitor, "in [monitor]")
 
 static const struct field root_fields[] = {
 	{ "interfaces", TOML_TABLE, set_interfaces },
@@ -545,6 +578,7 @@ static const struct field root_fields[] = {
 	{ "tls", TOML_TABLE, set_tls },
 	{ "runtime", TOML_TABLE, set_runtime },
 	{ "log", TOML_TABLE, set_log },
+	{ "monitor", TOML_TABLE, set_monitor },
 	{ NULL }
 };
 
@@ -651,6 +685,8 @@ void config_defaults(struct bpfd_config *cfg)
 	snprintf(cfg->image_dir, sizeof(cfg->image_dir), "%s", BPFD_IMAGE_DIR);
 	cfg->log_level = -1;
 	cfg->log_target = LOG_TARGET_STDERR;
+	cfg->stats_mode = STATS_ON_DEMAND;
+	cfg->stats_grace = STATS_GRACE_DEFAULT;
 }
 
 int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct errmsg *em)

@@ -68,6 +68,8 @@ struct bpfd_config {
 	bool unload_on_exit;	/* [runtime]: unload every program on SIGTERM/SIGINT */
 	int log_level;		/* [log] level: LOG_ERR..LOG_DEBUG, -1 not set */
 	int log_target;		/* [log] target: enum log_target (core/base/log.h) */
+	int stats_mode;		/* [monitor] stats: enum stats_mode (core/base/stats_gate.h) */
+	unsigned int stats_grace;	/* [monitor] stats_grace: seconds on-demand stats stay on */
 	struct iface_config ifaces[BPFD_MAX_IFACES];
 	size_t n_ifaces;
 };
