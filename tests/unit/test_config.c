@@ -7,6 +7,7 @@
 
 #include "harness.h"
 #include "core/base/log.h"
+#include "core/base/stats_gate.h"
 #include "core/config/config.h"
 
 static int parse(struct bpfd_config *cfg, const char *text, struct errmsg *em)
@@ -48,6 +49,25 @@ static void defaults(void)
 	ASSERT_FALSE(cfg.unload_on_exit, "programs stay loaded at exit");
 	ASSERT_EQ(cfg.log_level, -1, "no [log] level: $BPFD_LOG or info");
 	ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "log to stderr");
+	ASSERT_EQ(cfg.stats_mode, STATS_ON_DEMAND, "stats on demand");
+	ASSERT_EQ(cfg.stats_grace, 60, "stats grace 60 s");
+}
+
+/* [monitor] */
+static void monitor(void)
+{
+	struct bpfd_config cfg;
+
+	if (GOOD(&cfg, "[monitor]\nstats = \"always\"\n"))
+		ASSERT_EQ(cfg.stats_mode, STATS_ALWAYS, "always");
+	if (GOOD(&cfg, "[monitor]\nstats = \"off\"\nstats_grace = 5\n")) {
+		ASSERT_EQ(cfg.stats_mode, STATS_OFF, "off");
+		ASSERT_EQ(cfg.stats_grace, 5, "grace");
+	}
+	if (GOOD(&cfg, "monitor.stats = \"on-demand\"\nmonitor.stats_grace = 86400\n")) {
+		ASSERT_EQ(cfg.stats_mode, STATS_ON_DEMAND, "on-demand");
+		ASSERT_EQ(cfg.stats_grace, 86400, "a day");
+	}
 }
 
 /* [log] and [runtime] unload_on_exit */
@@ -80,7 +100,7 @@ static void empty_and_comments(void)
 		ASSERT_EQ(memcmp(&cfg, &def, sizeof(cfg)), 0, "empty = defaults");
 	if (GOOD(&cfg, "# only a comment\n\n   \t\n# another # with hash\n"))
 		ASSERT_EQ(memcmp(&cfg, &def, sizeof(cfg)), 0, "comments = defaults");
-	if (GOOD(&cfg, "[signing]\n[grpc]\n[tls]\n[runtime]\n[interfaces]\n[log]\n"))
+	if (GOOD(&cfg, "[signing]\n[grpc]\n[tls]\n[runtime]\n[interfaces]\n[log]\n[monitor]\n"))
 		ASSERT_EQ(memcmp(&cfg, &def, sizeof(cfg)), 0, "empty tables = defaults");
 	GOOD(&cfg, "\n\n[signing] # trailing comment\nallow_unsigned=false#x");
 	ASSERT_FALSE(cfg.allow_unsigned, "no newline at EOF, no spaces");
@@ -383,8 +403,8 @@ static const struct bad bad_syntax[] = {
 };
 
 static const struct bad bad_schema[] = {
-	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, tls, runtime, log)" },
-	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, tls, runtime, log)" },
+	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, tls, runtime, log, monitor)" },
+	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, tls, runtime, log, monitor)" },
 	{ "grpc = 1\n", "line 1, column 8: 'grpc' at the top level must be a table, not an integer" },
 	{ "[[signing]]\n", "line 1, column 1: 'signing' at the top level must be a table, not an array of tables" },
 	{ "[signing]\nallow_unsigned = \"yes\"\n", "line 2, column 18: 'allow_unsigned' in [signing] must be a boolean, not a string" },
@@ -438,9 +458,14 @@ static const struct bad bad_schema[] = {
 	{ "[log]\nlevel = 7\n", "line 2, column 9: 'level' in [log] must be a string, not an integer" },
 	{ "[log]\ntarget = \"journal\"\n", "line 2, column 10: [log] target 'journal' is not one of stderr, syslog" },
 	{ "[log]\nfile = \"/var/log/bpfd.log\"\n", "line 2, column 1: unknown key 'file' in [log] (known: level, target)" },
+	{ "[monitor]\nstats = \"sometimes\"\n", "line 2, column 9: [monitor] stats 'sometimes' is not one of on-demand, always, off" },
+	{ "[monitor]\nstats = true\n", "line 2, column 9: 'stats' in [monitor] must be a string, not a boolean" },
+	{ "[monitor]\nstats_grace = 0\n", "line 2, column 15: [monitor] stats_grace 0 is out of range: give seconds from 1 to 86400" },
+	{ "[monitor]\nstats_grace = 86401\n", "line 2, column 15: [monitor] stats_grace 86401 is out of range: give seconds from 1 to 86400" },
+	{ "[monitor]\ninterval = 1\n", "line 2, column 1: unknown key 'interval' in [monitor] (known: stats, stats_grace)" },
 	{ "[signing]\nallow_unsigned = true\n[tls]\n[signing.x]\n", "line 4, column 1: unknown table 'x' in [signing] (known: allow_unsigned)" },
 	/* user text in messages is escaped and shortened */
-	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, tls, runtime, log)" },
+	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, tls, runtime, log, monitor)" },
 	{ "[interfaces.eth0]\nxdp_mode = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 12: xdp_mode 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' for interface eth0 is not one of skb, drv, hw" },
 };
 
@@ -704,6 +729,8 @@ static void dist_example_uncommented(void)
 	ASSERT_FALSE(cfg.unload_on_exit, "unload_on_exit example");
 	ASSERT_EQ(cfg.log_level, LOG_INFO, "[log] level example");
 	ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "[log] target example");
+	ASSERT_EQ(cfg.stats_mode, STATS_ON_DEMAND, "[monitor] stats example");
+	ASSERT_EQ(cfg.stats_grace, 60, "[monitor] stats_grace example");
 	free(out);
 	free(text);
 }
@@ -712,6 +739,7 @@ TEST_MAIN("config",
 	  TEST(defaults),
 	  TEST(empty_and_comments),
 	  TEST(log_and_exit),
+	  TEST(monitor),
 	  TEST(full),
 	  TEST(tls_files),
 	  TEST(endpoints),

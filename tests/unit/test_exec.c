@@ -128,10 +128,49 @@ static void child_alarm(void)
 	exec_stop(ex);
 }
 
+struct idle {
+	int calls;		/* atomic */
+	pid_t tid;
+};
+
+/* Asks to be called again 10 ms later, three times, then not at all. */
+static uint64_t idle_fn(void *arg)
+{
+	struct idle *d = arg;
+	int n = __atomic_add_fetch(&d->calls, 1, __ATOMIC_SEQ_CST);
+
+	d->tid = gettid();
+	return n <= 3 ? 10000000 : 0;
+}
+
+static int job_nop(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void idle_timer(void)
+{
+	struct idle d = { 0 };
+	struct exec *ex = NULL;
+
+	if (!ASSERT_OK(exec_start(CAPS_DAEMON, &ex, NULL), "exec_start"))
+		return;
+	exec_set_idle(ex, idle_fn, &d);
+	usleep(300000);
+	ASSERT_EQ(__atomic_load_n(&d.calls, __ATOMIC_SEQ_CST), 4,
+		  "called when idle, then after each delay it asked for, then no more");
+	ASSERT_EQ(d.tid, exec_tid(ex), "in the executor");
+	ASSERT_OK(exec_call(ex, job_nop, NULL), "a job");
+	usleep(100000);
+	ASSERT_EQ(__atomic_load_n(&d.calls, __ATOMIC_SEQ_CST), 5, "called again after a job");
+	exec_stop(ex);
+}
+
 static void stop_null(void)
 {
 	exec_stop(NULL);
 }
 
 TEST_MAIN("exec", TEST(runs_in_its_thread), TEST(many_callers), TEST(child_alarm),
-	  TEST(stop_null))
+	  TEST(idle_timer), TEST(stop_null))

@@ -11,7 +11,12 @@ static const struct opts_spec get_spec = {
 	.prog = "bpfctl get",
 	.usage = "bpfctl get [OPTIONS] ID",
 	.desc = "Show the program with kernel id ID: bpfd's state when bpfd loaded it\n"
-		"(\"Bpfd State\"), and what the kernel says about it (\"Kernel State\").",
+		"(\"Bpfd State\"), and what the kernel says about it (\"Kernel State\").\n"
+		"Run Count and Run Time (ns) are the kernel's run statistics, counted only\n"
+		"while the daemon holds them on ([monitor] stats in bpfd.toml): by default\n"
+		"from the first Get or List until 60 s after the last one, so the first Get\n"
+		"after a quiet spell shows the runs since then, not since the load; with\n"
+		"stats = \"off\" they read \"n/a (stats off)\" (JSON null).",
 	.optv = bpfctl_id_optv,
 };
 
