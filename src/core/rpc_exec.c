@@ -40,6 +40,8 @@ static void stats_apply(struct rpc_exec *r, bool asking)
 {
 	int fd;
 
+	if (!r->stats_ready)
+		return;
 	switch (stats_gate_step(&r->stats, now_ns(), asking)) {
 	case STATS_KEEP:
 		break;
@@ -83,6 +85,7 @@ void rpc_exec_stats_init(struct rpc_exec *r, int mode, unsigned int grace_s)
 {
 	r->stats = (struct stats_gate){ .mode = mode,
 					.grace_ns = (uint64_t)grace_s * 1000000000 };
+	r->stats_ready = true;
 	r->stats_fd = -1;
 	r->stats_on = false;
 }
@@ -315,7 +318,7 @@ void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply 
 
 void rpc_exec_fini(struct rpc_exec *r)
 {
-	if (r->stats_fd >= 0)
+	if (r->stats_ready && r->stats_fd >= 0)
 		close(r->stats_fd);
 	r->stats_fd = -1;
 	free(r->walk);

@@ -37,6 +37,7 @@ struct rpc_exec {
 	/* the kernel's run statistics: gate and fd owned by the executor's jobs;
 	 * stats_on is written there and read by the front after its job */
 	struct stats_gate stats;
+	bool stats_ready;		/* rpc_exec_stats_init() ran: else no stats at all */
 	int stats_fd;			/* -1: not held */
 	bool stats_on;			/* atomic: the idle function writes it */
 	bool stats_warned;		/* enabling failed once: said so */

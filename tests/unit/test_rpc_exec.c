@@ -159,4 +159,47 @@ static void walk_shared_by_earlier_requests(void)
 	rpc_exec_fini(&r);
 }
 
-TEST_MAIN("rpc_exec", TEST(walk_in_one_job), TEST(walk_shared_by_earlier_requests))
+/* [monitor] stats = "off": kernel info never says it carries counts, no fd */
+static void stats_off(void)
+{
+	struct kinfo_prog k = { 0 };
+	struct rpc_exec r;
+
+	setup(&r);
+	rpc_exec_stats_init(&r, STATS_OFF, 60);
+	ASSERT_OK(exec_call(r.ex, rpc_exec_stats_job, &r), "the start-up job");
+	ASSERT_OK(rpc_exec_ops.kinfo(&r, 5, &k), "kinfo");
+	ASSERT_FALSE(k.stats, "no counts");
+	ASSERT_EQ(r.stats_fd, -1, "no stats fd");
+	ASSERT_FALSE(rpc_exec_ops.stats(&r), "List: off");
+	exec_stop(r.ex);
+	rpc_exec_fini(&r);
+}
+
+/* "always": the start-up job enables them in the executor (the real
+ * BPF_ENABLE_STATS: skipped without CAP_SYS_ADMIN) */
+static void stats_always(void)
+{
+	struct kinfo_prog k = { 0 };
+	struct rpc_exec r;
+
+	setup(&r);
+	exec_stop(r.ex);
+	if (exec_start(CAPS_DAEMON, &r.ex, NULL))
+		test_skip("exec_start failed");
+	fk.exec_tid = exec_tid(r.ex);
+	rpc_exec_stats_init(&r, STATS_ALWAYS, 60);
+	ASSERT_OK(exec_call(r.ex, rpc_exec_stats_job, &r), "the start-up job");
+	if (r.stats_fd < 0)
+		test_skip("BPF_ENABLE_STATS refused here (needs CAP_SYS_ADMIN)");
+	ASSERT_OK(rpc_exec_ops.kinfo(&r, 5, &k), "kinfo");
+	ASSERT_TRUE(k.stats, "counts");
+	ASSERT_TRUE(rpc_exec_ops.stats(&r), "List: on");
+	ASSERT_EQ(fk.wrong_thread, 0, "every op ran in the executor");
+	exec_stop(r.ex);
+	rpc_exec_fini(&r);
+	ASSERT_EQ(r.stats_fd, -1, "closed");
+}
+
+TEST_MAIN("rpc_exec", TEST(walk_in_one_job), TEST(walk_shared_by_earlier_requests),
+	  TEST(stats_off), TEST(stats_always))
