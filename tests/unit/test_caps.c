@@ -16,13 +16,13 @@ static void names(void)
 
 	caps_names(CAPS_DAEMON, b, sizeof(b));
 	ASSERT_STREQ(b, "cap_dac_read_search,cap_setpcap,cap_net_admin,cap_sys_admin,"
-		     "cap_sys_resource,cap_bpf", "the daemon's set");
+		     "cap_sys_resource,cap_syslog,cap_bpf", "the daemon's set");
 	caps_names(0, b, sizeof(b));
 	ASSERT_STREQ(b, "none", "empty");
 	caps_names(CAPS_BIT(0) | CAPS_BIT(50), b, sizeof(b));
 	ASSERT_STREQ(b, "cap_chown,cap_50", "unknown bit");
 	ASSERT_EQ(caps_names(CAPS_DAEMON, b, 8), strlen("cap_dac_read_search,cap_setpcap,"
-		  "cap_net_admin,cap_sys_admin,cap_sys_resource,cap_bpf"), "needed length");
+		  "cap_net_admin,cap_sys_admin,cap_sys_resource,cap_syslog,cap_bpf"), "needed length");
 	ASSERT_STREQ(b, "cap_dac", "truncated");
 }
 
