@@ -72,10 +72,12 @@ list_count() {
 }
 
 # bpfctl's view of every program: list and get into $1.
+# (without the run statistics: live counters, not what bpfd holds)
 views() {
 	ctl list >"$1" || fail "list"
 	while read -r id kind; do
-		ctl get "$id" >>"$1" || fail "get $id"
+		ctl get "$id" >"$T_TMP/get.out" || fail "get $id"
+		grep -v '^ *Run \(Count\|Time (ns)\):' "$T_TMP/get.out" >>"$1"
 	done <"$T_TMP/progs"
 }
 
