@@ -150,7 +150,9 @@ test_per_address_limit() {
 test_connection_flood() {
 	begin connection_flood
 	ulimit -n 16384 || skip "cannot raise the fd limit to 16384"
-	start_tcp_with "max_tcp_connections = 1500" "max_connections_per_address = 65536" \
+	# 2000 peers against a limit of 1200: the limit is reached even when a busy machine
+	# slows the daemon's accepts (at 1500 a clean make check saw at most 1387 fds)
+	start_tcp_with "max_tcp_connections = 1200" "max_connections_per_address = 65536" \
 		"handshake_timeout = 4"
 	LIM_TIMEOUT=120 lim tcpflood "127.0.0.1:$PORT" 1000 1000 14 >"$T_TMP/flood.out" 2>&1 &
 	fpid=$!
@@ -173,7 +175,7 @@ test_connection_flood() {
 	echo "  $(sed -n 's/^RESULT //p' "$T_TMP/flood.out"); daemon fds at most $most," \
 		"peak VmHWM $(status_kb VmHWM) kB; local List in$LIST_MS ms"
 	[ "$most" -gt 1000 ] || fail "the daemon held only $most fds: the flood did not reach it"
-	[ "$most" -le 1550 ] || fail "the daemon held $most fds with max_tcp_connections = 1500"
+	[ "$most" -le 1250 ] || fail "the daemon held $most fds with max_tcp_connections = 1200"
 	grep -q 'TCP connections are open (max_tcp_connections)' "$T_TMP/daemon.log" ||
 		fail "the TCP limit was never reached"
 	list_fast "after the flood"
