@@ -128,7 +128,7 @@ $(GEN)/bpf_objs.o: $(GEN)/bpf_objs.S
 $(O)/src/bpf/embed.o: $(GEN)/bpf_objs.inc
 
 # Unit tests link everything but main and the applets, dynamically.
-$(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(LIB)
+$(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(wildcard tests/unit/*.h) $(LIB)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)

@@ -9,9 +9,8 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-#include <mbedtls/sha256.h>
-
 #include "harness.h"
+#include "digest.h"
 #include "core/image/manifest.h"
 #include "core/image/store.h"
 #include "core/image/tar.h"
@@ -48,17 +47,6 @@ static const char build_sh[] =
 	"$B manifest add localhost/multi:v1 localhost/xdp:arm64\n"
 	"$B manifest push --all localhost/multi:v1 oci:$PWD/layout:v1\n"
 	"$B push --format v2s2 localhost/xdp:amd64 dir:$PWD/v2s2\n";
-
-static void digest_of(const char *data, size_t len, char out[IMAGE_DIGEST_LEN + 1])
-{
-	unsigned char sum[32];
-	int i;
-
-	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
-	strcpy(out, "sha256:");
-	for (i = 0; i < 32; i++)
-		sprintf(out + 7 + 2 * i, "%02x", sum[i]);
-}
 
 static void cleanup(void)
 {

@@ -9,9 +9,8 @@
 #include <time.h>
 
 #include <cJSON.h>
-#include <mbedtls/sha256.h>
-
 #include "harness.h"
+#include "digest.h"
 #include "core/image/manifest.h"
 #include "core/image/store.h"
 
@@ -38,17 +37,6 @@ static void cleanup(struct image_store *s)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", tmp);
-}
-
-static void digest_of(const char *data, size_t len, char out[IMAGE_DIGEST_LEN + 1])
-{
-	unsigned char sum[32];
-	int i;
-
-	mbedtls_sha256_ret((const unsigned char *)data, len, sum, 0);
-	strcpy(out, "sha256:");
-	for (i = 0; i < 32; i++)
-		sprintf(out + 7 + 2 * i, "%02x", sum[i]);
 }
 
 /* Put data, return its digest (static buffers, four in turn). */
