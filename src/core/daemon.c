@@ -104,13 +104,90 @@ static int lock_rundir(const char *rundir)
 	return fd;
 }
 
-/* The same probe as `bpfd --probe`, summarised in one log line. */
-static void log_probe(void)
+/*
+ * What the start-up probe depends on: the kernel boot (its features do not change
+ * until the next boot) and this very binary (a new bpfd may probe more).  "" if
+ * either cannot be read: then nothing is cached.
+ */
+static void probe_cache_key(char *key, size_t len)
 {
-	struct probe_result *r = calloc(1, sizeof(*r));
-	char line[1024];
+	char boot[64] = "";
+	struct stat st;
+	FILE *f;
+
+	key[0] = '\0';
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (!f)
+		return;
+	if (!fgets(boot, sizeof(boot), f))
+		boot[0] = '\0';
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	if (!boot[0] || stat("/proc/self/exe", &st) < 0)
+		return;
+	snprintf(key, len, "boot %s bpfd %s exe %lld.%09ld %lld", boot, BPFD_VERSION,
+		 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, (long long)st.st_size);
+}
+
+/* The cached summary when its first line is key, else -ENOENT. */
+static int probe_cache_read(const char *path, const char *key, char *line, size_t len)
+{
+	char first[256];
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	if (fgets(first, sizeof(first), f) && !strncmp(first, key, strlen(key)) &&
+	    first[strlen(key)] == '\n' && fgets(line, len, f)) {
+		line[strcspn(line, "\n")] = '\0';
+		err = line[0] ? 0 : -ENOENT;
+	}
+	fclose(f);
+	return err;
+}
+
+/* Write key and line to path through a temporary file and a rename. */
+static void probe_cache_write(const char *path, const char *key, const char *line)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return;
+	f = fopen(tmp, "we");
+	if (!f)
+		goto fail;
+	fprintf(f, "%s\n%s\n", key, line);
+	if (fclose(f) || rename(tmp, path) < 0)
+		goto fail;
+	return;
+fail:
+	log_info("Failed to cache the kernel probe in '%s': %s, continuing", path, strerror(errno));
+	unlink(tmp);
+}
+
+/*
+ * The same probe as `bpfd --probe`, summarised in one log line.  It takes a third
+ * of a second (it loads and runs a program of every kind), so its line is cached
+ * in the run dir (a tmpfs: gone at the next boot) for the starts that follow in
+ * the same boot of the same binary.
+ */
+static void log_probe(const char *rundir)
+{
+	struct probe_result *r = NULL;
+	char line[1024], key[256], path[PATH_MAX];
 	int err;
 
+	probe_cache_key(key, sizeof(key));
+	if (snprintf(path, sizeof(path), "%s/probe.cache", rundir) >= (int)sizeof(path))
+		key[0] = '\0';
+	if (key[0] && !probe_cache_read(path, key, line, sizeof(line))) {
+		log_info("Kernel features (probed earlier in this boot): %s", line);
+		return;
+	}
+	r = calloc(1, sizeof(*r));
 	if (!r)
 		return;
 	err = probe_run(r);
@@ -119,6 +196,8 @@ static void log_probe(void)
 	} else {
 		probe_summary(r, line, sizeof(line));
 		log_info("Kernel features: %s", line);
+		if (key[0])
+			probe_cache_write(path, key, line);
 	}
 	free(r);
 }
@@ -273,7 +352,7 @@ int daemon_run(struct bpfd_config *cfg)
 		log_err("%s", em.msg);
 		goto out;
 	}
-	log_probe();
+	log_probe(cfg->rundir);
 	stop_fd = stop_signals();
 	if (stop_fd < 0) {
 		log_errno(LOG_ERR, stop_fd, "Failed to set up signal handling");

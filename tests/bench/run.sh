@@ -91,4 +91,5 @@ printf '%-26s %10s %12s %14s %8s\n' "VmRSS idle (kB)" "-" "$rss_idle" "$peer_rss
 printf '%-26s %10s %12s\n' "VmRSS after the runs (kB)" "-" "$rss_after"
 echo "(* the grpcio peer's RSS after serving; h2load -c 4 -m 8 over the unix socket;"
 echo "   in List = results in the List reply: the test programs and any others in the kernel)"
+echo; "$SRC/tests/bench/start.sh" || echo "bench: tests/bench/start.sh failed" >&2
 echo; "$SRC/tests/bench/dispatch.sh" || echo "bench: tests/bench/dispatch.sh failed" >&2

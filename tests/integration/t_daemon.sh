@@ -2,7 +2,8 @@
 # t_daemon.sh - one daemon per runtime directory: a second bpfd on the same --rundir
 # (with another socket) is refused at once, exit status 1, naming the first one's PID,
 # and changes nothing; a lock left by a daemon killed with SIGKILL does not block the
-# next start.
+# next start.  The start-up kernel probe is cached in the run dir for the same boot and
+# binary: the second start does not probe again, a cache of another boot is not used.
 # vm: no (the run directory lock is bpfd logic, the kernel version does not change it)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
@@ -62,4 +63,29 @@ test_second_daemon_refused() {
 	ctl unload "$id" || fail "unload $id"
 }
 
-run_tests daemon test_second_daemon_refused
+test_probe_cached() {
+	begin probe_cached
+	start_daemon
+	grep -q 'Kernel features: kernel ' "$T_TMP/daemon.log" ||
+		fail "the first start did not probe: $(cat "$T_TMP/daemon.log")"
+	grep -q "^boot $(cat /proc/sys/kernel/random/boot_id) bpfd " "$BPFD_RUNDIR/probe.cache" ||
+		fail "no cache for this boot: $(cat "$BPFD_RUNDIR/probe.cache" 2>&1)"
+	line=$(sed -n 's/.*Kernel features: //p' "$T_TMP/daemon.log")
+	stop_daemon
+	: >"$T_TMP/daemon.log"
+	start_daemon
+	grep -qF "Kernel features (probed earlier in this boot): $line" "$T_TMP/daemon.log" ||
+		fail "the second start did not use the cache: $(cat "$T_TMP/daemon.log")"
+	stop_daemon
+	# a cache written in another boot (or by another binary) is not used
+	sed -i '1s/^boot [^ ]*/boot 00000000-0000-0000-0000-000000000000/' "$BPFD_RUNDIR/probe.cache"
+	: >"$T_TMP/daemon.log"
+	start_daemon
+	grep -q 'Kernel features: kernel ' "$T_TMP/daemon.log" ||
+		fail "a stale cache was used: $(cat "$T_TMP/daemon.log")"
+	grep -q "^boot $(cat /proc/sys/kernel/random/boot_id) bpfd " "$BPFD_RUNDIR/probe.cache" ||
+		fail "the stale cache was not replaced"
+	stop_daemon
+}
+
+run_tests daemon test_second_daemon_refused test_probe_cached
