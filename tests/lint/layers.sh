@@ -48,7 +48,7 @@ allowed() {
 allowed src/core/base   core/base cJSON.h
 allowed src/core/config core/base core/config
 allowed src/core/wire   core/base core/config core/wire
-allowed src/core/image  core/base core/config core/image
+allowed src/core/image  core/base core/config core/wire core/image
 allowed src/bpf         core/base bpf gen
 allowed src/core/state  core/base core/config core/image core/state bpf bpfd_state.pb.h bpfd.pb.h
 allowed src/core        core core/base core/config core/wire core/image core/state bpf \

@@ -70,6 +70,32 @@ static void monitor(void)
 	}
 }
 
+/* [registry] */
+static void registry(void)
+{
+	struct bpfd_config cfg;
+
+	config_defaults(&cfg);
+	ASSERT_EQ(cfg.registry.n_insecure, 0, "no insecure registry by default");
+	ASSERT_EQ(cfg.registry.connect_timeout_ms, 10000, "connect timeout default");
+	ASSERT_EQ(cfg.registry.read_timeout_ms, 30000, "read timeout default");
+	ASSERT_EQ(cfg.registry.max_blob_bytes, 256ull << 20, "max blob default");
+	if (GOOD(&cfg, "[registry]\ninsecure = [\"127.0.0.1:5000\", \"localhost\"]\n"
+		       "ca_files = [\"/etc/bpfd/a.pem\"]\nconnect_timeout_ms = 250\n"
+		       "read_timeout_ms = 1500\nmax_blob_bytes = 1_048_576\n")) {
+		ASSERT_EQ(cfg.registry.n_insecure, 2, "two insecure");
+		ASSERT_STREQ(cfg.registry.insecure[0], "127.0.0.1:5000", "insecure 0");
+		ASSERT_STREQ(cfg.registry.insecure[1], "localhost", "insecure 1");
+		ASSERT_EQ(cfg.registry.n_ca_files, 1, "one CA file");
+		ASSERT_STREQ(cfg.registry.ca_files[0], "/etc/bpfd/a.pem", "CA file");
+		ASSERT_EQ(cfg.registry.connect_timeout_ms, 250, "connect timeout");
+		ASSERT_EQ(cfg.registry.read_timeout_ms, 1500, "read timeout");
+		ASSERT_EQ(cfg.registry.max_blob_bytes, 1u << 20, "max blob");
+	}
+	if (GOOD(&cfg, "[registry]\ninsecure = []\n"))
+		ASSERT_EQ(cfg.registry.n_insecure, 0, "empty list");
+}
+
 /* [log] and [runtime] unload_on_exit */
 static void log_and_exit(void)
 {
@@ -403,8 +429,8 @@ static const struct bad bad_syntax[] = {
 };
 
 static const struct bad bad_schema[] = {
-	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, tls, runtime, log, monitor)" },
-	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, tls, runtime, log, monitor)" },
+	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor)" },
+	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor)" },
 	{ "grpc = 1\n", "line 1, column 8: 'grpc' at the top level must be a table, not an integer" },
 	{ "[[signing]]\n", "line 1, column 1: 'signing' at the top level must be a table, not an array of tables" },
 	{ "[signing]\nallow_unsigned = \"yes\"\n", "line 2, column 18: 'allow_unsigned' in [signing] must be a boolean, not a string" },
@@ -464,8 +490,16 @@ static const struct bad bad_schema[] = {
 	{ "[monitor]\nstats_grace = 86401\n", "line 2, column 15: [monitor] stats_grace 86401 is out of range: give seconds from 1 to 86400" },
 	{ "[monitor]\ninterval = 1\n", "line 2, column 1: unknown key 'interval' in [monitor] (known: stats, stats_grace)" },
 	{ "[signing]\nallow_unsigned = true\n[tls]\n[signing.x]\n", "line 4, column 1: unknown table 'x' in [signing] (known: allow_unsigned)" },
+	{ "[registry]\ninsecure = [\"http://127.0.0.1:5000\"]\n", "line 2, column 13: [registry] insecure entry 'http://127.0.0.1:5000' is not HOST or HOST:PORT (no scheme, path or spaces), e.g. \"127.0.0.1:5000\"" },
+	{ "[registry]\ninsecure = \"127.0.0.1:5000\"\n", "line 2, column 12: 'insecure' in [registry] must be an array, not a string" },
+	{ "[registry]\ninsecure = [1]\n", "line 2, column 13: [registry] insecure holds strings, not an integer" },
+	{ "[registry]\nca_files = [\"ca.pem\"]\n", "line 2, column 13: [registry] ca_files entry 'ca.pem' must be an absolute path (starting with '/')" },
+	{ "[registry]\nconnect_timeout_ms = 0\n", "line 2, column 22: [registry] connect_timeout_ms 0 is out of range: give milliseconds from 1 to 600000" },
+	{ "[registry]\nread_timeout_ms = 600001\n", "line 2, column 19: [registry] read_timeout_ms 600001 is out of range: give milliseconds from 1 to 600000" },
+	{ "[registry]\nmax_blob_bytes = 10\n", "line 2, column 18: [registry] max_blob_bytes 10 is out of range (4096-1099511627776)" },
+	{ "[registry]\nproxy = \"x\"\n", "line 2, column 1: unknown key 'proxy' in [registry] (known: insecure, ca_files, connect_timeout_ms, read_timeout_ms, max_blob_bytes)" },
 	/* user text in messages is escaped and shortened */
-	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, tls, runtime, log, monitor)" },
+	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor)" },
 	{ "[interfaces.eth0]\nxdp_mode = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 12: xdp_mode 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' for interface eth0 is not one of skb, drv, hw" },
 };
 
@@ -731,6 +765,8 @@ static void dist_example_uncommented(void)
 	ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "[log] target example");
 	ASSERT_EQ(cfg.stats_mode, STATS_ON_DEMAND, "[monitor] stats example");
 	ASSERT_EQ(cfg.stats_grace, 60, "[monitor] stats_grace example");
+	ASSERT_EQ(cfg.registry.n_insecure, 1, "[registry] insecure example");
+	ASSERT_EQ(cfg.registry.max_blob_bytes, 256ull << 20, "[registry] max_blob_bytes example");
 	free(out);
 	free(text);
 }
@@ -740,6 +776,7 @@ TEST_MAIN("config",
 	  TEST(empty_and_comments),
 	  TEST(log_and_exit),
 	  TEST(monitor),
+	  TEST(registry),
 	  TEST(full),
 	  TEST(tls_files),
 	  TEST(endpoints),

@@ -426,6 +426,98 @@ static const struct field signing_fields[] = {
 	{ NULL }
 };
 
+/* [registry] */
+
+/* host or host:port as a registry reference names it: no scheme, path or space. */
+static bool registry_host_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 255)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr(".-:[]_", *s)))
+			return false;
+	return true;
+}
+
+static int set_registry_list(struct parser *ps, const struct toml_node *v, const char *key,
+			     char (*dst)[256], size_t *ret_n, bool paths)
+{
+	const struct toml_node *e;
+	char what[64], b[80];
+	size_t n = 0;
+	int err;
+
+	snprintf(what, sizeof(what), "[registry] %s entry", key);
+	for (e = v->child; e; e = e->next) {
+		if (e->kind != TOML_STR)
+			return perr(ps, e->vpos, "[registry] %s holds strings, not %s", key,
+				    toml_kind_str(e->kind));
+		if (n == REGISTRY_MAX_LIST)
+			return perr(ps, e->vpos, "[registry] %s has more than %d entries", key,
+				    REGISTRY_MAX_LIST);
+		if (paths) {
+			err = set_path(ps, e, what, dst[n], sizeof(dst[n]));
+			if (err)
+				return err;
+		} else {
+			if (!registry_host_valid(e->str))
+				return perr(ps, e->vpos, "%s '%s' is not HOST or HOST:PORT (no scheme, path or spaces), e.g. \"127.0.0.1:5000\"",
+					    what, Q(b, e->str));
+			snprintf(dst[n], sizeof(dst[n]), "%s", e->str);
+		}
+		n++;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int set_insecure(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	return set_registry_list(ps, v, "insecure", st->cfg.registry.insecure,
+				 &st->cfg.registry.n_insecure, false);
+}
+
+static int set_ca_files(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	return set_registry_list(ps, v, "ca_files", st->cfg.registry.ca_files,
+				 &st->cfg.registry.n_ca_files, true);
+}
+
+#define REGISTRY_TIMEOUT_MAX	600000
+
+static int set_registry_timeout(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 1 || v->num > REGISTRY_TIMEOUT_MAX)
+		return perr(ps, v->vpos, "[registry] %s %lld is out of range: give milliseconds from 1 to %d",
+			    v->key, (long long)v->num, REGISTRY_TIMEOUT_MAX);
+	if (!strcmp(v->key, "connect_timeout_ms"))
+		st->cfg.registry.connect_timeout_ms = v->num;
+	else
+		st->cfg.registry.read_timeout_ms = v->num;
+	return 0;
+}
+
+static int set_max_blob(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 4096 || v->num > (1ll << 40))
+		return perr(ps, v->vpos, "[registry] max_blob_bytes %lld is out of range (4096-%lld)",
+			    (long long)v->num, 1ll << 40);
+	st->cfg.registry.max_blob_bytes = v->num;
+	return 0;
+}
+
+static const struct field registry_fields[] = {
+	{ "insecure", TOML_ARRAY, set_insecure },
+	{ "ca_files", TOML_ARRAY, set_ca_files },
+	{ "connect_timeout_ms", TOML_INT, set_registry_timeout },
+	{ "read_timeout_ms", TOML_INT, set_registry_timeout },
+	{ "max_blob_bytes", TOML_INT, set_max_blob },
+	{ NULL }
+};
+
 /* [tls] */
 
 static int set_certs_dir(struct parser *ps, const struct toml_node *v, struct stage *st)
@@ -560,6 +652,7 @@ static int set_##name(struct parser *ps, const struct toml_node *t, struct stage
 	return apply_fields(ps, t, where, name##_fields, st);			\
 }
 TABLE_SETTER(signing, "in [signing]")
+TABLE_SETTER(registry, "in [registry]")
 
 static int set_grpc(struct parser *ps, const struct toml_node *t, struct stage *st)
 {
@@ -575,6 +668,7 @@ static const struct field root_fields[] = {
 	{ "interfaces", TOML_TABLE, set_interfaces },
 	{ "grpc", TOML_TABLE, set_grpc },
 	{ "signing", TOML_TABLE, set_signing },
+	{ "registry", TOML_TABLE, set_registry },
 	{ "tls", TOML_TABLE, set_tls },
 	{ "runtime", TOML_TABLE, set_runtime },
 	{ "log", TOML_TABLE, set_log },
@@ -682,6 +776,9 @@ void config_defaults(struct bpfd_config *cfg)
 		.max_conns_per_addr = 32,
 	};
 	cfg->allow_unsigned = true;
+	cfg->registry.connect_timeout_ms = 10000;
+	cfg->registry.read_timeout_ms = 30000;
+	cfg->registry.max_blob_bytes = 256ull << 20;
 	snprintf(cfg->image_dir, sizeof(cfg->image_dir), "%s", BPFD_IMAGE_DIR);
 	cfg->log_level = -1;
 	cfg->log_target = LOG_TARGET_STDERR;

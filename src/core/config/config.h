@@ -31,6 +31,18 @@ struct server_limits {
 	size_t max_conns_per_addr;	/* TCP connections of one IPv4 address or IPv6 /64: 32 */
 };
 
+/* [registry]: how images are pulled (registry.h takes these as registry_opts). */
+#define REGISTRY_MAX_LIST	32
+struct registry_config {
+	char insecure[REGISTRY_MAX_LIST][256];	/* host[:port] reached over plain HTTP */
+	size_t n_insecure;
+	char ca_files[REGISTRY_MAX_LIST][256];	/* CAs trusted besides the system bundle */
+	size_t n_ca_files;
+	unsigned int connect_timeout_ms;	/* 10000 */
+	unsigned int read_timeout_ms;		/* 30000 */
+	uint64_t max_blob_bytes;		/* 256 MiB */
+};
+
 enum xdp_mode {
 	XDP_MODE_DEFAULT = 0,	/* drv, falling back to skb when the driver refuses */
 	XDP_MODE_SKB,
@@ -64,6 +76,7 @@ struct bpfd_config {
 	size_t max_msg;		/* default BPFD_MAX_MSG */
 	struct server_limits limits;
 	bool allow_unsigned;	/* images without signature accepted (default true) */
+	struct registry_config registry;
 	char image_dir[256];
 	bool unload_on_exit;	/* [runtime]: unload every program on SIGTERM/SIGINT */
 	int log_level;		/* [log] level: LOG_ERR..LOG_DEBUG, -1 not set */

@@ -20,11 +20,16 @@ enum grpc_status grpc_status_from_errno(int err)
 	case -EACCES:		return GRPC_PERMISSION_DENIED;
 	case -ENOMEM:
 	case -ENOSPC:
-	case -E2BIG:		return GRPC_RESOURCE_EXHAUSTED;
+	case -E2BIG:
+	case -EFBIG:		return GRPC_RESOURCE_EXHAUSTED;
 	case -EOPNOTSUPP:	return GRPC_UNIMPLEMENTED;
 	case -ETIMEDOUT:	return GRPC_DEADLINE_EXCEEDED;
 	case -EBUSY:
-	case -EAGAIN:		return GRPC_UNAVAILABLE;
+	case -EAGAIN:
+	case -EHOSTUNREACH:	/* an image registry cannot be reached */
+	case -ECONNREFUSED:
+	case -ENETUNREACH:	return GRPC_UNAVAILABLE;
+	case -ENOKEY:		return GRPC_UNAUTHENTICATED;	/* registry credentials */
 	case -ECANCELED:	return GRPC_CANCELLED;
 	case -EL2HLT:		return GRPC_FAILED_PRECONDITION;	/* HOOK_EPRECONDITION */
 	default:		return GRPC_INTERNAL;

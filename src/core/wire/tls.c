@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
@@ -42,6 +44,7 @@
 struct tls_ctx {
 	bool is_server;
 	bool has_cert;
+	bool https;		/* HTTP/1.1 client: ALPN http/1.1, name per connection */
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt ca;
 	mbedtls_x509_crt cert;
@@ -64,11 +67,14 @@ struct tls_conn {
 	char peer_cn[128];
 	char peer_subject[256];	/* leaf seen by the verify callback */
 	char peer_issuer[256];
+	char host[256];		/* https: the name verified (tls_conn_set_hostname) */
 	char err[768];
 };
 
 /* ALPN: gRPC needs HTTP/2 and nothing else. */
 static const char *tls_alpn[] = { "h2", NULL };
+/* ALPN for HTTPS clients (registries): a server that ignores ALPN is fine. */
+static const char *tls_alpn_http1[] = { "http/1.1", NULL };
 
 /* TLS 1.2 suites acceptable for HTTP/2 (RFC 7540 9.2.2: ephemeral + AEAD). */
 static const int tls_suites[] = {
@@ -459,6 +465,71 @@ int tls_client_new(const char *ca, const char *cert, const char *key,
 	return ctx_new(false, ca, cert, key, verify_name, em, ret_ctx);
 }
 
+#define TLS_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
+
+int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool system_ca,
+			 struct errmsg *em, struct tls_ctx **ret_ctx)
+{
+	struct tls_ctx *ctx;
+	size_t i, n = 0;
+	int ret, err;
+
+	if (!system_ca && !n_ca_files)
+		return errmsg_set(em, -EINVAL, "the HTTPS client needs the system CA bundle or a CA file");
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->https = true;
+	mbedtls_ssl_config_init(&ctx->conf);
+	mbedtls_x509_crt_init(&ctx->ca);
+	mbedtls_x509_crt_init(&ctx->cert);
+	mbedtls_pk_init(&ctx->key);
+	tls_rng_init(&ctx->rng);
+	err = tls_rng_seed(&ctx->rng, em);
+	if (err)
+		goto out;
+	if (system_ca) {
+		err = tls_load_crt(TLS_SYSTEM_CA, "system CA bundle", &ctx->ca, em);
+		if (err) {
+			errmsg_prefix(em, "install the ca-certificates package or set [registry] ca_files");
+			goto out;
+		}
+		n = snprintf(ctx->ca_desc, sizeof(ctx->ca_desc), "%s", TLS_SYSTEM_CA);
+	}
+	for (i = 0; i < n_ca_files; i++) {
+		err = tls_load_crt(ca_files[i], "CA file", &ctx->ca, em);
+		if (err)
+			goto out;
+		if (n < sizeof(ctx->ca_desc))
+			n += snprintf(ctx->ca_desc + n, sizeof(ctx->ca_desc) - n, "%s%s",
+				      n ? ", " : "", src_name(ca_files[i]));
+	}
+	ret = mbedtls_ssl_config_defaults(&ctx->conf, MBEDTLS_SSL_IS_CLIENT,
+					  MBEDTLS_SSL_TRANSPORT_STREAM,
+					  MBEDTLS_SSL_PRESET_DEFAULT);
+	if (ret) {
+		err = errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_config_defaults"),
+				 "cannot set up the TLS configuration");
+		goto out;
+	}
+	mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->rng.drbg);
+	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
+	ret = mbedtls_ssl_conf_alpn_protocols(&ctx->conf, tls_alpn_http1);
+	if (ret) {
+		err = errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_conf_alpn"),
+				 "cannot set up the TLS configuration");
+		goto out;
+	}
+	*ret_ctx = ctx;
+	ctx = NULL;
+out:
+	tls_ctx_free(ctx);
+	return err;
+}
+
 /* ---- connections ------------------------------------------------------- */
 
 static int bio_send(void *arg, const unsigned char *buf, size_t len)
@@ -501,13 +572,38 @@ static int bio_recv(void *arg, unsigned char *buf, size_t len)
 	return MBEDTLS_ERR_NET_RECV_FAILED;
 }
 
-/* Remember the leaf's names for messages, whatever the verdict. */
+/* Does crt list host, an IPv4 or IPv6 literal, as an iPAddress subjectAltName?
+ * mbedtls 2.28 matches DNS names only, but keeps the other entries raw. */
+static bool ip_san_match(const mbedtls_x509_crt *crt, const char *host)
+{
+	const mbedtls_x509_sequence *san;
+	unsigned char addr[16];
+	size_t len;
+
+	if (!host || !*host)
+		return false;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		len = 4;
+	else if (inet_pton(AF_INET6, host, addr) == 1)
+		len = 16;
+	else
+		return false;
+	for (san = &crt->subject_alt_names; san && san->buf.p; san = san->next)
+		if (san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) &&
+		    san->buf.len == len && !memcmp(san->buf.p, addr, len))
+			return true;
+	return false;
+}
+
+/* Remember the leaf's names for messages, whatever the verdict; accept an IP
+ * address SAN equal to the address connected to. */
 static int verify_cb(void *arg, mbedtls_x509_crt *crt, int depth,
 		     uint32_t *flags)
 {
 	struct tls_conn *c = arg;
 
-	(void)flags;
+	if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && ip_san_match(crt, c->host))
+		*flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
 	if (depth == 0) {
 		if (mbedtls_x509_dn_gets(c->peer_subject, sizeof(c->peer_subject),
 					 &crt->subject) < 0)
@@ -533,8 +629,10 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, struct tls_conn **ret_conn)
 	c->fd = fd;
 	mbedtls_ssl_init(&c->ssl);
 	ret = mbedtls_ssl_setup(&c->ssl, &ctx->conf);
-	if (!ret && ctx->verify_name)
+	if (!ret && ctx->verify_name) {
 		ret = mbedtls_ssl_set_hostname(&c->ssl, ctx->verify_name);
+		snprintf(c->host, sizeof(c->host), "%s", ctx->verify_name);
+	}
 	if (ret) {
 		err = tls_errno(ret, -ENOMEM, "ssl_setup");
 		goto out;
@@ -546,6 +644,17 @@ int tls_conn_new(struct tls_ctx *ctx, int fd, struct tls_conn **ret_conn)
 out:
 	tls_conn_free(c);
 	return err;
+}
+
+int tls_conn_set_hostname(struct tls_conn *c, const char *name)
+{
+	int ret;
+
+	if (!name || strlen(name) >= sizeof(c->host))
+		return -EINVAL;
+	snprintf(c->host, sizeof(c->host), "%s", name);
+	ret = mbedtls_ssl_set_hostname(&c->ssl, name);
+	return ret ? tls_errno(ret, -EINVAL, "ssl_set_hostname") : 0;
 }
 
 void tls_conn_free(struct tls_conn *c)
@@ -665,8 +774,8 @@ static int explain_verify(struct tls_conn *c)
 		conn_msg(c, "%s certificate \"%s\" or its CA is not valid yet; check the clocks",
 			 role, who);
 	else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
-		conn_msg(c, "server certificate \"%s\" is not valid for the name \"%s\" (mbedtls 2.28 matches DNS names and the CN only, not IP address SANs); connect using a name it lists, e.g. \"localhost\"",
-			 who, c->ctx->verify_name ? c->ctx->verify_name : "");
+		conn_msg(c, "server certificate \"%s\" is not valid for the name \"%s\" (matched against its DNS and IP address subjectAltNames, and its CN); connect using a name it lists",
+			 who, c->host[0] ? c->host : c->ctx->verify_name ? c->ctx->verify_name : "");
 	else if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE |
 			  MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
 			  MBEDTLS_X509_BADCERT_NS_CERT_TYPE))
@@ -802,7 +911,7 @@ int tls_conn_handshake(struct tls_conn *c)
 		return c->fatal;
 	}
 	alpn = mbedtls_ssl_get_alpn_protocol(&c->ssl);
-	if (!c->ctx->is_server && (!alpn || strcmp(alpn, "h2") != 0)) {
+	if (!c->ctx->is_server && !c->ctx->https && (!alpn || strcmp(alpn, "h2") != 0)) {
 		mbedtls_ssl_send_alert_message(&c->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
 					       MBEDTLS_SSL_ALERT_MSG_NO_APPLICATION_PROTOCOL);
 		conn_msg(c, "the server did not agree to HTTP/2 (ALPN \"h2\"); is it a bpfd gRPC endpoint?");

@@ -4,6 +4,7 @@
 #ifndef BPFD_CORE_TLS_H
 #define BPFD_CORE_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -45,6 +46,16 @@ int tls_client_new(const char *ca, const char *cert, const char *key,
 		   const char *verify_name, struct errmsg *em,
 		   struct tls_ctx **ret_ctx);
 
+/* Create an HTTPS client context (registries, http1.c): TLS 1.2, ALPN
+ * "http/1.1" offered but not required, no client certificate.  The server
+ * must chain to a certificate of the system bundle
+ * (/etc/ssl/certs/ca-certificates.crt, when system_ca) or of one of
+ * ca_files (paths or inline PEM).  The name to verify is given per
+ * connection with tls_conn_set_hostname(); an IP address literal matches an
+ * iPAddress subjectAltName.  Ownership and errors as tls_server_new(). */
+int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool system_ca,
+			 struct errmsg *em, struct tls_ctx **ret_ctx);
+
 /* Free a context (NULL is fine).  All its connections must be freed first. */
 void tls_ctx_free(struct tls_ctx *ctx);
 
@@ -54,6 +65,11 @@ void tls_ctx_free(struct tls_ctx *ctx);
  * -ECONNRESET, never SIGPIPE.  *ret_conn is owned by the caller
  * (tls_conn_free()).  Errors: -ENOMEM, -EINVAL. */
 int tls_conn_new(struct tls_ctx *ctx, int fd, struct tls_conn **ret_conn);
+
+/* The server name this client connection verifies and sends as SNI (a
+ * context from tls_https_client_new() has none of its own).  Call before
+ * the handshake.  0, -EINVAL (NULL or longer than 255 bytes) or -ENOMEM. */
+int tls_conn_set_hostname(struct tls_conn *conn, const char *name);
 
 /* Drive the handshake.  Returns 0 once it is complete (further calls return 0
  * again), -EAGAIN when it needs the socket to become ready for
