@@ -191,7 +191,7 @@ bool http1_no_proxy_match(const char *no_proxy, const char *host, uint16_t port)
 static bool is_tchar(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       strchr("!#$%&'*+-.^_`|~", c);
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static const char *skip_ows(const char *s)
@@ -519,15 +519,15 @@ static int rx_feed(struct rx *rx, const char *data, size_t len)
 	herr = HTTP_PARSER_ERRNO(&rx->p);
 	if (herr == HPE_PAUSED || rx->done)
 		return 1;
+	if (!len && (herr == HPE_INVALID_EOF_STATE || herr == HPE_OK))
+		return errmsg_set(rx->em, -ECONNRESET,
+				  rx->resp->status ? "the connection closed in the middle of the response body"
+						   : "the connection closed before a complete response arrived");
 	if (herr != HPE_OK)
 		return errmsg_set(rx->em, -EPROTO, "malformed HTTP response: %s",
 				  http_errno_description(herr));
 	if (n != len)
 		return errmsg_set(rx->em, -EPROTO, "malformed HTTP response");
-	if (!len)
-		return errmsg_set(rx->em, -ECONNRESET,
-				  rx->resp->status ? "the connection closed in the middle of the response body"
-						   : "the connection closed before a complete response arrived");
 	return 0;
 }
 
