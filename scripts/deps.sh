@@ -13,7 +13,7 @@ qemu-system-x86 busybox-static cpio xz-utils
 python3 python3-grpcio python3-protobuf protobuf-compiler-grpc python3-h2 python3-yaml
 nghttp2-client curl openssl ca-certificates jq buildah
 systemd openrc
-libhttp-parser-dev docker-registry prometheus skopeo
+libhttp-parser-dev docker-registry prometheus skopeo apache2-utils python3-cryptography
 "
 # node + npm for the grpc-js client test; keep a node that is already installed.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

@@ -150,7 +150,7 @@ static void registry_reason(const struct http1_response *r, char *buf, size_t le
 	code = e ? cJSON_GetObjectItemCaseSensitive(e, "code") : NULL;
 	msg = e ? cJSON_GetObjectItemCaseSensitive(e, "message") : NULL;
 	if (cJSON_IsString(code))
-		snprintf(buf, len, " (%.64s%s%.200s)", code->valuestring,
+		snprintf(buf, len, ", %.64s%s%.200s", code->valuestring,
 			 cJSON_IsString(msg) ? ": " : "", cJSON_IsString(msg) ? msg->valuestring : "");
 	cJSON_Delete(doc);
 	/* strip control characters a hostile server may send */
@@ -193,7 +193,7 @@ static int basic_check(const char *b64, const char *what, struct errmsg *em)
 				    strlen(b64));
 	if (ret || !n || !memchr(buf, ':', n)) {
 		mbedtls_platform_zeroize(buf, sizeof(buf));
-		return errmsg_set(em, -EINVAL, "%s is not base64 of USER:PASSWORD (as `printf %%s user:pass | base64 -w0` gives)",
+		return errmsg_set(em, -EINVAL, "%s: not base64 of USER:PASSWORD (as `printf %%s user:pass | base64 -w0` gives)",
 				  what);
 	}
 	mbedtls_platform_zeroize(buf, sizeof(buf));
@@ -603,6 +603,11 @@ static int status_error(struct registry_session *s, const struct http1_response 
 	case 429:
 		return errmsg_set(em, -EHOSTUNREACH, "registry %s is rate-limiting us (HTTP 429%s); try again later",
 				  s->hostport, reason);
+	case 400:
+		if (s->insecure)
+			return errmsg_set(em, -EPROTO, "registry %s answered HTTP 400 for %s%s; is it an HTTPS registry wrongly listed in [registry] insecure?",
+					  s->hostport, what, reason);
+		/* fall through */
 	default:
 		if (r->status >= 500)
 			return errmsg_set(em, -EHOSTUNREACH, "registry %s failed to serve %s (HTTP %d%s)",

@@ -19,7 +19,8 @@
  *
  * Errors of every function here, and the gRPC status errmap.c gives them
  * (em always holds the reason, naming the registry and the reference):
- *   -ENOENT        404: no such repository, tag, manifest or blob  NOT_FOUND
+ *   -ENOENT        404: no such repository, tag, manifest or blob,
+ *                  or an index without linux/<arch>                NOT_FOUND
  *   -ENOKEY        401: credentials needed, or the ones given were
  *                  rejected (by the registry or its token server)  UNAUTHENTICATED
  *   -EACCES        403 / "denied": authenticated but not allowed   PERMISSION_DENIED
@@ -32,8 +33,7 @@
  *   -EFBIG         a blob over max_blob_bytes or its descriptor    RESOURCE_EXHAUSTED
  *                  (errmap: -E2BIG/-EFBIG)
  *   -EINVAL        a document of the wrong media type or that does
- *                  not parse, no manifest for this platform, bad
- *                  credentials syntax                              INVALID_ARGUMENT
+ *                  not parse, bad credentials syntax               INVALID_ARGUMENT
  *   -EPROTO        the registry broke the protocol                 INTERNAL
  *   -ENOMEM, or the store's errors (-ENOSPC, -EIO ...).
  * Credentials are never logged, stored, or put in em.

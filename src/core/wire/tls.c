@@ -765,8 +765,9 @@ static int explain_verify(struct tls_conn *c)
 		conn_msg(c, "%s certificate required: the %s sent none; give it a certificate and key signed by the CA in %s",
 			 role, role, c->ctx->ca_desc);
 	else if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
-		conn_msg(c, "%s certificate \"%s\" (issuer \"%s\") is not signed by the configured CA %s",
-			 role, who, c->peer_issuer, c->ctx->ca_desc);
+		conn_msg(c, "%s certificate \"%s\" (issuer \"%s\") is not signed by the configured CA %s%s",
+			 role, who, c->peer_issuer, c->ctx->ca_desc,
+			 c->ctx->https ? "; add its CA to [registry] ca_files" : "");
 	else if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
 		conn_msg(c, "%s certificate \"%s\" or its CA has expired; issue a new one",
 			 role, who);
@@ -845,6 +846,11 @@ static int explain_handshake(struct tls_conn *c, int ret)
 		/* fall through */
 	case MBEDTLS_ERR_SSL_INVALID_RECORD:
 	case MBEDTLS_ERR_SSL_BAD_HS_SERVER_HELLO:
+		if (c->ctx->https) {
+			conn_msg(c, "the server does not speak TLS 1.2 (a plain-HTTP registry? then list it in [registry] insecure): %s",
+				 tls_mbedtls_text(ret, text, sizeof(text)));
+			return -EPROTO;
+		}
 		conn_msg(c, "the %s does not speak TLS 1.2 with ALPN \"h2\" (plain-text HTTP/2 on a TLS port?): %s",
 			 role, tls_mbedtls_text(ret, text, sizeof(text)));
 		return -EPROTO;
