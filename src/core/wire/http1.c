@@ -404,6 +404,11 @@ static int on_headers_complete(http_parser *p)
 	if (err)
 		return rx_fail(rx, err);
 	r->status = p->status_code;
+	/* http_parser takes 1-3 digits; we sent no Expect, so no 1xx is due */
+	if (r->status < 200 || r->status > 599) {
+		errmsg_set(rx->em, -EPROTO, "the response has status %d; want 200-599", r->status);
+		return rx_fail(rx, -EPROTO);
+	}
 	/* http_parser sets content_length to ULLONG_MAX when there is none */
 	r->content_length = (p->flags & F_CHUNKED) || p->content_length == ULLONG_MAX ?
 			    -1 : (int64_t)p->content_length;
