@@ -655,25 +655,41 @@ static int tcp_connect(const char *host, uint16_t port, int64_t deadline, int *r
 	return 0;
 }
 
-static int tls_write_all(struct conn *c, const char *buf, size_t len, struct errmsg *em)
+/* Write once on the connection: bytes taken (> 0), -EAGAIN, or -errno. */
+static ssize_t conn_write_some(struct conn *c, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls)
+		return len ? tls_conn_write(c->tls, buf, len) : tls_conn_flush(c->tls);
+	do
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return n;
+}
+
+/* Send all of buf (and, with TLS, what is queued) within read_ms. */
+static int conn_send(struct conn *c, const char *buf, size_t len, struct errmsg *em)
 {
 	int64_t deadline = now_ms() + c->read_ms;
 	ssize_t n;
 	int err;
 
-	while (len || tls_conn_wants(c->tls) & POLLOUT) {
-		n = len ? tls_conn_write(c->tls, buf, len) : tls_conn_flush(c->tls);
+	while (len || (c->tls && tls_conn_wants(c->tls) & POLLOUT)) {
+		n = conn_write_some(c, buf, len);
 		if (n > 0) {
 			buf += n;
 			len -= n;
 			continue;
 		}
 		if (n == 0)
-			continue;
+			continue;	/* TLS: the queue is flushed */
 		if (n != -EAGAIN)
 			return errmsg_set(em, (int)n, "sending the request to %s failed: %s", c->what,
-					  tls_conn_errstr(c->tls));
-		err = wait_fd(c->fd, tls_conn_wants(c->tls), deadline);
+					  c->tls ? tls_conn_errstr(c->tls) : strerror((int)-n));
+		err = wait_fd(c->fd, c->tls ? tls_conn_wants(c->tls) : POLLOUT, deadline);
 		if (err == -ETIMEDOUT)
 			return errmsg_set(em, err, "%s accepted no request bytes for %u ms",
 					  c->what, c->read_ms);
@@ -681,40 +697,6 @@ static int tls_write_all(struct conn *c, const char *buf, size_t len, struct err
 			return errmsg_set(em, err, "waiting for %s: %s", c->what, strerror(-err));
 	}
 	return 0;
-}
-
-
-static int plain_write_all(struct conn *c, const char *buf, size_t len, struct errmsg *em)
-{
-	int64_t deadline = now_ms() + c->read_ms;
-	ssize_t n;
-	int err;
-
-	while (len) {
-		n = send(c->fd, buf, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			buf += n;
-			len -= n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
-			return errmsg_set(em, -errno, "sending the request to %s failed: %s",
-					  c->what, strerror(errno));
-		err = wait_fd(c->fd, POLLOUT, deadline);
-		if (err == -ETIMEDOUT)
-			return errmsg_set(em, err, "%s accepted no request bytes for %u ms",
-					  c->what, c->read_ms);
-		if (err)
-			return errmsg_set(em, err, "waiting for %s: %s", c->what, strerror(-err));
-	}
-	return 0;
-}
-
-static int conn_send(struct conn *c, const char *buf, size_t len, struct errmsg *em)
-{
-	return c->tls ? tls_write_all(c, buf, len, em) : plain_write_all(c, buf, len, em);
 }
 
 /* Read some bytes: > 0, 0 at EOF, or -errno with em set.  read_ms of silence

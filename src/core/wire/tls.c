@@ -384,6 +384,20 @@ static int ctx_load(struct tls_ctx *ctx, const char *ca, const char *cert,
 	return 0;
 }
 
+static struct tls_ctx *ctx_alloc(void)
+{
+	struct tls_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	mbedtls_ssl_config_init(&ctx->conf);
+	mbedtls_x509_crt_init(&ctx->ca);
+	mbedtls_x509_crt_init(&ctx->cert);
+	mbedtls_pk_init(&ctx->key);
+	tls_rng_init(&ctx->rng);
+	return ctx;
+}
+
 static int ctx_new(bool server, const char *ca, const char *cert,
 		   const char *key, const char *verify_name, struct errmsg *em,
 		   struct tls_ctx **ret_ctx)
@@ -391,15 +405,10 @@ static int ctx_new(bool server, const char *ca, const char *cert,
 	struct tls_ctx *ctx;
 	int ret, err;
 
-	ctx = calloc(1, sizeof(*ctx));
+	ctx = ctx_alloc();
 	if (!ctx)
 		return -ENOMEM;
 	ctx->is_server = server;
-	mbedtls_ssl_config_init(&ctx->conf);
-	mbedtls_x509_crt_init(&ctx->ca);
-	mbedtls_x509_crt_init(&ctx->cert);
-	mbedtls_pk_init(&ctx->key);
-	tls_rng_init(&ctx->rng);
 
 	if (verify_name) {
 		ctx->verify_name = strdup(verify_name);
@@ -476,15 +485,10 @@ int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool sy
 
 	if (!system_ca && !n_ca_files)
 		return errmsg_set(em, -EINVAL, "the HTTPS client needs the system CA bundle or a CA file");
-	ctx = calloc(1, sizeof(*ctx));
+	ctx = ctx_alloc();
 	if (!ctx)
 		return -ENOMEM;
 	ctx->https = true;
-	mbedtls_ssl_config_init(&ctx->conf);
-	mbedtls_x509_crt_init(&ctx->ca);
-	mbedtls_x509_crt_init(&ctx->cert);
-	mbedtls_pk_init(&ctx->key);
-	tls_rng_init(&ctx->rng);
 	err = tls_rng_seed(&ctx->rng, em);
 	if (err)
 		goto out;
