@@ -94,7 +94,9 @@ struct registry_session;
 /* Open a session with the registry of ref (no I/O yet: the CA files are
  * loaded and the credentials checked for syntax; the Docker configuration is
  * read).  Tokens obtained are kept in the session for its later requests.
- * auth may be NULL (anonymous/Docker config); opts may be NULL (defaults). */
+ * auth may be NULL (anonymous/Docker config); opts may be NULL (defaults),
+ * else it (and the strings it points to) must outlive the session.  auth is
+ * copied.  HTTPS_PROXY/HTTP_PROXY/NO_PROXY are read here. */
 int registry_open(const struct image_ref *ref, const struct registry_auth *auth,
 		  const struct registry_opts *opts, struct registry_session **ret,
 		  struct errmsg *em);

@@ -398,6 +398,28 @@ static struct tls_ctx *ctx_alloc(void)
 	return ctx;
 }
 
+/* What every context has: TLS 1.2 at least, the RNG, peers verified against
+ * ctx->ca, the ALPN list. */
+static int ctx_conf(struct tls_ctx *ctx, int endpoint, const char **alpn, struct errmsg *em)
+{
+	int ret;
+
+	ret = mbedtls_ssl_config_defaults(&ctx->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM,
+					  MBEDTLS_SSL_PRESET_DEFAULT);
+	if (!ret) {
+		mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+					     MBEDTLS_SSL_MINOR_VERSION_3);
+		mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->rng.drbg);
+		mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
+		ret = mbedtls_ssl_conf_alpn_protocols(&ctx->conf, alpn);
+	}
+	if (ret)
+		return errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_config"),
+				  "cannot set up the TLS configuration");
+	return 0;
+}
+
 static int ctx_new(bool server, const char *ca, const char *cert,
 		   const char *key, const char *verify_name, struct errmsg *em,
 		   struct tls_ctx **ret_ctx)
@@ -423,25 +445,14 @@ static int ctx_new(bool server, const char *ca, const char *cert,
 	err = ctx_load(ctx, ca, cert, key, em);
 	if (err)
 		goto out;
-	ret = mbedtls_ssl_config_defaults(&ctx->conf,
-					  server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-					  MBEDTLS_SSL_TRANSPORT_STREAM,
-					  MBEDTLS_SSL_PRESET_DEFAULT);
-	if (ret) {
-		err = errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_config_defaults"),
-				 "cannot set up the TLS configuration");
+	err = ctx_conf(ctx, server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT, tls_alpn, em);
+	if (err)
 		goto out;
-	}
-	mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_max_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
 				     MBEDTLS_SSL_MINOR_VERSION_3);
 	mbedtls_ssl_conf_ciphersuites(&ctx->conf, tls_suites);
-	mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->rng.drbg);
-	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
-	ret = mbedtls_ssl_conf_alpn_protocols(&ctx->conf, tls_alpn);
-	if (!ret && ctx->has_cert)
+	ret = 0;
+	if (ctx->has_cert)
 		ret = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->cert, &ctx->key);
 	if (ret) {
 		err = errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_conf"),
@@ -481,7 +492,7 @@ int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool sy
 {
 	struct tls_ctx *ctx;
 	size_t i, n = 0;
-	int ret, err;
+	int err;
 
 	if (!system_ca && !n_ca_files)
 		return errmsg_set(em, -EINVAL, "the HTTPS client needs the system CA bundle or a CA file");
@@ -508,25 +519,9 @@ int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool sy
 			n += snprintf(ctx->ca_desc + n, sizeof(ctx->ca_desc) - n, "%s%s",
 				      n ? ", " : "", src_name(ca_files[i]));
 	}
-	ret = mbedtls_ssl_config_defaults(&ctx->conf, MBEDTLS_SSL_IS_CLIENT,
-					  MBEDTLS_SSL_TRANSPORT_STREAM,
-					  MBEDTLS_SSL_PRESET_DEFAULT);
-	if (ret) {
-		err = errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_config_defaults"),
-				 "cannot set up the TLS configuration");
+	err = ctx_conf(ctx, MBEDTLS_SSL_IS_CLIENT, tls_alpn_http1, em);
+	if (err)
 		goto out;
-	}
-	mbedtls_ssl_conf_min_version(&ctx->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_rng(&ctx->conf, mbedtls_ctr_drbg_random, &ctx->rng.drbg);
-	mbedtls_ssl_conf_authmode(&ctx->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(&ctx->conf, &ctx->ca, NULL);
-	ret = mbedtls_ssl_conf_alpn_protocols(&ctx->conf, tls_alpn_http1);
-	if (ret) {
-		err = errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_conf_alpn"),
-				 "cannot set up the TLS configuration");
-		goto out;
-	}
 	*ret_ctx = ctx;
 	ctx = NULL;
 out:
