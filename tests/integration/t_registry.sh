@@ -154,6 +154,12 @@ def serve(c):
     line = head.split(b"\r\n")[0].decode()
     m, target, _ = line.split(" ")
     open(log, "a").write(line + "\n")
+    if m == "GET" and target.startswith("http://"):
+        hp, _, path = target[7:].partition("/")
+        h, p = hp.rsplit(":", 1)
+        u = socket.create_connection((h, int(p)), 2)
+        u.sendall(head.replace(target.encode(), b"/" + path.encode(), 1))
+        pipe(u, c); c.close(); return
     if m != "CONNECT":
         c.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n"); c.close(); return
     h, p = target.rsplit(":", 1)
@@ -457,10 +463,18 @@ test_https_proxy() {
 		--store "$T_TMP/s-px" --ca "$P/test-ca.crt" --auth "$AUTH"
 	expect_ok b
 	[ "$(wc -l <"$T_TMP/proxy.log")" = "$n" ] || fail "NO_PROXY ignored"
+	# plain http goes through the proxy as GET http://...
+	unset NO_PROXY
+	export HTTP_PROXY="http://127.0.0.1:$port"
+	pull p "127.0.0.1:$PLAIN/bpf/x:gz" --store "$T_TMP/s-px3" --insecure "127.0.0.1:$PLAIN"
+	expect_ok p
+	[ "$(field p digest)" = "$D_GZ" ] || fail "digest through the http proxy"
+	grep -q "^GET http://127.0.0.1:$PLAIN/v2/bpf/x/blobs/sha256:" "$T_TMP/proxy.log" ||
+		fail "no absolute-URL GET through the proxy: $(cat "$T_TMP/proxy.log")"
+	unset HTTP_PROXY
 	# a proxy that is down: UNAVAILABLE naming the proxy
 	dead=$(free_port)
 	export HTTPS_PROXY="http://127.0.0.1:$dead"
-	unset NO_PROXY
 	pull c "127.0.0.1:$TLS/bpf/x:gz" --store "$T_TMP/s-px2" \
 		--ca "$P/test-ca.crt" --auth "$AUTH"
 	expect_err c EHOSTUNREACH UNAVAILABLE "proxy 127.0.0.1:$dead"
