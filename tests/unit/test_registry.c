@@ -407,6 +407,38 @@ static void redirect_drops_authorization(void)
 	http1_client_free(c);
 }
 
+/* A chunked 2xx body streams to the callback over a real connection; the cap
+ * stops a longer one. */
+static void chunked_stream_and_cap(void)
+{
+	struct peer a = { .n = 2 };
+	struct http1_request req = { .on_body = collect_body };
+	struct http1_response r;
+	struct http1_opts o = { .max_body = 8, .https_proxy = "", .http_proxy = "" };
+	struct http1_client *c = NULL;
+	struct collect col = { 0 };
+	struct errmsg em = { 0 };
+	char url[64];
+
+	ASSERT_OK(http1_client_new(&o, &c, &em), em.msg);
+	peer_start(&a);
+	a.reply[0] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n5\r\ndefgh\r\n0\r\n\r\n";
+	a.reply[1] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n5\r\nfghij\r\n0\r\n\r\n";
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/blob", a.port);
+	req.url = url;
+	req.arg = &col;
+	ASSERT_OK(http1_request(c, &req, &r, &em), em.msg);
+	ASSERT_EQ(col.len, 8, "streamed bytes");
+	ASSERT_TRUE(!memcmp(col.buf, "abcdefgh", 8), "streamed content");
+	ASSERT_STRSTR(a.req[0], "Connection: close", "one request per connection");
+	ASSERT_STRSTR(a.req[0], "Host: 127.0.0.1:", "Host header with the port");
+	http1_response_free(&r);
+	ASSERT_EQ(http1_request(c, &req, &r, &em), -EFBIG, "over max_body");
+	ASSERT_STRSTR(em.msg, "more than the limit of 8 bytes", em.msg);
+	http1_response_free(&r);
+	http1_client_free(c);
+}
+
 static void redirect_loop(void)
 {
 	static char loop[256];
@@ -663,6 +695,7 @@ int main(int argc, char **argv)
 		TEST(silent_server_times_out),
 		TEST(connection_refused),
 		TEST(redirect_drops_authorization),
+		TEST(chunked_stream_and_cap),
 		TEST(redirect_loop),
 		TEST(registry_basic_and_digest),
 	};
