@@ -28,6 +28,7 @@
 #define OBJ_LOG_SIZE	(1u << 20)	/* verifier log buffer, only during obj_load() */
 #define OBJ_LOG_TAIL	2400		/* bytes of the log's end put into the message */
 #define OBJ_PARSE_SECS	10		/* time a parse in the sandbox child may take */
+#define OBJ_MAX_FD_FILE	(256u << 20)	/* bytes obj_open_fd() reads */
 
 struct obj {
 	struct bpf_object *bo;
@@ -35,6 +36,7 @@ struct obj {
 	enum obj_kind kind;
 	bool loaded;
 	bool maps_reused;	/* obj_reuse_maps() done: the maps belong to another program */
+	void *buf;		/* obj_open_fd(): the file's bytes, which libelf reads in place */
 };
 
 static const struct {
@@ -267,8 +269,78 @@ int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
 	return obj_finish_open(bo, path, func_name, ret_obj, em);
 }
 
-int obj_open_mem(const void *data, size_t len, const char *name,
-		 const char *func_name, struct obj **ret_obj, struct errmsg *em)
+static int open_mem(const void *data, size_t len, const char *name, const char *what,
+		    const char *func_name, struct obj **ret_obj, struct errmsg *em);
+
+/* The name libbpf gives an object opened from path: the file name up to its
+ * first '.', so that maps are named alike whichever way it was opened. */
+static void obj_name_of(const char *path, char *buf, size_t size)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(buf, size, "%s", base ? base + 1 : path);
+	buf[strcspn(buf, ".")] = '\0';
+}
+
+static int read_fd(int fd, const char *path, void **ret, size_t *ret_len, struct errmsg *em)
+{
+	struct stat st;
+	size_t len = 0;
+	char *buf;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		return errmsg_set(em, -errno, "cannot stat object file '%s': %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return errmsg_set(em, -ENOEXEC, "object file '%s' is not a regular file", path);
+	if ((unsigned long long)st.st_size > OBJ_MAX_FD_FILE)
+		return errmsg_set(em, -EFBIG, "object file '%s' is %lld bytes; bpfd reads at most %u",
+				  path, (long long)st.st_size, OBJ_MAX_FD_FILE);
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (len < (size_t)st.st_size) {
+		n = pread(fd, buf + len, st.st_size - len, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return errmsg_set(em, -errno, "cannot read object file '%s': %s", path,
+					  strerror(errno));
+		}
+		if (!n)
+			break;	/* shrank since fstat() */
+		len += n;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int obj_open_fd(int fd, const char *path, const char *func_name, struct obj **ret_obj,
+		struct errmsg *em)
+{
+	char name[64];
+	void *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	err = read_fd(fd, path, &buf, &len, em);
+	if (err)
+		return err;
+	obj_name_of(path, name, sizeof(name));
+	err = open_mem(buf, len, name, path, func_name, ret_obj, em);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	(*ret_obj)->buf = buf;
+	return 0;
+}
+
+/* Open data[0..len) as object name; what names it in messages. */
+static int open_mem(const void *data, size_t len, const char *name, const char *what,
+		    const char *func_name, struct obj **ret_obj, struct errmsg *em)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = name);
 	struct bpf_object *bo;
@@ -278,19 +350,25 @@ int obj_open_mem(const void *data, size_t len, const char *name,
 	if (!func_name || !*func_name)
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");
-	err = check_bpf_elf(data, len, name ? name : "object", em);
+	err = check_bpf_elf(data, len, what, em);
 	if (err)
 		return err;
-	err = parse_sandboxed(NULL, data, len, name ? name : "object", em);
+	err = parse_sandboxed(NULL, data, len, what, em);
 	if (err)
 		return err;
 	bo = bpf_object__open_mem(data, len, &opts);
 	if (!bo) {
 		err = -errno;
-		return errmsg_set(em, err, "libbpf cannot open BPF object '%s': %s",
-				  name ? name : "object", strerror(-err));
+		return errmsg_set(em, err, "libbpf cannot open BPF object '%s': %s", what,
+				  strerror(-err));
 	}
-	return obj_finish_open(bo, name ? name : "object", func_name, ret_obj, em);
+	return obj_finish_open(bo, what, func_name, ret_obj, em);
+}
+
+int obj_open_mem(const void *data, size_t len, const char *name,
+		 const char *func_name, struct obj **ret_obj, struct errmsg *em)
+{
+	return open_mem(data, len, name, name ? name : "object", func_name, ret_obj, em);
 }
 
 /* The section a data map stands for (".rodata", ".data.foo", ".bss"), or NULL for
@@ -670,6 +748,7 @@ void obj_close(struct obj *o)
 	if (!o)
 		return;
 	bpf_object__close(o->bo);
+	free(o->buf);
 	free(o);
 }
 

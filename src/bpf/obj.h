@@ -24,6 +24,11 @@ struct bpf_program;
  * (em lists the functions the object has); -EINVAL func_name NULL or empty. */
 int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
 		  struct errmsg *em);
+/* The same from fd, a regular file opened (with the caller's credentials) by
+ * someone else; path names it in messages and gives the object its name.  The file
+ * is read whole (at most 256 MiB: -EFBIG); fd stays the caller's to close. */
+int obj_open_fd(int fd, const char *path, const char *func_name, struct obj **ret_obj,
+		struct errmsg *em);
 /* The same from memory (embedded objects, fuzzing).  name is the object name used in
  * messages and for map names; data must stay valid until obj_close(). */
 int obj_open_mem(const void *data, size_t len, const char *name,

@@ -245,6 +245,30 @@ static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
 	return err;
 }
 
+/* The [[policy]] rules' names as ids, and who may do what, in the log. */
+static int policy_setup(struct bpfd_config *cfg)
+{
+	struct policy *p = &cfg->policy;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	err = policy_resolve(p, "/etc/passwd", "/etc/group",
+			     cfg->unix_enabled ? cfg->socket_group : "", &em);
+	if (err) {
+		log_err("%s", em.msg);
+		return err;
+	}
+	if (p->n_rules)
+		log_info("Policy: %zu [[policy]] rule%s; root may do everything, other callers what the first rule matching them grants",
+			 p->n_rules, p->n_rules == 1 ? "" : "s");
+	else if (p->has_admin_gid)
+		log_info("Policy: no [[policy]] rules: root, group '%s' and TCP clients with a valid certificate may do everything",
+			 p->admin_group);
+	else
+		log_info("Policy: no [[policy]] rules: root and TCP clients with a valid certificate may do everything");
+	return 0;
+}
+
 static void log_thread_caps(const char *who, pid_t tid, uint64_t caps)
 {
 	char names[512];
@@ -266,7 +290,9 @@ static int privsep(struct exec **ret)
 	struct caps got, front;
 	int err;
 
-	err = caps_limit(CAPS_DAEMON);
+	err = caps_bound(CAPS_DAEMON);
+	if (!err)
+		err = caps_limit(CAPS_DAEMON);
 	if (err)
 		return log_errno(LOG_ERR, err,
 				 "Failed to limit the capabilities to the daemon's set");
@@ -323,8 +349,9 @@ int daemon_run(struct bpfd_config *cfg)
 	rpc_exec_stats_init(&rx, cfg->stats_mode, cfg->stats_grace);
 	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
 	/* nothing beyond the daemon's set can come back through execve(), in any
-	 * thread or child created from here on */
-	err = caps_bound(CAPS_DAEMON);
+	 * thread or child created from here on; CAP_CHOWN (the socket's group)
+	 * goes in privsep() */
+	err = caps_bound(CAPS_DAEMON | CAPS_STARTUP);
 	if (err) {
 		log_errno(LOG_ERR, err, "Failed to drop the capabilities bpfd does not need from "
 			  "the bounding set (it needs CAP_SETPCAP)");
@@ -366,9 +393,11 @@ int daemon_run(struct bpfd_config *cfg)
 	}
 	if (cfg->tcp_enabled && tls_setup(cfg, &tls))
 		goto out;
+	if (policy_setup(cfg))
+		goto out;
 	rx.inner = (struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = mgr };
 	kern = (struct rpc_kernel){ .ops = &rpc_exec_ops, .ctx = &rx };
-	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern };
+	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern, .policy = &cfg->policy };
 	err = server_new(cfg, tls, rpc_exec_handle, &rpc, &em, &srv);
 	if (err) {
 		log_err("%s", em.msg);

@@ -9,6 +9,7 @@
 #include <pb_encode.h>
 
 #include "bpf/kinfo.h"
+#include "core/base/log.h"
 #include "core/wire/errmap.h"
 #include "core/state/manager.h"
 #include "core/state/record.h"
@@ -72,6 +73,121 @@ static bool decode_or_reply(struct grpc_reply *r, const char *name, const pb_msg
 	return false;
 }
 
+/* ---- who may do what ([[policy]], decided here in the front) ---- */
+
+static bool policy_on(const struct rpc *rpc, const struct grpc_call *call)
+{
+	return rpc->policy && call->caller;
+}
+
+static void refuse(struct grpc_reply *r, const struct grpc_call *call, const char *method,
+		   const struct errmsg *em)
+{
+	log_warn("Refused %s of %s: %s", method, call->caller->name, em->msg);
+	grpc_reply_error(r, grpc_status_from_errno(-EPERM), "%s", em->msg);
+}
+
+/* "an xdp program on eth0 at priority 50", "a tracepoint program" */
+static void describe(const struct attach_spec *a, char *buf, size_t size)
+{
+	const char *k = obj_kind_str(a->kind);
+	bool an = a->kind == OBJ_KIND_XDP || a->kind == OBJ_KIND_FENTRY ||
+		  a->kind == OBJ_KIND_FEXIT || a->kind == OBJ_KIND_UNKNOWN;
+
+	if (a->kind == OBJ_KIND_XDP || a->kind == OBJ_KIND_TC || a->kind == OBJ_KIND_TCX)
+		snprintf(buf, size, "%s %s program on %s at priority %d", an ? "an" : "a", k,
+			 a->iface, a->priority);
+	else
+		snprintf(buf, size, "%s %s program", an ? "an" : "a", k);
+}
+
+/* The programs whose owner is name. */
+static int count_held(struct rpc *rpc, const char *name, size_t *ret, struct errmsg *em)
+{
+	bpfd_v1_ProgramInfo *info = malloc(sizeof(*info));
+	uint32_t id = 0;
+	size_t n = 0;
+	int err;
+
+	if (!info)
+		return -ENOMEM;
+	for (;;) {
+		err = rpc->ops->prog_next(rpc->ctx, id, &id);
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		if (err) {
+			errmsg_set(em, err, "Failed to count the caller's programs: %s", strerror(-err));
+			break;
+		}
+		if (!rpc->ops->prog_info(rpc->ctx, id, info, NULL) && !strcmp(info->owner, name))
+			n++;
+	}
+	free(info);
+	*ret = n;
+	return err;
+}
+
+/* May the caller load what req asks for (kind, interface, priority, how many)? */
+static int load_allowed(struct rpc *rpc, const struct grpc_call *call,
+			const bpfd_v1_LoadRequest *req, struct errmsg *em)
+{
+	struct attach_spec *a = malloc(sizeof(*a));
+	struct policy_target t;
+	char what[128];
+	uint32_t limit;
+	size_t held;
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	record_attach_from_pb(req->has_attach ? &req->attach : NULL, a);
+	t = (struct policy_target){ .kind = a->kind, .iface = a->iface, .priority = a->priority };
+	snprintf(what, sizeof(what), "load ");
+	describe(a, what + 5, sizeof(what) - 5);
+	err = policy_check(rpc->policy, call->caller, POLICY_WRITE, what, &t, &limit, em);
+	if (!err && limit) {
+		err = count_held(rpc, call->caller->name, &held, em);
+		if (!err)
+			err = policy_check_count(rpc->policy, call->caller, held, limit, em);
+	}
+	free(a);
+	return err;
+}
+
+/* May the caller unload program id: could it have loaded it? */
+static int unload_allowed(struct rpc *rpc, const struct grpc_call *call, uint32_t id,
+			  struct errmsg *em)
+{
+	bpfd_v1_ProgramInfo *info;
+	struct attach_spec *a;
+	struct policy_target t;
+	char what[160];
+	int err = -ENOMEM, n;
+
+	if (!policy_restricts(rpc->policy, call->caller))
+		return 0;
+	info = malloc(sizeof(*info));
+	a = malloc(sizeof(*a));
+	if (!info || !a)
+		goto out;
+	err = 0;
+	/* not bpfd's: the manager says so, whoever asks */
+	if (rpc->ops->prog_info(rpc->ctx, id, info, NULL))
+		goto out;
+	record_attach_from_pb(info->has_attach ? &info->attach : NULL, a);
+	t = (struct policy_target){ .kind = a->kind, .iface = a->iface, .priority = a->priority };
+	n = snprintf(what, sizeof(what), "unload program %u (", id);
+	describe(a, what + n, sizeof(what) - n - 1);
+	strcat(what, ")");
+	err = policy_check(rpc->policy, call->caller, POLICY_WRITE, what, &t, NULL, em);
+out:
+	free(info);
+	free(a);
+	return err;
+}
+
 static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	bpfd_v1_LoadRequest *req = calloc(1, sizeof(*req));
@@ -85,7 +201,21 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	}
 	if (!decode_or_reply(r, "LoadRequest", bpfd_v1_LoadRequest_fields, call, req))
 		goto out;
-	err = rpc->ops->load(rpc->ctx, req, resp, &em);
+	if (policy_on(rpc, call)) {
+		err = load_allowed(rpc, call, req, &em);
+		if (err == -EPERM) {
+			refuse(r, call, "Load", &em);
+			goto out;
+		}
+		if (err) {
+			reply_errno(r, err, &em, "Load failed");
+			goto out;
+		}
+	}
+	err = rpc->ops->load(rpc->ctx, req, call->caller, resp, &em);
+	if (err && call->caller)
+		log_info("Load of %s failed: %s", call->caller->name,
+			 em.msg[0] ? em.msg : strerror(-err));
 	if (err)
 		reply_errno(r, err, &em, "Load failed");
 	else
@@ -107,7 +237,21 @@ static void do_unload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 
 	if (!decode_or_reply(r, "UnloadRequest", bpfd_v1_UnloadRequest_fields, call, &req))
 		return;
+	if (policy_on(rpc, call)) {
+		err = unload_allowed(rpc, call, req.id, &em);
+		if (err == -EPERM)
+			return refuse(r, call, "Unload", &em);
+		if (err)
+			return reply_errno(r, err, &em, "Unload failed");
+	}
 	err = rpc->ops->unload(rpc->ctx, req.id, &em);
+	if (call->caller) {
+		if (err)
+			log_info("Unload of program %u by %s failed: %s", req.id, call->caller->name,
+				 em.msg[0] ? em.msg : strerror(-err));
+		else
+			log_info("%s unloaded program %u", call->caller->name, req.id);
+	}
 	if (err)
 		return reply_errno(r, err, &em, "Unload failed");
 	reply_encode(r, bpfd_v1_UnloadResponse_fields, &resp);
@@ -406,16 +550,37 @@ out:
 	free(resp);
 }
 
+/* reads: the method changes nothing, so read_only = true callers may call it;
+ * every other method needs a grant that is not read-only. */
 static const struct method {
 	const char *path;
 	void (*fn)(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r);
+	bool reads;
 } methods[] = {
 	{ "/bpfd.v1.Bpfd/Load", do_load },
 	{ "/bpfd.v1.Bpfd/Unload", do_unload },
-	{ "/bpfd.v1.Bpfd/List", do_list },
-	{ "/bpfd.v1.Bpfd/Get", do_get },
+	{ "/bpfd.v1.Bpfd/List", do_list, .reads = true },
+	{ "/bpfd.v1.Bpfd/Get", do_get, .reads = true },
 	{ "/bpfd.v1.Bpfd/PullBytecode", do_pull },
 };
+
+/* The first check of every call: may this caller call this method at all? */
+static bool call_allowed(struct rpc *rpc, const struct grpc_call *call, const struct method *m,
+			 struct grpc_reply *reply)
+{
+	const char *name = strrchr(m->path, '/') + 1;
+	struct errmsg em = { { 0 } };
+	char what[64];
+
+	if (!policy_on(rpc, call))
+		return true;
+	snprintf(what, sizeof(what), "call %s", name);
+	if (!policy_check(rpc->policy, call->caller, m->reads ? POLICY_READ : POLICY_WRITE, what,
+			  NULL, NULL, &em))
+		return true;
+	refuse(reply, call, name, &em);
+	return false;
+}
 
 void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
 {
@@ -423,7 +588,8 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 
 	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (!strcmp(call->path, methods[i].path))
-			return methods[i].fn(arg, call, reply);
+			return call_allowed(arg, call, &methods[i], reply) ?
+				       methods[i].fn(arg, call, reply) : (void)0;
 	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
 			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode}",
 			 call->path);
@@ -461,14 +627,35 @@ static void kernel_info_to_pb(const struct kinfo_prog *p, bpfd_v1_KernelProgramI
 	}
 }
 
+/* Who loads: the owner kept in the record, and a local caller's credentials,
+ * with which the file is opened (not root's: root reads what it likes). */
+static void plan_caller(const struct caller *c, struct load_plan *p)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	snprintf(p->spec.loaded_by, sizeof(p->spec.loaded_by), "%s", c->name);
+	if (c->kind != CALLER_UNIX || !c->uid)
+		return;
+	p->as_caller = true;
+	p->uid = c->uid;
+	p->gid = c->gid;
+	for (i = 0; i < c->n_groups && i < PLAN_GROUPS_MAX; i++)
+		p->groups[i] = c->groups[i];
+	p->n_groups = i;
+}
+
 /* The wire's LoadRequest as the manager's plan: a copy, field by field; the manager
- * checks what it means.  Credentials are not copied. */
-static void plan_from_request(const bpfd_v1_LoadRequest *req, struct load_plan *p)
+ * checks what it means.  Registry credentials are not copied. */
+static void plan_from_request(const bpfd_v1_LoadRequest *req, const struct caller *caller,
+			      struct load_plan *p)
 {
 	struct prog_spec *s = &p->spec;
 	pb_size_t i;
 
 	memset(p, 0, sizeof(*p));
+	plan_caller(caller, p);
 	if (req->has_bytecode &&
 	    req->bytecode.which_location == bpfd_v1_BytecodeLocation_file_tag) {
 		p->bytecode = PLAN_BYTECODE_FILE;
@@ -501,8 +688,8 @@ static void plan_from_request(const bpfd_v1_LoadRequest *req, struct load_plan *
 	snprintf(p->uuid, sizeof(p->uuid), "%s", req->uuid);
 }
 
-static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
-			struct errmsg *em)
+static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
+			bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
 	const struct rpc_kernel *k = ctx;
 	struct load_plan *plan = malloc(sizeof(*plan));
@@ -512,7 +699,7 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadR
 
 	if (!plan || !v || !kp)
 		goto out;
-	plan_from_request(req, plan);
+	plan_from_request(req, caller, plan);
 	err = k->ops->load(k->ctx, plan, v, em);
 	if (err || !resp)
 		goto out;
@@ -646,10 +833,10 @@ const struct rpc_kernel_ops rpc_mgr_kernel_ops = {
 /* rpc_mgr_ops: ctx is the struct mgr *, called in this thread. */
 #define MGR_K(ctx)	(&(struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = (ctx) })
 
-static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
-		       struct errmsg *em)
+static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
+		       bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
-	return kern_op_load(MGR_K(ctx), req, resp, em);
+	return kern_op_load(MGR_K(ctx), req, caller, resp, em);
 }
 
 static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)

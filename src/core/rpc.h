@@ -10,7 +10,9 @@
 
 #include "bpfd.pb.h"
 #include "bpf/kinfo.h"
+#include "core/base/caller.h"
 #include "core/base/errmsg.h"
+#include "core/config/policy.h"
 #include "core/state/manager.h"
 #include "core/wire/grpc.h"
 
@@ -20,8 +22,10 @@
  * -errno, with em set to a sentence for the client where it helps.
  */
 struct rpc_ops {
-	int (*load)(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
-		    struct errmsg *em);
+	/* caller (NULL: in-process) loads: kept as the program's owner; a local
+	 * caller other than root has the file opened with its credentials */
+	int (*load)(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
+		    bpfd_v1_LoadResponse *resp, struct errmsg *em);
 	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
 	int (*pull_bytecode)(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
 			     struct errmsg *em);
@@ -38,6 +42,10 @@ struct rpc_ops {
 struct rpc {
 	const struct rpc_ops *ops;
 	void *ctx;
+	/* who may do what ([[policy]]), decided before any op is called; NULL:
+	 * no checks (tests, fuzzers).  A call without a caller (in-process) is
+	 * not checked either. */
+	const struct policy *policy;
 };
 
 /* The h2_handler_fn of the server: arg is a struct rpc. */

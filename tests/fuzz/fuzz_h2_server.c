@@ -44,10 +44,10 @@ static int f_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *p, uint32_t *type
 	return 0;
 }
 
-static int f_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
-		  struct errmsg *em)
+static int f_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
+		  bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
-	(void)ctx;
+	(void)ctx, (void)caller;
 	if (req->name[0] == 'o') {
 		resp->has_kernel_info = true;
 		resp->kernel_info.id = 1;

@@ -15,14 +15,15 @@ static void names(void)
 	char b[512];
 
 	caps_names(CAPS_DAEMON, b, sizeof(b));
-	ASSERT_STREQ(b, "cap_dac_read_search,cap_setpcap,cap_net_admin,cap_sys_admin,"
-		     "cap_sys_resource,cap_syslog,cap_bpf", "the daemon's set");
+	ASSERT_STREQ(b, "cap_dac_read_search,cap_setgid,cap_setuid,cap_setpcap,cap_net_admin,"
+		     "cap_sys_admin,cap_sys_resource,cap_syslog,cap_bpf", "the daemon's set");
 	caps_names(0, b, sizeof(b));
 	ASSERT_STREQ(b, "none", "empty");
 	caps_names(CAPS_BIT(0) | CAPS_BIT(50), b, sizeof(b));
 	ASSERT_STREQ(b, "cap_chown,cap_50", "unknown bit");
-	ASSERT_EQ(caps_names(CAPS_DAEMON, b, 8), strlen("cap_dac_read_search,cap_setpcap,"
-		  "cap_net_admin,cap_sys_admin,cap_sys_resource,cap_syslog,cap_bpf"), "needed length");
+	ASSERT_EQ(caps_names(CAPS_DAEMON, b, 8), strlen("cap_dac_read_search,cap_setgid,cap_setuid,"
+		  "cap_setpcap,cap_net_admin,cap_sys_admin,cap_sys_resource,cap_syslog,cap_bpf"),
+		  "needed length");
 	ASSERT_STREQ(b, "cap_dac", "truncated");
 }
 

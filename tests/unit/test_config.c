@@ -429,8 +429,8 @@ static const struct bad bad_syntax[] = {
 };
 
 static const struct bad bad_schema[] = {
-	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor)" },
-	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor)" },
+	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy)" },
+	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy)" },
 	{ "grpc = 1\n", "line 1, column 8: 'grpc' at the top level must be a table, not an integer" },
 	{ "[[signing]]\n", "line 1, column 1: 'signing' at the top level must be a table, not an array of tables" },
 	{ "[signing]\nallow_unsigned = \"yes\"\n", "line 2, column 18: 'allow_unsigned' in [signing] must be a boolean, not a string" },
@@ -448,9 +448,9 @@ static const struct bad bad_schema[] = {
 	{ "[[grpc.endpoints]]\npath = \"/a\"\n", "line 1, column 1: [[grpc.endpoints]] #1 needs a type: type = \"unix\" (with path) or type = \"tcp\" (with address and port)" },
 	{ "[[grpc.endpoints]]\ntype = \"udp\"\n", "line 2, column 8: endpoint type 'udp' is not \"unix\" or \"tcp\"" },
 	{ "[[grpc.endpoints]]\ntype = \"unix\"\n[[grpc.endpoints]]\ntype = 1\n", "line 4, column 8: 'type' in [[grpc.endpoints]] #2 must be a string, not an integer" },
-	{ "[[grpc.endpoints]]\ntype = \"unix\"\nport = 1\n", "line 3, column 1: 'port' belongs to tcp endpoints; a unix endpoint has path and enabled" },
+	{ "[[grpc.endpoints]]\ntype = \"unix\"\nport = 1\n", "line 3, column 1: 'port' belongs to tcp endpoints; a unix endpoint has path, mode, group and enabled" },
 	{ "[[grpc.endpoints]]\ntype = \"tcp\"\npath = \"/a\"\n", "line 3, column 1: 'path' belongs to unix endpoints; a tcp endpoint has address, port and enabled" },
-	{ "[[grpc.endpoints]]\ntype = \"unix\"\nhost = \"x\"\n", "line 3, column 1: unknown key 'host' in [[grpc.endpoints]] #1 (known: type, path, address, port, enabled)" },
+	{ "[[grpc.endpoints]]\ntype = \"unix\"\nhost = \"x\"\n", "line 3, column 1: unknown key 'host' in [[grpc.endpoints]] #1 (known: type, path, address, port, enabled, mode, group)" },
 	{ "[[grpc.endpoints]]\ntype = \"unix\"\npath = \"bpfd.sock\"\n", "line 3, column 8: unix socket path 'bpfd.sock' must be an absolute path (starting with '/')" },
 	{ "[[grpc.endpoints]]\ntype = \"unix\"\npath = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 3, column 8: unix socket path is too long (108 bytes; at most 107)" },
 	{ "[[grpc.endpoints]]\ntype = \"unix\"\npath = \"/a\\nb\"\n", "line 3, column 8: unix socket path '/a\\x0ab' contains a control character" },
@@ -499,7 +499,7 @@ static const struct bad bad_schema[] = {
 	{ "[registry]\nmax_blob_bytes = 10\n", "line 2, column 18: [registry] max_blob_bytes 10 is out of range (4096-1099511627776)" },
 	{ "[registry]\nproxy = \"x\"\n", "line 2, column 1: unknown key 'proxy' in [registry] (known: insecure, ca_files, connect_timeout_ms, read_timeout_ms, max_blob_bytes)" },
 	/* user text in messages is escaped and shortened */
-	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor)" },
+	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy)" },
 	{ "[interfaces.eth0]\nxdp_mode = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 12: xdp_mode 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' for interface eth0 is not one of skb, drv, hw" },
 };
 

@@ -189,10 +189,10 @@ static int fake_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *p, uint32_t *t
 	return 0;
 }
 
-static int fake_load(void *ctx, const bpfd_v1_LoadRequest *req, bpfd_v1_LoadResponse *resp,
-		     struct errmsg *em)
+static int fake_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
+		     bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
-	(void)ctx, (void)req, (void)resp;
+	(void)ctx, (void)req, (void)resp, (void)caller;
 	return errmsg_set(em, -EOPNOTSUPP, "not here: 100%% fake");
 }
 

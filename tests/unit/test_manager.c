@@ -129,7 +129,7 @@ static int load(struct env *e, const bpfd_v1_LoadRequest *r, uint32_t *ret_id,
 	bpfd_v1_LoadResponse *resp = calloc(1, sizeof(*resp));
 	int err;
 
-	err = rpc_mgr_ops.load(e->m, r, resp, em);
+	err = rpc_mgr_ops.load(e->m, r, NULL, resp, em);
 	if (!err)
 		*ret_id = resp->kernel_info.id;
 	free(resp);
@@ -616,7 +616,7 @@ static void share_order(const int order[3])
 			r->map_owner_id = ids[0];
 		}
 		memset(&em, 0, sizeof(em));
-		if (!ASSERT_OK(rpc_mgr_ops.load(e.m, r, resp, &em), em.msg))
+		if (!ASSERT_OK(rpc_mgr_ops.load(e.m, r, NULL, resp, &em), em.msg))
 			goto out;
 		ids[i] = resp->kernel_info.id;
 		if (!i) {

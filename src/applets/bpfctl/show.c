@@ -369,6 +369,12 @@ static void record_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 		p->record_damaged);
 }
 
+/* Who loaded it ("uid=1000(alice)", "cn=NAME"); older records have none. */
+static void owner_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	out_str(o, "owner", p->owner[0] ? "Owner:\t%s" : NULL, p->owner);
+}
+
 /* The same fields in two orders: JSON follows the proto's field order, the
  * "Bpfd State" table the row order of the original bpfctl. */
 typedef void info_field_fn(struct out *o, const bpfd_v1_ProgramInfo *p);
@@ -376,12 +382,12 @@ typedef void info_field_fn(struct out *o, const bpfd_v1_ProgramInfo *p);
 static info_field_fn *const info_json_order[] = {
 	name_field, bytecode_fields, attach_fields, global_fields, map_owner_field,
 	map_pin_path_field, map_used_by_fields, metadata_fields, attach_mode_field,
-	record_field,
+	record_field, owner_field,
 };
 static info_field_fn *const info_text_order[] = {
 	name_field, record_field, bytecode_fields, global_fields, metadata_fields,
 	map_pin_path_field, map_owner_field, map_used_by_fields, attach_mode_field,
-	attach_fields,
+	owner_field, attach_fields,
 };
 _Static_assert(sizeof(info_json_order) == sizeof(info_text_order),
 	       "every field in both orders");

@@ -12,12 +12,19 @@
 /*
  * What the daemon needs, the set of dist/bpfd.service: CAP_BPF (39),
  * CAP_DAC_READ_SEARCH (2), CAP_NET_ADMIN (12), CAP_SETPCAP (8),
+ * CAP_SETGID (6) and CAP_SETUID (7: a file a local caller loads is opened with
+ * its uid and groups, base/open_as.h),
  * CAP_SYS_ADMIN (21), CAP_SYS_RESOURCE (24), CAP_SYSLOG (34: /proc/kallsyms shows
  * addresses only to it; kprobe -o checks an offset against the function's length).  Numbers, not <linux/capability.h>
  * names: the kernel ABI is fixed and older headers lack CAP_BPF.
  */
-#define CAPS_DAEMON	(CAPS_BIT(2) | CAPS_BIT(8) | CAPS_BIT(12) | CAPS_BIT(21) | \
-			 CAPS_BIT(24) | CAPS_BIT(34) | CAPS_BIT(39))
+#define CAPS_DAEMON	(CAPS_BIT(2) | CAPS_BIT(6) | CAPS_BIT(7) | CAPS_BIT(8) | \
+			 CAPS_BIT(12) | CAPS_BIT(21) | CAPS_BIT(24) | CAPS_BIT(34) | \
+			 CAPS_BIT(39))
+/* Needed only during start-up, before any client byte is read: CAP_CHOWN (0)
+ * gives the unix socket its group.  Dropped from every set before the threads
+ * split (daemon.c privsep()). */
+#define CAPS_STARTUP	CAPS_BIT(0)
 
 /* The three sets of one thread, one bit per capability number. */
 struct caps {

@@ -22,6 +22,7 @@
 #include "core/base/log.h"
 #include "core/base/stats_gate.h"
 #include "core/config/config.h"
+#include "core/config/policy.h"
 #include "core/config/toml.h"
 
 #define CONFIG_MAX_FILE		(1u << 20)	/* bytes read by config_load() */
@@ -67,6 +68,8 @@ struct endpoint {
 	const struct toml_node *address;
 	const struct toml_node *port;
 	const struct toml_node *enabled;
+	const struct toml_node *mode;
+	const struct toml_node *group;
 };
 
 struct stage {
@@ -81,6 +84,7 @@ struct stage {
 	const struct toml_node *grpc_table;	/* [grpc], for errors about its limits */
 	bool buffered_conn_set;			/* max_buffered_per_connection given */
 	bool buffered_total_set;		/* max_buffered_total given */
+	struct policy_rule *rule;		/* the [[policy]] being read */
 };
 
 struct field {
@@ -226,6 +230,20 @@ static int set_interfaces(struct parser *ps, const struct toml_node *t, struct s
 	return 0;
 }
 
+/* A user or group name: 1 to size - 1 bytes, no ':', whitespace or control
+ * characters (what passwd(5) and group(5) can hold). */
+static bool name_valid(const char *s, size_t size)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= size)
+		return false;
+	for (; *s; s++)
+		if (*s == ':' || *s == ' ' || (unsigned char)*s < 0x21 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* [[grpc.endpoints]] */
 
 static int ep_type(struct parser *ps, const struct toml_node *v, struct stage *st)
@@ -250,6 +268,8 @@ EP_SETTER(path)
 EP_SETTER(address)
 EP_SETTER(port)
 EP_SETTER(enabled)
+EP_SETTER(mode)
+EP_SETTER(group)
 
 static const struct field ep_fields[] = {
 	{ "type", TOML_STR, ep_type },
@@ -257,6 +277,8 @@ static const struct field ep_fields[] = {
 	{ "address", TOML_STR, ep_address },
 	{ "port", TOML_INT, ep_port },
 	{ "enabled", TOML_BOOL, ep_enabled },
+	{ "mode", TOML_INT, ep_mode },
+	{ "group", TOML_STR, ep_group },
 	{ NULL }
 };
 
@@ -264,17 +286,25 @@ static int ep_apply_unix(struct parser *ps, const struct endpoint *ep, struct st
 {
 	const struct toml_node *bad = ep->address ? ep->address : ep->port;
 	struct bpfd_config *cfg = &st->cfg;
-	char path[SUN_PATH_SIZE];
+	char path[SUN_PATH_SIZE], b[80];
 	int err;
 
 	if (bad)
-		return perr(ps, bad->kpos, "'%s' belongs to tcp endpoints; a unix endpoint has path and enabled",
+		return perr(ps, bad->kpos, "'%s' belongs to tcp endpoints; a unix endpoint has path, mode, group and enabled",
 			    bad->key);
 	if (ep->path) {
 		err = set_path(ps, ep->path, "unix socket path", path, sizeof(path));
 		if (err)
 			return err;
 	}
+	if (ep->mode && (ep->mode->num < 0 || ep->mode->num > 0777))
+		return perr(ps, ep->mode->vpos,
+			    "socket mode %#llo is not a permission mode: give 0o600 to 0o777, e.g. mode = 0o660",
+			    (long long)ep->mode->num);
+	if (ep->group && !name_valid(ep->group->str, sizeof(cfg->socket_group)))
+		return perr(ps, ep->group->vpos,
+			    "socket group '%s' is not a group name (1-%zu bytes, no ':', whitespace or control characters)",
+			    Q(b, ep->group->str), sizeof(cfg->socket_group) - 1);
 	if (ep->enabled && !ep->enabled->num)
 		return 0;
 	if (st->unix_ep)
@@ -286,18 +316,27 @@ static int ep_apply_unix(struct parser *ps, const struct endpoint *ep, struct st
 		strcpy(cfg->socket_path, path);
 		cfg->socket_path_set = true;
 	}
+	if (ep->mode)
+		cfg->socket_mode = ep->mode->num;
+	if (ep->group) {
+		strcpy(cfg->socket_group, ep->group->str);
+		cfg->socket_group_set = true;
+	}
 	return 0;
 }
 
 static int ep_apply_tcp(struct parser *ps, const struct endpoint *ep, struct stage *st)
 {
+	const struct toml_node *bad;
 	struct bpfd_config *cfg = &st->cfg;
 	unsigned char addr[sizeof(struct in6_addr)];
 	char b[80];
 
-	if (ep->path)
-		return perr(ps, ep->path->kpos,
-			    "'path' belongs to unix endpoints; a tcp endpoint has address, port and enabled");
+	bad = ep->path ? ep->path : ep->mode ? ep->mode : ep->group;
+	if (bad)
+		return perr(ps, bad->kpos,
+			    "'%s' belongs to unix endpoints; a tcp endpoint has address, port and enabled",
+			    bad->key);
 	if (ep->address && (strlen(ep->address->str) >= sizeof(cfg->tcp_addr) ||
 			    (inet_pton(AF_INET, ep->address->str, addr) != 1 &&
 			     inet_pton(AF_INET6, ep->address->str, addr) != 1)))
@@ -646,6 +685,219 @@ static const struct field monitor_fields[] = {
 	{ NULL }
 };
 
+/* [[policy]] */
+
+#define POLICY_ID_MAX	0xfffffffell	/* (uid_t)-1 means "no change" to the kernel */
+#define POLICY_PRIO_MAX	0x7fffffffll
+
+static int rule_user(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	char b[80];
+
+	if (!name_valid(v->str, sizeof(st->rule->user)))
+		return perr(ps, v->vpos, "user '%s' is not a user name (1-%zu bytes, no ':', whitespace or control characters)",
+			    Q(b, v->str), sizeof(st->rule->user) - 1);
+	strcpy(st->rule->user, v->str);
+	return 0;
+}
+
+static int rule_group(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	char b[80];
+
+	if (!name_valid(v->str, sizeof(st->rule->group)))
+		return perr(ps, v->vpos, "group '%s' is not a group name (1-%zu bytes, no ':', whitespace or control characters)",
+			    Q(b, v->str), sizeof(st->rule->group) - 1);
+	strcpy(st->rule->group, v->str);
+	return 0;
+}
+
+static int rule_id(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	bool uid = !strcmp(v->key, "uid");
+
+	if (v->num < 0 || v->num > POLICY_ID_MAX)
+		return perr(ps, v->vpos, "%s %lld is out of range (0-%lld)", v->key,
+			    (long long)v->num, POLICY_ID_MAX);
+	if (uid) {
+		st->rule->has_uid = true;
+		st->rule->uid = v->num;
+	} else {
+		st->rule->has_gid = true;
+		st->rule->gid = v->num;
+	}
+	return 0;
+}
+
+static int rule_cn(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	size_t len = strlen(v->str);
+
+	if (!len || len >= sizeof(st->rule->client_cn) || has_ctl(v->str))
+		return perr(ps, v->vpos, "client_cn must be a certificate name of 1-%zu bytes without control characters",
+			    sizeof(st->rule->client_cn) - 1);
+	strcpy(st->rule->client_cn, v->str);
+	return 0;
+}
+
+/* Every element of array a is a string. */
+static int str_array(struct parser *ps, const struct toml_node *a)
+{
+	const struct toml_node *e;
+
+	for (e = a->child; e; e = e->next)
+		if (e->kind != TOML_STR)
+			return perr(ps, e->vpos, "'%s' holds strings, not %s", a->key,
+				    toml_kind_str(e->kind));
+	return 0;
+}
+
+static int rule_kinds(struct parser *ps, const struct toml_node *a, struct stage *st)
+{
+	const struct toml_node *e;
+	uint32_t bit;
+	char b[80];
+	int err;
+
+	err = str_array(ps, a);
+	if (err)
+		return err;
+	st->rule->has_kinds = true;
+	for (e = a->child; e; e = e->next) {
+		bit = policy_kind_bit(e->str);
+		if (!bit)
+			return perr(ps, e->vpos, "kind '%s' is not one of xdp, tc, tcx, tracepoint, kprobe, uprobe, fentry, fexit",
+				    Q(b, e->str));
+		st->rule->kinds |= bit;
+	}
+	return 0;
+}
+
+static int rule_ifaces(struct parser *ps, const struct toml_node *a, struct stage *st)
+{
+	struct policy_rule *r = st->rule;
+	const struct toml_node *e;
+	char b[80];
+	int err;
+
+	err = str_array(ps, a);
+	if (err)
+		return err;
+	r->has_ifaces = true;
+	for (e = a->child; e; e = e->next) {
+		if (strcmp(e->str, "*") && !ifname_valid(e->str))
+			return perr(ps, e->vpos, "'%s' is not an interface name (1-15 bytes, no '/', ':' or whitespace) or \"*\" (any)",
+				    Q(b, e->str));
+		if (r->n_ifaces == POLICY_MAX_IFACES)
+			return perr(ps, e->vpos, "too many interfaces (at most %d; \"*\" allows any)",
+				    POLICY_MAX_IFACES);
+		strcpy(r->ifaces[r->n_ifaces++], e->str);
+	}
+	return 0;
+}
+
+static int rule_prio(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 0 || v->num > POLICY_PRIO_MAX)
+		return perr(ps, v->vpos, "%s %lld is out of range (0-%lld)", v->key,
+			    (long long)v->num, POLICY_PRIO_MAX);
+	if (!strcmp(v->key, "priority_min")) {
+		st->rule->has_prio_min = true;
+		st->rule->prio_min = v->num;
+	} else {
+		st->rule->has_prio_max = true;
+		st->rule->prio_max = v->num;
+	}
+	return 0;
+}
+
+static int rule_max_programs(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 1 || v->num > 65536)
+		return perr(ps, v->vpos, "max_programs %lld is out of range (1-65536; kinds = [] allows no load at all)",
+			    (long long)v->num);
+	st->rule->has_max_programs = true;
+	st->rule->max_programs = v->num;
+	return 0;
+}
+
+static int rule_read_only(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	(void)ps;
+	st->rule->read_only = v->num;
+	return 0;
+}
+
+static const struct field policy_fields[] = {
+	{ "user", TOML_STR, rule_user },
+	{ "uid", TOML_INT, rule_id },
+	{ "group", TOML_STR, rule_group },
+	{ "gid", TOML_INT, rule_id },
+	{ "client_cn", TOML_STR, rule_cn },
+	{ "kinds", TOML_ARRAY, rule_kinds },
+	{ "interfaces", TOML_ARRAY, rule_ifaces },
+	{ "priority_min", TOML_INT, rule_prio },
+	{ "priority_max", TOML_INT, rule_prio },
+	{ "max_programs", TOML_INT, rule_max_programs },
+	{ "read_only", TOML_BOOL, rule_read_only },
+	{ NULL }
+};
+
+/* What depends on more than one key of a rule. */
+static int rule_finish(struct parser *ps, const struct toml_node *t, int i,
+		       const struct policy_rule *r)
+{
+	bool local = r->user[0] || r->has_uid || r->group[0] || r->has_gid;
+
+	if (r->user[0] && toml_find(t, "uid"))
+		return perr(ps, toml_find(t, "uid")->kpos, "[[policy]] #%d: give user or uid, not both", i);
+	if (r->group[0] && toml_find(t, "gid"))
+		return perr(ps, toml_find(t, "gid")->kpos, "[[policy]] #%d: give group or gid, not both", i);
+	if (!local && !r->client_cn[0])
+		return perr(ps, t->kpos, "[[policy]] #%d matches nobody: give user, uid, group, gid (unix socket callers) or client_cn (TCP clients)",
+			    i);
+	if (local && r->client_cn[0])
+		return perr(ps, toml_find(t, "client_cn")->kpos,
+			    "[[policy]] #%d: client_cn matches TCP clients and user/uid/group/gid unix socket callers; no caller is both: write two rules",
+			    i);
+	if (r->read_only && (r->has_kinds || r->has_ifaces || r->has_prio_min ||
+			     r->has_prio_max || r->has_max_programs))
+		return perr(ps, toml_find(t, "read_only")->kpos,
+			    "[[policy]] #%d: read_only = true allows List and Get only; kinds, interfaces, priority_min/max and max_programs grant loads: drop one or the other",
+			    i);
+	if (r->has_prio_min && r->has_prio_max && r->prio_min > r->prio_max)
+		return perr(ps, toml_find(t, "priority_max")->vpos,
+			    "[[policy]] #%d: priority_max %d is below priority_min %d", i,
+			    r->prio_max, r->prio_min);
+	return 0;
+}
+
+static int set_policy(struct parser *ps, const struct toml_node *t, struct stage *st)
+{
+	struct policy *p = &st->cfg.policy;
+	const struct toml_node *e;
+	char where[64];
+	int err, i = 0;
+
+	p->n_rules = 0;
+	for (e = t->child; e; e = e->next) {
+		snprintf(where, sizeof(where), "in [[policy]] #%d", ++i);
+		if (p->n_rules == POLICY_MAX_RULES)
+			return perr(ps, e->kpos, "too many [[policy]] rules (at most %d)",
+				    POLICY_MAX_RULES);
+		st->rule = &p->rules[p->n_rules];
+		memset(st->rule, 0, sizeof(*st->rule));
+		st->rule->line = toml_line(ps->doc, e->kpos);
+		err = apply_fields(ps, e, where, policy_fields, st);
+		if (!err)
+			err = rule_finish(ps, e, i, st->rule);
+		if (err)
+			return err;
+		p->n_rules++;
+	}
+	return 0;
+}
+
 #define TABLE_SETTER(name, where)						\
 static int set_##name(struct parser *ps, const struct toml_node *t, struct stage *st) \
 {										\
@@ -673,6 +925,7 @@ static const struct field root_fields[] = {
 	{ "runtime", TOML_TABLE, set_runtime },
 	{ "log", TOML_TABLE, set_log },
 	{ "monitor", TOML_TABLE, set_monitor },
+	{ "policy", TOML_TABLES, set_policy },
 	{ NULL }
 };
 
@@ -759,6 +1012,7 @@ void config_defaults(struct bpfd_config *cfg)
 	snprintf(cfg->xdp_bpffs, sizeof(cfg->xdp_bpffs), "/sys/fs/bpf");
 	cfg->unix_enabled = true;
 	snprintf(cfg->socket_group, sizeof(cfg->socket_group), "bpfd");
+	cfg->socket_mode = 0660;
 	snprintf(cfg->tcp_addr, sizeof(cfg->tcp_addr), "::1");
 	cfg->tcp_port = 50051;
 	snprintf(cfg->certs_dir, sizeof(cfg->certs_dir), "%s", BPFD_CERTS_DIR);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/base/errmsg.h"
+#include "core/config/policy.h"
 
 #define BPFD_CONFIG_FILE	"/etc/bpfd/bpfd.toml"
 #define BPFD_RUNDIR		"/run/bpfd"
@@ -62,6 +63,8 @@ struct bpfd_config {
 	bool unix_enabled;
 	char socket_path[256];	/* <rundir>/bpfd.sock */
 	char socket_group[64];	/* group owning the socket when it exists: "bpfd" */
+	bool socket_group_set;	/* group given in the file: it must exist */
+	unsigned int socket_mode;	/* permission bits of the socket: 0660 */
 	bool tcp_enabled;
 	char tcp_addr[64];	/* numeric address, default "::1" */
 	uint16_t tcp_port;	/* default 50051 */
@@ -85,6 +88,7 @@ struct bpfd_config {
 	unsigned int stats_grace;	/* [monitor] stats_grace: seconds on-demand stats stay on */
 	struct iface_config ifaces[BPFD_MAX_IFACES];
 	size_t n_ifaces;
+	struct policy policy;	/* [[policy]] rules (names resolved at start-up) */
 };
 
 /* Fill cfg with the defaults (paths derived from BPFD_RUNDIR). */

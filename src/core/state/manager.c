@@ -17,11 +17,14 @@
 #include "bpf/prog.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
+#include "core/base/open_as.h"
 #include "core/state/manager.h"
 #include "core/state/mrec.h"
 #include "core/state/record.h"
 #include "core/state/recovery.h"
 #include "core/state/store.h"
+
+#define OPEN_AS_MS	10000	/* opening a file as the caller (a slow NFS server ...) */
 
 /* A checked load plan and what follows from it, for the kernel side. */
 struct load_job {
@@ -327,6 +330,38 @@ static void view_complete(struct mgr *m, const struct mrec *mr, struct prog_view
 	v->spec.attach.position = mi.position;
 }
 
+/* Open the plan's object: as the daemon, or, for a local caller other than root,
+ * with the caller's credentials, so that it loads only files it may read and
+ * learns nothing about the others (not even whether they exist). */
+static int open_obj(const struct load_plan *p, struct obj **ret, struct errmsg *em)
+{
+	const struct prog_spec *s = &p->spec;
+	struct open_cred cr = {
+		.uid = p->uid, .gid = p->gid, .groups = p->groups,
+		.n_groups = p->n_groups < PLAN_GROUPS_MAX ? p->n_groups : PLAN_GROUPS_MAX,
+	};
+	const char *who = s->loaded_by[0] ? s->loaded_by : "the caller";
+	int fd, err;
+
+	if (!p->as_caller)
+		return obj_open_file(s->path, s->name, ret, em);
+	if (!s->path[0])
+		return errmsg_set(em, -EINVAL, "no object file path given");
+	fd = open_as(&cr, s->path, OPEN_AS_MS);
+	if (fd == -EACCES || fd == -EPERM)
+		return errmsg_set(em, -EACCES, "%s may not read '%s'", who, s->path);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return errmsg_set(em, fd, "cannot open object file '%s': %s%s", s->path,
+				  strerror(-fd),
+				  s->path[0] != '/' ? " (the daemon resolves relative paths from its own working directory; give an absolute path)" : "");
+	if (fd < 0)
+		return errmsg_set(em, fd, "cannot open object file '%s' as %s: %s", s->path, who,
+				  strerror(-fd));
+	err = obj_open_fd(fd, s->path, s->name, ret, em);
+	close(fd);
+	return err;
+}
+
 /* Kernel side of a load: open, globals, shared maps, load + attach + pins.  On
  * success the program is attached and pinned (r->id) and the record says where. */
 static int load_kernel(struct mgr *m, const struct load_job *j, struct obj **ret_obj,
@@ -342,7 +377,7 @@ static int load_kernel(struct mgr *m, const struct load_job *j, struct obj **ret
 	size_t i;
 	int err;
 
-	err = obj_open_file(s->path, s->name, &o, em);
+	err = open_obj(j->plan, &o, em);
 	if (err)
 		goto out;
 	*ret_obj = o;
@@ -496,8 +531,8 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 		store_del(m->st, r->id);
 		goto out;
 	}
-	log_info("loaded %s program %u (%s from %s)", j.kind_str, r->id, plan->spec.name,
-		 plan->spec.path);
+	log_info("loaded %s program %u (%s from %s)%s%s", j.kind_str, r->id, plan->spec.name,
+		 plan->spec.path, plan->spec.loaded_by[0] ? " for " : "", plan->spec.loaded_by);
 out:
 	if (err && loaded) {
 		if (r->map_pin_dir[0])

@@ -34,6 +34,8 @@
 #define PLAN_GLOBALS_MAX	32
 #define PLAN_METADATA_MAX	32
 #define PLAN_UUID_SIZE		64
+#define PLAN_OWNER_SIZE		128	/* ProgramInfo.owner */
+#define PLAN_GROUPS_MAX		128
 #define VIEW_MAP_PATH_SIZE	256
 #define VIEW_USED_BY_MAX	64
 #define VIEW_MODE_SIZE		16
@@ -86,6 +88,8 @@ struct prog_spec {
 	size_t n_metadata;
 	bool has_map_owner;			/* share the maps of program map_owner_id */
 	uint32_t map_owner_id;
+	char loaded_by[PLAN_OWNER_SIZE];	/* who loaded it (ProgramInfo.owner):
+						 * "uid=1000(alice)", "cn=NAME", "" unknown */
 };
 
 enum plan_bytecode {
@@ -102,6 +106,13 @@ struct load_plan {
 	struct prog_spec spec;
 	bool has_uuid;
 	char uuid[PLAN_UUID_SIZE];		/* the agent's handle, kept in the record */
+	/* A local caller other than root: the file is opened with its credentials
+	 * (base/open_as.h), so it loads only what it could read itself. */
+	bool as_caller;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t groups[PLAN_GROUPS_MAX];
+	size_t n_groups;
 };
 
 /* bpfd's view of one program it manages: what Load returns and Get and List show.

@@ -10,6 +10,7 @@
 
 /* The plain fields hold exactly what the wire fields hold (proto/bpfd.options). */
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, name) == PLAN_NAME_SIZE, "name");
+_Static_assert(FIELD(bpfd_v1_ProgramInfo, owner) == PLAN_OWNER_SIZE, "owner");
 _Static_assert(FIELD(bpfd_v1_BytecodeLocation, location.file) == PLAN_PATH_SIZE, "path");
 _Static_assert(FIELD(bpfd_v1_XDPAttachInfo, iface) == PLAN_IFACE_SIZE, "iface");
 _Static_assert(FIELD(bpfd_v1_TCAttachInfo, direction) == PLAN_DIR_SIZE, "direction");
@@ -222,6 +223,7 @@ void record_info_from_pb(const bpfd_v1_ProgramInfo *info, struct prog_view *v)
 	v->n_map_used_by = i;
 	COPY(v->attach_mode, info->attach_mode);
 	COPY(v->record_damaged, info->record_damaged);
+	COPY(s->loaded_by, info->owner);
 }
 
 void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
@@ -256,4 +258,5 @@ void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
 	info->map_used_by_count = v->n_map_used_by;
 	COPY(info->attach_mode, v->attach_mode);
 	COPY(info->record_damaged, v->record_damaged);
+	COPY(info->owner, s->loaded_by);
 }

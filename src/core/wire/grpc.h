@@ -90,12 +90,15 @@ int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len);
  * -EPROTO when it was cut short. */
 int grpc_reader_finish(const struct grpc_reader *r);
 
+struct caller;
+
 /* A call as the server's handler sees it. */
 struct grpc_call {
 	const char *path;	/* "/bpfd.v1.Bpfd/List" */
 	const uint8_t *msg;	/* request message (without prefix); valid during the call */
 	size_t len;
 	const char *peer;	/* "unix" or "127.0.0.1:4711 (CN=bpfd-client)", for logs */
+	const struct caller *caller;	/* who calls (core/base/caller.h); NULL: in-process */
 	uint64_t deadline_ms;	/* CLOCK_MONOTONIC ms, 0 = none */
 	uint64_t recv_ns;	/* CLOCK_MONOTONIC ns when its last byte was read, 0 unknown */
 };

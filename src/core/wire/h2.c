@@ -306,7 +306,8 @@ static void send_stops(struct h2_server *s)
 static void dispatch(struct h2_server *s, struct h2_stream *st)
 {
 	struct grpc_call call = {
-		.path = st->path, .peer = s->peer, .deadline_ms = st->deadline_ms,
+		.path = st->path, .peer = s->peer, .caller = s->o.caller,
+		.deadline_ms = st->deadline_ms,
 		.recv_ns = s->recv_ns,
 	};
 	struct grpc_reply r;

@@ -46,6 +46,8 @@ struct h2_budget {
 	uint64_t last_warn;		/* private: rate of the warnings */
 };
 
+struct caller;
+
 struct h2_server_opts {
 	size_t max_msg;		/* largest request and response message */
 	size_t max_streams;	/* SETTINGS_MAX_CONCURRENT_STREAMS; 0: H2_MAX_CONCURRENT_STREAMS */
@@ -55,6 +57,7 @@ struct h2_server_opts {
 	h2_handler_fn handler;
 	void *arg;
 	const char *peer;	/* copied; for logs */
+	const struct caller *caller;	/* not copied: must outlive the session */
 };
 
 struct h2_server;

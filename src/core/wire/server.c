@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/base/caller.h"
 #include "core/base/limits.h"
 #include "core/base/log.h"
 #include "core/wire/addr.h"
@@ -48,6 +49,7 @@ struct conn {
 	uint64_t hs_deadline;	/* TLS handshake + HTTP/2 preface and SETTINGS deadline */
 	uint64_t close_at;
 	struct peer_id id;
+	struct caller caller;	/* who it is, for the [[policy]] rules */
 	uint64_t progress_ms;	/* last time output moved, or nothing was waiting */
 	uint8_t *out;		/* encoded frames not yet written */
 	size_t out_len, out_off, out_cap;
@@ -86,32 +88,11 @@ static void zclose(int *fd)
 
 int server_group_lookup(const char *path, const char *name, unsigned int *ret_gid)
 {
-	char line[4096], *p, *gid, *end;
-	size_t n = strlen(name);
-	unsigned long v;
-	FILE *f;
-	int err = -ENOENT;
+	uint32_t gid;
+	int err = ident_group_gid(path, name, &gid);
 
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	/* name:password:GID:members */
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, name, n) || line[n] != ':')
-			continue;
-		p = strchr(line + n + 1, ':');
-		if (!p)
-			continue;
-		gid = p + 1;
-		errno = 0;
-		v = strtoul(gid, &end, 10);
-		if (end == gid || (*end != ':' && *end != '\n' && *end) || errno || v > 0xfffffffful)
-			continue;
-		*ret_gid = v;
-		err = 0;
-		break;
-	}
-	fclose(f);
+	if (!err)
+		*ret_gid = gid;
 	return err;
 }
 
@@ -130,12 +111,42 @@ static bool unix_socket_live(const char *path)
 	return rc == 0;
 }
 
+/* The socket's mode and group ([[grpc.endpoints]] mode, group).  Giving it a
+ * group needs CAP_CHOWN (start-up only, see daemon.c).  A group named in the
+ * file must exist; the default one (bpfd) is used when it does. */
+static int socket_perms(const struct bpfd_config *cfg, const char *path, struct errmsg *em)
+{
+	const char *grp = cfg->socket_group;
+	unsigned int gid;
+	int err;
+
+	if (chmod(path, cfg->socket_mode) < 0)
+		return errmsg_set(em, -errno, "Failed to set the mode of '%s' to %04o: %s", path,
+				  cfg->socket_mode, strerror(errno));
+	if (!grp[0])
+		return 0;
+	err = server_group_lookup("/etc/group", grp, &gid);
+	if (err && cfg->socket_group_set)
+		return errmsg_set(em, err, "The socket group '%s' is not in /etc/group: create it (groupadd %s) or change 'group' of the unix endpoint",
+				  grp, grp);
+	if (err)
+		return 0;
+	if (chown(path, -1, gid) < 0) {
+		err = -errno;
+		if (cfg->socket_group_set)
+			return errmsg_set(em, err, "Failed to give '%s' to group '%s': %s (bpfd needs CAP_CHOWN at start-up)",
+					  path, grp, strerror(-err));
+		log_warn("Failed to give '%s' to group '%s': %s, continuing", path, grp,
+			 strerror(-err));
+	}
+	return 0;
+}
+
 static int listen_unix(struct server *srv, struct errmsg *em)
 {
 	const char *path = srv->cfg->socket_path;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat stb;
-	unsigned int gid;
 	mode_t old;
 	int fd = -1, err;
 
@@ -169,12 +180,10 @@ static int listen_unix(struct server *srv, struct errmsg *em)
 		(void)unlink(path);
 		goto out;
 	}
-	(void)chmod(path, 0660);
-	if (srv->cfg->socket_group[0] &&
-	    !server_group_lookup("/etc/group", srv->cfg->socket_group, &gid)) {
-		if (chown(path, -1, gid) < 0)
-			log_warn("Failed to give '%s' to group '%s': %s, continuing", path,
-				 srv->cfg->socket_group, strerror(errno));
+	err = socket_perms(srv->cfg, path, em);
+	if (err) {
+		(void)unlink(path);
+		goto out;
 	}
 	snprintf(srv->unix_path, sizeof(srv->unix_path), "%s", path);
 	srv->lst[srv->n_lst++] = (struct listener){ .fd = fd, .tcp = false };
@@ -325,6 +334,30 @@ int server_tcp_port(const struct server *srv)
 	return srv->tcp_port;
 }
 
+/* A unix peer's credentials as of its connect(): SO_PEERCRED, and its
+ * supplementary groups from SO_PEERGROUPS (Linux 4.13), which unlike
+ * /proc/PID/status cannot belong to another process that took over the PID. */
+static void caller_unix(struct caller *cl, int fd, const struct ucred *cr)
+{
+	gid_t groups[CALLER_MAX_GROUPS];
+	socklen_t len = sizeof(groups);
+	size_t i;
+
+	cl->kind = CALLER_UNIX;
+	cl->pid = cr->pid;
+	cl->uid = cr->uid;
+	cl->gid = cr->gid;
+	cl->n_groups = 0;
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len)) {
+		for (i = 0; i < len / sizeof(groups[0]); i++)
+			cl->groups[cl->n_groups++] = groups[i];
+	} else if (errno == ERANGE) {
+		log_warn("unix peer pid %d (uid %u) is in more than %d groups: only its primary group counts for [[policy]] group rules",
+			 cr->pid, cr->uid, CALLER_MAX_GROUPS);
+	}
+	caller_set_name(cl, NULL);
+}
+
 /* The peer's name for logs and its id for the per-peer limits. */
 static void peer_name(struct conn *c, int fd, bool tcp)
 {
@@ -341,8 +374,10 @@ static void peer_name(struct conn *c, int fd, bool tcp)
 		if (!getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len)) {
 			snprintf(c->peer, sizeof(c->peer), "unix:pid=%d,uid=%u", cr.pid, cr.uid);
 			c->id = (struct peer_id){ .known = true, .uid = cr.uid };
+			caller_unix(&c->caller, fd, &cr);
 		} else {
 			snprintf(c->peer, sizeof(c->peer), "unix");
+			caller_set_name(&c->caller, NULL);
 		}
 		return;
 	}
@@ -413,6 +448,7 @@ static int conn_start_h2(struct server *srv, struct conn *c)
 	struct h2_server_opts o = {
 		.max_msg = srv->cfg->max_msg, .handler = srv->handler, .arg = srv->arg,
 		.peer = c->peer,
+		.caller = &c->caller,
 		.max_streams = srv->lim->max_streams,
 		.max_buffered = srv->lim->max_buffered_conn,
 		.total = &srv->budget,
@@ -631,7 +667,7 @@ static void conn_read(struct conn *c, uint64_t now)
 
 static void conn_handshake(struct server *srv, struct conn *c)
 {
-	const char *cn;
+	const char *cn, *san;
 	int err;
 
 	err = tls_conn_handshake(c->io.tls);
@@ -647,6 +683,13 @@ static void conn_handshake(struct server *srv, struct conn *c)
 
 		snprintf(c->peer + n, sizeof(c->peer) - n, " (CN=%s)", cn);
 	}
+	/* the handshake verified the certificate against the CA */
+	c->caller.kind = CALLER_TLS;
+	snprintf(c->caller.cn, sizeof(c->caller.cn), "%s", cn ? cn : "");
+	for (c->caller.n_sans = 0; c->caller.n_sans < CALLER_MAX_SANS &&
+	     (san = tls_conn_peer_san(c->io.tls, c->caller.n_sans)); c->caller.n_sans++)
+		snprintf(c->caller.sans[c->caller.n_sans], sizeof(c->caller.sans[0]), "%s", san);
+	caller_set_name(&c->caller, NULL);
 	c->ready = true;
 	if (conn_start_h2(srv, c))
 		return conn_drop(c, "out of memory");

@@ -65,6 +65,8 @@ struct tls_conn {
 	bool eof;
 	bool close_queued;
 	char peer_cn[128];
+	char peer_sans[TLS_PEER_SANS][128];	/* DNS subjectAltNames */
+	size_t n_peer_sans;
 	char peer_subject[256];	/* leaf seen by the verify callback */
 	char peer_issuer[256];
 	char host[256];		/* https: the name verified (tls_conn_set_hostname) */
@@ -876,7 +878,16 @@ static void copy_printable(char *dst, size_t size, const unsigned char *src,
 static void save_peer_cn(struct tls_conn *c)
 {
 	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+	const mbedtls_x509_sequence *san;
 	const mbedtls_x509_name *n;
+
+	/* the DNS names, for [[policy]] client_cn; other SAN types are not names */
+	for (san = crt ? &crt->subject_alt_names : NULL; san && c->n_peer_sans < TLS_PEER_SANS;
+	     san = san->next)
+		if (san->buf.p && san->buf.len &&
+		    san->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_X509_SAN_DNS_NAME))
+			copy_printable(c->peer_sans[c->n_peer_sans++], sizeof(c->peer_sans[0]),
+				       san->buf.p, san->buf.len);
 
 	for (n = crt ? &crt->subject : NULL; n; n = n->next) {
 		if (!MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid)) {
@@ -1054,6 +1065,11 @@ const char *tls_conn_alpn(const struct tls_conn *c)
 const char *tls_conn_peer_cn(const struct tls_conn *c)
 {
 	return c->hs_done && c->peer_cn[0] ? c->peer_cn : NULL;
+}
+
+const char *tls_conn_peer_san(const struct tls_conn *c, size_t i)
+{
+	return c->hs_done && i < c->n_peer_sans ? c->peer_sans[i] : NULL;
 }
 
 const char *tls_conn_errstr(const struct tls_conn *c)

@@ -125,6 +125,10 @@ const char *tls_conn_alpn(const struct tls_conn *conn);
  * handshake has not completed or the certificate has no CN.  Non-printable
  * characters are replaced by '?'.  Owned by conn. */
 const char *tls_conn_peer_cn(const struct tls_conn *conn);
+/* The i-th DNS subjectAltName of the verified peer certificate (at most
+ * TLS_PEER_SANS are kept), or NULL past the last.  Owned by conn. */
+#define TLS_PEER_SANS	8
+const char *tls_conn_peer_san(const struct tls_conn *conn, size_t i);
 
 /* Queue a close_notify alert and send it.  Returns 0 once it is sent, -EAGAIN
  * if it (or earlier output) is still queued (call again, or tls_conn_flush(),
