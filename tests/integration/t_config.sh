@@ -253,7 +253,7 @@ test_dist_systemd_unit() {
 		grep -qx "$kv" "$u" || fail "$u lacks $kv"
 	done
 	! grep -q '^Environment=BPFD_LOG' "$u" || fail "$u sets BPFD_LOG, which wins over [log] level"
-	caps="CAP_BPF CAP_DAC_READ_SEARCH CAP_NET_ADMIN CAP_SETPCAP CAP_SYS_ADMIN CAP_SYS_RESOURCE CAP_SYSLOG"
+	caps="CAP_BPF CAP_DAC_READ_SEARCH CAP_NET_ADMIN CAP_SETPCAP CAP_SYS_ADMIN CAP_SYS_RESOURCE CAP_SYSLOG CAP_SETUID CAP_SETGID CAP_CHOWN"
 	grep -qx "AmbientCapabilities=$caps" "$u" || fail "AmbientCapabilities is not: $caps"
 	grep -qx "CapabilityBoundingSet=$caps" "$u" || fail "CapabilityBoundingSet is not: $caps"
 	command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"

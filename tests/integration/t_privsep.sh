@@ -9,8 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
-# CAP_DAC_READ_SEARCH CAP_SETPCAP CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_RESOURCE CAP_SYSLOG CAP_BPF
-DAEMON_SET=$(( (1 << 2) | (1 << 8) | (1 << 12) | (1 << 21) | (1 << 24) | (1 << 34) | (1 << 39) ))
+# CAP_DAC_READ_SEARCH CAP_SETGID CAP_SETUID CAP_SETPCAP CAP_NET_ADMIN CAP_SYS_ADMIN
+# CAP_SYS_RESOURCE CAP_SYSLOG CAP_BPF (CAP_CHOWN only during start-up: in no thread after)
+DAEMON_SET=$(( (1 << 2) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 12) | (1 << 21) | (1 << 24) |
+	(1 << 34) | (1 << 39) ))
 
 # status field $2 (CapEff, NoNewPrivs, ...) of /proc path $1, as a decimal number
 status_num() {
