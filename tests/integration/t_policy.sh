@@ -177,7 +177,7 @@ test_unreadable_file() {
 $OPEN_SOCKET
 [[policy]]
 user = "$UA"
-kinds = ["tracepoint"]
+kinds = ["tracepoint", "uprobe"]
 EOF
 	mkdir -p "$T_TMP/secret"
 	chmod 0755 "$T_TMP/secret"
@@ -198,6 +198,14 @@ EOF
 		-t syscalls/sys_enter_getppid >"$T_TMP/o3" 2>&1 && fail "loaded /etc/shadow"
 	grep -qF "may not read '/etc/shadow'" "$T_TMP/o3" || fail "/etc/shadow: $(cat "$T_TMP/o3")"
 	grep -q "ELF" "$T_TMP/o3" && fail "the daemon read /etc/shadow for the user: $(cat "$T_TMP/o3")"
+	# a uprobe on a program it may not read
+	cp /bin/true "$T_TMP/secret/prog"
+	chmod 0700 "$T_TMP/secret/prog"
+	chmod 0755 "$T_TMP/secret"
+	asu "$UA" load-from-file -p "$OBJ" -n up_count uprobe -t "$T_TMP/secret/prog" -f main \
+		>"$T_TMP/o4" 2>&1 && fail "uprobe on a file the user may not read"
+	grep -qF "uid=$UA_ID($UA) may not read '$T_TMP/secret/prog'" "$T_TMP/o4" ||
+		fail "uprobe target: $(cat "$T_TMP/o4")"
 	# root reads it as before
 	bpfctl load-from-file -p "$T_TMP/secret/root.o" -n tp_count tracepoint \
 		-t syscalls/sys_enter_getppid >"$T_TMP/o" 2>&1 || fail "root: $(cat "$T_TMP/o")"

@@ -34,6 +34,25 @@ uint32_t policy_kind_bit(const char *name)
 	return 0;
 }
 
+/* One name of rule #n: its id through lookup() in file, or -ENOENT with em. */
+static int resolve_name(int (*lookup)(const char *, const char *, uint32_t *), const char *file,
+			const char *what, const char *name, size_t n, int line, uint32_t *ret_id,
+			bool *ret_has, struct errmsg *em)
+{
+	int err;
+
+	if (!name[0])
+		return 0;
+	err = lookup(file, name, ret_id);
+	if (err)
+		return errmsg_set(em, -ENOENT,
+				  "[[policy]] #%zu (line %d): %s '%s' is not in %s%s%s: create the %s or give %cid = N",
+				  n, line, what, name, file, err != -ENOENT ? ": " : "",
+				  err != -ENOENT ? strerror(-err) : "", what, what[0]);
+	*ret_has = true;
+	return 0;
+}
+
 int policy_resolve(struct policy *p, const char *passwd, const char *group,
 		   const char *admin_group, struct errmsg *em)
 {
@@ -47,26 +66,13 @@ int policy_resolve(struct policy *p, const char *passwd, const char *group,
 		p->has_admin_gid = true;
 	for (i = 0; i < p->n_rules; i++) {
 		r = &p->rules[i];
-		if (r->user[0]) {
-			err = ident_user_uid(passwd, r->user, &r->uid);
-			if (err)
-				return errmsg_set(em, -ENOENT,
-						  "[[policy]] #%zu (line %d): user '%s' is not in %s%s%s: create the user or give uid = N",
-						  i + 1, r->line, r->user, passwd,
-						  err != -ENOENT ? ": " : "",
-						  err != -ENOENT ? strerror(-err) : "");
-			r->has_uid = true;
-		}
-		if (r->group[0]) {
-			err = ident_group_gid(group, r->group, &r->gid);
-			if (err)
-				return errmsg_set(em, -ENOENT,
-						  "[[policy]] #%zu (line %d): group '%s' is not in %s%s%s: create the group or give gid = N",
-						  i + 1, r->line, r->group, group,
-						  err != -ENOENT ? ": " : "",
-						  err != -ENOENT ? strerror(-err) : "");
-			r->has_gid = true;
-		}
+		err = resolve_name(ident_user_uid, passwd, "user", r->user, i + 1, r->line, &r->uid,
+				   &r->has_uid, em);
+		if (!err)
+			err = resolve_name(ident_group_gid, group, "group", r->group, i + 1, r->line,
+					   &r->gid, &r->has_gid, em);
+		if (err)
+			return err;
 	}
 	return 0;
 }

@@ -209,6 +209,39 @@ static int check_attach(const struct load_plan *p, struct load_job *j, struct er
 	return 0;
 }
 
+/* The credentials of the plan's caller (as_caller), for open_as(). */
+static struct open_cred plan_cred(const struct load_plan *p)
+{
+	return (struct open_cred){
+		.uid = p->uid, .gid = p->gid, .groups = p->groups,
+		.n_groups = p->n_groups < PLAN_GROUPS_MAX ? p->n_groups : PLAN_GROUPS_MAX,
+	};
+}
+
+/* A uprobe's target file, for a local caller other than root: it may probe only a
+ * file it may read (and learns nothing about the others).  Library names ("libc")
+ * are looked up in the system's library directories, which everyone may read. */
+static int check_target_readable(const struct load_plan *p, const struct load_job *j,
+				 struct errmsg *em)
+{
+	const char *t = p->spec.attach.target;
+	struct open_cred cr = plan_cred(p);
+	int fd;
+
+	if (!p->as_caller || (j->kind != OBJ_KIND_UPROBE && j->kind != OBJ_KIND_URETPROBE) ||
+	    !strchr(t, '/'))
+		return 0;
+	fd = open_as(&cr, t, OPEN_AS_MS);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd == -EACCES || fd == -EPERM)
+		return errmsg_set(em, -EACCES, "%s may not read '%s'",
+				  p->spec.loaded_by[0] ? p->spec.loaded_by : "the caller", t);
+	return errmsg_set(em, fd, "uprobe target '%s': %s", t, strerror(-fd));
+}
+
 /* The one check of a load plan: the errors name the problem and the fix. */
 static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job *j,
 		      struct errmsg *em)
@@ -227,6 +260,9 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");
 	err = check_attach(p, j, em);
+	if (err)
+		return err;
+	err = check_target_readable(p, j, em);
 	if (err)
 		return err;
 	j->kind_str = obj_kind_str(j->kind);
@@ -336,10 +372,7 @@ static void view_complete(struct mgr *m, const struct mrec *mr, struct prog_view
 static int open_obj(const struct load_plan *p, struct obj **ret, struct errmsg *em)
 {
 	const struct prog_spec *s = &p->spec;
-	struct open_cred cr = {
-		.uid = p->uid, .gid = p->gid, .groups = p->groups,
-		.n_groups = p->n_groups < PLAN_GROUPS_MAX ? p->n_groups : PLAN_GROUPS_MAX,
-	};
+	struct open_cred cr = plan_cred(p);
 	const char *who = s->loaded_by[0] ? s->loaded_by : "the caller";
 	int fd, err;
 
