@@ -177,6 +177,13 @@ static int unload_allowed(struct rpc *rpc, const struct grpc_call *call, uint32_
 	if (rpc->ops->prog_info(rpc->ctx, id, info, NULL))
 		goto out;
 	record_attach_from_pb(info->has_attach ? &info->attach : NULL, a);
+	if (a->kind == OBJ_KIND_UNKNOWN) {
+		/* a damaged record: what the grant would be checked against is unknown */
+		err = errmsg_set(em, -EPERM, "%s may not unload program %u: bpfd cannot tell its kind and attach point (%s), so only root may",
+				 call->caller->name, id,
+				 info->record_damaged[0] ? "its record is damaged" : "bpfd recorded none");
+		goto out;
+	}
 	t = (struct policy_target){ .kind = a->kind, .iface = a->iface, .priority = a->priority };
 	n = snprintf(what, sizeof(what), "unload program %u (", id);
 	describe(a, what + n, sizeof(what) - n - 1);
