@@ -5,8 +5,8 @@
  * contract: the same input gives the same result twice; failure is -EINVAL
  * (or -ENOMEM) with a one-line "line L, column C: ..." message; success gives
  * a tree that holds together: members of a table have keys, unique within it,
- * elements of arrays do not, arrays hold only scalars, arrays of tables only
- * tables; strings are within the size limit; every position lies in the
+ * elements of arrays do not, arrays hold scalars and inline tables (never
+ * arrays), arrays of tables only tables, inline tables only what a value can be; strings are within the size limit; every position lies in the
  * text; at most TOML_MAX_NODES nodes.
  */
 #include <errno.h>
@@ -62,7 +62,8 @@ static void walk(struct walk *w, const struct toml_node *n, int depth)
 		for (c = n->child; c; c = c->next) {
 			CHECK(!c->key);
 			CHECK(c->kind == TOML_STR || c->kind == TOML_INT ||
-			      c->kind == TOML_BOOL);
+			      c->kind == TOML_BOOL ||
+			      (c->kind == TOML_TABLE && c->inline_table));
 			walk(w, c, depth + 1);
 		}
 		return;
@@ -74,7 +75,9 @@ static void walk(struct walk *w, const struct toml_node *n, int depth)
 		}
 		return;
 	case TOML_TABLE:
+		CHECK(!n->key || n->kind != TOML_TABLE || !n->inline_table || n->defined);
 		for (c = n->child; c; c = c->next) {
+			CHECK(c->kind != TOML_TABLES || !n->inline_table);
 			CHECK(c->key && strlen(c->key) <= TOML_MAX_STR);
 			CHECK(toml_find(n, c->key) == c);
 			for (d = c->next; d; d = d->next)

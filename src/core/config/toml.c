@@ -36,6 +36,7 @@ struct parser {
 	struct toml_node *root;
 	struct toml_node *table;	/* where key = value lines go */
 	size_t n_nodes;
+	int depth;		/* inline tables and arrays open around ps->p */
 	struct errmsg *em;
 };
 
@@ -567,13 +568,9 @@ static int parse_scalar(struct parser *ps, struct toml_node *v)
 	while (ps->p < ps->end && is_tok(*ps->p))
 		ps->p++;
 	n = ps->p - start;
-	if (!n) {
-		if (ps->p < ps->end && *ps->p == '{')
-			return perr(ps, start,
-				    "inline tables ({ ... }) are not supported; write a [table] section instead");
+	if (!n)
 		return perr(ps, start,
-			    "expected a value: a \"string\", an integer, true, false or an [array]");
-	}
+			    "expected a value: a \"string\", an integer, true, false, an [array] or an { inline table }");
 	if ((n == 4 && !memcmp(start, "true", 4)) || (n == 5 && !memcmp(start, "false", 5))) {
 		v->kind = TOML_BOOL;
 		v->num = n == 4;
@@ -598,6 +595,7 @@ static int parse_scalar(struct parser *ps, struct toml_node *v)
 }
 
 static int parse_value(struct parser *ps, struct toml_node *v, bool in_array);
+static int parse_keyval_in(struct parser *ps, struct toml_node *t);
 
 static int parse_array(struct parser *ps, struct toml_node *arr)
 {
@@ -635,8 +633,52 @@ static int parse_array(struct parser *ps, struct toml_node *arr)
 	return 0;
 }
 
+/* { key = value, ... } on one line (TOML 1.0: no newline, no trailing comma);
+ * the table is complete: no [header] or dotted key may add to it later. */
+static int parse_inline_table(struct parser *ps, struct toml_node *t)
+{
+	const char *start = ps->p;
+	int err;
+
+	t->kind = TOML_TABLE;
+	t->defined = true;
+	t->inline_table = true;
+	ps->p++;
+	skip_ws(ps);
+	if (ps->p < ps->end && *ps->p == '}') {
+		ps->p++;
+		return 0;
+	}
+	for (;;) {
+		skip_ws(ps);
+		if (at_eol(ps))
+			return perr(ps, start,
+				    "unterminated inline table: no closing '}' on this line (an inline table is written on one line)");
+		if (*ps->p == '}')
+			return perr(ps, ps->p, "a trailing ',' is not allowed in an inline table");
+		err = parse_keyval_in(ps, t);
+		if (err)
+			return err;
+		skip_ws(ps);
+		if (ps->p < ps->end && *ps->p == ',') {
+			ps->p++;
+			continue;
+		}
+		if (ps->p < ps->end && *ps->p == '}')
+			break;
+		if (at_eol(ps))
+			return perr(ps, start,
+				    "unterminated inline table: no closing '}' on this line (an inline table is written on one line)");
+		return perr(ps, ps->p, "expected ',' or '}' after a key = value in an inline table");
+	}
+	ps->p++;
+	return 0;
+}
+
 static int parse_value(struct parser *ps, struct toml_node *v, bool in_array)
 {
+	int err;
+
 	v->vpos = ps->p;
 	if (ps->p == ps->end)
 		return perr(ps, ps->p, "expected a value");
@@ -644,20 +686,30 @@ static int parse_value(struct parser *ps, struct toml_node *v, bool in_array)
 		v->kind = TOML_STR;
 		return parse_string(ps, &v->str);
 	}
-	if (*ps->p == '[') {
-		if (in_array)
-			return perr(ps, ps->p, "nested arrays are not supported");
-		return parse_array(ps, v);
-	}
-	return parse_scalar(ps, v);
+	if (*ps->p != '[' && *ps->p != '{')
+		return parse_scalar(ps, v);
+	if (*ps->p == '[' && in_array)
+		return perr(ps, ps->p, "nested arrays are not supported");
+	if (ps->depth >= TOML_MAX_DEPTH)
+		return perr(ps, ps->p, "values nested more than %d deep are not supported",
+			    TOML_MAX_DEPTH);
+	ps->depth++;
+	if (*ps->p == '[')
+		err = parse_array(ps, v);
+	else
+		err = parse_inline_table(ps, v);
+	ps->depth--;
+	return err;
 }
 
 /* ------------------------------------------------------------------ */
 /* Lines                                                               */
 
-static int parse_keyval(struct parser *ps)
+/* key = value at ps->p (after whitespace), the value added to table t: a
+ * dotted key creates (or extends the dotted) tables under t. */
+static int parse_keyval_in(struct parser *ps, struct toml_node *t)
 {
-	struct toml_node *t = ps->table, *c, *v = NULL;
+	struct toml_node *c, *v = NULL;
 	struct kpath kp = { 0 };
 	char b[256];
 	size_t i;
@@ -710,11 +762,20 @@ static int parse_keyval(struct parser *ps)
 	kp.v[kp.n - 1].s = NULL;
 	node_add(t, v);
 	v = NULL;
-	err = end_line(ps, "the value");
 out:
 	node_free(v);
 	kpath_free(&kp);
 	return err;
+}
+
+static int parse_keyval(struct parser *ps)
+{
+	int err;
+
+	err = parse_keyval_in(ps, ps->table);
+	if (err)
+		return err;
+	return end_line(ps, "the value");
 }
 
 /* The table a [header] or [[header]] names, created as needed. */
@@ -738,6 +799,10 @@ static int header_table(struct parser *ps, struct kpath *kp, bool array, const c
 			return perr(ps, kp->v[i].pos, "'%s' is already %s (line %d), not a table",
 				    kpath_str(b, sizeof(b), kp, i + 1), toml_kind_str(c->kind),
 				    line_of(ps, c->kpos));
+		} else if (c->inline_table) {
+			return perr(ps, kp->v[i].pos,
+				    "'%s' is an inline table (line %d): it cannot be extended",
+				    kpath_str(b, sizeof(b), kp, i + 1), line_of(ps, c->kpos));
 		}
 		t = c;
 	}

@@ -9,9 +9,11 @@
  * The subset: comments; [tables] and [[arrays of tables]] with dotted names;
  * bare, "basic" and 'literal' keys, dotted keys; "basic" strings with the
  * escapes \b \t \n \f \r \" \\ \uXXXX \UXXXXXXXX, 'literal' strings; integers
- * (decimal, 0x, 0o, 0b, with '_' between digits); true and false; one-level
- * arrays of those.  Not supported (an error says so): multi-line strings,
- * floats, dates and times, inline tables, nested arrays.
+ * (decimal, 0x, 0o, 0b, with '_' between digits); true and false; arrays of
+ * those and of inline tables; inline tables { k = v, ... } (on one line, values
+ * of any of these kinds; an inline table is a TOML_TABLE that nothing can extend
+ * later).  Not supported (an error says so): multi-line strings, floats, dates
+ * and times, arrays directly inside arrays.
  */
 #ifndef BPFD_CORE_TOML_H
 #define BPFD_CORE_TOML_H
@@ -26,6 +28,7 @@ struct errmsg;
 #define TOML_MAX_NODES		4096	/* keys, values and tables in a document */
 #define TOML_MAX_PARTS		16	/* parts of one dotted key or header */
 #define TOML_MAX_STR		4096	/* bytes in one string or key */
+#define TOML_MAX_DEPTH		16	/* arrays and inline tables nested in a value */
 
 enum toml_kind {
 	TOML_TABLE,		/* members in child */
@@ -53,6 +56,7 @@ struct toml_node {
 	struct toml_node *last;
 	bool defined;		/* a table defined by its own [header] */
 	bool dotted;		/* a table created by a dotted key */
+	bool inline_table;	/* a table written { ... }: complete, never extended */
 };
 
 /* A parsed document: its root table and the text it points into. */
