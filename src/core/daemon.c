@@ -21,6 +21,7 @@
 #include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/exec.h"
+#include "core/progd.h"
 #include "core/state/manager.h"
 #include "core/rpc.h"
 #include "core/rpc_exec.h"
@@ -212,9 +213,12 @@ static int stop_signals(void)
 	 * background jobs with SIGINT ignored. */
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	/* SIGHUP: re-read programs.d (server_on_hup()) */
+	sigaddset(&set, SIGHUP);
 	/* blocked before any thread exists, so every thread has them blocked and the
 	 * front's signalfd gets them */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
@@ -322,6 +326,38 @@ static int privsep(struct exec **ret)
 	return 0;
 }
 
+/* programs.d through the plain calls of k: at start (the manager in this thread) and
+ * on SIGHUP (the kernel executor). */
+static void programs_sync(const struct bpfd_config *cfg, const struct rpc_kernel *k,
+			  const char *why)
+{
+	struct progd_report rep = { 0 };
+	struct progd_ops ops;
+	int err;
+
+	rpc_progd_ops(k->ops, &ops);
+	err = progd_sync(cfg->programs_dir, &ops, k->ctx, &rep);
+	progd_report_log(&rep, why);
+	if (err)
+		log_errno(LOG_ERR, err, "Failed to read the programs of %s", cfg->programs_dir);
+	progd_report_free(&rep);
+}
+
+struct hup_ctx {
+	const struct bpfd_config *cfg;
+	struct rpc_kernel *kern;
+	struct rpc_exec *rx;
+};
+
+static void on_hup(void *arg)
+{
+	struct hup_ctx *h = arg;
+
+	log_info("Received SIGHUP: re-reading %s", h->cfg->programs_dir);
+	h->rx->recv_ns = 0;	/* take a fresh walk of the programs */
+	programs_sync(h->cfg, h->kern, "SIGHUP");
+}
+
 static int mgr_free_job(void *arg)
 {
 	mgr_free(arg);
@@ -341,6 +377,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct server *srv = NULL;
 	struct rpc_exec rx = { 0 };
 	struct rpc_kernel kern;
+	struct hup_ctx hup;
 	struct exec *ex = NULL;
 	struct mgr *mgr = NULL;
 	struct rpc rpc;
@@ -391,12 +428,15 @@ int daemon_run(struct bpfd_config *cfg)
 			em.msg[0] ? em.msg : strerror(-err));
 		goto out;
 	}
+	rx.inner = (struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = mgr };
+	/* after recovery: what the last run loaded from programs.d is known */
+	programs_sync(cfg, &rx.inner, "start");
 	if (cfg->tcp_enabled && tls_setup(cfg, &tls))
 		goto out;
 	if (policy_setup(cfg))
 		goto out;
-	rx.inner = (struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = mgr };
-	kern = (struct rpc_kernel){ .ops = &rpc_exec_ops, .ctx = &rx };
+	kern = (struct rpc_kernel){ .ops = &rpc_exec_ops, .ctx = &rx,
+				    .programs_dir = cfg->programs_dir };
 	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern, .policy = &cfg->policy };
 	err = server_new(cfg, tls, rpc_exec_handle, &rpc, &em, &srv);
 	if (err) {
@@ -407,6 +447,8 @@ int daemon_run(struct bpfd_config *cfg)
 	if (privsep(&ex))
 		goto out;
 	rx.ex = ex;
+	hup = (struct hup_ctx){ .cfg = cfg, .kern = &kern, .rx = &rx };
+	server_on_hup(srv, on_hup, &hup);
 	if (cfg->stats_mode == STATS_ALWAYS)
 		exec_call(ex, rpc_exec_stats_job, &rx);
 	else if (cfg->stats_mode == STATS_ON_DEMAND)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode */
+/* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode, Reload */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include "core/wire/errmap.h"
 #include "core/state/manager.h"
 #include "core/state/record.h"
+#include "core/progd.h"
 #include "core/rpc.h"
 
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
@@ -557,6 +558,37 @@ out:
 	free(resp);
 }
 
+static void do_reload(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_ReloadRequest req = bpfd_v1_ReloadRequest_init_zero;
+	bpfd_v1_ReloadResponse *resp;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!decode_or_reply(r, "ReloadRequest", bpfd_v1_ReloadRequest_fields, call, &req))
+		return;
+	/* programs.d is the administrator's: a caller [[policy]] rules restrict loads
+	 * only what its rule grants, so it may not make the daemon load all of that */
+	if (policy_on(rpc, call) && policy_restricts(rpc->policy, call->caller)) {
+		errmsg_set(&em, -EPERM, "%s may not call Reload: it re-reads programs.d, which "
+			   "only callers no [[policy]] rule restricts (root) may do",
+			   call->caller->name);
+		return refuse(r, call, "Reload", &em);
+	}
+	if (!rpc->ops->reload)
+		return grpc_reply_error(r, GRPC_UNIMPLEMENTED,
+					"Reload is not available here: this server has no programs.d");
+	resp = calloc(1, sizeof(*resp));
+	if (!resp)
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	err = rpc->ops->reload(rpc->ctx, resp, &em);
+	if (err)
+		reply_errno(r, err, &em, "Reload failed");
+	else
+		reply_encode(r, bpfd_v1_ReloadResponse_fields, resp);
+	free(resp);
+}
+
 /* reads: the method changes nothing, so read_only = true callers may call it;
  * every other method needs a grant that is not read-only. */
 static const struct method {
@@ -569,6 +601,7 @@ static const struct method {
 	{ "/bpfd.v1.Bpfd/List", do_list, .reads = true },
 	{ "/bpfd.v1.Bpfd/Get", do_get, .reads = true },
 	{ "/bpfd.v1.Bpfd/PullBytecode", do_pull },
+	{ "/bpfd.v1.Bpfd/Reload", do_reload },
 };
 
 /* The first check of every call: may this caller call this method at all? */
@@ -598,7 +631,7 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 			return call_allowed(arg, call, &methods[i], reply) ?
 				       methods[i].fn(arg, call, reply) : (void)0;
 	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
-			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode}",
+			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload}",
 			 call->path);
 }
 
@@ -693,6 +726,7 @@ static void plan_from_request(const bpfd_v1_LoadRequest *req, const struct calle
 	s->map_owner_id = req->map_owner_id;
 	p->has_uuid = req->has_uuid;
 	snprintf(p->uuid, sizeof(p->uuid), "%s", req->uuid);
+	snprintf(s->source, sizeof(s->source), "%s", PLAN_SOURCE_API);
 }
 
 static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
@@ -784,7 +818,54 @@ static bool kern_op_stats(void *ctx)
 	return k->ops->stats && k->ops->stats(k->ctx);
 }
 
+void rpc_progd_ops(const struct rpc_kernel_ops *k, struct progd_ops *ret)
+{
+	*ret = (struct progd_ops){
+		.load = k->load, .unload = k->unload, .next = k->next, .view = k->view,
+	};
+}
+
+static void change_to_pb(const struct progd_change *c, bpfd_v1_ReloadResponse_Change *ret)
+{
+	snprintf(ret->action, sizeof(ret->action), "%s", progd_action_str(c->action));
+	snprintf(ret->source, sizeof(ret->source), "%s", c->source);
+	snprintf(ret->name, sizeof(ret->name), "%s", c->name);
+	ret->id = c->id;
+	ret->old_id = c->old_id;
+	snprintf(ret->error, sizeof(ret->error), "%s", c->error);
+}
+
+static int kern_op_reload(void *ctx, bpfd_v1_ReloadResponse *resp, struct errmsg *em)
+{
+	const size_t max = sizeof(resp->changes) / sizeof(resp->changes[0]);
+	const struct rpc_kernel *k = ctx;
+	struct progd_report rep = { 0 };
+	struct progd_ops ops;
+	size_t i;
+	int err;
+
+	if (!k->programs_dir)
+		return errmsg_set(em, -EOPNOTSUPP,
+				  "Reload is not available here: this server has no programs.d");
+	rpc_progd_ops(k->ops, &ops);
+	err = progd_sync(k->programs_dir, &ops, k->ctx, &rep);
+	progd_report_log(&rep, "Reload");
+	if (err) {
+		errmsg_set(em, err, "reading %s failed: %s", k->programs_dir, strerror(-err));
+		goto out;
+	}
+	memset(resp, 0, sizeof(*resp));
+	for (i = 0; i < rep.n && i < max; i++)
+		change_to_pb(&rep.v[i], &resp->changes[i]);
+	resp->changes_count = i;
+	resp->truncated = rep.n > max;
+out:
+	progd_report_free(&rep);
+	return err;
+}
+
 const struct rpc_ops rpc_kernel_ops = {
+	.reload = kern_op_reload,
 	.load = kern_op_load,
 	.unload = kern_op_unload,
 	.pull_bytecode = kern_op_pull,

@@ -37,6 +37,8 @@ struct rpc_ops {
 	int (*prog_info)(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type);
 	/* run statistics are on (kernel info carries counts); may be NULL: never */
 	bool (*stats)(void *ctx);
+	/* re-read programs.d, fill resp with what changed; may be NULL: UNIMPLEMENTED */
+	int (*reload)(void *ctx, bpfd_v1_ReloadResponse *resp, struct errmsg *em);
 };
 
 struct rpc {
@@ -80,7 +82,12 @@ struct rpc_kernel_ops {
 struct rpc_kernel {
 	const struct rpc_kernel_ops *ops;
 	void *ctx;
+	const char *programs_dir;	/* Reload re-reads it; NULL: Reload unavailable */
 };
+
+struct progd_ops;
+/* The plain calls of k as a programs.d pass needs them (core/progd.h). */
+void rpc_progd_ops(const struct rpc_kernel_ops *k, struct progd_ops *ret);
 
 /* ctx is a struct rpc_kernel *: converts the wire's messages to the manager's
  * plain structs and back (in the calling thread, the front) and hands the plain

@@ -409,7 +409,7 @@ test_bpfctl_vs_bpftool() {
 	grep -q '^ Bpfd State' "$T_TMP/get.txt" && grep -q '^ NONE$' "$T_TMP/get.txt" &&
 		grep -q '^ Kernel State' "$T_TMP/get.txt" || fail "tables: $(cat "$T_TMP/get.txt")"
 	bpfctl list -a >"$T_TMP/list.txt" || fail "list -a"
-	head -n 1 "$T_TMP/list.txt" | grep -q '^ Program ID  *Name  *Type  *Load Time$' || fail "header: $(head -n 1 "$T_TMP/list.txt")"
+	head -n 1 "$T_TMP/list.txt" | grep -q '^ Program ID  *Name  *Type  *Load Time  *Source$' || fail "header: $(head -n 1 "$T_TMP/list.txt")"
 	grep -q "^ $PROG_ID  *grpc_sock  *socket_filter  " "$T_TMP/list.txt" || fail "list -a: $(cat "$T_TMP/list.txt")"
 	bpfctl list >"$T_TMP/list2.txt" || fail "list"
 	grep -q "grpc_sock" "$T_TMP/list2.txt" && fail "list without -a shows a foreign program"

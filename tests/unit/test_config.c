@@ -161,7 +161,8 @@ static const char full_text[] =
 	"key = \"/etc/pki/bpfd.key\"\n"
 	"[runtime]\n"
 	"dir = \"/run/bpfd-test\"\n"
-	"image_dir = \"/var/lib/bpfd-images\"\n";
+	"image_dir = \"/var/lib/bpfd-images\"\n"
+	"programs_dir = \"/srv/progs.d\"\n";
 
 static void full(void)
 {
@@ -190,6 +191,7 @@ static void full(void)
 	ASSERT_STREQ(cfg.rundir, "/run/bpfd-test", "rundir");
 	ASSERT_STREQ(cfg.bpffs, "/run/bpfd-test/fs", "bpffs follows rundir");
 	ASSERT_STREQ(cfg.image_dir, "/var/lib/bpfd-images", "image dir");
+	ASSERT_STREQ(cfg.programs_dir, "/srv/progs.d", "programs dir");
 	ASSERT_TRUE(config_tls_file(&cfg, CONFIG_TLS_CA, buf, sizeof(buf)), "ca explicit");
 	ASSERT_STREQ(buf, "/etc/pki/ca.pem", "ca");
 	ASSERT_TRUE(config_tls_file(&cfg, CONFIG_TLS_KEY, buf, sizeof(buf)), "key explicit");
@@ -485,7 +487,7 @@ static const struct bad bad_schema[] = {
 	{ "[tls]\nclient_cert = \"/a\"\n", "line 2, column 1: unknown key 'client_cert' in [tls] (known: certs_dir, ca_cert, cert, key)" },
 	{ "[runtime]\ndir = \"\"\n", "line 2, column 7: [runtime] dir '' must be an absolute path (starting with '/')" },
 	{ "[runtime]\ndir = \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 7: [runtime] dir is too long for the socket <dir>/bpfd.sock (at most 97 bytes); choose a shorter dir or set the socket path in [[grpc.endpoints]]" },
-	{ "[runtime]\ntmpdir = \"/a\"\n", "line 2, column 1: unknown key 'tmpdir' in [runtime] (known: dir, image_dir, unload_on_exit)" },
+	{ "[runtime]\ntmpdir = \"/a\"\n", "line 2, column 1: unknown key 'tmpdir' in [runtime] (known: dir, image_dir, programs_dir, unload_on_exit)" },
 	{ "[runtime]\nunload_on_exit = \"yes\"\n", "line 2, column 18: 'unload_on_exit' in [runtime] must be a boolean, not a string" },
 	{ "[log]\nlevel = \"verbose\"\n", "line 2, column 9: [log] level 'verbose' is not one of error, warn, info, debug" },
 	{ "[log]\nlevel = 7\n", "line 2, column 9: 'level' in [log] must be a string, not an integer" },
@@ -767,6 +769,7 @@ static void dist_example_uncommented(void)
 	ASSERT_STREQ(buf, BPFD_CERTS_DIR "/bpfd/bpfd.pem", "cert");
 	ASSERT_STREQ(cfg.rundir, BPFD_RUNDIR, "rundir");
 	ASSERT_STREQ(cfg.image_dir, BPFD_IMAGE_DIR, "image dir");
+	ASSERT_STREQ(cfg.programs_dir, BPFD_PROGRAMS_DIR, "programs dir");
 	ASSERT_FALSE(cfg.unload_on_exit, "unload_on_exit example");
 	ASSERT_EQ(cfg.log_level, LOG_INFO, "[log] level example");
 	ASSERT_EQ(cfg.log_target, LOG_TARGET_STDERR, "[log] target example");

@@ -41,6 +41,7 @@ struct list_row {
 	char type[32];
 	char loaded_at[32];
 	bool damaged;		/* bpfd's record of it is damaged */
+	char source[40];	/* "programs.d/NAME.toml", "api"; "" not bpfd's */
 };
 
 struct list_state {
@@ -57,6 +58,7 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	struct list_state *ls = *arg;
 	bpfd_v1_ListResponse_ListResult *res = ls->res;
 	struct list_row *r;
+	const char *src;
 	char kind[32];
 
 	(void)f;
@@ -84,12 +86,18 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	snprintf(r->type, sizeof(r->type), "%s", kind);
 	snprintf(r->loaded_at, sizeof(r->loaded_at), "%s", res->kernel_info.loaded_at);
 	r->damaged = res->has_info && res->info.record_damaged[0];
+	src = !res->has_info ? "" : res->info.source[0] ? res->info.source : "unknown";
+	if (strlen(src) >= sizeof(r->source))
+		snprintf(r->source, sizeof(r->source), "%.*s...", (int)sizeof(r->source) - 4, src);
+	else
+		memcpy(r->source, src, strlen(src) + 1);
 	return true;
 }
 
 static void print_rows(const struct list_state *ls)
 {
 	size_t i, wid = strlen("Program ID"), wn = strlen("Name"), wt = strlen("Type");
+	size_t wl = strlen("Load Time");
 	char id[16];
 
 	for (i = 0; i < ls->n; i++) {
@@ -100,12 +108,15 @@ static void print_rows(const struct list_state *ls)
 			wn = strlen(ls->rows[i].name);
 		if (strlen(ls->rows[i].type) > wt)
 			wt = strlen(ls->rows[i].type);
+		if (strlen(ls->rows[i].loaded_at) > wl)
+			wl = strlen(ls->rows[i].loaded_at);
 	}
-	printf(" %-*s  %-*s  %-*s  %s\n", (int)wid, "Program ID", (int)wn, "Name", (int)wt,
-	       "Type", "Load Time");
+	printf(" %-*s  %-*s  %-*s  %-*s  %s\n", (int)wid, "Program ID", (int)wn, "Name",
+	       (int)wt, "Type", (int)wl, "Load Time", "Source");
 	for (i = 0; i < ls->n; i++)
-		printf(" %-*u  %-*s  %-*s  %s%s\n", (int)wid, ls->rows[i].id, (int)wn,
-		       ls->rows[i].name, (int)wt, ls->rows[i].type, ls->rows[i].loaded_at,
+		printf(" %-*u  %-*s  %-*s  %-*s  %s%s\n", (int)wid, ls->rows[i].id, (int)wn,
+		       ls->rows[i].name, (int)wt, ls->rows[i].type, (int)wl,
+		       ls->rows[i].loaded_at, ls->rows[i].source,
 		       ls->rows[i].damaged ? "  (record damaged)" : "");
 	printf("\n");
 }

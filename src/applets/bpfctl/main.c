@@ -13,6 +13,8 @@ static const struct cmd bpfctl_cmds[] = {
 	{ "get", bpfctl_get, "show one program (bpfd's state and the kernel's) by kernel id" },
 	{ "load-from-file", bpfctl_load_from_file, "load a program from an ELF file and attach it" },
 	{ "list", bpfctl_list, "list the programs loaded by bpfd (-a: every program in the kernel)" },
+	{ "reload", bpfctl_reload, "re-read programs.d (as SIGHUP) and show what changed" },
+	{ "save", bpfctl_save, "write the programs bpfd holds as a programs.d file" },
 	{ "unload", bpfctl_unload, "detach and unload a program bpfd loaded, by kernel id" },
 	{ NULL, NULL, NULL }
 };

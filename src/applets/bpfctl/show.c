@@ -373,6 +373,10 @@ static void record_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 static void owner_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 {
 	out_str(o, "owner", p->owner[0] ? "Owner:\t%s" : NULL, p->owner);
+/* Who asked for it: "programs.d/NAME.toml" or "api". */
+static void source_field(struct out *o, const bpfd_v1_ProgramInfo *p)
+{
+	out_str(o, "source", "Source:\t%s", p->source[0] ? p->source : "unknown");
 }
 
 /* The same fields in two orders: JSON follows the proto's field order, the
@@ -382,10 +386,10 @@ typedef void info_field_fn(struct out *o, const bpfd_v1_ProgramInfo *p);
 static info_field_fn *const info_json_order[] = {
 	name_field, bytecode_fields, attach_fields, global_fields, map_owner_field,
 	map_pin_path_field, map_used_by_fields, metadata_fields, attach_mode_field,
-	record_field, owner_field,
+	record_field, source_field, owner_field,
 };
 static info_field_fn *const info_text_order[] = {
-	name_field, record_field, bytecode_fields, global_fields, metadata_fields,
+	name_field, source_field, record_field, bytecode_fields, global_fields, metadata_fields,
 	map_pin_path_field, map_owner_field, map_used_by_fields, attach_mode_field,
 	owner_field, attach_fields,
 };

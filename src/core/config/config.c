@@ -608,6 +608,12 @@ static int set_image_dir(struct parser *ps, const struct toml_node *v, struct st
 			sizeof(st->cfg.image_dir));
 }
 
+static int set_programs_dir(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	return set_path(ps, v, "[runtime] programs_dir", st->cfg.programs_dir,
+			sizeof(st->cfg.programs_dir));
+}
+
 static int set_unload_on_exit(struct parser *ps, const struct toml_node *v, struct stage *st)
 {
 	(void)ps;
@@ -618,6 +624,7 @@ static int set_unload_on_exit(struct parser *ps, const struct toml_node *v, stru
 static const struct field runtime_fields[] = {
 	{ "dir", TOML_STR, set_rundir },
 	{ "image_dir", TOML_STR, set_image_dir },
+	{ "programs_dir", TOML_STR, set_programs_dir },
 	{ "unload_on_exit", TOML_BOOL, set_unload_on_exit },
 	{ NULL }
 };
@@ -1034,6 +1041,7 @@ void config_defaults(struct bpfd_config *cfg)
 	cfg->registry.read_timeout_ms = 30000;
 	cfg->registry.max_blob_bytes = 256ull << 20;
 	snprintf(cfg->image_dir, sizeof(cfg->image_dir), "%s", BPFD_IMAGE_DIR);
+	snprintf(cfg->programs_dir, sizeof(cfg->programs_dir), "%s", BPFD_PROGRAMS_DIR);
 	cfg->log_level = -1;
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->stats_mode = STATS_ON_DEMAND;

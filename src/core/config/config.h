@@ -14,6 +14,7 @@
 #define BPFD_RUNDIR		"/run/bpfd"
 #define BPFD_CERTS_DIR		"/etc/bpfd/certs"
 #define BPFD_IMAGE_DIR		"/var/lib/bpfd/io.bpfd.image.content"
+#define BPFD_PROGRAMS_DIR	"/etc/bpfd/programs.d"
 #define BPFD_MAX_MSG		(4u << 20)	/* largest gRPC message accepted */
 #define BPFD_MAX_IFACES		64
 
@@ -81,6 +82,7 @@ struct bpfd_config {
 	bool allow_unsigned;	/* images without signature accepted (default true) */
 	struct registry_config registry;
 	char image_dir[256];
+	char programs_dir[256];	/* [runtime] programs_dir: programs loaded at start */
 	bool unload_on_exit;	/* [runtime]: unload every program on SIGTERM/SIGINT */
 	int log_level;		/* [log] level: LOG_ERR..LOG_DEBUG, -1 not set */
 	int log_target;		/* [log] target: enum log_target (core/base/log.h) */

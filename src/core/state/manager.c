@@ -540,6 +540,7 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 	r->managed_type = mrec_managed_type(j.kind);
 	if (plan->has_uuid)
 		snprintf(r->uuid, sizeof(r->uuid), "%s", plan->uuid);
+	snprintf(r->source_entry, sizeof(r->source_entry), "%s", plan->entry);
 	err = load_kernel(m, &j, &o, r, pending, sizeof(pending), em);
 	if (err)
 		goto out;
@@ -600,6 +601,7 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 		record_info_from_pb(&r->info, ret);
 		ret->id = r->id;
 		ret->managed_type = r->managed_type;
+		snprintf(ret->entry, sizeof(ret->entry), "%s", r->source_entry);
 		mr = mrec_find(m, r->id);
 		if (mr)
 			view_complete(m, mr, ret);
@@ -759,6 +761,7 @@ int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 	if (err)
 		goto out;
 	record_info_from_pb(&r->info, ret);
+	snprintf(ret->entry, sizeof(ret->entry), "%s", r->source_entry);
 	view_complete(m, mr, ret);
 out:
 	pthread_mutex_unlock(&m->lock);

@@ -40,6 +40,9 @@
 #define VIEW_USED_BY_MAX	64
 #define VIEW_MODE_SIZE		16
 #define VIEW_DAMAGED_SIZE	96
+#define PLAN_SOURCE_SIZE	288	/* "programs.d/" + a file name, or "api" */
+#define PLAN_ENTRY_SIZE		17	/* an entry's fingerprint: 16 hex digits */
+#define PLAN_SOURCE_API		"api"
 
 /* Where to attach, as the client said it: one flat struct for every kind.  Only the
  * fields of kind mean anything; the others are zero.  Strings are kept as given (the
@@ -90,6 +93,7 @@ struct prog_spec {
 	uint32_t map_owner_id;
 	char loaded_by[PLAN_OWNER_SIZE];	/* who loaded it (ProgramInfo.owner):
 						 * "uid=1000(alice)", "cn=NAME", "" unknown */
+	char source[PLAN_SOURCE_SIZE];		/* "programs.d/NAME.toml" or "api" */
 };
 
 enum plan_bytecode {
@@ -113,6 +117,8 @@ struct load_plan {
 	uint32_t gid;
 	uint32_t groups[PLAN_GROUPS_MAX];
 	size_t n_groups;
+	char entry[PLAN_ENTRY_SIZE];		/* programs.d: the entry's fingerprint,
+						 * kept in the record (progd.c), else "" */
 };
 
 /* bpfd's view of one program it manages: what Load returns and Get and List show.
@@ -130,6 +136,7 @@ struct prog_view {
 	char record_damaged[VIEW_DAMAGED_SIZE];	/* "" when bpfd's record is sound; else
 						 * what is wrong with it, and spec holds
 						 * what the kernel tells (recovery.h) */
+	char entry[PLAN_ENTRY_SIZE];		/* the plan's entry fingerprint */
 };
 
 struct mgr;

@@ -35,6 +35,7 @@ _Static_assert(FIELD(bpfd_v1_ProgramInfo, map_pin_path) == VIEW_MAP_PATH_SIZE, "
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, map_used_by) / 12 == VIEW_USED_BY_MAX, "used by");
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, attach_mode) == VIEW_MODE_SIZE, "attach mode");
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, record_damaged) == VIEW_DAMAGED_SIZE, "damaged");
+_Static_assert(FIELD(bpfd_v1_ProgramInfo, source) == PLAN_SOURCE_SIZE, "source");
 
 #define COPY(dst, src)	snprintf(dst, sizeof(dst), "%s", src)
 
@@ -224,6 +225,9 @@ void record_info_from_pb(const bpfd_v1_ProgramInfo *info, struct prog_view *v)
 	COPY(v->attach_mode, info->attach_mode);
 	COPY(v->record_damaged, info->record_damaged);
 	COPY(s->loaded_by, info->owner);
+	/* records written before programs.d existed came from Load calls */
+	COPY(s->source, info->source[0] || info->record_damaged[0] ? info->source
+								     : PLAN_SOURCE_API);
 }
 
 void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
@@ -259,4 +263,5 @@ void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
 	COPY(info->attach_mode, v->attach_mode);
 	COPY(info->record_damaged, v->record_damaged);
 	COPY(info->owner, s->loaded_by);
+	COPY(info->source, s->source);
 }

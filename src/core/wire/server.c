@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +62,8 @@ struct server {
 	struct tls_ctx *tls;
 	h2_handler_fn handler;
 	void *arg;
+	void (*hup)(void *arg);		/* SIGHUP on stop_fd: call this, keep serving */
+	void *hup_arg;
 	struct listener lst[2];
 	size_t n_lst;
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -313,6 +316,12 @@ static void close_listeners(struct server *srv)
 		(void)unlink(srv->unix_path);
 		srv->unix_path[0] = '\0';
 	}
+}
+
+void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg)
+{
+	srv->hup = fn;
+	srv->hup_arg = arg;
 }
 
 void server_free(struct server *srv)
@@ -807,6 +816,11 @@ static void begin_shutdown(struct server *srv, int stop_fd, uint64_t now)
 
 	if (read(stop_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGHUP) {
+		if (srv->hup && !srv->stopping)
+			srv->hup(srv->hup_arg);
+		return;
+	}
 	if (srv->stopping) {
 		log_info("Received %s again: closing the connections now",
 			 strsignal(si.ssi_signo));

@@ -23,6 +23,9 @@ void server_free(struct server *srv);
  * down gracefully: stop accepting, GOAWAY, let calls in flight finish (at most
  * SERVER_SHUTDOWN_MS), close.  Returns 0 or -errno for a failure of the loop. */
 int server_run(struct server *srv, int stop_fd);
+/* A SIGHUP read from stop_fd calls fn(arg) in the loop's thread (while not
+ * stopping) instead of shutting down; without fn it is ignored. */
+void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg);
 /* The TCP port actually bound (useful with port 0), or 0. */
 int server_tcp_port(const struct server *srv);
 
