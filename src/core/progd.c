@@ -19,6 +19,8 @@
 /* ------------------------------------------------------------------ */
 /* Parsing one file                                                    */
 
+static bool proceed_on_default(enum chain_kind ck, const struct attach_spec *a);
+
 struct pctx {
 	const struct toml_doc *doc;
 	struct errmsg *em;
@@ -541,6 +543,10 @@ static int parse_entry(struct pctx *c, const struct toml_node *t, const char *so
 		err = check_type(c, type, at, &s->attach);
 	if (err)
 		return err;
+	/* the default spelled out is the default: also where no chain takes it */
+	if ((at->kind == OBJ_KIND_XDP && proceed_on_default(CHAIN_XDP, &s->attach)) ||
+	    (at->kind == OBJ_KIND_TC && proceed_on_default(CHAIN_TC, &s->attach)))
+		s->attach.n_proceed_on = 0;
 	e->plan.bytecode = image ? PLAN_BYTECODE_IMAGE : PLAN_BYTECODE_FILE;
 	e->plan.has_attach = true;
 	return fingerprint(e);
@@ -648,6 +654,19 @@ static void put_proceed_on(FILE *f, enum chain_kind ck, const struct attach_spec
 	fputc(']', f);
 }
 
+/* The default proceed-on, however spelled, is the same as none: written as none
+ * (a directly attached program, which takes no proceed-on, shows the default). */
+static bool proceed_on_default(enum chain_kind ck, const struct attach_spec *a)
+{
+	uint32_t mask;
+
+	if (!a->n_proceed_on)
+		return true;
+	if (chain_proceed_on_encode(ck, a->proceed_on, a->n_proceed_on, &mask, NULL))
+		return false;
+	return mask == (ck == CHAIN_XDP ? CHAIN_XDP_DEFAULT_MASK : CHAIN_TC_DEFAULT_MASK);
+}
+
 static void put_hook(FILE *f, const char *table, const struct attach_spec *a)
 {
 	fprintf(f, "%s = { iface = ", table);
@@ -657,9 +676,9 @@ static void put_hook(FILE *f, const char *table, const struct attach_spec *a)
 		fputs(", direction = ", f);
 		put_str(f, a->direction[0] ? a->direction : "ingress");
 	}
-	if (a->kind == OBJ_KIND_XDP && a->n_proceed_on)
+	if (a->kind == OBJ_KIND_XDP && !proceed_on_default(CHAIN_XDP, a))
 		put_proceed_on(f, CHAIN_XDP, a);
-	if (a->kind == OBJ_KIND_TC && a->n_proceed_on)
+	if (a->kind == OBJ_KIND_TC && !proceed_on_default(CHAIN_TC, a))
 		put_proceed_on(f, CHAIN_TC, a);
 	fputs(" }\n", f);
 }

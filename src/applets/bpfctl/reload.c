@@ -104,6 +104,7 @@ int bpfctl_reload(int argc, char **argv)
 		print_json(resp, out);
 		if (out_finish(out))
 			rc = bpfctl_error(&o.c, "Out of memory");
+		out = NULL;	/* out_finish() freed it */
 	} else {
 		print_text(resp);
 	}
