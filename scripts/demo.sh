@@ -36,39 +36,80 @@ inner() {
 	# no IPv6 chatter in the counters
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
 	sysctl -qw net.ipv6.conf.veth-demo.disable_ipv6=1
-	say "start the daemon (rundir $tmp/run)"
-	mkdir -p "$tmp/run"
-	"$BPFD" --rundir "$tmp/run" &
-	pid=$!
-	i=0
-	while [ ! -S "$tmp/run/bpfd.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-	export BPFD_ENDPOINT="unix://$tmp/run/bpfd.sock"
+	say "start the daemon (rundir $tmp/run, programs.d $tmp/programs.d)"
+	mkdir -p "$tmp/run" "$tmp/programs.d"
+	printf '[runtime]\nprograms_dir = "%s"\n' "$tmp/programs.d" >"$tmp/bpfd.toml"
+	start
 	say "bpfctl list -a (every BPF program in this kernel)"
 	"$BPFD" bpfctl list -a
 	obj=${BPFD_TESTBPF:-$PWD/build/tests/bpf}/chain_xdp.bpf.o
-	say "three counting XDP programs on veth-demo, priorities 50, 100, 200 (one dispatcher)"
-	a=$(load chain_xdp 50)
-	b=$(load chain_xdp_a 100)
+	say "three counting XDP programs on veth-demo, loaded at priorities 100, 50, 200 (one dispatcher)"
+	a=$(load chain_xdp 100)
+	b=$(load chain_xdp_a 50)
 	c=$(load chain_xdp_b 200)
 	"$BPFD" bpfctl list
+	say "the priorities give the order: position 0 runs first"
+	counters "$b" "$a" "$c"
 	say "xdp-loader (libxdp) sees the same chain"
 	xdp-loader status veth-demo || true
 	say "ping veth-demo from the namespace: every member counts"
 	traffic
-	counters "$a" "$b" "$c"
+	counters "$b" "$a" "$c"
 	say "a pass-only program at priority 75 with --proceed-on drop: the chain stops there"
 	stop=$(load chain_xdp_a 75 --proceed-on drop)
 	traffic
-	counters "$a" "$stop" "$b" "$c"
-	say "unload it: the members behind it count again"
+	counters "$b" "$stop" "$a" "$c"
 	"$BPFD" bpfctl unload "$stop"
-	traffic
-	counters "$a" "$b" "$c"
-	say "bpfctl get $b"
-	"$BPFD" bpfctl get "$b"
-	for id in "$a" "$b" "$c"; do "$BPFD" bpfctl unload "$id"; done
+	say "bpfctl get $a"
+	"$BPFD" bpfctl get "$a"
+	say "unload $b (priority 50): the others move up"
+	"$BPFD" bpfctl unload "$b"
+	counters "$a" "$c"
+	say "a programs.d entry: loaded when bpfd starts"
+	cat >"$tmp/programs.d/demo.toml" <<EOF
+[[programs]]
+name = "chain_xdp_a"
+file_path = "$obj"
+program_type = "Xdp"
+global_data = { verdict = "02000000" }
+xdp_attach = { iface = "veth-demo", priority = 10, proceed_on = ["pass", "dispatcher_return"] }
+metadata = { owner = "demo" }
+EOF
+	cat "$tmp/programs.d/demo.toml"
+	say "stop the daemon (the programs stay loaded) and start it again"
+	restart
+	grep 'programs.d' "$tmp/daemon.log" | sed 's/^[^ ]* //'
+	"$BPFD" bpfctl list
+	d=$("$BPFD" bpfctl list | awk '$5 == "programs.d/demo.toml" { print $1 }')
+	counters "$d" "$a" "$c"
+	say "restart again: the entry is unchanged, its program is kept (same id, not loaded twice)"
+	restart
+	grep 'programs.d (start)' "$tmp/daemon.log" | tail -n 1 | sed 's/^[^ ]* //'
+	"$BPFD" bpfctl list
+	say "bpfctl save: what bpfd holds, as a programs.d file"
+	"$BPFD" bpfctl save
+	say "remove the file and bpfctl reload (SIGHUP does the same): its program goes"
+	rm "$tmp/programs.d/demo.toml"
+	"$BPFD" bpfctl reload
+	for id in "$a" "$c"; do "$BPFD" bpfctl unload "$id"; done
 	say "all unloaded: no XDP program left on veth-demo"
 	ip link show veth-demo | head -n 1
+}
+
+# start the daemon (log in $tmp/daemon.log) and wait for its socket
+start() {
+	rm -f "$tmp/run/bpfd.sock"
+	"$BPFD" --rundir "$tmp/run" -c "$tmp/bpfd.toml" >>"$tmp/daemon.log" 2>&1 &
+	pid=$!
+	i=0
+	while [ ! -S "$tmp/run/bpfd.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	export BPFD_ENDPOINT="unix://$tmp/run/bpfd.sock"
+}
+
+restart() {
+	kill -TERM "$pid"
+	wait "$pid" || true
+	start
 }
 
 # load FUNCTION PRIORITY [xdp options] -> program id

@@ -94,11 +94,37 @@ listed()
 }
 
 PROG=/test/prog_counter.bpf.o
+
+# The program of /etc/bpfd/programs.d/boot.toml (rootfs/), loaded at boot: the id
+# of the row whose source is programs.d/boot.toml
+boot_id()
+{
+	"$BPFD" bpfctl list | awk '$5 == "programs.d/boot.toml" { print $1 }'
+}
+
+# bpfd loaded the programs.d entry at boot: list shows it once, get tells where it
+# came from and with what.
+boot_programs_d()
+{
+	"$BPFD" bpfctl list
+	id=$(boot_id)
+	[ -n "$id" ] || { grep programs.d /var/log/bpfd.log; return 1; }
+	[ "$(echo "$id" | wc -l)" = 1 ] || { echo "boot.toml loaded more than once: $id"; return 1; }
+	"$BPFD" bpfctl get "$id" >/tmp/get.out || { cat /tmp/get.out; return 1; }
+	cat /tmp/get.out
+	grep -q '^ Source: *programs.d/boot.toml$' /tmp/get.out || return 1
+	grep -q 'loaded_by=boot' /tmp/get.out || return 1
+	grep -q 'step=0300000000000000' /tmp/get.out
+}
+
 # Restart safety: a program loaded with bpfctl survives `bpfd.init stop` and
 # `start` (the daemon stops with SIGTERM, [runtime] unload_on_exit is false), and
-# the new daemon lists it once, with the same ID, not twice.
+# the new daemon lists it once, with the same ID, not twice; the boot program of
+# programs.d is kept too (same ID), not loaded a second time.
 restart_keeps_once()
 {
+	bid=$(boot_id)
+	[ -n "$bid" ] || { echo "no programs.d program before the restart"; return 1; }
 	"$BPFD" bpfctl load-from-file -p "$PROG" -n tp_count tracepoint \
 		-t syscalls/sys_enter_getppid >/tmp/load.out 2>&1 || { cat /tmp/load.out; return 1; }
 	id=$(loaded_id /tmp/load.out)
@@ -116,20 +142,27 @@ restart_keeps_once()
 	n=$(listed "$id")
 	[ "$n" = 1 ] || { echo "program $id listed $n times after the restart, want 1"; return 1; }
 	rows=$("$BPFD" bpfctl list | awk '$1 ~ /^[0-9]+$/' | wc -l)
-	[ "$rows" = 1 ] || { echo "$rows programs after the restart, want 1"; return 1; }
+	[ "$rows" = 2 ] || { echo "$rows programs after the restart, want 2"; return 1; }
+	[ "$(boot_id)" = "$bid" ] ||
+		{ echo "the programs.d program $bid is now '$(boot_id)'"; return 1; }
+	grep -q 'programs.d (start): 0 loaded, 1 kept' /var/log/bpfd.log ||
+		{ grep programs.d /var/log/bpfd.log; return 1; }
 	"$BPFD" bpfctl unload "$id" || return 1
 	[ "$(listed "$id")" = 0 ] || { echo "program $id still listed after unload"; return 1; }
 }
 
 t boot_started boot_started
 if [ "$ok" = 1 ] && [ -f "$PROG" ]; then
+	t boot_programs_d boot_programs_d
 	t restart_keeps_once restart_keeps_once
 elif [ ! -f "$PROG" ]; then
+	echo "SKIP: boot_programs_d (no $PROG: run through tests/vm/run-minimal.sh with BPFD_TESTBPF)"
 	echo "SKIP: restart_keeps_once (no $PROG: run through tests/vm/run-minimal.sh with BPFD_TESTBPF)"
-	skip=$((skip + 1))
+	skip=$((skip + 2))
 else
+	echo "SKIP: boot_programs_d (bpfd did not start at boot)"
 	echo "SKIP: restart_keeps_once (bpfd did not start at boot)"
-	skip=$((skip + 1))
+	skip=$((skip + 2))
 fi
 /etc/init.d/bpfd stop >/dev/null
 
