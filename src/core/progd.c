@@ -100,7 +100,7 @@ static int get_proceed_on(struct pctx *c, const struct toml_node *v, enum chain_
 			lower(name);
 			if (chain_action_parse(ck, name, &code))
 				return toml_err(c->doc, e->vpos, c->em,
-						"'%s' in 'proceed_on' %s is not a %s action",
+						"'%s' in 'proceed_on' %s is not a known %s action",
 						e->str, c->where, chain_kind_str(ck));
 		} else {
 			return toml_err(c->doc, e->vpos, c->em,

@@ -45,7 +45,7 @@ for f in "$B"/fuzz/fuzz_*; do
 	[ -d "$seeds" ] && [ -z "$(ls "$corpus")" ] && cp "$seeds"/* "$corpus"/
 	[ "$name" = fuzz_tar ] && [ -z "$(ls "$corpus")" ] && seed_tar "$corpus"
 	case $name in fuzz_config|fuzz_toml)	# the example configuration
-		[ -z "$(ls "$corpus")" ] &&
+		[ -e "$corpus/seed-bpfd.toml" ] ||
 			cp "$(dirname "$0")/../../dist/bpfd.toml" "$corpus/seed-bpfd.toml" ;;
 	esac
 	log="$B/fuzz-logs/$name.log"
