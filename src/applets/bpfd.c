@@ -61,7 +61,10 @@ static const struct opts_spec bpfd_spec = {
 	.desc = "Run the bpfd daemon: it loads, attaches, lists and unloads eBPF programs for its\n"
 		"clients through the gRPC API bpfd.v1.Bpfd on a unix socket (and optionally TCP\n"
 		"with mutual TLS).  Programs stay loaded when the daemon stops, unless\n"
-		"bpfd.toml sets [runtime] unload_on_exit = true.",
+		"bpfd.toml sets [runtime] unload_on_exit = true.  At start it loads the\n"
+		"[[programs]] of " BPFD_PROGRAMS_DIR "/*.toml ([runtime] programs_dir),\n"
+		"keeping what an earlier run loaded from unchanged entries; SIGHUP (or\n"
+		"'bpfctl reload') re-reads them.",
 	.optv = bpfd_optv,
 	.footer = "Multi-call: bpfd --list | --install [-s] DIR | --applets | --version",
 };
