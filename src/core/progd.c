@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/base/chain.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/config/toml.h"
 #include "core/progd.h"
@@ -943,44 +944,20 @@ static int error_add(struct pass *p, const char *source, const char *name, const
 
 static int read_file(const char *path, char **ret, size_t *ret_len, struct errmsg *em)
 {
-	struct stat st;
-	char *buf = NULL;
-	ssize_t n;
-	size_t len = 0;
-	int fd, err = 0;
+	int fd, err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0)
 		return errmsg_set(em, -errno, "%s: cannot open it: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		err = errmsg_set(em, -EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > (off_t)PROGD_MAX_FILE) {
-		err = errmsg_set(em, -EFBIG, "%s: larger than %u bytes", path, PROGD_MAX_FILE);
-		goto out;
-	}
-	buf = malloc(st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, st.st_size - len);
-		if (n <= 0) {
-			err = errmsg_set(em, n < 0 ? -errno : -EIO, "%s: cannot read it: %s",
-					 path, n < 0 ? strerror(errno) : "it shrank");
-			goto out;
-		}
-		len += n;
-	}
-	*ret = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
+	err = fs_read_fd(fd, PROGD_MAX_FILE, ret, ret_len);
 	close(fd);
-	return err;
+	if (err == -EINVAL)
+		return errmsg_set(em, err, "%s: not a regular file", path);
+	if (err == -EFBIG)
+		return errmsg_set(em, err, "%s: larger than %u bytes", path, PROGD_MAX_FILE);
+	if (err)
+		return errmsg_set(em, err, "%s: cannot read it: %s", path, strerror(-err));
+	return 0;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,5 +79,32 @@ static void mkdir_p_over_a_file(void)
 	ASSERT_OK(fs_rmtree(top), "clean up");
 }
 
+/* fs_read_fd: the whole file, NUL-terminated; over the bound -EFBIG; a directory
+ * -EINVAL. */
+static void read_fd(void)
+{
+	char path[] = "/tmp/test_fs_read.XXXXXX", *buf = NULL;
+	size_t len = 0;
+	int fd, dfd;
+
+	fd = mkstemp(path);
+	if (!ASSERT_OK(fd, "mkstemp"))
+		return;
+	unlink(path);
+	ASSERT_EQ(write(fd, "hello", 5), 5, "write");
+	lseek(fd, 0, SEEK_SET);
+	if (ASSERT_OK(fs_read_fd(fd, 5, &buf, &len), "read 5 of 5")) {
+		ASSERT_EQ(len, 5, "len");
+		ASSERT_STREQ(buf, "hello", "content");
+	}
+	free(buf);
+	lseek(fd, 0, SEEK_SET);
+	ASSERT_EQ(fs_read_fd(fd, 4, &buf, &len), -EFBIG, "over the bound");
+	close(fd);
+	dfd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	ASSERT_EQ(fs_read_fd(dfd, 4, &buf, &len), -EINVAL, "a directory");
+	close(dfd);
+}
+
 TEST_MAIN("fs", TEST(mkdir_p_and_rmtree_deep), TEST(rmtree_does_not_follow_links),
-	  TEST(mkdir_p_over_a_file))
+	  TEST(mkdir_p_over_a_file), TEST(read_fd))

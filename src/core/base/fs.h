@@ -17,6 +17,10 @@ int fs_mkdir_p(const char *path, mode_t mode);
 int fs_rmtree(const char *dir);
 /* The same for name relative to the directory fd dirfd (or AT_FDCWD). */
 int fs_rmtree_at(int dirfd, const char *name);
+/* Read the regular file open at fd to its end (at most max bytes): 0 with *ret_buf
+ * malloc'ed (a NUL after its *ret_len bytes), -EINVAL when it is not a regular file,
+ * -EFBIG when it holds more than max bytes, -ENOMEM, or -errno of the read. */
+int fs_read_fd(int fd, size_t max, char **ret_buf, size_t *ret_len);
 /* Is path on a bpffs? */
 bool fs_is_bpffs(const char *path);
 /* Create path (fs_mkdir_p, 0700) and mount a bpffs there (nosuid, nodev, noexec,

@@ -359,41 +359,14 @@ static bool parse_id(const char *name, uint32_t *ret)
 /* Read a whole record file (bounded): 0 with *ret_buf malloc'ed, or -errno. */
 static int read_file(int dirfd, const char *name, uint8_t **ret_buf, size_t *ret_len)
 {
-	uint8_t *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-	ssize_t n;
-	int fd, err = 0;
+	int fd, err;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > STORE_MAX_FILE) {
-		err = -EBADMSG;
-		goto out;
-	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (len < (size_t)st.st_size) {
-		n = read(fd, buf + len, st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EBADMSG;
-			goto out;
-		}
-		len += n;
-	}
-	*ret_buf = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
+	err = fs_read_fd(fd, STORE_MAX_FILE, (char **)ret_buf, ret_len);
 	close(fd);
-	return err;
+	return err == -EINVAL || err == -EFBIG ? -EBADMSG : err;
 }
 
 /* One directory entry for store_walk(): read and check it, then call fn. */
