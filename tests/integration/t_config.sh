@@ -336,10 +336,10 @@ test_dist_openrc_script() {
 	printf 'BPFD=%s\nBPFD_ARGS="--rundir %s"\nPIDFILE=%s\nBPFD_LOGFILE=%s\n' \
 		"$BPFD" "$run" "$T_TMP/orc.pid" "$T_TMP/orc.log" >"$T_TMP/orc/conf.d/$name"
 	on_exit "umount -l $run/fs"
-	openrc "$T_TMP/orc/init.d/$name" "$run" start status list pid stop status \
+	openrc "$T_TMP/orc/init.d/$name" "$run" start status list reload pid stop status \
 		>"$T_TMP/orc.out" 2>&1
 	[ $? != 99 ] || skip "cannot mount a private /run/openrc: $(cat "$T_TMP/orc.out")"
-	for want in "rc start 0" "rc status 0" "rc list 0" "rc stop 0" "rc status 3"; do
+	for want in "rc start 0" "rc status 0" "rc list 0" "rc reload 0" "rc stop 0" "rc status 3"; do
 		grep -qx "$want" "$T_TMP/orc.out" ||
 			fail "openrc-run: no '$want' in: $(cat "$T_TMP/orc.out"); log: $(cat "$T_TMP/orc.log" 2>/dev/null)"
 	done
@@ -348,6 +348,7 @@ test_dist_openrc_script() {
 	[ -n "$pid" ] || fail "no bpfd process seen while started: $(cat "$T_TMP/orc.out")"
 	! alive "$pid" || fail "bpfd (pid $pid) still runs after stop"
 	grep -q 'bpfd: Ready' "$T_TMP/orc.log" || fail "no Ready in the service's log: $(cat "$T_TMP/orc.log")"
+	grep -q 'Received SIGHUP: re-reading' "$T_TMP/orc.log" || fail "reload sent no SIGHUP: $(cat "$T_TMP/orc.log")"
 	# a bad bpfd.toml: start fails with the daemon's one-line error
 	printf '[signing]\nallow_unsigned = 1\n' >"$T_TMP/bad.toml"
 	printf 'BPFD=%s\nBPFD_ARGS="--rundir %s --config %s"\nPIDFILE=%s\nBPFD_LOGFILE=%s\n' \
@@ -409,6 +410,22 @@ test_dist_init_script() {
 		init "$p" start >/dev/null || fail "second start (PATH=$p)"
 		[ "$(cat "$T_TMP/bpfd.pid")" = "$pid" ] || fail "second start started another daemon"
 		init "$p" status >/dev/null || fail "status while running (PATH=$p)"
+		# (SIGHUP is the daemon's once it serves: the socket is there)
+		i=0
+		until [ -S "$T_TMP/init.sock" ]; do
+			i=$((i + 1))
+			[ $i -gt 200 ] && fail "no socket (PATH=$p): $(tail -3 "$T_TMP/init.log")"
+			sleep 0.05
+		done
+		n=$(grep -c 'Received SIGHUP: re-reading' "$T_TMP/init.log")
+		init "$p" reload >"$T_TMP/o" 2>&1 || fail "reload (PATH=$p): $(cat "$T_TMP/o")"
+		i=0
+		until [ "$(grep -c 'Received SIGHUP: re-reading' "$T_TMP/init.log")" -gt "$n" ]; do
+			i=$((i + 1))
+			[ $i -gt 100 ] && fail "reload sent no SIGHUP (PATH=$p): $(tail -3 "$T_TMP/init.log")"
+			sleep 0.05
+		done
+		[ "$(cat "$T_TMP/bpfd.pid")" = "$pid" ] && alive "$pid" || fail "reload stopped bpfd"
 		init "$p" restart >"$T_TMP/o" 2>&1 || fail "restart (PATH=$p): $(cat "$T_TMP/o")"
 		[ "$(cat "$T_TMP/bpfd.pid")" != "$pid" ] || fail "restart kept pid $pid"
 		pid=$(cat "$T_TMP/bpfd.pid")
