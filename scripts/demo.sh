@@ -81,6 +81,7 @@ EOF
 	grep 'programs.d' "$tmp/daemon.log" | sed 's/^[^ ]* //'
 	"$BPFD" bpfctl list
 	d=$("$BPFD" bpfctl list | awk '$5 == "programs.d/demo.toml" { print $1 }')
+	traffic
 	counters "$d" "$a" "$c"
 	say "restart again: the entry is unchanged, its program is kept (same id, not loaded twice)"
 	restart
