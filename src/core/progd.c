@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bpf/hook.h"
 #include "core/base/chain.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
@@ -1111,18 +1112,109 @@ static int unload_one(struct pass *p, struct owned *o)
 	return 0;
 }
 
-/* Load entry e of file f; old (may be NULL) is the program it replaces. */
+/* Do old (a view) and the entry attach at the same XDP or TC hook? */
+static bool same_hook(const struct attach_spec *old, const struct attach_spec *a)
+{
+	if (old->kind != a->kind || (a->kind != OBJ_KIND_XDP && a->kind != OBJ_KIND_TC))
+		return false;
+	if (strcmp(old->iface, a->iface))
+		return false;
+	return a->kind == OBJ_KIND_XDP || !strcmp(old->direction, a->direction);
+}
+
+/* The plan that loads the program of view v again (its entry's fingerprint kept). */
+static void plan_of_view(const struct prog_view *v, const char *entry, struct load_plan *ret)
+{
+	struct attach_spec *a = &ret->spec.attach;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->bytecode = PLAN_BYTECODE_FILE;
+	ret->has_attach = true;
+	ret->spec = v->spec;
+	a->position = 0;
+	if ((a->kind == OBJ_KIND_XDP && proceed_on_default(CHAIN_XDP, a)) ||
+	    (a->kind == OBJ_KIND_TC && proceed_on_default(CHAIN_TC, a)))
+		a->n_proceed_on = 0;
+	snprintf(ret->entry, sizeof(ret->entry), "%s", entry);
+}
+
+static int replaced(struct pass *p, const struct pfile *f, const char *name, uint32_t id,
+		    struct owned *old)
+{
+	struct progd_change *c;
+
+	c = report_add(p->rep, old ? PROGD_REPLACED : PROGD_LOADED, f->source, name);
+	if (!c)
+		return -ENOMEM;
+	c->id = id;
+	c->old_id = old ? old->id : 0;
+	return 0;
+}
+
+/*
+ * The new program of a changed entry could not go beside the old one on its XDP or
+ * TC hook (directly attached programs: one per hook): unload the old one, load the
+ * new one; when that fails too, load the old one again from its view.
+ */
+static int replace_in_place(struct pass *p, const struct pfile *f, const struct progd_entry *e,
+			    struct owned *old)
+{
+	const char *name = e->plan.spec.name;
+	struct errmsg em = { { 0 } }, em2 = { { 0 } };
+	struct load_plan *back;
+	int err;
+
+	back = malloc(sizeof(*back));
+	if (!back)
+		return -ENOMEM;
+	plan_of_view(p->view, old->entry, back);
+	old->claimed = true;
+	err = p->ops->unload(p->ctx, old->id, &em);
+	if (err && err != -ENOENT) {
+		err = error_add(p, f->source, name, "%s:%d: [[programs]] '%s': cannot unload program %u to replace it: %s",
+				f->source, e->line, name, old->id,
+				em.msg[0] ? em.msg : strerror(-err));
+		goto out;
+	}
+	em.msg[0] = '\0';
+	err = p->ops->load(p->ctx, &e->plan, p->view, &em);
+	if (!err) {
+		err = replaced(p, f, name, p->view->id, old);
+		goto out;
+	}
+	if (err == -ENOMEM)
+		goto out;
+	if (p->ops->load(p->ctx, back, p->view, &em2))
+		err = error_add(p, f->source, name, "%s:%d: [[programs]] '%s': %s; the program of the previous entry (%u) could not be loaded again: %s",
+				f->source, e->line, name, em.msg[0] ? em.msg : strerror(-err),
+				old->id, em2.msg[0] ? em2.msg : "error");
+	else
+		err = error_add(p, f->source, name, "%s:%d: [[programs]] '%s': %s; the program of the previous entry was loaded again as %u",
+				f->source, e->line, name, em.msg[0] ? em.msg : strerror(-err),
+				p->view->id);
+out:
+	free(back);
+	return err;
+}
+
+/* Load entry e of file f; old (may be NULL) is the program it replaces: the new one
+ * goes first, then the old one (so a chain never lacks it), except where the hook
+ * holds one program only (replace_in_place()). */
 static int load_one(struct pass *p, const struct pfile *f, const struct progd_entry *e,
 		    struct owned *old)
 {
 	const char *name = e->plan.spec.name;
 	struct errmsg em = { { 0 } };
-	struct progd_change *c;
 	int err;
 
 	err = p->ops->load(p->ctx, &e->plan, p->view, &em);
 	if (err == -ENOMEM)
 		return err;
+	/* the hook holds one program, and the old one is on it */
+	if (err == -HOOK_EPRECONDITION && old && !p->ops->view(p->ctx, old->id, p->view) &&
+	    same_hook(&p->view->spec.attach, &e->plan.spec.attach) &&
+	    !strcmp(p->view->attach_mode, "direct"))
+		return replace_in_place(p, f, e, old);
 	if (err) {
 		if (old)
 			old->claimed = true;
@@ -1130,13 +1222,9 @@ static int load_one(struct pass *p, const struct pfile *f, const struct progd_en
 				 e->line, name, em.msg[0] ? em.msg : strerror(-err),
 				 old ? "; the program of the previous entry stays" : "");
 	}
-	c = report_add(p->rep, old ? PROGD_REPLACED : PROGD_LOADED, f->source, name);
-	if (!c)
-		return -ENOMEM;
-	c->id = p->view->id;
-	if (!old)
-		return 0;
-	c->old_id = old->id;
+	err = replaced(p, f, name, p->view->id, old);
+	if (err || !old)
+		return err;
 	old->claimed = true;
 	em.msg[0] = '\0';
 	err = p->ops->unload(p->ctx, old->id, &em);

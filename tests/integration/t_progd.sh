@@ -277,6 +277,40 @@ test_save_round_trip() {
 	[ -z "$(rows)" ] || fail "left: $(rows)"
 }
 
+# A changed XDP entry: replaced beside the old program in a chain, in place where
+# the program is attached directly (one per hook, the host); a change that cannot
+# load leaves the previous entry's program in place.
+test_xdp_entry_replaced() {
+	pd_start
+	have_feature xdp || skip "the kernel lacks XDP"
+	IF=$(echo "px$T_ID" | cut -c1-12)
+	frames_veth "$IF"
+	xdp() {
+		printf '[[programs]]\nname = "%s"\nfile_path = "%s"\n' "$1" "$COUNTER_OBJ"
+		printf 'xdp_attach = { iface = "%s", priority = %s }\n' "$IF" "$2"
+	}
+	xdp xdp_count 10 >"$PD/x.toml"
+	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	old=$(id_of xdp_count programs.d/x.toml)
+	[ -n "$old" ] || fail "not loaded: $(cat "$T_TMP/reload")"
+	xdp xdp_count 20 >"$PD/x.toml"
+	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	new=$(id_of xdp_count programs.d/x.toml)
+	grep -q "^replaced  *programs.d/x.toml xdp_count: $new (was $old)\$" "$T_TMP/reload" ||
+		fail "replaced: $(cat "$T_TMP/reload")"
+	get "$new"
+	[ "$(field "$T_TMP/get" Priority)" = 20 ] || fail "priority: $(cat "$T_TMP/get")"
+	echo "  attach mode: $(field "$T_TMP/get" "Attach Mode")"
+	# a global the object lacks: the old program stays on the hook
+	{ xdp xdp_count 30; echo 'global_data = { no_such_global = "01" }'; } >"$PD/x.toml"
+	ctl reload >"$T_TMP/reload" 2>&1 && fail "reload of a bad entry exited 0"
+	grep -q "previous entry" "$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	[ "$(id_of xdp_count programs.d/x.toml)" = "$new" ] || fail "the old program went: $(rows)"
+	rm "$PD/x.toml"
+	ctl reload >/dev/null || fail "reload"
+	[ -z "$(rows)" ] || fail "left: $(rows)"
+}
+
 # XDP and TC chains from programs.d: the priorities give the order (the VM).
 test_chain_priorities() {
 	prog_checks
@@ -325,4 +359,4 @@ EOF
 
 run_tests progd test_start_restart_same_ids test_change_and_remove_file \
 	test_broken_file_among_good test_sighup_and_reload test_image_entry_reported \
-	test_save_round_trip test_chain_priorities
+	test_save_round_trip test_xdp_entry_replaced test_chain_priorities

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "bpf/hook.h"
 #include "core/progd.h"
 
 static int parse(const char *text, struct progd_entry **e, size_t *n, struct errmsg *em)
@@ -220,6 +221,15 @@ static int f_load(void *ctx, const struct load_plan *p, struct prog_view *ret, s
 
 	if (f->fail_name && !strcmp(p->spec.name, f->fail_name))
 		return errmsg_set(em, -EINVAL, "no function '%s'", p->spec.name);
+	/* XDP attached directly: one program per interface */
+	for (i = 0; p->spec.attach.kind == OBJ_KIND_XDP && i < FAKE_MAX; i++)
+		if (f->used[i] && f->progs[i].spec.attach.kind == OBJ_KIND_XDP &&
+		    !strcmp(f->progs[i].spec.attach.iface, p->spec.attach.iface))
+			return errmsg_set(em, -HOOK_EPRECONDITION, "the XDP hook of %s already has program %u",
+					  p->spec.attach.iface, f->progs[i].id);
+	/* a global step of 9 does not verify */
+	if (p->spec.n_globals && p->spec.globals[0].value[0] == 9)
+		return errmsg_set(em, -EINVAL, "the verifier refused it");
 	for (i = 0; i < FAKE_MAX && f->used[i]; i++)
 		;
 	if (i == FAKE_MAX)
@@ -229,6 +239,8 @@ static int f_load(void *ctx, const struct load_plan *p, struct prog_view *ret, s
 	f->progs[i].id = ++f->next_id;
 	f->progs[i].spec = p->spec;
 	memcpy(f->progs[i].entry, p->entry, sizeof(p->entry));
+	if (p->spec.attach.kind == OBJ_KIND_XDP)
+		strcpy(f->progs[i].attach_mode, "direct");
 	*ret = f->progs[i];
 	f->loads++;
 	return 0;
@@ -396,7 +408,51 @@ static void sync_pass(void)
 	free(f);
 }
 
+#define XDP(step) "[[programs]]\nname = \"x\"\nfile_path = \"/o\"\n" \
+	"xdp_attach = { iface = \"eth0\", priority = 5 }\nglobal_data = { step = \"" step "\" }\n"
+
+/* A directly attached XDP program (one per hook) is replaced in place: the old one
+ * goes first; when the new one fails, the old one is loaded again. */
+static void direct_replace(void)
+{
+	struct fake *f = calloc(1, sizeof(*f));
+	struct progd_report r = { 0 };
+	uint32_t id;
+
+	if (!f || !ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
+		return;
+	put("x.toml", XDP("01"));
+	ASSERT_OK(pass(f, &r), "first");
+	ASSERT_EQ(count(&r, PROGD_LOADED), 1, "loaded");
+	id = f->next_id;
+	put("x.toml", XDP("02"));
+	ASSERT_OK(pass(f, &r), "change");
+	ASSERT_EQ(count(&r, PROGD_REPLACED), 1, "replaced in place");
+	ASSERT_TRUE(!f_find(f, id) && f_find(f, f->next_id), "new one only");
+	ASSERT_EQ(f_find(f, f->next_id)->spec.globals[0].value[0], 2, "the new global");
+	put("x.toml", XDP("09"));
+	ASSERT_OK(pass(f, &r), "failing change");
+	ASSERT_EQ(count(&r, PROGD_ERROR), 1, "error");
+	ASSERT_STRSTR(r.v[0].error, "the verifier refused it; the program of the previous entry was loaded again as",
+		      "old one back");
+	ASSERT_EQ(f_find(f, f->next_id)->spec.globals[0].value[0], 2, "the old global back");
+	/* and it is kept as the previous entry's program: the entry is still the new one,
+	 * so the next pass tries again, not a third program */
+	ASSERT_OK(pass(f, &r), "again");
+	ASSERT_EQ(count(&r, PROGD_ERROR), 1, "still refused");
+	put("x.toml", XDP("02"));
+	ASSERT_OK(pass(f, &r), "back to the old entry");
+	ASSERT_EQ(count(&r, PROGD_KEPT), 1, "the reloaded program matches its entry");
+	drop("x.toml");
+	ASSERT_OK(pass(f, &r), "removed");
+	ASSERT_EQ(count(&r, PROGD_UNLOADED), 1, "unloaded");
+	progd_report_free(&r);
+	rmdir(dir);
+	free(f);
+}
+
 TEST_MAIN("progd",
+	  TEST(direct_replace),
 	  TEST(kinds),
 	  TEST(errors),
 	  TEST(fingerprints),
