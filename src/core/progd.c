@@ -369,7 +369,7 @@ static int parse_image(struct pctx *c, const struct toml_node *t, struct progd_e
 	static const char *const policies[] = { "always", "ifnotpresent", "never" };
 	const char *where = c->where;
 	const struct toml_node *v;
-	char buf[PROGD_URL_SIZE];
+	char buf[PROGD_URL_SIZE] = "";
 	bool url = false;
 	size_t i;
 	int err = 0;
