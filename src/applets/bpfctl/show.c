@@ -373,6 +373,8 @@ static void record_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 static void owner_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 {
 	out_str(o, "owner", p->owner[0] ? "Owner:\t%s" : NULL, p->owner);
+}
+
 /* Who asked for it: "programs.d/NAME.toml" or "api". */
 static void source_field(struct out *o, const bpfd_v1_ProgramInfo *p)
 {
