@@ -297,5 +297,25 @@ EOF
 	grep -q "Refused List of cn=bpfd-client" "$T_TMP/daemon.log" || fail "TLS refusal not logged"
 }
 
+# Reload makes the daemon load the administrator's programs.d: not for a caller a
+# rule restricts, even one that may load.
+test_reload_restricted() {
+	begin reload_restricted
+	mkdir -p "$T_TMP/pd"
+	start_with <<EOF
+$OPEN_SOCKET
+[runtime]
+programs_dir = "$T_TMP/pd"
+[[policy]]
+user = "$UA"
+kinds = ["tracepoint"]
+EOF
+	asu "$UA" reload >"$T_TMP/o" 2>&1 && fail "a restricted user reloaded programs.d"
+	expect_denied "$T_TMP/o" "uid=$UA_ID($UA) may not call Reload: it re-reads programs.d"
+	grep -q "Refused Reload of uid=$UA_ID($UA)" "$T_TMP/daemon.log" || fail "refusal not logged"
+	bpfctl reload >"$T_TMP/o" 2>&1 || fail "root may not reload: $(cat "$T_TMP/o")"
+}
+
 run_tests policy test_refused_then_rule test_read_only test_unload_root_program \
-	test_unreadable_file test_max_programs test_socket_group test_mtls_other_cn
+	test_unreadable_file test_max_programs test_socket_group test_mtls_other_cn \
+	test_reload_restricted

@@ -209,10 +209,12 @@ test_image_entry_reported() {
 	[ -n "$(id_of tp_count programs.d/a.toml)" ] || fail "the other entry: $(rows)"
 }
 
-# What a program is, as get shows it, without what changes with each load.
+# What a program is, as get shows it, without what changes with each load (and
+# without who asked for it: the saved programs come back from programs.d, not from
+# the API caller's Load).
 spec_of() {
 	get "$1"
-	grep -v '^ *\(Run Count\|Run Time (ns)\|ID\|Loaded At\|Source\|Map Pin Path\|Maps Used By\|Tag\|Map IDs\|BTF ID\|Verified Insns\|Position\):' \
+	grep -v '^ *\(Run Count\|Run Time (ns)\|ID\|Loaded At\|Source\|Owner\|Map Pin Path\|Maps Used By\|Tag\|Map IDs\|BTF ID\|Verified Insns\|Position\):' \
 		"$T_TMP/get" | sed -n '1,/Kernel State/p' | grep -v '^ *Kernel State' | tr '\n' '|'
 	echo
 }
