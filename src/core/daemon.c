@@ -22,6 +22,7 @@
 #include "core/base/log.h"
 #include "core/exec.h"
 #include "core/progd.h"
+#include "core/metrics.h"
 #include "core/state/manager.h"
 #include "core/rpc.h"
 #include "core/rpc_exec.h"
@@ -375,6 +376,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct errmsg em = { { 0 } };
 	struct tls_ctx *tls = NULL;
 	struct server *srv = NULL;
+	struct metrics *metrics = NULL;
 	struct rpc_exec rx = { 0 };
 	struct rpc_kernel kern;
 	struct hup_ctx hup;
@@ -443,12 +445,21 @@ int daemon_run(struct bpfd_config *cfg)
 		log_err("%s", em.msg);
 		goto out;
 	}
+	if (cfg->metrics_enabled && metrics_new(cfg, &rx, &em, &metrics)) {
+		log_err("%s", em.msg);
+		goto out;
+	}
 	/* the endpoints are open and no client byte has been read yet */
 	if (privsep(&ex))
 		goto out;
 	rx.ex = ex;
 	hup = (struct hup_ctx){ .cfg = cfg, .kern = &kern, .rx = &rx };
 	server_on_hup(srv, on_hup, &hup);
+	/* started by the front after privsep(): it has no capabilities either */
+	if (metrics && metrics_start(metrics)) {
+		log_err("Failed to start the metrics thread");
+		goto out;
+	}
 	if (cfg->stats_mode == STATS_ALWAYS)
 		exec_call(ex, rpc_exec_stats_job, &rx);
 	else if (cfg->stats_mode == STATS_ON_DEMAND)
@@ -466,6 +477,8 @@ int daemon_run(struct bpfd_config *cfg)
 	log_info("Stopped");
 	rc = EXIT_SUCCESS;
 out:
+	/* before the executor stops: a scrape may be waiting for it */
+	metrics_free(metrics);
 	server_free(srv);
 	tls_ctx_free(tls);
 	if (ex && mgr)

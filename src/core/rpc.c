@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <pb_decode.h>
 #include <pb_encode.h>
@@ -14,6 +15,7 @@
 #include "core/state/manager.h"
 #include "core/state/record.h"
 #include "core/progd.h"
+#include "core/metrics.h"
 #include "core/rpc.h"
 
 int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void *msg,
@@ -201,6 +203,7 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	bpfd_v1_LoadRequest *req = calloc(1, sizeof(*req));
 	bpfd_v1_LoadResponse *resp = calloc(1, sizeof(*resp));
 	struct errmsg em = { { 0 } };
+	struct timespec t0, t1;
 	int err;
 
 	if (!req || !resp) {
@@ -220,7 +223,11 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 			goto out;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = rpc->ops->load(rpc->ctx, req, call->caller, resp, &em);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_load_observe((uint64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 +
+			     t1.tv_nsec - t0.tv_nsec);
 	if (err && call->caller)
 		log_info("Load of %s failed: %s", call->caller->name,
 			 em.msg[0] ? em.msg : strerror(-err));
@@ -626,10 +633,16 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcmp(call->path, methods[i].path))
-			return call_allowed(arg, call, &methods[i], reply) ?
-				       methods[i].fn(arg, call, reply) : (void)0;
+	for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (!strcmp(call->path, methods[i].path)) {
+			if (call_allowed(arg, call, &methods[i], reply))
+				methods[i].fn(arg, call, reply);
+			/* refused calls too: PERMISSION_DENIED by method */
+			metrics_rpc_done(methods[i].path, reply->status);
+			return;
+		}
+	}
+	metrics_rpc_done(NULL, GRPC_UNIMPLEMENTED);
 	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
 			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload}",
 			 call->path);

@@ -75,6 +75,11 @@ uint64_t rpc_exec_stats_idle(void *arg)
 	return stats_gate_due(&r->stats, now_ns());
 }
 
+void rpc_exec_stats_ask(struct rpc_exec *r)
+{
+	stats_apply(r, true);
+}
+
 int rpc_exec_stats_job(void *arg)
 {
 	stats_apply(arg, false);

@@ -53,6 +53,9 @@ void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply 
 /* Set up r's statistics gate ([monitor] stats and stats_grace) before the
  * first job; with "always" the next job enables them. */
 void rpc_exec_stats_init(struct rpc_exec *r, int mode, unsigned int grace_s);
+/* In the executor (a job of another module: the metrics scrape): apply the
+ * gate as a request that asks for the counts; r->stats.on says the result. */
+void rpc_exec_stats_ask(struct rpc_exec *r);
 /* A job that applies the gate now (enables "always" stats at start-up). */
 int rpc_exec_stats_job(void *arg);
 /* The executor's idle function (exec_set_idle(), arg r): ends on-demand stats

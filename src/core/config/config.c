@@ -905,6 +905,102 @@ static int set_policy(struct parser *ps, const struct toml_node *t, struct stage
 	return 0;
 }
 
+/* [metrics] */
+
+static int set_metrics_address(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	unsigned char addr[16];
+	char b[80];
+
+	if (strlen(v->str) >= sizeof(st->cfg.metrics_addr) ||
+	    (inet_pton(AF_INET, v->str, addr) != 1 && inet_pton(AF_INET6, v->str, addr) != 1))
+		return perr(ps, v->vpos,
+			    "[metrics] address '%s' is not a numeric IPv4 or IPv6 address (e.g. \"127.0.0.1\" or \"::1\"; no names, no brackets)",
+			    Q(b, v->str));
+	strcpy(st->cfg.metrics_addr, v->str);
+	return 0;
+}
+
+static int set_metrics_port(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 1 || v->num > 65535)
+		return perr(ps, v->vpos, "[metrics] port %lld is out of range (1-65535)",
+			    (long long)v->num);
+	st->cfg.metrics_port = v->num;
+	st->cfg.metrics_enabled = true;
+	return 0;
+}
+
+void config_label_name(const char *key, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!size)
+		return;
+	if (*key >= '0' && *key <= '9' && n + 1 < size)
+		buf[n++] = '_';
+	for (; *key && n + 1 < size; key++)
+		buf[n++] = (*key >= 'a' && *key <= 'z') || (*key >= 'A' && *key <= 'Z') ||
+			   (*key >= '0' && *key <= '9') || *key == '_' ? *key : '_';
+	buf[n] = '\0';
+}
+
+/* the labels every per-program metric has already */
+static const char *const metrics_fixed_labels[] = { "id", "name", "kind", "attach_point", NULL };
+
+static int check_label(struct parser *ps, const struct toml_node *e, struct stage *st)
+{
+	char b[80], name[BPFD_METRICS_LABEL_SIZE + 1], other[BPFD_METRICS_LABEL_SIZE + 1];
+	const char *const *f;
+	size_t i;
+
+	if (e->kind != TOML_STR)
+		return perr(ps, e->vpos, "[metrics] labels must be strings (metadata keys), not %s",
+			    toml_kind_str(e->kind));
+	if (!e->str[0] || strlen(e->str) >= BPFD_METRICS_LABEL_SIZE)
+		return perr(ps, e->vpos, "[metrics] labels: a metadata key has 1 to %d bytes",
+			    BPFD_METRICS_LABEL_SIZE - 1);
+	config_label_name(e->str, name, sizeof(name));
+	for (f = metrics_fixed_labels; *f; f++)
+		if (!strcmp(name, *f) || !strncmp(name, "__", 2))
+			return perr(ps, e->vpos,
+				    "[metrics] labels: '%s' would be the label '%s', which bpfd sets itself (id, name, kind, attach_point; names starting with __ are Prometheus')",
+				    Q(b, e->str), name);
+	for (i = 0; i < st->cfg.n_metrics_labels; i++) {
+		config_label_name(st->cfg.metrics_labels[i], other, sizeof(other));
+		if (!strcmp(name, other))
+			return perr(ps, e->vpos,
+				    "[metrics] labels: '%s' and '%s' both become the label '%s'; list one of them",
+				    Q(b, e->str), st->cfg.metrics_labels[i], name);
+	}
+	return 0;
+}
+
+static int set_metrics_labels(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	const struct toml_node *e;
+	int err;
+
+	st->cfg.n_metrics_labels = 0;
+	for (e = v->child; e; e = e->next) {
+		if (st->cfg.n_metrics_labels == BPFD_METRICS_LABELS_MAX)
+			return perr(ps, e->vpos, "[metrics] labels: at most %d metadata keys",
+				    BPFD_METRICS_LABELS_MAX);
+		err = check_label(ps, e, st);
+		if (err)
+			return err;
+		strcpy(st->cfg.metrics_labels[st->cfg.n_metrics_labels++], e->str);
+	}
+	return 0;
+}
+
+static const struct field metrics_fields[] = {
+	{ "address", TOML_STR, set_metrics_address },
+	{ "port", TOML_INT, set_metrics_port },
+	{ "labels", TOML_ARRAY, set_metrics_labels },
+	{ NULL }
+};
+
 #define TABLE_SETTER(name, where)						\
 static int set_##name(struct parser *ps, const struct toml_node *t, struct stage *st) \
 {										\
@@ -922,6 +1018,7 @@ TABLE_SETTER(tls, "in [tls]")
 TABLE_SETTER(runtime, "in [runtime]")
 TABLE_SETTER(log, "in [log]")
 TABLE_SETTER(monitor, "in [monitor]")
+TABLE_SETTER(metrics, "in [metrics]")
 
 static const struct field root_fields[] = {
 	{ "interfaces", TOML_TABLE, set_interfaces },
@@ -933,6 +1030,7 @@ static const struct field root_fields[] = {
 	{ "log", TOML_TABLE, set_log },
 	{ "monitor", TOML_TABLE, set_monitor },
 	{ "policy", TOML_TABLES, set_policy },
+	{ "metrics", TOML_TABLE, set_metrics },
 	{ NULL }
 };
 
@@ -1046,6 +1144,7 @@ void config_defaults(struct bpfd_config *cfg)
 	cfg->log_target = LOG_TARGET_STDERR;
 	cfg->stats_mode = STATS_ON_DEMAND;
 	cfg->stats_grace = STATS_GRACE_DEFAULT;
+	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "127.0.0.1");
 }
 
 int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct errmsg *em)

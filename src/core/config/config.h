@@ -17,6 +17,8 @@
 #define BPFD_PROGRAMS_DIR	"/etc/bpfd/programs.d"
 #define BPFD_MAX_MSG		(4u << 20)	/* largest gRPC message accepted */
 #define BPFD_MAX_IFACES		64
+#define BPFD_METRICS_LABELS_MAX	8	/* [metrics] labels */
+#define BPFD_METRICS_LABEL_SIZE	128	/* a metadata key, with its NUL */
 
 /* What one client may hold of the daemon ([grpc] in bpfd.toml; dist/bpfd.toml
  * documents each).  Times in seconds.  All size_t: no padding, one setter. */
@@ -91,6 +93,13 @@ struct bpfd_config {
 	struct iface_config ifaces[BPFD_MAX_IFACES];
 	size_t n_ifaces;
 	struct policy policy;	/* [[policy]] rules (names resolved at start-up) */
+	/* [metrics]: the Prometheus endpoint, served when a port is set */
+	bool metrics_enabled;
+	char metrics_addr[64];	/* numeric address, default "127.0.0.1" */
+	uint16_t metrics_port;
+	/* bpfd metadata keys shown as labels of the per-program metrics */
+	char metrics_labels[BPFD_METRICS_LABELS_MAX][BPFD_METRICS_LABEL_SIZE];
+	size_t n_metrics_labels;
 };
 
 /* Fill cfg with the defaults (paths derived from BPFD_RUNDIR). */
@@ -109,6 +118,9 @@ int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct e
 int config_load(struct bpfd_config *cfg, const char *path, bool must_exist, struct errmsg *em);
 /* The XDP mode configured for an interface (XDP_MODE_DEFAULT when none). */
 enum xdp_mode config_xdp_mode(const struct bpfd_config *cfg, const char *iface);
+/* The Prometheus label name of metadata key: characters outside [a-zA-Z0-9_]
+ * become '_', and a leading digit gets a '_' before it; at most size - 1 bytes. */
+void config_label_name(const char *key, char *buf, size_t size);
 /* "skb", "drv", "hw" or "default". */
 const char *config_xdp_mode_str(enum xdp_mode mode);
 
