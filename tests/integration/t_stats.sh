@@ -6,40 +6,7 @@
 # count must grow by exactly the number of sysfs(2) calls the test makes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
-
-TP=syscalls/sys_enter_sysfs
-SYSFS=$PROG_TOP/sysfs_calls
-
-# sysfs_calls N: N sysfs(2) calls (option 3: the number of filesystem types)
-sysfs_calls() {
-	if [ ! -x "$SYSFS" ]; then
-		cat >"$PROG_TOP/sysfs_calls.c" <<'C'
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-int main(int argc, char **argv)
-{
-	int i, n = argc > 1 ? atoi(argv[1]) : 1;
-
-#ifdef SYS_sysfs
-	for (i = 0; i < n; i++)
-		syscall(SYS_sysfs, 3);
-	return 0;
-#else
-	(void)i;
-	(void)n;
-	return 77;
-#endif
-}
-C
-		cc -O1 -o "$SYSFS.tmp" "$PROG_TOP/sysfs_calls.c" || fail "cannot build the sysfs caller"
-		mv "$SYSFS.tmp" "$SYSFS"
-	fi
-	"$SYSFS" "$1"
-	[ $? = 77 ] && skip "this architecture has no sysfs(2) syscall"
-	return 0
-}
+. "$(dirname "$0")/stats_lib.sh"
 
 # start a daemon of the test's own with [monitor] TOML lines $@
 stats_daemon() {
@@ -121,15 +88,6 @@ test_off_says_so() {
 	finish
 }
 
-# Does process $1 hold a BPF_ENABLE_STATS fd?  (The sysctl bpf_stats_enabled shows
-# only what was written to it, not the fds.)
-holds_stats() {
-	for _f in /proc/$1/fd/*; do
-		[ "$(readlink "$_f" 2>/dev/null)" = "anon_inode:bpf-stats" ] && return 0
-	done
-	return 1
-}
-
 # Someone other than the daemon under test has the kernel count.
 others_count() {
 	[ "$(cat /proc/sys/kernel/bpf_stats_enabled 2>/dev/null)" = 1 ] && return 0
@@ -176,4 +134,67 @@ test_config_refused() {
 	grep -q 'on-demand, always, off' "$T_TMP/out" || fail "unclear error: $(cat "$T_TMP/out")"
 }
 
-run_tests stats test_on_demand test_always_counts_every_run test_off_says_so test_config_refused
+# the second sample of a program of $@ in top's batch output $T_TMP/top: its ids in
+# the order shown, one per line
+top_second_order() {
+	awk -v want=" $* " '/^bpfctl top - /{n++} n == 2 && $1 ~ /^[0-9]+$/ && index(want, " " $1 " ") {print $1}' \
+		"$T_TMP/top"
+}
+
+# bpfctl top -b -n 2: a program run thousands of times a second is shown above one
+# run a hundred times less often, sorted by CPU (the default) and by events/s; -o json
+# gives the same order with rates.
+test_top_busiest_first() {
+	stats_daemon 'stats = "always"'
+	need_feature uprobe
+	build_trig
+	load_sysfs_prog
+	busy=$id
+	quiet=$(load_id -n up_count -p "$COUNTER_OBJ" uprobe -t "$TRIG" -f bpfd_test_func)
+	[ -n "$quiet" ] || fail "no id for the uprobe program"
+	sysfs_calls 1		# builds the caller (and skips without sysfs(2)) before the loop
+	rm -f "$T_TMP/stop"
+	( while [ ! -e "$T_TMP/stop" ]; do "$SYSFS" 10000; "$TRIG" call 100; done ) &
+	load=$!
+	ctl top -b -n 2 -d 1 >"$T_TMP/top" 2>&1 || fail "top -b: $(cat "$T_TMP/top")"
+	ctl top -b -n 2 -d 0.5 -s events >"$T_TMP/top-events" 2>&1 || fail "top -s events"
+	ctl top -o json -n 2 -d 1 >"$T_TMP/top.json" 2>&1 || fail "top -o json: $(cat "$T_TMP/top.json")"
+	touch "$T_TMP/stop"
+	wait "$load"
+	order=$(top_second_order "$busy" "$quiet" | tr '\n' ' ')
+	[ "$order" = "$busy $quiet " ] || fail "second sample shows '$order', want '$busy $quiet ': $(cat "$T_TMP/top")"
+	# the quiet one ran too: the order is not the tie-break by id
+	qeps=$(awk -v q="$quiet" '/^bpfctl top - /{n++} n == 2 && $1 == q {print $(NF - 2)}' "$T_TMP/top")
+	awk -v e="$qeps" 'BEGIN { exit !(e > 0) }' || fail "events/s of the quiet program: '$qeps': $(cat "$T_TMP/top")"
+	cp "$T_TMP/top-events" "$T_TMP/top"
+	order=$(top_second_order "$busy" "$quiet" | tr '\n' ' ')
+	[ "$order" = "$busy $quiet " ] || fail "sorted by events: '$order': $(cat "$T_TMP/top")"
+	[ "$(wc -l <"$T_TMP/top.json")" = 2 ] || fail "top -o json -n 2 printed $(wc -l <"$T_TMP/top.json") lines"
+	order=$(tail -n 1 "$T_TMP/top.json" | jq -r --argjson a "$busy" --argjson b "$quiet" \
+		'[.programs[] | select(.id == $a or .id == $b) | .id] | map(tostring) | join(" ")')
+	[ "$order" = "$busy $quiet" ] || fail "JSON order '$order'"
+	eps=$(tail -n 1 "$T_TMP/top.json" | jq -r --argjson a "$busy" '.programs[] | select(.id == $a) | .events_per_sec')
+	awk -v e="$eps" 'BEGIN { exit !(e > 1000) }' || fail "events/s of the busy program: $eps"
+	qeps=$(tail -n 1 "$T_TMP/top.json" | jq -r --argjson b "$quiet" '.programs[] | select(.id == $b) | .events_per_sec')
+	awk -v e="$qeps" 'BEGIN { exit !(e > 0) }' || fail "events/s of the quiet program: $qeps"
+	owner=$(tail -n 1 "$T_TMP/top.json" | jq -r --argjson a "$busy" '.programs[] | select(.id == $a) | .owner')
+	[ "$owner" = bpfd ] || fail "owner '$owner', want bpfd"
+	echo "  busy $busy: $eps events/s; quiet $quiet: $qeps events/s"
+	ctl unload "$quiet" >/dev/null 2>&1 || fail "unload $quiet"
+	finish
+}
+
+test_top_usage() {
+	prog_checks
+	"$BPFD" bpfctl top -s nope >"$PROG_TOP/usage.out" 2>&1
+	[ $? = 2 ] || fail "top -s nope did not exit 2"
+	grep -q "id, name, kind, attach, owner, events, avg or cpu" "$PROG_TOP/usage.out" ||
+		fail "unclear: $(cat "$PROG_TOP/usage.out")"
+	"$BPFD" bpfctl top -n 0 >"$PROG_TOP/usage.out" 2>&1
+	[ $? = 2 ] || fail "top -n 0 did not exit 2"
+	"$BPFD" bpfctl top -d 0.01 >"$PROG_TOP/usage.out" 2>&1
+	[ $? = 2 ] || fail "top -d 0.01 did not exit 2"
+}
+
+run_tests stats test_top_busiest_first test_on_demand test_always_counts_every_run test_off_says_so test_config_refused \
+	test_top_usage

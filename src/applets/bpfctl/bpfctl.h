@@ -20,6 +20,7 @@ int bpfctl_list(int argc, char **argv);
 int bpfctl_load_from_file(int argc, char **argv);
 int bpfctl_reload(int argc, char **argv);
 int bpfctl_save(int argc, char **argv);
+int bpfctl_top(int argc, char **argv);
 int bpfctl_unload(int argc, char **argv);
 
 /* ---- common.c: connection and output options shared by every command ---- */

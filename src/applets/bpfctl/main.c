@@ -15,6 +15,7 @@ static const struct cmd bpfctl_cmds[] = {
 	{ "list", bpfctl_list, "list the programs loaded by bpfd (-a: every program in the kernel)" },
 	{ "reload", bpfctl_reload, "re-read programs.d (as SIGHUP) and show what changed" },
 	{ "save", bpfctl_save, "write the programs bpfd holds as a programs.d file" },
+	{ "top", bpfctl_top, "live view of the busiest programs: events/s, ns per run, CPU %" },
 	{ "unload", bpfctl_unload, "detach and unload a program bpfd loaded, by kernel id" },
 	{ NULL, NULL, NULL }
 };
