@@ -18,6 +18,9 @@
 #include "core/wire/addr.h"
 #include "core/wire/httpd.h"
 
+#define HTTPD_DRAIN_MS		1000		/* after the answer, for the peer's close */
+#define HTTPD_DRAIN_MAX		(64 << 10)	/* bytes read and dropped meanwhile */
+
 /* ---- the request parser ---- */
 
 static int on_url(http_parser *p, const char *at, size_t len)
@@ -156,6 +159,10 @@ struct hconn {
 	char *out;			/* head and body being sent */
 	size_t out_len;
 	size_t out_off;
+	bool draining;			/* answered: reading what the peer still sends
+					 * until it closes, so that closing with unread
+					 * bytes (a reset) does not destroy the answer */
+	size_t drained;
 };
 
 struct httpd {
@@ -231,6 +238,8 @@ static void conn_close(struct hconn *c)
 	free(c->out);
 	c->out = NULL;
 	c->fd = -1;
+	c->draining = false;
+	c->drained = 0;
 }
 
 void httpd_free(struct httpd *h)
@@ -302,6 +311,12 @@ static void conn_read(struct httpd *h, struct hconn *c)
 		conn_close(c);		/* the peer is gone: nobody to answer */
 		return;
 	}
+	if (c->draining) {
+		c->drained += n;
+		if (c->drained > HTTPD_DRAIN_MAX)
+			conn_close(c);
+		return;
+	}
 	rc = httpd_req_feed(&c->req, buf, n);
 	if (rc < 0)
 		conn_error(c, c->req.status);
@@ -309,7 +324,7 @@ static void conn_read(struct httpd *h, struct hconn *c)
 		conn_request(h, c);
 }
 
-static void conn_write(struct hconn *c)
+static void conn_write(struct hconn *c, uint64_t now)
 {
 	ssize_t n;
 
@@ -323,7 +338,11 @@ static void conn_write(struct hconn *c)
 	c->out_off += n;
 	if (c->out_off == c->out_len) {
 		shutdown(c->fd, SHUT_WR);
-		conn_close(c);
+		free(c->out);
+		c->out = NULL;
+		c->draining = true;
+		if (c->deadline > now + HTTPD_DRAIN_MS)
+			c->deadline = now + HTTPD_DRAIN_MS;
 	}
 }
 
@@ -393,7 +412,7 @@ int httpd_run(struct httpd *h, int stop_fd)
 			if (!pfd[i].revents)
 				continue;
 			if (c->out)
-				conn_write(c);
+				conn_write(c, now);
 			else
 				conn_read(h, c);
 		}
