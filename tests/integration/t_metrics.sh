@@ -3,7 +3,8 @@
 # package) scrapes it and its query API finds the run count of a tracepoint program
 # the test drives (sysfs(2) calls: stats_lib.sh); `promtool check metrics` is clean;
 # the counters (gRPC calls, Load latency, chain members) and the HTTP/1.1 rules
-# (404, 405, HEAD, request size, connection limit); a scrape keeps on-demand stats on.
+# (404, 405, HEAD, request size, connection limit); a scrape keeps on-demand stats on;
+# the serving thread holds no capabilities.
 # vm: no (the endpoint is daemon logic over TCP on 127.0.0.1: the kernel version does not change it)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
@@ -244,6 +245,16 @@ test_scrape_turns_stats_on() {
 	holds_stats "$BPFD_PID" || fail "a scrape did not turn the run statistics on"
 	[ "$(sample bpfd_run_stats_enabled)" = 1 ] || fail "bpfd_run_stats_enabled is not 1"
 	grep -q "^bpfd_program_runs_total{id=\"$id\"" "$T_TMP/metrics" || fail "no run count of $id"
+	# the thread that serves it has no capabilities (it starts after privsep)
+	found=0
+	for st in /proc/$BPFD_PID/task/*/status; do
+		grep -q '^Name:.bpfd-metrics' "$st" || continue
+		found=1
+		for c in CapEff CapPrm CapInh; do
+			grep -q "^$c:.0000000000000000" "$st" || fail "metrics thread $c: $(grep "^$c" "$st")"
+		done
+	done
+	[ $found = 1 ] || fail "no bpfd-metrics thread"
 	ctl unload "$id" >/dev/null 2>&1 || fail "unload $id"
 }
 
