@@ -26,6 +26,8 @@ metrics_daemon() {
 		echo "$l" >>"$T_TMP/bpfd.toml"
 	done
 	start_daemon --config "$T_TMP/bpfd.toml"
+	# the test's daemon (and Prometheus) end with the test, not with the script
+	trap 'kill ${PROM_PID:-} 2>/dev/null; kill -TERM $BPFD_PID; wait $BPFD_PID; umount -l "$T_TMP/run/fs"' EXIT
 	grep -q "Serving metrics on http://127.0.0.1:$MPORT/metrics" "$T_TMP/daemon.log" ||
 		fail "no 'Serving metrics' line: $(cat "$T_TMP/daemon.log")"
 	URL=http://127.0.0.1:$MPORT/metrics
@@ -203,7 +205,7 @@ if not first.startswith(b"HTTP/1.1 200"):
     sys.exit("split request answered %r" % first)
 # 16 idle connections hold every slot: the 17th is told 503; then they go and it is served
 idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
-time.sleep(0.3)
+time.sleep(1)
 expect(b"GET /metrics HTTP/1.1\r\n\r\n", 503)
 for s in idle:
     s.close()

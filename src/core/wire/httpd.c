@@ -20,6 +20,8 @@
 
 #define HTTPD_DRAIN_MS		1000		/* after the answer, for the peer's close */
 #define HTTPD_DRAIN_MAX		(64 << 10)	/* bytes read and dropped meanwhile */
+#define HTTPD_SPARE		4		/* slots that only answer 503 */
+#define HTTPD_SLOTS		(HTTPD_MAX_CONNS + HTTPD_SPARE)
 
 /* ---- the request parser ---- */
 
@@ -170,7 +172,7 @@ struct httpd {
 	uint16_t port;
 	httpd_handler_fn handler;
 	void *arg;
-	struct hconn conns[HTTPD_MAX_CONNS];
+	struct hconn conns[HTTPD_SLOTS];	/* HTTPD_MAX_CONNS, then the spare ones */
 };
 
 static uint64_t now_ms(void)
@@ -196,7 +198,7 @@ int httpd_new(const char *host, uint16_t port, httpd_handler_fn handler, void *a
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return errmsg_set(em, -ENOMEM, "Out of memory");
-	for (i = 0; i < HTTPD_MAX_CONNS; i++)
+	for (i = 0; i < HTTPD_SLOTS; i++)
 		h->conns[i].fd = -1;
 	h->handler = handler;
 	h->arg = arg;
@@ -248,7 +250,7 @@ void httpd_free(struct httpd *h)
 
 	if (!h)
 		return;
-	for (i = 0; i < HTTPD_MAX_CONNS; i++)
+	for (i = 0; i < HTTPD_SLOTS; i++)
 		conn_close(&h->conns[i]);
 	if (h->lfd >= 0)
 		close(h->lfd);
@@ -346,10 +348,31 @@ static void conn_write(struct hconn *c, uint64_t now)
 	}
 }
 
+/* One connection over the limit gets a 503 from a spare slot: answered, then
+ * drained like any other (closing at once would reset it, and the peer might
+ * never read the answer); with no spare slot either it is closed. */
+static void conn_busy(struct httpd *h, int fd, uint64_t now)
+{
+	struct httpd_resp resp = { .status = 503 };
+	struct hconn *c = NULL;
+	int i;
+
+	for (i = HTTPD_MAX_CONNS; i < HTTPD_SLOTS && !c; i++)
+		if (h->conns[i].fd < 0)
+			c = &h->conns[i];
+	if (!c) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->deadline = now + HTTPD_DRAIN_MS;
+	httpd_req_init(&c->req);
+	c->req.status = 503;
+	conn_respond(c, &resp, false);
+}
+
 static void do_accept(struct httpd *h, uint64_t now)
 {
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 	struct hconn *c = NULL;
 	int fd, i;
 
@@ -359,11 +382,8 @@ static void do_accept(struct httpd *h, uint64_t now)
 	for (i = 0; i < HTTPD_MAX_CONNS && !c; i++)
 		if (h->conns[i].fd < 0)
 			c = &h->conns[i];
-	if (!c) {
-		(void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-		close(fd);
-		return;
-	}
+	if (!c)
+		return conn_busy(h, fd, now);
 	c->fd = fd;
 	c->deadline = now + HTTPD_TIMEOUT_MS;
 	httpd_req_init(&c->req);
@@ -371,8 +391,8 @@ static void do_accept(struct httpd *h, uint64_t now)
 
 int httpd_run(struct httpd *h, int stop_fd)
 {
-	struct pollfd pfd[HTTPD_MAX_CONNS + 2];
-	int idx[HTTPD_MAX_CONNS + 2];
+	struct pollfd pfd[HTTPD_SLOTS + 2];
+	int idx[HTTPD_SLOTS + 2];
 	uint64_t now, next;
 	int i, n, timeout;
 
@@ -382,7 +402,7 @@ int httpd_run(struct httpd *h, int stop_fd)
 		n = 0;
 		pfd[n++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
 		pfd[n++] = (struct pollfd){ .fd = h->lfd, .events = POLLIN };
-		for (i = 0; i < HTTPD_MAX_CONNS; i++) {
+		for (i = 0; i < HTTPD_SLOTS; i++) {
 			struct hconn *c = &h->conns[i];
 
 			if (c->fd < 0)
