@@ -52,21 +52,7 @@ other_holders() {
 	done 2>/dev/null
 }
 
-cat >"$T/sysfs.c" <<'C'
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-int main(int argc, char **argv)
-{
-	long i, n = argc > 1 ? atol(argv[1]) : 1;
-
-	for (i = 0; i < n; i++)
-		syscall(SYS_sysfs, 3);
-	return 0;
-}
-C
-cc -O2 -o "$T/sysfs" "$T/sysfs.c" || die "cannot build the sysfs(2) caller"
+cc -O2 -o "$T/sysfs" "$SRC/tests/integration/sysfs_calls.c" || die "cannot build the sysfs(2) caller"
 printf '%064d' 0 | xxd -r -p >"$T/pkt" 2>/dev/null || head -c 64 /dev/zero >"$T/pkt"
 mkdir -p "$T/pins"
 mount -t bpf bpf "$T/pins" || die "cannot mount a bpffs at $T/pins"

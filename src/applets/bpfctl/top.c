@@ -113,6 +113,11 @@ struct top {
 
 /* ---- one sample: a List ---- */
 
+static void iface_dir(char *buf, size_t size, const char *iface, const char *dir)
+{
+	snprintf(buf, size, "%s/%s", iface, dir[0] ? dir : "ingress");
+}
+
 static void attach_text(const bpfd_v1_ProgramInfo *p, char *buf, size_t size)
 {
 	const bpfd_v1_AttachInfo *a = &p->attach;
@@ -125,14 +130,12 @@ static void attach_text(const bpfd_v1_ProgramInfo *p, char *buf, size_t size)
 		snprintf(buf, size, "%s", a->info.xdp_attach_info.iface);
 		break;
 	case bpfd_v1_AttachInfo_tc_attach_info_tag:
-		snprintf(buf, size, "%s/%s", a->info.tc_attach_info.iface,
-			 a->info.tc_attach_info.direction[0] ? a->info.tc_attach_info.direction
-							     : "ingress");
+		iface_dir(buf, size, a->info.tc_attach_info.iface,
+			  a->info.tc_attach_info.direction);
 		break;
 	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
-		snprintf(buf, size, "%s/%s", a->info.tcx_attach_info.iface,
-			 a->info.tcx_attach_info.direction[0] ? a->info.tcx_attach_info.direction
-							      : "ingress");
+		iface_dir(buf, size, a->info.tcx_attach_info.iface,
+			  a->info.tcx_attach_info.direction);
 		break;
 	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
 		snprintf(buf, size, "%s", a->info.tracepoint_attach_info.tracepoint);
