@@ -12,8 +12,8 @@ set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BPFD=${BPFD:-$SRC/build/bpfd}
 BPFD_TESTBPF=${BPFD_TESTBPF:-$SRC/build/tests/bpf}
-REPEAT=${BENCH_REPEAT:-1000000}
-CALLS=${BENCH_STATS_CALLS:-200000}
+REPEAT=${BENCH_REPEAT:-500000}
+CALLS=${BENCH_STATS_CALLS:-100000}
 XOBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
 TOBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
 T=$(mktemp -d /tmp/bpfd-bench-stats.XXXXXX)
@@ -113,19 +113,16 @@ measure always
 # shellcheck disable=SC2154
 {
 	row() {	# CASE OFF ON
-		if [ "${ok_off:-}" = no ]; then
-			printf '%-34s %9s %9s %9s %8s\n' "$1" "n/a*" "$3" "-" "-"
-		else
-			awk -v c="$1" -v a="$2" -v b="$3" 'BEGIN {
-				printf "%-34s %9s %9s %9.1f %7.2fx\n", c, a, b, b - a, (a > 0 ? b / a : 0) }'
-		fi
+		awk -v c="$1" -v a="$2" -v b="$3" -v m="${ok_off:+*}" 'BEGIN {
+			printf "%-34s %9s %9s %9s %8s\n", c, a m, b, sprintf("%.1f", b - a) m,
+				sprintf("%.2fx", a > 0 ? b / a : 0) m }'
 	}
 	printf '%-34s %9s %9s %9s %8s\n' "run statistics ([monitor] stats)" "off ns" "always ns" \
 		"cost ns" "ratio"
 	row "XDP program run (test_run)" "$x_off" "$x_always"
 	row "tracepoint, per sysfs(2) call" "$s_off" "$s_always"
 	[ "${ok_off:-}" = no ] &&
-		echo "(* another process held the kernel's statistics on: \"off\" was not off)"
+		echo "(* another process held the kernel's statistics on during \"off\": not a clean off)"
 	echo "(best of 3: bpftool prog run repeat $REPEAT; $CALLS sysfs(2) calls, bpfd's program on"
 	echo " syscalls/sys_enter_sysfs; cost = always - off, per run)"
 }
