@@ -460,8 +460,41 @@ static int set_allow_unsigned(struct parser *ps, const struct toml_node *v, stru
 	return 0;
 }
 
+static int set_verify_enabled(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	(void)ps;
+	st->cfg.verify_enabled = v->num;
+	return 0;
+}
+
+/* keys = ["/etc/bpfd/cosign.pub", ...]: the public keys image signatures are
+ * checked against (read when an image is pulled). */
+static int set_signing_keys(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	const struct toml_node *e;
+	size_t n = 0;
+	int err;
+
+	for (e = v->child; e; e = e->next) {
+		if (e->kind != TOML_STR)
+			return perr(ps, e->vpos, "[signing] keys holds file names (strings)");
+		if (n == BPFD_MAX_SIGNING_KEYS)
+			return perr(ps, e->vpos, "[signing] keys names more than %d keys",
+				    BPFD_MAX_SIGNING_KEYS);
+		err = set_path(ps, e, "[signing] keys", st->cfg.signing_keys[n],
+			       sizeof(st->cfg.signing_keys[n]));
+		if (err)
+			return err;
+		n++;
+	}
+	st->cfg.n_signing_keys = n;
+	return 0;
+}
+
 static const struct field signing_fields[] = {
 	{ "allow_unsigned", TOML_BOOL, set_allow_unsigned },
+	{ "verify_enabled", TOML_BOOL, set_verify_enabled },
+	{ "keys", TOML_ARRAY, set_signing_keys },
 	{ NULL }
 };
 
@@ -1138,6 +1171,7 @@ void config_defaults(struct bpfd_config *cfg)
 	cfg->registry.connect_timeout_ms = 10000;
 	cfg->registry.read_timeout_ms = 30000;
 	cfg->registry.max_blob_bytes = 256ull << 20;
+	cfg->verify_enabled = true;
 	snprintf(cfg->image_dir, sizeof(cfg->image_dir), "%s", BPFD_IMAGE_DIR);
 	snprintf(cfg->programs_dir, sizeof(cfg->programs_dir), "%s", BPFD_PROGRAMS_DIR);
 	cfg->log_level = -1;

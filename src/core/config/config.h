@@ -13,6 +13,7 @@
 #define BPFD_CONFIG_FILE	"/etc/bpfd/bpfd.toml"
 #define BPFD_RUNDIR		"/run/bpfd"
 #define BPFD_CERTS_DIR		"/etc/bpfd/certs"
+#define BPFD_MAX_SIGNING_KEYS	16
 #define BPFD_IMAGE_DIR		"/var/lib/bpfd/io.bpfd.image.content"
 #define BPFD_PROGRAMS_DIR	"/etc/bpfd/programs.d"
 #define BPFD_MAX_MSG		(4u << 20)	/* largest gRPC message accepted */
@@ -83,6 +84,9 @@ struct bpfd_config {
 	struct server_limits limits;
 	bool allow_unsigned;	/* images without signature accepted (default true) */
 	struct registry_config registry;
+	bool verify_enabled;	/* [signing] verify_enabled: check signatures (default true) */
+	char signing_keys[BPFD_MAX_SIGNING_KEYS][256];	/* [signing] keys: PEM public keys */
+	size_t n_signing_keys;
 	char image_dir[256];
 	char programs_dir[256];	/* [runtime] programs_dir: programs loaded at start */
 	bool unload_on_exit;	/* [runtime]: unload every program on SIGTERM/SIGINT */

@@ -116,6 +116,11 @@ out:
 	return 0;
 }
 
+const char *image_store_dir(const struct image_store *s)
+{
+	return s->dir;
+}
+
 void image_store_close(struct image_store *s)
 {
 	if (!s)

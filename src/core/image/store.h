@@ -37,6 +37,8 @@ struct image_store_prune_stats {
 /* Open (creating it and its folders, 0700) the store at dir.  0 or -errno, em set. */
 int image_store_open(const char *dir, struct image_store **ret_store, struct errmsg *em);
 void image_store_close(struct image_store *s);
+/* The folder the store was opened at. */
+const char *image_store_dir(const struct image_store *s);
 
 /* Write a blob in pieces: its sha256 is computed on the way and must equal
  * digest at commit; more than max_size bytes is -EFBIG (0: no limit).  The blob

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pull.h - pull policies over the local store, cosign checks, one download per image */
+#ifndef BPFD_CORE_IMAGE_PULL_H
+#define BPFD_CORE_IMAGE_PULL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/base/errmsg.h"
+#include "core/image/ref.h"
+#include "core/image/store.h"
+
+/* BytecodeImage.image_pull_policy's values. */
+enum image_pull_policy {
+	IMAGE_PULL_ALWAYS = 0,		/* ask the registry every time */
+	IMAGE_PULL_IF_NOT_PRESENT = 1,	/* the store's copy if it has one */
+	IMAGE_PULL_NEVER = 2,		/* the store's copy or NOT_FOUND */
+};
+
+/* "Always", "IfNotPresent", "Never" (any case) -> 0..2; -EINVAL otherwise. */
+int image_pull_policy_parse(const char *s);
+const char *image_pull_policy_str(int policy);
+
+/* Registry credentials of one request: never stored, logged or sent back. */
+struct image_auth {
+	bool set;
+	char username[257];
+	char password[1025];
+};
+
+/* Progress of a download: bytes of total (0: unknown) of the blob digest. */
+typedef void (*image_progress_fn)(void *arg, const char *digest, uint64_t done,
+				  uint64_t total);
+
+/* What talks to a registry (the registry client; tests plug in a fake). */
+struct image_source_ops {
+	/* Fetch ref (by tag or digest) and every blob it uses into s; *ret_digest
+	 * is the digest of the manifest or index the registry serves for it.
+	 * Network failures: -ECONNREFUSED, -ETIMEDOUT, -EHOSTUNREACH ... with em. */
+	int (*pull)(void *ctx, const struct image_ref *ref, const struct image_auth *auth,
+		    struct image_store *s, image_progress_fn progress, void *parg,
+		    char ret_digest[IMAGE_DIGEST_LEN + 1], struct errmsg *em);
+	/* The manifest tagged tag in ref's repository into memory (*ret_data
+	 * malloc'ed): -ENOENT when the registry has no such tag. */
+	int (*manifest)(void *ctx, const struct image_ref *ref, const char *tag,
+			const struct image_auth *auth, char **ret_data, size_t *ret_len,
+			struct errmsg *em);
+	/* A blob of ref's repository into memory, its sha256 checked; at most max bytes. */
+	int (*blob)(void *ctx, const struct image_ref *ref, const char *digest, size_t max,
+		    const struct image_auth *auth, char **ret_data, size_t *ret_len,
+		    struct errmsg *em);
+};
+
+struct image_source {
+	const struct image_source_ops *ops;
+	void *ctx;
+};
+
+/* What image_pull needs: the store, the registry (ops NULL: none in this
+ * build, every network pull is UNAVAILABLE) and the [signing] settings. */
+struct image_puller {
+	struct image_store *store;
+	struct image_source src;
+	bool verify;			/* [signing] verify_enabled */
+	bool allow_unsigned;		/* [signing] allow_unsigned */
+	const char *const *keys;	/* [signing] keys: PEM public key files */
+	size_t n_keys;
+};
+
+/* Make url available in the store under policy: IfNotPresent and Never answer
+ * from the store without the network when it has url; Never without it is
+ * -ENOENT; Always (and IfNotPresent without it) pulls, and a registry that
+ * cannot be reached is -EAGAIN (UNAVAILABLE) with the reason.  A pulled image
+ * is checked (signature per [signing]: unsigned passes with a warning only when
+ * allow_unsigned; a bad signature is always -EACCES with the reason) before its
+ * reference is set.  One pull of a reference runs at a time (a lock file in
+ * the store, across threads and processes); a pull that waited for another
+ * uses that one's result when it finished after fresh_after (unix ns).
+ * *ret_digest: the digest the reference points at.  *ret_pulled: whether the
+ * registry was asked (may be NULL). */
+int image_pull(const struct image_puller *p, const char *url, int policy,
+	       const struct image_auth *auth, int64_t fresh_after, image_progress_fn progress,
+	       void *parg, char ret_digest[IMAGE_DIGEST_LEN + 1], bool *ret_pulled,
+	       struct errmsg *em);
+
+/* The time image_pull's fresh_after compares with: CLOCK_REALTIME in ns. */
+int64_t image_now_ns(void);
+
+#endif
