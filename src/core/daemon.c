@@ -378,6 +378,8 @@ int daemon_run(struct bpfd_config *cfg)
 	struct server *srv = NULL;
 	struct metrics *metrics = NULL;
 	struct rpc_exec rx = { 0 };
+	struct rpc_images img;
+	bool have_img = false;
 	struct rpc_kernel kern;
 	struct hup_ctx hup;
 	struct exec *ex = NULL;
@@ -437,8 +439,17 @@ int daemon_run(struct bpfd_config *cfg)
 		goto out;
 	if (policy_setup(cfg))
 		goto out;
+	/* the image store is opened (created) here, with the capabilities; the
+	 * front reads and writes it later as the owner of its folders */
+	em.msg[0] = '\0';
+	err = rpc_images_init(&img, cfg, NULL, &em);
+	if (err)
+		log_warn("Bytecode images are not available: %s", em.msg[0] ? em.msg :
+			 strerror(-err));
+	have_img = !err;
 	kern = (struct rpc_kernel){ .ops = &rpc_exec_ops, .ctx = &rx,
-				    .programs_dir = cfg->programs_dir };
+				    .programs_dir = cfg->programs_dir,
+				    .img = have_img ? &img : NULL };
 	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern, .policy = &cfg->policy };
 	err = server_new(cfg, tls, rpc_exec_handle, &rpc, &em, &srv);
 	if (err) {
@@ -487,6 +498,8 @@ out:
 		mgr_free(mgr);
 	exec_stop(ex);
 	rpc_exec_fini(&rx);
+	if (have_img)
+		rpc_images_fini(&img);
 	if (stop_fd >= 0)
 		close(stop_fd);
 	if (lock_fd >= 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode, Reload */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,9 @@
 #include <pb_encode.h>
 
 #include "bpf/kinfo.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
+#include "core/image/object.h"
 #include "core/wire/errmap.h"
 #include "core/state/manager.h"
 #include "core/state/record.h"
@@ -283,7 +286,7 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 	if (decode_or_reply(r, "PullBytecodeRequest", bpfd_v1_PullBytecodeRequest_fields,
 			    call, req)) {
-		err = rpc->ops->pull_bytecode(rpc->ctx, req, &em);
+		err = rpc->ops->pull_bytecode(rpc->ctx, req, &resp, &em);
 		if (err)
 			reply_errno(r, err, &em, "PullBytecode failed");
 		else
@@ -291,6 +294,59 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	}
 	explicit_bzero(req, sizeof(*req));
 	free(req);
+}
+
+static void do_list_images(struct rpc *rpc, const struct grpc_call *call,
+			   struct grpc_reply *r)
+{
+	bpfd_v1_ListImagesRequest req = bpfd_v1_ListImagesRequest_init_zero;
+	bpfd_v1_ListImagesResponse *resp = NULL;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!rpc->ops->list_images)
+		return grpc_reply_error(r, GRPC_UNIMPLEMENTED, "ListImages is not served here");
+	if (!decode_or_reply(r, "ListImagesRequest", bpfd_v1_ListImagesRequest_fields, call,
+			     &req))
+		return;
+	resp = calloc(1, sizeof(*resp));
+	if (!resp)
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	err = rpc->ops->list_images(rpc->ctx, resp, &em);
+	if (err)
+		reply_errno(r, err, &em, "ListImages failed");
+	else
+		reply_encode(r, bpfd_v1_ListImagesResponse_fields, resp);
+	free(resp);
+}
+
+static void do_remove_images(struct rpc *rpc, const struct grpc_call *call,
+			     struct grpc_reply *r)
+{
+	bpfd_v1_RemoveImagesRequest *req = NULL;
+	bpfd_v1_RemoveImagesResponse *resp = NULL;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!rpc->ops->remove_images)
+		return grpc_reply_error(r, GRPC_UNIMPLEMENTED, "RemoveImages is not served here");
+	req = calloc(1, sizeof(*req));
+	resp = calloc(1, sizeof(*resp));
+	if (!req || !resp) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
+	if (!decode_or_reply(r, "RemoveImagesRequest", bpfd_v1_RemoveImagesRequest_fields, call,
+			     req))
+		goto out;
+	err = rpc->ops->remove_images(rpc->ctx, req, resp, &em);
+	if (err)
+		reply_errno(r, err, &em, "RemoveImages failed");
+	else
+		reply_encode(r, bpfd_v1_RemoveImagesResponse_fields, resp);
+out:
+	free(req);
+	free(resp);
 }
 
 /* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
@@ -609,6 +665,8 @@ static const struct method {
 	{ "/bpfd.v1.Bpfd/Get", do_get, .reads = true },
 	{ "/bpfd.v1.Bpfd/PullBytecode", do_pull },
 	{ "/bpfd.v1.Bpfd/Reload", do_reload },
+	{ "/bpfd.v1.Bpfd/ListImages", do_list_images },
+	{ "/bpfd.v1.Bpfd/RemoveImages", do_remove_images },
 };
 
 /* The first check of every call: may this caller call this method at all? */
@@ -644,7 +702,7 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 	}
 	metrics_rpc_done(NULL, GRPC_UNIMPLEMENTED);
 	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
-			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload}",
+			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload,ListImages,RemoveImages}",
 			 call->path);
 }
 
@@ -742,6 +800,74 @@ static void plan_from_request(const bpfd_v1_LoadRequest *req, const struct calle
 	snprintf(s->source, sizeof(s->source), "%s", PLAN_SOURCE_API);
 }
 
+/* ---- bytecode images, in the front ---- */
+
+static int no_image_store(struct errmsg *em)
+{
+	return errmsg_set(em, -EAGAIN,
+			  "bpfd has no image store (see the daemon's log for why it could not open [runtime] image_dir)");
+}
+
+/* The request's credentials, if any, in a struct that is wiped when freed. */
+static int auth_from_pb(const bpfd_v1_BytecodeImage *im, struct image_auth **ret)
+{
+	struct image_auth *a;
+
+	*ret = NULL;
+	if (!im->has_username && !im->has_password)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->set = true;
+	snprintf(a->username, sizeof(a->username), "%s", im->username);
+	snprintf(a->password, sizeof(a->password), "%s", im->password);
+	*ret = a;
+	return 0;
+}
+
+static void auth_free(struct image_auth *a)
+{
+	if (!a)
+		return;
+	explicit_bzero(a, sizeof(*a));
+	free(a);
+}
+
+/* Pull the image per its policy and extract its object for the load: the
+ * plan then names the object's path, and the function the label gives when
+ * the request named none. */
+static int image_for_load(const struct rpc_kernel *k, const bpfd_v1_BytecodeImage *im,
+			  struct load_plan *plan, struct image_object *obj, struct errmsg *em)
+{
+	struct prog_spec *s = &plan->spec;
+	struct image_auth *auth = NULL;
+	int err;
+
+	if (!k->img)
+		return no_image_store(em);
+	err = auth_from_pb(im, &auth);
+	if (!err)
+		err = image_pull(&k->img->puller, im->url, im->image_pull_policy, auth,
+				 image_now_ns(), NULL, NULL, s->image_digest, NULL, em);
+	auth_free(auth);
+	if (!err)
+		err = image_object_open(k->img->puller.store, s->image_digest, s->name,
+					k->img->workdir, obj, em);
+	if (err)
+		return err;
+	s->from_image = true;
+	snprintf(s->image_url, sizeof(s->image_url), "%s", im->url);
+	s->image_pull_policy = im->image_pull_policy;
+	snprintf(s->path, sizeof(s->path), "%s", obj->path);
+	snprintf(s->name, sizeof(s->name), "%s", obj->function);
+	snprintf(plan->image_type, sizeof(plan->image_type), "%s", obj->program_type);
+	/* the object is the daemon's own extraction (a folder only root reads), not a
+	 * file of the caller's: the caller's policy rules decided on the request */
+	plan->as_caller = false;
+	return 0;
+}
+
 static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
 			bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
@@ -749,11 +875,17 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct 
 	struct load_plan *plan = malloc(sizeof(*plan));
 	struct prog_view *v = malloc(sizeof(*v));
 	struct kinfo_prog *kp = malloc(sizeof(*kp));
+	struct image_object obj = { .dir = "" };
 	int err = -ENOMEM;
 
 	if (!plan || !v || !kp)
 		goto out;
 	plan_from_request(req, caller, plan);
+	if (plan->bytecode == PLAN_BYTECODE_IMAGE) {
+		err = image_for_load(k, &req->bytecode.location.image, plan, &obj, em);
+		if (err)
+			goto out;
+	}
 	err = k->ops->load(k->ctx, plan, v, em);
 	if (err || !resp)
 		goto out;
@@ -767,6 +899,7 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct 
 	if (v->managed_type)
 		resp->kernel_info.program_type = v->managed_type;
 out:
+	image_object_close(&obj);
 	free(plan);
 	free(v);
 	free(kp);
@@ -780,11 +913,21 @@ static int kern_op_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return k->ops->unload(k->ctx, id, em);
 }
 
-static int kern_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+static int kern_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
+			bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em)
 {
 	const struct rpc_kernel *k = ctx;
+	struct image_auth *auth = NULL;
+	int err;
 
-	return k->ops->pull(k->ctx, req->image.url, em);
+	if (!k->img)
+		return no_image_store(em);
+	err = auth_from_pb(&req->image, &auth);
+	if (!err)
+		err = image_pull(&k->img->puller, req->image.url, req->image.image_pull_policy,
+				 auth, image_now_ns(), NULL, NULL, resp->digest, NULL, em);
+	auth_free(auth);
+	return err;
 }
 
 static int kern_op_next(void *ctx, uint32_t id, uint32_t *ret_next)
@@ -822,6 +965,185 @@ static int kern_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32
 	}
 	free(v);
 	return err;
+}
+
+/* The programs bpfd loaded from images: (digest, id) pairs of a walk. */
+struct image_use {
+	char digest[PLAN_DIGEST_SIZE];
+	uint32_t id;
+};
+
+static int image_uses(const struct rpc_kernel *k, struct image_use **ret, size_t *ret_n)
+{
+	struct prog_view *v = malloc(sizeof(*v));
+	struct image_use *u = NULL, *nu;
+	size_t n = 0, cap = 0;
+	uint32_t id = 0;
+	int err = v ? 0 : -ENOMEM;
+
+	while (!err) {
+		err = k->ops->next(k->ctx, id, &id);
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		if (err || k->ops->view(k->ctx, id, v) || !v->spec.from_image)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			nu = realloc(u, cap * sizeof(*u));
+			if (!nu) {
+				err = -ENOMEM;
+				break;
+			}
+			u = nu;
+		}
+		memcpy(u[n].digest, v->spec.image_digest, sizeof(u[n].digest));
+		u[n++].id = id;
+	}
+	free(v);
+	if (err) {
+		free(u);
+		return err;
+	}
+	*ret = u;
+	*ret_n = n;
+	return 0;
+}
+
+static int kern_op_list_images(void *ctx, bpfd_v1_ListImagesResponse *resp,
+			       struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+	const size_t max = sizeof(resp->images) / sizeof(resp->images[0]);
+	const size_t max_ids = sizeof(resp->images[0].used_by) / sizeof(uint32_t);
+	struct image_store_entry *e = NULL;
+	struct image_use *u = NULL;
+	size_t n = 0, nu = 0, i, j;
+	int err;
+
+	if (!k->img)
+		return no_image_store(em);
+	err = image_store_list(k->img->puller.store, &e, &n, em);
+	if (!err)
+		err = image_uses(k, &u, &nu);
+	for (i = 0; !err && i < n && i < max; i++) {
+		bpfd_v1_ListImagesResponse_Image *im = &resp->images[i];
+
+		snprintf(im->reference, sizeof(im->reference), "%s", e[i].reference);
+		snprintf(im->digest, sizeof(im->digest), "%s", e[i].digest);
+		im->size = e[i].size;
+		im->last_used = e[i].last_used;
+		for (j = 0; j < nu && im->used_by_count < max_ids; j++)
+			if (!strcmp(u[j].digest, e[i].digest))
+				im->used_by[im->used_by_count++] = u[j].id;
+		resp->images_count++;
+	}
+	free(e);
+	free(u);
+	return err;
+}
+
+static int remove_one(const struct rpc_kernel *k, const char *ref,
+		      bpfd_v1_RemoveImagesResponse *resp, struct errmsg *em)
+{
+	const size_t max = sizeof(resp->removed) / sizeof(resp->removed[0]);
+	struct image_ref r;
+	int err;
+
+	err = image_store_remove(k->img->puller.store, ref, em);
+	if (err)
+		return err;
+	if (resp->removed_count < max) {
+		if (image_ref_parse(ref, &r, NULL) ||
+		    image_ref_format(&r, resp->removed[resp->removed_count],
+				     sizeof(resp->removed[0])) < 0)
+			snprintf(resp->removed[resp->removed_count], sizeof(resp->removed[0]),
+				 "%s", ref);
+		resp->removed_count++;
+	}
+	return 0;
+}
+
+/* --prune: every entry whose image no program bpfd loaded uses. */
+static int prune_unused(const struct rpc_kernel *k, bpfd_v1_RemoveImagesResponse *resp,
+			struct errmsg *em)
+{
+	struct image_store_entry *e = NULL;
+	struct image_use *u = NULL;
+	size_t n = 0, nu = 0, i, j;
+	int err;
+
+	err = image_store_list(k->img->puller.store, &e, &n, em);
+	if (!err)
+		err = image_uses(k, &u, &nu);
+	for (i = 0; !err && i < n; i++) {
+		for (j = 0; j < nu && strcmp(u[j].digest, e[i].digest); j++)
+			;
+		if (j == nu)
+			err = remove_one(k, e[i].reference, resp, em);
+	}
+	free(e);
+	free(u);
+	return err;
+}
+
+static int kern_op_remove_images(void *ctx, const bpfd_v1_RemoveImagesRequest *req,
+				 bpfd_v1_RemoveImagesResponse *resp, struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+	struct image_store_prune_stats st = { 0 };
+	pb_size_t i;
+	int err = 0;
+
+	if (!k->img)
+		return no_image_store(em);
+	for (i = 0; !err && i < req->references_count; i++) {
+		err = remove_one(k, req->references[i], resp, em);
+		if (err == -ENOENT)
+			errmsg_reset(em, err,
+				     "image %.720s is not in the local store: see 'bpfctl images'",
+				     req->references[i]);
+	}
+	if (!err && req->prune)
+		err = prune_unused(k, resp, em);
+	/* the blobs no entry uses any more; pulls run in this thread, so none
+	 * is writing blobs now */
+	if (!err)
+		err = image_store_prune(k->img->puller.store, 0, 0, &st, em);
+	resp->blobs = st.blobs;
+	resp->bytes = st.bytes;
+	return err;
+}
+
+int rpc_images_init(struct rpc_images *img, const struct bpfd_config *cfg,
+		    const struct image_source *src, struct errmsg *em)
+{
+	size_t i;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	err = image_store_open(cfg->image_dir, &img->puller.store, em);
+	if (err)
+		return err;
+	if (src)
+		img->puller.src = *src;
+	img->puller.verify = cfg->verify_enabled;
+	img->puller.allow_unsigned = cfg->allow_unsigned;
+	for (i = 0; i < cfg->n_signing_keys; i++)
+		img->keys[i] = cfg->signing_keys[i];
+	img->puller.keys = img->keys;
+	img->puller.n_keys = cfg->n_signing_keys;
+	snprintf(img->workdir, sizeof(img->workdir), "%s/unpack", cfg->image_dir);
+	/* objects of loads a crash interrupted */
+	(void)fs_rmtree(img->workdir);
+	return 0;
+}
+
+void rpc_images_fini(struct rpc_images *img)
+{
+	image_store_close(img->puller.store);
+	img->puller.store = NULL;
 }
 
 static bool kern_op_stats(void *ctx)
@@ -882,6 +1204,8 @@ const struct rpc_ops rpc_kernel_ops = {
 	.load = kern_op_load,
 	.unload = kern_op_unload,
 	.pull_bytecode = kern_op_pull,
+	.list_images = kern_op_list_images,
+	.remove_images = kern_op_remove_images,
 	.prog_next = kern_op_next,
 	.prog_kernel = kern_op_kernel,
 	.prog_info = kern_op_info,
@@ -898,11 +1222,6 @@ static int mgr_load_plain(void *ctx, const struct load_plan *plan, struct prog_v
 static int mgr_unload_plain(void *ctx, uint32_t id, struct errmsg *em)
 {
 	return mgr_unload(ctx, id, em);
-}
-
-static int mgr_pull_plain(void *ctx, const char *url, struct errmsg *em)
-{
-	return mgr_pull_bytecode(ctx, url, em);
 }
 
 static int mgr_next_plain(void *ctx, uint32_t id, uint32_t *ret_next)
@@ -925,7 +1244,6 @@ static int mgr_view_plain(void *ctx, uint32_t id, struct prog_view *ret)
 const struct rpc_kernel_ops rpc_mgr_kernel_ops = {
 	.load = mgr_load_plain,
 	.unload = mgr_unload_plain,
-	.pull = mgr_pull_plain,
 	.next = mgr_next_plain,
 	.kinfo = mgr_kinfo_plain,
 	.view = mgr_view_plain,
@@ -945,9 +1263,10 @@ static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return kern_op_unload(MGR_K(ctx), id, em);
 }
 
-static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
+		       bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em)
 {
-	return kern_op_pull(MGR_K(ctx), req, em);
+	return kern_op_pull(MGR_K(ctx), req, resp, em);
 }
 
 static int mgr_op_next(void *ctx, uint32_t id, uint32_t *ret_next)

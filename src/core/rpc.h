@@ -3,6 +3,7 @@
 #ifndef BPFD_CORE_RPC_H
 #define BPFD_CORE_RPC_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,6 +14,8 @@
 #include "core/base/caller.h"
 #include "core/base/errmsg.h"
 #include "core/config/policy.h"
+#include "core/config/config.h"
+#include "core/image/pull.h"
 #include "core/state/manager.h"
 #include "core/wire/grpc.h"
 
@@ -28,7 +31,11 @@ struct rpc_ops {
 		    bpfd_v1_LoadResponse *resp, struct errmsg *em);
 	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
 	int (*pull_bytecode)(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
-			     struct errmsg *em);
+			     bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em);
+	/* the local image store; may be NULL: UNIMPLEMENTED */
+	int (*list_images)(void *ctx, bpfd_v1_ListImagesResponse *resp, struct errmsg *em);
+	int (*remove_images)(void *ctx, const bpfd_v1_RemoveImagesRequest *req,
+			     bpfd_v1_RemoveImagesResponse *resp, struct errmsg *em);
 	/* program id walk: next id after id (0 = first), -ENOENT at the end */
 	int (*prog_next)(void *ctx, uint32_t id, uint32_t *ret_next);
 	/* kernel view of a program; -ENOENT if there is none */
@@ -68,7 +75,6 @@ struct rpc_kernel_ops {
 	int (*load)(void *ctx, const struct load_plan *plan, struct prog_view *ret,
 		    struct errmsg *em);
 	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
-	int (*pull)(void *ctx, const char *url, struct errmsg *em);
 	/* program id walk: next id after id (0 = first), -ENOENT at the end */
 	int (*next)(void *ctx, uint32_t id, uint32_t *ret_next);
 	/* the kernel's view of a program; -ENOENT if there is none */
@@ -79,10 +85,26 @@ struct rpc_kernel_ops {
 	bool (*stats)(void *ctx);
 };
 
+/* The front's side of bytecode images: the store, the registry and [signing]
+ * (pull.h), and the folder objects are extracted to for a load.  Pulls and
+ * extraction run in the front, never in the kernel executor. */
+struct rpc_images {
+	struct image_puller puller;
+	const char *keys[BPFD_MAX_SIGNING_KEYS];
+	char workdir[PATH_MAX];		/* <image_dir>/unpack */
+};
+
+/* Open the store of cfg's image_dir and fill img (the registry: src, may have
+ * no ops).  0 or -errno with em. */
+int rpc_images_init(struct rpc_images *img, const struct bpfd_config *cfg,
+		    const struct image_source *src, struct errmsg *em);
+void rpc_images_fini(struct rpc_images *img);
+
 struct rpc_kernel {
 	const struct rpc_kernel_ops *ops;
 	void *ctx;
 	const char *programs_dir;	/* Reload re-reads it; NULL: Reload unavailable */
+	struct rpc_images *img;		/* NULL: no image store (images UNAVAILABLE) */
 };
 
 struct progd_ops;

@@ -22,7 +22,6 @@ struct op_args {
 	const struct rpc_kernel *inner;
 	uint32_t id;
 	const struct load_plan *plan;
-	const char *url;
 	struct prog_view *view;
 	struct kinfo_prog *kinfo;
 	uint32_t *ret_next;
@@ -107,13 +106,6 @@ static int job_unload(void *arg)
 	struct op_args *a = arg;
 
 	return a->inner->ops->unload(a->inner->ctx, a->id, a->em);
-}
-
-static int job_pull(void *arg)
-{
-	struct op_args *a = arg;
-
-	return a->inner->ops->pull(a->inner->ctx, a->url, a->em);
 }
 
 static int job_next(void *arg)
@@ -233,13 +225,6 @@ static int op_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return run_change(ctx, job_unload, &a);
 }
 
-static int op_pull(void *ctx, const char *url, struct errmsg *em)
-{
-	struct op_args a = { .url = url, .em = em };
-
-	return run_change(ctx, job_pull, &a);
-}
-
 /* id 0 starts a walk: one job takes the snapshot the walk then steps through,
  * unless the snapshot there is was taken after this call's request was read. */
 static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
@@ -303,7 +288,6 @@ static bool op_stats(void *ctx)
 const struct rpc_kernel_ops rpc_exec_ops = {
 	.load = op_load,
 	.unload = op_unload,
-	.pull = op_pull,
 	.next = op_next,
 	.kinfo = op_kinfo,
 	.view = op_view,

@@ -62,9 +62,10 @@ static int f_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return id == 2 ? 0 : errmsg_set(em, -ENOENT, "no %u", id);
 }
 
-static int f_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+static int f_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
+		  bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em)
 {
-	(void)ctx, (void)req;
+	(void)ctx, (void)req, (void)resp;
 	return errmsg_set(em, -EOPNOTSUPP, "no images here");
 }
 

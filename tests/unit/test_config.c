@@ -132,6 +132,26 @@ static void empty_and_comments(void)
 	ASSERT_FALSE(cfg.allow_unsigned, "no newline at EOF, no spaces");
 }
 
+static void signing(void)
+{
+	struct bpfd_config cfg;
+	struct errmsg em = { { 0 } };
+
+	config_defaults(&cfg);
+	ASSERT_TRUE(cfg.verify_enabled, "verify_enabled by default");
+	ASSERT_EQ(cfg.n_signing_keys, 0, "no keys by default");
+	if (GOOD(&cfg, "[signing]\nverify_enabled = false\nkeys = [\"/etc/bpfd/a.pub\", \"/etc/bpfd/b.pub\"]\n")) {
+		ASSERT_FALSE(cfg.verify_enabled, "verify_enabled");
+		ASSERT_EQ(cfg.n_signing_keys, 2, "two keys");
+		ASSERT_STREQ(cfg.signing_keys[1], "/etc/bpfd/b.pub", "second key");
+	}
+	ASSERT_EQ(parse(&cfg, "[signing]\nkeys = [\"cosign.pub\"]\n", &em), -EINVAL, "relative");
+	ASSERT_STRSTR(em.msg, "[signing] keys 'cosign.pub' must be an absolute path", "reason");
+	memset(&em, 0, sizeof(em));
+	ASSERT_EQ(parse(&cfg, "[signing]\nkeys = [1]\n", &em), -EINVAL, "not a string");
+	ASSERT_STRSTR(em.msg, "file names (strings)", "reason");
+}
+
 static const char full_text[] =
 	"# bpfd.toml\n"
 	"[interfaces.eth0]\n"
@@ -443,7 +463,7 @@ static const struct bad bad_schema[] = {
 	{ "grpc = 1\n", "line 1, column 8: 'grpc' at the top level must be a table, not an integer" },
 	{ "[[signing]]\n", "line 1, column 1: 'signing' at the top level must be a table, not an array of tables" },
 	{ "[signing]\nallow_unsigned = \"yes\"\n", "line 2, column 18: 'allow_unsigned' in [signing] must be a boolean, not a string" },
-	{ "[signing]\nverify = true\n", "line 2, column 1: unknown key 'verify' in [signing] (known: allow_unsigned)" },
+	{ "[signing]\nverify = true\n", "line 2, column 1: unknown key 'verify' in [signing] (known: allow_unsigned, verify_enabled, keys)" },
 	{ "[interfaces.eth0]\nxdp_mode = \"native\"\n", "line 2, column 12: xdp_mode 'native' for interface eth0 is not one of skb, drv, hw" },
 	{ "[interfaces.eth0]\nmode = \"skb\"\n", "line 2, column 1: unknown key 'mode' in [interfaces.eth0] (known: xdp_mode)" },
 	{ "[interfaces]\neth0 = \"skb\"\n", "line 2, column 1: [interfaces] holds one [interfaces.NAME] table per interface; 'eth0' is a string" },
@@ -498,7 +518,7 @@ static const struct bad bad_schema[] = {
 	{ "[monitor]\nstats_grace = 0\n", "line 2, column 15: [monitor] stats_grace 0 is out of range: give seconds from 1 to 86400" },
 	{ "[monitor]\nstats_grace = 86401\n", "line 2, column 15: [monitor] stats_grace 86401 is out of range: give seconds from 1 to 86400" },
 	{ "[monitor]\ninterval = 1\n", "line 2, column 1: unknown key 'interval' in [monitor] (known: stats, stats_grace)" },
-	{ "[signing]\nallow_unsigned = true\n[tls]\n[signing.x]\n", "line 4, column 1: unknown table 'x' in [signing] (known: allow_unsigned)" },
+	{ "[signing]\nallow_unsigned = true\n[tls]\n[signing.x]\n", "line 4, column 1: unknown table 'x' in [signing] (known: allow_unsigned, verify_enabled, keys)" },
 	{ "[registry]\ninsecure = [\"http://127.0.0.1:5000\"]\n", "line 2, column 13: [registry] insecure entry 'http://127.0.0.1:5000' is not HOST or HOST:PORT (no scheme, path or spaces), e.g. \"127.0.0.1:5000\"" },
 	{ "[registry]\ninsecure = \"127.0.0.1:5000\"\n", "line 2, column 12: 'insecure' in [registry] must be an array, not a string" },
 	{ "[registry]\ninsecure = [1]\n", "line 2, column 13: [registry] insecure holds strings, not an integer" },
@@ -784,6 +804,7 @@ static void dist_example_uncommented(void)
 TEST_MAIN("config",
 	  TEST(defaults),
 	  TEST(empty_and_comments),
+	  TEST(signing),
 	  TEST(log_and_exit),
 	  TEST(monitor),
 	  TEST(registry),

@@ -209,9 +209,10 @@ static int fake_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return errmsg_set(em, -ENOENT, "bpfd does not own program %u", id);
 }
 
-static int fake_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req, struct errmsg *em)
+static int fake_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
+		     bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em)
 {
-	(void)ctx, (void)req, (void)em;
+	(void)ctx, (void)req, (void)resp, (void)em;
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/base/open_as.h"
+#include "core/image/object.h"
 #include "core/state/manager.h"
 #include "core/state/mrec.h"
 #include "core/state/record.h"
@@ -253,9 +254,8 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 	j->plan = p;
 	if (p->bytecode == PLAN_BYTECODE_NONE)
 		return errmsg_set(em, -EINVAL, "the request names no bytecode: give a file path or an image");
-	if (p->bytecode == PLAN_BYTECODE_IMAGE)
-		return errmsg_set(em, -EOPNOTSUPP,
-				  "loading from a bytecode image is not available in this build of bpfd: give the path of an ELF file");
+	if (p->bytecode == PLAN_BYTECODE_IMAGE && !s->path[0])
+		return errmsg_set(em, -EINVAL, "the image's object was not extracted");
 	if (!s->name[0])
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");
@@ -266,6 +266,10 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 	if (err)
 		return err;
 	j->kind_str = obj_kind_str(j->kind);
+	if (p->bytecode == PLAN_BYTECODE_IMAGE && !image_type_allows(p->image_type, j->kind_str))
+		return errmsg_set(em, -EINVAL,
+				  "the image labels function %s as a %s program, but it is to be loaded as %s: load it as %s, or name another function (-n)",
+				  s->name, p->image_type, j->kind_str, p->image_type);
 	if (s->has_map_owner) {
 		j->owner = mrec_find(m, s->map_owner_id);
 		if (!j->owner)
@@ -566,7 +570,8 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 		goto out;
 	}
 	log_info("loaded %s program %u (%s from %s)%s%s", j.kind_str, r->id, plan->spec.name,
-		 plan->spec.path, plan->spec.loaded_by[0] ? " for " : "", plan->spec.loaded_by);
+		 plan->spec.from_image ? plan->spec.image_url : plan->spec.path,
+		 plan->spec.loaded_by[0] ? " for " : "", plan->spec.loaded_by);
 out:
 	if (err && loaded) {
 		if (r->map_pin_dir[0])
@@ -698,13 +703,6 @@ int mgr_unload_all(struct mgr *m)
 	log_info("Unloaded %zu program%s at exit%s", done, done == 1 ? "" : "s",
 		 failed ? ", some failed (see above)" : "");
 	return failed;
-}
-
-int mgr_pull_bytecode(struct mgr *m, const char *url, struct errmsg *em)
-{
-	(void)m, (void)url;
-	return errmsg_set(em, -EOPNOTSUPP,
-			  "PullBytecode is not available in this build of bpfd: bytecode images are not implemented");
 }
 
 /* A damaged entry as List/Get show it: what the kernel and the hook tell. */

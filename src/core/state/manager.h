@@ -36,6 +36,9 @@
 #define PLAN_UUID_SIZE		64
 #define PLAN_OWNER_SIZE		128	/* ProgramInfo.owner */
 #define PLAN_GROUPS_MAX		128
+#define PLAN_IMAGE_URL_SIZE	1024
+#define PLAN_DIGEST_SIZE	72
+#define PLAN_IMAGE_TYPE_SIZE	32
 #define VIEW_MAP_PATH_SIZE	256
 #define VIEW_USED_BY_MAX	64
 #define VIEW_MODE_SIZE		16
@@ -94,12 +97,19 @@ struct prog_spec {
 	char loaded_by[PLAN_OWNER_SIZE];	/* who loaded it (ProgramInfo.owner):
 						 * "uid=1000(alice)", "cn=NAME", "" unknown */
 	char source[PLAN_SOURCE_SIZE];		/* "programs.d/NAME.toml" or "api" */
+	/* bytecode from an image: path is then the object extracted for the load
+	 * (removed after it), not recorded; the record keeps these */
+	bool from_image;
+	char image_url[PLAN_IMAGE_URL_SIZE];	/* as the client gave it */
+	int32_t image_pull_policy;		/* 0 Always, 1 IfNotPresent, 2 Never */
+	char image_digest[PLAN_DIGEST_SIZE];	/* the image's manifest or index */
 };
 
 enum plan_bytecode {
 	PLAN_BYTECODE_NONE = 0,			/* the client named no bytecode */
 	PLAN_BYTECODE_FILE,			/* spec.path */
-	PLAN_BYTECODE_IMAGE,			/* an image: not available yet */
+	PLAN_BYTECODE_IMAGE,			/* an image: the front pulled it and
+						 * extracted the object to spec.path */
 };
 
 /* One Load, decoded but not yet checked: mgr_load() checks it (every check of
@@ -119,6 +129,8 @@ struct load_plan {
 	size_t n_groups;
 	char entry[PLAN_ENTRY_SIZE];		/* programs.d: the entry's fingerprint,
 						 * kept in the record (progd.c), else "" */
+	char image_type[PLAN_IMAGE_TYPE_SIZE];	/* image: the program type its labels
+						 * give the function ("" none) */
 };
 
 /* bpfd's view of one program it manages: what Load returns and Get and List show.
@@ -161,8 +173,6 @@ int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em);
  * pins removed, chains emptied.  Programs sharing another's maps go before their
  * owner.  Returns the number of programs that could not be unloaded (each logged). */
 int mgr_unload_all(struct mgr *m);
-/* Fetch image url into the local store. */
-int mgr_pull_bytecode(struct mgr *m, const char *url, struct errmsg *em);
 
 /* For List/Get: fill ret with bpfd's view of program id; 0, or -ENOENT when bpfd does
  * not own it. */

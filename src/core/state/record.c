@@ -36,6 +36,8 @@ _Static_assert(FIELD(bpfd_v1_ProgramInfo, map_used_by) / 12 == VIEW_USED_BY_MAX,
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, attach_mode) == VIEW_MODE_SIZE, "attach mode");
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, record_damaged) == VIEW_DAMAGED_SIZE, "damaged");
 _Static_assert(FIELD(bpfd_v1_ProgramInfo, source) == PLAN_SOURCE_SIZE, "source");
+_Static_assert(FIELD(bpfd_v1_BytecodeImage, url) == PLAN_IMAGE_URL_SIZE, "image url");
+_Static_assert(FIELD(bpfd_v1_ProgramInfo, image_digest) == PLAN_DIGEST_SIZE, "image digest");
 
 #define COPY(dst, src)	snprintf(dst, sizeof(dst), "%s", src)
 
@@ -203,6 +205,13 @@ void record_info_from_pb(const bpfd_v1_ProgramInfo *info, struct prog_view *v)
 	if (info->has_bytecode &&
 	    info->bytecode.which_location == bpfd_v1_BytecodeLocation_file_tag)
 		COPY(s->path, info->bytecode.location.file);
+	if (info->has_bytecode &&
+	    info->bytecode.which_location == bpfd_v1_BytecodeLocation_image_tag) {
+		s->from_image = true;
+		COPY(s->image_url, info->bytecode.location.image.url);
+		s->image_pull_policy = info->bytecode.location.image.image_pull_policy;
+		COPY(s->image_digest, info->image_digest);
+	}
 	record_attach_from_pb(info->has_attach ? &info->attach : NULL, &s->attach);
 	for (i = 0; i < info->global_data_count && i < PLAN_GLOBALS_MAX; i++) {
 		COPY(s->globals[i].key, info->global_data[i].key);
@@ -238,8 +247,16 @@ void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *info)
 	memset(info, 0, sizeof(*info));
 	COPY(info->name, s->name);
 	info->has_bytecode = true;
-	info->bytecode.which_location = bpfd_v1_BytecodeLocation_file_tag;
-	COPY(info->bytecode.location.file, s->path);
+	if (s->from_image) {
+		/* never credentials: the plain struct has none */
+		info->bytecode.which_location = bpfd_v1_BytecodeLocation_image_tag;
+		COPY(info->bytecode.location.image.url, s->image_url);
+		info->bytecode.location.image.image_pull_policy = s->image_pull_policy;
+		COPY(info->image_digest, s->image_digest);
+	} else {
+		info->bytecode.which_location = bpfd_v1_BytecodeLocation_file_tag;
+		COPY(info->bytecode.location.file, s->path);
+	}
 	info->has_attach = true;
 	record_attach_to_pb(&s->attach, &info->attach);
 	for (i = 0; i < s->n_globals; i++) {
