@@ -41,6 +41,8 @@ LIB         := $(O)/libbpfd.a
 
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+TOOL_SRCS   := $(wildcard tests/tools/*.c)
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(O)/tests/tools/%)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 INTEGRATION := $(sort $(wildcard tests/integration/t_*.sh))
@@ -133,6 +135,12 @@ $(O)/tests/unit/%: tests/unit/%.c tests/harness.h $(wildcard tests/unit/*.h) $(L
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
 
+# Test tools (tests/tools/*.c): helpers the integration tests and benchmarks run.
+$(O)/tests/tools/%: tests/tools/%.c $(wildcard tests/unit/*.h) $(LIB)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
+
 # Fuzz targets: clang, libFuzzer, ASan+UBSan; the library is rebuilt with the same flags.
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention) lets checksums pass.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
@@ -163,13 +171,13 @@ TEST_ENV := BPFD=$(abspath $(BIN)) BPFD_TESTBPF=$(abspath $(O)/tests/bpf) BPFD_B
             VM_CACHE=$(VM_CACHE) FUZZ_SECONDS=$(FUZZ_SECONDS)
 CHECK_ITEMS = tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh tests/vm/run-minimal.sh \
               $(if $(FUZZ_BINS),tests/fuzz/run.sh)
-check: deps-ok all $(UNIT_BINS) $(FUZZ_BINS)
+check: deps-ok all $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
 check-unit: $(UNIT_BINS)
 	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
-check-integration: all $(UNIT_BINS)
+check-integration: all $(UNIT_BINS) $(TOOL_BINS)
 	@$(TEST_ENV) tests/run.sh $(INTEGRATION)
-check-vm: all $(UNIT_BINS)
+check-vm: all $(UNIT_BINS) $(TOOL_BINS)
 	@$(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh
 check-fuzz: $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh tests/fuzz/run.sh
@@ -182,7 +190,7 @@ deps-ok:
 deps:
 	@scripts/deps.sh
 
-bench: all
+bench: all $(TOOL_BINS)
 	@$(TEST_ENV) tests/bench/run.sh
 
 demo: all

@@ -7,7 +7,10 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "digest.h"
 #include "core/image/store.h"

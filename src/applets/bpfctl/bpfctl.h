@@ -21,6 +21,9 @@ int bpfctl_load_from_file(int argc, char **argv);
 int bpfctl_reload(int argc, char **argv);
 int bpfctl_save(int argc, char **argv);
 int bpfctl_top(int argc, char **argv);
+int bpfctl_load_from_image(int argc, char **argv);
+int bpfctl_pull_bytecode(int argc, char **argv);
+int bpfctl_images(int argc, char **argv);
 int bpfctl_unload(int argc, char **argv);
 
 /* ---- common.c: connection and output options shared by every command ---- */
@@ -98,6 +101,13 @@ int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
 int bpfctl_call(const struct bpfctl_common *c, const char *method,
 		const pb_msgdesc_t *req_fields, const void *req,
 		const pb_msgdesc_t *resp_fields, void *resp);
+
+/* ---- load.c: the image options load-from-image and pull-bytecode share ---- */
+
+/* -i URL, -r AUTH (base64 of USER:PASSWORD), -p POLICY (default IfNotPresent)
+ * into im: 0 or OPTS_USAGE (message printed; credentials never echoed). */
+int bpfctl_image_fill(const struct opts_spec *spec, const char *url, const char *auth,
+		      const char *policy, bpfd_v1_BytecodeImage *im);
 
 /* ---- show.c: printing programs ---- */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* load.c - bpfctl load-from-file: load one program from an ELF file and attach it */
+/* load.c - bpfctl load-from-file and load-from-image: load one program and attach it */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -7,8 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mbedtls/base64.h>
+
 #include "applets/bpfctl/bpfctl.h"
 #include "core/base/chain.h"
+#include "core/image/pull.h"
 
 /* Options of every kind in one struct; each kind's table uses its own subset. */
 struct kind_opts {
@@ -31,6 +34,9 @@ struct kind_opts {
 struct load_opts {
 	struct bpfctl_common c;
 	const char *path;
+	const char *image_url;
+	const char *auth;
+	const char *policy;
 	const char *name;
 	struct str_list globals;
 	struct str_list metadata;
@@ -146,23 +152,50 @@ static const char *const kind_names[] = {
 	NULL
 };
 
-static const struct opt load_optv[] = {
+#define LOAD_COMMON_OPTS							\
+	OPT_LISTN("global", 'g', struct load_opts, globals, "NAME=HEX...",	\
+		  "set global variable NAME to the bytes HEX (exactly its size); repeatable,\n" \
+		  "                             or several: -g A=01 B=0200"),	\
+	OPT_LIST("metadata", 'm', struct load_opts, metadata, "KEY=VALUE[,...]", \
+		 "metadata stored with the program; repeatable"),		\
+	OPT_STR("map-owner-id", 0, struct load_opts, map_owner, "ID",		\
+		"share the maps of program ID (loaded by bpfd) instead of creating new ones"), \
+	BPFCTL_COMMON_OPTS(struct load_opts)
+
+static const struct opt file_optv[] = {
 	OPT_STR("path", 'p', struct load_opts, path, "PATH",
 		"the BPF ELF object file (required; relative paths are made absolute)"),
 	OPT_STR("name", 'n', struct load_opts, name, "FUNCTION",
 		"the program's function name in the object (required)"),
-	OPT_LISTN("global", 'g', struct load_opts, globals, "NAME=HEX...",
-		  "set global variable NAME to the bytes HEX (exactly its size); repeatable,\n"
-		  "                             or several: -g A=01 B=0200"),
-	OPT_LIST("metadata", 'm', struct load_opts, metadata, "KEY=VALUE[,...]",
-		 "metadata stored with the program; repeatable"),
-	OPT_STR("map-owner-id", 0, struct load_opts, map_owner, "ID",
-		"share the maps of program ID (loaded by bpfd) instead of creating new ones"),
-	BPFCTL_COMMON_OPTS(struct load_opts),
+	LOAD_COMMON_OPTS,
 	OPT_END
 };
 
-static const struct opts_spec load_spec = {
+static const struct opt image_optv[] = {
+	OPT_STR("image-url", 'i', struct load_opts, image_url, "URL",
+		"the bytecode image: [HOST[:PORT]/]REPO[:TAG][@sha256:DIGEST] (required)"),
+	OPT_STR("registry-auth", 'r', struct load_opts, auth, "AUTH",
+		"registry credentials: base64 of USER:PASSWORD"),
+	OPT_STR("pull-policy", 'p', struct load_opts, policy, "POLICY",
+		"Always, IfNotPresent (default) or Never"),
+	OPT_STR("name", 'n', struct load_opts, name, "FUNCTION",
+		"the program's function name (default: the image's label)"),
+	LOAD_COMMON_OPTS,
+	OPT_END
+};
+
+#define KINDS_FOOTER								\
+	"Kinds:\n"								\
+	"  xdp -i IFACE -p PRIORITY [--proceed-on ACTION]...\n"			\
+	"  tc -i IFACE -d ingress|egress -p PRIORITY [--proceed-on ACTION]...\n"	\
+	"  tcx -i IFACE -d ingress|egress -p PRIORITY\n"				\
+	"  tracepoint -t CATEGORY/NAME\n"					\
+	"  kprobe -f FUNCTION [-o OFFSET] [-r]\n"				\
+	"  uprobe -t TARGET [-f FUNCTION] [-o OFFSET] [-r] [--pid PID]\n"	\
+	"  fentry -f FUNCTION\n"						\
+	"  fexit -f FUNCTION"
+
+static const struct opts_spec file_spec = {
 	.prog = "bpfctl load-from-file",
 	.usage = "bpfctl load-from-file -p PATH -n FUNCTION [-g NAME=HEX]... [-m KEY=VALUE]...\n"
 		 "    [--map-owner-id ID] KIND [KIND OPTIONS] [OPTIONS]",
@@ -171,19 +204,30 @@ static const struct opts_spec load_spec = {
 		"('bpfctl load-from-file KIND --help'); the options below may come there\n"
 		"too, where a letter the KIND uses means the KIND's option (xdp -p is the\n"
 		"priority, kprobe -o the offset: use --path, --output there).",
-	.optv = load_optv,
+	.optv = file_optv,
 	.list_stop = kind_names,
-	.footer = "Kinds:\n"
-		  "  xdp -i IFACE -p PRIORITY [--proceed-on ACTION]...\n"
-		  "  tc -i IFACE -d ingress|egress -p PRIORITY [--proceed-on ACTION]...\n"
-		  "  tcx -i IFACE -d ingress|egress -p PRIORITY\n"
-		  "  tracepoint -t CATEGORY/NAME\n"
-		  "  kprobe -f FUNCTION [-o OFFSET] [-r]\n"
-		  "  uprobe -t TARGET [-f FUNCTION] [-o OFFSET] [-r] [--pid PID]\n"
-		  "  fentry -f FUNCTION\n"
-		  "  fexit -f FUNCTION",
+	.footer = KINDS_FOOTER,
 };
 
+static const struct opts_spec image_spec = {
+	.prog = "bpfctl load-from-image",
+	.usage = "bpfctl load-from-image -i URL [-r AUTH] [-p POLICY] [-n FUNCTION]\n"
+		 "    [-g NAME=HEX]... [-m KEY=VALUE]... [--map-owner-id ID] KIND [KIND OPTIONS] [OPTIONS]",
+	.desc = "Load a program from the eBPF bytecode image URL and attach it.  The daemon\n"
+		"takes the image from its local store or pulls it, per POLICY: Always (ask\n"
+		"the registry every time), IfNotPresent (the default: the stored copy when\n"
+		"there is one, without the network) or Never (the stored copy, or an error).\n"
+		"The object and FUNCTION's default come from the image's io.ebpf.* labels;\n"
+		"a KIND that contradicts the label's program type is refused.  Options of the\n"
+		"KIND come after it; a letter the KIND uses means the KIND's option there\n"
+		"(xdp -i is the interface, -p the priority: use --image-url, --pull-policy).",
+	.optv = image_optv,
+	.list_stop = kind_names,
+	.footer = KINDS_FOOTER,
+};
+
+/* The command being parsed: load-from-file or load-from-image. */
+static const struct opts_spec *cur = &file_spec;
 
 /* "NAME=HEX" into the request's global data. */
 static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
@@ -196,30 +240,30 @@ static int add_global(bpfd_v1_LoadRequest *req, const char *arg)
 	char what[sizeof(g->key) + 32];
 
 	if (!eq || eq == arg)
-		return opts_bad_value(&load_spec, "--global", arg, strlen(arg), "NAME=HEX");
+		return opts_bad_value(cur, "--global", arg, strlen(arg), "NAME=HEX");
 	if ((size_t)(eq - arg) >= sizeof(g->key))
-		return bpfctl_too_long(&load_spec, "--global name", eq - arg, sizeof(g->key) - 1);
+		return bpfctl_too_long(cur, "--global name", eq - arg, sizeof(g->key) - 1);
 	if (req->global_data_count == sizeof(req->global_data) / sizeof(req->global_data[0]))
-		return bpfctl_too_many(&load_spec, "--global values",
+		return bpfctl_too_many(cur, "--global values",
 				       sizeof(req->global_data) / sizeof(req->global_data[0]));
 	hex = eq + 1;
 	if (!strncmp(hex, "0x", 2) || !strncmp(hex, "0X", 2))
 		hex += 2;
 	n = strlen(hex);
 	if (!n || n % 2)
-		return opts_usage_error(&load_spec,
+		return opts_usage_error(cur,
 					"--global %.*s: '%s' is not an even number of hex digits (at least one byte)",
 					(int)(eq - arg), arg, eq + 1);
 	g = &req->global_data[req->global_data_count];
 	if (n / 2 > sizeof(g->value.bytes)) {
 		snprintf(what, sizeof(what), "--global value of '%.*s'", (int)(eq - arg), arg);
-		return bpfctl_too_long(&load_spec, what, n / 2, sizeof(g->value.bytes));
+		return bpfctl_too_long(cur, what, n / 2, sizeof(g->value.bytes));
 	}
 	for (i = 0; i < n; i += 2) {
 		hi = parse_hex_digit(hex[i]);
 		lo = parse_hex_digit(hex[i + 1]);
 		if (hi < 0 || lo < 0)
-			return opts_usage_error(&load_spec, "--global %.*s: '%s' is not hex",
+			return opts_usage_error(cur, "--global %.*s: '%s' is not hex",
 						(int)(eq - arg), arg, eq + 1);
 		g->value.bytes[i / 2] = hi << 4 | lo;
 	}
@@ -241,9 +285,9 @@ static int add_metadata(bpfd_v1_LoadRequest *req, const char *arg)
 	while (*p) {
 		end = p + strcspn(p, ",");
 		if (req->metadata_count == max)
-			return bpfctl_too_many(&load_spec, "--metadata pairs", max);
+			return bpfctl_too_many(cur, "--metadata pairs", max);
 		e = &req->metadata[req->metadata_count];
-		err = bpfctl_kv(&load_spec, "--metadata", p, end - p, e->key, sizeof(e->key),
+		err = bpfctl_kv(cur, "--metadata", p, end - p, e->key, sizeof(e->key),
 				e->value, sizeof(e->value));
 		if (err)
 			return err;
@@ -263,17 +307,17 @@ static int set_path(bpfd_v1_LoadRequest *req, const char *path)
 	req->bytecode.which_location = bpfd_v1_BytecodeLocation_file_tag;
 	if (path[0] == '/') {
 		if (strlen(path) >= max)
-			return bpfctl_too_long(&load_spec, "--path", strlen(path), max - 1);
+			return bpfctl_too_long(cur, "--path", strlen(path), max - 1);
 		strcpy(req->bytecode.location.file, path);
 		return 0;
 	}
 	/* the daemon has another working directory: send an absolute path */
 	if (!getcwd(cwd, sizeof(cwd)))
-		return opts_usage_error(&load_spec, "cannot make --path '%s' absolute: %s", path,
+		return opts_usage_error(cur, "cannot make --path '%s' absolute: %s", path,
 					strerror(errno));
 	n = snprintf(req->bytecode.location.file, max, "%s/%s", cwd, path);
 	if (n < 0 || (size_t)n >= max)
-		return bpfctl_too_long(&load_spec, "--path made absolute", n < 0 ? 0 : n, max - 1);
+		return bpfctl_too_long(cur, "--path made absolute", n < 0 ? 0 : n, max - 1);
 	return 0;
 }
 
@@ -438,8 +482,8 @@ static int kind_error(const char *name)
 		n += snprintf(list + n, sizeof(list) - n, "%s%s",
 			      !i ? "" : i == nk - 1 ? " or " : ", ", kinds[i].name);
 	if (!name)
-		return opts_usage_error(&load_spec, "missing KIND: %s", list);
-	return opts_usage_error(&load_spec, "unknown kind '%s': %s", name, list);
+		return opts_usage_error(cur, "missing KIND: %s", list);
+	return opts_usage_error(cur, "unknown kind '%s': %s", name, list);
 }
 
 /* The KIND's options, then load-from-file's own (hidden from the KIND's --help), without
@@ -452,13 +496,13 @@ static int kind_optv(const struct kind *k, struct opt **ret)
 
 	for (o = k->optv; o->lname; o++)
 		n++;
-	for (g = load_optv; g->lname; g++)
+	for (g = cur->optv; g->lname; g++)
 		m++;
 	v = calloc(n + m + 1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	memcpy(v, k->optv, n * sizeof(*v));
-	for (g = load_optv; g->lname; g++) {
+	for (g = cur->optv; g->lname; g++) {
 		for (o = k->optv; o->lname && strcmp(o->lname, g->lname); o++)
 			;
 		if (o->lname)
@@ -490,15 +534,15 @@ static int parse_kind(struct load_opts *lo, int argc, char **argv, bpfd_v1_LoadR
 	if (!k)
 		return kind_error(argv[0]);
 	if (kind_optv(k, &optv))
-		return opts_usage_error(&load_spec, "out of memory");
-	snprintf(prog, sizeof(prog), "bpfctl load-from-file %s", k->name);
-	snprintf(usage, sizeof(usage), "bpfctl load-from-file -p PATH -n FUNCTION [...] %s [OPTIONS]",
-		 k->name);
+		return opts_usage_error(cur, "out of memory");
+	snprintf(prog, sizeof(prog), "%s %s", cur->prog, k->name);
+	snprintf(usage, sizeof(usage), "%s %s [...] %s [OPTIONS]", cur->prog,
+		 cur == &file_spec ? "-p PATH -n FUNCTION" : "-i URL", k->name);
 	spec = (struct opts_spec){
 		.prog = prog, .usage = usage, .desc = k->desc, .optv = optv,
 		.list_stop = kind_names,
-		.footer = "The options of load-from-file (-g, -m, -o, -j, --endpoint ...) may come\n"
-			  "here too; a letter this KIND uses is the KIND's option here.",
+		.footer = "The options of the load command (-g, -m, -o, -j, --endpoint ...) may\n"
+			  "come here too; a letter this KIND uses is the KIND's option here.",
 	};
 	idx = opts_parse(&spec, lo, argc, argv);
 	if (idx >= 0 && idx < argc)
@@ -509,6 +553,77 @@ static int parse_kind(struct load_opts *lo, int argc, char **argv, bpfd_v1_LoadR
 	}
 	free(optv);
 	return idx;
+}
+
+static int file_location(struct load_opts *o, bpfd_v1_LoadRequest *req)
+{
+	if (!o->path)
+		return opts_usage_error(cur, "missing -p/--path");
+	if (!o->name)
+		return opts_usage_error(cur, "missing -n/--name");
+	return set_path(req, o->path) ?:
+	       set_copy(cur, req->name, sizeof(req->name), o->name, "--name");
+}
+
+static int bpfctl_image_auth(const struct opts_spec *spec, const char *auth, bpfd_v1_BytecodeImage *im)
+{
+	unsigned char buf[sizeof(im->username) + sizeof(im->password)];
+	size_t len = 0;
+	char *colon;
+	int err = 0;
+
+	if (mbedtls_base64_decode(buf, sizeof(buf) - 1, &len, (const unsigned char *)auth,
+				  strlen(auth)) ||
+	    !(colon = memchr(buf, ':', len))) {
+		/* never echo the credentials */
+		err = opts_usage_error(spec,
+				       "-r/--registry-auth is not base64 of USER:PASSWORD (make it with: printf %%s USER:PASSWORD | base64 -w0)");
+		goto out;
+	}
+	buf[len] = '\0';
+	*colon = '\0';
+	if (strlen((char *)buf) >= sizeof(im->username) ||
+	    strlen(colon + 1) >= sizeof(im->password)) {
+		err = opts_usage_error(spec, "-r/--registry-auth: the user name or password is too long");
+		goto out;
+	}
+	im->has_username = im->has_password = true;
+	strcpy(im->username, (char *)buf);
+	strcpy(im->password, colon + 1);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	return err;
+}
+
+int bpfctl_image_fill(const struct opts_spec *spec, const char *url, const char *auth,
+		      const char *policy, bpfd_v1_BytecodeImage *im)
+{
+	int p = IMAGE_PULL_IF_NOT_PRESENT;
+
+	if (!url)
+		return opts_usage_error(spec, "missing -i/--image-url");
+	if (policy) {
+		p = image_pull_policy_parse(policy);
+		if (p < 0)
+			return opts_bad_value(spec, "--pull-policy", policy, strlen(policy),
+					      "Always, IfNotPresent or Never");
+	}
+	im->image_pull_policy = p;
+	if (auth) {
+		p = bpfctl_image_auth(spec, auth, im);
+		if (p)
+			return p;
+	}
+	return set_copy(spec, im->url, sizeof(im->url), url, "--image-url");
+}
+
+static int image_location(struct load_opts *o, bpfd_v1_LoadRequest *req)
+{
+	req->has_bytecode = true;
+	req->bytecode.which_location = bpfd_v1_BytecodeLocation_image_tag;
+	return bpfctl_image_fill(cur, o->image_url, o->auth, o->policy,
+				 &req->bytecode.location.image) ?:
+	       (o->name ? set_copy(cur, req->name, sizeof(req->name), o->name, "--name") : 0);
 }
 
 static int build_request(struct load_opts *o, int argc, char **argv, int idx,
@@ -523,16 +638,9 @@ static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 	err = parse_kind(o, argc - idx, argv + idx, req);
 	if (err)
 		return err;
-	if (bpfctl_common_check(&load_spec, &o->c))
+	if (bpfctl_common_check(cur, &o->c))
 		return OPTS_USAGE;
-	if (!o->path)
-		return opts_usage_error(&load_spec, "missing -p/--path");
-	if (!o->name)
-		return opts_usage_error(&load_spec, "missing -n/--name");
-	err = set_path(req, o->path);
-	if (err)
-		return err;
-	err = set_copy(&load_spec, req->name, sizeof(req->name), o->name, "--name");
+	err = cur == &file_spec ? file_location(o, req) : image_location(o, req);
 	if (err)
 		return err;
 	for (i = 0; i < o->globals.n; i++) {
@@ -546,7 +654,7 @@ static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 			return err;
 	}
 	if (o->map_owner) {
-		err = bpfctl_prog_id(&load_spec, "--map-owner-id", o->map_owner, false,
+		err = bpfctl_prog_id(cur, "--map-owner-id", o->map_owner, false,
 				     &req->map_owner_id);
 		if (err)
 			return err;
@@ -555,14 +663,14 @@ static int build_request(struct load_opts *o, int argc, char **argv, int idx,
 	return 0;
 }
 
-int bpfctl_load_from_file(int argc, char **argv)
+static int load_main(int argc, char **argv)
 {
 	struct load_opts o = { 0 };
 	bpfd_v1_LoadRequest *req = NULL;
 	bpfd_v1_LoadResponse *resp = NULL;
 	int idx, rc;
 
-	idx = opts_parse(&load_spec, &o, argc, argv);
+	idx = opts_parse(cur, &o, argc, argv);
 	if (idx < 0) {
 		rc = opts_exit_code(idx);
 		goto out;
@@ -587,7 +695,21 @@ out:
 	str_list_free(&o.globals);
 	str_list_free(&o.metadata);
 	str_list_free(&o.k.proceed_on);
+	if (req)
+		explicit_bzero(req, sizeof(*req));
 	free(req);
 	free(resp);
 	return rc;
+}
+
+int bpfctl_load_from_file(int argc, char **argv)
+{
+	cur = &file_spec;
+	return load_main(argc, argv);
+}
+
+int bpfctl_load_from_image(int argc, char **argv)
+{
+	cur = &image_spec;
+	return load_main(argc, argv);
 }

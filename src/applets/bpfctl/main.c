@@ -11,8 +11,13 @@
 
 static const struct cmd bpfctl_cmds[] = {
 	{ "get", bpfctl_get, "show one program (bpfd's state and the kernel's) by kernel id" },
+	{ "images", bpfctl_images, "list the daemon's local image store, or remove images from it" },
 	{ "load-from-file", bpfctl_load_from_file, "load a program from an ELF file and attach it" },
+	{ "load-from-image", bpfctl_load_from_image,
+	  "load a program from an eBPF bytecode image (OCI registry) and attach it" },
 	{ "list", bpfctl_list, "list the programs loaded by bpfd (-a: every program in the kernel)" },
+	{ "pull-bytecode", bpfctl_pull_bytecode,
+	  "fetch an eBPF bytecode image into the daemon's local store" },
 	{ "reload", bpfctl_reload, "re-read programs.d (as SIGHUP) and show what changed" },
 	{ "save", bpfctl_save, "write the programs bpfd holds as a programs.d file" },
 	{ "top", bpfctl_top, "live view of the busiest programs: events/s, ns per run, CPU %" },

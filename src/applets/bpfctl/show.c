@@ -286,6 +286,8 @@ static void bytecode_fields(struct out *o, const bpfd_v1_ProgramInfo *p)
 		out_i64(o, "image_pull_policy", NULL, img->image_pull_policy);
 		out_text(o, "Pull Policy:\t%s", pull_policy(img->image_pull_policy));
 		out_end(o);
+		if (p->image_digest[0])
+			out_str(o, "image_digest", "Image Digest:\t%s", p->image_digest);
 	} else if (b->which_location == bpfd_v1_BytecodeLocation_file_tag) {
 		out_str(o, "file", "Path:\t%s", b->location.file);
 	}

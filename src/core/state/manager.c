@@ -268,7 +268,7 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 	j->kind_str = obj_kind_str(j->kind);
 	if (p->bytecode == PLAN_BYTECODE_IMAGE && !image_type_allows(p->image_type, j->kind_str))
 		return errmsg_set(em, -EINVAL,
-				  "the image labels function %s as a %s program, but it is to be loaded as %s: load it as %s, or name another function (-n)",
+				  "the image's labels give function %s the program type %s, but it is to be loaded as %s: load it as %s, or name another function (-n)",
 				  s->name, p->image_type, j->kind_str, p->image_type);
 	if (s->has_map_owner) {
 		j->owner = mrec_find(m, s->map_owner_id);
