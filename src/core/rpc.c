@@ -868,6 +868,21 @@ static int image_for_load(const struct rpc_kernel *k, const bpfd_v1_BytecodeImag
 	return 0;
 }
 
+/* The object's temporary path in a load's error is the image's file to the user. */
+static void name_image_object(struct errmsg *em, const struct image_object *obj,
+			      const char *url)
+{
+	char *at = em && obj->path[0] ? strstr(em->msg, obj->path) : NULL;
+	char tail[sizeof(em->msg)];
+	const char *file;
+
+	if (!at)
+		return;
+	file = strrchr(obj->path, '/') + 1;
+	snprintf(tail, sizeof(tail), "%s", at + strlen(obj->path));
+	snprintf(at, sizeof(em->msg) - (at - em->msg), "%s of image %.1024s%s", file, url, tail);
+}
+
 static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
 			bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
@@ -887,6 +902,8 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct 
 			goto out;
 	}
 	err = k->ops->load(k->ctx, plan, v, em);
+	if (err && plan->bytecode == PLAN_BYTECODE_IMAGE)
+		name_image_object(em, &obj, req->bytecode.location.image.url);
 	if (err || !resp)
 		goto out;
 	memset(resp, 0, sizeof(*resp));
