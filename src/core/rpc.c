@@ -1151,9 +1151,11 @@ int rpc_images_init(struct rpc_images *img, const struct bpfd_config *cfg,
 		img->keys[i] = cfg->signing_keys[i];
 	img->puller.keys = img->keys;
 	img->puller.n_keys = cfg->n_signing_keys;
-	snprintf(img->workdir, sizeof(img->workdir), "%s/unpack", cfg->image_dir);
-	/* objects of loads a crash interrupted */
+	/* in the run directory, which is this daemon's alone: objects of loads a
+	 * crash interrupted are removed at the start */
+	snprintf(img->workdir, sizeof(img->workdir), "%s/images", cfg->rundir);
 	(void)fs_rmtree(img->workdir);
+	img->puller.workdir = img->workdir;
 	return 0;
 }
 

@@ -91,7 +91,7 @@ struct rpc_kernel_ops {
 struct rpc_images {
 	struct image_puller puller;
 	const char *keys[BPFD_MAX_SIGNING_KEYS];
-	char workdir[PATH_MAX];		/* <image_dir>/unpack */
+	char workdir[PATH_MAX];		/* <rundir>/images: objects of loads */
 };
 
 /* Open the store of cfg's image_dir and fill img (the registry: src, may have

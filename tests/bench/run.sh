@@ -95,3 +95,4 @@ echo "   in List = results in the List reply: the test programs and any others i
 echo; "$SRC/tests/bench/start.sh" || echo "bench: tests/bench/start.sh failed" >&2
 echo; "$SRC/tests/bench/dispatch.sh" || echo "bench: tests/bench/dispatch.sh failed" >&2
 echo; "$SRC/tests/bench/stats.sh" || echo "bench: tests/bench/stats.sh failed" >&2
+echo; "$SRC/tests/bench/image.sh" || echo "bench: tests/bench/image.sh failed" >&2

@@ -81,7 +81,8 @@ test_tracepoint_legacy_labels() {
 	want_field "$T_TMP/get" "Image URL" "$ref"
 	want_field "$T_TMP/get" "Image Digest" "$d"
 	# the object extracted for the load is gone
-	[ -z "$(ls -A "$IMG_DIR/unpack" 2>/dev/null)" ] || fail "unpacked files left: $(ls "$IMG_DIR/unpack")"
+	[ -z "$(ls -A "$BPFD_RUNDIR/images" 2>/dev/null)" ] ||
+		fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
 	unload "$id"
 }
 
@@ -141,7 +142,7 @@ expect_refused() {
 	same_as before
 	ls -R "$IMG_DIR/blobs" >"$T_TMP/store.after" 2>&1
 	cmp -s "$T_TMP/store.before" "$T_TMP/store.after" || fail "the store changed"
-	[ -z "$(ls -A "$IMG_DIR/unpack" 2>/dev/null)" ] || fail "unpacked files left"
+	[ -z "$(ls -A "$BPFD_RUNDIR/images" 2>/dev/null)" ] || fail "unpacked files left"
 }
 
 TP="tracepoint -t syscalls/sys_enter_getppid"

@@ -163,7 +163,10 @@ static int check_image(const struct image_puller *p, const char *canon, const ch
 	char work[PATH_MAX];
 	int err;
 
-	snprintf(work, sizeof(work), "%s/unpack", image_store_dir(p->store));
+	if (p->workdir)
+		snprintf(work, sizeof(work), "%s", p->workdir);
+	else
+		snprintf(work, sizeof(work), "%s/unpack", image_store_dir(p->store));
 	err = image_object_open(p->store, digest, "", work, &o, em);
 	/* several programs and no -n: that is for the load to say */
 	if (err == -EINVAL && em && strstr(em->msg, "name the function")) {

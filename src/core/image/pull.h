@@ -66,6 +66,8 @@ struct image_puller {
 	bool allow_unsigned;		/* [signing] allow_unsigned */
 	const char *const *keys;	/* [signing] keys: PEM public key files */
 	size_t n_keys;
+	const char *workdir;		/* where a pulled image is opened to check
+					 * it (NULL: STORE/unpack) */
 };
 
 /* Make url available in the store under policy: IfNotPresent and Never answer

@@ -819,10 +819,14 @@ static int entry_change(struct image_store *s, const char *reference, bool remov
 		err = errmsg_set(em, -ENOENT, "image %s is not in the image store", canon);
 		goto out;
 	}
-	if (remove)
+	if (remove) {
 		memmove(e, e + 1, (ix.e + --ix.n - e) * sizeof(*e));
-	else
+	} else {
+		/* last_used to the minute: a load from a warm store writes no index */
+		if (e->last_used <= time(NULL) && e->last_used + IMAGE_STORE_TOUCH_SLACK > time(NULL))
+			goto out;
 		e->last_used = time(NULL);
+	}
 	err = index_save(s, &ix, em);
 out:
 	unlock(s);

@@ -15,6 +15,7 @@
  * DIR/lock                 flock(2): index changes and prune are serialised */
 #define IMAGE_STORE_MAX_INDEX	(4u << 20)	/* index.json */
 #define IMAGE_STORE_MAX_ENTRIES	4096
+#define IMAGE_STORE_TOUCH_SLACK	60	/* seconds: last_used is kept to the minute */
 #define IMAGE_STORE_REF_MAX	(IMAGE_HOST_MAX + 1 + IMAGE_REPO_MAX + 1 + \
 				 IMAGE_TAG_MAX + 1 + IMAGE_DIGEST_LEN)
 
@@ -76,7 +77,9 @@ int image_store_tag_set(struct image_store *s, const char *reference, const char
 /* The digest reference points at; -ENOENT if it is not in the store. */
 int image_store_tag_get(struct image_store *s, const char *reference,
 			char ret_digest[IMAGE_DIGEST_LEN + 1], struct errmsg *em);
-/* Set last_used of reference to now.  -ENOENT if it is not in the store. */
+/* Set last_used of reference to now, unless it is already within
+ * IMAGE_STORE_TOUCH_SLACK seconds of now (nothing is written then).  -ENOENT if
+ * it is not in the store. */
 int image_store_touch(struct image_store *s, const char *reference, struct errmsg *em);
 /* Every entry, sorted by reference; the caller frees *ret. */
 int image_store_list(struct image_store *s, struct image_store_entry **ret, size_t *ret_n,
