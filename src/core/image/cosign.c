@@ -177,7 +177,7 @@ static bool reference_matches(const char *s, const struct image_ref *ref)
 	return !strncmp(ref->repo, lib, strlen(lib)) && !strcmp(s, ref->repo + strlen(lib));
 }
 
-static int payload_check(const void *payload, size_t len, const char *digest,
+int cosign_payload_check(const void *payload, size_t len, const char *digest,
 			 const struct image_ref *ref, struct errmsg *em)
 {
 	const cJSON *crit, *type, *img, *dig, *id, *dref;
@@ -239,7 +239,7 @@ int cosign_verify_payload(const struct cosign_keys *keys, const void *payload, s
 		if (mbedtls_pk_verify((mbedtls_pk_context *)&keys->v[i].pk, MBEDTLS_MD_SHA256,
 				      hash, sizeof(hash), der, dlen))
 			continue;
-		return payload_check(payload, len, digest, ref, em);
+		return cosign_payload_check(payload, len, digest, ref, em);
 	}
 	return errmsg_set(em, -EACCES,
 			  "the signature does not verify with any of the %zu [signing] keys: the payload was changed, or it was signed with another key",

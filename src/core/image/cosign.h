@@ -46,6 +46,10 @@ int cosign_verify_payload(const struct cosign_keys *keys, const void *payload, s
 			  const char *sig_b64, const char *digest,
 			  const struct image_ref *ref, struct errmsg *em);
 
+/* The payload's checks alone (after its signature verified): 0 or -EACCES. */
+int cosign_payload_check(const void *payload, size_t len, const char *digest,
+			 const struct image_ref *ref, struct errmsg *em);
+
 /* Fetch a blob of the signature manifest (the payload), checked against its
  * digest by the callee: 0 with *ret_data (malloc'ed) and *ret_len, or -errno. */
 typedef int (*cosign_blob_fn)(void *arg, const char *digest, size_t max, char **ret_data,
