@@ -255,7 +255,8 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 	if (p->bytecode == PLAN_BYTECODE_NONE)
 		return errmsg_set(em, -EINVAL, "the request names no bytecode: give a file path or an image");
 	if (p->bytecode == PLAN_BYTECODE_IMAGE && !s->path[0])
-		return errmsg_set(em, -EINVAL, "the image's object was not extracted");
+		return errmsg_set(em, -EOPNOTSUPP,
+				  "bytecode images load only through the API (bpfctl load-from-image), not from programs.d yet: give the entry a file_path");
 	if (!s->name[0])
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");
