@@ -1143,8 +1143,11 @@ int rpc_images_init(struct rpc_images *img, const struct bpfd_config *cfg,
 	err = image_store_open(cfg->image_dir, &img->puller.store, em);
 	if (err)
 		return err;
+	registry_opts_from_config(&cfg->registry, &img->ropts, &img->rptrs);
 	if (src)
 		img->puller.src = *src;
+	else
+		image_registry_source(&img->rsrc, &img->ropts, &img->puller.src);
 	img->puller.verify = cfg->verify_enabled;
 	img->puller.allow_unsigned = cfg->allow_unsigned;
 	for (i = 0; i < cfg->n_signing_keys; i++)

@@ -16,6 +16,7 @@
 #include "core/config/policy.h"
 #include "core/config/config.h"
 #include "core/image/pull.h"
+#include "core/image/registry.h"
 #include "core/state/manager.h"
 #include "core/wire/grpc.h"
 
@@ -90,12 +91,15 @@ struct rpc_kernel_ops {
  * extraction run in the front, never in the kernel executor. */
 struct rpc_images {
 	struct image_puller puller;
+	struct registry_opts ropts;	/* [registry] */
+	struct registry_opts_ptrs rptrs;
+	struct image_registry_src rsrc;
 	const char *keys[BPFD_MAX_SIGNING_KEYS];
 	char workdir[PATH_MAX];		/* <rundir>/images: objects of loads */
 };
 
-/* Open the store of cfg's image_dir and fill img (the registry: src, may have
- * no ops).  0 or -errno with em. */
+/* Open the store of cfg's image_dir and fill img: the registry is src, or
+ * (src NULL) the registry client with cfg's [registry].  0 or -errno with em. */
 int rpc_images_init(struct rpc_images *img, const struct bpfd_config *cfg,
 		    const struct image_source *src, struct errmsg *em);
 void rpc_images_fini(struct rpc_images *img);

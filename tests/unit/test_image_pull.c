@@ -213,7 +213,7 @@ static void always_down(void)
 	ASSERT_OK(pull(IMAGE_PULL_ALWAYS, d, NULL, &em), em.msg);
 	ASSERT_EQ(pulls(), 2, "Always asks every time");
 	fk.down = true;
-	ASSERT_EQ(pull(IMAGE_PULL_ALWAYS, d, NULL, &em), -EAGAIN, "UNAVAILABLE");
+	ASSERT_EQ(pull(IMAGE_PULL_ALWAYS, d, NULL, &em), -EHOSTUNREACH, "UNAVAILABLE");
 	ASSERT_STRSTR(em.msg, "Connection refused", "the reason");
 	ASSERT_STRSTR(em.msg, "cannot pull " REF, "which image");
 }

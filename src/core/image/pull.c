@@ -18,6 +18,7 @@
 #include "core/image/cosign.h"
 #include "core/image/object.h"
 #include "core/image/pull.h"
+#include "core/image/registry.h"
 
 static const char *const policy_names[] = { "Always", "IfNotPresent", "Never" };
 
@@ -195,9 +196,9 @@ static int network_pull(const struct image_puller *p, const struct image_ref *re
 	err = p->src.ops->pull(p->src.ctx, ref, auth, p->store, progress, parg, digest, em);
 	if (err) {
 		/* the registry could not be asked: UNAVAILABLE, with the reason */
-		if (err == -ECONNREFUSED || err == -EHOSTUNREACH || err == -ENETUNREACH ||
-		    err == -ETIMEDOUT || err == -ECONNRESET || err == -EHOSTDOWN)
-			err = -EAGAIN;
+		if (err == -ECONNREFUSED || err == -ENETUNREACH || err == -ETIMEDOUT ||
+		    err == -ECONNRESET || err == -EHOSTDOWN)
+			err = -EHOSTUNREACH;
 		errmsg_prefix(em, "cannot pull %s", canon);
 		return err;
 	}
@@ -248,6 +249,8 @@ int image_pull(const struct image_puller *p, const char *url, int policy,
 	    !image_store_tag_get(p->store, canon, digest, NULL))
 		goto found;
 	err = network_pull(p, &ref, canon, auth, progress, parg, digest, em);
+	if (p->src.ops && p->src.ops->end)
+		p->src.ops->end(p->src.ctx);
 	if (err)
 		goto out;
 	pull_stamp_write(fd, digest);
@@ -264,4 +267,104 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+/* ---- the registry client as the source ---- */
+
+struct progress_arg {
+	image_progress_fn fn;
+	void *arg;
+};
+
+static void reg_progress(void *arg, const struct registry_progress *rp)
+{
+	struct progress_arg *pa = arg;
+
+	if (rp->digest)
+		pa->fn(pa->arg, rp->digest, rp->done, rp->total);
+}
+
+static void reg_auth(const struct image_auth *a, struct registry_auth *ra)
+{
+	memset(ra, 0, sizeof(*ra));
+	if (a && a->set) {
+		ra->username = a->username;
+		ra->password = a->password;
+	}
+}
+
+/* The session for ref, opened on first use in a pull. */
+static int reg_session(struct image_registry_src *r, const struct image_ref *ref,
+		       const struct image_auth *auth, struct errmsg *em)
+{
+	struct registry_auth ra;
+
+	if (r->sess)
+		return 0;
+	reg_auth(auth, &ra);
+	return registry_open(ref, &ra, r->opts, &r->sess, em);
+}
+
+static int reg_pull(void *ctx, const struct image_ref *ref, const struct image_auth *auth,
+		    struct image_store *s, image_progress_fn progress, void *parg,
+		    char ret_digest[IMAGE_DIGEST_LEN + 1], struct errmsg *em)
+{
+	struct image_registry_src *r = ctx;
+	struct progress_arg pa = { progress, parg };
+	int err;
+
+	err = reg_session(r, ref, auth, em);
+	if (!err)
+		err = registry_session_pull(r->sess, s, progress ? reg_progress : NULL, &pa,
+					    ret_digest, em);
+	return err;
+}
+
+static int reg_manifest(void *ctx, const struct image_ref *ref, const char *tag,
+			const struct image_auth *auth, char **ret_data, size_t *ret_len,
+			struct errmsg *em)
+{
+	struct image_registry_src *r = ctx;
+	int err;
+
+	err = reg_session(r, ref, auth, em);
+	if (!err)
+		err = registry_get_manifest(r->sess, tag, ret_data, ret_len, NULL, NULL, em);
+	return err;
+}
+
+static int reg_blob(void *ctx, const struct image_ref *ref, const char *digest, size_t max,
+		    const struct image_auth *auth, char **ret_data, size_t *ret_len,
+		    struct errmsg *em)
+{
+	struct image_registry_src *r = ctx;
+	int err;
+
+	err = reg_session(r, ref, auth, em);
+	if (!err)
+		err = registry_get_blob(r->sess, digest, max, ret_data, ret_len, em);
+	return err;
+}
+
+static void reg_end(void *ctx)
+{
+	struct image_registry_src *r = ctx;
+
+	registry_close(r->sess);
+	r->sess = NULL;
+}
+
+static const struct image_source_ops registry_source_ops = {
+	.pull = reg_pull,
+	.manifest = reg_manifest,
+	.blob = reg_blob,
+	.end = reg_end,
+};
+
+void image_registry_source(struct image_registry_src *ctx_mem, const struct registry_opts *opts,
+			   struct image_source *ret)
+{
+	ctx_mem->opts = opts;
+	ctx_mem->sess = NULL;
+	*ret = (struct image_source){ .ops = &registry_source_ops, .ctx = ctx_mem };
 }

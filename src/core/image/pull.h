@@ -50,12 +50,25 @@ struct image_source_ops {
 	int (*blob)(void *ctx, const struct image_ref *ref, const char *digest, size_t max,
 		    const struct image_auth *auth, char **ret_data, size_t *ret_len,
 		    struct errmsg *em);
+	/* The pull is over: drop what was kept for it (a session).  May be NULL. */
+	void (*end)(void *ctx);
 };
 
 struct image_source {
 	const struct image_source_ops *ops;
 	void *ctx;
 };
+
+/* The registry client (registry.h) as an image source: one session per pull,
+ * for the image, its signature tag and the signature's blobs.  opts (and what
+ * it points to) must outlive src's use; ctx_mem is the source's state. */
+struct registry_opts;
+struct image_registry_src {
+	const struct registry_opts *opts;
+	struct registry_session *sess;
+};
+void image_registry_source(struct image_registry_src *ctx_mem, const struct registry_opts *opts,
+			   struct image_source *ret);
 
 /* What image_pull needs: the store, the registry (ops NULL: none in this
  * build, every network pull is UNAVAILABLE) and the [signing] settings. */
@@ -73,7 +86,7 @@ struct image_puller {
 /* Make url available in the store under policy: IfNotPresent and Never answer
  * from the store without the network when it has url; Never without it is
  * -ENOENT; Always (and IfNotPresent without it) pulls, and a registry that
- * cannot be reached is -EAGAIN (UNAVAILABLE) with the reason.  A pulled image
+ * cannot be reached is -EHOSTUNREACH (UNAVAILABLE) with the reason.  A pulled image
  * is checked (signature per [signing]: unsigned passes with a warning only when
  * allow_unsigned; a bad signature is always -EACCES with the reason) before its
  * reference is set.  One pull of a reference runs at a time (a lock file in

@@ -1,0 +1,217 @@
+#!/bin/sh
+# t_image_registry.sh - bytecode images pulled by the daemon from Debian's docker-registry
+# on 127.0.0.1 (plain HTTP, marked insecure in the daemon's [registry]): an image pushed
+# with skopeo from a hand-built OCI layout is pulled and loaded, proven to run;
+# IfNotPresent and Never load with the registry stopped, Always then fails UNAVAILABLE
+# with the reason; cosign signatures made with openssl and pushed with curl: a good one
+# passes, an unsigned image and one signed with another key are refused ([signing]
+# allow_unsigned = false) and never enter the store.
+# vm: no (registry protocol; the kernel side is t_image.sh)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/prog_lib.sh"
+
+PY=/usr/bin/python3
+for c in docker-registry skopeo openssl curl; do
+	command -v $c >/dev/null 2>&1 || { echo "  missing $c: run make deps"; exit 1; }
+done
+
+wait_port() {
+	i=0
+	until $PY -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { cat "$2" >&2; fail "nothing listens on port $1"; }
+		sleep 0.05
+	done
+}
+
+# registry NAME PORT: a plain docker-registry with its own storage; its pid in $T_TMP/NAME.pid
+registry() {
+	mkdir -p "$T_TMP/$1"
+	cat >"$T_TMP/$1.yml" <<Y
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $T_TMP/$1
+http:
+  addr: 127.0.0.1:$2
+  secret: not-a-secret-test-only
+Y
+	docker-registry serve "$T_TMP/$1.yml" >"$T_TMP/$1.log" 2>&1 &
+	echo $! >"$T_TMP/$1.pid"
+	on_exit "kill -TERM $!"
+	wait_port "$2" "$T_TMP/$1.log"
+}
+
+# mklayout DIR TAG OBJ: an OCI layout holding one gzip layer with OBJ as counter.o and
+# the legacy labels of its tracepoint program; prints the manifest digest
+mklayout() {
+	$PY - "$@" <<'P'
+import gzip, hashlib, io, json, os, sys, tarfile
+out, tag, obj = sys.argv[1:4]
+os.makedirs(out + "/blobs/sha256", exist_ok=True)
+def put(b):
+    d = hashlib.sha256(b).hexdigest()
+    open("%s/blobs/sha256/%s" % (out, d), "wb").write(b)
+    return "sha256:" + d
+data = open(obj, "rb").read()
+bio = io.BytesIO()
+with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as t:
+    ti = tarfile.TarInfo("counter.o"); ti.size = len(data); ti.mtime = 0; ti.mode = 0o644
+    t.addfile(ti, io.BytesIO(data))
+layer = gzip.compress(bio.getvalue(), 9, mtime=0)
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
+    "io.ebpf.program_type": "tracepoint", "io.ebpf.filename": "counter.o",
+    "io.ebpf.program_name": tag, "io.ebpf.bpf_function_name": "tp_count"}},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(bio.getvalue()).hexdigest()]}},
+    separators=(",", ":")).encode()
+m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg), "size": len(cfg)},
+    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(layer), "size": len(layer)}]},
+    separators=(",", ":")).encode()
+d = put(m)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": d, "size": len(m), "annotations": {"org.opencontainers.image.ref.name": tag}}]},
+    open(out + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
+print(d)
+P
+}
+
+# push PORT REPO:TAG: a fresh image (its own program_name label, so its own digest)
+push() {
+	d=$(mklayout "$T_TMP/lay-$$-${2##*:}" "${2##*:}" "$COUNTER_OBJ") || fail "layout"
+	skopeo copy -q --dest-tls-verify=false "oci:$T_TMP/lay-$$-${2##*:}:${2##*:}" \
+		"docker://127.0.0.1:$1/$2" >"$T_TMP/push.log" 2>&1 || fail "skopeo: $(cat "$T_TMP/push.log")"
+	echo "$d"
+}
+
+# blob_put URL REPO FILE: a blob upload with curl (POST, then PUT with the digest)
+blob_put() {
+	d=sha256:$(sha256sum "$3" | cut -d' ' -f1)
+	loc=$(curl -s -D - -o /dev/null -X POST "$1/v2/$2/blobs/uploads/" | tr -d '\r' |
+		sed -n 's/^[Ll]ocation: //p')
+	case $loc in http*) ;; *) loc=$1$loc ;; esac
+	case $loc in *\?*) loc="$loc&digest=$d" ;; *) loc="$loc?digest=$d" ;; esac
+	curl -sf -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$3" "$loc" \
+		>/dev/null || fail "blob upload $d"
+	echo "$d"
+}
+
+# sign PORT REPO DIGEST KEY: a cosign signature (simple signing payload, ECDSA P-256 by
+# KEY, base64 DER annotation) pushed as REPO:sha256-<hex>.sig
+sign() {
+	url=http://127.0.0.1:$1
+	s=$T_TMP/sig-${3#sha256:}
+	mkdir -p "$s"
+	printf '{"critical":{"identity":{"docker-reference":"127.0.0.1:%s/%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
+		"$1" "$2" "$3" >"$s/payload.json"
+	openssl dgst -sha256 -sign "$4" -out "$s/sig.der" "$s/payload.json" || fail "openssl sign"
+	printf '{"architecture":"","os":"","config":{}}' >"$s/config.json"
+	pd=$(blob_put "$url" "$2" "$s/payload.json")
+	cd_=$(blob_put "$url" "$2" "$s/config.json")
+	printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":%s,"digest":"%s"},"layers":[{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":%s,"digest":"%s","annotations":{"dev.cosignproject.cosign/signature":"%s"}}]}' \
+		"$(wc -c <"$s/config.json")" "$cd_" "$(wc -c <"$s/payload.json")" "$pd" \
+		"$(base64 -w0 "$s/sig.der")" >"$s/manifest.json"
+	curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+		--data-binary @"$s/manifest.json" "$url/v2/$2/manifests/sha256-${3#sha256:}.sig" \
+		>/dev/null || fail "signature manifest push"
+}
+
+# daemon PORT [EXTRA TOML]: a private daemon whose [registry] trusts the plain registry
+daemon() {
+	cat >"$T_TMP/bpfd.toml" <<C
+[registry]
+insecure = ["127.0.0.1:$1"]
+connect_timeout_ms = 2000
+read_timeout_ms = 5000
+[runtime]
+image_dir = "$T_TMP/images"
+${2:-}
+C
+	prog_setup_private --config "$T_TMP/bpfd.toml"
+}
+
+TP="tracepoint -t syscalls/sys_enter_getppid"
+
+load_runs() {
+	ctl load-from-image "$@" $TP >"$T_TMP/img.out" 2>&1 || fail "load-from-image $*: $(cat "$T_TMP/img.out")"
+	id=$(field "$T_TMP/img.out" ID)
+	c=$BPFD_RUNDIR/fs/maps/$id/counter
+	v0=$(counter "$c")
+	trig getppid 20
+	v1=$(counter "$c")
+	[ "$v1" -gt "$v0" ] || fail "program $id did not run: $v0 -> $v1"
+	ctl unload "$id" || fail "unload"
+}
+
+test_pull_and_load() {
+	port=$(free_port)
+	daemon "$port"
+	need_feature tracepoint
+	registry reg "$port"
+	d=$(push "$port" bpf/counter:v1)
+	ref=127.0.0.1:$port/bpf/counter:v1
+	ctl pull-bytecode -i "$ref" -p Always >"$T_TMP/pull.out" 2>&1 || fail "pull: $(cat "$T_TMP/pull.out")"
+	grep -q "Successfully downloaded bytecode $ref ($d)" "$T_TMP/pull.out" || fail "$(cat "$T_TMP/pull.out")"
+	grep -q "is not signed" "$DAEMON_LOG" || fail "no warning for the unsigned image"
+	load_runs -i "$ref"
+	[ "$(field "$T_TMP/img.out" "Image Digest")" = "$d" ] || fail "digest: $(cat "$T_TMP/img.out")"
+	[ "$(field "$T_TMP/img.out" Name)" = tp_count ] || fail "name from the label: $(cat "$T_TMP/img.out")"
+}
+
+test_registry_stopped() {
+	port=$(free_port)
+	daemon "$port"
+	need_feature tracepoint
+	registry reg "$port"
+	push "$port" bpf/counter:v1 >/dev/null
+	ref=127.0.0.1:$port/bpf/counter:v1
+	load_runs -i "$ref"		# IfNotPresent: pulled now
+	kill -TERM "$(cat "$T_TMP/reg.pid")"
+	sleep 0.2
+	load_runs -i "$ref"		# IfNotPresent from the store
+	load_runs -i "$ref" -p Never
+	snapshot before
+	ctl load-from-image -i "$ref" -p Always $TP >"$T_TMP/out" 2>&1 && fail "Always loaded without the registry"
+	grep -q "cannot pull $ref" "$T_TMP/out" || fail "Always: $(cat "$T_TMP/out")"
+	grep -qi "127.0.0.1:$port" "$T_TMP/out" || fail "the reason names no registry: $(cat "$T_TMP/out")"
+	echo "  $(cat "$T_TMP/out")"
+	same_as before
+	ctl load-from-image -i "127.0.0.1:$port/bpf/other:v1" -p Never $TP >"$T_TMP/out" 2>&1 &&
+		fail "Never loaded an image it does not have"
+	grep -q "not in the local store and the pull policy is Never" "$T_TMP/out" || fail "$(cat "$T_TMP/out")"
+}
+
+test_signatures() {
+	port=$(free_port)
+	openssl ecparam -name prime256v1 -genkey -noout -out "$PROG_TOP/ec.pem" 2>/dev/null &&
+		openssl ec -in "$PROG_TOP/ec.pem" -pubout -out "$PROG_TOP/cosign.pub" 2>/dev/null &&
+		openssl ecparam -name prime256v1 -genkey -noout -out "$PROG_TOP/other.pem" 2>/dev/null ||
+		fail "openssl keys"
+	daemon "$port" "[signing]
+allow_unsigned = false
+keys = [\"$PROG_TOP/cosign.pub\"]"
+	need_feature tracepoint
+	registry reg "$port"
+	good=$(push "$port" bpf/signed:v1)
+	sign "$port" bpf/signed "$good" "$PROG_TOP/ec.pem"
+	push "$port" bpf/unsigned:v1 >/dev/null
+	bad=$(push "$port" bpf/badsig:v1)
+	sign "$port" bpf/badsig "$bad" "$PROG_TOP/other.pem"
+	load_runs -i "127.0.0.1:$port/bpf/signed:v1" -p Always
+	ctl pull-bytecode -i "127.0.0.1:$port/bpf/unsigned:v1" >"$T_TMP/out" 2>&1 && fail "unsigned pulled"
+	grep -q "is not signed .* allow_unsigned is false" "$T_TMP/out" || fail "unsigned: $(cat "$T_TMP/out")"
+	echo "  $(cat "$T_TMP/out")"
+	ctl pull-bytecode -i "127.0.0.1:$port/bpf/badsig:v1" >"$T_TMP/out" 2>&1 && fail "bad signature pulled"
+	grep -q "signature is not valid.*does not verify" "$T_TMP/out" || fail "bad signature: $(cat "$T_TMP/out")"
+	echo "  $(cat "$T_TMP/out")"
+	ctl images >"$T_TMP/images" || fail "images"
+	! grep -q -e unsigned -e badsig "$T_TMP/images" || fail "a refused image is in the store: $(cat "$T_TMP/images")"
+	grep -q "bpf/signed:v1" "$T_TMP/images" || fail "the signed image is not in the store"
+}
+
+run_tests image_registry test_pull_and_load test_registry_stopped test_signatures
