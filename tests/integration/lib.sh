@@ -106,6 +106,16 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# Wait up to 10 s for a server on 127.0.0.1:$1; else show its log $2 and fail.
+wait_port() {
+	i=0
+	until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 200 ] || { cat "$2" >&2 2>/dev/null; fail "nothing listens on port $1"; }
+		sleep 0.05
+	done
+}
+
 # start_daemon ARGS with TCP on 127.0.0.1:$PORT (a free port) and certificates generated
 # in $T_TMP/certs: $CA, $CCERT, $CKEY for clients.
 start_tcp_daemon() {

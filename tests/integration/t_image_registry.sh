@@ -15,15 +15,6 @@ for c in docker-registry skopeo openssl curl; do
 	command -v $c >/dev/null 2>&1 || { echo "  missing $c: run make deps"; exit 1; }
 done
 
-wait_port() {
-	i=0
-	until $PY -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || { cat "$2" >&2; fail "nothing listens on port $1"; }
-		sleep 0.05
-	done
-}
-
 # registry NAME PORT: a plain docker-registry with its own storage; its pid in $T_TMP/NAME.pid
 registry() {
 	mkdir -p "$T_TMP/$1"

@@ -25,15 +25,6 @@ free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_port() {
-	i=0
-	until $PY -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 200 ] || { cat "$2" >&2 2>/dev/null; fail "nothing listens on port $1"; }
-		sleep 0.05
-	done
-}
-
 # ---- PKI ---------------------------------------------------------------------
 mkdir -p "$P"
 mkcert() {	# NAME SAN CA

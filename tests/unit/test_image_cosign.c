@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "digest.h"
+#include "image_build.h"
 #include "core/image/cosign.h"
 
 /* containers/image 5.23 signature/fixtures: cosign.pub, and the payload and
@@ -110,44 +110,24 @@ static void golden_tampered(void)
 
 static char dir[64];
 
-static void sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd)) {
-		fprintf(stderr, "  command failed: %s\n", cmd);
-		exit(1);
-	}
-}
-
+/* A file of dir (trailing newlines cut when ret_len is NULL). */
 static char *slurp(const char *name, size_t *ret_len)
 {
 	char path[128], *buf;
-	struct stat st;
-	int fd;
+	size_t len;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st))
-		exit(1);
-	buf = calloc(1, st.st_size + 1);
-	if (!buf || read(fd, buf, st.st_size) != st.st_size)
-		exit(1);
-	close(fd);
+	buf = ib_slurp(path, &len);
 	if (ret_len)
-		*ret_len = st.st_size;
-	while (!ret_len && st.st_size && buf[st.st_size - 1] == '\n')
-		buf[--st.st_size] = '\0';
+		*ret_len = len;
+	while (!ret_len && len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
 	return buf;
 }
 
 static void cleanup(void)
 {
-	sh("rm -rf '%s'", dir);
+	ib_sh("rm -rf '%s'", dir);
 }
 
 /* ec.pem/cosign.pub and other.pem/other.pub; payload.json for image digest of
@@ -160,7 +140,7 @@ static void make_keys(void)
 	if (!mkdtemp(dir))
 		exit(1);
 	atexit(cleanup);
-	sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out ec.pem 2>/dev/null && "
+	ib_sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out ec.pem 2>/dev/null && "
 	   "openssl ec -in ec.pem -pubout -out cosign.pub 2>/dev/null && "
 	   "openssl ecparam -name prime256v1 -genkey -noout -out other.pem 2>/dev/null && "
 	   "openssl ec -in other.pem -pubout -out other.pub 2>/dev/null", dir);
@@ -168,7 +148,7 @@ static void make_keys(void)
 
 static void sign(const char *ref, const char *digest, const char *key)
 {
-	sh("cd %s && printf '%%s' '{\"critical\":{\"identity\":{\"docker-reference\":\"%s\"},"
+	ib_sh("cd %s && printf '%%s' '{\"critical\":{\"identity\":{\"docker-reference\":\"%s\"},"
 	   "\"image\":{\"docker-manifest-digest\":\"%s\"},\"type\":\"cosign container image signature\"},"
 	   "\"optional\":null}' >payload.json && "
 	   "openssl dgst -sha256 -sign %s -out sig.der payload.json && base64 -w0 sig.der >sig.b64",
@@ -294,7 +274,7 @@ static void openssl_tampered(void)
 	k = load("cosign.pub");
 	sign(IMG_REF, img_digest, "ec.pem");
 	/* one byte of the signed payload changed */
-	sh("cd %s && sed -i 's/xdp-pass/xdp-pasS/' payload.json", dir);
+	ib_sh("cd %s && sed -i 's/xdp-pass/xdp-pasS/' payload.json", dir);
 	ASSERT_EQ(check(k, IMG_REF, img_digest, &em), -EACCES, "refused");
 	ASSERT_STRSTR(em.msg, "payload was changed", "reason");
 	cosign_keys_free(k);

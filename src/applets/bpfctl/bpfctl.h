@@ -104,6 +104,15 @@ int bpfctl_call(const struct bpfctl_common *c, const char *method,
 
 /* ---- load.c: the image options load-from-image and pull-bytecode share ---- */
 
+/* -i, -r, -p into the fields image_url, auth and policy of T. */
+#define BPFCTL_IMAGE_OPTS(T)							\
+	OPT_STR("image-url", 'i', T, image_url, "URL",				\
+		"the bytecode image: [HOST[:PORT]/]REPO[:TAG][@sha256:DIGEST] (required)"), \
+	OPT_STR("registry-auth", 'r', T, auth, "AUTH",				\
+		"registry credentials: base64 of USER:PASSWORD"),		\
+	OPT_STR("pull-policy", 'p', T, policy, "POLICY",			\
+		"Always, IfNotPresent (default) or Never")
+
 /* -i URL, -r AUTH (base64 of USER:PASSWORD), -p POLICY (default IfNotPresent)
  * into im: 0 or OPTS_USAGE (message printed; credentials never echoed). */
 int bpfctl_image_fill(const struct opts_spec *spec, const char *url, const char *auth,

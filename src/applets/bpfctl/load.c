@@ -172,12 +172,7 @@ static const struct opt file_optv[] = {
 };
 
 static const struct opt image_optv[] = {
-	OPT_STR("image-url", 'i', struct load_opts, image_url, "URL",
-		"the bytecode image: [HOST[:PORT]/]REPO[:TAG][@sha256:DIGEST] (required)"),
-	OPT_STR("registry-auth", 'r', struct load_opts, auth, "AUTH",
-		"registry credentials: base64 of USER:PASSWORD"),
-	OPT_STR("pull-policy", 'p', struct load_opts, policy, "POLICY",
-		"Always, IfNotPresent (default) or Never"),
+	BPFCTL_IMAGE_OPTS(struct load_opts),
 	OPT_STR("name", 'n', struct load_opts, name, "FUNCTION",
 		"the program's function name (default: the image's label)"),
 	LOAD_COMMON_OPTS,

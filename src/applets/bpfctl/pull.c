@@ -15,12 +15,7 @@ struct pull_opts {
 };
 
 static const struct opt pull_optv[] = {
-	OPT_STR("image-url", 'i', struct pull_opts, image_url, "URL",
-		"the bytecode image: [HOST[:PORT]/]REPO[:TAG][@sha256:DIGEST] (required)"),
-	OPT_STR("registry-auth", 'r', struct pull_opts, auth, "AUTH",
-		"registry credentials: base64 of USER:PASSWORD"),
-	OPT_STR("pull-policy", 'p', struct pull_opts, policy, "POLICY",
-		"Always, IfNotPresent (default) or Never"),
+	BPFCTL_IMAGE_OPTS(struct pull_opts),
 	BPFCTL_COMMON_OPTS(struct pull_opts),
 	OPT_END
 };
