@@ -106,6 +106,34 @@ free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# registry NAME PORT [extra yaml]: Debian's docker-registry on 127.0.0.1:PORT with its own
+# storage in $T_TMP/NAME, stopped at exit; its pid in $T_TMP/NAME.pid
+registry() {
+	name=$1 port=$2
+	shift 2
+	mkdir -p "$T_TMP/$name"
+	cat >"$T_TMP/$name.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $T_TMP/$name
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: 127.0.0.1:$port
+  secret: not-a-secret-test-only
+$*
+EOF
+	docker-registry serve "$T_TMP/$name.yml" >"$T_TMP/$name.log" 2>&1 &
+	echo $! >"$T_TMP/$name.pid"
+	on_exit "kill -TERM $!"
+	wait_port "$port" "$T_TMP/$name.log"
+}
+
 # Wait up to 10 s for a server on 127.0.0.1:$1; else show its log $2 and fail.
 wait_port() {
 	i=0

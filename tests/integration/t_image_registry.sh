@@ -15,28 +15,6 @@ for c in docker-registry skopeo openssl curl; do
 	command -v $c >/dev/null 2>&1 || { echo "  missing $c: run make deps"; exit 1; }
 done
 
-# registry NAME PORT: a plain docker-registry with its own storage; its pid in $T_TMP/NAME.pid
-registry() {
-	mkdir -p "$T_TMP/$1"
-	cat >"$T_TMP/$1.yml" <<Y
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $T_TMP/$1
-http:
-  addr: 127.0.0.1:$2
-  secret: not-a-secret-test-only
-Y
-	docker-registry serve "$T_TMP/$1.yml" >"$T_TMP/$1.log" 2>&1 &
-	echo $! >"$T_TMP/$1.pid"
-	on_exit "kill -TERM $!"
-	wait_port "$2" "$T_TMP/$1.log"
-}
-
 # mklayout DIR TAG OBJ: an OCI layout holding one gzip layer with OBJ as counter.o and
 # the legacy labels of its tracepoint program; prints the manifest digest
 mklayout() {

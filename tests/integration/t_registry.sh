@@ -51,33 +51,6 @@ AUTH=$(printf %s testuser:testpass | base64 -w0)
 BADAUTH=$(printf %s testuser:wrong | base64 -w0)
 
 # ---- peers -------------------------------------------------------------------
-# registry NAME PORT [extra yaml]: docker-registry with its own storage
-registry() {
-	name=$1 port=$2
-	shift 2
-	mkdir -p "$T_TMP/$name"
-	cat >"$T_TMP/$name.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $T_TMP/$name
-  cache:
-    blobdescriptor: inmemory
-http:
-  addr: 127.0.0.1:$port
-  secret: not-a-secret-test-only
-$*
-EOF
-	docker-registry serve "$T_TMP/$name.yml" >"$T_TMP/$name.log" 2>&1 &
-	echo $! >"$T_TMP/$name.pid"
-	on_exit "kill -TERM $!"
-	wait_port "$port" "$T_TMP/$name.log"
-}
-
 # The token server: ES256 JWTs with the signer in x5c; testuser:testpass get what they
 # ask for, anonymous callers pull only, wrong passwords 401.  Logs one line per request.
 cat >"$T_TMP/tokenserver.py" <<'EOF'
