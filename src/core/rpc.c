@@ -2,6 +2,7 @@
 /* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode, Reload */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -868,6 +869,38 @@ static int image_for_load(const struct rpc_kernel *k, const bpfd_v1_BytecodeImag
 	return 0;
 }
 
+static void *remove_dir(void *arg)
+{
+	(void)fs_rmtree(arg);
+	free(arg);
+	return NULL;
+}
+
+/* Remove an image's extracted folder off the reply's path: on a disk file
+ * system the unlinks cost milliseconds the client would wait for.  (What a
+ * stop leaves behind goes at the next start: rpc_images_init().) */
+static void object_close_later(struct image_object *obj)
+{
+	pthread_attr_t attr;
+	bool started = false;
+	pthread_t t;
+	char *dir;
+
+	if (!obj->dir[0])
+		return;
+	dir = strdup(obj->dir);
+	if (dir && !pthread_attr_init(&attr)) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		started = !pthread_create(&t, &attr, remove_dir, dir);
+		pthread_attr_destroy(&attr);
+	}
+	if (!started) {
+		free(dir);
+		return;		/* image_object_close() removes it now */
+	}
+	obj->dir[0] = '\0';
+}
+
 /* The object's temporary path in a load's error is the image's file to the user. */
 static void name_image_object(struct errmsg *em, const struct image_object *obj,
 			      const char *url)
@@ -916,6 +949,7 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct 
 	if (v->managed_type)
 		resp->kernel_info.program_type = v->managed_type;
 out:
+	object_close_later(&obj);
 	image_object_close(&obj);
 	free(plan);
 	free(v);
