@@ -666,7 +666,7 @@ static const struct method {
 	{ "/bpfd.v1.Bpfd/Get", do_get, .reads = true },
 	{ "/bpfd.v1.Bpfd/PullBytecode", do_pull },
 	{ "/bpfd.v1.Bpfd/Reload", do_reload },
-	{ "/bpfd.v1.Bpfd/ListImages", do_list_images },
+	{ "/bpfd.v1.Bpfd/ListImages", do_list_images, .reads = true },
 	{ "/bpfd.v1.Bpfd/RemoveImages", do_remove_images },
 };
 
