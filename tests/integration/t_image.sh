@@ -285,7 +285,26 @@ test_credentials_never_kept() {
 	unload "$id"
 }
 
+# The record keeps the image (url, policy, digest): a restarted daemon shows it.
+test_restart_keeps_image() {
+	prog_setup_private --config "$BPFD_CONFIG"
+	need_feature tracepoint
+	[ -x "$IMAGE_PUT" ] || skip "tests/tools/image_put is not built"
+	mkdir -p "$T_TMP/src"
+	cp "$COUNTER_OBJ" "$T_TMP/src/counter.o"
+	tar -czf "$T_TMP/counter.tgz" -C "$T_TMP/src" counter.o || fail "tar"
+	ref=localhost:5000/bpfd-test/rs-$T_ID:v1
+	d=$(put "$ref" "$T_TMP/counter.tgz" "$GZ" "$(legacy tracepoint counter.o tp tp_count)")
+	id=$(image_id -i "$ref" -p Never $TP)
+	restart_daemon --config "$BPFD_CONFIG"
+	get "$id"
+	want_field "$T_TMP/get" "Image URL" "$ref"
+	want_field "$T_TMP/get" "Pull Policy" Never
+	want_field "$T_TMP/get" "Image Digest" "$d"
+	unload "$id"
+}
+
 run_tests image test_tracepoint_legacy_labels test_uprobe_programs_label test_tcx \
 	test_xdp_single test_kind_contradicts_label test_policies_without_registry \
 	test_bad_images test_digest_mismatch test_images_list_and_prune \
-	test_credentials_never_kept
+	test_credentials_never_kept test_restart_keeps_image
