@@ -280,3 +280,20 @@ same_as() {
 		sleep 0.05
 	done
 }
+
+# What a refused load must not change, exactly for this daemon (other tests on the
+# machine load programs of the same names meanwhile): its pins and records, and the
+# BPF programs and links it holds open (a program exists only while something holds it).
+daemon_state() {
+	{
+		ls -AR "$BPFD_RUNDIR/fs" "$BPFD_RUNDIR/programs"
+		ls -l "/proc/$BPFD_PID/fd" | grep -c 'anon_inode:bpf-prog'
+		ls -l "/proc/$BPFD_PID/fd" | grep -c 'anon_inode:bpf-link'
+	} >"$T_TMP/state.$1" 2>&1
+}
+
+unchanged_since() {
+	daemon_state now
+	cmp -s "$T_TMP/state.$1" "$T_TMP/state.now" ||
+		fail "the daemon's state changed: $(diff "$T_TMP/state.$1" "$T_TMP/state.now")"
+}

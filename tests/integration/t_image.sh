@@ -142,13 +142,13 @@ expect_refused() {
 	want=$1
 	shift
 	ls -R "$IMG_DIR/blobs" >"$T_TMP/store.before" 2>&1
-	snapshot before
+	daemon_state before
 	ctl load-from-image "$@" >"$T_TMP/out" 2>&1
 	rc=$?
 	[ $rc = 1 ] || fail "exit $rc for $*: $(cat "$T_TMP/out")"
 	grep -q -- "$want" "$T_TMP/out" || fail "error does not say '$want': $(cat "$T_TMP/out")"
 	echo "  $(cat "$T_TMP/out")"
-	same_as before
+	unchanged_since before
 	ls -R "$IMG_DIR/blobs" >"$T_TMP/store.after" 2>&1
 	cmp -s "$T_TMP/store.before" "$T_TMP/store.after" || fail "the store changed"
 	no_unpacked || fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
@@ -230,11 +230,11 @@ test_digest_mismatch() {
 	layer=$(sha256sum "$T_TMP/counter.tgz" | cut -d' ' -f1)
 	chmod u+w "$IMG_DIR/blobs/sha256/$layer"
 	printf 'X' | dd of="$IMG_DIR/blobs/sha256/$layer" bs=1 seek=100 conv=notrunc 2>/dev/null
-	snapshot before
+	daemon_state before
 	ctl load-from-image -i "$ref" $TP >"$T_TMP/out" 2>&1 && fail "loaded a changed blob"
 	grep -q "sha256" "$T_TMP/out" || fail "unclear: $(cat "$T_TMP/out")"
 	echo "  $(cat "$T_TMP/out")"
-	same_as before
+	unchanged_since before
 	# the damaged blob was dropped so that a pull fetches it again
 	[ ! -e "$IMG_DIR/blobs/sha256/$layer" ] || fail "the damaged blob is still in the store"
 }

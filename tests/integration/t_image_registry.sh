@@ -144,12 +144,12 @@ test_registry_stopped() {
 	sleep 0.2
 	load_runs -i "$ref"		# IfNotPresent from the store
 	load_runs -i "$ref" -p Never
-	snapshot before
+	daemon_state before
 	ctl load-from-image -i "$ref" -p Always $TP >"$T_TMP/out" 2>&1 && fail "Always loaded without the registry"
 	grep -q "cannot pull $ref" "$T_TMP/out" || fail "Always: $(cat "$T_TMP/out")"
 	grep -qi "127.0.0.1:$port" "$T_TMP/out" || fail "the reason names no registry: $(cat "$T_TMP/out")"
 	echo "  $(cat "$T_TMP/out")"
-	same_as before
+	unchanged_since before
 	ctl load-from-image -i "127.0.0.1:$port/bpf/other:v1" -p Never $TP >"$T_TMP/out" 2>&1 &&
 		fail "Never loaded an image it does not have"
 	grep -q "not in the local store and the pull policy is Never" "$T_TMP/out" || fail "$(cat "$T_TMP/out")"
