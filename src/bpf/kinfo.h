@@ -28,6 +28,9 @@ struct kinfo_prog {
 	bool stats;			/* run_cnt/run_time_ns are meaningful (stats enabled) */
 	uint64_t run_cnt;		/* runs counted while stats were enabled */
 	uint64_t run_time_ns;		/* their total run time */
+	char vanished[160];		/* not the kernel's: filled by the manager, ""
+					 * unless bpfd attached it and it is no longer
+					 * on its hook (why) */
 };
 
 /* The next program id after id (0 starts the walk): 0 with *ret_next, -ENOENT

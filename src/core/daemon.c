@@ -26,9 +26,15 @@
 #include "core/state/manager.h"
 #include "core/rpc.h"
 #include "core/rpc_exec.h"
+#include "core/monitor.h"
+#include "core/events.h"
+#include "core/base/event.h"
 #include "core/wire/certgen.h"
 #include "core/wire/server.h"
 #include "core/wire/tls.h"
+
+/* Events the bus holds for the front between two of its rounds. */
+#define DAEMON_EVENT_BUS	4096
 
 /* sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET. */
 static void notify_ready(void)
@@ -384,8 +390,10 @@ int daemon_run(struct bpfd_config *cfg)
 	struct hup_ctx hup;
 	struct exec *ex = NULL;
 	struct mgr *mgr = NULL;
+	struct events_hub *hub = NULL;
+	struct monitor *mon = NULL;
 	struct rpc rpc;
-	int stop_fd = -1, lock_fd = -1, err, rc = EXIT_FAILURE;
+	int stop_fd = -1, lock_fd = -1, bus_fd = -1, err, rc = EXIT_FAILURE;
 
 	rpc_exec_stats_init(&rx, cfg->stats_mode, cfg->stats_grace);
 	log_info("bpfd %s starting (pid %d)", BPFD_VERSION, getpid());
@@ -450,12 +458,20 @@ int daemon_run(struct bpfd_config *cfg)
 	kern = (struct rpc_kernel){ .ops = &rpc_exec_ops, .ctx = &rx,
 				    .programs_dir = cfg->programs_dir,
 				    .img = have_img ? &img : NULL };
-	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern, .policy = &cfg->policy };
+	bus_fd = event_bus_init(DAEMON_EVENT_BUS);
+	err = bus_fd < 0 ? bus_fd : events_hub_new(cfg->event_queue, cfg->event_readers, &hub);
+	if (err) {
+		log_errno(LOG_ERR, err, "Failed to set up the event stream");
+		goto out;
+	}
+	rpc = (struct rpc){ .ops = &rpc_kernel_ops, .ctx = &kern, .hub = hub,
+			     .policy = &cfg->policy };
 	err = server_new(cfg, tls, rpc_exec_handle, &rpc, &em, &srv);
 	if (err) {
 		log_err("%s", em.msg);
 		goto out;
 	}
+	server_set_source(srv, bus_fd, events_hub_run, hub);
 	if (cfg->metrics_enabled && metrics_new(cfg, &rx, &em, &metrics)) {
 		log_err("%s", em.msg);
 		goto out;
@@ -475,6 +491,11 @@ int daemon_run(struct bpfd_config *cfg)
 		exec_call(ex, rpc_exec_stats_job, &rx);
 	else if (cfg->stats_mode == STATS_ON_DEMAND)
 		exec_set_idle(ex, rpc_exec_stats_idle, &rx);
+	/* created by the front: it has no capabilities, and needs none */
+	err = monitor_start(ex, mgr, &mon);
+	if (err)
+		log_warn("Failed to start the netlink monitor: %s; bpfd notices changes of the kernel's hooks only at List and Get",
+			 strerror(-err));
 	notify_ready();
 	log_info("Ready");
 	err = server_run(srv, stop_fd);
@@ -488,9 +509,12 @@ int daemon_run(struct bpfd_config *cfg)
 	log_info("Stopped");
 	rc = EXIT_SUCCESS;
 out:
+	monitor_stop(mon);
 	/* before the executor stops: a scrape may be waiting for it */
 	metrics_free(metrics);
 	server_free(srv);
+	events_hub_free(hub);
+	event_bus_fini();
 	tls_ctx_free(tls);
 	if (ex && mgr)
 		exec_call(ex, mgr_free_job, mgr);

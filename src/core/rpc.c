@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode, Reload */
+/* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode, Reload,
+ * Events */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -14,6 +15,8 @@
 #include "bpf/kinfo.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
+#include "core/base/event.h"
+#include "core/events.h"
 #include "core/image/object.h"
 #include "core/wire/errmap.h"
 #include "core/state/manager.h"
@@ -651,6 +654,43 @@ static void do_reload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 	else
 		reply_encode(r, bpfd_v1_ReloadResponse_fields, resp);
 	free(resp);
+int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *ret_len)
+{
+	bpfd_v1_Event m = bpfd_v1_Event_init_zero;
+	pb_ostream_t os = pb_ostream_from_buffer(buf, size);
+	time_t sec = e->time_ns / 1000000000;
+	struct tm tm;
+	char t[24];
+
+	m.seq = e->seq;
+	m.time_unix_ns = e->time_ns;
+	gmtime_r(&sec, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(m.time, sizeof(m.time), "%s.%06uZ", t,
+		 (unsigned int)(e->time_ns % 1000000000 / 1000));
+	snprintf(m.kind, sizeof(m.kind), "%s", event_kind_name(e->kind));
+	m.id = e->id;
+	snprintf(m.attach_point, sizeof(m.attach_point), "%s", e->attach);
+	snprintf(m.caller, sizeof(m.caller), "%s", e->caller);
+	snprintf(m.detail, sizeof(m.detail), "%s", e->detail);
+	if (!pb_encode(&os, bpfd_v1_Event_fields, &m))
+		return -EMSGSIZE;
+	*ret_len = os.bytes_written;
+	return 0;
+}
+
+static void do_events(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_EventsRequest req = bpfd_v1_EventsRequest_init_zero;
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!decode_or_reply(r, "EventsRequest", bpfd_v1_EventsRequest_fields, call, &req))
+		return;
+	err = events_hub_subscribe(rpc->hub, r->max_msg, call->peer, &r->stream, &em);
+	if (err)
+		return reply_errno(r, err, &em, "Events failed");
+	r->status = GRPC_OK;
 }
 
 /* reads: the method changes nothing, so read_only = true callers may call it;
@@ -668,6 +708,7 @@ static const struct method {
 	{ "/bpfd.v1.Bpfd/Reload", do_reload },
 	{ "/bpfd.v1.Bpfd/ListImages", do_list_images, .reads = true },
 	{ "/bpfd.v1.Bpfd/RemoveImages", do_remove_images },
+	{ "/bpfd.v1.Bpfd/Events", do_events, .reads = true },
 };
 
 /* The first check of every call: may this caller call this method at all? */
@@ -703,7 +744,7 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 	}
 	metrics_rpc_done(NULL, GRPC_UNIMPLEMENTED);
 	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
-			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload,ListImages,RemoveImages}",
+			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload,ListImages,RemoveImages,Events}",
 			 call->path);
 }
 
@@ -731,6 +772,7 @@ static void kernel_info_to_pb(const struct kinfo_prog *p, bpfd_v1_KernelProgramI
 	ret->bytes_jited = p->bytes_jited;
 	ret->bytes_memlock = p->bytes_memlock;
 	ret->verified_insns = p->verified_insns;
+	snprintf(ret->vanished, sizeof(ret->vanished), "%s", p->vanished);
 	if (p->stats) {
 		ret->has_run_count = true;
 		ret->run_count = p->run_cnt;
@@ -1288,8 +1330,11 @@ static int mgr_next_plain(void *ctx, uint32_t id, uint32_t *ret_next)
 
 static int mgr_kinfo_plain(void *ctx, uint32_t id, struct kinfo_prog *ret)
 {
-	(void)ctx;
-	return kinfo_get(id, ret);
+	int err = kinfo_get(id, ret);
+
+	if (!err && ctx)
+		(void)mgr_prog_vanished(ctx, id, ret->vanished, sizeof(ret->vanished));
+	return err;
 }
 
 static int mgr_view_plain(void *ctx, uint32_t id, struct prog_view *ret)

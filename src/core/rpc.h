@@ -49,6 +49,9 @@ struct rpc_ops {
 	int (*reload)(void *ctx, bpfd_v1_ReloadResponse *resp, struct errmsg *em);
 };
 
+struct events_hub;
+struct event;
+
 struct rpc {
 	const struct rpc_ops *ops;
 	void *ctx;
@@ -56,7 +59,12 @@ struct rpc {
 	 * no checks (tests, fuzzers).  A call without a caller (in-process) is
 	 * not checked either. */
 	const struct policy *policy;
+	struct events_hub *hub;		/* the Events readers (core/events.h); NULL: off */
 };
+
+/* An event (core/base/event.h) as a bpfd.v1.Event message in buf[size]: 0 with
+ * *ret_len, or -EMSGSIZE. */
+int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *ret_len);
 
 /* The h2_handler_fn of the server: arg is a struct rpc. */
 void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply);

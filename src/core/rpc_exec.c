@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "bpf/kinfo.h"
+#include "core/base/caller.h"
+#include "core/base/event.h"
 #include "core/base/log.h"
 #include "core/rpc_exec.h"
 
@@ -26,6 +28,7 @@ struct op_args {
 	struct kinfo_prog *kinfo;
 	uint32_t *ret_next;
 	struct errmsg *em;
+	const char *caller;	/* the client's peer name, for the events of the job */
 	/* the walk; the statistics gate */
 	struct rpc_exec *r;
 	exec_fn fn;
@@ -189,9 +192,13 @@ static int job_walk(void *arg)
 static int job_run(void *arg)
 {
 	struct op_args *a = arg;
+	int err;
 
 	stats_apply(a->r, a->fn == job_kinfo || a->fn == job_walk);
-	return a->fn(a);
+	event_caller_set(a->caller);
+	err = a->fn(a);
+	event_caller_set(NULL);
+	return err;
 }
 
 static int run(struct rpc_exec *r, exec_fn fn, struct op_args *a)
@@ -199,6 +206,7 @@ static int run(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 	a->inner = &r->inner;
 	a->r = r;
 	a->fn = fn;
+	a->caller = r->peer;
 	r->last_next = 0;
 	return exec_call(r->ex, job_run, a);
 }
@@ -301,8 +309,11 @@ void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply 
 	struct rpc_exec *r = k->ctx;
 
 	r->recv_ns = call->recv_ns;
+	/* events name the caller as records do (ProgramInfo.owner) */
+	r->peer = call->caller && call->caller->name[0] ? call->caller->name : call->peer;
 	rpc_handle(arg, call, reply);
 	r->recv_ns = 0;
+	r->peer = NULL;
 }
 
 void rpc_exec_fini(struct rpc_exec *r)

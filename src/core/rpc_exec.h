@@ -34,6 +34,8 @@ struct rpc_exec {
 	uint32_t last_next;		/* that id while nothing else ran since, else 0 */
 	uint64_t walk_ns;		/* CLOCK_MONOTONIC ns the walk began; 0: none valid */
 	uint64_t recv_ns;		/* when the current call's request was read */
+	const char *peer;		/* its caller's name (else its peer), during the
+					 * call: the caller of the events it makes */
 	/* the kernel's run statistics: gate and fd owned by the executor's jobs;
 	 * stats_on is written there and read by the front after its job */
 	struct stats_gate stats;

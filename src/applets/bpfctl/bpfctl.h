@@ -15,6 +15,7 @@
 #include "core/base/out.h"
 
 /* Each returns an exit code: 0 ok, 1 error from the daemon, 2 usage. argv[0] = command. */
+int bpfctl_events(int argc, char **argv);
 int bpfctl_get(int argc, char **argv);
 int bpfctl_list(int argc, char **argv);
 int bpfctl_load_from_file(int argc, char **argv);

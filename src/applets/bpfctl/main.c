@@ -10,6 +10,7 @@
 #include "core/base/opts.h"
 
 static const struct cmd bpfctl_cmds[] = {
+	{ "events", bpfctl_events, "print load, unload, chain and interface events as they happen" },
 	{ "get", bpfctl_get, "show one program (bpfd's state and the kernel's) by kernel id" },
 	{ "images", bpfctl_images, "list the daemon's local image store, or remove images from it" },
 	{ "load-from-file", bpfctl_load_from_file, "load a program from an ELF file and attach it" },

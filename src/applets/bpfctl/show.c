@@ -460,6 +460,8 @@ static void kernel_fields(struct out *o, const bpfd_v1_ProgramInfo *info,
 	out_u64(o, "bytes_memlock", "Kernel Allocated Memory (bytes):\t%llu", k->bytes_memlock);
 	out_u64(o, "verified_insns", "Verified Instruction Count:\t%llu", k->verified_insns);
 	run_stats(o, k);
+	/* bpfd's word, not the kernel's: the program is no longer on its hook */
+	out_str(o, "vanished", k->vanished[0] ? "Vanished:\t%s" : NULL, k->vanished);
 	out_end(o);
 }
 

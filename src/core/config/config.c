@@ -719,9 +719,32 @@ static int set_stats_grace(struct parser *ps, const struct toml_node *v, struct 
 	return 0;
 }
 
+#define EVENT_QUEUE_MAX		65536
+#define EVENT_READERS_MAX	1024
+
+static int set_event_queue(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 1 || v->num > EVENT_QUEUE_MAX)
+		return perr(ps, v->vpos, "[monitor] event_queue %lld is out of range: give a number of events from 1 to %d",
+			    (long long)v->num, EVENT_QUEUE_MAX);
+	st->cfg.event_queue = v->num;
+	return 0;
+}
+
+static int set_event_readers(struct parser *ps, const struct toml_node *v, struct stage *st)
+{
+	if (v->num < 0 || v->num > EVENT_READERS_MAX)
+		return perr(ps, v->vpos, "[monitor] event_readers %lld is out of range: give 0 (no event stream) to %d",
+			    (long long)v->num, EVENT_READERS_MAX);
+	st->cfg.event_readers = v->num;
+	return 0;
+}
+
 static const struct field monitor_fields[] = {
 	{ "stats", TOML_STR, set_stats },
 	{ "stats_grace", TOML_INT, set_stats_grace },
+	{ "event_queue", TOML_INT, set_event_queue },
+	{ "event_readers", TOML_INT, set_event_readers },
 	{ NULL }
 };
 
@@ -1179,6 +1202,8 @@ void config_defaults(struct bpfd_config *cfg)
 	cfg->stats_mode = STATS_ON_DEMAND;
 	cfg->stats_grace = STATS_GRACE_DEFAULT;
 	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "127.0.0.1");
+	cfg->event_queue = EVENT_QUEUE_DEFAULT;
+	cfg->event_readers = EVENT_READERS_DEFAULT;
 }
 
 int config_parse(struct bpfd_config *cfg, const char *text, size_t len, struct errmsg *em)

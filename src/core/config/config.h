@@ -60,6 +60,9 @@ struct iface_config {
 	enum xdp_mode xdp_mode;
 };
 
+#define EVENT_QUEUE_DEFAULT	1024	/* [monitor] event_queue */
+#define EVENT_READERS_DEFAULT	64	/* [monitor] event_readers */
+
 struct bpfd_config {
 	char rundir[256];	/* /run/bpfd: records, socket */
 	char bpffs[256];	/* <rundir>/fs: pins (bpffs mounted there if none is) */
@@ -94,6 +97,8 @@ struct bpfd_config {
 	int log_target;		/* [log] target: enum log_target (core/base/log.h) */
 	int stats_mode;		/* [monitor] stats: enum stats_mode (core/base/stats_gate.h) */
 	unsigned int stats_grace;	/* [monitor] stats_grace: seconds on-demand stats stay on */
+	size_t event_queue;	/* [monitor] event_queue: events a reader may lag behind */
+	size_t event_readers;	/* [monitor] event_readers: Events calls at once; 0 none */
 	struct iface_config ifaces[BPFD_MAX_IFACES];
 	size_t n_ifaces;
 	struct policy policy;	/* [[policy]] rules (names resolved at start-up) */

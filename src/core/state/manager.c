@@ -18,6 +18,7 @@
 #include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/base/open_as.h"
+#include "core/base/event.h"
 #include "core/image/object.h"
 #include "core/state/manager.h"
 #include "core/state/mrec.h"
@@ -107,6 +108,7 @@ void mgr_free(struct mgr *m)
 	for (i = 0; i < m->n; i++)
 		free(m->recs[i].pb);
 	free(m->recs);
+	free(m->seen);
 	hook_env_free(m->chains);
 	store_close(m->st);
 	pthread_mutex_destroy(&m->lock);
@@ -340,7 +342,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* map_used_by and the live position of dispatcher members. */
-static void view_complete(struct mgr *m, const struct mrec *mr, struct prog_view *v)
+static void view_complete(struct mgr *m, struct mrec *mr, struct prog_view *v)
 {
 	uint32_t owner = mr->owner ? mr->owner : mr->id, *ids = v->map_used_by;
 	const size_t max = VIEW_USED_BY_MAX;
@@ -365,10 +367,22 @@ static void view_complete(struct mgr *m, const struct mrec *mr, struct prog_view
 		}
 		v->n_map_used_by = n;
 	}
-	if (!mr->chain || hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi))
+	if (!mr->chain)
+		return;
+	/* re-checked at every look: not every change comes with a notification */
+	follow_check(m, mr, FOLLOW_LOOK, NULL);
+	if (mr->vanished[0]) {
+		snprintf(v->attach_mode, sizeof(v->attach_mode), "vanished");
+		snprintf(v->vanished, sizeof(v->vanished), "%s", mr->vanished);
+		v->spec.attach.position = -1;
+		return;
+	}
+	if (hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi))
 		return;
 	snprintf(v->attach_mode, sizeof(v->attach_mode), "%s", hook_mode_str(mi.mode));
 	v->spec.attach.position = mi.position;
+	if (mi.iface[0])
+		snprintf(v->spec.attach.iface, sizeof(v->spec.attach.iface), "%s", mi.iface);
 }
 
 /* Open the plan's object: as the daemon, or, for a local caller other than root,
@@ -573,6 +587,11 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 	log_info("loaded %s program %u (%s from %s)%s%s", j.kind_str, r->id, plan->spec.name,
 		 plan->spec.from_image ? plan->spec.image_url : plan->spec.path,
 		 plan->spec.loaded_by[0] ? " for " : "", plan->spec.loaded_by);
+	event_emitf(EVENT_LOAD, r->id, mr.attach, "loaded %s program %u (%s from %.150s)",
+		    j.kind_str, r->id, plan->spec.name,
+		    plan->spec.from_image ? plan->spec.image_url : plan->spec.path);
+	if (mr.chain)
+		follow_hook(m, mr.ck, mr.ifindex, mr.cdir, 0);
 out:
 	if (err && loaded) {
 		if (r->map_pin_dir[0])
@@ -624,7 +643,9 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 {
 	struct prog_ident pi;
 	struct mrec *r = mrec_find(m, id);
-	char map_dir[sizeof(r->map_dir)];
+	char map_dir[sizeof(r->map_dir)], attach[sizeof(r->attach)];
+	struct hook_seen hook = { 0 };
+	bool vanished;
 	int err;
 
 	if (!r) {
@@ -654,10 +675,17 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	if (r->prog_pin[0])
 		prog_unpin(r->prog_pin);
 	snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
+	snprintf(attach, sizeof(attach), "%s", r->attach);
+	hook = (struct hook_seen){ .ck = r->ck, .ifindex = r->ifindex, .dir = r->cdir };
+	vanished = !r->chain || r->vanished[0];
 	mrec_drop(m, r);
 	if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
 		fs_rmtree(map_dir);
 	log_info("unloaded program %u", id);
+	event_emitf(EVENT_UNLOAD, id, attach, "unloaded program %u", id);
+	if (!vanished)
+		follow_hook(m, hook.ck, hook.ifindex, hook.dir, id);
+	follow_prune(m);
 	return 0;
 }
 

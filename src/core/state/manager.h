@@ -46,6 +46,7 @@
 #define PLAN_SOURCE_SIZE	288	/* "programs.d/" + a file name, or "api" */
 #define PLAN_ENTRY_SIZE		17	/* an entry's fingerprint: 16 hex digits */
 #define PLAN_SOURCE_API		"api"
+#define VIEW_VANISHED_SIZE	160
 
 /* Where to attach, as the client said it: one flat struct for every kind.  Only the
  * fields of kind mean anything; the others are zero.  Strings are kept as given (the
@@ -145,6 +146,8 @@ struct prog_view {
 	uint32_t map_used_by[VIEW_USED_BY_MAX];	/* the owner first, then by id */
 	size_t n_map_used_by;
 	char attach_mode[VIEW_MODE_SIZE];	/* "link", "dispatcher", "direct", "tcx" */
+	char vanished[VIEW_VANISHED_SIZE];	/* "" while on its hook; else why not
+						 * (attach_mode is then "vanished") */
 	char record_damaged[VIEW_DAMAGED_SIZE];	/* "" when bpfd's record is sound; else
 						 * what is wrong with it, and spec holds
 						 * what the kernel tells (recovery.h) */
@@ -173,6 +176,18 @@ int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em);
  * pins removed, chains emptied.  Programs sharing another's maps go before their
  * owner.  Returns the number of programs that could not be unloaded (each logged). */
 int mgr_unload_all(struct mgr *m);
+
+struct nl_change;
+/* Live truth (follow.c): the kernel told of changes c[n] (bpf/nlmon.h: links
+ * deleted, renamed or moved, tc filters and XDP programs changed), or with all
+ * that it may have missed some: bpfd's programs there are checked against
+ * their hooks; one that is no longer on its hook is marked vanished (Get and
+ * List show why) and an event says so, as for interfaces gone and chains
+ * changed by others.  bpfd's own changes are not reported twice.  0. */
+int mgr_follow(struct mgr *m, const struct nl_change *c, size_t n, bool all);
+/* Why program id is no longer on its hook ("" when it is; checked now) into
+ * buf[size]: 0, or -ENOENT when bpfd does not own it. */
+int mgr_prog_vanished(struct mgr *m, uint32_t id, char *buf, size_t size);
 
 /* For List/Get: fill ret with bpfd's view of program id; 0, or -ENOENT when bpfd does
  * not own it. */

@@ -2,11 +2,13 @@
 /* mrec.c - the manager's table of programs in memory (struct mrec), shared by
  * manager.c and recovery.c, which both use it and not each other's internals. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bpf/prog.h"
 #include "core/state/mrec.h"
+#include "core/state/record.h"
 
 /* Copy src into dst[size]: 0, or -ENAMETOOLONG (dst then holds ""). */
 int mrec_copy_str(char *dst, size_t size, const char *src)
@@ -65,9 +67,42 @@ uint32_t mrec_managed_type(enum obj_kind k)
 	}
 }
 
+void mrec_attach_str(const struct attach_spec *a, char *buf, size_t size)
+{
+	const char *k = obj_kind_str(a->kind);
+
+	switch (a->kind) {
+	case OBJ_KIND_XDP:
+		snprintf(buf, size, "%s %s", k, a->iface);
+		break;
+	case OBJ_KIND_TC:
+	case OBJ_KIND_TCX:
+		snprintf(buf, size, "%s %s %s", k, a->iface,
+			 a->direction[0] ? a->direction : "ingress");
+		break;
+	case OBJ_KIND_TRACEPOINT:
+		snprintf(buf, size, "%s %s", k, a->tracepoint);
+		break;
+	case OBJ_KIND_UPROBE:
+	case OBJ_KIND_URETPROBE:
+		snprintf(buf, size, "%s %.200s:%s", k, a->target, a->has_fn_name ? a->fn_name : "");
+		break;
+	case OBJ_KIND_KPROBE:
+	case OBJ_KIND_KRETPROBE:
+	case OBJ_KIND_FENTRY:
+	case OBJ_KIND_FEXIT:
+		snprintf(buf, size, "%s %.200s", k, a->fn_name);
+		break;
+	default:
+		snprintf(buf, size, "%s", k);
+	}
+}
+
 int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
 		     size_t len)
 {
+	struct attach_spec *a;
+
 	memset(mr, 0, sizeof(*mr));
 	mr->id = r->id;
 	mr->kind = obj_kind_parse(r->kind);
@@ -78,10 +113,21 @@ int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const u
 	mr->cdir = r->chain_dir ? CHAIN_EGRESS : CHAIN_INGRESS;
 	mr->ifindex = r->ifindex;
 	mr->owner = r->info.has_map_owner_id ? r->info.map_owner_id : 0;
+	mr->direct = !strcmp(r->chain_mode, "direct");
 	mr->managed_type = r->managed_type;
 	mrec_copy_str(mr->map_dir, sizeof(mr->map_dir), r->info.map_pin_path);
 	mrec_copy_str(mr->prog_pin, sizeof(mr->prog_pin), r->prog_pin);
 	mrec_copy_str(mr->link_pin, sizeof(mr->link_pin), r->link_pin);
+	a = malloc(sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	record_attach_from_pb(r->info.has_attach ? &r->info.attach : NULL, a);
+	if (a->kind == OBJ_KIND_UNKNOWN)
+		a->kind = mr->kind;
+	mrec_attach_str(a, mr->attach, sizeof(mr->attach));
+	if (mr->chain)
+		snprintf(mr->iface, sizeof(mr->iface), "%s", a->iface);
+	free(a);
 	mr->pb = malloc(len ? len : 1);
 	if (!mr->pb)
 		return -ENOMEM;

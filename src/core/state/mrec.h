@@ -13,6 +13,7 @@
 #include "bpf/hook.h"
 #include "core/base/obj_kind.h"
 #include "core/config/config.h"
+#include "core/state/manager.h"
 #include "core/state/store.h"
 
 /* Program types reported on the wire for managed kinds (v0.3.1 convention), and EXT
@@ -41,6 +42,21 @@ struct mrec {
 	size_t pb_len;
 	char damaged[96];	/* what was wrong with the record, "" when sound */
 	char name[64];		/* damaged: the function name the kernel tells */
+	char attach[96];	/* where, for events: "xdp v0", "tc v0 ingress", ... */
+	char iface[16];		/* xdp, tc, tcx: the interface's name as last seen */
+	char vanished[160];	/* "" while it is on its hook; else why not (follow.c) */
+	bool freed;		/* vanished, and the kernel freed the program */
+	bool direct;		/* attached directly: the hook alone holds it */
+};
+
+/* The members of one hook bpfd has programs on, as last seen (follow.c): what
+ * changed since is what others did. */
+struct hook_seen {
+	enum chain_kind ck;
+	enum chain_dir dir;
+	uint32_t ifindex;
+	uint32_t ids[CHAIN_TCX_MAX_PROGS];
+	size_t n;
 };
 
 struct mgr {
@@ -51,6 +67,8 @@ struct mgr {
 	struct mrec *recs;
 	size_t n, cap;
 	pthread_mutex_t lock;
+	struct hook_seen *seen;	/* follow.c */
+	size_t n_seen, cap_seen;
 };
 
 /* Copy src into dst[size]: 0, or -ENAMETOOLONG (dst then holds ""). */
@@ -66,6 +84,30 @@ bool mrec_map_dir_in_use(struct mgr *m, const char *dir);
 /* Fill mr from a decoded record r whose encoding is pb[len] (copied). */
 int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
 		     size_t len);
+/* Where a program attaches, for events and logs: "xdp v0", "tc v0 egress",
+ * "tracepoint sched/sched_switch", "uprobe /bin/sh:main", ... */
+void mrec_attach_str(const struct attach_spec *a, char *buf, size_t size);
+
+/* follow.c: the kernel changed under bpfd (or may have).  All with m->lock held. */
+enum follow_why {
+	FOLLOW_LOOK,		/* a List or Get looks: verdict now */
+	FOLLOW_NOTIFIED,	/* a notification about the interface: when it is
+				 * gone, no verdict yet (its RTM_DELLINK, which says
+				 * why, follows) */
+	FOLLOW_GONE,		/* the interface was deleted */
+	FOLLOW_MOVED,		/* ... moved to another namespace */
+};
+/* Is mr still on its hook?  If not, mark it vanished and say so (an event); a
+ * new name of its interface is taken.  hint: the sentence of why, or NULL. */
+void follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const char *hint);
+/* Compare hook (ck, ifindex, dir) with what was seen there last: programs of
+ * others that joined or left, bpfd's members in another order (events); then
+ * remember it.  own: a program bpfd just unloaded (not someone else's). */
+void follow_hook(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain_dir dir,
+		 uint32_t own);
+/* Forget hooks where bpfd has no program left. */
+void follow_prune(struct mgr *m);
+
 /* Remove the program and link pins a record names (missing is fine). */
 void mrec_unpin(const bpfd_state_ProgramRecord *r);
 

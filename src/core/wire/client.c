@@ -70,7 +70,9 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 
 	if (now >= deadline)
 		return -ETIMEDOUT;
-	rc = poll(&p, 1, deadline - now);
+	/* UINT64_MAX: no deadline (a stream) */
+	rc = poll(&p, 1, deadline == UINT64_MAX ? -1 :
+			 deadline - now > INT32_MAX ? INT32_MAX : (int)(deadline - now));
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
 	return rc ? 0 : -ETIMEDOUT;
@@ -326,7 +328,7 @@ static void finish(struct client *c, const char *method, const pb_msgdesc_t *res
 	}
 	st->code = res->grpc_status;
 	snprintf(st->message, sizeof(st->message), "%s", res->message);
-	if (st->code != GRPC_OK)
+	if (st->code != GRPC_OK || !resp_fields)	/* a stream: messages went by */
 		return;
 	if (grpc_reader_finish(&res->body))
 		return status_set(st, GRPC_INTERNAL, "The reply to %s carries no complete message",
@@ -348,17 +350,23 @@ static void drain_in(struct client *c)
 			break;
 }
 
-int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
-		const void *req, const pb_msgdesc_t *resp_fields, void *resp,
-		struct client_status *st)
+static void call_end(struct client *c, const char *method, int err,
+		     const pb_msgdesc_t *resp_fields, void *resp, struct client_status *st);
+
+/* Encode req and send it as a call of method; then read until the call is
+ * over or the deadline.  0 with *ret_err the transport's result, or the
+ * local error before anything was sent (st set for an encoding failure). */
+static int call_run(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
+		    const void *req, uint64_t timeout_ms, uint64_t deadline,
+		    struct client_status *st, int *ret_err)
 {
 	pb_ostream_t os = { .callback = buf_write, .max_size = SIZE_MAX };
 	struct grpc_buf body = { 0 };
 	struct h2_client_result *res;
-	uint64_t deadline = grpc_now_ms() + c->timeout_ms;
 	int err;
 
 	memset(st, 0, sizeof(*st));
+	*ret_err = 1;
 	os.state = &body;
 	if (!pb_encode(&os, req_fields, req)) {
 		status_set(st, GRPC_INTERNAL, "Failed to encode the request: %s", PB_GET_ERROR(&os));
@@ -366,7 +374,7 @@ int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fi
 		goto out;
 	}
 	err = h2_client_call(c->h2, c->is_tcp ? "https" : "http", c->authority, method,
-			     body.data, body.len, c->timeout_ms, CLIENT_MAX_RECV_MSG);
+			     body.data, body.len, timeout_ms, CLIENT_MAX_RECV_MSG);
 	if (err)
 		goto out;
 	res = h2_client_result(c->h2);
@@ -377,6 +385,82 @@ int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fi
 		if (err)
 			break;
 	}
+	*ret_err = err;
+	err = 0;
+out:
+	grpc_buf_fini(&body);
+	return err;
+}
+
+int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
+		const void *req, const pb_msgdesc_t *resp_fields, void *resp,
+		struct client_status *st)
+{
+	int err, terr;
+
+	err = call_run(c, method, req_fields, req, c->timeout_ms,
+		       grpc_now_ms() + c->timeout_ms, st, &terr);
+	if (err || terr == 1)
+		return err;
+	if (terr == -ENOMEM)
+		return -ENOMEM;
+	call_end(c, method, terr, resp_fields, resp, st);
+	return 0;
+}
+
+struct stream_ctx {
+	const pb_msgdesc_t *fields;
+	void *resp;
+	int (*on_msg)(void *arg, void *resp);
+	void *arg;
+	char err[256];
+	bool stopped;
+};
+
+static int stream_msg(void *arg, const uint8_t *msg, size_t len)
+{
+	struct stream_ctx *sc = arg;
+	pb_istream_t is = pb_istream_from_buffer(msg, len);
+	int err;
+
+	if (!pb_decode(&is, sc->fields, sc->resp)) {
+		snprintf(sc->err, sizeof(sc->err), "%s", PB_GET_ERROR(&is));
+		return -EBADMSG;
+	}
+	err = sc->on_msg(sc->arg, sc->resp);
+	if (err)
+		sc->stopped = true;
+	return err;
+}
+
+int client_stream(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
+		  const void *req, const pb_msgdesc_t *resp_fields, void *resp,
+		  int (*on_msg)(void *arg, void *resp), void *arg, struct client_status *st)
+{
+	struct stream_ctx sc = { .fields = resp_fields, .resp = resp, .on_msg = on_msg,
+				 .arg = arg };
+	int err, terr;
+
+	h2_client_on_message(c->h2, stream_msg, &sc);
+	err = call_run(c, method, req_fields, req, 0, UINT64_MAX, st, &terr);
+	h2_client_on_message(c->h2, NULL, NULL);
+	if (err || terr == 1)
+		return err;
+	if (sc.err[0])
+		status_set(st, GRPC_INTERNAL, "Failed to decode a message of %s: %s", method,
+			   sc.err);
+	else if (sc.stopped)
+		status_set(st, GRPC_CANCELLED, "Stopped by the reader");
+	else
+		call_end(c, method, terr, NULL, NULL, st);
+	return 0;
+}
+
+static void call_end(struct client *c, const char *method, int err,
+		     const pb_msgdesc_t *resp_fields, void *resp, struct client_status *st)
+{
+	struct h2_client_result *res = h2_client_result(c->h2);
+
 	if (err == -EPIPE || err == -ECONNRESET)
 		drain_in(c);
 	if (err && res->goaway[0])	/* refused, e.g. a connection limit: it says why */
@@ -385,14 +469,10 @@ int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fi
 		status_set(st, GRPC_DEADLINE_EXCEEDED, "No reply from '%s' within %llu ms",
 			   c->endpoint, (unsigned long long)c->timeout_ms);
 	else if (err == -ENOMEM)
-		goto out;
+		status_set(st, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 	else if (err)
 		status_set(st, GRPC_UNAVAILABLE, "Connection to '%s' lost: %s", c->endpoint,
 			   err == -EPROTO ? "HTTP/2 protocol error" : strerror(-err));
 	else
 		finish(c, method, resp_fields, resp, st);
-	err = 0;
-out:
-	grpc_buf_fini(&body);
-	return err;
 }

@@ -48,4 +48,12 @@ int client_call(struct client *c, const char *method, const pb_msgdesc_t *req_fi
 		const void *req, const pb_msgdesc_t *resp_fields, void *resp,
 		struct client_status *st);
 
+/* A server-streaming call: each message is decoded into resp and handed to
+ * on_msg(arg, resp), which returns 0 to go on (else the call stops, status
+ * CANCELLED); no deadline.  Returns when the server ends the call, with st as
+ * client_call() fills it (GRPC_OK for a normal end). */
+int client_stream(struct client *c, const char *method, const pb_msgdesc_t *req_fields,
+		  const void *req, const pb_msgdesc_t *resp_fields, void *resp,
+		  int (*on_msg)(void *arg, void *resp), void *arg, struct client_status *st);
+
 #endif

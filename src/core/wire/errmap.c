@@ -21,7 +21,8 @@ enum grpc_status grpc_status_from_errno(int err)
 	case -ENOMEM:
 	case -ENOSPC:
 	case -E2BIG:
-	case -EFBIG:		return GRPC_RESOURCE_EXHAUSTED;
+	case -EFBIG:
+	case -EUSERS:		return GRPC_RESOURCE_EXHAUSTED;	/* EUSERS: too many event readers */
 	case -EOPNOTSUPP:	return GRPC_UNIMPLEMENTED;
 	case -ETIMEDOUT:	return GRPC_DEADLINE_EXCEEDED;
 	case -EBUSY:

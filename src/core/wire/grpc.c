@@ -266,6 +266,140 @@ void grpc_reply_init(struct grpc_reply *r, size_t max_msg)
 void grpc_reply_fini(struct grpc_reply *r)
 {
 	grpc_buf_fini(&r->body);
+	grpc_ostream_put(r->stream);
+	r->stream = NULL;
+}
+
+struct grpc_ostream *grpc_ostream_new(size_t cap, size_t max_msg)
+{
+	struct grpc_ostream *os = calloc(1, sizeof(*os));
+
+	if (!os || !cap)
+		goto fail;
+	os->msg = calloc(cap, sizeof(*os->msg));
+	os->len = calloc(cap, sizeof(*os->len));
+	if (!os->msg || !os->len)
+		goto fail;
+	os->cap = cap;
+	os->max_msg = max_msg;
+	os->refs = 1;
+	return os;
+fail:
+	if (os) {
+		free(os->msg);
+		free(os->len);
+	}
+	free(os);
+	errno = ENOMEM;
+	return NULL;
+}
+
+struct grpc_ostream *grpc_ostream_get(struct grpc_ostream *os)
+{
+	os->refs++;
+	return os;
+}
+
+/* Drop the messages from the (head + from)-th on. */
+static void ostream_drop_from(struct grpc_ostream *os, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < os->n; i++) {
+		free(os->msg[(os->head + i) % os->cap]);
+		os->msg[(os->head + i) % os->cap] = NULL;
+	}
+	if (from < os->n)
+		os->n = from;
+	if (!os->n)
+		os->off = 0;
+}
+
+void grpc_ostream_put(struct grpc_ostream *os)
+{
+	if (!os || --os->refs > 0)
+		return;
+	ostream_drop_from(os, 0);
+	free(os->msg);
+	free(os->len);
+	free(os);
+}
+
+static void ostream_wake(struct grpc_ostream *os)
+{
+	if (os->wake)
+		os->wake(os->wake_arg);
+}
+
+int grpc_ostream_push(struct grpc_ostream *os, const uint8_t *data, size_t len)
+{
+	size_t slot;
+	uint8_t *m;
+
+	if (os->ended || os->closed)
+		return -EPIPE;
+	if (len > os->max_msg || len > UINT32_MAX)
+		return -EMSGSIZE;
+	if (os->n == os->cap)
+		return -ENOBUFS;
+	m = malloc(GRPC_HDR_LEN + len);
+	if (!m)
+		return -ENOMEM;
+	grpc_hdr_put(m, len);
+	if (len)
+		memcpy(m + GRPC_HDR_LEN, data, len);
+	slot = (os->head + os->n) % os->cap;
+	os->msg[slot] = m;
+	os->len[slot] = GRPC_HDR_LEN + len;
+	os->n++;
+	ostream_wake(os);
+	return 0;
+}
+
+size_t grpc_ostream_queued(const struct grpc_ostream *os)
+{
+	return os->n;
+}
+
+size_t grpc_ostream_end(struct grpc_ostream *os, bool discard, enum grpc_status status,
+			const char *fmt, ...)
+{
+	size_t before = os->n;
+	va_list ap;
+
+	if (os->ended)
+		return 0;
+	if (discard)
+		ostream_drop_from(os, os->off ? 1 : 0);
+	os->ended = true;
+	os->status = status;
+	va_start(ap, fmt);
+	vsnprintf(os->message, sizeof(os->message), fmt, ap);
+	va_end(ap);
+	ostream_wake(os);
+	return before - os->n;
+}
+
+size_t grpc_ostream_take(struct grpc_ostream *os, uint8_t *buf, size_t len)
+{
+	size_t done = 0, k;
+
+	while (done < len && os->n) {
+		k = os->len[os->head] - os->off;
+		if (k > len - done)
+			k = len - done;
+		memcpy(buf + done, os->msg[os->head] + os->off, k);
+		done += k;
+		os->off += k;
+		if (os->off < os->len[os->head])
+			break;
+		free(os->msg[os->head]);
+		os->msg[os->head] = NULL;
+		os->head = (os->head + 1) % os->cap;
+		os->n--;
+		os->off = 0;
+	}
+	return done;
 }
 
 void grpc_reply_error(struct grpc_reply *r, enum grpc_status status, const char *fmt, ...)

@@ -103,13 +103,59 @@ struct grpc_call {
 	uint64_t recv_ns;	/* CLOCK_MONOTONIC ns when its last byte was read, 0 unknown */
 };
 
+/*
+ * A server-streaming response: the producer queues messages, the HTTP/2 layer
+ * sends them as the peer's flow control allows, then the status.  Both hold a
+ * reference and run in one thread (the front), so nothing is locked and
+ * nothing ever waits: a full queue is refused at once (the producer decides
+ * what a slow reader gets), and a peer that went away shows as closed.
+ */
+struct grpc_ostream {
+	uint8_t **msg;		/* framed messages (prefix included), oldest at head */
+	size_t *len;
+	size_t cap, head, n;
+	size_t off;		/* bytes of msg[head] already taken by the transport */
+	size_t max_msg;
+	bool ended;		/* status set: queued messages, then the trailers */
+	enum grpc_status status;
+	char message[512];	/* grpc-message of the end, not yet percent-encoded */
+	bool closed;		/* the transport is gone (peer cancelled, connection
+				 * dropped): the producer lets go of it */
+	int refs;
+	/* set by the transport: there is something new to send */
+	void (*wake)(void *arg);
+	void *wake_arg;
+};
+/* A stream holding at most cap messages of at most max_msg bytes; one
+ * reference, the caller's.  NULL when out of memory. */
+struct grpc_ostream *grpc_ostream_new(size_t cap, size_t max_msg);
+struct grpc_ostream *grpc_ostream_get(struct grpc_ostream *os);
+/* Drop a reference (frees at the last; NULL is fine). */
+void grpc_ostream_put(struct grpc_ostream *os);
+/* Queue one message (the prefix is added here): 0, -ENOBUFS when cap
+ * messages wait already, -EPIPE when ended or closed, -EMSGSIZE, -ENOMEM. */
+int grpc_ostream_push(struct grpc_ostream *os, const uint8_t *data, size_t len);
+/* Messages waiting, the one being sent included. */
+size_t grpc_ostream_queued(const struct grpc_ostream *os);
+/* End the stream with a status.  With discard, queued messages not yet begun
+ * are dropped (a message partly sent is finished first).  Returns the number
+ * dropped. */
+size_t grpc_ostream_end(struct grpc_ostream *os, bool discard, enum grpc_status status,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* For the transport: take up to len bytes of the queue into buf; returns how
+ * many (0 when nothing waits). */
+size_t grpc_ostream_take(struct grpc_ostream *os, uint8_t *buf, size_t len);
+
 /* What the handler answers.  On GRPC_OK body holds the framed response message
- * (grpc_reply_begin() reserves the prefix, grpc_reply_end() fills it in). */
+ * (grpc_reply_begin() reserves the prefix, grpc_reply_end() fills it in).  A
+ * server-streaming method sets stream instead (handing over one reference):
+ * the response stays open and carries what is pushed there. */
 struct grpc_reply {
 	enum grpc_status status;
 	char message[4096];	/* for grpc-message, not yet percent-encoded */
 	struct grpc_buf body;
 	size_t max_msg;		/* largest response message allowed */
+	struct grpc_ostream *stream;
 };
 void grpc_reply_init(struct grpc_reply *r, size_t max_msg);
 void grpc_reply_fini(struct grpc_reply *r);

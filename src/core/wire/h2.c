@@ -102,6 +102,11 @@ struct h2_stream {
 	struct grpc_buf body;	/* framed response message */
 	size_t body_off;
 	enum grpc_status status;
+	/* a server-streaming response */
+	struct grpc_ostream *os;
+	struct h2_server *srv;
+	bool os_deferred;	/* its data source said "nothing yet" */
+	bool os_trailers;	/* its status went out */
 	struct h2_stream *prev, *next;
 };
 
@@ -143,6 +148,13 @@ static void stream_free(struct h2_server *s, struct h2_stream *st)
 		s->idle_since = grpc_now_ms();
 	if (st->stop_now)
 		s->n_stop--;
+	if (st->os) {
+		/* the producer sees the reader is gone and lets go */
+		st->os->closed = true;
+		st->os->wake = NULL;
+		grpc_ostream_put(st->os);
+		st->os = NULL;
+	}
 	stream_release(s, st);
 	grpc_buf_fini(&st->body);
 	free(st);
@@ -243,6 +255,107 @@ static void reply_submit(struct h2_server *s, struct h2_stream *st, int http,
 	log_call(s, st);
 }
 
+/* The status of a streaming response, as trailers (END_STREAM). */
+static int stream_trailers(struct h2_server *s, struct h2_stream *st)
+{
+	struct grpc_ostream *os = st->os;
+	char code[8], *enc = NULL;
+	nghttp2_nv t[2];
+	size_t n = 0, elen;
+	int rv;
+
+	st->os_trailers = true;
+	st->status = os->status;
+	snprintf(code, sizeof(code), "%d", os->status);
+	t[n++] = (nghttp2_nv)NV("grpc-status", code);
+	if (os->message[0]) {
+		elen = grpc_percent_encode(os->message, NULL, 0);
+		enc = malloc(elen + 1);
+		if (enc) {
+			grpc_percent_encode(os->message, enc, elen + 1);
+			t[n++] = (nghttp2_nv)NV("grpc-message", enc);
+		}
+	}
+	rv = nghttp2_submit_trailer(s->ng, st->id, t, n);
+	free(enc);
+	if (rv)
+		return h2_errno(rv, "submit_trailer");
+	log_call(s, st);
+	return 0;
+}
+
+static ssize_t stream_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
+			      uint32_t *flags, nghttp2_data_source *src, void *arg)
+{
+	struct h2_server *s = arg;
+	struct h2_stream *st = src->ptr;
+	size_t n;
+
+	(void)ng, (void)id;
+	if (!st->os || st->os_trailers)
+		return NGHTTP2_ERR_DEFERRED;
+	n = grpc_ostream_take(st->os, buf, len);
+	if (n)
+		return n;
+	if (!st->os->ended) {
+		st->os_deferred = true;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	*flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+	if (stream_trailers(s, st))
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	return 0;
+}
+
+/* The producer queued a message or ended the stream. */
+static void stream_wake(void *arg)
+{
+	struct h2_stream *st = arg;
+	struct h2_server *s = st->srv;
+	struct grpc_ostream *os = st->os;
+	int32_t win;
+
+	if (!os || st->os_trailers)
+		return;
+	win = nghttp2_session_get_stream_remote_window_size(s->ng, st->id);
+	if (nghttp2_session_get_remote_window_size(s->ng) < win)
+		win = nghttp2_session_get_remote_window_size(s->ng);
+	/* Ended with nothing left to send, while the data source waits (for us,
+	 * or for a window the peer does not open): the status needs no window,
+	 * so a reader that reads nothing still gets it. */
+	if (os->ended && !os->n && (st->os_deferred || win <= 0)) {
+		(void)stream_trailers(s, st);
+		return;
+	}
+	if (st->os_deferred) {
+		st->os_deferred = false;
+		(void)nghttp2_session_resume_data(s->ng, st->id);
+	}
+}
+
+/* A server-streaming reply: the headers now, then what the producer queues. */
+static void stream_submit(struct h2_server *s, struct h2_stream *st, struct grpc_reply *r)
+{
+	nghttp2_nv hdrs[] = {
+		NV(":status", "200"), NV("content-type", "application/grpc"),
+		NV("grpc-accept-encoding", "identity"),
+	};
+	nghttp2_data_provider prd = { .source.ptr = st, .read_callback = stream_read_cb };
+	int rv;
+
+	st->state = ST_REPLIED;
+	st->os = r->stream;
+	r->stream = NULL;
+	st->srv = s;
+	st->os->wake = stream_wake;
+	st->os->wake_arg = st;
+	rv = nghttp2_submit_response(s->ng, st->id, hdrs, 3, &prd);
+	if (rv)
+		(void)h2_errno(rv, "submit_response");
+	if (s->goaway)
+		grpc_ostream_end(st->os, false, GRPC_UNAVAILABLE, "bpfd is shutting down");
+}
+
 static void reply_error(struct h2_server *s, struct h2_stream *st, int http,
 			enum grpc_status status, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -334,7 +447,10 @@ static void dispatch(struct h2_server *s, struct h2_stream *st)
 	grpc_reply_init(&r, s->o.max_msg);
 	s->o.handler(s->o.arg, &call, &r);
 	stream_release(s, st);
-	reply_submit(s, st, 200, &r);
+	if (r.stream && r.status == GRPC_OK)
+		stream_submit(s, st, &r);
+	else
+		reply_submit(s, st, 200, &r);
 	grpc_reply_fini(&r);
 }
 
@@ -733,9 +849,16 @@ uint64_t h2_server_expire(struct h2_server *s, uint64_t now_ms)
 
 void h2_server_shutdown(struct h2_server *s)
 {
+	struct h2_stream *st;
+
 	if (s->goaway)
 		return;
 	s->goaway = true;
+	/* a streaming call never ends by itself */
+	for (st = s->streams; st; st = st->next)
+		if (st->os)
+			grpc_ostream_end(st->os, false, GRPC_UNAVAILABLE,
+					 "bpfd is shutting down");
 	(void)nghttp2_submit_goaway(s->ng, NGHTTP2_FLAG_NONE,
 				    nghttp2_session_get_last_proc_stream_id(s->ng),
 				    NGHTTP2_NO_ERROR, NULL, 0);
@@ -774,7 +897,43 @@ struct h2_client {
 	struct grpc_buf req;	/* framed request */
 	size_t req_off;
 	struct h2_client_result res;
+	int (*on_msg)(void *arg, const uint8_t *msg, size_t len);	/* a stream */
+	void *on_msg_arg;
 };
+
+void h2_client_on_message(struct h2_client *c,
+			  int (*fn)(void *arg, const uint8_t *msg, size_t len), void *arg)
+{
+	c->on_msg = fn;
+	c->on_msg_arg = arg;
+}
+
+/* A stream's bytes: each complete message goes to on_msg, one at a time. */
+static int cl_stream_feed(struct h2_client *c, const uint8_t *data, size_t len)
+{
+	struct grpc_reader *r = &c->res.body;
+	size_t want, k;
+	int err;
+
+	while (len) {
+		want = r->hdr_have < GRPC_HDR_LEN ? GRPC_HDR_LEN - r->hdr_have :
+						   r->need - r->buf.len;
+		k = want < len ? want : len;
+		err = grpc_reader_feed(r, data, k);
+		if (err)
+			return err;
+		data += k;
+		len -= k;
+		if (!r->done)
+			continue;
+		err = c->on_msg(c->on_msg_arg, r->buf.data, r->buf.len);
+		grpc_reader_fini(r);
+		grpc_reader_init(r, r->max);
+		if (err)
+			return err;
+	}
+	return 0;
+}
 
 static ssize_t req_read_cb(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len,
 			   uint32_t *flags, nghttp2_data_source *src, void *arg)
@@ -826,7 +985,10 @@ static int cl_on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id,
 	(void)ng, (void)flags;
 	if (id != c->stream || c->res.body_err)
 		return 0;
-	err = grpc_reader_feed(&c->res.body, data, len);
+	if (c->on_msg)
+		err = cl_stream_feed(c, data, len);
+	else
+		err = grpc_reader_feed(&c->res.body, data, len);
 	if (err) {
 		c->res.body_err = err;
 		(void)nghttp2_submit_rst_stream(c->ng, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);

@@ -120,6 +120,11 @@ void h2_client_free(struct h2_client *c);
 int h2_client_call(struct h2_client *c, const char *scheme, const char *authority,
 		   const char *path, const uint8_t *msg, size_t len,
 		   uint64_t timeout_ms, size_t max_recv);
+/* For a server-streaming call (set after h2_client_call()): every complete
+ * response message goes to fn(arg, msg, len) as it arrives, instead of being
+ * kept; fn's non-zero result cancels the call (body_err).  NULL: unary. */
+void h2_client_on_message(struct h2_client *c,
+			  int (*fn)(void *arg, const uint8_t *msg, size_t len), void *arg);
 int h2_client_recv(struct h2_client *c, const uint8_t *data, size_t len);
 ssize_t h2_client_send(struct h2_client *c, const uint8_t **ret_data);
 struct h2_client_result *h2_client_result(struct h2_client *c);

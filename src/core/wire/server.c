@@ -80,7 +80,17 @@ struct server {
 	uint64_t stop_deadline;
 	uint64_t accept_pause;	/* out of fds: listeners not polled until then */
 	uint64_t last_refusal;	/* rate limit of the warnings about refusals */
+	int src_fd;		/* server_set_source(): -1 none */
+	void (*src_fn)(void *arg);
+	void *src_arg;
 };
+
+void server_set_source(struct server *srv, int fd, void (*fn)(void *arg), void *arg)
+{
+	srv->src_fd = fd;
+	srv->src_fn = fn;
+	srv->src_arg = arg;
+}
 
 static void zclose(int *fd)
 {
@@ -271,6 +281,7 @@ int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
 	srv->tls = tls;
 	srv->handler = handler;
 	srv->arg = arg;
+	srv->src_fd = -1;
 	/* Buffers of 32 KiB and more get their own mappings, so memory returns to
 	 * the kernel when a request ends or its peer goes (measured: 32 KiB keeps
 	 * the slow-message attack of t_limits 8 MB above its budget, 128 KiB 16 MB).
@@ -479,7 +490,7 @@ static int conns_add(struct server *srv, struct conn *c)
 		if (!v)
 			return -ENOMEM;
 		srv->conns = v;
-		p = reallocarray(srv->pfds, cap + 1 + 2, sizeof(*p));
+		p = reallocarray(srv->pfds, cap + 2 + 2, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		srv->pfds = p;
@@ -884,7 +895,7 @@ int server_run(struct server *srv, int stop_fd)
 	int timeout, rc;
 
 	if (!srv->pfds) {
-		srv->pfds = calloc(1 + 2 + 16, sizeof(*srv->pfds));
+		srv->pfds = calloc(2 + 2 + 16, sizeof(*srv->pfds));
 		if (!srv->pfds)
 			return -ENOMEM;
 	}
@@ -912,6 +923,7 @@ int server_run(struct server *srv, int stop_fd)
 		}
 		np = 0;
 		srv->pfds[np++] = (struct pollfd){ .fd = stop_fd, .events = POLLIN };
+		srv->pfds[np++] = (struct pollfd){ .fd = srv->src_fd, .events = POLLIN };
 		nl = srv->n_lst;
 		for (i = 0; i < nl; i++)
 			srv->pfds[np++] = (struct pollfd){
@@ -937,12 +949,14 @@ int server_run(struct server *srv, int stop_fd)
 		now = grpc_now_ms();
 		if (srv->pfds[0].revents)
 			begin_shutdown(srv, stop_fd, now);
+		if (srv->pfds[1].revents & POLLIN)
+			srv->src_fn(srv->src_arg);
 		for (i = 0; i < nl && i < srv->n_lst; i++)
-			if (srv->pfds[1 + i].revents & POLLIN)
+			if (srv->pfds[2 + i].revents & POLLIN)
 				do_accept(srv, &srv->lst[i]);
 		/* conns added by accept are beyond np; they get polled next round */
-		for (i = 0; i + 1 + nl < np; i++) {
-			short rev = srv->pfds[1 + nl + i].revents;
+		for (i = 0; i + 2 + nl < np; i++) {
+			short rev = srv->pfds[2 + nl + i].revents;
 
 			c = srv->conns[i];
 			if (rev || (c->ready && h2_io_pending(&c->io)))

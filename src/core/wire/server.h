@@ -26,6 +26,9 @@ int server_run(struct server *srv, int stop_fd);
 /* A SIGHUP read from stop_fd calls fn(arg) in the loop's thread (while not
  * stopping) instead of shutting down; without fn it is ignored. */
 void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg);
+/* Poll fd in the loop as well: fn(arg) runs in the loop's thread whenever it
+ * is readable (the event bus).  One such source; fd -1 removes it. */
+void server_set_source(struct server *srv, int fd, void (*fn)(void *arg), void *arg);
 /* The TCP port actually bound (useful with port 0), or 0. */
 int server_tcp_port(const struct server *srv);
 
