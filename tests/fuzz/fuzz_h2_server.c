@@ -3,11 +3,14 @@
  * rpc method table) fed raw bytes after the client preface.  The rpc ops are fakes:
  * no kernel, no program manager. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/event.h"
+#include "core/events.h"
 #include "core/wire/h2.h"
 #include "core/rpc.h"
 
@@ -81,12 +84,28 @@ static void drain(struct h2_server *s)
 	const uint8_t *p;
 	int i;
 
+	if (!s)
+		return;
 	for (i = 0; i < 1000 && h2_server_send(s, &p) > 0; i++)
 		;
 }
 
+/* Events for the Events calls of the input: more than a reader's queue holds,
+ * so a reader that opened no window is dropped. */
+static void events(struct events_hub *hub, struct h2_server *s)
+{
+	int i;
+
+	for (i = 0; i < 6; i++)
+		event_emitf(EVENT_LOAD, i + 1, "xdp fuzz0", "loaded program %d", i + 1);
+	events_hub_run(hub);
+	drain(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static bool bus;
+	struct events_hub *hub = NULL;
 	struct rpc rpc = { .ops = &ops };
 	/* budgets small enough for fuzzed input to reach them */
 	struct h2_budget budget = { .max = 6000 };
@@ -96,14 +115,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct h2_server *s = NULL;
 	size_t half = size / 2;
 
-	if (h2_server_new(&o, &s))
+	if (!bus && event_bus_init(64) >= 0)
+		bus = true;
+	if (events_hub_new(4, 2, &hub))
 		return 0;
+	rpc.hub = hub;
+	if (h2_server_new(&o, &s)) {
+		events_hub_free(hub);
+		return 0;
+	}
 	/* the preface, then the input in two reads (frames split across reads) */
 	if (!h2_server_recv(s, (const uint8_t *)preface, sizeof(preface) - 1) &&
 	    !h2_server_recv(s, data, half)) {
 		drain(s);
+		events(hub, s);
 		if (!h2_server_recv(s, data + half, size - half)) {
 			drain(s);
+			events(hub, s);
 			(void)h2_server_expire(s, UINT64_MAX - 1);
 			h2_server_shutdown(s);
 			drain(s);
@@ -113,6 +141,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (h2_server_buffered(s) != budget.used || budget.used > budget.max)
 		abort();	/* the accounting is off */
 	h2_server_free(s);
+	events(hub, NULL);
+	if (events_hub_readers(hub))
+		abort();	/* a reader whose call is over is still held */
+	events_hub_free(hub);
 	if (budget.used || budget.sessions)
 		abort();	/* bytes or the session not given back */
 	return 0;

@@ -40,9 +40,11 @@ for f in "$B"/fuzz/fuzz_*; do
 	name=$(basename "$f")
 	corpus="$B/fuzz-corpus/$name"
 	mkdir -p "$corpus"
-	[ "$name" = fuzz_h2_server ] && [ -z "$(ls "$corpus")" ] && seed_h2 "$corpus"
 	seeds="$(dirname "$0")/seeds/$name"	# committed seed inputs
-	[ -d "$seeds" ] && [ -z "$(ls "$corpus")" ] && cp "$seeds"/* "$corpus"/
+	fresh=
+	[ -z "$(ls "$corpus")" ] && fresh=1
+	[ -n "$fresh" ] && [ -d "$seeds" ] && cp "$seeds"/* "$corpus"/
+	[ "$name" = fuzz_h2_server ] && [ -n "$fresh" ] && seed_h2 "$corpus"
 	[ "$name" = fuzz_tar ] && [ -z "$(ls "$corpus")" ] && seed_tar "$corpus"
 	case $name in fuzz_config|fuzz_toml)	# the example configuration
 		[ -e "$corpus/seed-bpfd.toml" ] ||

@@ -11,8 +11,6 @@
 #       call's end (exit 0), or "no status: ..." (exit 1)
 import json
 import os
-import socket
-import struct
 import sys
 import time
 
@@ -43,48 +41,23 @@ def grpcio_reader(sock, n):
 
 
 def never_read(sock, ready, go):
-    import h2.config
-    import h2.connection
-    import h2.events
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import h2.settings
+    import rawh2
 
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(sock)
-    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True,
-                                                             header_encoding="utf-8"))
-    c.initiate_connection()
+    s, c = rawh2.session(sock)
     c.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
-    c.send_headers(1, [(":method", "POST"), (":scheme", "http"), (":authority", "localhost"),
-                       (":path", EVENTS), ("content-type", "application/grpc"),
-                       ("te", "trailers")])
-    c.send_data(1, struct.pack(">BI", 0, 0), end_stream=True)
+    rawh2.send_call(c, 1, rawh2.headers(EVENTS))
     s.sendall(c.data_to_send())
     open(ready, "w").close()
     while not os.path.exists(go):
         time.sleep(0.05)
-    s.settimeout(10)
-    hdrs = {}
-    end = time.time() + 20
-    while time.time() < end:
-        try:
-            data = s.recv(65536)
-        except socket.timeout:
-            break
-        if not data:
-            break
-        for ev in c.receive_data(data):
-            if isinstance(ev, (h2.events.ResponseReceived, h2.events.TrailersReceived)):
-                hdrs.update(dict(ev.headers))
-            if isinstance(ev, h2.events.StreamReset):
-                print("no status: stream reset, code %s" % ev.error_code)
-                return 1
-            if isinstance(ev, h2.events.StreamEnded) or "grpc-status" in hdrs:
-                print("status=%s message=%s" % (hdrs.get("grpc-status"),
-                                                 hdrs.get("grpc-message", "")))
-                return 0
-        s.sendall(c.data_to_send())
-    print("no status: headers %s" % hdrs)
-    return 1
+    hdrs, _, reset = rawh2.collect(s, c, 1, until=20)
+    if "grpc-status" not in hdrs:
+        print("no status: headers %s, reset %s" % (hdrs, reset))
+        return 1
+    print("status=%s message=%s" % (hdrs["grpc-status"], hdrs.get("grpc-message", "")))
+    return 0
 
 
 def main(argv):

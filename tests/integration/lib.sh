@@ -102,6 +102,18 @@ end_test() {
 	return 0
 }
 
+# Python stubs of proto/bpfd.proto for the grpcio clients (none are committed),
+# generated into $T_TMP/stubs: sets and exports GRPC_STUBS.
+grpc_stubs() {
+	GRPC_STUBS="$T_TMP/stubs"
+	export GRPC_STUBS
+	mkdir -p "$GRPC_STUBS"
+	_src=$(cd "$(dirname "$0")/../.." && pwd)
+	protoc -I"$_src/proto" --python_out="$GRPC_STUBS" --grpc_python_out="$GRPC_STUBS" \
+		--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin "$_src/proto/bpfd.proto" ||
+		echo "warning: protoc could not generate the python stubs" >&2
+}
+
 free_port() {
 	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -7,14 +7,7 @@
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
 BUILD=${BPFD_BUILD:-$SRC/build}
-STUBS="$T_TMP/stubs"
-export GRPC_STUBS="$STUBS"
-
-# Python stubs generated now from proto/bpfd.proto (none are committed).
-mkdir -p "$STUBS"
-protoc -I"$SRC/proto" --python_out="$STUBS" --grpc_python_out="$STUBS" \
-	--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin "$SRC/proto/bpfd.proto" ||
-	echo "warning: protoc could not generate the python stubs" >&2
+grpc_stubs
 
 pyc() { "$PY" "$SRC/tests/grpc/client.py" "$@"; }
 raw() { timeout 30 "$PY" "$SRC/tests/grpc/rawh2.py" "$BPFD_SOCK" "$@"; }

@@ -125,7 +125,7 @@ void follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const cha
 }
 
 /* Records of programs the kernel freed: gone with their hook. */
-static void sweep_freed(struct mgr *m)
+void follow_sweep(struct mgr *m)
 {
 	char map_dir[sizeof(m->recs[0].map_dir)];
 	size_t i = 0;
@@ -363,7 +363,7 @@ int mgr_follow(struct mgr *m, const struct nl_change *c, size_t n, bool all)
 			       c[i].moved ? FOLLOW_MOVED : FOLLOW_GONE, hint);
 	}
 out:
-	sweep_freed(m);
+	follow_sweep(m);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -383,4 +383,28 @@ int mgr_prog_vanished(struct mgr *m, uint32_t id, char *buf, size_t size)
 	}
 	pthread_mutex_unlock(&m->lock);
 	return err;
+}
+
+void follow_unloaded(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain_dir dir)
+{
+	struct prog_ident pi;
+	size_t i;
+	int n;
+
+	for (i = 0; i < m->n; i++)
+		if (m->recs[i].chain && m->recs[i].ck == ck && m->recs[i].ifindex == ifindex &&
+		    (ck == CHAIN_XDP || m->recs[i].cdir == dir))
+			return;	/* the others still need the pins */
+	/* the hook is gone: its dispatcher directory or TCX link pins hold the
+	 * last program bpfd had there; remove what is dead (hook_reconcile is
+	 * what the daemon's start does) */
+	n = hook_reconcile(m->chains, NULL);
+	if (n <= 0)
+		return;
+	log_info("removed %d pin%s of hooks that are gone", n, n == 1 ? "" : "s");
+	/* vanished programs of other dead hooks went with them */
+	for (i = 0; i < m->n; i++)
+		if (m->recs[i].vanished[0] && prog_ident_id(m->recs[i].id, &pi) == -ENOENT)
+			m->recs[i].freed = true;
+	follow_sweep(m);
 }

@@ -645,7 +645,7 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	struct mrec *r = mrec_find(m, id);
 	char map_dir[sizeof(r->map_dir)], attach[sizeof(r->attach)];
 	struct hook_seen hook = { 0 };
-	bool vanished;
+	bool vanished, dead;
 	int err;
 
 	if (!r) {
@@ -678,6 +678,7 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	snprintf(attach, sizeof(attach), "%s", r->attach);
 	hook = (struct hook_seen){ .ck = r->ck, .ifindex = r->ifindex, .dir = r->cdir };
 	vanished = !r->chain || r->vanished[0];
+	dead = r->chain && r->vanished[0];
 	mrec_drop(m, r);
 	if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
 		fs_rmtree(map_dir);
@@ -685,6 +686,8 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	event_emitf(EVENT_UNLOAD, id, attach, "unloaded program %u", id);
 	if (!vanished)
 		follow_hook(m, hook.ck, hook.ifindex, hook.dir, id);
+	else if (dead)
+		follow_unloaded(m, hook.ck, hook.ifindex, hook.dir);
 	follow_prune(m);
 	return 0;
 }

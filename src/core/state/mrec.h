@@ -107,6 +107,11 @@ void follow_hook(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain
 		 uint32_t own);
 /* Forget hooks where bpfd has no program left. */
 void follow_prune(struct mgr *m);
+/* Drop the records of programs marked freed (their pins and map directories). */
+void follow_sweep(struct mgr *m);
+/* A vanished program on hook (ck, ifindex, dir) was unloaded: when it was bpfd's
+ * last there, remove the pins of dead hooks that kept it. */
+void follow_unloaded(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain_dir dir);
 
 /* Remove the program and link pins a record names (missing is fine). */
 void mrec_unpin(const bpfd_state_ProgramRecord *r);
