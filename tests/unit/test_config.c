@@ -67,6 +67,12 @@ static void monitor(void)
 	if (GOOD(&cfg, "monitor.stats = \"on-demand\"\nmonitor.stats_grace = 86400\n")) {
 		ASSERT_EQ(cfg.stats_mode, STATS_ON_DEMAND, "on-demand");
 		ASSERT_EQ(cfg.stats_grace, 86400, "a day");
+		ASSERT_EQ(cfg.event_queue, EVENT_QUEUE_DEFAULT, "event_queue default");
+		ASSERT_EQ(cfg.event_readers, EVENT_READERS_DEFAULT, "event_readers default");
+	}
+	if (GOOD(&cfg, "[monitor]\nevent_queue = 16\nevent_readers = 0\n")) {
+		ASSERT_EQ(cfg.event_queue, 16, "event_queue");
+		ASSERT_EQ(cfg.event_readers, 0, "event stream off");
 	}
 }
 
@@ -517,7 +523,9 @@ static const struct bad bad_schema[] = {
 	{ "[monitor]\nstats = true\n", "line 2, column 9: 'stats' in [monitor] must be a string, not a boolean" },
 	{ "[monitor]\nstats_grace = 0\n", "line 2, column 15: [monitor] stats_grace 0 is out of range: give seconds from 1 to 86400" },
 	{ "[monitor]\nstats_grace = 86401\n", "line 2, column 15: [monitor] stats_grace 86401 is out of range: give seconds from 1 to 86400" },
-	{ "[monitor]\ninterval = 1\n", "line 2, column 1: unknown key 'interval' in [monitor] (known: stats, stats_grace)" },
+	{ "[monitor]\ninterval = 1\n", "line 2, column 1: unknown key 'interval' in [monitor] (known: stats, stats_grace, event_queue, event_readers)" },
+	{ "[monitor]\nevent_queue = 0\n", "line 2, column 15: [monitor] event_queue 0 is out of range: give a number of events from 1 to 65536" },
+	{ "[monitor]\nevent_readers = 2000\n", "line 2, column 17: [monitor] event_readers 2000 is out of range: give 0 (no event stream) to 1024" },
 	{ "[signing]\nallow_unsigned = true\n[tls]\n[signing.x]\n", "line 4, column 1: unknown table 'x' in [signing] (known: allow_unsigned, verify_enabled, keys)" },
 	{ "[registry]\ninsecure = [\"http://127.0.0.1:5000\"]\n", "line 2, column 13: [registry] insecure entry 'http://127.0.0.1:5000' is not HOST or HOST:PORT (no scheme, path or spaces), e.g. \"127.0.0.1:5000\"" },
 	{ "[registry]\ninsecure = \"127.0.0.1:5000\"\n", "line 2, column 12: 'insecure' in [registry] must be an array, not a string" },
