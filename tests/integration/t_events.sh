@@ -186,6 +186,12 @@ test_own_changes_quiet() {
 		a=$(load_xdp 20 2 chain_xdp)
 		b=$(load_xdp 10 2 chain_xdp_a)
 		c=$(load_xdp 30 2 chain_xdp)
+		# and a TC dispatcher (its filter replaced at each change)
+		t1=$(load_tc 20 0)
+		t2=$(load_tc 10 0)
+		ctl unload "$t1" || fail "unload tc"
+		wait_event a ".kind == \"unload\" and .id == $t1"
+		ctl unload "$t2" || fail "unload tc"
 	elif have_feature tcx; then
 		a=$(load_tcx 20 0)
 		b=$(load_tcx 10 0)
