@@ -654,6 +654,8 @@ static void do_reload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 	else
 		reply_encode(r, bpfd_v1_ReloadResponse_fields, resp);
 	free(resp);
+}
+
 int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *ret_len)
 {
 	bpfd_v1_Event m = bpfd_v1_Event_init_zero;
