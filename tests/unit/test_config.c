@@ -464,8 +464,8 @@ static const struct bad bad_syntax[] = {
 };
 
 static const struct bad bad_schema[] = {
-	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy)" },
-	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy)" },
+	{ "[interface.eth0]\nxdp_mode = \"skb\"\n", "line 1, column 2: unknown table 'interface' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy, metrics)" },
+	{ "foo = 1\n", "line 1, column 1: unknown key 'foo' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy, metrics)" },
 	{ "grpc = 1\n", "line 1, column 8: 'grpc' at the top level must be a table, not an integer" },
 	{ "[[signing]]\n", "line 1, column 1: 'signing' at the top level must be a table, not an array of tables" },
 	{ "[signing]\nallow_unsigned = \"yes\"\n", "line 2, column 18: 'allow_unsigned' in [signing] must be a boolean, not a string" },
@@ -536,7 +536,7 @@ static const struct bad bad_schema[] = {
 	{ "[registry]\nmax_blob_bytes = 10\n", "line 2, column 18: [registry] max_blob_bytes 10 is out of range (4096-1099511627776)" },
 	{ "[registry]\nproxy = \"x\"\n", "line 2, column 1: unknown key 'proxy' in [registry] (known: insecure, ca_files, connect_timeout_ms, read_timeout_ms, max_blob_bytes)" },
 	/* user text in messages is escaped and shortened */
-	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy)" },
+	{ "\"a\\nb\" = 1\n", "line 1, column 1: unknown key 'a\\x0ab' at the top level (known: interfaces, grpc, signing, registry, tls, runtime, log, monitor, policy, metrics)" },
 	{ "[interfaces.eth0]\nxdp_mode = \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"\n", "line 2, column 12: xdp_mode 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' for interface eth0 is not one of skb, drv, hw" },
 };
 
