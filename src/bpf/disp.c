@@ -490,6 +490,75 @@ int disp_remove(struct hook *h, uint32_t prog_id, struct errmsg *em)
 	return retry_locked(h, remove_once, &prog_id, em);
 }
 
+struct modify_arg {
+	uint32_t prog_id;
+	int32_t priority;
+	uint32_t proceed_on;
+	struct hook_result *ret;
+};
+
+/* The member's new priority and proceed-on: a new dispatcher with the new order and
+ * config, every member re-linked, swapped in at once (rebuild_once); unchanged values
+ * touch nothing.  A direct attachment has no config to change: 0, mode direct. */
+static int modify_once(struct hook *h, void *arg, struct errmsg *em)
+{
+	struct modify_arg *a = arg;
+	struct member m[CHAIN_MAX_PROGS];
+	struct hook_state st;
+	char what[64];
+	size_t i, n;
+	int err, at = -1;
+
+	err = disp_state_read(h, &st);
+	if (err)
+		return err;
+	memset(a->ret, 0, sizeof(*a->ret));
+	a->ret->prog_id = a->prog_id;
+	a->ret->ifindex = h->ifindex;
+	if (st.id == a->prog_id && !st.dispatcher) {
+		a->ret->mode = HOOK_MODE_DIRECT;
+		goto out;
+	}
+	n = st.dispatcher ? st.n : 0;
+	for (i = 0; i < n; i++)
+		if (st.m[i].e.prog_id == a->prog_id)
+			at = i;
+	if (at < 0) {
+		err = errmsg_set(em, -ENOENT, "program %u is not on the %s", a->prog_id,
+				 hook_what(h, what, sizeof(what)));
+		goto out;
+	}
+	memcpy(m, st.m, n * sizeof(m[0]));
+	a->ret->mode = HOOK_MODE_DISPATCHER;
+	a->ret->dispatcher_id = st.id;
+	if (m[at].e.priority != a->priority || m[at].e.proceed_on != a->proceed_on) {
+		m[at].e.priority = a->priority;
+		m[at].e.proceed_on = a->proceed_on;
+		members_sort(m, n);
+		err = rebuild_once(h, &st, m, n, &a->ret->dispatcher_id, em);
+		if (err)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i].e.prog_id != a->prog_id)
+			continue;
+		a->ret->position = i;
+		a->ret->link_id = m[i].link_id;
+	}
+out:
+	disp_state_free(&st);
+	return err;
+}
+
+int disp_modify(struct hook *h, uint32_t prog_id, int32_t priority, uint32_t proceed_on,
+		struct hook_result *ret, struct errmsg *em)
+{
+	struct modify_arg a = { .prog_id = prog_id, .priority = priority,
+				.proceed_on = proceed_on, .ret = ret };
+
+	return retry_locked(h, modify_once, &a, em);
+}
+
 static void member_info(struct hook *h, const struct hook_state *st, size_t i,
 			struct hook_member_info *r)
 {

@@ -411,6 +411,23 @@ int hook_detach(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 	return disp_remove(&h, prog_id, em);
 }
 
+int hook_modify(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
+		enum chain_dir dir, uint32_t prog_id, int32_t priority, uint32_t proceed_on,
+		struct hook_result *ret, struct errmsg *em)
+{
+	struct hook h;
+	int err;
+
+	if (priority < 0)
+		return errmsg_set(em, -EINVAL, "priority %d is negative", priority);
+	if (kind == CHAIN_TCX)
+		return tcx_modify(env, ifindex, dir, prog_id, priority, ret, em);
+	err = hook_init(&h, env, kind, dir, ifindex, em);
+	if (err)
+		return err;
+	return disp_modify(&h, prog_id, priority, proceed_on, ret, em);
+}
+
 int hook_members(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 		 enum chain_dir dir, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n)

@@ -144,6 +144,20 @@ int hook_attach(struct hook_env *env, struct obj *o, const struct hook_req *req,
 int hook_detach(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 		enum chain_dir dir, uint32_t prog_id, struct errmsg *em);
 
+/* Give program prog_id on the hook (kind, ifindex, dir) a new priority and (xdp, tc)
+ * proceed-on mask; its id stays.  XDP/TC: a new dispatcher with the new order and
+ * config is built, every member re-linked, and swapped in atomically.  TCX: the
+ * program is moved to its new place make-before-break: a stand-in that tail-calls it
+ * is linked at the new place first, then the old link goes and the stand-in's link
+ * is switched to the program (bpf_link_update), so no packet misses it (one that
+ * passes in the short moment between the first two steps meets it twice).  A direct
+ * attachment (no dispatcher) is left as it is (ret->mode says HOOK_MODE_DIRECT): the
+ * caller refuses what cannot apply there.  On failure the hook is as before.  ret
+ * gets the new position.  -ENOENT when the program is not on that hook. */
+int hook_modify(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
+		enum chain_dir dir, uint32_t prog_id, int32_t priority, uint32_t proceed_on,
+		struct hook_result *ret, struct errmsg *em);
+
 /* Current state of prog_id on the hook, read from kernel + pins.  -ENOENT if absent. */
 int hook_member(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 		enum chain_dir dir, uint32_t prog_id, struct hook_member_info *ret);

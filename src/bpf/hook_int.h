@@ -122,6 +122,8 @@ void disp_state_free(struct hook_state *st);
 int disp_add(struct hook *h, int prog_fd, const struct chain_entry *add,
 	     struct hook_result *ret, struct errmsg *em);
 int disp_remove(struct hook *h, uint32_t prog_id, struct errmsg *em);
+int disp_modify(struct hook *h, uint32_t prog_id, int32_t priority, uint32_t proceed_on,
+		struct hook_result *ret, struct errmsg *em);
 int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n);
 int disp_reconcile(struct hook_env *env, const struct hook_ops *ops, const char *root,
@@ -142,6 +144,9 @@ int tcx_attach(struct hook_env *env, int prog_fd, const struct hook_req *req,
 	       uint32_t ifindex, struct hook_result *ret, struct errmsg *em);
 int tcx_detach(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 	       uint32_t prog_id, struct errmsg *em);
+int tcx_modify(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
+	       uint32_t prog_id, int32_t priority, struct hook_result *ret,
+	       struct errmsg *em);
 int tcx_members(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 		struct hook_member_info *ret, size_t max, size_t *ret_n);
 int tcx_reconcile(struct hook_env *env, enum chain_dir dir);

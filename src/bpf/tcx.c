@@ -10,7 +10,14 @@
  *
  * Pins: <bpffs>/tcx-<dir>/link-<ifindex>-<priority>-<prog id>, under
  * flock(<bpffs>/tcx-<dir>): the pin keeps the link (and so the program) alive across
- * daemon restarts, and its name keeps the priority, which the kernel does not. */
+ * daemon restarts, and its name keeps the priority, which the kernel does not.
+ *
+ * A priority change that moves a program (tcx_modify) cannot be one kernel step: the
+ * kernel has no "move", and a program can be on a hook only once.  So a stand-in
+ * (tcx_standin.bpf.c: tail-calls the program) is linked at the new place and pinned as
+ * standin-<ifindex>-<new priority>-<prog id>; the old link is detached; the stand-in's
+ * link is switched to the program (bpf_link_update) and its pin renamed to the link-
+ * name.  A crash in between is finished or undone by tcx_reconcile(). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +26,9 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
+#include "bpf/embed.h"
 #include "bpf/hook_int.h"
 #include "core/base/fs.h"
 #include "core/base/log.h"
@@ -105,15 +114,25 @@ struct tcx_pin {
 	char path[PATH_MAX];
 };
 
-static bool parse_pin(const char *root, const char *name, struct tcx_pin *p)
+static bool parse_pin_as(const char *fmt, const char *root, const char *name,
+			 struct tcx_pin *p)
 {
 	int n = 0;
 
-	if (sscanf(name, "link-%u-%d-%u%n", &p->ifindex, &p->priority, &p->prog_id, &n) != 3 ||
-	    name[n])
+	if (sscanf(name, fmt, &p->ifindex, &p->priority, &p->prog_id, &n) != 3 || name[n])
 		return false;
 	snprintf(p->path, sizeof(p->path), "%s/%s", root, name);
 	return true;
+}
+
+static bool parse_pin(const char *root, const char *name, struct tcx_pin *p)
+{
+	return parse_pin_as("link-%u-%d-%u%n", root, name, p);
+}
+
+static bool parse_standin(const char *root, const char *name, struct tcx_pin *p)
+{
+	return parse_pin_as("standin-%u-%d-%u%n", root, name, p);
 }
 
 /* Is the pinned link still attached to ifindex with prog_id? */
@@ -308,6 +327,224 @@ out:
 	return err;
 }
 
+/* Load the stand-in with prog_fd in its slot: its object (the caller closes it once
+ * the stand-in's link switched to the program) and program fd. */
+static int standin_load(int prog_fd, struct bpf_object **ret_obj, int *ret_fd,
+			struct errmsg *em)
+{
+	struct bpf_object *o = NULL;
+	struct bpf_program *p;
+	struct bpf_map *map;
+	const void *data;
+	size_t len;
+	__u32 key = 0, val = prog_fd;
+	int err;
+
+	err = embed_find("tcx_standin", &data, &len);
+	if (err)
+		return errmsg_set(em, err, "the embedded tcx_standin object is missing");
+	o = bpf_object__open_mem(data, len, NULL);
+	if (!o)
+		return errmsg_set(em, -errno, "cannot open the embedded tcx_standin object");
+	p = bpf_object__find_program_by_name(o, "tcx_standin");
+	map = bpf_object__find_map_by_name(o, "standin_target");
+	if (!p || !map) {
+		err = errmsg_set(em, -ENOEXEC, "the embedded tcx_standin object is incomplete");
+		goto out;
+	}
+	bpf_program__set_type(p, BPF_PROG_TYPE_SCHED_CLS);
+	err = bpf_object__load(o);
+	if (err) {
+		errmsg_set(em, err, "cannot load the TCX stand-in: %s", strerror(-err));
+		goto out;
+	}
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, &val, BPF_ANY)) {
+		err = errmsg_set(em, -errno, "the TCX stand-in cannot call the program: %s",
+				 strerror(errno));
+		goto out;
+	}
+	*ret_fd = bpf_program__fd(p);
+	*ret_obj = o;
+	o = NULL;
+out:
+	bpf_object__close(o);
+	return err;
+}
+
+/* Is the order of bpfd's programs the same with a (n entries) as with b? */
+static bool same_order(const struct chain_entry *a, const struct chain_entry *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].prog_id != b[i].prog_id)
+			return false;
+	return true;
+}
+
+/* Steps 2-4 of a move (the stand-in's link lfd is attached and pinned at standin):
+ * old link off, stand-in's link to the program, pins renamed.  On failure the program
+ * is put back on the hook (at its new place) as well as can be. */
+static int move_finish(int lfd, int prog_fd, const char *old_pin, const char *standin,
+		       const char *new_pin, struct errmsg *em)
+{
+	int ofd, err;
+
+	ofd = bpf_obj_get(old_pin);
+	if (ofd < 0)
+		return errmsg_set(em, -errno, "cannot open TCX link %s: %s", old_pin,
+				  strerror(errno));
+	err = bpf_link_detach(ofd) ? -errno : 0;
+	close(ofd);
+	if (err)
+		return errmsg_set(em, err, "cannot detach TCX link %s: %s", old_pin,
+				  strerror(-err));
+	if (bpf_link_update(lfd, prog_fd, NULL)) {
+		err = -errno;
+		/* the stand-in keeps running the program at its new place: keep it */
+		log_err("TCX move: cannot switch %s to the program (%s); the stand-in runs it",
+			standin, strerror(-err));
+		return errmsg_set(em, err, "cannot switch the TCX link to the program: %s",
+				  strerror(-err));
+	}
+	if (rename(standin, new_pin))
+		return errmsg_set(em, -errno, "cannot rename %s to %s: %s", standin, new_pin,
+				  strerror(errno));
+	(void)unlink(old_pin);
+	return 0;
+}
+
+static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
+		       uint32_t prog_id, int32_t priority, struct hook_result *ret,
+		       struct errmsg *em)
+{
+	const char *root = env->tcx_root[dir];
+	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
+	struct chain_entry e[CHAIN_TCX_MAX_PROGS], ne[CHAIN_TCX_MAX_PROGS], mv;
+	struct tcx_link_attr a = {};
+	struct bpf_object *so = NULL;
+	char new_pin[PATH_MAX + 64], standin[PATH_MAX + 64];
+	uint32_t anchor, ids[CHAIN_TCX_MAX_PROGS];
+	uint64_t revision = 0;
+	size_t n = 0, i, k = 0, pos;
+	int err, lock, at = -1, lfd = -1, pfd = -1, sfd = -1;
+	bool before;
+
+	lock = lock_root(root, em);
+	if (lock < 0)
+		return lock;
+	err = read_pins(root, ifindex, pins, e, CHAIN_TCX_MAX_PROGS, &n);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (e[i].prog_id == prog_id)
+			at = i;
+	if (at < 0) {
+		err = errmsg_set(em, -ENOENT, "program %u is not a bpfd TCX program on %s of "
+				 "ifindex %u", prog_id, chain_dir_str(dir), ifindex);
+		goto out;
+	}
+	snprintf(new_pin, sizeof(new_pin), "%s/link-%u-%d-%u", root, ifindex, priority,
+		 prog_id);
+	if (e[at].priority == priority)
+		goto done;
+	mv = e[at];
+	mv.priority = priority;
+	for (i = 0; i < n; i++)
+		if ((int)i != at)
+			ne[k++] = e[i];
+	pos = chain_insert_pos(ne, k, &mv);
+	memmove(&ne[pos + 1], &ne[pos], (k - pos) * sizeof(ne[0]));
+	ne[pos] = mv;
+	if (same_order(e, ne, n)) {
+		/* the run order stays: only the priority in the pin's name changes */
+		if (rename(pins[at].path, new_pin))
+			err = errmsg_set(em, -errno, "cannot rename %s: %s", pins[at].path,
+					 strerror(errno));
+		goto done;
+	}
+	/* the anchor is a neighbour at the new place, never the program itself */
+	chain_tcx_anchor(ne, n, pos, &before, &anchor);
+	pfd = bpf_prog_get_fd_by_id(prog_id);
+	if (pfd < 0) {
+		err = errmsg_set(em, -errno, "program %u: %s", prog_id, strerror(errno));
+		goto out;
+	}
+	err = standin_load(pfd, &so, &sfd, em);
+	if (err)
+		goto out;
+	err = tcx_query(ifindex, dir, ids, NULL, CHAIN_TCX_MAX_PROGS, &revision);
+	if (err < 0)
+		goto out;
+	a.prog_fd = sfd;
+	a.target_ifindex = ifindex;
+	a.attach_type = attach_type(dir);
+	a.flags = before ? F_BEFORE : F_AFTER;
+	if (anchor) {
+		a.flags |= F_ID;
+		a.relative_id = anchor;
+	}
+	a.expected_revision = revision;
+	lfd = sys_bpf(BPF_LINK_CREATE, &a, sizeof(a));
+	if (lfd < 0) {
+		err = -errno;
+		if (err != -ESTALE)
+			errmsg_set(em, err, "cannot link the stand-in of TCX program %u at its "
+				   "new place: %s", prog_id, strerror(-err));
+		goto out;
+	}
+	snprintf(standin, sizeof(standin), "%s/standin-%u-%d-%u", root, ifindex, priority,
+		 prog_id);
+	if (bpf_obj_pin(lfd, standin)) {
+		err = errmsg_set(em, -errno, "cannot pin %s: %s", standin, strerror(errno));
+		bpf_link_detach(lfd);
+		goto out;
+	}
+	err = move_finish(lfd, pfd, pins[at].path, standin, new_pin, em);
+	if (err && !access(pins[at].path, F_OK) && pin_alive(&pins[at])) {
+		/* the old link is still attached: undo the stand-in */
+		bpf_link_detach(lfd);
+		(void)unlink(standin);
+	}
+	if (err)
+		goto out;
+done:
+	if (err)
+		goto out;
+	memset(ret, 0, sizeof(*ret));
+	ret->prog_id = prog_id;
+	ret->ifindex = ifindex;
+	ret->mode = HOOK_MODE_TCX;
+	ret->position = position_of(ifindex, dir, prog_id);
+	sfd = bpf_obj_get(new_pin);
+	if (sfd >= 0) {
+		kinfo_link_desc(sfd, &ret->link_id, NULL, NULL, NULL);
+		close(sfd);
+	}
+out:
+	if (lfd >= 0)
+		close(lfd);
+	if (pfd >= 0)
+		close(pfd);
+	bpf_object__close(so);
+	hook_unlock_dir(lock);
+	return err;
+}
+
+int tcx_modify(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
+	       uint32_t prog_id, int32_t priority, struct hook_result *ret,
+	       struct errmsg *em)
+{
+	int i, err = -ESTALE;
+
+	for (i = 0; i < HOOK_RETRIES && err == -ESTALE; i++)
+		err = modify_once(env, ifindex, dir, prog_id, priority, ret, em);
+	if (err == -ESTALE)
+		err = errmsg_set(em, -EAGAIN, "the TCX %s hook of ifindex %u kept changing; "
+				 "try again", chain_dir_str(dir), ifindex);
+	return err;
+}
+
 int tcx_members(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 		struct hook_member_info *ret, size_t max, size_t *ret_n)
 {
@@ -347,6 +584,52 @@ int tcx_members(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 	return 0;
 }
 
+/* A stand-in pin left by a move that was interrupted: undo it while the program's old
+ * link is still attached, else finish it.  True when the pin was dealt with. */
+static bool reconcile_standin(const char *root, const struct tcx_pin *p)
+{
+	struct tcx_pin q;
+	struct dirent *de;
+	uint32_t link_prog = 0, type = 0, ifindex = 0;
+	char new_pin[PATH_MAX + 64];
+	bool old_alive = false;
+	int fd, pfd;
+	DIR *d;
+
+	fd = bpf_obj_get(p->path);
+	if (fd < 0)
+		return !unlink(p->path);
+	kinfo_link_desc(fd, NULL, &link_prog, &type, &ifindex);
+	d = opendir(root);
+	while (d && (de = readdir(d)))
+		if (parse_pin(root, de->d_name, &q) && q.prog_id == p->prog_id &&
+		    q.ifindex == p->ifindex && pin_alive(&q))
+			old_alive = true;
+	if (d)
+		closedir(d);
+	snprintf(new_pin, sizeof(new_pin), "%s/link-%u-%d-%u", root, p->ifindex, p->priority,
+		 p->prog_id);
+	if (type != LINK_TYPE_TCX || ifindex != p->ifindex || old_alive) {
+		log_info("Removing %s: the move of TCX program %u did not complete", p->path,
+			 p->prog_id);
+		if (type == LINK_TYPE_TCX && link_prog != p->prog_id)
+			bpf_link_detach(fd);
+		close(fd);
+		return !unlink(p->path);
+	}
+	if (link_prog != p->prog_id) {
+		pfd = bpf_prog_get_fd_by_id(p->prog_id);
+		if (pfd < 0 || bpf_link_update(fd, pfd, NULL))
+			log_warn("TCX program %u: cannot finish its move (%s); its stand-in runs it",
+				 p->prog_id, strerror(errno));
+		if (pfd >= 0)
+			close(pfd);
+	}
+	close(fd);
+	log_info("Finishing the interrupted move of TCX program %u: %s", p->prog_id, new_pin);
+	return !rename(p->path, new_pin);
+}
+
 int tcx_reconcile(struct hook_env *env, enum chain_dir dir)
 {
 	const char *root = env->tcx_root[dir];
@@ -359,6 +642,10 @@ int tcx_reconcile(struct hook_env *env, enum chain_dir dir)
 	if (!d)
 		return 0;
 	lock = lock_root(root, NULL);
+	while (lock >= 0 && (de = readdir(d)))
+		if (parse_standin(root, de->d_name, &p) && reconcile_standin(root, &p))
+			n++;
+	rewinddir(d);
 	while (lock >= 0 && (de = readdir(d))) {
 		if (!parse_pin(root, de->d_name, &p) || pin_alive(&p))
 			continue;

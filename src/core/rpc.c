@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rpc.c - bpfd.v1.Bpfd method table: Load, Unload, List, Get, PullBytecode, Reload,
- * Events */
+ * Events, Modify */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -277,6 +277,33 @@ static void do_unload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 	if (err)
 		return reply_errno(r, err, &em, "Unload failed");
 	reply_encode(r, bpfd_v1_UnloadResponse_fields, &resp);
+}
+
+static void do_modify(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	bpfd_v1_ModifyRequest *req = calloc(1, sizeof(*req));
+	bpfd_v1_ModifyResponse *resp = calloc(1, sizeof(*resp));
+	struct errmsg em = { { 0 } };
+	int err;
+
+	if (!req || !resp) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
+	if (!rpc->ops->modify) {
+		grpc_reply_error(r, GRPC_UNIMPLEMENTED, "Modify is not available here");
+		goto out;
+	}
+	if (!decode_or_reply(r, "ModifyRequest", bpfd_v1_ModifyRequest_fields, call, req))
+		goto out;
+	err = rpc->ops->modify(rpc->ctx, req, resp, &em);
+	if (err)
+		reply_errno(r, err, &em, "Modify failed");
+	else
+		reply_encode(r, bpfd_v1_ModifyResponse_fields, resp);
+out:
+	free(req);
+	free(resp);
 }
 
 static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
@@ -711,6 +738,7 @@ static const struct method {
 	{ "/bpfd.v1.Bpfd/ListImages", do_list_images, .reads = true },
 	{ "/bpfd.v1.Bpfd/RemoveImages", do_remove_images },
 	{ "/bpfd.v1.Bpfd/Events", do_events, .reads = true },
+	{ "/bpfd.v1.Bpfd/Modify", do_modify },
 };
 
 /* The first check of every call: may this caller call this method at all? */
@@ -746,7 +774,7 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 	}
 	metrics_rpc_done(NULL, GRPC_UNIMPLEMENTED);
 	grpc_reply_error(reply, GRPC_UNIMPLEMENTED,
-			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload,ListImages,RemoveImages,Events}",
+			 "Unknown method '%.200s': bpfd serves /bpfd.v1.Bpfd/{Load,Unload,List,Get,PullBytecode,Reload,ListImages,RemoveImages,Events,Modify}",
 			 call->path);
 }
 
@@ -1006,6 +1034,62 @@ static int kern_op_unload(void *ctx, uint32_t id, struct errmsg *em)
 	const struct rpc_kernel *k = ctx;
 
 	return k->ops->unload(k->ctx, id, em);
+}
+
+/* The wire's ModifyRequest as the manager's plan (the manager checks it). */
+static void modify_plan_from_request(const bpfd_v1_ModifyRequest *req,
+				     struct modify_plan *p)
+{
+	pb_size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->id = req->id;
+	p->has_priority = req->has_priority;
+	p->priority = req->priority;
+	for (i = 0; i < req->proceed_on_count && i < PLAN_PROCEED_ON_MAX; i++)
+		p->proceed_on[i] = req->proceed_on[i];
+	p->n_proceed_on = i;
+	for (i = 0; i < req->metadata_count && i < PLAN_METADATA_MAX; i++) {
+		snprintf(p->metadata[i].key, sizeof(p->metadata[i].key), "%s",
+			 req->metadata[i].key);
+		snprintf(p->metadata[i].value, sizeof(p->metadata[i].value), "%s",
+			 req->metadata[i].value);
+	}
+	p->n_metadata = i;
+}
+
+static int kern_op_modify(void *ctx, const bpfd_v1_ModifyRequest *req,
+			  bpfd_v1_ModifyResponse *resp, struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+	struct modify_plan *plan = malloc(sizeof(*plan));
+	struct prog_view *v = malloc(sizeof(*v));
+	struct kinfo_prog *kp = malloc(sizeof(*kp));
+	int err = -ENOMEM;
+
+	if (!plan || !v || !kp)
+		goto out;
+	if (!k->ops->modify) {
+		err = errmsg_set(em, -EOPNOTSUPP, "Modify is not available here");
+		goto out;
+	}
+	modify_plan_from_request(req, plan);
+	err = k->ops->modify(k->ctx, plan, v, em);
+	if (err || !resp)
+		goto out;
+	memset(resp, 0, sizeof(*resp));
+	resp->has_info = true;
+	record_info_to_pb(v, &resp->info);
+	resp->has_kernel_info = true;
+	if (!k->ops->kinfo(k->ctx, v->id, kp))
+		kernel_info_to_pb(kp, &resp->kernel_info);
+	if (v->managed_type)
+		resp->kernel_info.program_type = v->managed_type;
+out:
+	free(plan);
+	free(v);
+	free(kp);
+	return err;
 }
 
 static int kern_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
@@ -1303,6 +1387,7 @@ const struct rpc_ops rpc_kernel_ops = {
 	.reload = kern_op_reload,
 	.load = kern_op_load,
 	.unload = kern_op_unload,
+	.modify = kern_op_modify,
 	.pull_bytecode = kern_op_pull,
 	.list_images = kern_op_list_images,
 	.remove_images = kern_op_remove_images,
@@ -1322,6 +1407,12 @@ static int mgr_load_plain(void *ctx, const struct load_plan *plan, struct prog_v
 static int mgr_unload_plain(void *ctx, uint32_t id, struct errmsg *em)
 {
 	return mgr_unload(ctx, id, em);
+}
+
+static int mgr_modify_plain(void *ctx, const struct modify_plan *plan,
+			    struct prog_view *ret, struct errmsg *em)
+{
+	return mgr_modify(ctx, plan, ret, em);
 }
 
 static int mgr_next_plain(void *ctx, uint32_t id, uint32_t *ret_next)
@@ -1347,6 +1438,7 @@ static int mgr_view_plain(void *ctx, uint32_t id, struct prog_view *ret)
 const struct rpc_kernel_ops rpc_mgr_kernel_ops = {
 	.load = mgr_load_plain,
 	.unload = mgr_unload_plain,
+	.modify = mgr_modify_plain,
 	.next = mgr_next_plain,
 	.kinfo = mgr_kinfo_plain,
 	.view = mgr_view_plain,
@@ -1364,6 +1456,12 @@ static int mgr_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct c
 static int mgr_op_unload(void *ctx, uint32_t id, struct errmsg *em)
 {
 	return kern_op_unload(MGR_K(ctx), id, em);
+}
+
+static int mgr_op_modify(void *ctx, const bpfd_v1_ModifyRequest *req,
+			 bpfd_v1_ModifyResponse *resp, struct errmsg *em)
+{
+	return kern_op_modify(MGR_K(ctx), req, resp, em);
 }
 
 static int mgr_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
@@ -1390,6 +1488,7 @@ static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_
 const struct rpc_ops rpc_mgr_ops = {
 	.load = mgr_op_load,
 	.unload = mgr_op_unload,
+	.modify = mgr_op_modify,
 	.pull_bytecode = mgr_op_pull,
 	.prog_next = mgr_op_next,
 	.prog_kernel = mgr_op_kernel,

@@ -31,6 +31,9 @@ struct rpc_ops {
 	int (*load)(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
 		    bpfd_v1_LoadResponse *resp, struct errmsg *em);
 	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
+	/* may be NULL: Modify is then UNIMPLEMENTED */
+	int (*modify)(void *ctx, const bpfd_v1_ModifyRequest *req, bpfd_v1_ModifyResponse *resp,
+		      struct errmsg *em);
 	int (*pull_bytecode)(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
 			     bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em);
 	/* the local image store; may be NULL: UNIMPLEMENTED */
@@ -84,6 +87,8 @@ struct rpc_kernel_ops {
 	int (*load)(void *ctx, const struct load_plan *plan, struct prog_view *ret,
 		    struct errmsg *em);
 	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
+	int (*modify)(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
+		      struct errmsg *em);
 	/* program id walk: next id after id (0 = first), -ENOENT at the end */
 	int (*next)(void *ctx, uint32_t id, uint32_t *ret_next);
 	/* the kernel's view of a program; -ENOENT if there is none */

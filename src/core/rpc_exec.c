@@ -24,6 +24,7 @@ struct op_args {
 	const struct rpc_kernel *inner;
 	uint32_t id;
 	const struct load_plan *plan;
+	const struct modify_plan *mplan;
 	struct prog_view *view;
 	struct kinfo_prog *kinfo;
 	uint32_t *ret_next;
@@ -102,6 +103,13 @@ static int job_load(void *arg)
 	struct op_args *a = arg;
 
 	return a->inner->ops->load(a->inner->ctx, a->plan, a->view, a->em);
+}
+
+static int job_modify(void *arg)
+{
+	struct op_args *a = arg;
+
+	return a->inner->ops->modify(a->inner->ctx, a->mplan, a->view, a->em);
 }
 
 static int job_unload(void *arg)
@@ -226,6 +234,14 @@ static int op_load(void *ctx, const struct load_plan *plan, struct prog_view *re
 	return run_change(ctx, job_load, &a);
 }
 
+static int op_modify(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
+		     struct errmsg *em)
+{
+	struct op_args a = { .mplan = plan, .view = ret, .em = em };
+
+	return run_change(ctx, job_modify, &a);
+}
+
 static int op_unload(void *ctx, uint32_t id, struct errmsg *em)
 {
 	struct op_args a = { .id = id, .em = em };
@@ -296,6 +312,7 @@ static bool op_stats(void *ctx)
 const struct rpc_kernel_ops rpc_exec_ops = {
 	.load = op_load,
 	.unload = op_unload,
+	.modify = op_modify,
 	.next = op_next,
 	.kinfo = op_kinfo,
 	.view = op_view,

@@ -9,6 +9,7 @@
 #include <pb.h>
 
 #include "bpfd.pb.h"
+#include "core/base/chain.h"
 #include "core/config/config.h"
 #include "core/wire/client.h"
 #include "core/base/opts.h"
@@ -19,6 +20,7 @@ int bpfctl_events(int argc, char **argv);
 int bpfctl_get(int argc, char **argv);
 int bpfctl_list(int argc, char **argv);
 int bpfctl_load_from_file(int argc, char **argv);
+int bpfctl_modify(int argc, char **argv);
 int bpfctl_reload(int argc, char **argv);
 int bpfctl_save(int argc, char **argv);
 int bpfctl_top(int argc, char **argv);
@@ -93,6 +95,11 @@ int bpfctl_too_many(const struct opts_spec *spec, const char *what, size_t limit
  * the NUL, as in the request): the errors above. */
 int bpfctl_kv(const struct opts_spec *spec, const char *opt, const char *arg, size_t len,
 	      char *key, size_t ksize, char *val, size_t vsize);
+/* A --priority value (syntax only: a number; the daemon checks its meaning). */
+int bpfctl_priority(const struct opts_spec *spec, const char *s, int32_t *ret);
+/* --proceed-on values of kind (repeatable, comma lists) into codes (room for max). */
+int bpfctl_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
+		      const struct str_list *l, int32_t *codes, pb_size_t *ret_n, size_t max);
 /* Print "Error: MSG", or {"error": "MSG"} in JSON mode, to stderr (stdout carries
  * only results); returns 1 (the exit code of a failed command). */
 int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)

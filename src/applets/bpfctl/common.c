@@ -201,3 +201,38 @@ int bpfctl_call(const struct bpfctl_common *c, const char *method,
 				    grpc_status_name(st.code));
 	return 0;
 }
+
+int bpfctl_priority(const struct opts_spec *spec, const char *s, int32_t *ret)
+{
+	int64_t v;
+
+	if (parse_i64(s, INT32_MIN, INT32_MAX, &v))
+		return opts_bad_value(spec, "--priority", s, strlen(s), "a number");
+	*ret = v;
+	return 0;
+}
+
+int bpfctl_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
+		      const struct str_list *l, int32_t *codes, pb_size_t *ret_n, size_t max)
+{
+	char name[32], what[64];
+	const char *p, *end;
+	size_t i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		for (p = l->v[i]; *p; p = *end ? end + 1 : end) {
+			end = p + strcspn(p, ",");
+			snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
+			if (n == max)
+				return bpfctl_too_many(spec, "--proceed-on values", max);
+			if (chain_action_parse(kind, name, &codes[n])) {
+				snprintf(what, sizeof(what), "a %s action (see --help)",
+					 chain_kind_str(kind));
+				return opts_bad_value(spec, "--proceed-on", p, end - p, what);
+			}
+			n++;
+		}
+	}
+	*ret_n = n;
+	return 0;
+}

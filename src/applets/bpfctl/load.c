@@ -329,40 +329,9 @@ static int set_copy(const struct opts_spec *spec, char *dst, size_t size, const 
  * or more, ingress or egress, a process id). */
 static int parse_priority(const struct opts_spec *spec, const char *s, int32_t *ret)
 {
-	int64_t v;
-
 	if (!s)
 		return opts_usage_error(spec, "missing -p/--priority");
-	if (parse_i64(s, INT32_MIN, INT32_MAX, &v))
-		return opts_bad_value(spec, "--priority", s, strlen(s), "a number");
-	*ret = v;
-	return 0;
-}
-
-/* --proceed-on values (repeatable, comma lists) into codes. */
-static int parse_proceed_on(const struct opts_spec *spec, enum chain_kind kind,
-			    const struct str_list *l, int32_t *codes, pb_size_t *ret_n, size_t max)
-{
-	char name[32], what[64];
-	const char *p, *end;
-	size_t i, n = 0;
-
-	for (i = 0; i < l->n; i++) {
-		for (p = l->v[i]; *p; p = *end ? end + 1 : end) {
-			end = p + strcspn(p, ",");
-			snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
-			if (n == max)
-				return bpfctl_too_many(spec, "--proceed-on values", max);
-			if (chain_action_parse(kind, name, &codes[n])) {
-				snprintf(what, sizeof(what), "a %s action (see --help)",
-					 chain_kind_str(kind));
-				return opts_bad_value(spec, "--proceed-on", p, end - p, what);
-			}
-			n++;
-		}
-	}
-	*ret_n = n;
-	return 0;
+	return bpfctl_priority(spec, s, ret);
 }
 
 static int parse_direction(const struct opts_spec *spec, const char *s, char *dst, size_t size)
@@ -399,7 +368,7 @@ static int fill_attach(const struct opts_spec *spec, const struct kind *k,
 		ai->which_info = bpfd_v1_AttachInfo_xdp_attach_info_tag;
 		return set_copy(spec, x->iface, sizeof(x->iface), ko->iface, "--iface") ?:
 		       parse_priority(spec, ko->priority, &x->priority) ?:
-		       parse_proceed_on(spec, CHAIN_XDP, &ko->proceed_on, x->proceed_on,
+		       bpfctl_proceed_on(spec, CHAIN_XDP, &ko->proceed_on, x->proceed_on,
 					&x->proceed_on_count,
 					sizeof(x->proceed_on) / sizeof(x->proceed_on[0]));
 	}
@@ -408,7 +377,7 @@ static int fill_attach(const struct opts_spec *spec, const struct kind *k,
 		return set_copy(spec, t->iface, sizeof(t->iface), ko->iface, "--iface") ?:
 		       parse_direction(spec, ko->direction, t->direction, sizeof(t->direction)) ?:
 		       parse_priority(spec, ko->priority, &t->priority) ?:
-		       parse_proceed_on(spec, CHAIN_TC, &ko->proceed_on, t->proceed_on,
+		       bpfctl_proceed_on(spec, CHAIN_TC, &ko->proceed_on, t->proceed_on,
 					&t->proceed_on_count,
 					sizeof(t->proceed_on) / sizeof(t->proceed_on[0]));
 	}

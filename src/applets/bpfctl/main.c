@@ -17,6 +17,7 @@ static const struct cmd bpfctl_cmds[] = {
 	{ "load-from-image", bpfctl_load_from_image,
 	  "load a program from an eBPF bytecode image (OCI registry) and attach it" },
 	{ "list", bpfctl_list, "list the programs loaded by bpfd (-a: every program in the kernel)" },
+	{ "modify", bpfctl_modify, "change a program's priority, proceed-on or metadata in place" },
 	{ "pull-bytecode", bpfctl_pull_bytecode,
 	  "fetch an eBPF bytecode image into the daemon's local store" },
 	{ "reload", bpfctl_reload, "re-read programs.d (as SIGHUP) and show what changed" },
@@ -64,8 +65,8 @@ int bpfctl_main(int argc, char **argv)
 	log_init("bpfctl");
 	hoist_common_opts(argc, argv);
 	return cmd_dispatch("bpfctl",
-			    "Command-line client of the bpfd daemon: load, list, inspect and unload\n"
-			    "eBPF programs through the bpfd gRPC API.\n"
+			    "Command-line client of the bpfd daemon: load, list, inspect, modify and\n"
+			    "unload eBPF programs through the bpfd gRPC API.\n"
 			    "\n"
 			    "The daemon is found at the first of: --endpoint URL; $BPFD_ENDPOINT; the\n"
 			    "enabled unix endpoint of the daemon's configuration file ($BPFD_CONFIG,\n"

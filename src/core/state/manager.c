@@ -641,22 +641,14 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 
 static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 {
-	struct prog_ident pi;
 	struct mrec *r = mrec_find(m, id);
 	char map_dir[sizeof(r->map_dir)], attach[sizeof(r->attach)];
 	struct hook_seen hook = { 0 };
 	bool vanished, dead;
 	int err;
 
-	if (!r) {
-		if (!prog_ident_id(id, &pi))
-			return errmsg_set(em, -ENOENT,
-					  "program %u (%s) is not managed by bpfd: bpfd did not load it (or has just unloaded it), so bpfd does not unload it; use the tool that loaded it",
-					  id, pi.name);
-		return errmsg_set(em, -ENOENT,
-				  "there is no program %u: 'bpfctl list' shows the programs bpfd manages",
-				  id);
-	}
+	if (!r)
+		return mrec_not_found(id, em);
 	/* a damaged entry's file was moved aside, or stays where it is for a person
 	 * to read when it could not be moved: never deleted */
 	err = r->pb ? store_del(m->st, id) : 0;

@@ -154,6 +154,17 @@ struct prog_view {
 	char entry[PLAN_ENTRY_SIZE];		/* the plan's entry fingerprint */
 };
 
+/* One Modify, decoded but not yet checked (mgr_modify() checks it). */
+struct modify_plan {
+	uint32_t id;
+	bool has_priority;
+	int32_t priority;			/* xdp, tc, tcx */
+	int32_t proceed_on[PLAN_PROCEED_ON_MAX];	/* xdp, tc: the new set */
+	size_t n_proceed_on;			/* 0: unchanged */
+	struct meta_kv metadata[PLAN_METADATA_MAX];	/* set; value "": remove the key */
+	size_t n_metadata;
+};
+
 struct mgr;
 
 /* Create the manager: make the run directories, rebuild state from disk and reconcile it
@@ -172,6 +183,14 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 	     struct errmsg *em);
 /* Detach and unload a program bpfd loaded; -ENOENT with em set when bpfd does not own it. */
 int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em);
+/* Change priority, proceed-on and metadata of program plan->id in place: its id stays;
+ * a chain is rebuilt and swapped atomically, a TCX program moved without a moment off
+ * its hook (hook_modify()); metadata alone touches no kernel state.  The record is
+ * replaced atomically after the kernel change, with a pending-modify marker holding
+ * the new record in between (recovery.h).  On failure nothing changed (kernel, pins,
+ * record) and em says why.  ret (may be NULL) gets the program as Get shows it. */
+int mgr_modify(struct mgr *m, const struct modify_plan *plan, struct prog_view *ret,
+	       struct errmsg *em);
 /* Detach and unload every program bpfd holds ([runtime] unload_on_exit): records and
  * pins removed, chains emptied.  Programs sharing another's maps go before their
  * owner.  Returns the number of programs that could not be unloaded (each logged). */

@@ -158,3 +158,16 @@ void mrec_unpin(const bpfd_state_ProgramRecord *r)
 	if (r->prog_pin[0])
 		prog_unpin(r->prog_pin);
 }
+
+int mrec_not_found(uint32_t id, struct errmsg *em)
+{
+	struct prog_ident pi;
+
+	if (!prog_ident_id(id, &pi))
+		return errmsg_set(em, -ENOENT,
+				  "program %u (%s) is not managed by bpfd: bpfd did not load it (or has just unloaded it), so bpfd does not change or unload it; use the tool that loaded it",
+				  id, pi.name);
+	return errmsg_set(em, -ENOENT,
+			  "there is no program %u: 'bpfctl list' shows the programs bpfd manages",
+			  id);
+}

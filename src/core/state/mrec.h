@@ -76,6 +76,9 @@ int mrec_copy_str(char *dst, size_t size, const char *src);
 /* The program type reported on the wire for a managed kind (TYPE_*). */
 uint32_t mrec_managed_type(enum obj_kind k);
 struct mrec *mrec_find(struct mgr *m, uint32_t id);
+/* The error for an id bpfd does not manage (one wording for unload and modify):
+ * -ENOENT with em naming the program when the kernel has it. */
+int mrec_not_found(uint32_t id, struct errmsg *em);
 /* Forget r (frees its encoded record; the last entry takes its place). */
 void mrec_drop(struct mgr *m, struct mrec *r);
 /* Append a copy of mr (which then owns mr->pb): 0 or -ENOMEM. */

@@ -23,9 +23,11 @@
 #include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/state/mrec.h"
+#include "core/state/record.h"
 #include "core/state/recovery.h"
 
 #define PENDING_PREFIX	".pending-"
+#define MODIFY_PREFIX	".modify-"
 
 struct load_ctx {
 	struct mgr *m;
@@ -310,6 +312,67 @@ int recovery_mark_pending(struct mgr *m, enum chain_kind kind, enum chain_dir di
 	return err;
 }
 
+/* A modify interrupted after its marker (the new record) was written: when the hook
+ * shows the marker's priority and proceed-on, the change happened and the marker's
+ * record becomes the record; otherwise the old record stands. */
+static void reconcile_modify_one(struct mgr *m, const char *name,
+				 bpfd_state_ProgramRecord *r, struct prog_view *v)
+{
+	struct hook_member_info mi;
+	struct mrec *mr;
+	uint32_t mask = 0;
+	uint8_t *pb = NULL;
+	size_t len = 0;
+
+	if (store_get_named(m->st, name, r))
+		return;
+	mr = mrec_find(m, r->id);
+	if (!mr || !mr->pb || !mr->chain ||
+	    hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi) ||
+	    !mi.have_config)
+		return;
+	record_info_from_pb(&r->info, v);
+	if (mr->kind != OBJ_KIND_TCX &&
+	    chain_proceed_on_encode(mr->ck, v->spec.attach.proceed_on,
+				    v->spec.attach.n_proceed_on, &mask, NULL))
+		return;
+	if (mi.priority != v->spec.attach.priority ||
+	    (mr->kind != OBJ_KIND_TCX && mi.proceed_on != mask)) {
+		log_info("program %u: its interrupted modify did not reach the hook; the "
+			 "record stands", r->id);
+		return;
+	}
+	if (store_encode(r, &pb, &len) || store_put(m->st, r, NULL)) {
+		free(pb);
+		return;
+	}
+	free(mr->pb);
+	mr->pb = pb;
+	mr->pb_len = len;
+	log_warn("program %u: finished recording its interrupted modify (priority %d)",
+		 r->id, v->spec.attach.priority);
+}
+
+static void reconcile_modify(struct mgr *m)
+{
+	bpfd_state_ProgramRecord *r = malloc(sizeof(*r));
+	struct prog_view *v = malloc(sizeof(*v));
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(store_dir(m->st));
+	while (r && v && d && (de = readdir(d))) {
+		if (strncmp(de->d_name, MODIFY_PREFIX, strlen(MODIFY_PREFIX)))
+			continue;
+		reconcile_modify_one(m, de->d_name, r, v);
+		store_remove_name(m->st, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	free(r);
+	free(v);
+}
+
 int recovery_restore(struct mgr *m, struct errmsg *em)
 {
 	struct load_ctx lc = { .m = m };
@@ -330,5 +393,6 @@ int recovery_restore(struct mgr *m, struct errmsg *em)
 		log_warn("cleaning dispatcher residue failed: %s", strerror(-err));
 	else if (err > 0)
 		log_info("removed %d dispatcher leftovers of interrupted changes", err);
+	reconcile_modify(m);
 	return 0;
 }

@@ -9,7 +9,11 @@
  * the record first and the pins after.  So after a crash at any point recovery finds a
  * record with its program (kept), a record without program (dropped), pins without
  * record (removed, which unloads the program) or a marker whose program sits on the
- * hook without record (detached): nothing is left half-done.
+ * hook without record (detached): nothing is left half-done.  A modify that changes
+ * the hook writes a marker .modify-<id> holding the new record first (modify.c):
+ * after the hook's residue is cleaned (interrupted TCX moves finished or undone),
+ * the marker's record replaces the record when the hook shows its priority and
+ * proceed-on, else the old record stands; the marker goes either way.
  *
  * A record that fails its checksum or cannot be decoded is not a crash residue but
  * damage: the file is moved aside (store_move_aside()) and the program it names, when

@@ -219,9 +219,11 @@ const char *store_err_hint(int err)
 	return "";
 }
 
-int store_put(struct store *s, const bpfd_state_ProgramRecord *r, struct errmsg *em)
+/* Write r as <dir>/<name>: temp file, fsync, rename, fsync of the directory. */
+static int put_named(struct store *s, const char *name, const bpfd_state_ProgramRecord *r,
+		     struct errmsg *em)
 {
-	char tmp[64], name[16];
+	char tmp[64];
 	uint8_t *pb = NULL, *buf = NULL;
 	size_t pb_len = 0, len = 0;
 	int fd = -1, err;
@@ -232,7 +234,6 @@ int store_put(struct store *s, const bpfd_state_ProgramRecord *r, struct errmsg 
 	free(pb);
 	if (err)
 		return errmsg_set(em, err, "cannot encode the record of program %u", r->id);
-	snprintf(name, sizeof(name), "%u", r->id);
 	snprintf(tmp, sizeof(tmp), STORE_TMP_PREFIX "%u-%d", r->id, (int)getpid());
 	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -257,6 +258,22 @@ out:
 	}
 	free(buf);
 	return err;
+}
+
+int store_put(struct store *s, const bpfd_state_ProgramRecord *r, struct errmsg *em)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%u", r->id);
+	return put_named(s, name, r, em);
+}
+
+int store_put_named(struct store *s, const char *name, const bpfd_state_ProgramRecord *r,
+		    struct errmsg *em)
+{
+	if (name[0] != '.' || strchr(name, '/'))
+		return errmsg_set(em, -EINVAL, "record name %s is not a hidden file name", name);
+	return put_named(s, name, r, em);
 }
 
 int store_put_marker(struct store *s, const char *name, const char *text,
@@ -416,4 +433,23 @@ int store_walk(struct store *s, store_walk_fn fn, void *ctx)
 	}
 	closedir(d);
 	return ret;
+}
+
+int store_get_named(struct store *s, const char *name, bpfd_state_ProgramRecord *r)
+{
+	const uint8_t *pb;
+	const char *why;
+	uint8_t *buf = NULL;
+	size_t len = 0, pb_len;
+	int err;
+
+	if (strchr(name, '/'))
+		return -EINVAL;
+	err = read_file(s->dirfd, name, &buf, &len);
+	if (!err)
+		err = store_check(buf, len, &pb, &pb_len, &why);
+	if (!err)
+		err = store_decode(pb, pb_len, r);
+	free(buf);
+	return err;
 }

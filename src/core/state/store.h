@@ -53,6 +53,13 @@ int store_check(const uint8_t *buf, size_t len, const uint8_t **ret_pb, size_t *
  * When it fails nothing is left (the old record, if any, is unchanged); a full file
  * system is -ENOSPC (or -EDQUOT) with em saying so. */
 int store_put(struct store *s, const bpfd_state_ProgramRecord *r, struct errmsg *em);
+/* The same, written to <dir>/<name> instead (a hidden name: store_walk() reports it
+ * with id 0 and recovery reads it back with store_get_named()): the pending-modify
+ * markers hold the record a modify is about to make true. */
+int store_put_named(struct store *s, const char *name, const bpfd_state_ProgramRecord *r,
+		    struct errmsg *em);
+/* Read, check and decode the record file <dir>/<name>: 0, -ENOENT, -EBADMSG. */
+int store_get_named(struct store *s, const char *name, bpfd_state_ProgramRecord *r);
 /* Remove the record of id (missing is fine); the directory is fsynced. */
 int store_del(struct store *s, uint32_t id);
 
