@@ -3,7 +3,8 @@
 # the same run: the time to load and attach the k-th program (k = 1..10) with bpfctl
 # and with `xdp-loader load`, and the per-packet cost under BPF_PROG_TEST_RUN (bpftool
 # prog run, large repeat) of the program alone, of bpfd's dispatcher and of libxdp's
-# dispatcher with the same 1 and 10 members.  Needs freplace: on a host that refuses
+# dispatcher with the same 1 and 10 members; then modify.sh xdp (re-prioritize one
+# member of 10 against unload+load).  Needs freplace: on a host that refuses
 # it, it re-runs itself in the VM (tests/vm/vm.sh), whose times are emulated - compare
 # the ratios, not the absolute numbers.
 set -u
@@ -143,5 +144,7 @@ sz() { bpftool -j prog show id "$1" | jq -r '"\(.bytes_xlated) \(.bytes_jited)"'
 set -- $(sz "$3") $(sz "$5")
 printf '\nDispatcher with 10 members: bpfd xlated %s B, jited %s B; libxdp xlated %s B, jited %s B\n' \
 	"$1" "$2" "$3" "$4"
+echo
+"$SRC/tests/bench/modify.sh" xdp || echo "bench: tests/bench/modify.sh xdp failed" >&2
 [ "${BPFD_IN_VM:-0}" = 1 ] && echo "(in the VM: emulated CPU, compare the ratios)"
 exit 0

@@ -2,8 +2,9 @@
 # run.sh - `make bench`: List calls/s over the unix socket with h2load (1 and 100
 # programs in the kernel), and the daemon's idle RSS; the peer measured with the same
 # h2load command in the same run is a python grpcio server answering the same List
-# response (tests/bench/peer.py).  Prints a table with the ratios.  Then the
-# dispatcher bench (dispatch.sh) and the cost of run statistics (stats.sh).
+# response (tests/bench/peer.py).  Prints a table with the ratios.  Then modify.sh
+# (re-prioritize one member of a TCX chain against unload+load), the dispatcher
+# bench (dispatch.sh) and the cost of run statistics (stats.sh).
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BPFD=${BPFD:-$SRC/build/bpfd}
@@ -93,6 +94,12 @@ printf '%-26s %10s %12s\n' "VmRSS after the runs (kB)" "-" "$rss_after"
 echo "(* the grpcio peer's RSS after serving; h2load -c 4 -m 8 over the unix socket;"
 echo "   in List = results in the List reply: the test programs and any others in the kernel)"
 echo; "$SRC/tests/bench/start.sh" || echo "bench: tests/bench/start.sh failed" >&2
+echo
+if "$BPFD" --probe --json 2>/dev/null | jq -e '.features.tcx.available' >/dev/null; then
+	"$SRC/tests/bench/modify.sh" tcx || echo "bench: tests/bench/modify.sh tcx failed" >&2
+else
+	echo "(modify bench, tcx: this kernel has no TCX; the xdp one runs with dispatch.sh)"
+fi
 echo; "$SRC/tests/bench/dispatch.sh" || echo "bench: tests/bench/dispatch.sh failed" >&2
 echo; "$SRC/tests/bench/stats.sh" || echo "bench: tests/bench/stats.sh failed" >&2
 echo; "$SRC/tests/bench/image.sh" || echo "bench: tests/bench/image.sh failed" >&2

@@ -292,28 +292,6 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 
 /* --- load --- */
 
-/* Test hook: BPFD_TEST_PAUSE_LOAD=<seconds> sleeps after the program is loaded,
- * attached and pinned and before its record is written, so a test can kill -9 the
- * daemon in the middle of a load and check the restart cleans up. */
-static void test_pause(uint32_t id)
-{
-	const char *s = getenv("BPFD_TEST_PAUSE_LOAD");
-	struct timespec ts;
-	double sec;
-
-	if (!s || !*s)
-		return;
-	sec = strtod(s, NULL);
-	if (sec <= 0)
-		return;
-	log_warn("BPFD_TEST_PAUSE_LOAD: program %u loaded and pinned; pausing %.1fs before recording it",
-		 id, sec);
-	ts.tv_sec = (time_t)sec;
-	ts.tv_nsec = (long)((sec - ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* The view a load starts from: the plan as given, with the default proceed-on
  * written out (an empty one means the default: record what applies). */
 static void view_from_plan(const struct load_job *j, struct prog_view *v)
@@ -567,7 +545,7 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 	err = pin_maps(m, o, &j, r, em);
 	if (err)
 		goto out;
-	test_pause(r->id);
+	mrec_test_pause("BPFD_TEST_PAUSE_LOAD", r->id);
 	err = store_encode(r, &pb, &len);
 	if (err) {
 		errmsg_set(em, err, "cannot encode the record of program %u", r->id);

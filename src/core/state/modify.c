@@ -182,6 +182,7 @@ static int modify_locked(struct mgr *m, const struct modify_plan *p,
 		if (err)
 			goto out;
 		changed = true;
+		mrec_test_pause("BPFD_TEST_PAUSE_MODIFY", p->id);
 	}
 	err = store_encode(r, &pb, &len);
 	if (err) {

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bpf/prog.h"
+#include "core/base/log.h"
 #include "core/state/mrec.h"
 #include "core/state/record.h"
 
@@ -170,4 +172,23 @@ int mrec_not_found(uint32_t id, struct errmsg *em)
 	return errmsg_set(em, -ENOENT,
 			  "there is no program %u: 'bpfctl list' shows the programs bpfd manages",
 			  id);
+}
+
+void mrec_test_pause(const char *var, uint32_t id)
+{
+	const char *s = getenv(var);
+	struct timespec ts;
+	double sec;
+
+	if (!s || !*s)
+		return;
+	sec = strtod(s, NULL);
+	if (sec <= 0)
+		return;
+	log_warn("%s: program %u changed in the kernel; pausing %.1fs before recording it",
+		 var, id, sec);
+	ts.tv_sec = (time_t)sec;
+	ts.tv_nsec = (long)((sec - ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
