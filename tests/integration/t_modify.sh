@@ -154,6 +154,9 @@ test_refused_changes_nothing() {
 	grep -q "negative" "$T_TMP/out" || fail "message: $(cat "$T_TMP/out")"
 	ctl modify 4000000000 -p 5 >"$T_TMP/out" 2>&1 && fail "unknown id accepted"
 	grep -q "no program 4000000000" "$T_TMP/out" || fail "message: $(cat "$T_TMP/out")"
+	# the same words when bpfctl needs to learn the kind first (--proceed-on names)
+	ctl modify 4000000000 --proceed-on pass >"$T_TMP/out2" 2>&1 && fail "unknown id accepted"
+	cmp -s "$T_TMP/out" "$T_TMP/out2" || fail "two wordings: $(cat "$T_TMP/out" "$T_TMP/out2")"
 	ctl modify "$a" -m "=x" >"$T_TMP/out" 2>&1 && fail "empty key accepted"
 	ctl modify "$a" >"$T_TMP/out" 2>&1 && fail "nothing to modify accepted"
 	grep -q "nothing to modify" "$T_TMP/out" || fail "message: $(cat "$T_TMP/out")"

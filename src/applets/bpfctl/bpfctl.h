@@ -109,6 +109,12 @@ int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
 int bpfctl_call(const struct bpfctl_common *c, const char *method,
 		const pb_msgdesc_t *req_fields, const void *req,
 		const pb_msgdesc_t *resp_fields, void *resp);
+/* The same without printing: -errno with em set when the daemon could not be asked,
+ * else 0 with the answer's status in *st (resp decoded when it is OK). */
+int bpfctl_call_quiet(const struct bpfctl_common *c, const char *method,
+		      const pb_msgdesc_t *req_fields, const void *req,
+		      const pb_msgdesc_t *resp_fields, void *resp, struct client_status *st,
+		      struct errmsg *em);
 
 /* ---- load.c: the image options load-from-image and pull-bytecode share ---- */
 

@@ -177,25 +177,38 @@ int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
 	return 1;
 }
 
-int bpfctl_call(const struct bpfctl_common *c, const char *method,
-		const pb_msgdesc_t *req_fields, const void *req,
-		const pb_msgdesc_t *resp_fields, void *resp)
+int bpfctl_call_quiet(const struct bpfctl_common *c, const char *method,
+		      const pb_msgdesc_t *req_fields, const void *req,
+		      const pb_msgdesc_t *resp_fields, void *resp, struct client_status *st,
+		      struct errmsg *em)
 {
 	struct client_opts o = {
 		.endpoint = c->endpoint, .ca = c->ca, .cert = c->cert, .key = c->key,
 	};
-	struct errmsg em = { { 0 } };
-	struct client_status st;
 	struct client *cl = NULL;
 	int err;
 
-	err = client_open(&o, &cl, &em);
+	err = client_open(&o, &cl, em);
 	if (err)
-		return bpfctl_error(c, "%s", em.msg[0] ? em.msg : strerror(-err));
-	err = client_call(cl, method, req_fields, req, resp_fields, resp, &st);
+		return err;
+	err = client_call(cl, method, req_fields, req, resp_fields, resp, st);
 	client_close(cl);
 	if (err)
-		return bpfctl_error(c, "%s", strerror(-err));
+		return errmsg_set(em, err, "%s", strerror(-err));
+	return 0;
+}
+
+int bpfctl_call(const struct bpfctl_common *c, const char *method,
+		const pb_msgdesc_t *req_fields, const void *req,
+		const pb_msgdesc_t *resp_fields, void *resp)
+{
+	struct errmsg em = { { 0 } };
+	struct client_status st;
+	int err;
+
+	err = bpfctl_call_quiet(c, method, req_fields, req, resp_fields, resp, &st, &em);
+	if (err)
+		return bpfctl_error(c, "%s", em.msg[0] ? em.msg : strerror(-err));
 	if (st.code != GRPC_OK)
 		return bpfctl_error(c, "%s", st.message[0] ? st.message :
 				    grpc_status_name(st.code));

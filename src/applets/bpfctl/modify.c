@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* modify.c - bpfctl modify ID: change an attached program's priority, proceed-on and
  * metadata in place */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,27 +67,31 @@ static int add_metadata(bpfd_v1_ModifyRequest *req, const char *arg)
 	return 0;
 }
 
-/* The chain kind of program id, from a Get: the proceed-on names depend on it. */
+/* The chain kind of program id, from a Get: the proceed-on names depend on it.  1 when
+ * the daemon cannot be reached (said so); -ENOENT when it does not manage id (the
+ * Modify then says so, in the words of every command). */
 static int prog_chain_kind(const struct bpfctl_common *c, uint32_t id,
 			   enum chain_kind *ret)
 {
 	bpfd_v1_GetRequest req = { .id = id };
 	bpfd_v1_GetResponse *resp = calloc(1, sizeof(*resp));
-	int rc;
+	struct errmsg em = { { 0 } };
+	struct client_status st;
+	int err;
 
 	if (!resp)
 		return bpfctl_error(c, "Out of memory");
-	rc = bpfctl_call(c, "/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &req,
-			 bpfd_v1_GetResponse_fields, resp);
-	if (!rc && !resp->has_info)
-		rc = bpfctl_error(c, "program %u is not managed by bpfd: bpfd did not load it, "
-				  "so bpfd does not change or unload it; use the tool that "
-				  "loaded it", id);
-	if (!rc)
+	err = bpfctl_call_quiet(c, "/bpfd.v1.Bpfd/Get", bpfd_v1_GetRequest_fields, &req,
+				bpfd_v1_GetResponse_fields, resp, &st, &em);
+	if (err)
+		err = bpfctl_error(c, "%s", em.msg);
+	else if (st.code != GRPC_OK || !resp->has_info)
+		err = -ENOENT;
+	else
 		*ret = resp->info.attach.which_info == bpfd_v1_AttachInfo_tc_attach_info_tag ?
 		       CHAIN_TC : CHAIN_XDP;
 	free(resp);
-	return rc;
+	return err;
 }
 
 static int build(struct modify_opts *o, int argc, char **argv, bpfd_v1_ModifyRequest *req)
@@ -149,8 +154,10 @@ int bpfctl_modify(int argc, char **argv)
 	}
 	if (o.proceed_on.n) {
 		rc = prog_chain_kind(&o.c, req->id, &kind);
-		if (rc)
+		if (rc > 0)
 			goto out;
+	}
+	if (o.proceed_on.n && !rc) {
 		rc = bpfctl_proceed_on(&modify_spec, kind, &o.proceed_on, req->proceed_on,
 				       &req->proceed_on_count,
 				       sizeof(req->proceed_on) / sizeof(req->proceed_on[0]));
