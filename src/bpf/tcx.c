@@ -208,16 +208,41 @@ static int position_of(uint32_t ifindex, enum chain_dir dir, uint32_t prog_id)
 	return -1;
 }
 
+/* Link prog_fd to the hook before (else after) the program anchor (0: head/tail),
+ * expecting the hook's revision: the link fd, or -errno (-ESTALE: the hook changed
+ * since the query). */
+static int link_create(int prog_fd, uint32_t ifindex, enum chain_dir dir, bool before,
+		       uint32_t anchor)
+{
+	struct tcx_link_attr a = {};
+	uint32_t ids[CHAIN_TCX_MAX_PROGS];
+	uint64_t revision = 0;
+	int err, fd;
+
+	err = tcx_query(ifindex, dir, ids, NULL, CHAIN_TCX_MAX_PROGS, &revision);
+	if (err < 0)
+		return err;
+	a.prog_fd = prog_fd;
+	a.target_ifindex = ifindex;
+	a.attach_type = attach_type(dir);
+	a.flags = before ? F_BEFORE : F_AFTER;
+	if (anchor) {
+		a.flags |= F_ID;
+		a.relative_id = anchor;
+	}
+	a.expected_revision = revision;
+	fd = sys_bpf(BPF_LINK_CREATE, &a, sizeof(a));
+	return fd < 0 ? -errno : fd;
+}
+
 static int attach_once(struct hook_env *env, int prog_fd, const struct hook_req *req,
 		       uint32_t ifindex, struct hook_result *ret, struct errmsg *em)
 {
 	const char *root = env->tcx_root[req->dir];
 	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
 	struct chain_entry e[CHAIN_TCX_MAX_PROGS], add = {};
-	struct tcx_link_attr a = {};
 	char path[PATH_MAX + 64];
-	uint64_t revision = 0;
-	uint32_t anchor, ids[CHAIN_TCX_MAX_PROGS];
+	uint32_t anchor;
 	size_t n = 0, pos;
 	bool before;
 	int err, lfd = -1, lock;
@@ -237,21 +262,9 @@ static int attach_once(struct hook_env *env, int prog_fd, const struct hook_req 
 	e[pos] = add;
 	n++;
 	chain_tcx_anchor(e, n, pos, &before, &anchor);
-	err = tcx_query(ifindex, req->dir, ids, NULL, CHAIN_TCX_MAX_PROGS, &revision);
-	if (err < 0)
-		goto out;
-	a.prog_fd = prog_fd;
-	a.target_ifindex = ifindex;
-	a.attach_type = attach_type(req->dir);
-	a.flags = before ? F_BEFORE : F_AFTER;
-	if (anchor) {
-		a.flags |= F_ID;
-		a.relative_id = anchor;
-	}
-	a.expected_revision = revision;
-	lfd = sys_bpf(BPF_LINK_CREATE, &a, sizeof(a));
+	lfd = link_create(prog_fd, ifindex, req->dir, before, anchor);
 	if (lfd < 0) {
-		err = -errno;
+		err = lfd;
 		if (err == -ESTALE)
 			goto out;	/* the hook changed since the query: again */
 		errmsg_set(em, err, "cannot attach TCX program %u to %s %s: %s", add.prog_id,
@@ -421,11 +434,9 @@ static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir di
 	const char *root = env->tcx_root[dir];
 	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
 	struct chain_entry e[CHAIN_TCX_MAX_PROGS], ne[CHAIN_TCX_MAX_PROGS], mv;
-	struct tcx_link_attr a = {};
 	struct bpf_object *so = NULL;
 	char new_pin[PATH_MAX + 64], standin[PATH_MAX + 64];
-	uint32_t anchor, ids[CHAIN_TCX_MAX_PROGS];
-	uint64_t revision = 0;
+	uint32_t anchor;
 	size_t n = 0, i, k = 0, pos;
 	int err, lock, at = -1, lfd = -1, pfd = -1, sfd = -1;
 	bool before;
@@ -473,21 +484,9 @@ static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir di
 	err = standin_load(pfd, &so, &sfd, em);
 	if (err)
 		goto out;
-	err = tcx_query(ifindex, dir, ids, NULL, CHAIN_TCX_MAX_PROGS, &revision);
-	if (err < 0)
-		goto out;
-	a.prog_fd = sfd;
-	a.target_ifindex = ifindex;
-	a.attach_type = attach_type(dir);
-	a.flags = before ? F_BEFORE : F_AFTER;
-	if (anchor) {
-		a.flags |= F_ID;
-		a.relative_id = anchor;
-	}
-	a.expected_revision = revision;
-	lfd = sys_bpf(BPF_LINK_CREATE, &a, sizeof(a));
+	lfd = link_create(sfd, ifindex, dir, before, anchor);
 	if (lfd < 0) {
-		err = -errno;
+		err = lfd;
 		if (err != -ESTALE)
 			errmsg_set(em, err, "cannot link the stand-in of TCX program %u at its "
 				   "new place: %s", prog_id, strerror(-err));

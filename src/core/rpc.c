@@ -988,6 +988,20 @@ static void name_image_object(struct errmsg *em, const struct image_object *obj,
 	snprintf(at, sizeof(em->msg) - (at - em->msg), "%s of image %.1024s%s", file, url, tail);
 }
 
+/* A Load's or Modify's reply: bpfd's view v and the kernel's info of the program. */
+static void reply_info(const struct rpc_kernel *k, const struct prog_view *v,
+		       struct kinfo_prog *kp, bpfd_v1_ProgramInfo *info,
+		       bpfd_v1_KernelProgramInfo *kernel_info)
+{
+	record_info_to_pb(v, info);
+	memset(kernel_info, 0, sizeof(*kernel_info));
+	if (!k->ops->kinfo(k->ctx, v->id, kp))
+		kernel_info_to_pb(kp, kernel_info);
+	/* the managed kind, as Get and List report it (dispatcher members are EXT) */
+	if (v->managed_type)
+		kernel_info->program_type = v->managed_type;
+}
+
 static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
 			bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
@@ -1013,13 +1027,8 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct 
 		goto out;
 	memset(resp, 0, sizeof(*resp));
 	resp->has_info = true;
-	record_info_to_pb(v, &resp->info);
 	resp->has_kernel_info = true;
-	if (!k->ops->kinfo(k->ctx, v->id, kp))
-		kernel_info_to_pb(kp, &resp->kernel_info);
-	/* the managed kind, as Get and List report it (dispatcher members are EXT) */
-	if (v->managed_type)
-		resp->kernel_info.program_type = v->managed_type;
+	reply_info(k, v, kp, &resp->info, &resp->kernel_info);
 out:
 	object_close_later(&obj);
 	image_object_close(&obj);
@@ -1079,12 +1088,8 @@ static int kern_op_modify(void *ctx, const bpfd_v1_ModifyRequest *req,
 		goto out;
 	memset(resp, 0, sizeof(*resp));
 	resp->has_info = true;
-	record_info_to_pb(v, &resp->info);
 	resp->has_kernel_info = true;
-	if (!k->ops->kinfo(k->ctx, v->id, kp))
-		kernel_info_to_pb(kp, &resp->kernel_info);
-	if (v->managed_type)
-		resp->kernel_info.program_type = v->managed_type;
+	reply_info(k, v, kp, &resp->info, &resp->kernel_info);
 out:
 	free(plan);
 	free(v);
