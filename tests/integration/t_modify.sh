@@ -78,17 +78,16 @@ reorder_under_traffic() {
 		d=$(( $(pcount "$id") - c0 ))
 		[ "$d" -ge "$sent" ] || fail "program $id ($loader) counted $d of $sent packets"
 	done
-	# ids unchanged: exactly these programs, each with its last priority
-	got=$(ctl list -o json | jq -r '.[].kernel_info.id' | sort -n | tr '\n' ' ')
-	want=$(for id in $ids; do echo "$id"; done | sort -n | tr '\n' ' ')
-	[ "$got" = "$want" ] || fail "programs now '$got', want '$want'"
-	order=$(sort -k2,2n "$T_TMP/last" | cut -d' ' -f1 | tr '\n' ' ')
-	# shellcheck disable=SC2086
-	want_order $order
-	while read -r id p; do
-		gp=$(ctl get -o json "$id" | jq -r '.info.attach | to_entries[0].value.priority')
-		[ "$gp" = "$p" ] || fail "program $id priority $gp, want $p"
-	done <"$T_TMP/last"
+	# ids unchanged: exactly these programs, each with its last priority, in the
+	# order those priorities give (one List: every bpfctl call is slow in the VM)
+	ctl list -o json >"$T_TMP/list.json" || fail "bpfctl list"
+	got=$(jq -r '.[] | "\(.kernel_info.id) \(.info.attach | to_entries[0].value |
+		"\(.priority) \(.position)")"' "$T_TMP/list.json" | sort -n)
+	want=$(sort -k2,2n "$T_TMP/last" | awk '{ print $1, $2, NR - 1 }' | sort -n)
+	[ "$got" = "$want" ] || fail "id priority position now:
+$got
+want:
+$want"
 	echo "$loader: $n re-orders, $sent packets, every member counted each" >&2
 }
 
@@ -137,8 +136,16 @@ test_tc_reorder() {
 	[ "$(pcount "$a")" -ge $((n0 + 3)) ] || fail "last member does not count after the re-orders"
 }
 
+# bpfd logic, the same on every kernel: on the host (TCX), not in the emulated VM.
+host_only() {
+	[ "${BPFD_IN_VM:-0}" = 1 ] &&
+		skip "bpfd logic the host covers with TCX (the VM's time goes to the chains)"
+	return 0
+}
+
 # Refused modifies change nothing: kernel, records, order.
 test_refused_changes_nothing() {
+	host_only
 	chain_setup
 	if have_feature tcx; then
 		a=$(load_tcx 10 $NEXT)
@@ -194,6 +201,7 @@ test_direct_proceed_on_refused() {
 
 # Metadata: set, replace, remove; no kernel work; kept across a restart.
 test_metadata_and_restart() {
+	host_only
 	chain_setup
 	if have_feature tcx; then
 		a=$(load_tcx 10 $NEXT -m keep=1)
