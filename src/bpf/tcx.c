@@ -428,8 +428,7 @@ static int move_finish(int lfd, int prog_fd, const char *old_pin, const char *st
 }
 
 static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
-		       uint32_t prog_id, int32_t priority, struct hook_result *ret,
-		       struct errmsg *em)
+		       uint32_t prog_id, int32_t priority, struct errmsg *em)
 {
 	const char *root = env->tcx_root[dir];
 	struct tcx_pin pins[CHAIN_TCX_MAX_PROGS];
@@ -458,7 +457,7 @@ static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir di
 	snprintf(new_pin, sizeof(new_pin), "%s/link-%u-%d-%u", root, ifindex, priority,
 		 prog_id);
 	if (e[at].priority == priority)
-		goto done;
+		goto out;	/* nothing to move */
 	mv = e[at];
 	mv.priority = priority;
 	for (i = 0; i < n; i++)
@@ -472,7 +471,7 @@ static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir di
 		if (rename(pins[at].path, new_pin))
 			err = errmsg_set(em, -errno, "cannot rename %s: %s", pins[at].path,
 					 strerror(errno));
-		goto done;
+		goto out;
 	}
 	/* the anchor is a neighbour at the new place, never the program itself */
 	chain_tcx_anchor(ne, n, pos, &before, &anchor);
@@ -505,21 +504,6 @@ static int modify_once(struct hook_env *env, uint32_t ifindex, enum chain_dir di
 		bpf_link_detach(lfd);
 		(void)unlink(standin);
 	}
-	if (err)
-		goto out;
-done:
-	if (err)
-		goto out;
-	memset(ret, 0, sizeof(*ret));
-	ret->prog_id = prog_id;
-	ret->ifindex = ifindex;
-	ret->mode = HOOK_MODE_TCX;
-	ret->position = position_of(ifindex, dir, prog_id);
-	sfd = bpf_obj_get(new_pin);
-	if (sfd >= 0) {
-		kinfo_link_desc(sfd, &ret->link_id, NULL, NULL, NULL);
-		close(sfd);
-	}
 out:
 	if (lfd >= 0)
 		close(lfd);
@@ -530,18 +514,42 @@ out:
 	return err;
 }
 
+/* Where program prog_id is now, with the link of its pin new_pin. */
+static void result(uint32_t ifindex, enum chain_dir dir, uint32_t prog_id,
+		   const char *pin, struct hook_result *ret)
+{
+	int fd;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->prog_id = prog_id;
+	ret->ifindex = ifindex;
+	ret->mode = HOOK_MODE_TCX;
+	ret->position = position_of(ifindex, dir, prog_id);
+	fd = bpf_obj_get(pin);
+	if (fd >= 0) {
+		kinfo_link_desc(fd, &ret->link_id, NULL, NULL, NULL);
+		close(fd);
+	}
+}
+
 int tcx_modify(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,
 	       uint32_t prog_id, int32_t priority, struct hook_result *ret,
 	       struct errmsg *em)
 {
+	char pin[PATH_MAX + 64];
 	int i, err = -ESTALE;
 
 	for (i = 0; i < HOOK_RETRIES && err == -ESTALE; i++)
-		err = modify_once(env, ifindex, dir, prog_id, priority, ret, em);
+		err = modify_once(env, ifindex, dir, prog_id, priority, em);
 	if (err == -ESTALE)
 		err = errmsg_set(em, -EAGAIN, "the TCX %s hook of ifindex %u kept changing; "
 				 "try again", chain_dir_str(dir), ifindex);
-	return err;
+	if (err)
+		return err;
+	snprintf(pin, sizeof(pin), "%s/link-%u-%d-%u", env->tcx_root[dir], ifindex, priority,
+		 prog_id);
+	result(ifindex, dir, prog_id, pin, ret);
+	return 0;
 }
 
 int tcx_members(struct hook_env *env, uint32_t ifindex, enum chain_dir dir,

@@ -545,7 +545,7 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 	err = pin_maps(m, o, &j, r, em);
 	if (err)
 		goto out;
-	mrec_test_pause("BPFD_TEST_PAUSE_LOAD", r->id);
+	mrec_test_pause("BPFD_TEST_PAUSE_LOAD", r->id, "loaded and pinned");
 	err = store_encode(r, &pb, &len);
 	if (err) {
 		errmsg_set(em, err, "cannot encode the record of program %u", r->id);

@@ -182,7 +182,7 @@ static int modify_locked(struct mgr *m, const struct modify_plan *p,
 		if (err)
 			goto out;
 		changed = true;
-		mrec_test_pause("BPFD_TEST_PAUSE_MODIFY", p->id);
+		mrec_test_pause("BPFD_TEST_PAUSE_MODIFY", p->id, "changed on its hook");
 	}
 	err = store_encode(r, &pb, &len);
 	if (err) {

@@ -174,7 +174,7 @@ int mrec_not_found(uint32_t id, struct errmsg *em)
 			  id);
 }
 
-void mrec_test_pause(const char *var, uint32_t id)
+void mrec_test_pause(const char *var, uint32_t id, const char *what)
 {
 	const char *s = getenv(var);
 	struct timespec ts;
@@ -185,8 +185,7 @@ void mrec_test_pause(const char *var, uint32_t id)
 	sec = strtod(s, NULL);
 	if (sec <= 0)
 		return;
-	log_warn("%s: program %u changed in the kernel; pausing %.1fs before recording it",
-		 var, id, sec);
+	log_warn("%s: program %u %s; pausing %.1fs before recording it", var, id, what, sec);
 	ts.tv_sec = (time_t)sec;
 	ts.tv_nsec = (long)((sec - ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) && errno == EINTR)

@@ -118,8 +118,9 @@ void follow_unloaded(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum c
 
 /* Test hooks BPFD_TEST_PAUSE_LOAD and BPFD_TEST_PAUSE_MODIFY: when the environment
  * variable var holds seconds, sleep that long (the kernel has the change, the record
- * not yet), so a test can kill -9 the daemon there and check the restart. */
-void mrec_test_pause(const char *var, uint32_t id);
+ * not yet), so a test can kill -9 the daemon there and check the restart.  The log
+ * line says "VAR: program ID WHAT; pausing ...". */
+void mrec_test_pause(const char *var, uint32_t id, const char *what);
 /* Remove the program and link pins a record names (missing is fine). */
 void mrec_unpin(const bpfd_state_ProgramRecord *r);
 
