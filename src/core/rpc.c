@@ -166,14 +166,15 @@ static int load_allowed(struct rpc *rpc, const struct grpc_call *call,
 	return err;
 }
 
-/* May the caller unload program id: could it have loaded it? */
-static int unload_allowed(struct rpc *rpc, const struct grpc_call *call, uint32_t id,
-			  struct errmsg *em)
+/* May the caller unload (verb "unload") or modify (verb "modify") program id: could it
+ * have loaded it, and, when priority is not NULL, load it at that priority? */
+static int prog_allowed(struct rpc *rpc, const struct grpc_call *call, uint32_t id,
+			const char *verb, const int32_t *priority, struct errmsg *em)
 {
 	bpfd_v1_ProgramInfo *info;
 	struct attach_spec *a;
 	struct policy_target t;
-	char what[160];
+	char what[192];
 	int err = -ENOMEM, n;
 
 	if (!policy_restricts(rpc->policy, call->caller))
@@ -189,15 +190,20 @@ static int unload_allowed(struct rpc *rpc, const struct grpc_call *call, uint32_
 	record_attach_from_pb(info->has_attach ? &info->attach : NULL, a);
 	if (a->kind == OBJ_KIND_UNKNOWN) {
 		/* a damaged record: what the grant would be checked against is unknown */
-		err = errmsg_set(em, -EPERM, "%s may not unload program %u: bpfd cannot tell its kind and attach point (%s), so only root may",
-				 call->caller->name, id,
+		err = errmsg_set(em, -EPERM, "%s may not %s program %u: bpfd cannot tell its kind and attach point (%s), so only root may",
+				 call->caller->name, verb, id,
 				 info->record_damaged[0] ? "its record is damaged" : "bpfd recorded none");
 		goto out;
 	}
 	t = (struct policy_target){ .kind = a->kind, .iface = a->iface, .priority = a->priority };
-	n = snprintf(what, sizeof(what), "unload program %u (", id);
+	n = snprintf(what, sizeof(what), "%s program %u (", verb, id);
 	describe(a, what + n, sizeof(what) - n - 1);
 	strcat(what, ")");
+	err = policy_check(rpc->policy, call->caller, POLICY_WRITE, what, &t, NULL, em);
+	if (err || !priority)
+		goto out;
+	t.priority = *priority;
+	snprintf(what, sizeof(what), "move program %u to priority %d", id, *priority);
 	err = policy_check(rpc->policy, call->caller, POLICY_WRITE, what, &t, NULL, em);
 out:
 	free(info);
@@ -260,7 +266,7 @@ static void do_unload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 	if (!decode_or_reply(r, "UnloadRequest", bpfd_v1_UnloadRequest_fields, call, &req))
 		return;
 	if (policy_on(rpc, call)) {
-		err = unload_allowed(rpc, call, req.id, &em);
+		err = prog_allowed(rpc, call, req.id, "unload", NULL, &em);
 		if (err == -EPERM)
 			return refuse(r, call, "Unload", &em);
 		if (err)
@@ -296,7 +302,26 @@ static void do_modify(struct rpc *rpc, const struct grpc_call *call, struct grpc
 	}
 	if (!decode_or_reply(r, "ModifyRequest", bpfd_v1_ModifyRequest_fields, call, req))
 		goto out;
+	if (policy_on(rpc, call)) {
+		err = prog_allowed(rpc, call, req->id, "modify",
+				   req->has_priority ? &req->priority : NULL, &em);
+		if (err == -EPERM) {
+			refuse(r, call, "Modify", &em);
+			goto out;
+		}
+		if (err) {
+			reply_errno(r, err, &em, "Modify failed");
+			goto out;
+		}
+	}
 	err = rpc->ops->modify(rpc->ctx, req, resp, &em);
+	if (call->caller) {
+		if (err)
+			log_info("Modify of program %u by %s failed: %s", req->id,
+				 call->caller->name, em.msg[0] ? em.msg : strerror(-err));
+		else
+			log_info("%s modified program %u", call->caller->name, req->id);
+	}
 	if (err)
 		reply_errno(r, err, &em, "Modify failed");
 	else

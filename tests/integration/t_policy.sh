@@ -26,6 +26,8 @@ mkdir -p "$OBJS"
 cp "$BPFD_TESTBPF/prog_counter.bpf.o" "$OBJS/counter.o"
 chmod 0644 "$OBJS/counter.o"
 OBJ="$OBJS/counter.o"
+cp "$BPFD_TESTBPF/chain_tc.bpf.o" "$OBJS/chain_tc.o"
+chmod 0644 "$OBJS/chain_tc.o"
 
 # asu USER bpfctl ARGS: bpfctl with the user's uid, gid and groups.
 asu() {
@@ -316,6 +318,41 @@ EOF
 	bpfctl reload >"$T_TMP/o" 2>&1 || fail "root may not reload: $(cat "$T_TMP/o")"
 }
 
+# Modify: as unload (could the caller have loaded it?), and a new priority must be one
+# the caller may load at.
+test_modify_within_grant() {
+	begin modify_within_grant
+	have_feature tcx || skip "the kernel lacks tcx"
+	ip link add "pd$T_ID" type veth peer name "pe$T_ID" || fail "veth pair"
+	on_exit "ip link del pd$T_ID"
+	ip link set "pd$T_ID" up
+	start_with <<EOF
+$OPEN_SOCKET
+[[policy]]
+user = "$UA"
+kinds = ["tcx"]
+interfaces = ["pd$T_ID"]
+priority_min = 100
+priority_max = 200
+EOF
+	asu "$UA" load-from-file -p "$OBJS/chain_tc.o" -n chain_tc tcx -i "pd$T_ID" -d ingress \
+		-p 150 >"$T_TMP/o" 2>&1 || fail "the user's load: $(cat "$T_TMP/o")"
+	id=$(id_of "$T_TMP/o")
+	asu "$UA" modify "$id" -p 50 >"$T_TMP/o" 2>&1 && fail "moved outside the grant"
+	expect_denied "$T_TMP/o" "uid=$UA_ID($UA) may not move program $id to priority 50"
+	asu "$UA" modify "$id" -p 180 -m team=a >"$T_TMP/o" 2>&1 ||
+		fail "modify within the grant: $(cat "$T_TMP/o")"
+	grep -q "Priority: *180" "$T_TMP/o" || fail "reply: $(cat "$T_TMP/o")"
+	bpfctl load-from-file -p "$OBJS/chain_tc.o" -n chain_tc tcx -i "pd$T_ID" -d ingress \
+		-p 10 >"$T_TMP/o" 2>&1 || fail "root's load: $(cat "$T_TMP/o")"
+	rid=$(id_of "$T_TMP/o")
+	asu "$UA" modify "$rid" -m x=1 >"$T_TMP/o" 2>&1 && fail "the user modified root's program"
+	expect_denied "$T_TMP/o" "uid=$UA_ID($UA) may not modify program $rid"
+	grep -q "Refused Modify of uid=$UA_ID($UA)" "$T_TMP/daemon.log" || fail "refusal not logged"
+	bpfctl get -o json "$rid" | jq -e '.info.metadata == {}' >/dev/null ||
+		fail "root's program changed: $(bpfctl get "$rid")"
+}
+
 run_tests policy test_refused_then_rule test_read_only test_unload_root_program \
 	test_unreadable_file test_max_programs test_socket_group test_mtls_other_cn \
-	test_reload_restricted
+	test_reload_restricted test_modify_within_grant
