@@ -208,6 +208,28 @@ test_own_changes_quiet() {
 	ctl unload "$b" && ctl unload "$c" || fail "unload"
 }
 
+# A modify makes a "modify" event, and "chain_reordered" when the order changed.
+test_modify_events() {
+	chain_setup
+	start_reader a
+	if have_feature freplace; then
+		a=$(load_xdp 10 2 chain_xdp)
+		b=$(load_xdp 20 2 chain_xdp_a)
+	elif have_feature tcx; then
+		a=$(load_tcx 10 0)
+		b=$(load_tcx 20 0)
+	else
+		skip "the kernel has neither freplace nor TCX: no chain of several programs"
+	fi
+	ctl modify "$a" --priority 30 >/dev/null || fail "modify $a"
+	wait_event a ".kind == \"modify\" and .id == $a and (.detail | contains(\"10 -> 30\"))"
+	wait_event a '.kind == "chain_reordered"'
+	want_order "$b" "$a"
+	ctl modify "$b" -m owner=ops >/dev/null || fail "modify metadata"
+	wait_event a ".kind == \"modify\" and .id == $b and (.detail | contains(\"metadata\"))"
+	ctl unload "$a" && ctl unload "$b" || fail "unload"
+}
+
 test_xdp_loader_joins() {
 	chain_setup
 	need_chains
@@ -282,5 +304,5 @@ test_readers_limit() {
 }
 
 run_tests events test_stream_load_unload test_interface_deleted test_tc_filter_deleted \
-	test_interface_renamed test_interface_moved test_own_changes_quiet \
+	test_interface_renamed test_interface_moved test_own_changes_quiet test_modify_events \
 	test_xdp_loader_joins test_slow_reader_dropped test_readers_limit

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bpf/hook.h"
+#include "core/base/event.h"
 #include "core/base/log.h"
 #include "core/state/manager.h"
 #include "core/state/mrec.h"
@@ -198,6 +199,16 @@ static int modify_locked(struct mgr *m, const struct modify_plan *p,
 	pb = NULL;
 	changed = false;
 	log_info("modified program %u%s", p->id, kernel ? " (hook updated)" : "");
+	if (kernel)
+		event_emitf(EVENT_MODIFY, p->id, mr->attach,
+			    "modified program %u: priority %d -> %d, proceed-on 0x%x -> 0x%x",
+			    p->id, old.priority, v->spec.attach.priority, old_mask, new_mask);
+	else
+		event_emitf(EVENT_MODIFY, p->id, mr->attach,
+			    "modified program %u: metadata", p->id);
+	/* the members' new order: a chain_reordered event when it changed */
+	if (kernel && mr->chain)
+		follow_hook(m, mr->ck, mr->ifindex, mr->cdir, 0);
 out:
 	if (changed && hook_modify(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id,
 				   old.priority, old_mask, &hr, NULL))
