@@ -16,6 +16,8 @@
 struct rpc_exec_prog {
 	uint32_t id;
 	bool owned;
+	bool has_kinfo;			/* the walk read kinfo (run statistics on) */
+	struct kinfo_prog kinfo;
 };
 
 /* One job's arguments and results: plain structs (state/manager.h, bpf/kinfo.h) and
@@ -157,7 +159,10 @@ static int walk_add(struct rpc_exec *r, uint32_t id, bool owned)
 		r->walk = v;
 		r->walk_cap = cap;
 	}
-	r->walk[r->walk_n++] = (struct rpc_exec_prog){ .id = id, .owned = owned };
+	r->walk[r->walk_n].id = id;
+	r->walk[r->walk_n].owned = owned;
+	r->walk[r->walk_n].has_kinfo = false;
+	r->walk_n++;
 	return 0;
 }
 
@@ -174,11 +179,13 @@ static int job_walk(void *arg)
 {
 	struct op_args *a = arg;
 	const struct rpc_kernel *in = a->inner;
-	struct prog_view *scratch = malloc(sizeof(*scratch));
+	struct prog_view *scratch = a->r->walk_view;
+	struct rpc_exec_prog *p;
 	uint32_t id = 0;
 	int err;
 
-	if (!scratch)
+	/* kept: a mapping of its own, unmapped per List, cost a TLB shoot-down (rpc.c) */
+	if (!scratch && !(scratch = a->r->walk_view = malloc(sizeof(*scratch))))
 		return -ENOMEM;
 	a->r->walk_n = 0;
 	a->r->walk_ns = now_ns();
@@ -189,8 +196,18 @@ static int job_walk(void *arg)
 		err = walk_add(a->r, id, !in->ops->view(in->ctx, id, scratch));
 		if (err)
 			break;
+		/*
+		 * With run statistics on, List reads every program's kernel info
+		 * (its counts change with every run, rpc.c caches none): read it
+		 * here, in the same job, instead of one hand-over per program,
+		 * which cost a List of 100 programs most of its time.
+		 */
+		if (a->r->stats.on) {
+			p = &a->r->walk[a->r->walk_n - 1];
+			p->has_kinfo = !in->ops->kinfo(in->ctx, id, &p->kinfo);
+			p->kinfo.stats = true;
+		}
 	}
-	free(scratch);
 	return err == -ENOENT ? 0 : err;
 }
 
@@ -223,6 +240,7 @@ static int run(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 static int run_change(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 {
 	r->walk_ns = 0;
+	r->walk_step = 0;
 	return run(r, fn, a);
 }
 
@@ -270,22 +288,41 @@ static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 		}
 	} else if (!r->walk_pos || r->walk_pos > r->walk_n || r->walk[r->walk_pos - 1].id != id) {
 		/* not the step of a walk: ask the kernel */
+		r->walk_step = 0;
 		a.id = id;
 		a.ret_next = ret_next;
 		return run(r, job_next, &a);
 	}
 	if (r->walk_pos == r->walk_n) {
 		r->last_next = 0;
+		r->walk_step = 0;
 		return -ENOENT;
 	}
 	*ret_next = r->last_next = r->walk[r->walk_pos++].id;
+	r->walk_step = r->walk_pos;
 	return 0;
+}
+
+/* The walk's entry of id when id is the step of a walk this call is taking. */
+static const struct rpc_exec_prog *walk_step(const struct rpc_exec *r, uint32_t id)
+{
+	const struct rpc_exec_prog *p;
+
+	if (!id || !r->walk_step || r->walk_step > r->walk_n)
+		return NULL;
+	p = &r->walk[r->walk_step - 1];
+	return p->id == id ? p : NULL;
 }
 
 static int op_kinfo(void *ctx, uint32_t id, struct kinfo_prog *ret)
 {
 	struct op_args a = { .id = id, .kinfo = ret };
+	const struct rpc_exec_prog *p = walk_step(ctx, id);
 
+	if (p && p->has_kinfo) {
+		*ret = p->kinfo;
+		return 0;
+	}
 	return run(ctx, job_kinfo, &a);
 }
 
@@ -293,12 +330,12 @@ static int op_view(void *ctx, uint32_t id, struct prog_view *ret)
 {
 	struct rpc_exec *r = ctx;
 	struct op_args a = { .id = id, .view = ret };
+	const struct rpc_exec_prog *p = walk_step(r, id);
 
-	/* right after the walk gave id, nothing has run since: its answer stands */
-	if (id && r->last_next == id && !r->walk[r->walk_pos - 1].owned) {
-		r->last_next = 0;
+	/* the step of this call's walk: nothing that changes what bpfd owns
+	 * ran since (the front runs one call at a time): its answer stands */
+	if (p && !p->owned)
 		return -ENOENT;
-	}
 	return run(r, job_view, &a);
 }
 
@@ -331,6 +368,7 @@ void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply 
 	rpc_handle(arg, call, reply);
 	r->recv_ns = 0;
 	r->peer = NULL;
+	r->walk_step = 0;	/* a walk's answers serve only the call that took it */
 }
 
 void rpc_exec_fini(struct rpc_exec *r)
@@ -340,5 +378,7 @@ void rpc_exec_fini(struct rpc_exec *r)
 	r->stats_fd = -1;
 	free(r->walk);
 	r->walk = NULL;
+	free(r->walk_view);
+	r->walk_view = NULL;
 	r->walk_n = r->walk_cap = r->walk_pos = 0;
 }

@@ -32,10 +32,12 @@ struct rpc_exec {
 	size_t walk_cap;
 	size_t walk_pos;		/* walk[walk_pos - 1] is the id prog_next gave last */
 	uint32_t last_next;		/* that id while nothing else ran since, else 0 */
+	size_t walk_step;		/* walk_pos while this call takes the walk, else 0 */
 	uint64_t walk_ns;		/* CLOCK_MONOTONIC ns the walk began; 0: none valid */
 	uint64_t recv_ns;		/* when the current call's request was read */
 	const char *peer;		/* its caller's name (else its peer), during the
 					 * call: the caller of the events it makes */
+	struct prog_view *walk_view;	/* the walk's scratch (executor only) */
 	/* the kernel's run statistics: gate and fd owned by the executor's jobs;
 	 * stats_on is written there and read by the front after its job */
 	struct stats_gate stats;
