@@ -123,7 +123,7 @@ part image
 # The summary: every row of issue 14's table, this run's figure, the peer's
 # measured in the same run where there is one, and the goal.
 # val FILE PATTERN FIELD: field FIELD (awk: $N or NF-based) of the line matching PATTERN
-val() { awk -v p="$2" '$0 ~ p { print '"$3"'; exit }' "$T/$1.out"; }
+val() { [ -f "$T/$1.out" ] && awk -v p="$2" '$0 ~ p { print '"$3"'; exit }' "$T/$1.out"; }
 strip -o "$T/bpfd.stripped" "$BPFD"
 size_mb=$(stat -c %s "$T/bpfd.stripped" | awk '{ printf "%.2f", $1 / 1048576 }')
 s_warm=$(val start 'probe cached' '$(NF-1)')
