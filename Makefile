@@ -12,7 +12,11 @@ else
   MAKEFLAGS += --no-print-directory
 endif
 
-O       ?= build
+# SANITIZE=1 is SAN=1: ASan+UBSan, dynamic, built apart in build-san unless O is given
+ifeq ($(SANITIZE),1)
+  override SAN := 1
+endif
+O       ?= $(if $(filter 1,$(SAN)),build-san,build)
 BIN     := $(O)/bpfd
 GEN     := $(O)/gen
 VND     := $(O)/vendor
@@ -47,6 +51,10 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 INTEGRATION := $(sort $(wildcard tests/integration/t_*.sh))
 
+# Size: every function and object in its own section, and the linker drops the ones
+# nothing references (ours and the static libraries'): about 7% of the stripped binary.
+SECTIONS   := -ffunction-sections -fdata-sections
+LDGC       := -Wl,--gc-sections
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_CPPFLAGS := -D_GNU_SOURCE -DBPFD_VERSION='"$(VERSION)"' $(NANOPB_DEFS) \
                 -Isrc -I$(O) -I$(GEN) -I$(VND)/cjson -I$(VND)/nanopb
@@ -55,12 +63,15 @@ ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers 
 VENDOR_CFLAGS := -std=gnu11 -w $(SECTIONS) $(if $(filter 1,$(SAN)),$(SANFLAGS)) $(CFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Isrc/bpf -Wall
 LDSTATIC   := $(if $(filter 1,$(STATIC)),$(if $(filter 1,$(SAN)),,-static))
-# Size: every function and object in its own section, and the linker drops the ones
-# nothing references (ours and the static libraries'): about 7% of the stripped binary.
-SECTIONS   := -ffunction-sections -fdata-sections
-LDGC       := -Wl,--gc-sections
+# Objects are rebuilt when the flags change (SAN=1 in the same O, another CFLAGS).
+FLAGS_STAMP := $(O)/.flags
+FLAGS_NOW   := $(strip $(ALL_CFLAGS) $(VENDOR_CFLAGS) $(LDSTATIC))
+ifneq ($(FLAGS_NOW),$(strip $(shell cat $(FLAGS_STAMP) 2>/dev/null)))
+  $(shell mkdir -p $(O) && echo '$(FLAGS_NOW)' >$(FLAGS_STAMP))
+endif
 
-.PHONY: all deps check check-unit check-integration check-vm check-fuzz fuzz bench demo \
+.PHONY: all deps check check-unit check-integration check-host check-vm check-fuzz fuzz fuzz-build \
+        fuzz-merge bench demo \
         install clean help proto vendor size
 .DELETE_ON_ERROR:
 # nothing is an intermediate file to delete: generated sources and the fuzz objects stay
@@ -78,17 +89,17 @@ $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/%.o: %.c $(O)/config.h $(PB_HDRS) $(VND)/.stamp config.mk
+$(O)/%.o: %.c $(O)/config.h $(PB_HDRS) $(VND)/.stamp config.mk $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/vendor-obj/%.o: $(VND)/%.c $(VND)/.stamp config.mk
+$(O)/vendor-obj/%.o: $(VND)/%.c $(VND)/.stamp config.mk $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(VENDOR_CFLAGS) -c -o $@ $<
 
-$(GEN)/%.pb.o: $(GEN)/%.pb.c $(PB_HDRS) $(VND)/.stamp
+$(GEN)/%.pb.o: $(GEN)/%.pb.c $(PB_HDRS) $(VND)/.stamp $(FLAGS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(VENDOR_CFLAGS) -c -o $@ $<
 
@@ -167,22 +178,50 @@ $(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(ALL_CPPFLAGS) -Itests -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 		-o $@ $< $(FUZZ_LIB_OBJS) $(LIBS)
+fuzz-build: $(FUZZ_BINS)
+# Each target FUZZ_TIME seconds (FUZZ_TARGETS='fuzz_a fuzz_b' for some) after replaying
+# its crash inputs; findings: $(O)/fuzz-corpus, $(O)/fuzz-crashes (tests/fuzz/run.sh).
 fuzz: $(FUZZ_BINS)
+	@$(TEST_ENV) FUZZ_SECONDS=$(FUZZ_TIME) tests/fuzz/run.sh
+# Minimise what fuzzing found into the committed seed corpus (only inputs that add
+# coverage are copied): review and commit tests/fuzz/corpus/ afterwards.
+fuzz-merge: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		t=$$(basename $$f); [ -d $(O)/fuzz-corpus/$$t ] || continue; \
+		mkdir -p tests/fuzz/corpus/$$t; \
+		$$f -merge=1 -timeout=10 -rss_limit_mb=2048 tests/fuzz/corpus/$$t $(O)/fuzz-corpus/$$t \
+			2>$(O)/fuzz-logs/$$t-merge.log | tail -n 0; \
+		echo "  MERGE   $$t: $$(ls tests/fuzz/corpus/$$t | wc -l) seeds"; \
+	done
 
 # Tests. Every item prints PASS/FAIL/SKIP lines and a closing `N passed, N failed` line;
 # tests/run.sh adds them up and prints the total last.
 TEST_ENV := BPFD=$(abspath $(BIN)) BPFD_TESTBPF=$(abspath $(O)/tests/bpf) BPFD_BUILD=$(abspath $(O)) \
             VM_CACHE=$(VM_CACHE) FUZZ_SECONDS=$(FUZZ_SECONDS)
-CHECK_ITEMS = tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh tests/vm/run-minimal.sh \
-              $(if $(FUZZ_BINS),tests/fuzz/run.sh)
+# SAN=1: every process of the tests writes its sanitizer reports to $(O)/san-reports
+# (stderr stays what the tests read); tests/sanitize/reports.sh, run last, fails on any.
+# Suppressions: tests/sanitize/*.supp, each entry with its reason.
+SAN_REPORTS := $(abspath $(O))/san-reports
+ifeq ($(SAN),1)
+TEST_ENV += BPFD_SANITIZE=1 SAN_REPORTS=$(SAN_REPORTS) \
+	ASAN_OPTIONS=log_path=$(SAN_REPORTS)/asan:halt_on_error=1:detect_leaks=1:check_initialization_order=1:strict_init_order=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/sanitize/lsan.supp):print_suppressions=0 \
+	UBSAN_OPTIONS=log_path=$(SAN_REPORTS)/ubsan:halt_on_error=1:print_stacktrace=1:suppressions=$(abspath tests/sanitize/ubsan.supp)
+endif
+SAN_FIRST   := $(if $(filter 1,$(SAN)),rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_REPORTS) &&)
+SAN_LAST    := $(if $(filter 1,$(SAN)),tests/sanitize/reports.sh)
+CHECK_ITEMS = tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh \
+              tests/vm/run-minimal.sh $(if $(FUZZ_BINS),tests/fuzz/run.sh) $(SAN_LAST)
 check: deps-ok all $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_BINS)
-	@$(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
+	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
 check-unit: $(UNIT_BINS)
-	@$(TEST_ENV) tests/run.sh $(UNIT_BINS)
+	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(UNIT_BINS) $(SAN_LAST)
 check-integration: all $(UNIT_BINS) $(TOOL_BINS)
-	@$(TEST_ENV) tests/run.sh $(INTEGRATION)
+	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(INTEGRATION) $(SAN_LAST)
+check-host: all $(UNIT_BINS) $(TOOL_BINS)
+	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) $(SAN_LAST)
 check-vm: all $(UNIT_BINS) $(TOOL_BINS)
-	@$(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh
+	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh $(SAN_LAST)
 check-fuzz: $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh tests/fuzz/run.sh
 
@@ -235,14 +274,18 @@ help:
 	@echo '  all (default)  build $(BIN), statically linked, and the test BPF objects'
 	@echo '  deps           install every Debian package the build, tests, VM and benchmarks need'
 	@echo '  check          unit + host integration + VM (full and minimal) + fuzz tests'
-	@echo '  check-unit, check-integration, check-vm, check-fuzz   one part of check'
+	@echo '  check-unit, check-integration, check-vm, check-fuzz   one part of check; check-host = lint+unit+integration'
+	@echo '  check SANITIZE=1   build with ASan+UBSan (dynamic, into build-san) and run every suite that'
+	@echo '                 can run so; any sanitizer report fails it (tests/sanitize/reports.sh)'
 	@echo '  bench          benchmarks (ratios against peers measured in the same run)'
 	@echo '  demo           the README demo (daemon on a veth pair; in the VM if needed)'
-	@echo '  fuzz           build the libFuzzer targets'
+	@echo '  fuzz           every libFuzzer target FUZZ_TIME s (600; FUZZ_TARGETS=NAMES for some) from'
+	@echo '                 tests/fuzz/corpus after replaying tests/fuzz/regress; finds in $$(O)/fuzz-crashes'
+	@echo '  fuzz-build     build them only;  fuzz-merge  add found inputs with new coverage to the corpus'
 	@echo '  install        bpfd and applet links to $$(DESTDIR)$$(PREFIX)/sbin, the systemd unit,'
 	@echo '                 $$(SYSCONFDIR)/init.d/bpfd (INIT=sysv|openrc|none), examples in $$(DOCDIR)'
 	@echo '  proto, vendor  generate nanopb code / fetch vendored sources'
 	@echo '  clean, size, help'
-	@echo 'Variables: V=1 (verbose), O=DIR (build dir), SAN=1 (ASan+UBSan, dynamic), WERROR=1'
+	@echo 'Variables: V=1 (verbose), O=DIR (build dir), SANITIZE=1 or SAN=1 (ASan+UBSan, dynamic), WERROR=1'
 
 -include $(OBJS:.o=.d)

@@ -19,8 +19,11 @@ INIT       ?= sysv
 PKG_CONFIG ?= pkg-config
 # Where the VM test bed caches Debian's kernel package (tests/vm/vm.sh).
 VM_CACHE   ?= /var/cache/bpfd-vm
-# Seconds each libFuzzer target runs in `make check`.
+# Seconds each libFuzzer target runs in `make check`, and in `make fuzz`.
 FUZZ_SECONDS ?= 15
+FUZZ_TIME  ?= 600
+# SANITIZE=1 (or SAN=1): ASan+UBSan, dynamically linked, into build-san unless O is given.
+SANITIZE   ?= 0
 # nanopb options: the runtime (vendor/nanopb) and the generated code must agree.
 # 32-bit field sizes because a ProgramInfo is larger than 64 KiB; strings are
 # validated as UTF-8, as proto3 requires.

@@ -3,7 +3,10 @@
  * libbpf as the daemon does (obj_open_mem: ELF check, program selection, map and
  * global-variable walk), without loading anything into the kernel.
  *
- * An input starting with the ELF magic is the object itself.  Any other input is a
+ * An input starting with the ELF magic is the object itself, opened for the
+ * functions of bpfd's and the tests' objects whose names it holds (the seeds are
+ * those objects, tests/fuzz/corpus/fuzz_elf), or "xdp_dispatcher" and "prog0"
+ * when it holds none of them.  Any other input is a
  * list of 5-byte patches (32-bit offset, byte) applied to the embedded XDP
  * dispatcher object, so the fuzzer reaches libbpf's section, BTF and relocation
  * parsing with mostly well-formed files from the first run.
@@ -77,19 +80,36 @@ static void exercise(const uint8_t *buf, size_t len, const char *func)
 	obj_close(o);
 }
 
+/* function names of the objects in build/bpf and build/tests/bpf */
+static const char *const funcs[] = {
+	"xdp_dispatcher", "tc_dispatcher", "xdp_pass", "chain_xdp", "chain_tc", "chain_xdp_a",
+	"grpc_sock", "bad_count", "tp_count", "kp_count", "up_count", "fe_count", "xdp_count",
+	"tc_count", "tcx_count", "foreign_count",
+};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const void *base;
 	uint8_t *buf;
 	size_t len, i;
 	uint32_t off;
+	int n = 0;
 
 	if (size >= 4 && !memcmp(data, "\177ELF", 4)) {
 		buf = malloc(size ? size : 1);
 		CHECK(buf);
 		memcpy(buf, data, size);
-		exercise(buf, size, "xdp_dispatcher");
-		exercise(buf, size, "prog0");
+		/* each open forks the parsing sandbox: two at most */
+		for (i = 0; i < sizeof(funcs) / sizeof(funcs[0]) && n < 2; i++) {
+			if (memmem(data, size, funcs[i], strlen(funcs[i]) + 1)) {
+				exercise(buf, size, funcs[i]);
+				n++;
+			}
+		}
+		if (!n) {
+			exercise(buf, size, "xdp_dispatcher");
+			exercise(buf, size, "prog0");
+		}
 		free(buf);
 		return 0;
 	}

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fuzz_h2_server.c - libFuzzer target: a server session (h2 + gRPC framing + the
- * rpc method table) fed raw bytes after the client preface.  The rpc ops are fakes:
- * no kernel, no program manager. */
+/* fuzz_h2_server.c - libFuzzer target: a server session fed raw bytes after the client
+ * preface, as server.c feeds it what each read() returns: HTTP/2 (nghttp2), gRPC
+ * framing, the rpc method table, the [[policy]] decisions and the daemon's own
+ * conversion of the wire's messages to the manager's plain structs (rpc_kernel_ops);
+ * only the manager and the kernel behind it are fakes (no image store, no programs.d:
+ * those methods answer UNAVAILABLE).  An odd-sized input comes from
+ * a local caller that rules restrict (uid 1001), an even-sized one from root. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -9,11 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/base/log.h"
 #include "core/base/event.h"
 #include "core/events.h"
 #include "core/wire/h2.h"
 #include "core/rpc.h"
 
+#define CHECK(cond)							\
+	do {								\
+		if (!(cond)) {						\
+			fprintf(stderr, "fuzz_h2_server: %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+#define TERMINATED(field)	CHECK(memchr((field), '\0', sizeof(field)) != NULL)
+
+/* The plain side (what the kernel executor runs): programs 1..3, bpfd owns 2. */
 static int f_next(void *ctx, uint32_t id, uint32_t *ret)
 {
 	(void)ctx;
@@ -23,40 +40,83 @@ static int f_next(void *ctx, uint32_t id, uint32_t *ret)
 	return 0;
 }
 
-static int f_kernel(void *ctx, uint32_t id, bpfd_v1_KernelProgramInfo *k)
+static int f_kinfo(void *ctx, uint32_t id, struct kinfo_prog *k)
 {
 	(void)ctx;
 	if (id == 0 || id > 3)
 		return -ENOENT;
+	memset(k, 0, sizeof(*k));
 	k->id = id;
-	k->program_type = 6;
+	k->type = 6;
 	snprintf(k->name, sizeof(k->name), "p%u", id);
-	k->map_ids_count = 2;
+	k->n_map_ids = 2;
+	k->stats = id == 3;
 	return 0;
 }
 
-static int f_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *p, uint32_t *type)
+static void view_fill(struct prog_view *v, const struct prog_spec *spec)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = 2;
+	v->managed_type = 6;
+	if (spec)
+		v->spec = *spec;
+	else {
+		snprintf(v->spec.name, sizeof(v->spec.name), "owned");
+		v->spec.attach.kind = OBJ_KIND_XDP;
+		snprintf(v->spec.attach.iface, sizeof(v->spec.attach.iface), "eth0");
+		v->spec.attach.priority = 50;
+		v->spec.n_metadata = 1;
+		snprintf(v->spec.metadata[0].key, sizeof(v->spec.metadata[0].key), "k");
+		snprintf(v->spec.loaded_by, sizeof(v->spec.loaded_by), "uid=1001");
+	}
+	snprintf(v->attach_mode, sizeof(v->attach_mode), "dispatcher");
+	v->n_map_used_by = 1;
+	v->map_used_by[0] = 2;
+}
+
+static int f_view(void *ctx, uint32_t id, struct prog_view *v)
 {
 	(void)ctx;
 	if (id != 2)
 		return -ENOENT;
-	snprintf(p->name, sizeof(p->name), "owned");
-	p->metadata_count = 1;
-	snprintf(p->metadata[0].key, sizeof(p->metadata[0].key), "k");
-	*type = 6;
+	view_fill(v, NULL);
 	return 0;
 }
 
-static int f_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
-		  bpfd_v1_LoadResponse *resp, struct errmsg *em)
+/* What the front hands the executor: self-contained, every string terminated. */
+static int f_load(void *ctx, const struct load_plan *p, struct prog_view *ret,
+		  struct errmsg *em)
 {
-	(void)ctx, (void)caller;
-	if (req->name[0] == 'o') {
-		resp->has_kernel_info = true;
-		resp->kernel_info.id = 1;
-		return 0;
+	const struct prog_spec *s = &p->spec;
+	size_t i;
+
+	(void)ctx;
+	TERMINATED(s->name);
+	TERMINATED(s->path);
+	TERMINATED(s->attach.iface);
+	TERMINATED(s->attach.direction);
+	TERMINATED(s->attach.tracepoint);
+	TERMINATED(s->attach.fn_name);
+	TERMINATED(s->attach.target);
+	TERMINATED(s->attach.ns);
+	TERMINATED(s->loaded_by);
+	TERMINATED(p->uuid);
+	CHECK(s->attach.n_proceed_on <= PLAN_PROCEED_ON_MAX);
+	CHECK(s->n_globals <= PLAN_GLOBALS_MAX && s->n_metadata <= PLAN_METADATA_MAX);
+	for (i = 0; i < s->n_globals; i++) {
+		TERMINATED(s->globals[i].key);
+		CHECK(s->globals[i].size <= PLAN_GLOBAL_SIZE);
 	}
-	return errmsg_set(em, -EINVAL, "bad request '%s'", req->name);
+	for (i = 0; i < s->n_metadata; i++) {
+		TERMINATED(s->metadata[i].key);
+		TERMINATED(s->metadata[i].value);
+	}
+	CHECK(p->n_groups <= PLAN_GROUPS_MAX);
+	if (s->name[0] != 'o')
+		return errmsg_set(em, -EINVAL, "bad request '%s'", s->name);
+	view_fill(ret, s);
+	return 0;
 }
 
 static int f_unload(void *ctx, uint32_t id, struct errmsg *em)
@@ -65,17 +125,45 @@ static int f_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return id == 2 ? 0 : errmsg_set(em, -ENOENT, "no %u", id);
 }
 
-static int f_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
-		  bpfd_v1_PullBytecodeResponse *resp, struct errmsg *em)
+static bool f_stats(void *ctx)
 {
-	(void)ctx, (void)req, (void)resp;
-	return errmsg_set(em, -EOPNOTSUPP, "no images here");
+	(void)ctx;
+	return true;
 }
 
-static const struct rpc_ops ops = {
-	.load = f_load, .unload = f_unload, .pull_bytecode = f_pull,
-	.prog_next = f_next, .prog_kernel = f_kernel, .prog_info = f_info,
+static const struct rpc_kernel_ops kops = {
+	.load = f_load, .unload = f_unload, .next = f_next,
+	.kinfo = f_kinfo, .view = f_view, .stats = f_stats,
 };
+static struct rpc_kernel kern = { .ops = &kops };
+
+/* uid 1001: xdp and tracepoints on eth0 at priorities 10..100, two programs at most;
+ * gid 1003: List and Get */
+static struct policy policy = {
+	.rules = {
+		{ .line = 1, .has_uid = true, .uid = 1001, .has_kinds = true,
+		  .kinds = 1u << OBJ_KIND_XDP | 1u << OBJ_KIND_TRACEPOINT,
+		  .has_ifaces = true, .ifaces = { "eth0" }, .n_ifaces = 1,
+		  .has_prio_min = true, .prio_min = 10, .has_prio_max = true, .prio_max = 100,
+		  .has_max_programs = true, .max_programs = 2 },
+		{ .line = 9, .has_gid = true, .gid = 1003, .read_only = true },
+	},
+	.n_rules = 2,
+};
+
+static struct caller restricted = {
+	.kind = CALLER_UNIX, .pid = 42, .uid = 1001, .gid = 1003, .n_groups = 1,
+	.groups = { 1003 }, .name = "uid=1001",
+};
+static struct caller root = { .kind = CALLER_UNIX, .pid = 1, .name = "uid=0(root)" };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	log_init("fuzz_h2_server");
+	log_set_level(LOG_ERR);	/* a line per refused call slows the fuzzer down */
+	return 0;
+}
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -106,12 +194,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool bus;
 	struct events_hub *hub = NULL;
-	struct rpc rpc = { .ops = &ops };
+	struct rpc rpc = { .ops = &rpc_kernel_ops, .ctx = &kern, .policy = &policy };
 	/* budgets small enough for fuzzed input to reach them */
 	struct h2_budget budget = { .max = 6000 };
 	struct h2_server_opts o = { .max_msg = 4096, .handler = rpc_handle, .arg = &rpc,
 				    .peer = "fuzz", .max_streams = 8, .max_buffered = 5000,
-				    .total = &budget, .msg_timeout_ms = 1000 };
+				    .total = &budget, .msg_timeout_ms = 1000,
+				    .caller = size & 1 ? &restricted : &root };
 	struct h2_server *s = NULL;
 	size_t half = size / 2;
 

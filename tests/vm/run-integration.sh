@@ -20,10 +20,13 @@ fi
 # The guest starts with a clean environment: pass on what the tests read,
 # and share the directories of paths outside the repository (make O=...).
 shares=("$PWD")
-for k in BPFD_BUILD BPFD BPFD_TESTBPF BPFD_LOG TEST_TIMEOUT; do
+# A sanitizer build (make check SANITIZE=1) is dynamic: the host's root, which the
+# guest runs, has its libraries; the reports go to $SAN_REPORTS, a share.
+for k in BPFD_BUILD BPFD BPFD_TESTBPF BPFD_LOG TEST_TIMEOUT BPFD_SANITIZE SAN_REPORTS \
+	 ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do
 	[ -n "${!k:-}" ] || continue
 	args+=(--env "$k")
-	case $k in BPFD_LOG|TEST_TIMEOUT) continue ;; esac
+	case $k in BPFD_LOG|TEST_TIMEOUT|BPFD_SANITIZE|*SAN_OPTIONS) continue ;; esac
 	d=${!k}
 	case $d in /*) ;; *) continue ;; esac
 	[ -d "$d" ] || d=$(dirname "$d")

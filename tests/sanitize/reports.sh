@@ -1,0 +1,23 @@
+#!/bin/sh
+# reports.sh - the last item of a sanitizer run (make check SANITIZE=1): every process
+# the tests started wrote its ASan/LSan/UBSan report, if any, to $SAN_REPORTS/{asan,ubsan}.PID
+# (ASAN_OPTIONS/UBSAN_OPTIONS log_path, set by the Makefile). No report is allowed:
+# one FAIL per report file, with its first lines; PASS when there is none.
+set -u
+dir=${SAN_REPORTS:-${BPFD_BUILD:-build-san}/san-reports}
+P=0 F=0
+if [ ! -d "$dir" ]; then
+	echo "FAIL: no report directory $dir (run through make check SANITIZE=1)"
+	echo "sanitizers: 0 passed, 1 failed"
+	exit 1
+fi
+for r in "$dir"/*; do
+	[ -f "$r" ] || continue
+	what=$(grep -m1 -E 'ERROR: |runtime error:|SUMMARY:' "$r" | sed 's/^==[0-9]*==//')
+	echo "FAIL: sanitizer report $r: $what"
+	grep -E '^ *#[0-9]+ ' "$r" | head -n 8 | sed 's/^/  /'
+	F=$((F + 1))
+done
+[ $F != 0 ] || { echo "PASS: no ASan, LSan or UBSan report from any process of the run"; P=1; }
+echo "sanitizers: $P passed, $F failed"
+[ $F = 0 ]
