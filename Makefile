@@ -173,7 +173,7 @@ $(O)/fuzz-obj/%.o: %.c $(O)/config.h $(PB_HDRS) $(VND)/.stamp
 	$(call msg,FUZZCC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(ALL_CPPFLAGS) -std=gnu11 -Wall -Wno-missing-field-initializers $(FUZZ_CFLAGS) -c -o $@ $<
-$(O)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+$(O)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZLD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(ALL_CPPFLAGS) -Itests -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \

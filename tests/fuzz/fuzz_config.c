@@ -14,17 +14,7 @@
 #include <string.h>
 
 #include "core/config/config.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_config: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
-
-#define TERMINATED(field)	CHECK(memchr((field), '\0', sizeof(field)) != NULL)
+#include "fuzz.h"
 
 static void check_ok(const struct bpfd_config *c)
 {

@@ -20,15 +20,7 @@
 #include "bpf/embed.h"
 #include "bpf/obj.h"
 #include "core/base/log.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_elf: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 /* libbpf sizes some allocations from the file (section and BTF sizes): a malloc() of
  * an absurd size must return NULL, as it does in the daemon, and libbpf then fails

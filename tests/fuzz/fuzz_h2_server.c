@@ -18,17 +18,7 @@
 #include "core/events.h"
 #include "core/wire/h2.h"
 #include "core/rpc.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_h2_server: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
-
-#define TERMINATED(field)	CHECK(memchr((field), '\0', sizeof(field)) != NULL)
+#include "fuzz.h"
 
 /* The plain side (what the kernel executor runs): programs 1..3, bpfd owns 2. */
 static int f_next(void *ctx, uint32_t id, uint32_t *ret)

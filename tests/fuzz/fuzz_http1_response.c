@@ -18,15 +18,7 @@
 
 #include "core/base/errmsg.h"
 #include "core/wire/http1.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_http1_response: %s:%d: %s\n", \
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 static int count_body(void *arg, const void *data, size_t len, struct errmsg *em)
 {

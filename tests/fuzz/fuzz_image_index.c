@@ -22,15 +22,7 @@
 #include "core/base/errmsg.h"
 #include "core/image/ref.h"
 #include "core/image/store.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_image_index: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 static char dir[64], index_path[96];
 static struct image_store *store;

@@ -19,15 +19,7 @@
 
 #include "core/base/errmsg.h"
 #include "core/image/manifest.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_image_json: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 static void check_msg(int err, const struct errmsg *em)
 {

@@ -16,17 +16,7 @@
 
 #include "core/config/config.h"
 #include "core/config/policy.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_policy: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
-
-#define TERMINATED(field)	CHECK(memchr((field), '\0', sizeof(field)) != NULL)
+#include "fuzz.h"
 
 static void check_rules(const struct policy *p)
 {

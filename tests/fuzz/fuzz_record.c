@@ -11,17 +11,7 @@
 #include <string.h>
 
 #include "core/state/store.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_record: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
-
-#define TERMINATED(field)	CHECK(memchr((field), '\0', sizeof(field)) != NULL)
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -22,15 +22,7 @@
 
 #include "core/base/errmsg.h"
 #include "core/image/tar.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_tar: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 static char root[64], dir_a[96], dir_b[128], dest[160];
 static uint64_t walk_bytes, walk_files, walk_dirs;

@@ -17,15 +17,7 @@
 
 #include "core/base/errmsg.h"
 #include "core/config/toml.h"
-
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_toml: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
+#include "fuzz.h"
 
 struct walk {
 	const struct toml_doc *doc;
