@@ -64,7 +64,15 @@ OTHERS = {
                     "metadata": 'match_metadata { key: "app" value: "web" } '
                                 'match_metadata { key: "uuid" value: "x" }'},
     "PullBytecodeRequest": {"image": 'image { url: "localhost:5000/prog:v1" image_pull_policy: 0 }'},
+    "RemoveImagesRequest": {"refs": 'references: "localhost:5000/prog:v1" '
+                                    'references: "quay.io/bpfd-bytecode/xdp_pass@sha256:' + "ab" * 32 + '"',
+                            "prune": "prune: true"},
+    "ReloadRequest": {"empty": ""},
+    "ListImagesRequest": {"empty": ""},
 }
+TARGET = {"UnloadRequest": "unload", "GetRequest": "get", "ListRequest": "list",
+          "PullBytecodeRequest": "pull_bytecode", "RemoveImagesRequest": "remove_images",
+          "ReloadRequest": "reload", "ListImagesRequest": "list_images"}
 
 
 def requests():
@@ -73,8 +81,7 @@ def requests():
         out[("Load", k)] = encode("LoadRequest", t)
         put("fuzz_load_request", k, out[("Load", k)])
     for msg, seeds in OTHERS.items():
-        target = "fuzz_" + {"UnloadRequest": "unload", "GetRequest": "get", "ListRequest": "list",
-                            "PullBytecodeRequest": "pull_bytecode"}[msg] + "_request"
+        target = "fuzz_" + TARGET[msg] + "_request"
         for k, t in seeds.items():
             out[(msg[:-7], k)] = encode(msg, t)
             put(target, k, out[(msg[:-7], k)])
