@@ -233,7 +233,10 @@ test_peer_that_never_reads() {
 	rss1=$(rss_kb)
 	wait $pid
 	echo "  $(cat "$T_TMP/noread.out"); VmRSS ${rss0} kB -> ${rss1} kB"
-	[ $((rss1 - rss0)) -lt 65536 ] || fail "RSS grew by $((rss1 - rss0)) kB"
+	# AddressSanitizer keeps freed memory in its quarantine (256 MiB): RSS says
+	# nothing about the daemon's own buffers in a sanitizer build
+	[ "${BPFD_SANITIZE:-0}" = 1 ] || [ $((rss1 - rss0)) -lt 65536 ] ||
+		fail "RSS grew by $((rss1 - rss0)) kB"
 	list_ok "the flood ended"
 }
 
