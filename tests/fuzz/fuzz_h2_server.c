@@ -3,7 +3,8 @@
  * preface, as server.c feeds it what each read() returns: HTTP/2 (nghttp2), gRPC
  * framing, the rpc method table, the [[policy]] decisions and the daemon's own
  * conversion of the wire's messages to the manager's plain structs (rpc_kernel_ops);
- * only the manager and the kernel behind it are fakes (no image store, no programs.d:
+ * the event hub of Events is real; only the manager and the kernel behind it are
+ * fakes (no image store, no programs.d:
  * those methods answer UNAVAILABLE).  An odd-sized input comes from
  * a local caller that rules restrict (uid 1001), an even-sized one from root. */
 #include <errno.h>
