@@ -114,8 +114,10 @@ test_phase_timeouts() {
 
 test_per_uid_limit() {
 	begin per_uid_limit
-	start_with "max_connections_per_uid = 4" "handshake_timeout = 30"
-	# uid 65534 must reach the socket
+	# uid 65534 must reach the socket, and may List (a [[policy]] rule: without one
+	# only uid 0 and the group bpfd may call)
+	start_with "max_connections_per_uid = 4" "handshake_timeout = 30" \
+		"[[policy]]" "uid = 65534" "read_only = true"
 	chmod 0711 "$BASE_TMP" "$T_TMP" "$BPFD_RUNDIR"
 	chmod 0666 "$BPFD_SOCK"
 	out=$(lim peruid "$BPFD_SOCK" 5 65534) || fail "$out"
