@@ -1,0 +1,85 @@
+#!/bin/sh
+# t_crash.sh - crash safety (issue 14): random load/unload operations of mixed kinds
+# with the daemon killed by SIGKILL at random moments (between operations, while one
+# is in flight, mid-load) and started again; after every restart records, bpfctl
+# list/get, bpffs pins and the kernel agree exactly and every program still runs
+# (stress.py crash).  Host: tracepoint, uprobe, TCX and one XDP program per interface;
+# VM: XDP and TC dispatcher chains besides.  BPFD_CRASH_OPS operations (default 60;
+# `make stress`: 500); the seed is printed, STRESS_SEED=N replays it.
+# Then the faults: bpffs unmounted under the daemon, an interface deleted while it
+# carries programs.  (The full state file system and damaged records: t_records.sh.)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/prog_lib.sh"
+
+# crash_setup N: a private run dir, the trigger, N veths ($IFACES) seeing frames.
+crash_setup() {
+	prog_checks
+	need_feature tracepoint
+	build_trig
+	T_TMP=$PROG_TOP/t.$(date +%s%N)
+	mkdir -p "$T_TMP/run" || fail "mkdir"
+	on_exit "umount -l $T_TMP/run/fs"
+	IFACES=
+	for n in $(seq "$1"); do
+		f=$(echo "cr$T_ID" | cut -c1-11)$n
+		frames_veth "$f"
+		IFACES="$IFACES $f"
+	done
+	KINDS="tracepoint uprobe"
+	have_feature tcx && KINDS="$KINDS tcx"
+	have_feature xdp && KINDS="$KINDS xdp"
+	CHAINS=0
+	if have_feature freplace; then
+		CHAINS=1
+		KINDS="$KINDS tc xdp"	# twice as likely: the chains are the point in the VM
+	fi
+	export T_TMP TRIG IFACES KINDS CHAINS BPFD BPFD_TESTBPF
+}
+
+test_random_kills() {
+	crash_setup 2
+	/usr/bin/python3 "$(dirname "$0")/stress.py" crash "${BPFD_CRASH_OPS:-60}" ||
+		fail "$(tail -n 30 "$T_TMP/daemon.log")"
+}
+
+# The daemon's bpffs unmounted under it (umount -l: the pins go, and with them the
+# programs only a pin held): the next load mounts it again, with a warning naming what
+# happened, and works; programs the hook holds (XDP) stay listed and attached; a
+# restart then finds records, list and pins in agreement.
+test_bpffs_unmounted() {
+	crash_setup 1
+	IF=${IFACES# }
+	BPFD_RUNDIR=$T_TMP/run
+	start_daemon
+	tp=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
+	xdp=
+	have_feature xdp && xdp=$(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10)
+	umount -l "$BPFD_RUNDIR/fs" || fail "umount"
+	prog_gone "$tp" || fail "program $tp outlived its pin"
+	ctl load-from-file -p "$COUNTER_OBJ" -n tp_count tracepoint \
+		-t syscalls/sys_enter_getppid >"$T_TMP/out" 2>&1 ||
+		fail "load after the bpffs was unmounted: $(cat "$T_TMP/out")"
+	id=$(field "$T_TMP/out" ID)
+	grep -q "bpffs at $BPFD_RUNDIR/fs was unmounted" "$T_TMP/daemon.log" ||
+		fail "the log does not say the bpffs was unmounted: $(tail -n 5 "$T_TMP/daemon.log")"
+	grep -q " $BPFD_RUNDIR/fs bpf " /proc/mounts || fail "the bpffs was not mounted again"
+	echo "$id tracepoint" >"$T_TMP/progs"
+	progs_run
+	ctl list >"$T_TMP/list" || fail "list"
+	grep -q "^ $tp " "$T_TMP/list" && fail "program $tp is gone but listed: $(cat "$T_TMP/list")"
+	if [ -n "$xdp" ]; then
+		grep -q "^ $xdp " "$T_TMP/list" || fail "XDP program $xdp not listed: $(cat "$T_TMP/list")"
+		ip link show "$IF" | grep -q "prog/xdp id $xdp" || fail "XDP program $xdp detached"
+	fi
+	restart_daemon
+	ctl list >"$T_TMP/list2" || fail "list"
+	cmp -s "$T_TMP/list" "$T_TMP/list2" ||
+		fail "list changed over a restart: $(diff "$T_TMP/list" "$T_TMP/list2")"
+	[ "$(ls "$BPFD_RUNDIR/programs" | sort | tr '\n' ' ')" = \
+		"$(printf '%s\n' $id $xdp | sort | tr '\n' ' ')" ] ||
+		fail "records: $(ls "$BPFD_RUNDIR/programs")"
+	progs_run
+	for p in $id $xdp; do ctl unload "$p" || fail "unload $p"; done
+}
+
+run_tests crash ${T_ONLY:-test_random_kills test_bpffs_unmounted}
