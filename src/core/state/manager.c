@@ -55,6 +55,33 @@ static enum hook_xdp_mode hook_xdp_mode_of(const char *iface, void *cfg)
 	return HOOK_XDP_DEFAULT;
 }
 
+/* The bpffs bpfd pins in, mounted (if it is not) with its maps directory. */
+static int mount_fs(struct mgr *m, struct errmsg *em)
+{
+	int err;
+
+	err = fs_bpffs_mount(m->cfg->bpffs, em);
+	if (err)
+		return err;
+	if (mkdir(m->maps_dir, 0700) && errno != EEXIST)
+		return errmsg_set(em, -errno, "cannot create %s: %s", m->maps_dir,
+				  strerror(errno));
+	return 0;
+}
+
+/*
+ * Someone unmounted bpfd's bpffs under it: the programs only a pin held are gone
+ * with it (their records go at the next start).  Mount it again before the next pin.
+ */
+static int check_fs(struct mgr *m, struct errmsg *em)
+{
+	if (fs_is_bpffs(m->cfg->bpffs))
+		return 0;
+	log_warn("the bpffs at %s was unmounted under bpfd: programs only pinned there "
+		 "are gone; mounting it again", m->cfg->bpffs);
+	return mount_fs(m, em);
+}
+
 int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em)
 {
 	struct hook_opts ho = { .bpffs = cfg->bpffs, .xdp_bpffs = cfg->xdp_bpffs,
@@ -68,14 +95,10 @@ int mgr_new(const struct bpfd_config *cfg, struct mgr **ret, struct errmsg *em)
 		return -ENOMEM;
 	m->cfg = cfg;
 	pthread_mutex_init(&m->lock, NULL);
-	err = fs_bpffs_mount(cfg->bpffs, em);
+	snprintf(m->maps_dir, sizeof(m->maps_dir), "%s/maps", cfg->bpffs);
+	err = mount_fs(m, em);
 	if (err)
 		goto out;
-	snprintf(m->maps_dir, sizeof(m->maps_dir), "%s/maps", cfg->bpffs);
-	if (mkdir(m->maps_dir, 0700) && errno != EEXIST) {
-		err = errmsg_set(em, -errno, "cannot create %s: %s", m->maps_dir, strerror(errno));
-		goto out;
-	}
 	if (snprintf(dir, sizeof(dir), "%s/programs", cfg->rundir) >= (int)sizeof(dir)) {
 		err = errmsg_set(em, -ENAMETOOLONG, "run directory path is too long");
 		goto out;
@@ -526,6 +549,8 @@ static int load_locked(struct mgr *m, const struct load_plan *plan,
 	int err;
 
 	err = check_plan(m, plan, &j, em);
+	if (!err)
+		err = check_fs(m, em);
 	if (err)
 		goto out;
 	memset(r, 0, sizeof(*r));
