@@ -82,4 +82,52 @@ test_bpffs_unmounted() {
 	for p in $id $xdp; do ctl unload "$p" || fail "unload $p"; done
 }
 
-run_tests crash ${T_ONLY:-test_random_kills test_bpffs_unmounted}
+# An interface deleted while it carries programs (TCX, XDP and TC; chains in the VM):
+# the kernel detaches them; after a restart bpfd holds no record, pin or map pin of
+# them and none of them is left in the kernel, while a program on another interface
+# keeps its record and runs.
+test_interface_deleted() {
+	crash_setup 2
+	set -- $IFACES
+	gone=$1 IF=$2
+	BPFD_RUNDIR=$T_TMP/run
+	start_daemon
+	po=
+	have_feature freplace && po="--proceed-on ok,pipe,dispatcher_return"
+	ids=
+	have_feature tcx && ids="$ids $(load_id -p "$COUNTER_OBJ" -n tcx_count tcx -i "$gone" -d ingress -p 10)"
+	if have_feature xdp; then
+		ids="$ids $(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$gone" -p 10)"
+		have_feature freplace &&
+			ids="$ids $(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$gone" -p 20)"
+	fi
+	# shellcheck disable=SC2086
+	ids="$ids $(load_id -p "$COUNTER_OBJ" -n tc_count tc -i "$gone" -d ingress -p 10 $po)"
+	[ -n "$ids" ] || skip "the kernel has neither TCX nor XDP nor TC"
+	kind=tracepoint
+	if have_feature tcx; then
+		kind=tcx
+		keep=$(load_id -p "$COUNTER_OBJ" -n tcx_count tcx -i "$IF" -d ingress -p 10)
+	else
+		keep=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
+	fi
+	ip link del "$gone" || fail "cannot delete $gone"
+	restart_daemon
+	ctl list >"$T_TMP/list" || fail "list"
+	for id in $ids; do
+		grep -q "^ $id " "$T_TMP/list" && fail "program $id of deleted $gone listed: $(cat "$T_TMP/list")"
+		[ ! -e "$BPFD_RUNDIR/programs/$id" ] || fail "record of $id (on deleted $gone) kept"
+		[ ! -e "$BPFD_RUNDIR/fs/maps/$id" ] || fail "map pins of $id (on deleted $gone) kept"
+		[ -z "$(find "$BPFD_RUNDIR/fs" -name "*$id*")" ] ||
+			fail "pins of $id left: $(find "$BPFD_RUNDIR/fs" -name "*$id*")"
+		prog_gone "$id" || fail "program $id of deleted $gone still in the kernel"
+	done
+	grep -q "^ $keep " "$T_TMP/list" || fail "program $keep on $IF not listed: $(cat "$T_TMP/list")"
+	[ "$(ls "$BPFD_RUNDIR/programs")" = "$keep" ] || fail "records: $(ls "$BPFD_RUNDIR/programs")"
+	echo "$keep $kind" >"$T_TMP/progs"
+	IFACES=$IF
+	progs_run
+	ctl unload "$keep" || fail "unload $keep"
+}
+
+run_tests crash ${T_ONLY:-test_random_kills test_bpffs_unmounted test_interface_deleted}
