@@ -373,6 +373,39 @@ static void reconcile_modify(struct mgr *m)
 	free(v);
 }
 
+/*
+ * TCX programs whose interface was deleted: hook_reconcile removed their dead link
+ * pins, the only hold on the program, so the program goes too; drop the record and
+ * the map pins with it (a sound record only: a damaged one stays for a person).
+ */
+static void drop_detached_tcx(struct mgr *m)
+{
+	struct hook_member_info mi;
+	char map_dir[sizeof(m->recs[0].map_dir)];
+	struct mrec *r;
+	uint32_t id;
+	size_t i;
+
+	for (i = m->n; i-- > 0;) {
+		r = &m->recs[i];
+		if (!r->chain || r->ck != CHAIN_TCX || !r->pb ||
+		    !hook_member(m->chains, CHAIN_TCX, r->ifindex, r->cdir, r->id, &mi))
+			continue;
+		id = r->id;
+		log_warn("dropping the record of program %u (tcx on ifindex %u): it is no longer on that hook (interface deleted?)",
+			 id, r->ifindex);
+		store_del(m->st, id);
+		if (r->link_pin[0])
+			prog_unpin(r->link_pin);
+		if (r->prog_pin[0])
+			prog_unpin(r->prog_pin);
+		snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
+		mrec_drop(m, r);
+		if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
+			fs_rmtree(map_dir);
+	}
+}
+
 int recovery_restore(struct mgr *m, struct errmsg *em)
 {
 	struct load_ctx lc = { .m = m };
@@ -394,5 +427,6 @@ int recovery_restore(struct mgr *m, struct errmsg *em)
 	else if (err > 0)
 		log_info("removed %d dispatcher leftovers of interrupted changes", err);
 	reconcile_modify(m);
+	drop_detached_tcx(m);
 	return 0;
 }
