@@ -130,4 +130,51 @@ test_interface_deleted() {
 	ctl unload "$keep" || fail "unload $keep"
 }
 
-run_tests crash ${T_ONLY:-test_random_kills test_bpffs_unmounted test_interface_deleted}
+# SIGKILL in the middle of an unload (BPFD_TEST_PAUSE_UNLOAD holds it after its first
+# step): after the restart the program is gone everywhere - no record, list entry,
+# pin or attachment - as the unload was asked, for every kind.
+test_sigkill_mid_unload() {
+	crash_setup 1
+	IF=${IFACES# }
+	BPFD_RUNDIR=$T_TMP/run
+	start_daemon
+	set -- "tp $(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)" \
+		"up $(load_id -p "$COUNTER_OBJ" -n up_count uprobe -t "$TRIG" -f bpfd_test_func)"
+	have_feature tcx &&
+		set -- "$@" "tcx $(load_id -p "$COUNTER_OBJ" -n tcx_count tcx -i "$IF" -d ingress -p 10)"
+	have_feature xdp &&
+		set -- "$@" "xdp $(load_id -p "$COUNTER_OBJ" -n xdp_count xdp -i "$IF" -p 10)"
+	for kid in "$@"; do
+		id=${kid#* }
+		stop_daemon
+		rm -f "$BPFD_SOCK"
+		export BPFD_TEST_PAUSE_UNLOAD=60
+		start_daemon
+		unset BPFD_TEST_PAUSE_UNLOAD
+		skip_lines=$(wc -l <"$T_TMP/daemon.log")
+		ctl unload "$id" >"$T_TMP/unload.out" 2>&1 &
+		cpid=$!
+		i=0
+		until tail -n +"$((skip_lines + 1))" "$T_TMP/daemon.log" |
+			grep -q "BPFD_TEST_PAUSE_UNLOAD: program $id "; do
+			i=$((i + 1))
+			[ $i -gt 300 ] && fail "the unload of $id did not reach the pause"
+			sleep 0.05
+		done
+		kill -9 "$BPFD_PID"
+		wait "$BPFD_PID" 2>/dev/null
+		wait "$cpid"
+		rm -f "$BPFD_SOCK"
+		start_daemon
+		ctl list >"$T_TMP/list" || fail "list"
+		grep -q "^ $id " "$T_TMP/list" && fail "$kid listed after a kill mid-unload"
+		[ ! -e "$BPFD_RUNDIR/programs/$id" ] || fail "record of $kid kept"
+		[ -z "$(find "$BPFD_RUNDIR/fs" -name "*$id*")" ] ||
+			fail "pins of $kid left: $(find "$BPFD_RUNDIR/fs" -name "*$id*")"
+		prog_gone "$id" || fail "$kid still in the kernel after a kill mid-unload and a restart"
+		echo "  $kid: gone after a kill mid-unload"
+	done
+	! ip link show "$IF" | grep -q 'prog/xdp' || fail "XDP left on $IF"
+}
+
+run_tests crash ${T_ONLY:-test_random_kills test_bpffs_unmounted test_interface_deleted test_sigkill_mid_unload}

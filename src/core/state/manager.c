@@ -658,6 +658,7 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	if (err)
 		return errmsg_set(em, err, "cannot remove the record of program %u: %s", id,
 				  strerror(-err));
+	mrec_test_pause("BPFD_TEST_PAUSE_UNLOAD", id, "record removed, before detaching it");
 	if (r->chain) {
 		err = hook_detach(m->chains, r->ck, r->ifindex, r->cdir, id, em);
 		if (err && err != -ENOENT)
