@@ -20,8 +20,9 @@ crash_setup() {
 	mkdir -p "$T_TMP/run" || fail "mkdir"
 	on_exit "umount -l $T_TMP/run/fs"
 	IFACES=
+	sfx=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 	for n in $(seq "$1"); do
-		f=$(echo "cr$T_ID" | cut -c1-11)$n
+		f=$(echo "cr$sfx" | cut -c1-11)$n
 		frames_veth "$f"
 		IFACES="$IFACES $f"
 	done

@@ -652,13 +652,9 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 
 	if (!r)
 		return mrec_not_found(id, em);
-	/* a damaged entry's file was moved aside, or stays where it is for a person
-	 * to read when it could not be moved: never deleted */
-	err = r->pb ? store_del(m->st, id) : 0;
-	if (err)
-		return errmsg_set(em, err, "cannot remove the record of program %u: %s", id,
-				  strerror(-err));
-	mrec_test_pause("BPFD_TEST_PAUSE_UNLOAD", id, "record removed, before detaching it");
+	/* detach first, then the record: a daemon killed in between leaves a record of
+	 * a detached program, which the next start drops (recovery), never an attached
+	 * program without a record */
 	if (r->chain) {
 		err = hook_detach(m->chains, r->ck, r->ifindex, r->cdir, id, em);
 		if (err && err != -ENOENT)
@@ -668,6 +664,13 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	}
 	if (r->link_pin[0])
 		prog_unpin(r->link_pin);
+	mrec_test_pause("BPFD_TEST_PAUSE_UNLOAD", id, "detached");
+	/* a damaged entry's file was moved aside, or stays where it is for a person
+	 * to read when it could not be moved: never deleted */
+	err = r->pb ? store_del(m->st, id) : 0;
+	if (err)
+		return errmsg_set(em, err, "cannot remove the record of program %u: %s", id,
+				  strerror(-err));
 	if (r->prog_pin[0])
 		prog_unpin(r->prog_pin);
 	snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);

@@ -373,28 +373,40 @@ static void reconcile_modify(struct mgr *m)
 	free(v);
 }
 
-/*
- * TCX programs whose interface was deleted: hook_reconcile removed their dead link
- * pins, the only hold on the program, so the program goes too; drop the record and
- * the map pins with it (a sound record only: a damaged one stays for a person).
- */
-static void drop_detached_tcx(struct mgr *m)
+/* Is the program of sound record r no longer where its record says it is attached
+ * (its interface deleted, an unload killed after detaching it)? */
+static bool detached(struct mgr *m, const struct mrec *r)
 {
 	struct hook_member_info mi;
+	char name[IF_NAMESIZE];
+	struct stat st;
+
+	if (r->chain)
+		return !if_indextoname(r->ifindex, name) ||
+		       hook_member(m->chains, r->ck, r->ifindex, r->cdir, r->id, &mi) == -ENOENT;
+	return r->link_pin[0] && lstat(r->link_pin, &st) && errno == ENOENT;
+}
+
+/*
+ * Programs that are no longer attached: their interface was deleted (for TCX,
+ * hook_reconcile removed the dead link pin, the program's only hold), or an unload
+ * was killed after detaching.  Finish the unload: the record, the pins, the map pins.
+ * A damaged record stays for a person.
+ */
+static void drop_detached(struct mgr *m)
+{
 	char map_dir[sizeof(m->recs[0].map_dir)];
 	struct mrec *r;
-	uint32_t id;
 	size_t i;
 
 	for (i = m->n; i-- > 0;) {
 		r = &m->recs[i];
-		if (!r->chain || r->ck != CHAIN_TCX || !r->pb ||
-		    !hook_member(m->chains, CHAIN_TCX, r->ifindex, r->cdir, r->id, &mi))
+		if (!r->pb || !detached(m, r))
 			continue;
-		id = r->id;
-		log_warn("dropping the record of program %u (tcx on ifindex %u): it is no longer on that hook (interface deleted?)",
-			 id, r->ifindex);
-		store_del(m->st, id);
+		log_warn("dropping the record of program %u: it is no longer attached (%s)",
+			 r->id, r->chain ? "interface deleted, or an unload was interrupted" :
+			 "an unload was interrupted");
+		store_del(m->st, r->id);
 		if (r->link_pin[0])
 			prog_unpin(r->link_pin);
 		if (r->prog_pin[0])
@@ -427,6 +439,6 @@ int recovery_restore(struct mgr *m, struct errmsg *em)
 	else if (err > 0)
 		log_info("removed %d dispatcher leftovers of interrupted changes", err);
 	reconcile_modify(m);
-	drop_detached_tcx(m);
+	drop_detached(m);
 	return 0;
 }
