@@ -71,7 +71,7 @@ ifneq ($(FLAGS_NOW),$(strip $(shell cat $(FLAGS_STAMP) 2>/dev/null)))
 endif
 
 .PHONY: all deps check check-unit check-integration check-host check-vm check-fuzz fuzz fuzz-build \
-        fuzz-merge bench demo \
+        fuzz-merge bench demo stress \
         install clean help proto vendor size
 .DELETE_ON_ERROR:
 # nothing is an intermediate file to delete: generated sources and the fuzz objects stay
@@ -225,6 +225,16 @@ check-vm: all $(UNIT_BINS) $(TOOL_BINS)
 check-fuzz: $(FUZZ_BINS)
 	@$(TEST_ENV) tests/run.sh tests/fuzz/run.sh
 
+# The crash and load tests at full size (make check runs them reduced): 500 operations
+# with random SIGKILLs, 16 clients x 200 operations; on the host, then in the VM (chains).
+STRESS_ENV := BPFD_CRASH_OPS=500 BPFD_LOAD_OPS=200
+stress: all
+	@$(TEST_ENV) $(STRESS_ENV) TEST_TIMEOUT=7200 tests/run.sh tests/integration/t_crash.sh \
+		tests/integration/t_load.sh
+	@$(TEST_ENV) TEST_TIMEOUT=7200 tests/vm/vm.sh run --env BPFD_CRASH_OPS=500 \
+		--env BPFD_LOAD_OPS=200 -- tests/run.sh -l vm tests/integration/t_crash.sh \
+		tests/integration/t_load.sh
+
 # `make check` on a fresh machine installs what is missing first (same as `make deps`).
 .PHONY: deps-ok
 deps-ok:
@@ -278,6 +288,7 @@ help:
 	@echo '  check SANITIZE=1   build with ASan+UBSan (dynamic, into build-san) and run every suite that'
 	@echo '                 can run so; any sanitizer report fails it (tests/sanitize/reports.sh)'
 	@echo '  bench          benchmarks (ratios against peers measured in the same run)'
+	@echo '  stress         crash (500 ops, random SIGKILLs) and load (16 x 200) tests, host and VM'
 	@echo '  demo           the README demo (daemon on a veth pair; in the VM if needed)'
 	@echo '  fuzz           every libFuzzer target FUZZ_TIME s (600; FUZZ_TARGETS=NAMES for some) from'
 	@echo '                 tests/fuzz/corpus after replaying tests/fuzz/regress; finds in $$(O)/fuzz-crashes'

@@ -47,7 +47,7 @@ def log(*a):
 	print(" ", *a, flush=True)
 
 
-def ctl(*args, timeout=120):
+def ctl(*args, timeout=300):
 	env = dict(os.environ, BPFD_ENDPOINT="unix://" + SOCK)
 	p = subprocess.run([BPFD, "bpfctl"] + list(args), env=env, capture_output=True,
 			   text=True, timeout=timeout)
@@ -67,8 +67,12 @@ def run(*cmd):
 	return subprocess.run(list(cmd), capture_output=True, text=True)
 
 
+DAEMONS = []
+
+
 class Daemon:
 	def __init__(self, extra=()):
+		DAEMONS.append(self)
 		self.proc = None
 		self.extra = list(extra)
 		self.logf = os.path.join(TMP, "daemon.log")
@@ -589,6 +593,11 @@ def main():
 	except Fail as e:
 		print("  error: %s (seed %d)" % (e, seed), file=sys.stderr)
 		return 1
+	finally:
+		for d in DAEMONS:	# a failure leaves no daemon behind
+			if d.proc and d.proc.poll() is None:
+				d.proc.kill()
+				d.proc.wait()
 	return 0
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t_load.sh - the daemon under load (issue 14): 16 concurrent clients x
-# BPFD_LOAD_OPS mixed operations each (default 25; `make stress`: 200) - load and
+# BPFD_LOAD_OPS mixed operations each (default 8; `make stress`: 200) - load and
 # unload on shared interfaces (TCX on the host, XDP and TC chains in the VM),
 # tracepoints, uprobes, list, get - with no error and the order invariant (positions
 # follow priorities) checked after every step, while 1,000 idle connections (HTTP/2
@@ -32,7 +32,7 @@ test_sixteen_clients() {
 	have_feature freplace && CHAINS=1
 	export T_TMP TRIG IFACES KINDS CHAINS BPFD BPFD_TESTBPF
 	/usr/bin/python3 "$(dirname "$0")/stress.py" load "${BPFD_LOAD_CLIENTS:-16}" \
-		"${BPFD_LOAD_OPS:-25}" "${BPFD_LOAD_IDLE:-1000}" ||
+		"${BPFD_LOAD_OPS:-8}" "${BPFD_LOAD_IDLE:-1000}" ||
 		fail "$(tail -n 30 "$T_TMP/daemon.log")"
 }
 
