@@ -645,7 +645,7 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 {
 	struct mrec *r = mrec_find(m, id);
-	char map_dir[sizeof(r->map_dir)], attach[sizeof(r->attach)];
+	char attach[sizeof(r->attach)];
 	struct hook_seen hook = { 0 };
 	bool vanished, dead;
 	int err;
@@ -671,16 +671,11 @@ static int unload_locked(struct mgr *m, uint32_t id, struct errmsg *em)
 	if (err)
 		return errmsg_set(em, err, "cannot remove the record of program %u: %s", id,
 				  strerror(-err));
-	if (r->prog_pin[0])
-		prog_unpin(r->prog_pin);
-	snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
 	snprintf(attach, sizeof(attach), "%s", r->attach);
 	hook = (struct hook_seen){ .ck = r->ck, .ifindex = r->ifindex, .dir = r->cdir };
 	vanished = !r->chain || r->vanished[0];
 	dead = r->chain && r->vanished[0];
-	mrec_drop(m, r);
-	if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
-		fs_rmtree(map_dir);
+	mrec_release(m, r);
 	log_info("unloaded program %u", id);
 	event_emitf(EVENT_UNLOAD, id, attach, "unloaded program %u", id);
 	if (!vanished)

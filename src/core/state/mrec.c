@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "bpf/prog.h"
+#include "core/base/fs.h"
 #include "core/base/log.h"
 #include "core/state/mrec.h"
 #include "core/state/record.h"
@@ -39,6 +40,20 @@ void mrec_drop(struct mgr *m, struct mrec *r)
 {
 	free(r->pb);
 	*r = m->recs[--m->n];
+}
+
+void mrec_release(struct mgr *m, struct mrec *r)
+{
+	char map_dir[sizeof(r->map_dir)];
+
+	if (r->link_pin[0])
+		prog_unpin(r->link_pin);
+	if (r->prog_pin[0])
+		prog_unpin(r->prog_pin);
+	snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
+	mrec_drop(m, r);
+	if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
+		fs_rmtree(map_dir);
 }
 
 bool mrec_map_dir_in_use(struct mgr *m, const char *dir)

@@ -81,6 +81,9 @@ struct mrec *mrec_find(struct mgr *m, uint32_t id);
 int mrec_not_found(uint32_t id, struct errmsg *em);
 /* Forget r (frees its encoded record; the last entry takes its place). */
 void mrec_drop(struct mgr *m, struct mrec *r);
+/* Unpin what is left of r's program (link, program), drop r, and remove its map
+ * pins when no other program uses them. */
+void mrec_release(struct mgr *m, struct mrec *r);
 /* Append a copy of mr (which then owns mr->pb): 0 or -ENOMEM. */
 int mrec_add(struct mgr *m, const struct mrec *mr);
 bool mrec_map_dir_in_use(struct mgr *m, const char *dir);

@@ -395,7 +395,6 @@ static bool detached(struct mgr *m, const struct mrec *r)
  */
 static void drop_detached(struct mgr *m)
 {
-	char map_dir[sizeof(m->recs[0].map_dir)];
 	struct mrec *r;
 	size_t i;
 
@@ -407,14 +406,7 @@ static void drop_detached(struct mgr *m)
 			 r->id, r->chain ? "interface deleted, or an unload was interrupted" :
 			 "an unload was interrupted");
 		store_del(m->st, r->id);
-		if (r->link_pin[0])
-			prog_unpin(r->link_pin);
-		if (r->prog_pin[0])
-			prog_unpin(r->prog_pin);
-		snprintf(map_dir, sizeof(map_dir), "%s", r->map_dir);
-		mrec_drop(m, r);
-		if (map_dir[0] && !mrec_map_dir_in_use(m, map_dir))
-			fs_rmtree(map_dir);
+		mrec_release(m, r);
 	}
 }
 
