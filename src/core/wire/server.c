@@ -163,11 +163,13 @@ static int listen_unix(struct server *srv, struct errmsg *em)
 	mode_t old;
 	int fd = -1, err;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	/* bound and listening at "<path>.new", then renamed: a client that sees
+	 * the socket can connect (a connect between bind and listen is refused) */
+	if (strlen(path) + 4 >= sizeof(sa.sun_path))
 		return errmsg_set(em, -ENAMETOOLONG,
 				  "Socket path '%s' is too long: a unix socket path has at most %zu bytes",
-				  path, sizeof(sa.sun_path) - 1);
-	strcpy(sa.sun_path, path);
+				  path, sizeof(sa.sun_path) - 5);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.new", path);
 	if (!lstat(path, &stb)) {
 		if (!S_ISSOCK(stb.st_mode))
 			return errmsg_set(em, -EEXIST,
@@ -178,6 +180,7 @@ static int listen_unix(struct server *srv, struct errmsg *em)
 					  "Another bpfd is already serving '%s': stop it first", path);
 		(void)unlink(path);	/* stale, from a daemon that did not exit cleanly */
 	}
+	(void)unlink(sa.sun_path);	/* left by a daemon killed at start */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errmsg_set(em, -errno, "Failed to create a unix socket: %s", strerror(errno));
@@ -190,12 +193,15 @@ static int listen_unix(struct server *srv, struct errmsg *em)
 	}
 	if (listen(fd, SERVER_LISTEN_BACKLOG) < 0) {
 		err = errmsg_set(em, -errno, "Failed to listen on '%s': %s", path, strerror(errno));
-		(void)unlink(path);
+		(void)unlink(sa.sun_path);
 		goto out;
 	}
-	err = socket_perms(srv->cfg, path, em);
+	err = socket_perms(srv->cfg, sa.sun_path, em);
+	if (!err && rename(sa.sun_path, path))
+		err = errmsg_set(em, -errno, "Failed to rename '%s' to '%s': %s", sa.sun_path,
+				 path, strerror(errno));
 	if (err) {
-		(void)unlink(path);
+		(void)unlink(sa.sun_path);
 		goto out;
 	}
 	snprintf(srv->unix_path, sizeof(srv->unix_path), "%s", path);
