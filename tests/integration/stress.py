@@ -559,10 +559,10 @@ def load_mode(rnd, nclients, nops, nidle):
 			"idle_timeout = 3600\n" % (nidle + 64, nidle + 64))
 	d = Daemon(["--config", cfg])
 	d.start()
-	# warm-up, the same work smaller: the allocator's arenas and the daemon's tables
+	# warm-up, the same work (at most 25 operations a client): the allocator's arenas and the daemon's tables
 	# reach their working size (glibc keeps freed heap), so what grows after is kept
 	conns = idle_conns(nidle)
-	errors, counts, dt = load_round(rnd, nclients, max(2, nops // 10))
+	errors, counts, dt = load_round(rnd, nclients, min(nops, 25))
 	for s in conns:
 		s.close()
 	if errors:
