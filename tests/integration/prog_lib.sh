@@ -297,3 +297,25 @@ unchanged_since() {
 	cmp -s "$T_TMP/state.$1" "$T_TMP/state.now" ||
 		fail "the daemon's state changed: $(diff "$T_TMP/state.$1" "$T_TMP/state.now")"
 }
+
+# stress_setup PREFIX N: what stress.py (t_crash.sh, t_load.sh) needs: a private run
+# dir ($T_TMP/run), the trigger, N veths seeing frames ($IFACES, names PREFIX...),
+# CHAINS=1 where the kernel has freplace; KINDS starts with tracepoint and uprobe.
+stress_setup() {
+	prog_checks
+	need_feature tracepoint
+	build_trig
+	T_TMP=$PROG_TOP/t.$(date +%s%N)
+	mkdir -p "$T_TMP/run" || fail "mkdir"
+	on_exit "umount -l $T_TMP/run/fs"
+	IFACES=
+	_sfx=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+	for _n in $(seq "$2"); do
+		frames_veth "$(echo "$1$_sfx" | cut -c1-11)$_n"
+		IFACES="$IFACES $(echo "$1$_sfx" | cut -c1-11)$_n"
+	done
+	KINDS="tracepoint uprobe"
+	CHAINS=0
+	have_feature freplace && CHAINS=1
+	export T_TMP TRIG IFACES KINDS CHAINS BPFD BPFD_TESTBPF
+}

@@ -11,30 +11,14 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
-# crash_setup N: a private run dir, the trigger, N veths ($IFACES) seeing frames.
+# crash_setup N: stress_setup with N veths and the kinds of the crash test.
 crash_setup() {
-	prog_checks
-	need_feature tracepoint
-	build_trig
-	T_TMP=$PROG_TOP/t.$(date +%s%N)
-	mkdir -p "$T_TMP/run" || fail "mkdir"
-	on_exit "umount -l $T_TMP/run/fs"
-	IFACES=
-	sfx=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
-	for n in $(seq "$1"); do
-		f=$(echo "cr$sfx" | cut -c1-11)$n
-		frames_veth "$f"
-		IFACES="$IFACES $f"
-	done
-	KINDS="tracepoint uprobe"
+	stress_setup cr "$1"
 	have_feature tcx && KINDS="$KINDS tcx"
 	have_feature xdp && KINDS="$KINDS xdp"
-	CHAINS=0
-	if have_feature freplace; then
-		CHAINS=1
-		KINDS="$KINDS tc xdp"	# twice as likely: the chains are the point in the VM
-	fi
-	export T_TMP TRIG IFACES KINDS CHAINS BPFD BPFD_TESTBPF
+	# twice as likely: the chains are the point in the VM
+	[ "$CHAINS" = 1 ] && KINDS="$KINDS tc xdp"
+	export KINDS
 }
 
 test_random_kills() {

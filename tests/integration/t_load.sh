@@ -12,27 +12,13 @@
 . "$(dirname "$0")/prog_lib.sh"
 
 test_sixteen_clients() {
-	prog_checks
-	need_feature tracepoint
-	build_trig
 	ulimit -n 8192 || skip "cannot raise the fd limit for 1,000 connections"
-	T_TMP=$PROG_TOP/t.$(date +%s%N)
-	mkdir -p "$T_TMP/run" || fail "mkdir"
-	on_exit "umount -l $T_TMP/run/fs"
 	n=2
 	have_feature freplace && n=4
-	IFACES=
-	for i in $(seq $n); do
-		f=$(echo "ld$T_ID" | cut -c1-11)$i
-		frames_veth "$f"
-		IFACES="$IFACES $f"
-	done
-	KINDS="tracepoint uprobe"
+	stress_setup ld $n
 	have_feature tcx && KINDS="$KINDS tcx tcx"
-	have_feature freplace && KINDS="$KINDS xdp tc"
-	CHAINS=0
-	have_feature freplace && CHAINS=1
-	export T_TMP TRIG IFACES KINDS CHAINS BPFD BPFD_TESTBPF
+	[ "$CHAINS" = 1 ] && KINDS="$KINDS xdp tc"
+	export KINDS
 	/usr/bin/python3 "$(dirname "$0")/stress.py" load "${BPFD_LOAD_CLIENTS:-16}" \
 		"${BPFD_LOAD_OPS:-8}" "${BPFD_LOAD_IDLE:-1000}" ||
 		fail "$(tail -n 30 "$T_TMP/daemon.log")"
