@@ -385,6 +385,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct tls_ctx *tls = NULL;
 	struct server *srv = NULL;
 	struct metrics *metrics = NULL;
+	struct rpc_pulls *pulls = NULL;
 	struct rpc_exec rx = { 0 };
 	struct rpc_images img;
 	bool have_img = false;
@@ -484,6 +485,16 @@ int daemon_run(struct bpfd_config *cfg)
 	rx.ex = ex;
 	hup = (struct hup_ctx){ .cfg = cfg, .kern = &kern, .rx = &rx };
 	server_on_hup(srv, on_hup, &hup);
+	/* the pull worker too: downloads and extraction off the front's loop */
+	if (have_img) {
+		err = rpc_pulls_start(&pulls);
+		if (err) {
+			log_errno(LOG_ERR, err, "Failed to start the pull worker thread");
+			goto out;
+		}
+		rpc.pulls = pulls;
+		server_on_wake(srv, rpc_pulls_fd(pulls), rpc_pulls_wake, pulls);
+	}
 	/* started by the front after privsep(): it has no capabilities either */
 	if (metrics && metrics_start(metrics)) {
 		log_err("Failed to start the metrics thread");
@@ -501,6 +512,9 @@ int daemon_run(struct bpfd_config *cfg)
 	notify_ready();
 	log_info("Ready");
 	err = server_run(srv, stop_fd);
+	/* a pull still running ends with its [registry] timeouts */
+	rpc_pulls_stop(pulls);
+	pulls = NULL;
 	if (err) {
 		log_errno(LOG_ERR, err, "The event loop failed");
 		goto out;
@@ -511,6 +525,7 @@ int daemon_run(struct bpfd_config *cfg)
 	log_info("Stopped");
 	rc = EXIT_SUCCESS;
 out:
+	rpc_pulls_stop(pulls);
 	monitor_stop(mon);
 	/* before the executor stops: a scrape may be waiting for it */
 	metrics_free(metrics);

@@ -19,6 +19,7 @@
 #include "core/events.h"
 #include "core/image/object.h"
 #include "core/wire/errmap.h"
+#include "core/wire/h2.h"
 #include "core/state/manager.h"
 #include "core/state/record.h"
 #include "core/progd.h"
@@ -211,6 +212,147 @@ out:
 	return err;
 }
 
+/* ---- calls answered after the pull worker's part (rpc_pull.h) ---- */
+
+struct pull_call {
+	struct rpc_pull_job job;
+	struct rpc *rpc;
+	const char *path;		/* the method, for the metrics */
+	struct h2_deferred *d;
+	size_t max_msg;
+	bool has_caller;
+	struct caller caller;
+	uint64_t t0_ns;
+	int err;
+	struct errmsg em;
+	bpfd_v1_LoadRequest *load;	/* a Load: req, and what prepare made */
+	void *prep;
+	bpfd_v1_PullBytecodeRequest *pull;	/* a PullBytecode */
+	bpfd_v1_PullBytecodeResponse pull_resp;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void pull_call_free(struct pull_call *pc)
+{
+	/* credentials must not linger in freed memory */
+	if (pc->load)
+		explicit_bzero(pc->load, sizeof(*pc->load));
+	if (pc->pull)
+		explicit_bzero(pc->pull, sizeof(*pc->pull));
+	free(pc->load);
+	free(pc->pull);
+	free(pc);
+}
+
+static void pull_call_work(struct rpc_pull_job *j)
+{
+	struct pull_call *pc = (struct pull_call *)j;
+	struct rpc *rpc = pc->rpc;
+
+	if (pc->load)
+		pc->err = rpc->ops->load_prepare(rpc->ctx, pc->load,
+						 pc->has_caller ? &pc->caller : NULL,
+						 &pc->prep, &pc->em);
+	else
+		pc->err = rpc->ops->pull_bytecode(rpc->ctx, pc->pull, &pc->pull_resp, &pc->em);
+}
+
+static void pull_call_done(struct rpc_pull_job *j)
+{
+	struct pull_call *pc = (struct pull_call *)j;
+	struct rpc *rpc = pc->rpc;
+	bpfd_v1_LoadResponse *resp = NULL;
+	struct grpc_reply r;
+	int err = pc->err;
+
+	grpc_reply_init(&r, pc->max_msg);
+	if (j->cancelled || !h2_deferred_waited(pc->d)) {
+		/* no client would learn a program's id: load nothing */
+		if (pc->prep)
+			(void)rpc->ops->load_prepared(rpc->ctx, pc->load, pc->prep, NULL, &pc->em);
+		grpc_reply_error(&r, GRPC_UNAVAILABLE, "bpfd is stopping");
+		goto out;
+	}
+	if (pc->pull) {
+		if (err)
+			reply_errno(&r, err, &pc->em, "PullBytecode failed");
+		else
+			reply_encode(&r, bpfd_v1_PullBytecodeResponse_fields, &pc->pull_resp);
+		goto out;
+	}
+	resp = calloc(1, sizeof(*resp));
+	if (!err && !resp) {
+		err = errmsg_set(&pc->em, -ENOMEM, "Out of memory");
+		(void)rpc->ops->load_prepared(rpc->ctx, pc->load, pc->prep, NULL, &pc->em);
+	} else if (!err) {
+		err = rpc->ops->load_prepared(rpc->ctx, pc->load, pc->prep, resp, &pc->em);
+	}
+	pc->prep = NULL;
+	metrics_load_observe(mono_ns() - pc->t0_ns);
+	if (err && pc->has_caller)
+		log_info("Load of %s failed: %s", pc->caller.name,
+			 pc->em.msg[0] ? pc->em.msg : strerror(-err));
+	if (err)
+		reply_errno(&r, err, &pc->em, "Load failed");
+	else
+		reply_encode(&r, bpfd_v1_LoadResponse_fields, resp);
+out:
+	metrics_rpc_done(pc->path, r.status);
+	h2_deferred_complete(pc->d, &r);
+	grpc_reply_fini(&r);
+	free(resp);
+	pull_call_free(pc);
+}
+
+/* Hand the call to the pull worker, which takes load or pull (one of them NULL):
+ * true when it did and the answer comes later; false: answer now, in the front. */
+static bool pull_call_defer(struct rpc *rpc, const struct grpc_call *call,
+			    struct grpc_reply *r, bpfd_v1_LoadRequest **load,
+			    bpfd_v1_PullBytecodeRequest **pull)
+{
+	struct pull_call *pc;
+
+	if (!rpc->pulls || (load && !rpc->ops->load_prepare))
+		return false;
+	pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return false;
+	pc->d = h2_reply_defer(r);
+	if (!pc->d) {
+		free(pc);
+		return false;
+	}
+	pc->job = (struct rpc_pull_job){ .work = pull_call_work, .done = pull_call_done };
+	pc->rpc = rpc;
+	pc->path = call->path;	/* a literal of methods[] after rpc_handle's match */
+	pc->max_msg = r->max_msg;
+	if (call->caller) {
+		pc->has_caller = true;
+		pc->caller = *call->caller;
+	}
+	pc->t0_ns = mono_ns();
+	pc->load = load ? *load : NULL;
+	pc->pull = pull ? *pull : NULL;
+	if (rpc_pulls_submit(rpc->pulls, &pc->job)) {
+		h2_deferred_complete(pc->d, NULL);
+		r->deferred = NULL;
+		free(pc);
+		return false;
+	}
+	if (load)
+		*load = NULL;
+	if (pull)
+		*pull = NULL;
+	return true;
+}
+
 static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	bpfd_v1_LoadRequest *req = calloc(1, sizeof(*req));
@@ -236,6 +378,10 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 			goto out;
 		}
 	}
+	if (req->has_bytecode &&
+	    req->bytecode.which_location == bpfd_v1_BytecodeLocation_image_tag &&
+	    pull_call_defer(rpc, call, r, &req, NULL))
+		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = rpc->ops->load(rpc->ctx, req, call->caller, resp, &em);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -341,14 +487,15 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	if (!req)
 		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 	if (decode_or_reply(r, "PullBytecodeRequest", bpfd_v1_PullBytecodeRequest_fields,
-			    call, req)) {
+			    call, req) && !pull_call_defer(rpc, call, r, NULL, &req)) {
 		err = rpc->ops->pull_bytecode(rpc->ctx, req, &resp, &em);
 		if (err)
 			reply_errno(r, err, &em, "PullBytecode failed");
 		else
 			reply_encode(r, bpfd_v1_PullBytecodeResponse_fields, &resp);
 	}
-	explicit_bzero(req, sizeof(*req));
+	if (req)
+		explicit_bzero(req, sizeof(*req));
 	free(req);
 }
 
@@ -816,8 +963,10 @@ void rpc_handle(void *arg, const struct grpc_call *call, struct grpc_reply *repl
 		if (!strcmp(call->path, methods[i].path)) {
 			if (call_allowed(arg, call, &methods[i], reply))
 				methods[i].fn(arg, call, reply);
-			/* refused calls too: PERMISSION_DENIED by method */
-			metrics_rpc_done(methods[i].path, reply->status);
+			/* refused calls too: PERMISSION_DENIED by method; a deferred
+			 * one when it is answered (pull_call_done()) */
+			if (!reply->deferred)
+				metrics_rpc_done(methods[i].path, reply->status);
 			return;
 		}
 	}
@@ -1051,39 +1200,91 @@ static void reply_info(const struct rpc_kernel *k, const struct prog_view *v,
 		kernel_info->program_type = v->managed_type;
 }
 
-static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
-			bpfd_v1_LoadResponse *resp, struct errmsg *em)
+/* What a Load from kern_op_load_prepare() hands to kern_op_load_prepared(). */
+struct load_prep {
+	struct load_plan plan;
+	struct image_object obj;
+};
+
+/* The request as a plan, and its image pulled and opened: any thread, one at a
+ * time (the registry client). */
+static int kern_op_load_prepare(void *ctx, const bpfd_v1_LoadRequest *req,
+				const struct caller *caller, void **ret_prep, struct errmsg *em)
 {
 	const struct rpc_kernel *k = ctx;
-	struct load_plan *plan = malloc(sizeof(*plan));
-	struct prog_view *v = malloc(sizeof(*v));
-	struct kinfo_prog *kp = malloc(sizeof(*kp));
-	struct image_object obj = { .dir = "" };
-	int err = -ENOMEM;
+	struct load_prep *p = calloc(1, sizeof(*p));
+	int err = 0;
 
-	if (!plan || !v || !kp)
-		goto out;
-	plan_from_request(req, caller, plan);
-	if (plan->bytecode == PLAN_BYTECODE_IMAGE) {
-		err = image_for_load(k, &req->bytecode.location.image, plan, &obj, em);
-		if (err)
-			goto out;
+	*ret_prep = NULL;
+	if (!p)
+		return -ENOMEM;
+	plan_from_request(req, caller, &p->plan);
+	if (p->plan.bytecode == PLAN_BYTECODE_IMAGE)
+		err = image_for_load(k, &req->bytecode.location.image, &p->plan, &p->obj, em);
+	if (err) {
+		image_object_close(&p->obj);
+		free(p);
+		return err;
 	}
+	*ret_prep = p;
+	return 0;
+}
+
+/* The load of a prepared plan, in the front; frees prep. */
+static int kern_op_load_prepared(void *ctx, const bpfd_v1_LoadRequest *req, void *prep,
+				 bpfd_v1_LoadResponse *resp, struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+	struct load_prep *p = prep;
+	struct load_plan *plan = &p->plan;
+	struct prog_view *v = NULL;
+	struct kinfo_prog *kp = NULL;
+	int err = 0;
+
+	if (!resp)
+		goto out;
+	v = malloc(sizeof(*v));
+	kp = malloc(sizeof(*kp));
+	err = -ENOMEM;
+	if (!v || !kp)
+		goto out;
 	err = k->ops->load(k->ctx, plan, v, em);
 	if (err && plan->bytecode == PLAN_BYTECODE_IMAGE)
-		name_image_object(em, &obj, req->bytecode.location.image.url);
-	if (err || !resp)
+		name_image_object(em, &p->obj, req->bytecode.location.image.url);
+	if (err)
 		goto out;
 	memset(resp, 0, sizeof(*resp));
 	resp->has_info = true;
 	resp->has_kernel_info = true;
 	reply_info(k, v, kp, &resp->info, &resp->kernel_info);
 out:
-	object_close_later(&obj);
-	image_object_close(&obj);
-	free(plan);
+	object_close_later(&p->obj);
+	image_object_close(&p->obj);
+	free(p);
 	free(v);
 	free(kp);
+	return err;
+}
+
+static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
+			bpfd_v1_LoadResponse *resp, struct errmsg *em)
+{
+	bpfd_v1_LoadResponse *scratch = NULL;
+	void *prep;
+	int err;
+
+	err = kern_op_load_prepare(ctx, req, caller, &prep, em);
+	if (err)
+		return err;
+	/* resp NULL (programs.d): load all the same */
+	if (!resp)
+		resp = scratch = malloc(sizeof(*scratch));
+	if (!resp) {
+		(void)kern_op_load_prepared(ctx, req, prep, NULL, em);
+		return -ENOMEM;
+	}
+	err = kern_op_load_prepared(ctx, req, prep, resp, em);
+	free(scratch);
 	return err;
 }
 
@@ -1449,6 +1650,8 @@ const struct rpc_ops rpc_kernel_ops = {
 	.prog_kernel = kern_op_kernel,
 	.prog_info = kern_op_info,
 	.stats = kern_op_stats,
+	.load_prepare = kern_op_load_prepare,
+	.load_prepared = kern_op_load_prepared,
 };
 
 /* The manager and the kernel called in this thread: ctx is a struct mgr *. */

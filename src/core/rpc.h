@@ -18,6 +18,7 @@
 #include "core/image/pull.h"
 #include "core/image/registry.h"
 #include "core/state/manager.h"
+#include "core/rpc_pull.h"
 #include "core/wire/grpc.h"
 
 /*
@@ -50,6 +51,14 @@ struct rpc_ops {
 	bool (*stats)(void *ctx);
 	/* re-read programs.d, fill resp with what changed; may be NULL: UNIMPLEMENTED */
 	int (*reload)(void *ctx, bpfd_v1_ReloadResponse *resp, struct errmsg *em);
+	/* A Load in two halves, so that an image's pull can run in the pull worker
+	 * (rpc_pull.h): load_prepare (that thread: pull, extract) makes *ret_prep,
+	 * load_prepared (the front) loads it and frees it (resp NULL: only frees).
+	 * May be NULL: load does all in the front. */
+	int (*load_prepare)(void *ctx, const bpfd_v1_LoadRequest *req,
+			    const struct caller *caller, void **ret_prep, struct errmsg *em);
+	int (*load_prepared)(void *ctx, const bpfd_v1_LoadRequest *req, void *prep,
+			     bpfd_v1_LoadResponse *resp, struct errmsg *em);
 };
 
 struct events_hub;
@@ -63,6 +72,9 @@ struct rpc {
 	 * not checked either. */
 	const struct policy *policy;
 	struct events_hub *hub;		/* the Events readers (core/events.h); NULL: off */
+	/* the pull worker: PullBytecode and a Load from an image run their pull
+	 * there and are answered later (h2_reply_defer()); NULL: in the front */
+	struct rpc_pulls *pulls;
 };
 
 /* An event (core/base/event.h) as a bpfd.v1.Event message in buf[size]: 0 with

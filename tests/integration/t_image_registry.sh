@@ -96,7 +96,7 @@ daemon() {
 [registry]
 insecure = ["127.0.0.1:$1"]
 connect_timeout_ms = 2000
-read_timeout_ms = 5000
+read_timeout_ms = ${READ_MS:-5000}
 [runtime]
 image_dir = "$T_TMP/images"
 ${2:-}
@@ -183,4 +183,44 @@ keys = [\"$PROG_TOP/cosign.pub\"]"
 	grep -q "bpf/signed:v1" "$T_TMP/images" || fail "the signed image is not in the store"
 }
 
-run_tests image_registry test_pull_and_load test_registry_stopped test_signatures
+# A pull waiting on a registry that accepts and never answers runs in the pull worker:
+# another client's List answers meanwhile, and the pull fails with its read timeout.
+test_pull_does_not_block() {
+	port=$(free_port)
+	READ_MS=2000 daemon "$port"
+	$PY -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)' "$port" &
+	on_exit "kill $!"
+	wait_port "$port"
+	ref=127.0.0.1:$port/bpf/silent:v1
+	t0=$(date +%s%N)
+	ctl pull-bytecode -i "$ref" -p Always >"$T_TMP/pull.out" 2>&1 &
+	pull=$!
+	ctl load-from-image -i "$ref" -p Always $TP >"$T_TMP/load.out" 2>&1 &
+	load=$!
+	sleep 0.3
+	for i in 1 2 3; do
+		l0=$(date +%s%N)
+		ctl list >/dev/null 2>"$T_TMP/list.err" || fail "list: $(cat "$T_TMP/list.err")"
+		ms=$((($(date +%s%N) - l0) / 1000000))
+		[ $ms -lt 1000 ] || fail "List took $ms ms while a pull waited"
+		kill -0 $pull 2>/dev/null || fail "the pull is over before the List: $(cat "$T_TMP/pull.out")"
+	done
+	echo "  List answered in $ms ms while the pull waited"
+	wait $pull && fail "the pull of a silent registry succeeded"
+	pms=$((($(date +%s%N) - t0) / 1000000))
+	grep -q "sent nothing for 2000 ms" "$T_TMP/pull.out" || fail "pull: $(cat "$T_TMP/pull.out")"
+	[ $pms -ge 1900 ] && [ $pms -lt 8000 ] || fail "the pull failed after $pms ms"
+	echo "  $(cat "$T_TMP/pull.out") ($pms ms)"
+	wait $load && fail "the load from a silent registry succeeded"
+	grep -q "sent nothing for 2000 ms" "$T_TMP/load.out" || fail "load: $(cat "$T_TMP/load.out")"
+	ctl images >"$T_TMP/images" || fail "images"
+	! grep -q silent "$T_TMP/images" || fail "the silent image is in the store"
+}
+
+run_tests image_registry test_pull_and_load test_registry_stopped test_signatures \
+	test_pull_does_not_block

@@ -731,9 +731,88 @@ static void group_lookup(void)
 	unlink(path);
 }
 
+/* A handler that answers later: the stream waits, nothing is sent, until the
+ * deferred reply is completed; a completion after the session went is dropped. */
+static struct h2_deferred *deferred;
+
+static void defer_handler(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
+{
+	(void)arg;
+	(void)call;
+	deferred = h2_reply_defer(reply);
+}
+
+static void pump(struct h2_client *c, struct h2_server *s)
+{
+	const uint8_t *p;
+	ssize_t n;
+	int i, err = 0;
+
+	for (i = 0; !err && i < 20; i++) {
+		while (!err && (n = h2_client_send(c, &p)) > 0)
+			err = h2_server_recv(s, p, n);
+		while (!err && (n = h2_server_send(s, &p)) > 0)
+			err = h2_client_recv(c, p, n);
+	}
+	ASSERT_OK(err, "pump");
+}
+
+static void deferred_reply(void)
+{
+	struct h2_server_opts so = { .max_msg = 1 << 16, .handler = defer_handler,
+				     .peer = "test" };
+	struct h2_server *s = NULL;
+	struct h2_client *c = NULL;
+	struct grpc_reply r;
+	uint8_t msg[3] = { 0x08, 0x01, 0 };
+
+	if (!ASSERT_OK(h2_server_new(&so, &s), "server") || !ASSERT_OK(h2_client_new(&c), "client"))
+		goto out;
+	ASSERT_OK(h2_client_call(c, "http", "localhost", "/x/Y", msg, 2, 0, 1 << 16), "call");
+	pump(c, s);
+	if (!ASSERT_TRUE(deferred != NULL, "the handler deferred"))
+		goto out;
+	ASSERT_TRUE(h2_deferred_waited(deferred), "the stream waits");
+	ASSERT_TRUE(!h2_client_result(c)->closed, "no answer yet");
+	ASSERT_EQ(h2_server_streams(s), 1, "one stream open");
+	grpc_reply_init(&r, 1 << 16);
+	ASSERT_OK(grpc_reply_begin(&r), "begin");
+	ASSERT_OK(grpc_buf_append(&r.body, msg, 2), "body");
+	ASSERT_OK(grpc_reply_end(&r), "end");
+	h2_deferred_complete(deferred, &r);
+	grpc_reply_fini(&r);
+	deferred = NULL;
+	pump(c, s);
+	ASSERT_TRUE(h2_client_result(c)->closed, "answered");
+	ASSERT_EQ(h2_client_result(c)->grpc_status, 0, "OK");
+	ASSERT_EQ(h2_client_result(c)->body.buf.len, 2, "the message");
+
+	/* a second call whose session goes before the answer */
+	h2_client_free(c);
+	c = NULL;
+	h2_server_free(s);
+	s = NULL;
+	if (!ASSERT_OK(h2_server_new(&so, &s), "server 2") || !ASSERT_OK(h2_client_new(&c), "client 2"))
+		goto out;
+	ASSERT_OK(h2_client_call(c, "http", "localhost", "/x/Y", msg, 2, 0, 1 << 16), "call 2");
+	pump(c, s);
+	ASSERT_TRUE(deferred && h2_deferred_waited(deferred), "deferred again");
+	h2_server_free(s);
+	s = NULL;
+	ASSERT_TRUE(!h2_deferred_waited(deferred), "nobody waits after the session went");
+	grpc_reply_init(&r, 1 << 16);
+	grpc_reply_error(&r, GRPC_INTERNAL, "late");
+	h2_deferred_complete(deferred, &r);	/* dropped, freed */
+	grpc_reply_fini(&r);
+	deferred = NULL;
+out:
+	h2_client_free(c);
+	h2_server_free(s);
+}
+
 TEST_MAIN("grpc",
 	  TEST(hdr_roundtrip), TEST(percent_encode), TEST(percent_decode),
 	  TEST(timeout_parse), TEST(timeout_format), TEST(reader_split), TEST(reader_limit),
 	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed),
 	  TEST(group_lookup), TEST(budget_connection), TEST(budget_total),
-	  TEST(budget_message_timeout), TEST(refusal_goaway))
+	  TEST(budget_message_timeout), TEST(refusal_goaway), TEST(deferred_reply))

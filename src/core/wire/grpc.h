@@ -91,6 +91,8 @@ int grpc_reader_feed(struct grpc_reader *r, const uint8_t *data, size_t len);
 int grpc_reader_finish(const struct grpc_reader *r);
 
 struct caller;
+struct h2_server;
+struct h2_deferred;
 
 /* A call as the server's handler sees it. */
 struct grpc_call {
@@ -156,6 +158,10 @@ struct grpc_reply {
 	struct grpc_buf body;
 	size_t max_msg;		/* largest response message allowed */
 	struct grpc_ostream *stream;
+	/* answer later (h2.h h2_reply_defer()): set by the session, NULL when the
+	 * caller of the handler cannot wait for a deferred answer */
+	struct h2_server *session;
+	struct h2_deferred *deferred;	/* the handler deferred: status and body unused */
 };
 void grpc_reply_init(struct grpc_reply *r, size_t max_msg);
 void grpc_reply_fini(struct grpc_reply *r);

@@ -84,6 +84,12 @@ size_t h2_io_pending(const struct h2_io *io)
 enum stream_state {
 	ST_RECV,	/* request arriving */
 	ST_REPLIED,	/* response submitted; further request bytes are dropped */
+	ST_DEFERRED,	/* the handler answers later: h2_deferred_complete() */
+};
+
+struct h2_deferred {
+	struct h2_server *s;
+	struct h2_stream *st;	/* NULL: the stream is gone, the reply is dropped */
 };
 
 struct h2_stream {
@@ -107,6 +113,7 @@ struct h2_stream {
 	struct h2_server *srv;
 	bool os_deferred;	/* its data source said "nothing yet" */
 	bool os_trailers;	/* its status went out */
+	struct h2_deferred *deferred;	/* in ST_DEFERRED */
 	struct h2_stream *prev, *next;
 };
 
@@ -155,6 +162,8 @@ static void stream_free(struct h2_server *s, struct h2_stream *st)
 		grpc_ostream_put(st->os);
 		st->os = NULL;
 	}
+	if (st->deferred)
+		st->deferred->st = NULL;
 	stream_release(s, st);
 	grpc_buf_fini(&st->body);
 	free(st);
@@ -445,13 +454,44 @@ static void dispatch(struct h2_server *s, struct h2_stream *st)
 	call.msg = st->rd.buf.data;
 	call.len = st->rd.buf.len;
 	grpc_reply_init(&r, s->o.max_msg);
+	r.session = s;
 	s->o.handler(s->o.arg, &call, &r);
 	stream_release(s, st);
-	if (r.stream && r.status == GRPC_OK)
+	if (r.deferred) {
+		st->state = ST_DEFERRED;
+		st->deferred = r.deferred;
+		r.deferred->s = s;
+		r.deferred->st = st;
+	} else if (r.stream && r.status == GRPC_OK) {
 		stream_submit(s, st, &r);
-	else
+	} else {
 		reply_submit(s, st, 200, &r);
+	}
 	grpc_reply_fini(&r);
+}
+
+struct h2_deferred *h2_reply_defer(struct grpc_reply *reply)
+{
+	if (!reply->session || reply->deferred)
+		return NULL;
+	reply->deferred = calloc(1, sizeof(*reply->deferred));
+	return reply->deferred;
+}
+
+bool h2_deferred_waited(const struct h2_deferred *d)
+{
+	return d && d->st;
+}
+
+void h2_deferred_complete(struct h2_deferred *d, struct grpc_reply *reply)
+{
+	if (!d)
+		return;
+	if (d->st) {
+		d->st->deferred = NULL;
+		reply_submit(d->s, d->st, 200, reply);
+	}
+	free(d);
 }
 
 /* Headers are complete: check what can be checked before the body. */
@@ -824,6 +864,19 @@ uint64_t h2_server_expire(struct h2_server *s, uint64_t now_ms)
 	uint64_t next = 0, arrive;
 
 	for (st = s->streams; st; st = st->next) {
+		if (st->state == ST_DEFERRED) {
+			if (!st->deadline_ms || st->deadline_ms > now_ms) {
+				if (st->deadline_ms && (!next || st->deadline_ms < next))
+					next = st->deadline_ms;
+				continue;
+			}
+			/* the deferred answer, when it comes, is dropped */
+			st->deferred->st = NULL;
+			st->deferred = NULL;
+			reply_error(s, st, 200, GRPC_DEADLINE_EXCEEDED,
+				    "Deadline exceeded: no answer within the call's grpc-timeout");
+			continue;
+		}
 		if (st->state != ST_RECV)
 			continue;
 		arrive = s->o.msg_timeout_ms ? st->start_ms + s->o.msg_timeout_ms : 0;

@@ -35,6 +35,21 @@ size_t h2_io_pending(const struct h2_io *io);
 typedef void (*h2_handler_fn)(void *arg, const struct grpc_call *call,
 			      struct grpc_reply *reply);
 
+/*
+ * A handler that cannot answer at once (it waits for another thread) defers the
+ * reply: h2_reply_defer(reply) returns a handle, or NULL when this call cannot
+ * be deferred (no session, out of memory: answer now).  The handle is completed
+ * exactly once with h2_deferred_complete(), in the server's thread: the reply goes
+ * to the stream if it is still open (the client may have cancelled, the
+ * connection gone, the grpc-timeout passed: then it is dropped), the handle is
+ * freed.  The server's loop sends it on its next round.
+ */
+struct h2_deferred;
+struct h2_deferred *h2_reply_defer(struct grpc_reply *reply);
+void h2_deferred_complete(struct h2_deferred *d, struct grpc_reply *reply);
+/* Someone still waits for d's reply (its stream is open, not yet answered). */
+bool h2_deferred_waited(const struct h2_deferred *d);
+
 /* Request bytes held by the sessions of one server, against a budget: incomplete
  * request messages.  Shared by every session of the server's thread (not locked).
  * When a request would go over max, the session holding the most loses its

@@ -64,6 +64,9 @@ struct server {
 	void *arg;
 	void (*hup)(void *arg);		/* SIGHUP on stop_fd: call this, keep serving */
 	void *hup_arg;
+	int wake_fd;			/* -1: none (server_on_wake()) */
+	void (*wake)(void *arg);
+	void *wake_arg;
 	struct listener lst[2];
 	size_t n_lst;
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -288,6 +291,7 @@ int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
 	srv->handler = handler;
 	srv->arg = arg;
 	srv->src_fd = -1;
+	srv->wake_fd = -1;
 	/* Buffers of 32 KiB and more get their own mappings, so memory returns to
 	 * the kernel when a request ends or its peer goes (measured: 32 KiB keeps
 	 * the slow-message attack of t_limits 8 MB above its budget, 128 KiB 16 MB).
@@ -339,6 +343,13 @@ void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg)
 {
 	srv->hup = fn;
 	srv->hup_arg = arg;
+}
+
+void server_on_wake(struct server *srv, int fd, void (*fn)(void *arg), void *arg)
+{
+	srv->wake_fd = fd;
+	srv->wake = fn;
+	srv->wake_arg = arg;
 }
 
 void server_free(struct server *srv)
@@ -496,7 +507,7 @@ static int conns_add(struct server *srv, struct conn *c)
 		if (!v)
 			return -ENOMEM;
 		srv->conns = v;
-		p = reallocarray(srv->pfds, cap + 2 + 2, sizeof(*p));
+		p = reallocarray(srv->pfds, cap + 2 + 2 + 1, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		srv->pfds = p;
@@ -901,7 +912,7 @@ int server_run(struct server *srv, int stop_fd)
 	int timeout, rc;
 
 	if (!srv->pfds) {
-		srv->pfds = calloc(2 + 2 + 16, sizeof(*srv->pfds));
+		srv->pfds = calloc(2 + 2 + 16 + 1, sizeof(*srv->pfds));
 		if (!srv->pfds)
 			return -ENOMEM;
 	}
@@ -939,6 +950,8 @@ int server_run(struct server *srv, int stop_fd)
 		for (i = 0; i < srv->n_conns; i++)
 			srv->pfds[np++] = (struct pollfd){
 				.fd = srv->conns[i]->io.fd, .events = conn_events(srv->conns[i]) };
+		/* the last slot: pfds has room for 2 + 2 listeners + conns + 1 */
+		srv->pfds[np] = (struct pollfd){ .fd = srv->wake_fd, .events = POLLIN };
 		timeout = -1;
 		if (next)
 			timeout = next > now ? (int)(next - now) : 0;
@@ -946,7 +959,7 @@ int server_run(struct server *srv, int stop_fd)
 		for (i = 0; i < srv->n_conns; i++)
 			if (srv->conns[i]->ready && h2_io_pending(&srv->conns[i]->io))
 				timeout = 0;
-		rc = poll(srv->pfds, np, timeout);
+		rc = poll(srv->pfds, np + 1, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -957,6 +970,8 @@ int server_run(struct server *srv, int stop_fd)
 			begin_shutdown(srv, stop_fd, now);
 		if (srv->pfds[1].revents & POLLIN)
 			srv->src_fn(srv->src_arg);
+		if (srv->pfds[np].revents & POLLIN)
+			srv->wake(srv->wake_arg);	/* replies are sent next round */
 		for (i = 0; i < nl && i < srv->n_lst; i++)
 			if (srv->pfds[2 + i].revents & POLLIN)
 				do_accept(srv, &srv->lst[i]);

@@ -29,6 +29,10 @@ void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg);
 /* Poll fd in the loop as well: fn(arg) runs in the loop's thread whenever it
  * is readable (the event bus).  One such source; fd -1 removes it. */
 void server_set_source(struct server *srv, int fd, void (*fn)(void *arg), void *arg);
+/* Poll fd (readable: another thread has answers for deferred calls,
+ * h2_reply_defer()) in the loop and call fn(arg) in its thread then; fn reads
+ * fd.  One such fd per server; fd -1 removes it. */
+void server_on_wake(struct server *srv, int fd, void (*fn)(void *arg), void *arg);
 /* The TCP port actually bound (useful with port 0), or 0. */
 int server_tcp_port(const struct server *srv);
 
