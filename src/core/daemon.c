@@ -333,8 +333,7 @@ static int privsep(struct exec **ret)
 	return 0;
 }
 
-/* programs.d through the plain calls of k: at start (the manager in this thread) and
- * on SIGHUP (the kernel executor). */
+/* programs.d through the calls of k (the kernel executor), at start and on SIGHUP. */
 static void programs_sync(const struct bpfd_config *cfg, const struct rpc_kernel *k,
 			  const char *why)
 {
@@ -342,8 +341,8 @@ static void programs_sync(const struct bpfd_config *cfg, const struct rpc_kernel
 	struct progd_ops ops;
 	int err;
 
-	rpc_progd_ops(k->ops, &ops);
-	err = progd_sync(cfg->programs_dir, &ops, k->ctx, &rep);
+	rpc_progd_ops(k, &ops);
+	err = progd_sync(cfg->programs_dir, &ops, (void *)k, &rep);
 	progd_report_log(&rep, why);
 	if (err)
 		log_errno(LOG_ERR, err, "Failed to read the programs of %s", cfg->programs_dir);
@@ -444,8 +443,6 @@ int daemon_run(struct bpfd_config *cfg)
 		goto out;
 	}
 	rx.inner = (struct rpc_kernel){ .ops = &rpc_mgr_kernel_ops, .ctx = mgr };
-	/* after recovery: what the last run loaded from programs.d is known */
-	programs_sync(cfg, &rx.inner, "start");
 	if (cfg->tcp_enabled && tls_setup(cfg, &tls))
 		goto out;
 	if (policy_setup(cfg))
@@ -483,6 +480,9 @@ int daemon_run(struct bpfd_config *cfg)
 	if (privsep(&ex))
 		goto out;
 	rx.ex = ex;
+	/* after recovery (what the last run loaded from programs.d is known), in the
+	 * front without capabilities: bytecode_image entries pull from registries */
+	programs_sync(cfg, &kern, "start");
 	hup = (struct hup_ctx){ .cfg = cfg, .kern = &kern, .rx = &rx };
 	server_on_hup(srv, on_hup, &hup);
 	/* the pull worker too: downloads and extraction off the front's loop */

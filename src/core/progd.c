@@ -392,14 +392,26 @@ static int parse_image(struct pctx *c, const struct toml_node *t, struct progd_e
 					       "'image_pull_policy' is '%s'; it must be \"Always\", \"IfNotPresent\" or \"Never\"",
 					       v->str);
 			e->image_pull_policy = i;
-		} else if (!strcmp(v->key, "username") || !strcmp(v->key, "password")) {
-			err = get_str(c, v, buf, sizeof(buf));
+		} else if (!strcmp(v->key, "username")) {
+			err = get_str(c, v, e->username, sizeof(e->username));
+			e->has_auth = true;
+		} else if (!strcmp(v->key, "password")) {
+			err = get_str(c, v, e->password, sizeof(e->password));
+			e->has_auth = true;
 		} else {
 			err = unknown_key(c, v, "image_url, image_pull_policy, username, password");
 		}
 	}
 	if (!err && !url)
 		err = toml_err(c->doc, t->vpos, c->em, "bytecode_image needs 'image_url'");
+	if (!err && strlen(e->image_url) >= sizeof(e->plan.spec.image_url))
+		err = toml_err(c->doc, t->vpos, c->em, "'image_url' is longer than %zu bytes",
+			       sizeof(e->plan.spec.image_url) - 1);
+	if (!err) {
+		snprintf(e->plan.spec.image_url, sizeof(e->plan.spec.image_url), "%s",
+			 e->image_url);
+		e->plan.spec.image_pull_policy = e->image_pull_policy;
+	}
 	explicit_bzero(buf, sizeof(buf));
 	c->where = where;
 	return err;
@@ -602,6 +614,8 @@ int progd_parse(const char *path, const char *source, const char *text, size_t l
 	*ret_n = n;
 	v_e = NULL;
 out:
+	if (v_e)
+		explicit_bzero(v_e, n * sizeof(*v_e));	/* credentials */
 	free(v_e);
 	toml_free(doc);
 	return err;
@@ -1156,6 +1170,18 @@ static int replaced(struct pass *p, const struct pfile *f, const char *name, uin
  * TC hook (directly attached programs: one per hook): unload the old one, load the
  * new one; when that fails too, load the old one again from its view.
  */
+/* Load the plan of entry e: through the image path for a bytecode_image entry. */
+static int entry_load(struct pass *p, const struct progd_entry *e, struct errmsg *em)
+{
+	if (e->plan.bytecode != PLAN_BYTECODE_IMAGE)
+		return p->ops->load(p->ctx, &e->plan, p->view, em);
+	if (!p->ops->load_image)
+		return errmsg_set(em, -EOPNOTSUPP,
+				  "bytecode images cannot be loaded here (no image store): give the entry a file_path");
+	return p->ops->load_image(p->ctx, &e->plan, e->has_auth ? e->username : NULL,
+				  e->password, p->view, em);
+}
+
 static int replace_in_place(struct pass *p, const struct pfile *f, const struct progd_entry *e,
 			    struct owned *old)
 {
@@ -1177,14 +1203,21 @@ static int replace_in_place(struct pass *p, const struct pfile *f, const struct 
 		goto out;
 	}
 	em.msg[0] = '\0';
-	err = p->ops->load(p->ctx, &e->plan, p->view, &em);
+	err = entry_load(p, e, &em);
 	if (!err) {
 		err = replaced(p, f, name, p->view->id, old);
 		goto out;
 	}
 	if (err == -ENOMEM)
 		goto out;
-	if (p->ops->load(p->ctx, back, p->view, &em2))
+	if (back->spec.from_image && p->ops->load_image) {
+		/* the old program's image, as the store has it */
+		back->bytecode = PLAN_BYTECODE_IMAGE;
+		back->spec.image_pull_policy = 1;	/* IfNotPresent */
+	}
+	if (back->bytecode == PLAN_BYTECODE_IMAGE ?
+	    p->ops->load_image(p->ctx, back, NULL, NULL, p->view, &em2) :
+	    p->ops->load(p->ctx, back, p->view, &em2))
 		err = error_add(p, f->source, name, "%s:%d: [[programs]] '%s': %s; the program of the previous entry (%u) could not be loaded again: %s",
 				f->source, e->line, name, em.msg[0] ? em.msg : strerror(-err),
 				old->id, em2.msg[0] ? em2.msg : "error");
@@ -1207,7 +1240,7 @@ static int load_one(struct pass *p, const struct pfile *f, const struct progd_en
 	struct errmsg em = { { 0 } };
 	int err;
 
-	err = p->ops->load(p->ctx, &e->plan, p->view, &em);
+	err = entry_load(p, e, &em);
 	if (err == -ENOMEM)
 		return err;
 	/* the hook holds one program, and the old one is on it */
@@ -1302,8 +1335,12 @@ int progd_sync(const char *dir, const struct progd_ops *ops, void *ctx,
 	for (i = 0; i < p.n_files && !err; i++)
 		err = sync_file(&p, &p.files[i]);
 out:
-	for (i = 0; i < p.n_files; i++)
+	for (i = 0; i < p.n_files; i++) {
+		/* credentials must not linger in freed memory */
+		if (p.files[i].e)
+			explicit_bzero(p.files[i].e, p.files[i].n * sizeof(*p.files[i].e));
 		free(p.files[i].e);
+	}
 	free(p.files);
 	free(p.own);
 	free(p.view);

@@ -32,6 +32,9 @@ struct progd_entry {
 	int line;			/* the line of its [[programs]] header */
 	char image_url[PROGD_URL_SIZE];	/* bytecode_image entries: the image */
 	int image_pull_policy;		/* 0 Always, 1 IfNotPresent, 2 Never */
+	bool has_auth;			/* bytecode_image's username/password */
+	char username[257];
+	char password[1025];
 };
 
 /*
@@ -88,6 +91,11 @@ struct progd_ops {
 	int (*next)(void *ctx, uint32_t id, uint32_t *ret_next);
 	/* bpfd's view; -ENOENT when bpfd does not own it */
 	int (*view)(void *ctx, uint32_t id, struct prog_view *ret);
+	/* a bytecode_image entry (plan->spec.image_url and image_pull_policy set):
+	 * pull it, open it and load it; username NULL: anonymous.  May be NULL:
+	 * such entries are an error. */
+	int (*load_image)(void *ctx, const struct load_plan *plan, const char *username,
+			  const char *password, struct prog_view *ret, struct errmsg *em);
 };
 
 /*

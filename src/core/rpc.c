@@ -1105,31 +1105,31 @@ static void auth_free(struct image_auth *a)
 	free(a);
 }
 
-/* Pull the image per its policy and extract its object for the load: the
- * plan then names the object's path, and the function the label gives when
- * the request named none. */
-static int image_for_load(const struct rpc_kernel *k, const bpfd_v1_BytecodeImage *im,
+/* Pull url per policy with p and extract its object for the load: the plan
+ * then names the object's path, and the function the label gives when the
+ * request named none. */
+static int image_for_plan(const struct rpc_kernel *k, const struct image_puller *p,
+			  const char *url, int policy, const struct image_auth *auth,
 			  struct load_plan *plan, struct image_object *obj, struct errmsg *em)
 {
 	struct prog_spec *s = &plan->spec;
-	struct image_auth *auth = NULL;
+	char name[sizeof(s->name)];
 	int err;
 
 	if (!k->img)
 		return no_image_store(em);
-	err = auth_from_pb(im, &auth);
+	snprintf(name, sizeof(name), "%s", s->name);
+	err = image_pull(p, url, policy, auth, image_now_ns(), NULL, NULL, s->image_digest,
+			 NULL, em);
 	if (!err)
-		err = image_pull(&k->img->puller, im->url, im->image_pull_policy, auth,
-				 image_now_ns(), NULL, NULL, s->image_digest, NULL, em);
-	auth_free(auth);
-	if (!err)
-		err = image_object_open(k->img->puller.store, s->image_digest, s->name,
+		err = image_object_open(k->img->puller.store, s->image_digest, name,
 					k->img->workdir, obj, em);
 	if (err)
 		return err;
 	s->from_image = true;
-	snprintf(s->image_url, sizeof(s->image_url), "%s", im->url);
-	s->image_pull_policy = im->image_pull_policy;
+	if (s->image_url != url)
+		snprintf(s->image_url, sizeof(s->image_url), "%s", url);
+	s->image_pull_policy = policy;
 	snprintf(s->path, sizeof(s->path), "%s", obj->path);
 	snprintf(s->name, sizeof(s->name), "%s", obj->function);
 	snprintf(plan->image_type, sizeof(plan->image_type), "%s", obj->program_type);
@@ -1137,6 +1137,23 @@ static int image_for_load(const struct rpc_kernel *k, const bpfd_v1_BytecodeImag
 	 * file of the caller's: the caller's policy rules decided on the request */
 	plan->as_caller = false;
 	return 0;
+}
+
+/* A Load request's image (the pull worker's puller). */
+static int image_for_load(const struct rpc_kernel *k, const bpfd_v1_BytecodeImage *im,
+			  struct load_plan *plan, struct image_object *obj, struct errmsg *em)
+{
+	struct image_auth *auth = NULL;
+	int err;
+
+	if (!k->img)
+		return no_image_store(em);
+	err = auth_from_pb(im, &auth);
+	if (!err)
+		err = image_for_plan(k, &k->img->puller, im->url, im->image_pull_policy, auth,
+				     plan, obj, em);
+	auth_free(auth);
+	return err;
 }
 
 static void *remove_dir(void *arg)
@@ -1576,6 +1593,11 @@ int rpc_images_init(struct rpc_images *img, const struct bpfd_config *cfg,
 	snprintf(img->workdir, sizeof(img->workdir), "%s/images", cfg->rundir);
 	(void)fs_rmtree(img->workdir);
 	img->puller.workdir = img->workdir;
+	/* programs.d pulls in the front while the pull worker may run one: each
+	 * has its own registry session */
+	img->progd_puller = img->puller;
+	if (!src)
+		image_registry_source(&img->progd_rsrc, &img->ropts, &img->progd_puller.src);
 	return 0;
 }
 
@@ -1592,10 +1614,76 @@ static bool kern_op_stats(void *ctx)
 	return k->ops->stats && k->ops->stats(k->ctx);
 }
 
-void rpc_progd_ops(const struct rpc_kernel_ops *k, struct progd_ops *ret)
+/* programs.d's calls: ctx is a struct rpc_kernel; its images (bytecode_image
+ * entries) through the front's own puller (the pull worker has the other). */
+static int pd_load(void *ctx, const struct load_plan *plan, struct prog_view *ret,
+		   struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->load(k->ctx, plan, ret, em);
+}
+
+static int pd_unload(void *ctx, uint32_t id, struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->unload(k->ctx, id, em);
+}
+
+static int pd_next(void *ctx, uint32_t id, uint32_t *ret_next)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->next(k->ctx, id, ret_next);
+}
+
+static int pd_view(void *ctx, uint32_t id, struct prog_view *ret)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->view(k->ctx, id, ret);
+}
+
+static int pd_load_image(void *ctx, const struct load_plan *plan, const char *username,
+			 const char *password, struct prog_view *ret, struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+	struct load_plan *p = malloc(sizeof(*p));
+	struct image_auth *auth = NULL;
+	struct image_object obj = { .dir = "" };
+	int err = -ENOMEM;
+
+	if (!p)
+		goto out;
+	*p = *plan;
+	if (username) {
+		auth = calloc(1, sizeof(*auth));
+		if (!auth)
+			goto out;
+		auth->set = true;
+		snprintf(auth->username, sizeof(auth->username), "%s", username);
+		snprintf(auth->password, sizeof(auth->password), "%s", password ? password : "");
+	}
+	err = image_for_plan(k, k->img ? &k->img->progd_puller : NULL, plan->spec.image_url,
+			     plan->spec.image_pull_policy, auth, p, &obj, em);
+	if (!err)
+		err = k->ops->load(k->ctx, p, ret, em);
+	if (err && obj.path[0])
+		name_image_object(em, &obj, plan->spec.image_url);
+out:
+	auth_free(auth);
+	object_close_later(&obj);
+	image_object_close(&obj);
+	free(p);
+	return err;
+}
+
+void rpc_progd_ops(const struct rpc_kernel *k, struct progd_ops *ret)
 {
 	*ret = (struct progd_ops){
-		.load = k->load, .unload = k->unload, .next = k->next, .view = k->view,
+		.load = pd_load, .unload = pd_unload, .next = pd_next, .view = pd_view,
+		.load_image = k->img ? pd_load_image : NULL,
 	};
 }
 
@@ -1621,8 +1709,8 @@ static int kern_op_reload(void *ctx, bpfd_v1_ReloadResponse *resp, struct errmsg
 	if (!k->programs_dir)
 		return errmsg_set(em, -EOPNOTSUPP,
 				  "Reload is not available here: this server has no programs.d");
-	rpc_progd_ops(k->ops, &ops);
-	err = progd_sync(k->programs_dir, &ops, k->ctx, &rep);
+	rpc_progd_ops(k, &ops);
+	err = progd_sync(k->programs_dir, &ops, (void *)k, &rep);
 	progd_report_log(&rep, "Reload");
 	if (err) {
 		errmsg_set(em, err, "reading %s failed: %s", k->programs_dir, strerror(-err));

@@ -115,7 +115,9 @@ struct rpc_kernel_ops {
  * (pull.h), and the folder objects are extracted to for a load.  Pulls and
  * extraction run in the front, never in the kernel executor. */
 struct rpc_images {
-	struct image_puller puller;
+	struct image_puller puller;	/* the pull worker's (API calls) */
+	struct image_puller progd_puller;	/* the front's (programs.d) */
+	struct image_registry_src progd_rsrc;
 	struct registry_opts ropts;	/* [registry] */
 	struct registry_opts_ptrs rptrs;
 	struct image_registry_src rsrc;
@@ -137,8 +139,9 @@ struct rpc_kernel {
 };
 
 struct progd_ops;
-/* The plain calls of k as a programs.d pass needs them (core/progd.h). */
-void rpc_progd_ops(const struct rpc_kernel_ops *k, struct progd_ops *ret);
+/* The calls of k as a programs.d pass needs them (core/progd.h), ctx k:
+ * bytecode_image entries through k's image store (none without one). */
+void rpc_progd_ops(const struct rpc_kernel *k, struct progd_ops *ret);
 
 /* ctx is a struct rpc_kernel *: converts the wire's messages to the manager's
  * plain structs and back (in the calling thread, the front) and hands the plain

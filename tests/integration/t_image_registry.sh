@@ -183,6 +183,34 @@ keys = [\"$PROG_TOP/cosign.pub\"]"
 	grep -q "bpf/signed:v1" "$T_TMP/images" || fail "the signed image is not in the store"
 }
 
+# A programs.d bytecode_image entry pulls from the registry (Always) at a reload, as the
+# API does; the program runs and shows its source and image.
+test_progd_image_entry() {
+	port=$(free_port)
+	daemon "$port" "programs_dir = \"$PROG_TOP/programs.d\""
+	need_feature tracepoint
+	registry reg "$port"
+	d=$(push "$port" bpf/counter:pd)
+	ref=127.0.0.1:$port/bpf/counter:pd
+	mkdir -p "$PROG_TOP/programs.d"
+	printf '[[programs]]\nname = "tp_count"\nprogram_type = "Tracepoint"\nbytecode_image = { image_url = "%s", image_pull_policy = "Always" }\ntracepoint_attach = { tracepoint = "syscalls/sys_enter_getppid" }\n' \
+		"$ref" >"$PROG_TOP/programs.d/img.toml"
+	ctl reload >"$T_TMP/reload" 2>&1 || fail "reload: $(cat "$T_TMP/reload")"
+	grep -q "^loaded" "$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	ctl list >"$T_TMP/list" || fail "list"
+	id=$(awk '$5 == "programs.d/img.toml" { print $1 }' "$T_TMP/list")
+	[ -n "$id" ] || fail "no program from programs.d/img.toml: $(cat "$T_TMP/list")"
+	ctl get "$id" >"$T_TMP/get" || fail "get"
+	[ "$(field "$T_TMP/get" "Image Digest")" = "$d" ] || fail "digest: $(cat "$T_TMP/get")"
+	c=$BPFD_RUNDIR/fs/maps/$id/counter
+	v0=$(counter "$c")
+	trig getppid 20
+	v1=$(counter "$c")
+	[ "$v1" -gt "$v0" ] || fail "program $id did not run: $v0 -> $v1"
+	rm "$PROG_TOP/programs.d/img.toml"
+	ctl reload >/dev/null 2>&1 || fail "reload after removal"
+}
+
 # A pull waiting on a registry that accepts and never answers runs in the pull worker:
 # another client's List answers meanwhile, and the pull fails with its read timeout.
 test_pull_does_not_block() {
@@ -223,4 +251,4 @@ while True:
 }
 
 run_tests image_registry test_pull_and_load test_registry_stopped test_signatures \
-	test_pull_does_not_block
+	test_progd_image_entry test_pull_does_not_block

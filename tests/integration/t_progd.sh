@@ -209,17 +209,66 @@ test_sighup_and_reload() {
 	[ "$(grep -c '^kept' "$T_TMP/reload")" = 1 ] || fail "second reload: $(cat "$T_TMP/reload")"
 }
 
-test_image_entry_reported() {
+IMAGE_PUT=${BPFD_BUILD:-$(dirname "$BPFD")}/tests/tools/image_put
+
+img_entry() {	# name url policy
+	printf '[[programs]]\nname = "%s"\nprogram_type = "Tracepoint"\n' "$1"
+	printf 'bytecode_image = { image_url = "%s", image_pull_policy = "%s" }\n' "$2" "$3"
+	printf 'tracepoint_attach = { tracepoint = "syscalls/sys_enter_getppid" }\n'
+}
+
+# bytecode_image entries load from the image store as an API load would (the image
+# put there by image_put: IfNotPresent and Never need no registry), are kept over a
+# restart, replaced when their policy changes; Never without the image is an error
+# naming the file, line and reason, the other entries load.
+test_image_entry() {
 	host_only
+	[ -x "$IMAGE_PUT" ] || skip "tests/tools/image_put is not built (make check-integration)"
+	prog_checks
+	need_feature tracepoint
 	pd_start
-	{ tp_entry 2 one; echo
-	  printf '[[programs]]\nname = "pass"\nprogram_type = "Xdp"\n'
-	  printf 'bytecode_image = { image_url = "quay.io/bpfd-bytecode/xdp_pass:latest", image_pull_policy = "IfNotPresent" }\n'
-	  printf 'xdp_attach = { iface = "lo", priority = 50 }\n'; } >"$PD/a.toml"
-	ctl reload >"$T_TMP/reload" 2>&1 && fail "reload exited 0"
-	grep -q "^error  *programs.d/a.toml:9: \[\[programs\]\] 'pass': .*image" "$T_TMP/reload" ||
-		fail "image entry: $(cat "$T_TMP/reload")"
-	[ -n "$(id_of tp_count programs.d/a.toml)" ] || fail "the other entry: $(rows)"
+	stop_daemon
+	printf 'image_dir = "%s"\n' "$T_TMP/images" >>"$T_TMP/bpfd.toml"
+	mkdir -p "$T_TMP/src"
+	cp "$COUNTER_OBJ" "$T_TMP/src/counter.o"
+	tar -czf "$T_TMP/counter.tgz" -C "$T_TMP/src" counter.o || fail "tar"
+	ref=progd.example/bpf/counter:v1
+	"$IMAGE_PUT" "$T_TMP/images" "$ref" "$T_TMP/counter.tgz" \
+		application/vnd.oci.image.layer.v1.tar+gzip \
+		'"io.ebpf.program_type":"tracepoint","io.ebpf.filename":"counter.o","io.ebpf.program_name":"tp","io.ebpf.bpf_function_name":"tp_count"' \
+		>"$T_TMP/put.out" 2>&1 || fail "image_put: $(cat "$T_TMP/put.out")"
+	d=$(cat "$T_TMP/put.out")
+	{ img_entry tp_count "$ref" IfNotPresent; echo
+	  img_entry tp_count progd.example/bpf/absent:v1 Never; } >"$PD/a.toml"
+	rm -f "$BPFD_SOCK"
+	start_daemon -c "$T_TMP/bpfd.toml"
+	id=$(id_of tp_count programs.d/a.toml)
+	[ -n "$id" ] || fail "the image entry was not loaded: $(rows); $(tail -5 "$DAEMON_LOG")"
+	[ "$(rows | wc -l)" = 1 ] || fail "want 1 program: $(rows)"
+	grep -q "programs.d/a.toml:7: \[\[programs\]\] 'tp_count': .*not in the local store and the pull policy is Never" \
+		"$DAEMON_LOG" || fail "the Never entry: $(grep -i error "$DAEMON_LOG")"
+	get "$id"
+	grep -q "Image URL:[[:space:]]*$ref" "$T_TMP/get" || fail "get: $(cat "$T_TMP/get")"
+	grep -q "Image Digest:[[:space:]]*$d" "$T_TMP/get" || fail "digest: $(cat "$T_TMP/get")"
+	grep -q "Source:[[:space:]]*programs.d/a.toml" "$T_TMP/get" || fail "source: $(cat "$T_TMP/get")"
+	c=$BPFD_RUNDIR/fs/maps/$id/counter
+	v0=$(counter "$c")
+	trig getppid 20
+	v1=$(counter "$c")
+	[ "$v1" -gt "$v0" ] || fail "program $id did not run: $v0 -> $v1"
+	pd_restart
+	[ "$(id_of tp_count programs.d/a.toml)" = "$id" ] || fail "not kept over a restart: $(rows)"
+	img_entry tp_count "$ref" Never >"$PD/a.toml"
+	ctl reload >"$T_TMP/reload" 2>&1 || fail "reload: $(cat "$T_TMP/reload")"
+	grep -q "^replaced" "$T_TMP/reload" || fail "a changed policy: $(cat "$T_TMP/reload")"
+	new=$(id_of tp_count programs.d/a.toml)
+	[ -n "$new" ] && [ "$new" != "$id" ] || fail "replaced: $(rows)"
+	[ "$(rows | wc -l)" = 1 ] || fail "want 1 program: $(rows)"
+	ls "$BPFD_RUNDIR/images" 2>/dev/null | grep -q . && sleep 0.5
+	[ -z "$(ls "$BPFD_RUNDIR/images" 2>/dev/null)" ] || fail "extracted objects left: $(ls "$BPFD_RUNDIR/images")"
+	rm "$PD/a.toml"
+	ctl reload >/dev/null 2>&1 || fail "reload after removal"
+	[ -z "$(rows)" ] || fail "unloaded: $(rows)"
 }
 
 # What a program is, as get shows it, without what changes with each load (and
@@ -373,5 +422,5 @@ EOF
 }
 
 run_tests progd test_start_restart_same_ids test_change_and_remove_file \
-	test_broken_file_among_good test_sighup_and_reload test_image_entry_reported \
+	test_broken_file_among_good test_sighup_and_reload test_image_entry \
 	test_save_round_trip test_xdp_entry_replaced test_chain_priorities

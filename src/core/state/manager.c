@@ -281,7 +281,7 @@ static int check_plan(struct mgr *m, const struct load_plan *p, struct load_job 
 		return errmsg_set(em, -EINVAL, "the request names no bytecode: give a file path or an image");
 	if (p->bytecode == PLAN_BYTECODE_IMAGE && !s->path[0])
 		return errmsg_set(em, -EOPNOTSUPP,
-				  "bytecode images load only through the API (bpfctl load-from-image), not from programs.d yet: give the entry a file_path");
+				  "the bytecode image was not pulled and opened for this load: bytecode images need the image store ([runtime] image_dir)");
 	if (!s->name[0])
 		return errmsg_set(em, -EINVAL,
 				  "no function name given: name the BPF program function to load");
