@@ -482,7 +482,9 @@ int daemon_run(struct bpfd_config *cfg)
 	rx.ex = ex;
 	/* after recovery (what the last run loaded from programs.d is known), in the
 	 * front without capabilities: bytecode_image entries pull from registries */
+	rx.peer = "programs.d (start)";	/* the caller of its events */
 	programs_sync(cfg, &kern, "start");
+	rx.peer = NULL;
 	hup = (struct hup_ctx){ .cfg = cfg, .kern = &kern, .rx = &rx };
 	server_on_hup(srv, on_hup, &hup);
 	/* the pull worker too: downloads and extraction off the front's loop */

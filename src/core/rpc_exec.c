@@ -247,9 +247,18 @@ static int run_change(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 static int op_load(void *ctx, const struct load_plan *plan, struct prog_view *ret,
 		   struct errmsg *em)
 {
+	struct rpc_exec *r = ctx;
 	struct op_args a = { .plan = plan, .view = ret, .em = em };
+	const char *peer = r->peer;
+	int err;
 
-	return run_change(ctx, job_load, &a);
+	/* a Load answered after the pull worker's part runs outside rpc_exec_handle():
+	 * its events name the caller the plan carries */
+	if (!peer && plan->spec.loaded_by[0])
+		r->peer = plan->spec.loaded_by;
+	err = run_change(ctx, job_load, &a);
+	r->peer = peer;
+	return err;
 }
 
 static int op_modify(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
