@@ -254,7 +254,7 @@ static int op_load(void *ctx, const struct load_plan *plan, struct prog_view *re
 
 	/* a Load answered after the pull worker's part runs outside rpc_exec_handle():
 	 * its events name the caller the plan carries */
-	if (!peer && plan->spec.loaded_by[0])
+	if (!peer && plan && plan->spec.loaded_by[0])
 		r->peer = plan->spec.loaded_by;
 	err = run_change(ctx, job_load, &a);
 	r->peer = peer;
