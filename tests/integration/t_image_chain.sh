@@ -54,22 +54,28 @@ want_image() {
 	grep -q "Image Digest:[[:space:]]*$3\$" "$T_TMP/get.$1" || fail "program $1: $(cat "$T_TMP/get.$1")"
 }
 
+# chain_runs KIND IMAGE DIGEST PINGS A B: A before B in a dispatcher chain, both from
+# IMAGE, each sees every one of PINGS pings
+chain_runs() {
+	want_order "$5" "$6"
+	[ "$(attach_mode "$5")" = dispatcher ] || fail "attach mode $(attach_mode "$5")"
+	want_image "$5" "$2" "$3"
+	want_image "$6" "$2" "$3"
+	ping_if "$4" must
+	for p in $5 $6; do
+		n=$(pcount "$p")
+		[ "$n" -ge "$4" ] || fail "program $p counted $n packets, want >= $4"
+		echo "  $1 member $p (from $2) counted $n"
+	done
+}
+
 test_xdp_chain_from_image() {
 	img_setup
 	chain_setup -c "$IMG_CFG"
 	need_chains
 	b=$(iload "$XIMG" chain_xdp_b $XDP_PASS xdp -i "$IF" -p 100)
 	a=$(iload "$XIMG" chain_xdp_a $XDP_PASS xdp -i "$IF" -p 50)
-	want_order "$a" "$b"
-	[ "$(attach_mode "$a")" = dispatcher ] || fail "attach mode $(attach_mode "$a")"
-	want_image "$a" "$XIMG" "$XDIG"
-	want_image "$b" "$XIMG" "$XDIG"
-	ping_if 5 must
-	for p in $a $b; do
-		n=$(pcount "$p")
-		[ "$n" -ge 5 ] || fail "program $p counted $n packets, want >= 5"
-		echo "  XDP member $p (from $XIMG) counted $n"
-	done
+	chain_runs XDP "$XIMG" "$XDIG" 5 "$a" "$b"
 	for p in $a $b; do ctl unload "$p" || fail "unload $p"; done
 	[ -z "$(xdp_dirs)" ] || fail "pins left: $(xdp_dirs)"
 	ip link show dev "$IF" | grep -q xdp && fail "XDP still attached"
@@ -84,18 +90,9 @@ test_tc_chain_from_image() {
 	need_chains
 	b=$(iload "$TIMG" chain_tc $TC_PIPE tc -i "$IF" -d ingress -p 100)
 	a=$(iload "$TIMG" chain_tc $TC_PIPE tc -i "$IF" -d ingress -p 50)
-	want_order "$a" "$b"
-	[ "$(attach_mode "$a")" = dispatcher ] || fail "attach mode $(attach_mode "$a")"
-	want_image "$a" "$TIMG" "$TDIG"
-	want_image "$b" "$TIMG" "$TDIG"
 	tc filter show dev "$IF" ingress | grep -q "tc_dispatcher" ||
 		fail "no dispatcher filter: $(tc filter show dev "$IF" ingress)"
-	ping_if 4 must
-	for p in $a $b; do
-		n=$(pcount "$p")
-		[ "$n" -ge 4 ] || fail "program $p counted $n packets, want >= 4"
-		echo "  TC member $p (from $TIMG) counted $n"
-	done
+	chain_runs TC "$TIMG" "$TDIG" 4 "$a" "$b"
 	for p in $b $a; do ctl unload "$p" || fail "unload $p"; done
 	tc qdisc show dev "$IF" | grep -q clsact && fail "clsact left behind"
 	return 0
