@@ -1286,7 +1286,7 @@ out:
 static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct caller *caller,
 			bpfd_v1_LoadResponse *resp, struct errmsg *em)
 {
-	bpfd_v1_LoadResponse *scratch = NULL;
+	bpfd_v1_LoadResponse *own = NULL;
 	void *prep;
 	int err;
 
@@ -1295,13 +1295,13 @@ static int kern_op_load(void *ctx, const bpfd_v1_LoadRequest *req, const struct 
 		return err;
 	/* resp NULL (programs.d): load all the same */
 	if (!resp)
-		resp = scratch = malloc(sizeof(*scratch));
+		resp = own = malloc(sizeof(*own));
 	if (!resp) {
 		(void)kern_op_load_prepared(ctx, req, prep, NULL, em);
 		return -ENOMEM;
 	}
 	err = kern_op_load_prepared(ctx, req, prep, resp, em);
-	free(scratch);
+	free(own);
 	return err;
 }
 
