@@ -28,5 +28,5 @@ SANITIZE   ?= 0
 # 32-bit field sizes because a ProgramInfo is larger than 64 KiB; strings are
 # validated as UTF-8, as proto3 requires.
 NANOPB_DEFS := -DPB_FIELD_32BIT=1 -DPB_VALIDATE_UTF8=1
-# Order matters for static archives: http_parser (HTTP/1.1: registry, metrics, agent), nghttp2, mbedtls (tls, x509, crypto), libbpf, libelf, zlib.
-LIBS       := -lhttp_parser -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto -lbpf -lelf -lz
+# Order matters for static archives: http_parser (HTTP/1.1: registry, metrics, agent), yaml (kubeconfig), nghttp2, mbedtls (tls, x509, crypto), libbpf, libelf, zlib.
+LIBS       := -lhttp_parser -lyaml -lnghttp2 -lmbedtls -lmbedx509 -lmbedcrypto -lbpf -lelf -lz

@@ -1,6 +1,7 @@
 #!/bin/sh
 # deps.sh - install every Debian package the build, the tests, the VM and the benchmarks
 # need (non-interactive, idempotent). With --if-missing, do nothing when all are present.
+# Also builds the Kubernetes test bed once (scripts/k8s-build.sh).
 # (systemd: its systemd-analyze checks dist/bpfd.service; installing it does not change
 # the init system, systemd-sysv would.  openrc: openrc-run runs dist/bpfd.openrc in
 # t_config; it installs beside systemd and does not become the init either.)
@@ -14,6 +15,7 @@ python3 python3-grpcio python3-protobuf protobuf-compiler-grpc python3-h2 python
 nghttp2-client curl openssl ca-certificates jq buildah
 systemd openrc
 libhttp-parser-dev docker-registry prometheus skopeo apache2-utils python3-cryptography
+libyaml-dev golang-go rsync etcd-server etcd-client golang-github-modern-go-reflect2-dev
 "
 # node + npm for the grpc-js client test; keep a node that is already installed.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
@@ -60,3 +62,8 @@ if [ -n "$todo" ]; then
 	apt-get install -y -qq --no-install-recommends $todo >/dev/null
 fi
 echo "deps: all packages installed"
+# The bpfd-agent test bed (tests/k8s/testbed.sh): kube-apiserver, kube-controller-manager
+# and kubectl built once from Debian's kubernetes source package (about 7 minutes on two
+# cores), cached in /var/cache/bpfd-k8s/<source version>/.  Not by --if-missing (make
+# check): the agent tests skip, saying so, until `make deps` has built them.
+"$(dirname "$0")/k8s-build.sh"

@@ -8,6 +8,7 @@
 #   src/core/config   base config
 #   src/core/wire     base config wire
 #   src/core/image    base config image
+#   src/core/k8s      base config wire k8s          (the agent's Kubernetes client)
 #   src/bpf           base bpf                      (the only code that touches libbpf)
 #   src/core/state    base config image bpf state  (bpfd.pb.h only in record.[ch])
 #   src/core          everything in core, bpf       (rpc.c: the one protobuf converter; daemon.c)
@@ -49,9 +50,10 @@ allowed src/core/base   core/base cJSON.h
 allowed src/core/config core/base core/config
 allowed src/core/wire   core/base core/config core/wire
 allowed src/core/image  core/base core/config core/wire core/image
+allowed src/core/k8s    core/base core/config core/wire core/k8s
 allowed src/bpf         core/base bpf gen
 allowed src/core/state  core/base core/config core/image core/state bpf bpfd_state.pb.h bpfd.pb.h
-allowed src/core        core core/base core/config core/wire core/image core/state bpf \
+allowed src/core        core core/base core/config core/wire core/image core/k8s core/state bpf \
 			bpfd.pb.h cJSON.h
 # The wire format stops at rpc.c: bpfd.v1 messages (bpfd.pb.h) appear only in rpc.[ch],
 # the record format (state/record.[ch]: a record embeds ProgramInfo) and the applets.

@@ -153,3 +153,22 @@ out:
 	free(buf);
 	return err;
 }
+
+int fs_read_file(const char *path, size_t max, char **ret, size_t *ret_len,
+		 struct errmsg *em)
+{
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errmsg_set(em, -errno, "cannot open '%s': %s", path, strerror(errno));
+	err = fs_read_fd(fd, max, ret, ret_len);
+	close(fd);
+	if (err == -EFBIG)
+		return errmsg_set(em, err, "'%s' is over %zu bytes", path, max);
+	if (err == -EINVAL)
+		return errmsg_set(em, err, "'%s' is not a regular file", path);
+	if (err)
+		return errmsg_set(em, err, "cannot read '%s': %s", path, strerror(-err));
+	return 0;
+}

@@ -4,6 +4,7 @@
 #define BPFD_CORE_FS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "core/base/errmsg.h"
@@ -27,5 +28,9 @@ bool fs_is_bpffs(const char *path);
  * mode=0700) unless one is there already: pins under it outlive the daemon.  0 or
  * -errno with em set. */
 int fs_bpffs_mount(const char *path, struct errmsg *em);
+/* Read a whole regular file of at most max bytes into a new NUL-terminated buffer
+ * (free()).  0, or -errno (-EFBIG over max) with em naming the file. */
+int fs_read_file(const char *path, size_t max, char **ret, size_t *ret_len,
+		 struct errmsg *em);
 
 #endif
