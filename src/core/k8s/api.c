@@ -24,11 +24,21 @@ const char *k8s_event_type_str(enum k8s_event_type t)
 	return "?";
 }
 
+/* Copy s for a message or a log line: control characters (from the network)
+ * become '?', and it is cut to size. */
+static void clean(char *dst, size_t size, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s && s[i] && i + 1 < size; i++)
+		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (size)
+		dst[i] = '\0';
+}
+
 static void copy_str(char *dst, size_t size, const cJSON *item)
 {
-	const char *s = cJSON_GetStringValue(item);
-
-	snprintf(dst, size, "%s", s ? s : "");
+	clean(dst, size, cJSON_GetStringValue(item));
 }
 
 int k8s_status_from_json(const cJSON *obj, struct k8s_status *ret)
@@ -147,6 +157,7 @@ bool k8s_meta_has_finalizer(const cJSON *obj, const char *f)
 static int check_object(const cJSON *obj, const char *what, struct errmsg *em)
 {
 	const char *name, *rv;
+	char buf[K8S_MAX_NAME];
 
 	if (!cJSON_IsObject(obj))
 		return errmsg_set(em, -EPROTO, "%s is not a JSON object", what);
@@ -154,9 +165,11 @@ static int check_object(const cJSON *obj, const char *what, struct errmsg *em)
 	rv = k8s_meta_str(obj, "resourceVersion");
 	if (!name || !*name || strlen(name) >= K8S_MAX_NAME)
 		return errmsg_set(em, -EPROTO, "%s has no valid metadata.name", what);
-	if (!rv || !*rv || strlen(rv) >= K8S_MAX_RV)
+	if (!rv || !*rv || strlen(rv) >= K8S_MAX_RV) {
+		clean(buf, sizeof(buf), name);
 		return errmsg_set(em, -EPROTO, "%s '%s' has no valid metadata.resourceVersion",
-				  what, name);
+				  what, buf);
+	}
 	return 0;
 }
 
@@ -190,6 +203,7 @@ int k8s_event_parse(const char *line, size_t len, enum k8s_event_type *ret_type,
 	cJSON *root, *obj;
 	const char *ts, *rv;
 	int err = -EPROTO;
+	char buf[33];
 
 	root = parse_json(line, len, "a watch event", em);
 	if (!root)
@@ -201,7 +215,8 @@ int k8s_event_parse(const char *line, size_t len, enum k8s_event_type *ret_type,
 		goto out;
 	}
 	if (parse_event_type(ts, &type)) {
-		errmsg_set(em, err, "a watch event has the unknown type '%.32s'", ts);
+		clean(buf, sizeof(buf), ts);
+		errmsg_set(em, err, "a watch event has the unknown type '%s'", buf);
 		goto out;
 	}
 	if (!cJSON_IsObject(obj)) {
@@ -309,20 +324,23 @@ static int match_expr(const cJSON *e, const cJSON *labels, struct errmsg *em)
 {
 	const char *key = k8s_json_str(e, "key"), *op = k8s_json_str(e, "operator");
 	const cJSON *values = cJSON_GetObjectItemCaseSensitive(e, "values");
+	char k[64], o[33];
 	const char *v;
 	bool setop;
 
 	if (!key || !op)
 		return errmsg_set(em, -EINVAL, "a matchExpressions entry needs a key and an operator");
+	clean(k, sizeof(k), key);
+	clean(o, sizeof(o), op);
 	v = cJSON_IsObject(labels) ?
 		cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, key)) : NULL;
 	setop = !strcmp(op, "In") || !strcmp(op, "NotIn");
 	if (setop && (!cJSON_IsArray(values) || !cJSON_GetArraySize(values)))
 		return errmsg_set(em, -EINVAL, "matchExpressions key '%s': operator %s needs values",
-				  key, op);
+				  k, o);
 	if (!setop && cJSON_GetArraySize(values))
 		return errmsg_set(em, -EINVAL,
-				  "matchExpressions key '%s': operator %s takes no values", key, op);
+				  "matchExpressions key '%s': operator %s takes no values", k, o);
 	if (!strcmp(op, "In"))
 		return v && in_values(values, v);
 	if (!strcmp(op, "NotIn"))
@@ -331,14 +349,14 @@ static int match_expr(const cJSON *e, const cJSON *labels, struct errmsg *em)
 		return v != NULL;
 	if (!strcmp(op, "DoesNotExist"))
 		return v == NULL;
-	return errmsg_set(em, -EINVAL, "matchExpressions key '%s': unknown operator '%.32s'",
-			  key, op);
+	return errmsg_set(em, -EINVAL, "matchExpressions key '%s': unknown operator '%s'", k, o);
 }
 
 int k8s_selector_match(const cJSON *selector, const cJSON *labels, struct errmsg *em)
 {
 	const cJSON *ml, *me, *it;
 	const char *v;
+	char k[64];
 	int r;
 
 	if (!selector || cJSON_IsNull(selector))
@@ -352,9 +370,10 @@ int k8s_selector_match(const cJSON *selector, const cJSON *labels, struct errmsg
 	if (me && !cJSON_IsArray(me) && !cJSON_IsNull(me))
 		return errmsg_set(em, -EINVAL, "matchExpressions must be a list");
 	cJSON_ArrayForEach(it, ml) {
-		if (!cJSON_IsString(it))
-			return errmsg_set(em, -EINVAL, "matchLabels '%s' is not a string",
-					  it->string);
+		if (!cJSON_IsString(it)) {
+			clean(k, sizeof(k), it->string);
+			return errmsg_set(em, -EINVAL, "matchLabels '%s' is not a string", k);
+		}
 		v = cJSON_IsObject(labels) ? cJSON_GetStringValue(
 			cJSON_GetObjectItemCaseSensitive(labels, it->string)) : NULL;
 		if (!v || strcmp(v, it->valuestring))
