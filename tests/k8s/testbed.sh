@@ -6,6 +6,8 @@
 #   testbed.sh start DIR   start in DIR (created; certificates, data, logs); prints nothing
 #                          on success and writes DIR/env (sourceable, below)
 #   testbed.sh stop DIR    stop every process started in DIR (by PID) and remove DIR
+#   testbed.sh restart-apiserver DIR   kill -9 the API server and start it again (same
+#                          port, same etcd); waits until it is ready; updates DIR/env
 #   testbed.sh bindir      print the folder of the cached binaries (exit 77 if missing)
 #
 # Exit 77 (skip) when the binaries were never built: "run `make deps`".
@@ -136,18 +138,23 @@ start_once() {
 		--initial-cluster "t=http://127.0.0.1:$ep" --listen-metrics-urls "" \
 		>"$D/etcd.log" 2>&1 &
 	echo $! >"$D/etcd.pid"
-	"$bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$ec" \
-		--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$as" \
-		--insecure-port=0 --endpoint-reconciler-type=none \
-		--tls-cert-file="$D/pki/apiserver.crt" --tls-private-key-file="$D/pki/apiserver.key" \
-		--client-ca-file="$D/pki/ca.crt" --token-auth-file="$D/pki/tokens.csv" \
-		--authorization-mode=Node,RBAC \
-		--service-account-key-file="$D/pki/sa.pub" \
-		--service-account-signing-key-file="$D/pki/sa.key" \
-		--service-account-issuer=https://kubernetes.default.svc \
-		--service-cluster-ip-range=10.0.0.0/24 \
-		--cert-dir="$D/pki/generated" \
-		>"$D/apiserver.log" 2>&1 &
+	# kept as a script: `testbed.sh restart-apiserver DIR` starts the same server again
+	cat >"$D/apiserver.sh" <<EOT
+#!/bin/sh
+exec "$bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$ec" \\
+	--bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$as" \\
+	--insecure-port=0 --endpoint-reconciler-type=none \\
+	--tls-cert-file="$D/pki/apiserver.crt" --tls-private-key-file="$D/pki/apiserver.key" \\
+	--client-ca-file="$D/pki/ca.crt" --token-auth-file="$D/pki/tokens.csv" \\
+	--authorization-mode=Node,RBAC \\
+	--service-account-key-file="$D/pki/sa.pub" \\
+	--service-account-signing-key-file="$D/pki/sa.key" \\
+	--service-account-issuer=https://kubernetes.default.svc \\
+	--service-cluster-ip-range=10.0.0.0/24 \\
+	--cert-dir="$D/pki/generated" >>"$D/apiserver.log" 2>&1
+EOT
+	chmod +x "$D/apiserver.sh"
+	"$D/apiserver.sh" &
 	echo $! >"$D/apiserver.pid"
 	kubeconfig "$D/admin.kubeconfig" "https://127.0.0.1:$as" "$D/pki/ca.crt" "$admin"
 	if ! wait_http "https://127.0.0.1:$as/readyz" 60 "$(cat "$D/apiserver.pid")"; then
@@ -176,6 +183,7 @@ K8S_KUBECONFIG=$D/admin.kubeconfig
 K8S_KUBECTL=$kubectl
 K8S_ETCD=http://127.0.0.1:$ec
 K8S_BIN=$bin
+K8S_DIR=$D
 K8S_APISERVER_PID=$(cat "$D/apiserver.pid")
 K8S_ETCD_PID=$(cat "$D/etcd.pid")
 K8S_KCM_PID=$(cat "$D/kcm.pid")
@@ -218,6 +226,18 @@ stop)
 	[ -d "$2" ] || exit 0
 	stop_pids "$2"
 	rm -rf "$2"
+	;;
+restart-apiserver)
+	[ $# = 2 ] || { echo "usage: $0 restart-apiserver DIR" >&2; exit 2; }
+	D=$(cd "$2" && pwd)
+	. "$D/env"
+	admin=$K8S_ADMIN_TOKEN
+	kill -KILL "$(cat "$D/apiserver.pid")" 2>/dev/null || true
+	while kill -0 "$(cat "$D/apiserver.pid")" 2>/dev/null; do sleep 0.05; done
+	"$D/apiserver.sh" &
+	echo $! >"$D/apiserver.pid"
+	sed -i "s/^K8S_APISERVER_PID=.*/K8S_APISERVER_PID=$!/" "$D/env"
+	wait_http "$K8S_SERVER/readyz" 60 "$!" || { tail -n 20 "$D/apiserver.log" >&2; exit 1; }
 	;;
 bindir)
 	bindir

@@ -1,0 +1,43 @@
+# k8s_lib.sh - the Kubernetes test bed for the bpfd-agent tests (sourced after lib.sh).
+# k8s_up starts etcd + kube-apiserver + kube-controller-manager once per script
+# (tests/k8s/testbed.sh) and stops them at exit; without the cached binaries
+# (`make deps` never ran) K8S_SKIP holds the reason and k8s_need skips the test.
+K8S_DIR="$T_TMP/k8s"
+K8S_SKIP=
+
+k8s_up() {
+	out=$("$(dirname "$0")/../k8s/testbed.sh" start "$K8S_DIR" 2>&1)
+	rc=$?
+	if [ $rc = 77 ]; then
+		K8S_SKIP="no test bed: $out"
+		return 0
+	fi
+	on_exit "$(dirname "$0")/../k8s/testbed.sh stop $K8S_DIR"
+	[ $rc = 0 ] || { echo "$out" >&2; K8S_SKIP=; K8S_FAILED="test bed did not start: $out"; return 1; }
+	# shellcheck disable=SC1091
+	. "$K8S_DIR/env"
+	export K8S_SERVER K8S_CA K8S_ADMIN_TOKEN K8S_KUBECONFIG K8S_KUBECTL K8S_ETCD
+}
+
+k8s_need() {
+	[ -z "${K8S_FAILED:-}" ] || fail "$K8S_FAILED"
+	[ -z "$K8S_SKIP" ] || skip "$K8S_SKIP"
+}
+
+# kubectl as the admin of the test bed (the test bed's own 1.20 kubectl when built).
+kc() {
+	"$K8S_KUBECTL" --kubeconfig "$K8S_KUBECONFIG" "$@"
+}
+
+# The manifests of dist/k8s in the order of namespace.yaml's comment.
+K8S_DIST="$(cd "$(dirname "$0")/../.." && pwd)/dist/k8s"
+k8s_apply_dist() {
+	for f in crds.yaml namespace.yaml rbac.yaml config.yaml; do
+		kc apply -f "$K8S_DIST/$f" >>"$T_TMP/kubectl.log" 2>&1 || {
+			cat "$T_TMP/kubectl.log" >&2
+			fail "kubectl apply -f $f"
+		}
+	done
+	kc wait --for condition=established --timeout=60s crd --all >>"$T_TMP/kubectl.log" 2>&1 ||
+		fail "the CRDs were not established"
+}
