@@ -12,6 +12,7 @@
 #include "core/base/base64.h"
 #include "core/base/errmsg.h"
 #include "core/k8s/api.h"
+#include "core/k8s/bpfprog.h"
 #include "core/k8s/client.h"
 #include "core/k8s/kconfig.h"
 #include "core/k8s/reflector.h"
@@ -748,9 +749,85 @@ static void calls_map_errors(void)
 	cJSON_Delete(obj);
 }
 
+
+/* ---- the agent's objects ---- */
+
+static void bpfprog_points_and_names(void)
+{
+	const struct bpfprog_kind *xdp = bpfprog_kind_find("XdpProgram");
+	const struct bpfprog_kind *tp = bpfprog_kind_find("TracepointProgram");
+	const struct bpfprog_kind *fe = bpfprog_kind_find("FentryProgram");
+	cJSON *p1 = cJSON_Parse("{\"metadata\":{\"name\":\"Pass_All\",\"uid\":\"u-1\"},"
+				"\"spec\":{\"interfaceselector\":{\"interfaces\":[\"eth0\",\"veth_1\"]}}}");
+	cJSON *p2 = cJSON_Parse("{\"metadata\":{\"name\":\"p\",\"uid\":\"u\"},"
+				"\"spec\":{\"interfaceselector\":{\"primarynodeinterface\":true}}}");
+	cJSON *p3 = cJSON_Parse("{\"metadata\":{\"name\":\"kill\",\"uid\":\"u-3\"},"
+				"\"spec\":{\"names\":[\"syscalls/sys_enter_kill\"]}}");
+	cJSON *p4 = cJSON_Parse("{\"metadata\":{\"name\":\"f\",\"uid\":\"u\"},\"spec\":{}}");
+	const char *pts[BPFPROG_MAX_POINTS];
+	struct errmsg em = { 0 };
+	char name[K8S_MAX_NAME], fin[128];
+	cJSON *bp;
+
+	ASSERT_EQ(bpfprog_points(xdp, p1, NULL, pts, &em), 2, "two interfaces");
+	ASSERT_STREQ(pts[1], "veth_1", "second");
+	ASSERT_EQ(bpfprog_points(xdp, p2, "ens3", pts, &em), 1, "primary");
+	ASSERT_STREQ(pts[0], "ens3", "primary interface");
+	ASSERT_EQ(bpfprog_points(xdp, p2, NULL, pts, &em), -EINVAL, "no primary");
+	ASSERT_EQ(bpfprog_points(tp, p3, NULL, pts, &em), 1, "one tracepoint");
+	memset(&em, 0, sizeof(em));
+	ASSERT_EQ(bpfprog_points(fe, p4, NULL, pts, &em), -EINVAL, "fentry without func_name");
+	ASSERT_STRSTR(em.msg, "names no attach point", "message");
+
+	ASSERT_OK(bpfprog_name("kill", "node1", "syscalls/sys_enter_kill", name, sizeof(name)), "name");
+	ASSERT_STREQ(name, "kill-node1-syscalls-sys-enter-kill", "the original's tracepoint naming");
+	ASSERT_OK(bpfprog_name("Pass_All", "node1", "veth_1", name, sizeof(name)), "name");
+	ASSERT_STREQ(name, "pass-all-node1-veth-1", "lower case, '_' to '-'");
+	bpfprog_finalizer(tp, fin, sizeof(fin));
+	ASSERT_STREQ(fin, "bpfd.dev.tracepointprogramcontroller/finalizer", "finalizer");
+
+	bp = bpfprog_new(xdp, p1, "node1", "eth0", &em);
+	if (ASSERT_TRUE(bp, em.msg)) {
+		ASSERT_STREQ(k8s_meta_str(bp, "name"), "pass-all-node1-eth0", "name");
+		ASSERT_STREQ(k8s_meta_label(bp, "bpfd.dev/ownedByProgram"), "Pass_All", "owner label");
+		ASSERT_STREQ(k8s_meta_label(bp, "kubernetes.io/hostname"), "node1", "node label");
+		ASSERT_STREQ(cJSON_GetStringValue(cJSON_GetObjectItem(k8s_json_get(bp,
+			     "metadata.annotations"), "bpfd.dev.xdpprogramcontroller/interface")),
+			     "eth0", "attach point annotation");
+		ASSERT_TRUE(k8s_meta_has_finalizer(bp, "bpfd.dev.xdpprogramcontroller/finalizer"),
+			    "finalizer");
+		ASSERT_STREQ(k8s_json_str(cJSON_GetArrayItem((cJSON *)k8s_json_get(bp,
+			     "metadata.ownerReferences"), 0), "uid"), "u-1", "owner uid");
+		ASSERT_STREQ(k8s_json_str(bp, "spec.type"), "xdp", "type");
+		cJSON_Delete(bp);
+	}
+	cJSON_Delete(p1);
+	cJSON_Delete(p2);
+	cJSON_Delete(p3);
+	cJSON_Delete(p4);
+}
+
+static void bpfprog_node(void)
+{
+	cJSON *node = cJSON_Parse("{\"metadata\":{\"name\":\"node1\",\"labels\":{\"role\":\"edge\"}},"
+				  "\"status\":{\"addresses\":[{\"type\":\"Hostname\",\"address\":\"n1\"},"
+				  "{\"type\":\"InternalIP\",\"address\":\"10.1.2.3\"}]}}");
+	cJSON *p = cJSON_Parse("{\"spec\":{\"nodeselector\":{\"matchLabels\":{\"role\":\"edge\"}}}}");
+	cJSON *q = cJSON_Parse("{\"spec\":{\"nodeselector\":{\"matchLabels\":{\"role\":\"core\"}}}}");
+	struct errmsg em = { 0 };
+
+	ASSERT_EQ(bpfprog_node_selected(p, node, &em), 1, "selected");
+	ASSERT_EQ(bpfprog_node_selected(q, node, &em), 0, "not selected");
+	ASSERT_STREQ(bpfprog_node_internal_ip(node), "10.1.2.3", "InternalIP");
+	cJSON_Delete(node);
+	cJSON_Delete(p);
+	cJSON_Delete(q);
+}
+
 TEST_MAIN("k8s",
 	  TEST(event_parse), TEST(status_body), TEST(list_parse), TEST(selector),
 	  TEST(watch_split_anywhere), TEST(watch_bad_and_big), TEST(b64), TEST(yaml),
 	  TEST(kubeconfig), TEST(kubeconfig_refused), TEST(in_cluster),
 	  TEST(reflector_list_watch_resume), TEST(reflector_expired), TEST(reflector_errors),
-	  TEST(path_and_query), TEST(update_conflict_retry), TEST(calls_map_errors))
+	  TEST(path_and_query), TEST(update_conflict_retry), TEST(calls_map_errors),
+	  TEST(bpfprog_points_and_names), TEST(bpfprog_node))
