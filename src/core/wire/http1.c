@@ -321,6 +321,8 @@ static int rx_store_header(struct rx *rx)
 		dst = &r->docker_content_digest;
 	else if (!strcasecmp(rx->name, "location"))
 		dst = &r->location;
+	else if (!strcasecmp(rx->name, "retry-after"))
+		dst = &r->retry_after;
 	/* the first of a repeated header counts (a registry sends one) */
 	if (dst && !*dst) {
 		*dst = strndup(rx->value ? rx->value : "", rx->value_len);
@@ -560,6 +562,7 @@ void http1_response_free(struct http1_response *r)
 	free(r->www_authenticate);
 	free(r->docker_content_digest);
 	free(r->location);
+	free(r->retry_after);
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }
@@ -741,7 +744,7 @@ static int conn_handshake(struct http1_client *hc, struct conn *c, const char *h
 
 	err = tls_conn_new(hc->tls, c->fd, &c->tls);
 	if (!err)
-		err = tls_conn_set_hostname(c->tls, host);
+		err = tls_conn_set_hostname(c->tls, host);	/* or the request's server_name */
 	if (err)
 		return errmsg_set(em, err, "cannot start TLS with %s: %s", c->what, strerror(-err));
 	while ((err = tls_conn_handshake(c->tls)) == -EAGAIN) {
@@ -881,10 +884,19 @@ static int proxy_connect(struct conn *c, const struct http1_url *target, int64_t
 
 static int ensure_tls(struct http1_client *hc, struct errmsg *em)
 {
+	int err;
+
 	if (hc->tls)
 		return 0;
-	return tls_https_client_new((const char *const *)hc->ca_files, hc->opts.n_ca_files,
-				    !hc->opts.no_system_ca, em, &hc->tls);
+	err = tls_https_client_new((const char *const *)hc->ca_files, hc->opts.n_ca_files,
+				   !hc->opts.no_system_ca, em, &hc->tls);
+	if (!err && hc->opts.client_cert)
+		err = tls_https_client_cert(hc->tls, hc->opts.client_cert, hc->opts.client_key, em);
+	if (err) {
+		tls_ctx_free(hc->tls);
+		hc->tls = NULL;
+	}
+	return err;
 }
 
 static int build_request(const struct http1_request *req, const struct http1_url *u,
@@ -913,6 +925,13 @@ static int build_request(const struct http1_request *req, const struct http1_url
 			return errmsg_set(em, -EINVAL, "the request for %.200s is too long", url);
 		n += len;
 	}
+	if (req->body || (req->method && (!strcmp(req->method, "POST") ||
+					  !strcmp(req->method, "PUT") || !strcmp(req->method, "PATCH")))) {
+		len = snprintf(buf + n, size - n, "Content-Length: %zu\r\n", req->body_len);
+		if (len < 0 || (size_t)len >= size - n)
+			return errmsg_set(em, -EINVAL, "the request for %.200s is too long", url);
+		n += len;
+	}
 	if (with_auth && req->authorization) {
 		if (strpbrk(req->authorization, "\r\n"))
 			return errmsg_set(em, -EINVAL, "the credentials contain a line break");
@@ -931,7 +950,8 @@ static int build_request(const struct http1_request *req, const struct http1_url
 static int exchange(struct http1_client *hc, const struct http1_request *req, const char *url,
 		    bool with_auth, struct http1_response *resp, struct errmsg *em)
 {
-	struct conn c = { .fd = -1, .read_ms = hc->opts.read_timeout_ms };
+	struct conn c = { .fd = -1, .read_ms = req->read_timeout_ms ? req->read_timeout_ms :
+							 hc->opts.read_timeout_ms };
 	struct http1_url u, pu;
 	const char *proxy;
 	char what[300], pwhat[300];
@@ -990,11 +1010,14 @@ static int exchange(struct http1_client *hc, const struct http1_request *req, co
 			goto out;
 	}
 	if (u.tls) {
-		err = conn_handshake(hc, &c, u.host, deadline, em);
+		err = conn_handshake(hc, &c, req->server_name ? req->server_name : u.host, deadline,
+				     em);
 		if (err)
 			goto out;
 	}
 	err = conn_send(&c, head, len, em);
+	if (!err && req->body_len)
+		err = conn_send(&c, req->body, req->body_len, em);
 	if (err)
 		goto out;
 	for (;;) {
@@ -1040,8 +1063,13 @@ int http1_request(struct http1_client *hc, const struct http1_request *req,
 	memset(resp, 0, sizeof(*resp));
 	if (!req->url)
 		return errmsg_set(em, -EINVAL, "a request needs a URL");
-	if (req->method && strcmp(req->method, "GET") && strcmp(req->method, "HEAD"))
+	if (req->method && strcmp(req->method, "GET") && strcmp(req->method, "HEAD") &&
+	    strcmp(req->method, "POST") && strcmp(req->method, "PUT") &&
+	    strcmp(req->method, "PATCH") && strcmp(req->method, "DELETE"))
 		return errmsg_set(em, -EINVAL, "method %.20s is not supported", req->method);
+	if (req->body_len && !req->body)
+		return errmsg_set(em, -EINVAL, "a request body of %zu bytes without the bytes",
+				  req->body_len);
 	err = http1_parse_url(req->url, &first, em);
 	if (err)
 		return err;
@@ -1050,7 +1078,8 @@ int http1_request(struct http1_client *hc, const struct http1_request *req,
 		err = exchange(hc, req, url, with_auth, resp, em);
 		if (err)
 			return err;
-		if (!is_redirect(resp->status) || !resp->location)
+		if (!is_redirect(resp->status) || !resp->location || req->body ||
+		    (req->method && strcmp(req->method, "GET") && strcmp(req->method, "HEAD")))
 			return 0;
 		if (hops >= hc->opts.max_redirects)
 			return errmsg_set(em, -ELOOP, "GET %.200s: more than %u redirects", req->url,

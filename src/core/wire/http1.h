@@ -32,6 +32,10 @@ struct http1_opts {
 	const char *https_proxy;
 	const char *http_proxy;
 	const char *no_proxy;
+	/* A client certificate and key (paths or inline PEM, as tls.h reads them) for
+	 * servers that authenticate clients by x509 (a Kubernetes API server); NULL: none. */
+	const char *client_cert;
+	const char *client_key;
 };
 
 struct http1_header {
@@ -44,7 +48,7 @@ struct http1_header {
 typedef int (*http1_body_fn)(void *arg, const void *data, size_t len, struct errmsg *em);
 
 struct http1_request {
-	const char *method;		/* "GET" (default) or "HEAD" */
+	const char *method;		/* "GET" (default), "HEAD", "POST", "PUT", "PATCH", "DELETE" */
 	const char *url;		/* http://host[:port]/path or https://... */
 	const struct http1_header *headers;	/* extra headers (Accept, Range ...) */
 	size_t n_headers;
@@ -53,6 +57,14 @@ struct http1_request {
 	const char *authorization;
 	http1_body_fn on_body;		/* NULL: keep the body in the response */
 	void *arg;
+	/* A request body (sent with Content-Length; set its Content-Type in headers).
+	 * Requests with a body, and methods other than GET and HEAD, follow no redirect. */
+	const void *body;
+	size_t body_len;
+	/* The name the server certificate must carry (and the SNI sent), when it is not
+	 * the URL's host (kubeconfig tls-server-name); NULL: the host. */
+	const char *server_name;
+	unsigned int read_timeout_ms;	/* this request's longest silence; 0: the client's */
 };
 
 struct http1_response {
@@ -61,6 +73,7 @@ struct http1_response {
 	char *www_authenticate;
 	char *docker_content_digest;
 	char *location;			/* of a redirect that was not followed */
+	char *retry_after;		/* Retry-After of a 429/503 (seconds or a date) */
 	int64_t content_length;		/* -1 when not given */
 	char *body;			/* on_body NULL or status not 2xx: NUL-terminated */
 	size_t body_len;

@@ -360,17 +360,11 @@ void tls_ctx_free(struct tls_ctx *ctx)
 	free(ctx);
 }
 
-static int ctx_load(struct tls_ctx *ctx, const char *ca, const char *cert,
-		    const char *key, struct errmsg *em)
+/* The context's own certificate and key, checked to belong together. */
+static int load_own(struct tls_ctx *ctx, const char *cert, const char *key, struct errmsg *em)
 {
 	int ret, err;
 
-	err = tls_load_crt(ca, "CA certificate", &ctx->ca, em);
-	if (err)
-		return err;
-	snprintf(ctx->ca_desc, sizeof(ctx->ca_desc), "%s", src_name(ca));
-	if (!cert)
-		return 0;
 	err = tls_load_crt(cert, "certificate", &ctx->cert, em);
 	if (err)
 		return err;
@@ -384,6 +378,20 @@ static int ctx_load(struct tls_ctx *ctx, const char *ca, const char *cert,
 				  src_name(key), src_name(cert));
 	ctx->has_cert = true;
 	return 0;
+}
+
+static int ctx_load(struct tls_ctx *ctx, const char *ca, const char *cert,
+		    const char *key, struct errmsg *em)
+{
+	int err;
+
+	err = tls_load_crt(ca, "CA certificate", &ctx->ca, em);
+	if (err)
+		return err;
+	snprintf(ctx->ca_desc, sizeof(ctx->ca_desc), "%s", src_name(ca));
+	if (!cert)
+		return 0;
+	return load_own(ctx, cert, key, em);
 }
 
 static struct tls_ctx *ctx_alloc(void)
@@ -529,6 +537,24 @@ int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool sy
 out:
 	tls_ctx_free(ctx);
 	return err;
+}
+
+int tls_https_client_cert(struct tls_ctx *ctx, const char *cert, const char *key,
+			  struct errmsg *em)
+{
+	int ret, err;
+
+	if (!cert || !key)
+		return errmsg_set(em, -EINVAL, "a client certificate needs its key and a key its "
+				  "certificate");
+	err = load_own(ctx, cert, key, em);
+	if (err)
+		return err;
+	ret = mbedtls_ssl_conf_own_cert(&ctx->conf, &ctx->cert, &ctx->key);
+	if (ret)
+		return errmsg_set(em, tls_errno(ret, -EINVAL, "ssl_conf_own_cert"),
+				  "cannot use certificate %s with TLS", src_name(cert));
+	return 0;
 }
 
 /* ---- connections ------------------------------------------------------- */

@@ -56,6 +56,12 @@ int tls_client_new(const char *ca, const char *cert, const char *key,
 int tls_https_client_new(const char *const *ca_files, size_t n_ca_files, bool system_ca,
 			 struct errmsg *em, struct tls_ctx **ret_ctx);
 
+/* Give an HTTPS client context (tls_https_client_new()) a client certificate and
+ * its key (paths or inline PEM) for servers that ask for one.  0, or -errno with
+ * em naming the file that does not load or the key that does not match. */
+int tls_https_client_cert(struct tls_ctx *ctx, const char *cert, const char *key,
+			  struct errmsg *em);
+
 /* Free a context (NULL is fine).  All its connections must be freed first. */
 void tls_ctx_free(struct tls_ctx *ctx);
 
