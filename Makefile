@@ -47,6 +47,9 @@ UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 TOOL_SRCS   := $(wildcard tests/tools/*.c)
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(O)/tests/tools/%)
+# Test drivers run by integration scripts (not on their own): the k8s client against a
+# real API server (tests/integration/t_k8s_client.sh).
+DRIVER_BINS := $(O)/tests/k8s/k8s_live
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 INTEGRATION := $(sort $(wildcard tests/integration/t_*.sh))
@@ -155,6 +158,10 @@ $(O)/tests/tools/%: tests/tools/%.c $(wildcard tests/unit/*.h) $(LIB)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
+$(O)/tests/k8s/%: tests/k8s/%.c tests/harness.h $(LIB)
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CPPFLAGS) -Itests $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS) $(LDFLAGS)
 
 # Fuzz targets: clang, libFuzzer, ASan+UBSan; the library is rebuilt with the same flags.
 # FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION (libFuzzer's convention) lets checksums pass.
@@ -212,13 +219,13 @@ SAN_FIRST   := $(if $(filter 1,$(SAN)),rm -rf $(SAN_REPORTS) && mkdir -p $(SAN_R
 SAN_LAST    := $(if $(filter 1,$(SAN)),tests/sanitize/reports.sh)
 CHECK_ITEMS = tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) tests/vm/run-integration.sh \
               tests/vm/run-minimal.sh $(if $(FUZZ_BINS),tests/fuzz/run.sh) $(SAN_LAST)
-check: deps-ok all $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_BINS)
+check: deps-ok all $(UNIT_BINS) $(TOOL_BINS) $(DRIVER_BINS) $(FUZZ_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
 check-unit: $(UNIT_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(UNIT_BINS) $(SAN_LAST)
-check-integration: all $(UNIT_BINS) $(TOOL_BINS)
+check-integration: all $(UNIT_BINS) $(TOOL_BINS) $(DRIVER_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(INTEGRATION) $(SAN_LAST)
-check-host: all $(UNIT_BINS) $(TOOL_BINS)
+check-host: all $(UNIT_BINS) $(TOOL_BINS) $(DRIVER_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) $(SAN_LAST)
 check-vm: all $(UNIT_BINS) $(TOOL_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh $(SAN_LAST)

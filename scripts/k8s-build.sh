@@ -83,7 +83,7 @@ mkdir -p "$tree/.home" "$tree/.go"
 (
 	cd "$tree"
 	export GOPATH="$tree/.go" CGO_ENABLED=0 HOME="$tree/.home" GOFLAGS= GOCACHE="$tree/.gocache"
-	nice -n 10 make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubectl" \
+	make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubectl" \
 		>"$work/build.log" 2>&1
 ) || {
 	tail -n 30 "$work/build.log" >&2

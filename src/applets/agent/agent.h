@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* agent.h - bpfd-agent's pieces: the calls to the local bpfd, and the reconcile
+ * pass that makes the node match its *Programs */
+#ifndef BPFD_APPLETS_AGENT_H
+#define BPFD_APPLETS_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "core/k8s/bpfprog.h"
+#include "core/k8s/client.h"
+#include "core/k8s/reflector.h"
+
+struct errmsg;
+
+#define AGENT_UUID_KEY	"bpfd.dev/uuid"		/* load metadata: the BpfProgram's UID */
+#define AGENT_NAME_KEY	"bpfd.dev/ProgramName"	/* load metadata: the *Program's name */
+
+/* A program bpfd holds for a BpfProgram (matched by metadata bpfd.dev/uuid). */
+struct agent_loaded {
+	uint32_t id;
+	char uuid[64];
+	char iface[16];
+	char tracepoint[256];
+	int32_t priority;
+	uint32_t proceed_on;	/* bit per action code */
+};
+
+/* List bpfd's programs that carry bpfd.dev/uuid.  *ret (free()) and *n. */
+int agent_bpfd_list(const char *endpoint, struct agent_loaded **ret, size_t *n,
+		    struct errmsg *em);
+
+/* Load the bytecode of program (kind k) attached at point, with the metadata that
+ * ties it to the BpfProgram uuid.  *ret_id is the kernel program id. */
+int agent_bpfd_load(const char *endpoint, const struct bpfprog_kind *k, const cJSON *program,
+		    const char *point, const char *uuid, uint32_t *ret_id, struct errmsg *em);
+
+int agent_bpfd_unload(const char *endpoint, uint32_t id, struct errmsg *em);
+
+/* Does the loaded program differ from what program asks for at point (priority,
+ * proceed-on)?  Then it is unloaded and loaded again. */
+bool agent_bpfd_differs(const struct agent_loaded *l, const struct bpfprog_kind *k,
+			const cJSON *program);
+
+struct agent_kind_watch {
+	const struct bpfprog_kind *kind;
+	struct k8s_reflector *programs;
+};
+
+struct agent {
+	const char *node;
+	const char *endpoint;			/* bpfd's gRPC endpoint */
+	struct k8s_transport *t;		/* writes, from the reconcile thread */
+	struct k8s_reflector *nodes;		/* its own Node */
+	struct k8s_reflector *bpfprograms;	/* BpfPrograms of its node */
+	struct agent_kind_watch kinds[8];
+	size_t n_kinds;
+	const char *primary_iface;		/* set by the pass from the Node's InternalIP */
+};
+
+/* One level-based pass over every supported kind: create missing BpfPrograms,
+ * load/unload/reload through bpfd, write conditions, handle deletion.  Returns
+ * the number of API writes and bpfd changes made (the caller passes again at once
+ * when > 0, else waits for a change or 5 s), or -errno for a pass that could not
+ * run (bpfd unreachable, no Node yet). */
+int agent_reconcile(struct agent *a, struct errmsg *em);
+
+#endif

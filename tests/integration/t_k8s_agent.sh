@@ -1,0 +1,169 @@
+#!/bin/sh
+# t_k8s_agent.sh - bpfd-agent as node1 against a real kube-apiserver 1.20 (+ etcd and the
+# controller manager's garbage collector) and a real local bpfd: an XdpProgram and a
+# TracepointProgram become BpfPrograms (the original's name, labels, owner reference,
+# finalizer) Loaded in bpfd with their uuid; a priority change reloads; a Node relabelled
+# out of the selector gives NotSelected and unloads; deleting the *Program unloads, the
+# agent removes its finalizer and the BpfProgram is garbage-collected.  The agent runs
+# with the bpfd-agent service account's token (dist/k8s/rbac.yaml's rights).
+# vm: no (a Kubernetes control plane on the host; the kernel side is bpfctl's own tests)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/k8s_lib.sh"
+
+XDP_OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
+TP_OBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
+
+# The agent's kubeconfig: the API server with the service account's token.
+agent_kubeconfig() {
+	i=0
+	until s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
+		[ -n "$s" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
+		sleep 0.1
+	done
+	tok=$(kc -n bpfd get secret "$s" -o jsonpath='{.data.token}' | base64 -d)
+	cat >"$T_TMP/agent.kubeconfig" <<EOT
+apiVersion: v1
+kind: Config
+current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "$K8S_SERVER", certificate-authority: "$K8S_CA"}}]
+users: [{name: u, user: {token: "$tok"}}]
+EOT
+}
+
+start_agent() {
+	"$BPFD" bpfd-agent --kubeconfig "$T_TMP/agent.kubeconfig" --node node1 \
+		--endpoint "unix://$BPFD_SOCK" -v >>"$T_TMP/agent.log" 2>&1 &
+	AGENT_PID=$!
+	on_exit "kill -9 $AGENT_PID"
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+cond_is() {
+	[ "$(kc get bpfprogram "$1" -o jsonpath='{.status.conditions[-1:].type}' 2>/dev/null)" = "$2" ]
+}
+
+setup() {
+	k8s_need
+	ensure_bpffs
+	have_feature xdp || skip "the kernel cannot attach XDP (bpfd --probe)"
+	k8s_apply_dist
+	kc get node node1 >/dev/null 2>&1 ||
+		printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"node1","labels":{"role":"edge"}}}' |
+		kc create -f - >/dev/null || fail "create Node node1"
+	agent_kubeconfig
+	start_daemon
+	IF="k8a$T_ID"
+	IF=$(echo "$IF" | cut -c1-12)
+	make_veth_ns "$IF" "${IF}p" "ns$IF"
+}
+
+xdp_program() {
+	# xdp_program NAME PRIORITY
+	cat <<EOT | kc apply -f - >/dev/null || fail "apply XdpProgram $1"
+apiVersion: bpfd.dev/v1alpha1
+kind: XdpProgram
+metadata: {name: $1}
+spec:
+  bpffunctionname: chain_xdp
+  nodeselector: {matchLabels: {role: edge}}
+  bytecode: {path: $XDP_OBJ}
+  interfaceselector: {interfaces: [$IF]}
+  priority: $2
+EOT
+}
+
+# The kernel program id bpfd holds for BpfProgram $1 (matched by its uid), or nothing.
+loaded_id() {
+	uid=$(kc get bpfprogram "$1" -o jsonpath='{.metadata.uid}' 2>/dev/null) || return 1
+	[ -n "$uid" ] || return 1
+	bpfctl list -m "bpfd.dev/uuid=$uid" -o json | jq -r '.[0].kernel_info.id // empty'
+}
+
+test_xdp_lifecycle() {
+	setup
+	start_agent
+	xdp_program pass-one 50
+	bp="pass-one-node1-$(echo "$IF" | tr 'A-Z_' 'a-z-')"
+	wait_for 30 cond_is "$bp" Loaded || { cat "$T_TMP/agent.log" >&2; fail "$bp not Loaded"; }
+	# the original's metadata
+	[ "$(kc get bpfprogram "$bp" -o jsonpath='{.metadata.labels.bpfd\.dev/ownedByProgram}')" = pass-one ] ||
+		fail "owner label"
+	[ "$(kc get bpfprogram "$bp" -o jsonpath='{.metadata.labels.kubernetes\.io/hostname}')" = node1 ] ||
+		fail "node label"
+	[ "$(kc get bpfprogram "$bp" -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].controller}')" = "XdpProgram/true" ] ||
+		fail "owner reference"
+	kc get bpfprogram "$bp" -o jsonpath='{.metadata.finalizers}' | grep -q 'bpfd.dev.xdpprogramcontroller/finalizer' ||
+		fail "finalizer"
+	id=$(loaded_id "$bp")
+	[ -n "$id" ] || fail "bpfd holds no program with the BpfProgram's uuid"
+	wait_for 10 sh -c "[ \"\$($K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG get bpfprogram $bp -o jsonpath='{.metadata.annotations.bpfd\.dev/ProgramId}')\" = $id ]" ||
+		fail "ProgramId annotation is not $id"
+
+	# a priority change: reloaded with the new priority
+	xdp_program pass-one 60
+	new=""
+	i=0
+	while [ $i -lt 300 ]; do
+		new=$(loaded_id "$bp")
+		[ -n "$new" ] && [ "$new" != "$id" ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ -n "$new" ] && [ "$new" != "$id" ] || { cat "$T_TMP/agent.log" >&2; fail "not reloaded after the priority change"; }
+	bpfctl get "$new" >"$T_TMP/get.out" 2>&1 || fail "bpfctl get $new"
+	grep -qi 'priority.*60' "$T_TMP/get.out" || fail "priority: $(cat "$T_TMP/get.out")"
+
+	# the node leaves the selector: NotSelected, unloaded
+	kc label node node1 role=core --overwrite >/dev/null || fail "relabel"
+	wait_for 30 cond_is "$bp" NotSelected || { cat "$T_TMP/agent.log" >&2; fail "not NotSelected"; }
+	wait_for 10 sh -c "! bpfctl list -o json | jq -e '.[] | select(.kernel_info.id == $new)'" ||
+		fail "program $new still loaded"
+	kc label node node1 role=edge --overwrite >/dev/null
+	wait_for 30 cond_is "$bp" Loaded || fail "not Loaded again"
+
+	# deleted: unloaded, finalizer removed, BpfProgram garbage-collected
+	kc delete xdpprogram pass-one --wait=false >/dev/null || fail "delete"
+	wait_for 60 sh -c "! $K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG get bpfprogram $bp" ||
+		{ cat "$T_TMP/agent.log" >&2; fail "BpfProgram $bp not garbage-collected"; }
+	[ "$(bpfctl list -o json | jq length)" = 0 ] || fail "programs left: $(bpfctl list)"
+	grep -q "BpfProgram '$bp' (node node1)" "$T_TMP/agent.log" || fail "logs name object and node"
+}
+
+test_tracepoint() {
+	setup
+	start_agent
+	cat <<EOT | kc apply -f - >/dev/null || fail "apply TracepointProgram"
+apiVersion: bpfd.dev/v1alpha1
+kind: TracepointProgram
+metadata: {name: getppid}
+spec:
+  bpffunctionname: tp_count
+  nodeselector: {}
+  bytecode: {path: $TP_OBJ}
+  names: [syscalls/sys_enter_getppid]
+EOT
+	bp=getppid-node1-syscalls-sys-enter-getppid
+	wait_for 30 cond_is "$bp" Loaded || { cat "$T_TMP/agent.log" >&2; fail "$bp not Loaded"; }
+	[ -n "$(loaded_id "$bp")" ] || fail "not in bpfd"
+	kc delete tracepointprogram getppid --wait=false >/dev/null
+	wait_for 60 sh -c "! $K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG get bpfprogram $bp" ||
+		fail "not garbage-collected"
+	[ "$(bpfctl list -o json | jq length)" = 0 ] || fail "programs left"
+}
+
+k8s_up
+run_tests k8s_agent test_xdp_lifecycle test_tracepoint
