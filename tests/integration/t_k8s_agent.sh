@@ -4,7 +4,8 @@
 # TracepointProgram become BpfPrograms (the original's name, labels, owner reference,
 # finalizer) Loaded in bpfd with their uuid; a priority change reloads; a Node relabelled
 # out of the selector gives NotSelected and unloads; deleting the *Program unloads, the
-# agent removes its finalizer and the BpfProgram is garbage-collected.  The agent runs
+# agent removes its finalizer and the BpfProgram is garbage-collected; BpfNodeState
+# lists the agent's program and a foreign one loaded with bpftool.  The agent runs
 # with the bpfd-agent service account's token (dist/k8s/rbac.yaml's rights).
 # vm: no (a Kubernetes control plane on the host; the kernel side is bpfctl's own tests)
 . "$(dirname "$0")/lib.sh"
@@ -158,7 +159,23 @@ spec:
 EOT
 	bp=getppid-node1-syscalls-sys-enter-getppid
 	wait_for 30 cond_is "$bp" Loaded || { cat "$T_TMP/agent.log" >&2; fail "$bp not Loaded"; }
-	[ -n "$(loaded_id "$bp")" ] || fail "not in bpfd"
+	id=$(loaded_id "$bp")
+	[ -n "$id" ] || fail "not in bpfd"
+	# the node's inventory: the agent's program and a foreign one loaded with bpftool
+	pin="/sys/fs/bpf/bpfd-k8s-$T_ID"
+	bpftool prog load "$XDP_OBJ" "$pin" >/dev/null 2>&1 || fail "bpftool prog load"
+	on_exit "rm -f $pin"
+	fid=$(bpftool prog show pinned "$pin" -j | jq .id)
+	state() {
+		kc get bpfnodestate node1 -o json 2>/dev/null | jq -e "$1" >/dev/null
+	}
+	wait_for 30 state ".status.programs[] | select(.id == $fid and .owner == \"foreign\")" ||
+		{ kc get bpfnodestate node1 -o yaml >&2; fail "foreign program $fid not in BpfNodeState"; }
+	state ".status.programs[] | select(.id == $id and .owner == \"bpfd\" and .bpfprogram == \"$bp\" and .kind == \"tracepoint\" and .attachpoint == \"syscalls/sys_enter_getppid\")" ||
+		{ kc get bpfnodestate node1 -o yaml >&2; fail "program $id not in BpfNodeState as bpfd's"; }
+	state '.status.total == (.status.managed + .status.foreign) and .status.foreign >= 1' ||
+		fail "counts"
+	kc get bpfnodestates | grep -q '^node1 ' || fail "kubectl get bpfnodestates"
 	kc delete tracepointprogram getppid --wait=false >/dev/null
 	wait_for 60 sh -c "! $K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG get bpfprogram $bp" ||
 		fail "not garbage-collected"

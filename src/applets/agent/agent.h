@@ -18,17 +18,25 @@ struct errmsg;
 #define AGENT_UUID_KEY	"bpfd.dev/uuid"		/* load metadata: the BpfProgram's UID */
 #define AGENT_NAME_KEY	"bpfd.dev/ProgramName"	/* load metadata: the *Program's name */
 
-/* A program bpfd holds for a BpfProgram (matched by metadata bpfd.dev/uuid). */
+/* A program in the kernel, as bpfd lists it; uuid (metadata bpfd.dev/uuid) ties
+ * the programs the agent loaded to their BpfProgram. */
 struct agent_loaded {
 	uint32_t id;
-	char uuid[64];
-	char iface[16];
-	char tracepoint[256];
+	bool bpfd;		/* loaded by bpfd (else foreign) */
+	char uuid[64];		/* "" when not the agent's */
+	char name[17];
+	char kind[32];		/* "xdp", "tracepoint" ... (bpfctl's names) */
+	char point[256];	/* interface, tracepoint, function ... ("" if none) */
+	char tag[17];
+	char loaded_at[32];
+	bool has_stats;
+	uint64_t run_count;
+	uint64_t run_time_ns;
 	int32_t priority;
 	uint32_t proceed_on;	/* bit per action code */
 };
 
-/* List bpfd's programs that carry bpfd.dev/uuid.  *ret (free()) and *n. */
+/* List every program in the kernel (bpfd's and foreign ones).  *ret (free()), *n. */
 int agent_bpfd_list(const char *endpoint, struct agent_loaded **ret, size_t *n,
 		    struct errmsg *em);
 
@@ -58,7 +66,16 @@ struct agent {
 	struct agent_kind_watch kinds[8];
 	size_t n_kinds;
 	const char *primary_iface;		/* set by the pass from the Node's InternalIP */
+	char *node_state;			/* the BpfNodeState programs last written
+						 * (without run statistics), NULL: none yet */
+	long long node_state_at;		/* when (monotonic s) */
 };
+
+/* Write the node's BpfNodeState (every program on the node) when the set of
+ * programs changed, or every 30 s for the run statistics.  1 written, 0 not
+ * needed, -errno + em. */
+int agent_node_state(struct agent *a, const struct agent_loaded *progs, size_t n,
+		     struct errmsg *em);
 
 /* One level-based pass over every supported kind: create missing BpfPrograms,
  * load/unload/reload through bpfd, write conditions, handle deletion.  Returns

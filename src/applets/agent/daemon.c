@@ -9,6 +9,7 @@
 #include <pb_decode.h>
 
 #include "applets/agent/agent.h"
+#include "applets/bpfctl/bpfctl.h"
 #include "bpfd.pb.h"
 #include "core/base/base64.h"
 #include "core/base/chain.h"
@@ -56,11 +57,42 @@ static uint32_t proceed_bits(const int32_t *codes, size_t n)
 	return bits;
 }
 
+static void fill_point(struct agent_loaded *l, const bpfd_v1_AttachInfo *ai)
+{
+	switch (ai->which_info) {
+	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s", ai->info.xdp_attach_info.iface);
+		l->priority = ai->info.xdp_attach_info.priority;
+		l->proceed_on = proceed_bits(ai->info.xdp_attach_info.proceed_on,
+					     ai->info.xdp_attach_info.proceed_on_count);
+		break;
+	case bpfd_v1_AttachInfo_tc_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s/%s", ai->info.tc_attach_info.iface,
+			 ai->info.tc_attach_info.direction);
+		l->priority = ai->info.tc_attach_info.priority;
+		break;
+	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s/%s", ai->info.tcx_attach_info.iface,
+			 ai->info.tcx_attach_info.direction);
+		l->priority = ai->info.tcx_attach_info.priority;
+		break;
+	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s", ai->info.tracepoint_attach_info.tracepoint);
+		break;
+	case bpfd_v1_AttachInfo_kprobe_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s", ai->info.kprobe_attach_info.fn_name);
+		break;
+	case bpfd_v1_AttachInfo_uprobe_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%.255s", ai->info.uprobe_attach_info.target);
+		break;
+	}
+}
+
 static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 {
 	struct list_state *ls = *arg;
 	bpfd_v1_ListResponse_ListResult *res = ls->res;
-	const bpfd_v1_AttachInfo *ai;
+	const bpfd_v1_KernelProgramInfo *k = &res->kernel_info;
 	struct agent_loaded *l, *nv;
 	size_t i;
 
@@ -68,14 +100,6 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	memset(res, 0, sizeof(*res));
 	if (!pb_decode(s, bpfd_v1_ListResponse_ListResult_fields, res))
 		return false;
-	if (!res->has_info)
-		return true;
-	for (i = 0; i < res->info.metadata_count; i++) {
-		if (!strcmp(res->info.metadata[i].key, AGENT_UUID_KEY))
-			break;
-	}
-	if (i == res->info.metadata_count)
-		return true;
 	nv = reallocarray(ls->v, ls->n + 1, sizeof(*nv));
 	if (!nv) {
 		ls->oom = true;
@@ -84,17 +108,22 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	ls->v = nv;
 	l = &ls->v[ls->n++];
 	memset(l, 0, sizeof(*l));
-	l->id = res->kernel_info.id;
-	snprintf(l->uuid, sizeof(l->uuid), "%s", res->info.metadata[i].value);
-	ai = &res->info.attach;
-	if (ai->which_info == bpfd_v1_AttachInfo_xdp_attach_info_tag) {
-		snprintf(l->iface, sizeof(l->iface), "%s", ai->info.xdp_attach_info.iface);
-		l->priority = ai->info.xdp_attach_info.priority;
-		l->proceed_on = proceed_bits(ai->info.xdp_attach_info.proceed_on,
-					     ai->info.xdp_attach_info.proceed_on_count);
-	} else if (ai->which_info == bpfd_v1_AttachInfo_tracepoint_attach_info_tag) {
-		snprintf(l->tracepoint, sizeof(l->tracepoint), "%s",
-			 ai->info.tracepoint_attach_info.tracepoint);
+	l->id = k->id;
+	l->bpfd = res->has_info;
+	snprintf(l->name, sizeof(l->name), "%s", k->name);
+	snprintf(l->tag, sizeof(l->tag), "%s", k->tag);
+	snprintf(l->loaded_at, sizeof(l->loaded_at), "%s", k->loaded_at);
+	show_prog_kind(res->has_info ? &res->info : NULL, k->program_type, l->kind,
+		       sizeof(l->kind));
+	l->has_stats = k->has_run_count;
+	l->run_count = k->run_count;
+	l->run_time_ns = k->run_time_ns;
+	if (!res->has_info)
+		return true;
+	fill_point(l, &res->info.attach);
+	for (i = 0; i < res->info.metadata_count; i++) {
+		if (!strcmp(res->info.metadata[i].key, AGENT_UUID_KEY))
+			snprintf(l->uuid, sizeof(l->uuid), "%s", res->info.metadata[i].value);
 	}
 	return true;
 }
@@ -114,7 +143,7 @@ int agent_bpfd_list(const char *endpoint, struct agent_loaded **ret, size_t *n,
 		goto out;
 	}
 	req->has_bpfd_programs_only = true;
-	req->bpfd_programs_only = true;
+	req->bpfd_programs_only = false;
 	err = call(endpoint, "/bpfd.v1.Bpfd/List", bpfd_v1_ListRequest_fields, req,
 		   bpfd_v1_ListResponse_fields, &resp, em);
 	if (!err && ls.oom)

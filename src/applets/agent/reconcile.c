@@ -371,6 +371,12 @@ int agent_reconcile(struct agent *a, struct errmsg *em)
 			continue;
 		changes += kind_pass(a, &a->kinds[i], node, loaded, n_loaded);
 	}
+	/* the node's inventory, as it was before this pass's changes: the next pass
+	 * (their watch events) writes it again */
+	if (a->bpfprograms->synced && agent_node_state(a, loaded, n_loaded, em) < 0) {
+		log_warn("Failed to write BpfNodeState '%s': %s", a->node, em->msg);
+		em->msg[0] = '\0';
+	}
 	free(loaded);
 	cJSON_Delete(node);
 	return changes;
