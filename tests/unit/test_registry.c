@@ -285,6 +285,23 @@ static void *peer_main(void *arg)
 			n += r;
 			p->req[i][n] = '\0';
 		}
+		/* a request body (Content-Length) is read too */
+		{
+			const char *cl = strcasestr(p->req[i], "Content-Length: "), *end;
+			size_t want;
+
+			end = strstr(p->req[i], "\r\n\r\n");
+			if (cl && end) {
+				want = (size_t)(end + 4 - p->req[i]) + strtoul(cl + 16, NULL, 10);
+				while (n < want && n < sizeof(p->req[i]) - 1) {
+					r = read(c, p->req[i] + n, sizeof(p->req[i]) - 1 - n);
+					if (r <= 0)
+						break;
+					n += r;
+					p->req[i][n] = '\0';
+				}
+			}
+		}
 		p->served = i + 1;
 		if (!p->reply[i]) {
 			pause();	/* never answers; the test process exits */
@@ -374,6 +391,43 @@ static void connection_refused(void)
 
 /* A redirect to another origin (blob storage) loses Authorization; one to the
  * same origin keeps it. */
+/* Writes (the Kubernetes agent): a body with its Content-Length, no redirect
+ * followed, Retry-After kept, methods checked. */
+static void write_methods(void)
+{
+	struct peer p = { .n = 2, .reply = {
+		"HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n",
+		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n" } };
+	struct http1_header h = { "Content-Type", "application/merge-patch+json" };
+	struct http1_request req = { .method = "PATCH", .headers = &h, .n_headers = 1,
+				     .body = "{\"a\":1}", .body_len = 7 };
+	struct http1_response r;
+	struct errmsg em = { 0 };
+	struct http1_client *c = client(2000);
+	char url[64];
+
+	peer_start(&p);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/x", p.port);
+	req.url = url;
+	ASSERT_OK(http1_request(c, &req, &r, &em), em.msg);
+	ASSERT_EQ(r.status, 307, "a write follows no redirect");
+	ASSERT_STRSTR(p.req[0], "PATCH /x HTTP/1.1\r\n", "method");
+	ASSERT_STRSTR(p.req[0], "Content-Length: 7\r\n", "length");
+	ASSERT_STRSTR(p.req[0], "Content-Type: application/merge-patch+json", "type");
+	ASSERT_STRSTR(p.req[0], "\r\n\r\n{\"a\":1}", "body after the head");
+	http1_response_free(&r);
+	req = (struct http1_request){ .method = "DELETE", .url = url };
+	ASSERT_OK(http1_request(c, &req, &r, &em), em.msg);
+	ASSERT_EQ(r.status, 429, "status");
+	ASSERT_STREQ(r.retry_after, "7", "Retry-After");
+	ASSERT_FALSE(strstr(p.req[1], "Content-Length"), "no body, no length");
+	http1_response_free(&r);
+	req.method = "BREW";
+	ASSERT_EQ(http1_request(c, &req, &r, &em), -EINVAL, "unknown method");
+	http1_response_free(&r);
+	http1_client_free(c);
+}
+
 static void redirect_drops_authorization(void)
 {
 	struct peer a = { .n = 2 }, b = { .n = 1 };
@@ -695,6 +749,7 @@ int main(int argc, char **argv)
 		TEST(silent_server_times_out),
 		TEST(connection_refused),
 		TEST(redirect_drops_authorization),
+		TEST(write_methods),
 		TEST(chunked_stream_and_cap),
 		TEST(redirect_loop),
 		TEST(registry_basic_and_digest),
