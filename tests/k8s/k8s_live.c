@@ -6,6 +6,7 @@
  * resourceVersion resume, bookmarks, 410 after an etcd compaction, an API server
  * killed and restarted mid-watch; the status subresource; 409 retries. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -459,6 +460,8 @@ static void apiserver_restart_mid_watch(void)
 	usleep(500000);		/* the watch is open */
 	snprintf(cmd, sizeof(cmd), "%s/../k8s/testbed.sh restart-apiserver %s >/dev/null 2>&1",
 		 env("K8S_TESTS"), env("K8S_DIR"));
+	/* the restarted server must not inherit the harness's result pipe */
+	fcntl(test__skip_fd, F_SETFD, FD_CLOEXEC);
 	if (!ASSERT_EQ(system(cmd), 0, "restart the API server"))
 		return;
 	pthread_join(th, NULL);
@@ -477,8 +480,11 @@ static void apiserver_restart_mid_watch(void)
 			break;
 		usleep(200000);
 	}
-	ASSERT_STRSTR(l.text, "ADDED rs-b;", "resumed");
-	ASSERT_EQ(r.lists, 1, "no re-list");
+	ASSERT_STRSTR(l.text, "ADDED rs-b;", "nothing lost");
+	/* 1.20's restarted watch cache starts at etcd's current revision: a watch from
+	 * an older RV gets 410 and the reflector lists again (seen here); else it resumes */
+	ASSERT_TRUE(r.lists == 1 || (r.lists == 2 && r.expired == 1), "resumed, or one re-list after 410");
+	ASSERT_FALSE(strstr(l.text, "ADDED rs-a"), "no duplicate of what was cached");
 	delete_xdp(t, "rs-a");
 	delete_xdp(t, "rs-b");
 	k8s_reflector_fini(&r);

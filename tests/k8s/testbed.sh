@@ -146,7 +146,7 @@ exec "$bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$ec" \\
 	--insecure-port=0 --endpoint-reconciler-type=none \\
 	--tls-cert-file="$D/pki/apiserver.crt" --tls-private-key-file="$D/pki/apiserver.key" \\
 	--client-ca-file="$D/pki/ca.crt" --token-auth-file="$D/pki/tokens.csv" \\
-	--authorization-mode=Node,RBAC \\
+	--authorization-mode=Node,RBAC --allow-privileged=true \\
 	--service-account-key-file="$D/pki/sa.pub" \\
 	--service-account-signing-key-file="$D/pki/sa.key" \\
 	--service-account-issuer=https://kubernetes.default.svc \\
