@@ -67,8 +67,10 @@ setup() {
 		kc create -f - >/dev/null || fail "create Node node1"
 	agent_kubeconfig
 	start_daemon
-	IF="k8a$T_ID"
-	IF=$(echo "$IF" | cut -c1-12)
+}
+
+veth() {
+	IF=$(echo "k8a$T_ID" | cut -c1-12)
 	make_veth_ns "$IF" "${IF}p" "ns$IF"
 }
 
@@ -96,6 +98,7 @@ loaded_id() {
 
 test_xdp_lifecycle() {
 	setup
+	veth
 	start_agent
 	xdp_program pass-one 50
 	bp="pass-one-node1-$(echo "$IF" | tr 'A-Z_' 'a-z-')"

@@ -187,10 +187,24 @@ static int set_bytecode(bpfd_v1_LoadRequest *req, const cJSON *spec, struct errm
 	return copy(img->url, sizeof(img->url), url, "spec.bytecode.image.url", em);
 }
 
+/* Is po the CRD's default for XDP (pass, dispatcher_return)?  Then nothing is sent:
+ * bpfd applies its default, and a program attached without a dispatcher (a kernel
+ * that refuses freplace) is not refused for a proceed-on it never asked for. */
+static bool xdp_default_proceed_on(const cJSON *po)
+{
+	const cJSON *a = cJSON_GetArrayItem(po, 0), *b = cJSON_GetArrayItem(po, 1);
+
+	return cJSON_GetArraySize(po) == 2 && cJSON_IsString(a) && cJSON_IsString(b) &&
+	       !strcmp(a->valuestring, "pass") && !strcmp(b->valuestring, "dispatcher_return");
+}
+
 static int set_proceed_on(enum chain_kind ck, const cJSON *po, int32_t *codes,
 			  pb_size_t *count, size_t max, struct errmsg *em)
 {
 	const cJSON *it;
+
+	if (ck == CHAIN_XDP && xdp_default_proceed_on(po))
+		return 0;
 
 	cJSON_ArrayForEach(it, po) {
 		if (*count >= max)
@@ -324,6 +338,8 @@ bool agent_bpfd_differs(const struct agent_loaded *l, const struct bpfprog_kind 
 	prio = k8s_json_get(spec, "priority");
 	if (cJSON_IsNumber(prio) && (int32_t)prio->valuedouble != l->priority)
 		return true;
+	if (xdp_default_proceed_on(k8s_json_get(spec, "proceedon")))
+		return false;
 	cJSON_ArrayForEach(it, k8s_json_get(spec, "proceedon")) {
 		if (cJSON_IsString(it) && !chain_action_parse(CHAIN_XDP, it->valuestring, &code) &&
 		    code >= 0 && code < 32)
