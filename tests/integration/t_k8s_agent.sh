@@ -53,6 +53,10 @@ wait_for() {
 	return 1
 }
 
+unloaded() {
+	! bpfctl list -o json | jq -e ".[] | select(.kernel_info.id == $1)" >/dev/null
+}
+
 cond_is() {
 	[ "$(kc get bpfprogram "$1" -o jsonpath='{.status.conditions[-1:].type}' 2>/dev/null)" = "$2" ]
 }
@@ -134,8 +138,7 @@ test_xdp_lifecycle() {
 	# the node leaves the selector: NotSelected, unloaded
 	kc label node node1 role=core --overwrite >/dev/null || fail "relabel"
 	wait_for 30 cond_is "$bp" NotSelected || { cat "$T_TMP/agent.log" >&2; fail "not NotSelected"; }
-	wait_for 10 sh -c "! bpfctl list -o json | jq -e '.[] | select(.kernel_info.id == $new)'" ||
-		fail "program $new still loaded"
+	wait_for 10 unloaded "$new" || { cat "$T_TMP/agent.log" >&2; fail "program $new still loaded"; }
 	kc label node node1 role=edge --overwrite >/dev/null
 	wait_for 30 cond_is "$bp" Loaded || fail "not Loaded again"
 

@@ -293,6 +293,9 @@ static int point_pass(struct agent *a, const struct bpfprog_kind *k, const cJSON
 			log_info("unloaded program %u of BpfProgram '%s' (node %s): node not "
 				 "selected", l->id, name, a->node);
 			changes++;
+		} else {
+			log_warn("Failed to unload program %u of BpfProgram '%s' (node %s): %s",
+				 l->id, name, a->node, em.msg);
 		}
 	}
 	if (!c.type && selected)
