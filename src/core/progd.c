@@ -822,6 +822,8 @@ const char *progd_action_str(enum progd_action a)
 		return "kept";
 	case PROGD_REPLACED:
 		return "replaced";
+	case PROGD_MODIFIED:
+		return "modified";
 	case PROGD_UNLOADED:
 		return "unloaded";
 	case PROGD_ERROR:
@@ -875,9 +877,10 @@ void progd_report_log(const struct progd_report *rep, const char *why)
 			log_info("programs.d: %s '%s': program %u %s", c->source, c->name,
 				 c->id, progd_action_str(c->action));
 	}
-	log_info("programs.d (%s): %zu loaded, %zu kept, %zu replaced, %zu unloaded, %zu error(s)",
-		 why, count[PROGD_LOADED], count[PROGD_KEPT], count[PROGD_REPLACED],
-		 count[PROGD_UNLOADED], count[PROGD_ERROR]);
+	log_info("programs.d (%s): %zu loaded, %zu kept, %zu replaced, %zu modified, "
+		 "%zu unloaded, %zu error(s)", why, count[PROGD_LOADED], count[PROGD_KEPT],
+		 count[PROGD_REPLACED], count[PROGD_MODIFIED], count[PROGD_UNLOADED],
+		 count[PROGD_ERROR]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1230,9 +1233,77 @@ out:
 	return err;
 }
 
+/*
+ * Entry e differs from the entry of old's program in its priority alone (the entry
+ * as progd_write_entry() writes it, with old's priority, has old's fingerprint):
+ * move old in place (Modify: same id, the chain swapped atomically) and record the
+ * new fingerprint.  1 when it was not such a change (nothing done), 0 when old was
+ * moved, else the error (reported).
+ */
+static int modify_in_place(struct pass *p, const struct pfile *f, const struct progd_entry *e,
+			   struct owned *old)
+{
+	const char *name = e->plan.spec.name;
+	struct progd_entry *tmp = NULL;
+	struct modify_plan *mp = NULL;
+	struct errmsg em = { { 0 } };
+	struct progd_change *c;
+	int err = 1;
+
+	if (!p->ops->modify || p->ops->view(p->ctx, old->id, p->view))
+		return 1;
+	switch (p->view->spec.attach.kind) {
+	case OBJ_KIND_XDP: case OBJ_KIND_TC: case OBJ_KIND_TCX:
+		break;
+	default:
+		return 1;
+	}
+	if (p->view->spec.attach.priority == e->plan.spec.attach.priority ||
+	    strcmp(p->view->attach_mode, "direct") == 0)
+		return 1;
+	tmp = calloc(1, sizeof(*tmp));
+	mp = calloc(1, sizeof(*mp));
+	if (!tmp || !mp) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* the old program as an entry, at the new priority */
+	plan_of_view(p->view, "", &tmp->plan);
+	tmp->plan.spec.attach.priority = e->plan.spec.attach.priority;
+	snprintf(tmp->image_url, sizeof(tmp->image_url), "%s", e->image_url);
+	tmp->image_pull_policy = e->image_pull_policy;
+	if (fingerprint(tmp) || strcmp(tmp->plan.entry, e->plan.entry))
+		goto out;	/* more than the priority changed: err stays 1 */
+	mp->id = old->id;
+	mp->has_priority = true;
+	mp->priority = e->plan.spec.attach.priority;
+	snprintf(mp->entry, sizeof(mp->entry), "%s", e->plan.entry);
+	old->claimed = true;
+	err = p->ops->modify(p->ctx, mp, p->view, &em);
+	if (err == -ENOMEM)
+		goto out;
+	if (err) {
+		err = error_add(p, f->source, name, "%s:%d: [[programs]] '%s': cannot move program %u to priority %d: %s; it stays at priority %d",
+				f->source, e->line, name, old->id, mp->priority,
+				em.msg[0] ? em.msg : strerror(-err), p->view->spec.attach.priority);
+		goto out;
+	}
+	c = report_add(p->rep, PROGD_MODIFIED, f->source, name);
+	if (!c) {
+		err = -ENOMEM;
+		goto out;
+	}
+	c->id = old->id;
+out:
+	free(tmp);
+	free(mp);
+	return err;
+}
+
 /* Load entry e of file f; old (may be NULL) is the program it replaces: the new one
  * goes first, then the old one (so a chain never lacks it), except where the hook
- * holds one program only (replace_in_place()). */
+ * holds one program only (replace_in_place()).  A change of the priority alone
+ * moves old in place (modify_in_place()). */
 static int load_one(struct pass *p, const struct pfile *f, const struct progd_entry *e,
 		    struct owned *old)
 {
@@ -1240,6 +1311,11 @@ static int load_one(struct pass *p, const struct pfile *f, const struct progd_en
 	struct errmsg em = { { 0 } };
 	int err;
 
+	if (old) {
+		err = modify_in_place(p, f, e, old);
+		if (err <= 0)
+			return err;
+	}
 	err = entry_load(p, e, &em);
 	if (err == -ENOMEM)
 		return err;

@@ -56,6 +56,7 @@ enum progd_action {
 	PROGD_LOADED,
 	PROGD_KEPT,
 	PROGD_REPLACED,
+	PROGD_MODIFIED,		/* a priority-only change: the same program, moved in place */
 	PROGD_UNLOADED,
 	PROGD_ERROR,
 };
@@ -96,6 +97,10 @@ struct progd_ops {
 	 * such entries are an error. */
 	int (*load_image)(void *ctx, const struct load_plan *plan, const char *username,
 			  const char *password, struct prog_view *ret, struct errmsg *em);
+	/* change a program in place (Modify); may be NULL: a changed priority then
+	 * replaces the program */
+	int (*modify)(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
+		      struct errmsg *em);
 };
 
 /*

@@ -1679,11 +1679,20 @@ out:
 	return err;
 }
 
+static int pd_modify(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
+		     struct errmsg *em)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->modify(k->ctx, plan, ret, em);
+}
+
 void rpc_progd_ops(const struct rpc_kernel *k, struct progd_ops *ret)
 {
 	*ret = (struct progd_ops){
 		.load = pd_load, .unload = pd_unload, .next = pd_next, .view = pd_view,
 		.load_image = k->img ? pd_load_image : NULL,
+		.modify = k->ops->modify ? pd_modify : NULL,
 	};
 }
 

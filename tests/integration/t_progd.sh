@@ -90,7 +90,7 @@ test_start_restart_same_ids() {
 	pd_restart
 	rows >"$T_TMP/r2"
 	cmp -s "$T_TMP/r1" "$T_TMP/r2" || fail "other programs after the restart: $(diff "$T_TMP/r1" "$T_TMP/r2")"
-	grep -q 'programs.d (start): 0 loaded, 2 kept, 0 replaced, 0 unloaded, 0 error' "$DAEMON_LOG" ||
+	grep -q 'programs.d (start): 0 loaded, 2 kept, 0 replaced, 0 modified, 0 unloaded, 0 error' "$DAEMON_LOG" ||
 		fail "log: $(grep programs.d "$DAEMON_LOG")"
 	# an API load says so
 	aid=$(load_id -p "$COUNTER_OBJ" -n tp_count tracepoint -t syscalls/sys_enter_getppid)
@@ -421,6 +421,65 @@ EOF
 	[ -z "$(rows)" ] || fail "left: $(rows)"
 }
 
+# hook_entry KIND PRIORITY [METADATA]: one chain member on $IF (XDP in the VM, TCX on
+# the host)
+hook_entry() {
+	printf '[[programs]]\nname = "%s_count"\nfile_path = "%s"\n' "$1" "$COUNTER_OBJ"
+	case $1 in
+	xdp) printf 'xdp_attach = { iface = "%s", priority = %s }\n' "$IF" "$2" ;;
+	tcx) printf 'tcx_attach = { iface = "%s", direction = "ingress", priority = %s }\n' "$IF" "$2" ;;
+	esac
+	[ -z "${3:-}" ] || printf 'metadata = { note = "%s" }\n' "$3"
+}
+
+# A change of the priority alone moves the program in place (Modify: same id, new
+# position), and the next pass keeps it; a change of more than the priority
+# replaces it.
+test_priority_modified() {
+	prog_checks
+	if have_feature freplace; then
+		k=xdp
+	elif have_feature tcx; then
+		k=tcx
+	else
+		skip "the kernel has neither freplace nor TCX: no chain of several programs"
+	fi
+	pd_start
+	IF=$(echo "pm$T_ID" | cut -c1-12)
+	frames_veth "$IF"
+	hook_entry $k 10 >"$PD/a.toml"
+	hook_entry $k 20 >"$PD/b.toml"
+	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	a=$(id_of ${k}_count programs.d/a.toml)
+	b=$(id_of ${k}_count programs.d/b.toml)
+	[ -n "$a" ] && [ -n "$b" ] || fail "not loaded: $(cat "$T_TMP/reload")"
+	get "$a"
+	[ "$(field "$T_TMP/get" Position)" = 0 ] || fail "a at $(field "$T_TMP/get" Position), want 0"
+	hook_entry $k 30 >"$PD/a.toml"
+	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	grep -q "^modified  *programs.d/a.toml ${k}_count: $a\$" "$T_TMP/reload" ||
+		fail "a priority-only change: $(cat "$T_TMP/reload")"
+	[ "$(id_of ${k}_count programs.d/a.toml)" = "$a" ] || fail "a has a new id: $(rows)"
+	get "$a"
+	[ "$(field "$T_TMP/get" Position)" = 1 ] || fail "a at $(field "$T_TMP/get" Position), want 1"
+	[ "$(field "$T_TMP/get" Priority)" = 30 ] || fail "a priority $(field "$T_TMP/get" Priority)"
+	get "$b"
+	[ "$(field "$T_TMP/get" Position)" = 0 ] || fail "b at $(field "$T_TMP/get" Position), want 0"
+	# the new fingerprint is recorded: the next pass and a restart keep both
+	ctl reload >"$T_TMP/reload" || fail "reload"
+	[ "$(grep -c '^kept' "$T_TMP/reload")" = 2 ] || fail "second pass: $(cat "$T_TMP/reload")"
+	pd_restart
+	[ "$(id_of ${k}_count programs.d/a.toml)" = "$a" ] || fail "restart: a has a new id: $(rows)"
+	# priority and metadata: a new program
+	hook_entry $k 5 x >"$PD/a.toml"
+	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
+	grep -q "^replaced  *programs.d/a.toml ${k}_count: [0-9]* (was $a)\$" "$T_TMP/reload" ||
+		fail "priority and metadata: $(cat "$T_TMP/reload")"
+	rm "$PD/a.toml" "$PD/b.toml"
+	ctl reload >/dev/null || fail "reload"
+	[ -z "$(rows)" ] || fail "left: $(rows)"
+}
+
 run_tests progd test_start_restart_same_ids test_change_and_remove_file \
 	test_broken_file_among_good test_sighup_and_reload test_image_entry \
-	test_save_round_trip test_xdp_entry_replaced test_chain_priorities
+	test_save_round_trip test_xdp_entry_replaced test_chain_priorities test_priority_modified

@@ -21,7 +21,8 @@ static const struct opts_spec reload_spec = {
 	.desc = "Make bpfd re-read its programs.d directory ([runtime] programs_dir, default\n"
 		"/etc/bpfd/programs.d), as SIGHUP does, and print what changed, one line per\n"
 		"entry: loaded (a new entry), kept (unchanged: the same program stays),\n"
-		"replaced (a changed entry: new id, old id), unloaded (its entry or file is\n"
+		"replaced (a changed entry: new id, old id), modified (only the priority\n"
+		"changed: the same program moved in place), unloaded (its entry or file is\n"
 		"gone), error (FILE:LINE:COL and what is wrong: that file is skipped, its\n"
 		"programs stay).  Exits 1 when there was an error.",
 	.optv = reload_optv,

@@ -163,6 +163,8 @@ struct modify_plan {
 	size_t n_proceed_on;			/* 0: unchanged */
 	struct meta_kv metadata[PLAN_METADATA_MAX];	/* set; value "": remove the key */
 	size_t n_metadata;
+	char entry[PLAN_ENTRY_SIZE];		/* programs.d: the entry's new fingerprint
+						 * (a priority-only change); "": unchanged */
 };
 
 struct mgr;

@@ -171,6 +171,8 @@ static int modify_locked(struct mgr *m, const struct modify_plan *p,
 	if (err)
 		return err;
 	record_info_to_pb(v, &r->info);
+	if (p->entry[0])
+		snprintf(r->source_entry, sizeof(r->source_entry), "%s", p->entry);
 	if (kernel) {
 		snprintf(marker, sizeof(marker), ".modify-%u", p->id);
 		err = store_put_named(m->st, marker, r, em);
