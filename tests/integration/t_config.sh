@@ -505,7 +505,7 @@ def get(kind, name):
 
 ns = get("Namespace", "bpfd")
 for (kind, name), d in docs.items():
-    if kind not in ("Namespace", "ClusterRole", "ClusterRoleBinding"):
+    if kind not in ("Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"):  # cluster-scoped
         assert d["metadata"].get("namespace") == "bpfd", f"{kind} {name} not in namespace bpfd"
 
 ds = get("DaemonSet", "bpfd-daemon")
