@@ -357,7 +357,9 @@ test_xdp_entry_replaced() {
 	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
 	old=$(id_of xdp_count programs.d/x.toml)
 	[ -n "$old" ] || fail "not loaded: $(cat "$T_TMP/reload")"
-	xdp xdp_count 20 >"$PD/x.toml"
+	# more than the priority (a priority alone moves a chain member in place:
+	# test_priority_modified)
+	{ xdp xdp_count 20; echo 'metadata = { v = "2" }'; } >"$PD/x.toml"
 	ctl reload >"$T_TMP/reload" || fail "reload: $(cat "$T_TMP/reload")"
 	new=$(id_of xdp_count programs.d/x.toml)
 	grep -q "^replaced  *programs.d/x.toml xdp_count: $new (was $old)\$" "$T_TMP/reload" ||
