@@ -606,7 +606,9 @@ static int wait_fd(int fd, short events, int64_t deadline)
 static int tcp_connect(const char *host, uint16_t port, int64_t deadline, int *ret_fd,
 		       struct errmsg *em)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG };
+	/* no AI_ADDRCONFIG: on a host whose only addresses are loopback (an embedded
+	 * host, a VM without network) it makes even "127.0.0.1" unresolvable */
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL, *ai;
 	char sport[8];
 	socklen_t sl;
