@@ -11,7 +11,7 @@
 # Prints PASS/FAIL per replay and per target, and "fuzz: N passed, N failed".
 set -u
 B=${BPFD_BUILD:-build}
-secs=${FUZZ_SECONDS:-15}
+secs=${FUZZ_SECONDS:-10}
 here=$(cd "$(dirname "$0")" && pwd)
 P=0 F=0
 # -rss_limit_mb: the daemon's own limits keep it far below; -timeout: a single input

@@ -102,10 +102,22 @@ __attribute__((format(printf, 5, 0)))
 static int where_verr(const char *text, const char *name, const char *at,
 		      struct errmsg *em, const char *fmt, va_list ap)
 {
-	char msg[1024];
+	char raw[1024], msg[1024];
+	size_t i, n = 0;
 	int line, col;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* one line: a value or key quoted raw into the message (a string with a
+	 * "\n" escape in it) has its control characters escaped here */
+	for (i = 0; raw[i] && n + 5 < sizeof(msg); i++) {
+		unsigned char ch = raw[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			n += snprintf(msg + n, sizeof(msg) - n, "\\x%02x", ch);
+		else
+			msg[n++] = ch;
+	}
+	msg[n] = '\0';
 	text_where(text, at, &line, &col);
 	if (name)
 		return errmsg_set(em, -EINVAL, "%s:%d:%d: %s", name, line, col, msg);
