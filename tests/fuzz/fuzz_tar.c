@@ -112,7 +112,11 @@ static int run(const uint8_t *data, size_t size, struct image_tar_stats *st,
 	walk_bytes = walk_files = walk_dirs = 0;
 	CHECK(!nftw(dest, visit, 16, FTW_PHYS));
 	CHECK(walk_bytes == st->file_bytes);
-	CHECK(walk_files <= st->files && walk_files + walk_dirs <= st->entries + 1);
+	/* every file and folder comes from an entry, or is a parent folder an
+	 * entry needed (bounded by the depth limit), or is the image's folder */
+	CHECK(walk_files <= st->files && walk_dirs <= st->dirs + st->implicit_dirs + 1);
+	CHECK(walk_files + walk_dirs <= st->entries + st->implicit_dirs + 1);
+	CHECK(st->implicit_dirs <= (uint64_t)st->entries * IMAGE_TAR_MAX_DEPTH);
 	CHECK(st->tar_bytes <= lim.max_bytes && st->entries <= lim.max_entries);
 	CHECK(!nftw(dest, unlink_one, 16, FTW_PHYS | FTW_DEPTH));
 	return 0;

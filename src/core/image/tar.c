@@ -447,7 +447,9 @@ static int parent_open(struct src *s, int root, const char *name, char *path,
 		if (!*c || !strcmp(c, "."))
 			continue;
 		if (last) {
-			if (mkdirat(dir, last, 0755) && errno != EEXIST)
+			if (!mkdirat(dir, last, 0755))
+				s->st->implicit_dirs++;
+			else if (errno != EEXIST)
 				goto fail;
 			fd = openat(dir, last, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				    O_CLOEXEC);

@@ -28,7 +28,9 @@ struct image_tar_stats {
 	bool gzip;
 	uint32_t entries;	/* headers read */
 	uint32_t files;
-	uint32_t dirs;
+	uint32_t dirs;		/* folder entries */
+	uint32_t implicit_dirs;	/* folders made for entries whose parents had
+				 * no entry (at most IMAGE_TAR_MAX_DEPTH each) */
 	uint64_t file_bytes;	/* sum of the regular files' sizes */
 	uint64_t tar_bytes;	/* uncompressed tar stream read */
 	uint64_t in_bytes;	/* bytes read from the source */
