@@ -4,6 +4,8 @@
 # Each item prints PASS:/FAIL:/SKIP: lines and ends with "[label: ]N passed, N failed[, N skipped]".
 # An item without a closing line, or exiting non-zero while reporting no failure, counts as
 # one failure.  The last line printed is "LABEL: P passed, F failed, S skipped"; exit 1 if F > 0.
+# An ITEM written @ITEM starts in the background when its turn comes and is reported after
+# the others (make check runs the emulated VM, one core, beside the host's suites).
 set -u
 label=total
 if [ "${1:-}" = -l ]; then
@@ -14,28 +16,38 @@ logdir=${TEST_LOGDIR:-${BPFD_BUILD:-build}/test-logs}
 mkdir -p "$logdir"
 P=0 F=0 S=0
 timeout_s=${TEST_TIMEOUT:-1500}
-for item in "$@"; do
-	name=$(echo "$item" | sed 's|^\./||; s|/|_|g')
-	log="$logdir/$name.log"
+bg_items=
+
+log_of() {
+	echo "$logdir/$(echo "$1" | sed 's|^\./||; s|/|_|g').log"
+}
+
+# run ITEM: run it, its output to its log, its exit status and time to LOG.rc
+run() {
 	start=$(date +%s)
-	echo "=== $item"
-	timeout -k 10 "$timeout_s" "$item" >"$log" 2>&1 </dev/null
-	rc=$?
-	dur=$(( $(date +%s) - start ))
+	timeout -k 10 "$timeout_s" "$1" >"$2" 2>&1 </dev/null
+	echo "$? $(( $(date +%s) - start ))" >"$2.rc"
+}
+
+# report ITEM: print its lines from its log and add its closing line to the totals
+report() {
+	item=$1
+	log=$(log_of "$item")
+	read -r rc dur <"$log.rc"
 	grep -E '^(PASS|FAIL|SKIP)[: ]' "$log" | sed 's/^/  /'
 	line=$(grep -E '^([A-Za-z0-9_./@-]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
 		echo "  FAIL: $item ended without a closing line (exit $rc)"
-		[ $rc = 124 ] && echo "  (timed out after ${timeout_s}s)"
+		[ "$rc" = 124 ] && echo "  (timed out after ${timeout_s}s)"
 		sed 's/^/  | /' "$log" | tail -n 60
 		F=$((F + 1))
-		continue
+		return
 	fi
 	p=$(echo "$line" | sed -E 's/^(.*: )?([0-9]+) passed.*/\2/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
 	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped$/\1/p')
 	s=${s:-0}
-	if [ $rc != 0 ] && [ "$f" = 0 ]; then
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
 		echo "  FAIL: $item exited $rc but reported no failure"
 		f=1
 	fi
@@ -45,6 +57,28 @@ for item in "$@"; do
 	fi
 	echo "  $line  [${dur}s]"
 	P=$((P + p)) F=$((F + f)) S=$((S + s))
+}
+
+for item in "$@"; do
+	case $item in
+	@*)
+		item=${item#@}
+		echo "=== $item (started in the background, reported last)"
+		run "$item" "$(log_of "$item")" &
+		bg_items="$bg_items $item"
+		continue
+		;;
+	esac
+	echo "=== $item"
+	run "$item" "$(log_of "$item")"
+	report "$item"
 done
+if [ -n "$bg_items" ]; then
+	wait
+	for item in $bg_items; do
+		echo "=== $item (background)"
+		report "$item"
+	done
+fi
 echo "$label: $P passed, $F failed, $S skipped"
 [ $F = 0 ]
