@@ -25,6 +25,7 @@
 #include "core/wire/client.h"
 
 #define GROUP	"bpfd.dev"
+#define AGENT_LEASE_NAME	"bpfd-agent-leader"
 #define VERSION	"v1alpha1"
 
 struct agent_opts {
@@ -37,6 +38,9 @@ struct agent_opts {
 	int verbose;
 	bool version;
 	bool sync_once;
+	bool no_leader_elect;
+	const char *lease_ns;
+	unsigned int lease_duration;
 };
 
 static const struct opt agent_optv[] = {
@@ -54,6 +58,15 @@ static const struct opt agent_optv[] = {
 	OPT_COUNT("verbose", 'v', struct agent_opts, verbose, "more log output (-v info, -vv debug)"),
 	OPT_FLAG("sync-once", 0, struct agent_opts, sync_once,
 		 "list every watched resource once, print what the node sees as JSON and exit"),
+	OPT_FLAG("no-leader-elect", 0, struct agent_opts, no_leader_elect,
+		 "take no part in the leader election (this agent never writes the\n"
+		 "                             programs' aggregate status)"),
+	OPT_U32("lease-duration", 0, struct agent_opts, lease_duration, "SECONDS",
+		"leaseDurationSeconds of the leader Lease, 2-3600 (default 15);\n"
+		"                             the leader renews it every third of that"),
+	OPT_STR("lease-namespace", 0, struct agent_opts, lease_ns, "NS",
+		"namespace of the leader Lease " AGENT_LEASE_NAME " (default: $POD_NAMESPACE,\n"
+		"                             else bpfd)"),
 	OPT_FLAG("version", 'V', struct agent_opts, version, "print the version and exit"),
 	OPT_HIDDEN_STR("sa-dir", struct agent_opts, sa_dir, "DIR"),
 	OPT_END
@@ -70,7 +83,14 @@ static const struct opts_spec agent_spec = {
 		"PROGRAM-NODE-ATTACHPOINT), loaded through the local bpfd when the program's\n"
 		"nodeselector selects this node, unloaded when not or when it is deleted, with\n"
 		"the condition Loaded, NotLoaded or NotSelected.  Loads XdpProgram and\n"
-		"TracepointProgram; the other kinds get NotLoaded saying so.",
+		"TracepointProgram; the other kinds get NotLoaded saying so.\n"
+		"The agents elect one leader through the Lease " AGENT_LEASE_NAME " (holder: the\n"
+		"node's name; renewed every third of its duration, taken over when it expires,\n"
+		"given up on SIGTERM/SIGINT).  The leader watches the BpfPrograms of all nodes\n"
+		"and writes each program's condition: NotYetLoaded (a node has not reported),\n"
+		"ReconcileSuccess, ReconcileError (naming the nodes that failed) or DeleteError\n"
+		"(while nodes still unload it); it puts the finalizer " AGENT_LEADER_FINALIZER "\n"
+		"on every program and removes it once every node has unloaded the program.",
 	.optv = agent_optv,
 	.footer = "Environment: NODENAME (the node), KUBERNETES_SERVICE_HOST and\n"
 		  "KUBERNETES_SERVICE_PORT (in-cluster), BPFD_LOG (log level).\n",
@@ -122,6 +142,7 @@ static void on_change(void *arg, enum k8s_event_type type, const cJSON *obj)
 	changes++;
 	pthread_cond_broadcast(&changes_cond);
 	pthread_mutex_unlock(&changes_lock);
+	agent_leader_kick();
 }
 
 static void *watch_thread(void *arg)
@@ -219,6 +240,7 @@ static void *signal_thread(void *arg)
 
 	if (!sigwait(sigs, &sig))
 		log_info("signal %d: stopping", sig);
+	agent_leader_stop();
 	/* the watches block in requests: the process ends with them */
 	fflush(NULL);
 	_exit(EXIT_SUCCESS);
@@ -255,6 +277,25 @@ static void reconcile_loop(struct agent *a)
 			pthread_mutex_unlock(&changes_lock);
 		}
 	}
+}
+
+static int start_leader(const struct agent_opts *o, struct agent *a,
+			const struct k8s_config *cfg)
+{
+	struct agent_leader_cfg lc = {
+		.ns = o->lease_ns ? o->lease_ns : getenv("POD_NAMESPACE"),
+		.name = AGENT_LEASE_NAME,
+		.duration_s = o->lease_duration ? o->lease_duration : 15,
+	};
+	struct errmsg em = { 0 };
+
+	if (!lc.ns || !*lc.ns)
+		lc.ns = "bpfd";
+	if (agent_leader_start(a, cfg, &lc, &em)) {
+		log_err("%s", em.msg);
+		return -1;
+	}
+	return 0;
 }
 
 static int run(const struct agent_opts *o, const char *node)
@@ -310,6 +351,8 @@ static int run(const struct agent_opts *o, const char *node)
 		}
 		ws[i].started = true;
 	}
+	if (!o->no_leader_elect && start_leader(o, &a, &cfg))
+		goto out;
 	log_info("node %s: reconciling with bpfd at %s", node, a.endpoint);
 	reconcile_loop(&a);
 out:
@@ -352,6 +395,9 @@ int bpfd_agent_main(int argc, char **argv)
 	} else if (o.verbose) {
 		log_set_level(o.verbose > 1 ? LOG_DEBUG : LOG_INFO);
 	}
+	if (o.lease_duration && (o.lease_duration < 2 || o.lease_duration > 3600))
+		return opts_exit_code(opts_usage_error(&agent_spec,
+			"--lease-duration %u is not within 2..3600 seconds", o.lease_duration));
 	if (o.context && !o.kubeconfig)
 		return opts_exit_code(opts_usage_error(&agent_spec, "--context needs --kubeconfig"));
 	node = o.node ? o.node : getenv("NODENAME");

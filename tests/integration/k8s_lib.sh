@@ -41,3 +41,24 @@ k8s_apply_dist() {
 	kc wait --for condition=established --timeout=60s crd --all >>"$T_TMP/kubectl.log" 2>&1 ||
 		fail "the CRDs were not established"
 }
+
+# k8s_agent_kubeconfig FILE: a kubeconfig for bpfd-agent with the token of the bpfd-agent
+# service account (dist/k8s/rbac.yaml's rights; k8s_apply_dist first).
+k8s_agent_kubeconfig() {
+	i=0
+	until s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
+		[ -n "$s" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
+		sleep 0.1
+	done
+	tok=$(kc -n bpfd get secret "$s" -o jsonpath='{.data.token}' | base64 -d)
+	cat >"$1" <<EOT
+apiVersion: v1
+kind: Config
+current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "$K8S_SERVER", certificate-authority: "$K8S_CA"}}]
+users: [{name: u, user: {token: "$tok"}}]
+EOT
+}

@@ -84,4 +84,28 @@ int agent_node_state(struct agent *a, const struct agent_loaded *progs, size_t n
  * run (bpfd unreachable, no Node yet). */
 int agent_reconcile(struct agent *a, struct errmsg *em);
 
+/* Leader election and the *Programs' aggregate status (leader.c): the agents elect one
+ * leader through a coordination.k8s.io/v1 Lease; it watches the BpfPrograms and Nodes
+ * of the whole cluster, writes each *Program's condition (NotYetLoaded, ReconcileSuccess,
+ * ReconcileError naming the failed nodes, DeleteError) and owns the *Program finalizer
+ * AGENT_LEADER_FINALIZER. */
+#define AGENT_LEADER_FINALIZER	"bpfd.dev.operator/finalizer"
+
+struct k8s_config;
+
+struct agent_leader_cfg {
+	const char *ns;			/* the Lease's namespace */
+	const char *name;		/* the Lease */
+	unsigned int duration_s;	/* leaseDurationSeconds; renewed every third of it */
+};
+
+/* Start the election thread (a's kinds must be set up; cfg must outlive it).
+ * 0 or -errno + em. */
+int agent_leader_start(struct agent *a, const struct k8s_config *cfg,
+		       const struct agent_leader_cfg *lc, struct errmsg *em);
+/* Something the leader reads changed: pass again (any thread; no-op when not started). */
+void agent_leader_kick(void);
+/* Clean exit: give the Lease up if held (waits up to 3 s for the election thread). */
+void agent_leader_stop(void);
+
 #endif

@@ -1,0 +1,573 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* leader.c - cluster status without an operator: the agents elect one leader through a
+ * Lease; the leader watches every node's BpfPrograms and the Nodes, writes each
+ * *Program's aggregate condition and owns the *Program finalizer (kubernetes.md
+ * "Operator loop") */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cJSON.h>
+
+#include "applets/agent/agent.h"
+#include "core/base/errmsg.h"
+#include "core/base/log.h"
+#include "core/k8s/api.h"
+#include "core/k8s/bpfprog.h"
+#include "core/k8s/client.h"
+#include "core/k8s/lease.h"
+#include "core/k8s/reflector.h"
+#include "core/k8s/transport.h"
+
+#define MAX_MESSAGE	2048
+
+/* A cluster-wide list + watch of the leader (started when it first leads). */
+struct lwatch {
+	const char *plural;
+	struct k8s_transport *t;
+	struct k8s_reflector r;
+	pthread_t th;
+};
+
+struct leader {
+	struct agent *a;
+	const struct k8s_config *cfg;
+	struct k8s_transport *t;	/* the Lease and the status writes */
+	struct k8s_lease lease;
+	struct lwatch bpfps, nodes;
+	bool watching;
+	pthread_t th;
+};
+
+static struct leader leader;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static unsigned long kicks;
+static bool started, stopping, stopped;
+
+/* The condition a *Program should carry. */
+struct verdict {
+	const char *type;
+	const char *reason;
+	char message[MAX_MESSAGE];
+};
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void agent_leader_kick(void)
+{
+	pthread_mutex_lock(&lock);
+	kicks++;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+}
+
+static void on_change(void *arg, enum k8s_event_type type, const cJSON *obj)
+{
+	(void)arg;
+	(void)type;
+	(void)obj;
+	agent_leader_kick();
+}
+
+static void *lwatch_thread(void *arg)
+{
+	struct lwatch *w = arg;
+	struct errmsg em;
+	struct timespec ts;
+
+	for (;;) {
+		memset(&em, 0, sizeof(em));
+		if (!k8s_reflector_step(&w->r, &em))
+			continue;
+		log_warn("Failed to watch the %s of all nodes: %s; retrying in %u ms", w->plural,
+			 em.msg[0] ? em.msg : "error", w->r.backoff_ms);
+		ts.tv_sec = w->r.backoff_ms / 1000;
+		ts.tv_nsec = (long)(w->r.backoff_ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static int lwatch_start(struct lwatch *w, const char *group, const char *plural,
+			const struct k8s_config *cfg, struct errmsg *em)
+{
+	char path[K8S_MAX_PATH];
+	int err;
+
+	w->plural = plural;
+	err = k8s_path(path, sizeof(path), group, *group ? "v1alpha1" : "v1", plural, NULL, NULL,
+		       NULL, em) ?:
+	      k8s_https_new(cfg, &w->t, em) ?:
+	      k8s_reflector_init(&w->r, w->t, path, NULL, NULL, on_change, w, em);
+	if (err)
+		return err;
+	if (pthread_create(&w->th, NULL, lwatch_thread, w))
+		return errmsg_set(em, -EAGAIN, "cannot start the watch of %s", plural);
+	return 0;
+}
+
+/* ---- the aggregate condition of one *Program ---- */
+
+static bool owned_by(const cJSON *bp, const char *uid)
+{
+	const cJSON *ref;
+
+	cJSON_ArrayForEach(ref, k8s_json_get(bp, "metadata.ownerReferences")) {
+		if (uid && !strcmp(k8s_json_str(ref, "uid") ?: "", uid))
+			return true;
+	}
+	return false;
+}
+
+static const char *bp_node(const cJSON *bp)
+{
+	return k8s_json_str(bp, "spec.node") ?: k8s_meta_label(bp, BPFPROG_LABEL_NODE) ?: "?";
+}
+
+static const cJSON *last_condition(const cJSON *obj)
+{
+	const cJSON *conds = k8s_json_get(obj, "status.conditions");
+	int n = cJSON_GetArraySize(conds);
+
+	return n ? cJSON_GetArrayItem(conds, n - 1) : NULL;
+}
+
+/* The node-level conditions that mean the node failed the program. */
+static bool failed(const char *type)
+{
+	static const char *const bad[] = { "NotLoaded", "NotUnLoaded", "MapOwnerNotFound",
+					   "MapOwnerNotLoaded", "BytecodeSelectorError" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (!strcmp(type, bad[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Append ", TEXT" (or TEXT first) to buf, cut at its size. */
+static void add_item(char *buf, size_t size, const char *fmt, const char *a, const char *b,
+		     const char *c)
+{
+	size_t n = strlen(buf);
+
+	if (n + 3 >= size)
+		return;
+	if (n) {
+		snprintf(buf + n, size - n, "; ");
+		n += 2;
+	}
+	snprintf(buf + n, size - n, fmt, a, b, c);
+}
+
+static bool node_listed(const char *list, const char *node)
+{
+	size_t n = strlen(node);
+	const char *s;
+
+	for (s = list; (s = strstr(s, node)); s += n) {
+		if ((s == list || s[-1] == ' ') && (s[n] == '\0' || s[n] == ',' || s[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
+static void add_node(char *list, size_t size, const char *node)
+{
+	size_t n = strlen(list);
+
+	if (!node_listed(list, node))
+		snprintf(list + n, size - n, "%s%s", n ? ", " : "", node);
+}
+
+/* While the program is deleted: the nodes whose BpfPrograms still carry the agent's
+ * finalizer (not unloaded yet).  Returns how many BpfPrograms. */
+static int judge_deletion(const struct bpfprog_kind *k, const cJSON *p, const cJSON *bps,
+			  struct verdict *v)
+{
+	char fin[128], nodes[MAX_MESSAGE / 2] = "";
+	const cJSON *bp;
+	int holding = 0;
+
+	bpfprog_finalizer(k, fin, sizeof(fin));
+	cJSON_ArrayForEach(bp, bps) {
+		if (!owned_by(bp, k8s_meta_str(p, "uid")) || !k8s_meta_has_finalizer(bp, fin))
+			continue;
+		holding++;
+		add_node(nodes, sizeof(nodes), bp_node(bp));
+	}
+	*v = (struct verdict){ .type = "DeleteError", .reason = "DeleteError" };
+	snprintf(v->message, sizeof(v->message),
+		 "Waiting for %d BpfProgram(s) to be unloaded on nodes: %s", holding, nodes);
+	return holding;
+}
+
+static void judge(const cJSON *p, const cJSON *bps, const cJSON *nodes, struct verdict *v)
+{
+	char errs[MAX_MESSAGE] = "", bad[MAX_MESSAGE / 2] = "", waiting[MAX_MESSAGE / 2] = "";
+	const char *uid = k8s_meta_str(p, "uid"), *type, *name;
+	const cJSON *bp, *node, *c;
+	bool seen;
+
+	cJSON_ArrayForEach(bp, bps) {
+		if (!owned_by(bp, uid))
+			continue;
+		c = last_condition(bp);
+		type = k8s_json_str(c, "type") ?: "";
+		if (!c) {
+			add_node(waiting, sizeof(waiting), bp_node(bp));
+		} else if (failed(type)) {
+			add_node(bad, sizeof(bad), bp_node(bp));
+			add_item(errs, sizeof(errs), "BpfProgram %s: %s: %.300s",
+				 k8s_meta_str(bp, "name"), type, k8s_json_str(c, "message") ?: "");
+		}
+	}
+	cJSON_ArrayForEach(node, nodes) {
+		name = k8s_meta_str(node, "name") ?: "";
+		seen = false;
+		cJSON_ArrayForEach(bp, bps) {
+			if (owned_by(bp, uid) && !strcmp(bp_node(bp), name)) {
+				seen = true;
+				break;
+			}
+		}
+		if (!seen)
+			add_node(waiting, sizeof(waiting), name);
+	}
+	if (bad[0]) {
+		*v = (struct verdict){ .type = "ReconcileError", .reason = "ReconcileError" };
+		snprintf(v->message, sizeof(v->message),
+			 "bpfProgramReconciliation failed on nodes: %s (%s)", bad, errs);
+	} else if (waiting[0]) {
+		*v = (struct verdict){ .type = "NotYetLoaded", .reason = "ProgramsNotYetLoaded" };
+		snprintf(v->message, sizeof(v->message),
+			 "Waiting for the program to be reconciled on nodes: %s", waiting);
+	} else {
+		*v = (struct verdict){ .type = "ReconcileSuccess", .reason = "ReconcileSuccess",
+				       .message = "bpfProgramReconciliation Succeeded on all nodes" };
+	}
+}
+
+/* ---- writes ---- */
+
+static bool same_condition(const cJSON *obj, const struct verdict *v)
+{
+	const cJSON *c = last_condition(obj);
+
+	return c && cJSON_GetArraySize(k8s_json_get(obj, "status.conditions")) == 1 &&
+	       !strcmp(k8s_json_str(c, "type") ?: "", v->type) &&
+	       !strcmp(k8s_json_str(c, "message") ?: "", v->message);
+}
+
+static int set_condition(void *arg, cJSON *obj, struct errmsg *em)
+{
+	const struct verdict *v = arg;
+	const cJSON *old = last_condition(obj);
+	char now[32], since[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	cJSON *st, *conds, *c;
+
+	(void)em;
+	if (same_condition(obj, v))
+		return 0;
+	gmtime_r(&t, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* the transition time stays while only the message changes */
+	snprintf(since, sizeof(since), "%s",
+		 old && !strcmp(k8s_json_str(old, "type") ?: "", v->type) ?
+		 k8s_json_str(old, "lastTransitionTime") ?: now : now);
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+	st = cJSON_AddObjectToObject(obj, "status");
+	conds = st ? cJSON_AddArrayToObject(st, "conditions") : NULL;
+	c = cJSON_CreateObject();
+	if (!conds || !c || !cJSON_AddItemToArray(conds, c)) {
+		cJSON_Delete(c);
+		return -ENOMEM;
+	}
+	if (!cJSON_AddStringToObject(c, "type", v->type) ||
+	    !cJSON_AddStringToObject(c, "status", "True") ||
+	    !cJSON_AddStringToObject(c, "reason", v->reason) ||
+	    !cJSON_AddStringToObject(c, "message", v->message) ||
+	    !cJSON_AddStringToObject(c, "lastTransitionTime", since) ||
+	    (k8s_meta_generation(obj) >= 0 &&
+	     !cJSON_AddNumberToObject(c, "observedGeneration", (double)k8s_meta_generation(obj))))
+		return -ENOMEM;
+	return 1;
+}
+
+/* Add (arg non-NULL) or remove our finalizer. */
+static int add_finalizer(void *arg, cJSON *obj, struct errmsg *em)
+{
+	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata"), *fins;
+
+	(void)arg;
+	(void)em;
+	/* a terminating object takes no new finalizer (422) */
+	if (k8s_meta_deleting(obj) || k8s_meta_has_finalizer(obj, AGENT_LEADER_FINALIZER))
+		return 0;
+	fins = cJSON_GetObjectItemCaseSensitive(meta, "finalizers");
+	if (!fins)
+		fins = cJSON_AddArrayToObject(meta, "finalizers");
+	if (!cJSON_IsArray(fins) ||
+	    !cJSON_AddItemToArray(fins, cJSON_CreateString(AGENT_LEADER_FINALIZER)))
+		return -ENOMEM;
+	return 1;
+}
+
+static int remove_finalizer(void *arg, cJSON *obj, struct errmsg *em)
+{
+	cJSON *fins = (cJSON *)k8s_json_get(obj, "metadata.finalizers"), *it;
+	int i = 0;
+
+	(void)arg;
+	(void)em;
+	cJSON_ArrayForEach(it, fins) {
+		if (cJSON_IsString(it) && !strcmp(it->valuestring, AGENT_LEADER_FINALIZER)) {
+			cJSON_DeleteItemFromArray(fins, i);
+			return 1;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/* Read-modify-write of one *Program; 1 written, 0 nothing to do (or it is gone). */
+static int edit(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
+		const char *sub, k8s_mutate_fn fn, void *arg, const char *what)
+{
+	char path[K8S_MAX_PATH];
+	struct errmsg em = { 0 };
+	int err;
+
+	err = k8s_path(path, sizeof(path), "bpfd.dev", "v1alpha1", k->plural, NULL,
+		       k8s_meta_str(p, "name"), NULL, &em) ?:
+	      k8s_update_retry(L->t, path, sub, fn, arg, NULL, &em);
+	if (err == -ENOENT)
+		return 0;
+	if (err) {
+		log_warn("Failed to %s of %s '%s' (leader %s): %s", what, k->kind,
+			 k8s_meta_str(p, "name"), L->a->node, em.msg);
+		return err;
+	}
+	return 1;
+}
+
+static int program_pass(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
+			const cJSON *bps, const cJSON *nodes)
+{
+	struct verdict v;
+	int changes = 0, r;
+
+	if (k8s_meta_deleting(p)) {
+		if (!k8s_meta_has_finalizer(p, AGENT_LEADER_FINALIZER))
+			return 0;
+		if (judge_deletion(k, p, bps, &v) == 0) {
+			r = edit(L, k, p, NULL, remove_finalizer, NULL, "remove the finalizer");
+			if (r > 0)
+				log_info("%s '%s': unloaded on every node, finalizer removed "
+					 "(leader %s)", k->kind, k8s_meta_str(p, "name"), L->a->node);
+			return r;
+		}
+	} else {
+		if (!k8s_meta_has_finalizer(p, AGENT_LEADER_FINALIZER)) {
+			r = edit(L, k, p, NULL, add_finalizer, NULL, "add the finalizer");
+			changes += r > 0 ? r : 0;
+		}
+		judge(p, bps, nodes, &v);
+	}
+	if (same_condition(p, &v))
+		return changes;
+	r = edit(L, k, p, "/status", set_condition, &v, "write the status");
+	if (r > 0) {
+		log_info("%s '%s': %s: %s (leader %s)", k->kind, k8s_meta_str(p, "name"), v.type,
+			 v.message, L->a->node);
+		changes++;
+	}
+	return changes;
+}
+
+static int status_pass(struct leader *L)
+{
+	struct agent *a = L->a;
+	cJSON *bps, *nodes, *progs, *p;
+	size_t i;
+	int changes = 0, r;
+
+	if (!L->bpfps.r.synced || !L->nodes.r.synced)
+		return 0;
+	bps = k8s_reflector_list(&L->bpfps.r);
+	nodes = k8s_reflector_list(&L->nodes.r);
+	for (i = 0; bps && nodes && i < a->n_kinds; i++) {
+		if (!a->kinds[i].programs->synced)
+			continue;
+		progs = k8s_reflector_list(a->kinds[i].programs);
+		cJSON_ArrayForEach(p, progs) {
+			r = program_pass(L, a->kinds[i].kind, p, bps, nodes);
+			if (r > 0)
+				changes += r;
+		}
+		cJSON_Delete(progs);
+	}
+	cJSON_Delete(bps);
+	cJSON_Delete(nodes);
+	return changes;
+}
+
+/* ---- the election thread ---- */
+
+/* Still the leader: held, and renewed recently enough that nobody may have taken over. */
+static bool leading(const struct leader *L, long long now)
+{
+	return L->lease.held &&
+	       now - L->lease.renewed_ms < (long long)L->lease.duration_s * 2000 / 3;
+}
+
+static void elect(struct leader *L, long long now, bool *was, int *last_err)
+{
+	struct errmsg em = { 0 };
+	int r;
+
+	r = k8s_lease_try(&L->lease, now, &em);
+	if (r < 0 && r != *last_err)
+		log_warn("Failed to %s the leader Lease (node %s): %s",
+			 L->lease.held ? "renew" : "acquire", L->a->node, em.msg);
+	*last_err = r < 0 ? r : 0;
+	if (L->lease.held && !*was)
+		log_info("node %s became the leader (Lease %s/%s, %u s): it writes the status "
+			 "of the programs", L->a->node, L->lease.ns, L->lease.name,
+			 L->lease.duration_s);
+	else if (!L->lease.held && *was)
+		log_info("node %s is no longer the leader (Lease %s/%s held by %s)", L->a->node,
+			 L->lease.ns, L->lease.name, L->lease.holder[0] ? L->lease.holder : "nobody");
+	*was = L->lease.held;
+}
+
+static void start_watches(struct leader *L)
+{
+	struct errmsg em = { 0 };
+
+	if (L->watching)
+		return;
+	if (lwatch_start(&L->bpfps, "bpfd.dev", "bpfprograms", L->cfg, &em) ||
+	    lwatch_start(&L->nodes, "", "nodes", L->cfg, &em)) {
+		log_err("Failed to watch the cluster as the leader (node %s): %s", L->a->node,
+			em.msg);
+		return;
+	}
+	L->watching = true;
+}
+
+static void *leader_thread(void *arg)
+{
+	struct leader *L = arg;
+	unsigned int dur_ms = L->lease.duration_s * 1000;
+	long long now, next = 0, wake;
+	unsigned long seen = 0;
+	struct errmsg em = { 0 };
+	struct timespec ts;
+	int last_err = 0;
+	bool was = false;
+
+	for (;;) {
+		now = mono_ms();
+		if (now >= next) {
+			elect(L, now, &was, &last_err);
+			/* renew every third of the duration; candidates ask every seventh */
+			next = now + (L->lease.held ? dur_ms / 3 : (dur_ms / 7 ?: 1000));
+		}
+		if (leading(L, now)) {
+			start_watches(L);
+			status_pass(L);
+		}
+		wake = next - mono_ms();
+		if (wake < 0)
+			wake = 0;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += wake / 1000;
+		ts.tv_nsec += (wake % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&lock);
+		while (kicks == seen && !stopping &&
+		       pthread_cond_timedwait(&cond, &lock, &ts) == 0)
+			;
+		seen = kicks;
+		if (stopping) {
+			pthread_mutex_unlock(&lock);
+			break;
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	if (L->lease.held) {
+		if (k8s_lease_release(&L->lease, &em))
+			log_warn("Failed to give up the leader Lease (node %s): %s", L->a->node,
+				 em.msg);
+		else
+			log_info("node %s gave up the leader Lease %s/%s", L->a->node, L->lease.ns,
+				 L->lease.name);
+	}
+	pthread_mutex_lock(&lock);
+	stopped = true;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+int agent_leader_start(struct agent *a, const struct k8s_config *cfg,
+		       const struct agent_leader_cfg *lc, struct errmsg *em)
+{
+	struct leader *L = &leader;
+	int err;
+
+	L->a = a;
+	L->cfg = cfg;
+	err = k8s_https_new(cfg, &L->t, em);
+	if (err)
+		return err;
+	err = k8s_lease_init(&L->lease, L->t, lc->ns, lc->name, a->node, lc->duration_s, em);
+	if (!err && pthread_create(&L->th, NULL, leader_thread, L))
+		err = errmsg_set(em, -EAGAIN, "cannot start the leader election thread");
+	if (err) {
+		L->t->free(L->t);
+		L->t = NULL;
+		return err;
+	}
+	pthread_mutex_lock(&lock);
+	started = true;
+	pthread_mutex_unlock(&lock);
+	log_info("node %s: electing a leader through Lease %s/%s (%u s)", a->node, lc->ns,
+		 lc->name, lc->duration_s);
+	return 0;
+}
+
+void agent_leader_stop(void)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&lock);
+	if (!started) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	stopping = true;
+	pthread_cond_broadcast(&cond);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3;
+	while (!stopped && pthread_cond_timedwait(&cond, &lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&lock);
+}
