@@ -35,9 +35,12 @@ EOT
 }
 
 start_agent() {
+	# the agent of an earlier test (its on_exit runs only when the script ends)
+	[ -f "$T_TMP/agent.pid" ] && kill -9 "$(cat "$T_TMP/agent.pid")" 2>/dev/null
 	"$BPFD" bpfd-agent --kubeconfig "$T_TMP/agent.kubeconfig" --node node1 \
 		--endpoint "unix://$BPFD_SOCK" -v >>"$T_TMP/agent.log" 2>&1 &
 	AGENT_PID=$!
+	echo $AGENT_PID >"$T_TMP/agent.pid"
 	on_exit "kill -9 $AGENT_PID"
 }
 
