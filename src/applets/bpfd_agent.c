@@ -93,7 +93,8 @@ static const struct opts_spec agent_spec = {
 		"on every program and removes it once every node has unloaded the program.",
 	.optv = agent_optv,
 	.footer = "Environment: NODENAME (the node), KUBERNETES_SERVICE_HOST and\n"
-		  "KUBERNETES_SERVICE_PORT (in-cluster), BPFD_LOG (log level).\n",
+		  "KUBERNETES_SERVICE_PORT (in-cluster), POD_NAMESPACE (the Lease's namespace),\n"
+		  "BPFD_LOG (log level).\n",
 };
 
 /* What the agent watches; Node and BpfProgram are narrowed to its node. */

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_k8s_lease.c - leader election (core/k8s/lease.c) against a scripted API server:
+ * create, the race on create, expiry measured on the candidate's clock, renewal, the
+ * 409 of a lost race, leading on while the server is away only until 2/3 of the
+ * duration, release (answers as the real 1.20 server gives them: kubernetes.md) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "core/base/errmsg.h"
+#include "core/k8s/client.h"
+#include "core/k8s/lease.h"
+
+#define LEASES "/apis/coordination.k8s.io/v1/namespaces/bpfd/leases"
+#define LEASE LEASES "/bpfd-agent-leader"
+#define OBJ(holder, rv) "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\"," \
+	"\"metadata\":{\"name\":\"bpfd-agent-leader\",\"namespace\":\"bpfd\"," \
+	"\"resourceVersion\":\"" rv "\"},\"spec\":{" holder "\"leaseDurationSeconds\":15," \
+	"\"renewTime\":\"2026-12-07T02:30:00.000000Z\",\"leaseTransitions\":2}}"
+#define HOLDER(h) "\"holderIdentity\":\"" h "\","
+#define STATUS(code, reason) "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{}," \
+	"\"status\":\"Failure\",\"message\":\"m\",\"reason\":\"" reason "\",\"code\":" #code "}"
+
+struct answer {
+	const char *method;
+	const char *path;
+	int err;		/* a transport error instead of an answer */
+	int status;
+	const char *body;
+};
+
+struct script {
+	struct k8s_transport t;
+	const struct answer *a;
+	size_t n, next;
+	char sent[8][1024];	/* request bodies */
+};
+
+static int scripted(struct k8s_transport *t, const struct k8s_req *req, struct k8s_resp *resp,
+		    struct errmsg *em)
+{
+	struct script *s = (struct script *)t;
+	const struct answer *a;
+
+	memset(resp, 0, sizeof(*resp));
+	if (s->next >= s->n)
+		return errmsg_set(em, -ECONNREFUSED, "script exhausted at %s %s", req->method,
+				  req->path);
+	if (s->next < 8)
+		snprintf(s->sent[s->next], sizeof(s->sent[0]), "%.*s", (int)req->body_len,
+			 req->body ? req->body : "");
+	a = &s->a[s->next++];
+	if (strcmp(a->method, req->method) || strcmp(a->path, req->path)) {
+		fprintf(stderr, "  unexpected %s %s (want %s %s)\n", req->method, req->path,
+			a->method, a->path);
+		return errmsg_set(em, -EPROTO, "unexpected request");
+	}
+	if (a->err)
+		return errmsg_set(em, a->err, "scripted error");
+	resp->status = a->status;
+	resp->body = strdup(a->body ? a->body : "");
+	resp->body_len = strlen(resp->body);
+	return 0;
+}
+
+static void script_init(struct script *s, const struct answer *a, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->t.request = scripted;
+	s->a = a;
+	s->n = n;
+}
+
+static bool init(struct k8s_lease *l, struct script *s)
+{
+	struct errmsg em = { 0 };
+
+	return ASSERT_OK(k8s_lease_init(l, &s->t, "bpfd", "bpfd-agent-leader", "node1", 15, &em),
+			 em.msg);
+}
+
+#define RUN(l, now, want) ({						\
+	struct errmsg _em = { 0 };					\
+	ASSERT_EQ(k8s_lease_try(l, now, &_em), want, _em.msg[0] ? _em.msg : #now); \
+})
+
+static void create_when_missing(void)
+{
+	const struct answer a[] = {
+		{ "GET", LEASE, 0, 404, STATUS(404, "NotFound") },
+		{ "POST", LEASES, 0, 201, OBJ(HOLDER("node1"), "7") },
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node1"), "7") },
+		{ "PUT", LEASE, 0, 200, OBJ(HOLDER("node1"), "8") },
+	};
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, a, 4);
+	if (!init(&l, &s))
+		return;
+	RUN(&l, 0, 1);
+	ASSERT_TRUE(l.held, "held");
+	ASSERT_STRSTR(s.sent[1], "\"holderIdentity\":\"node1\"", "holder");
+	ASSERT_STRSTR(s.sent[1], "\"leaseDurationSeconds\":15", "duration");
+	ASSERT_STRSTR(s.sent[1], "\"acquireTime\":\"", "acquired");
+	ASSERT_STRSTR(s.sent[1], "\"namespace\":\"bpfd\"", "namespace");
+	/* renewed with the resourceVersion read: optimistic concurrency */
+	RUN(&l, 5000, 1);
+	ASSERT_STRSTR(s.sent[3], "\"resourceVersion\":\"7\"", "renew carries the rv");
+	ASSERT_EQ(l.renewed_ms, 5000, "renewed at");
+	ASSERT_EQ(l.transitions, 1, "acquired once");
+}
+
+static void create_race_lost(void)
+{
+	const struct answer a[] = {
+		{ "GET", LEASE, 0, 404, STATUS(404, "NotFound") },
+		{ "POST", LEASES, 0, 409, STATUS(409, "AlreadyExists") },
+	};
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, a, 2);
+	if (!init(&l, &s))
+		return;
+	RUN(&l, 0, 0);
+	ASSERT_FALSE(l.held, "not held");
+}
+
+static void expiry_on_own_clock(void)
+{
+	const struct answer a[] = {
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node2"), "5") },
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node2"), "6") },	/* renewed by node2 */
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node2"), "6") },
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node2"), "6") },
+		{ "PUT", LEASE, 0, 200, OBJ(HOLDER("node1"), "9") },
+	};
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, a, 5);
+	if (!init(&l, &s))
+		return;
+	RUN(&l, 1000, 0);
+	ASSERT_STREQ(l.holder, "node2", "holder seen");
+	RUN(&l, 14000, 0);
+	/* 15 s after the first sight of rv 5, but rv 6 came at 14 s */
+	RUN(&l, 20000, 0);
+	RUN(&l, 29000, 1);
+	ASSERT_STRSTR(s.sent[4], "\"resourceVersion\":\"6\"", "take carries the rv");
+	ASSERT_STRSTR(s.sent[4], "\"holderIdentity\":\"node1\"", "new holder");
+	ASSERT_STRSTR(s.sent[4], "\"leaseTransitions\":3", "one more transition");
+}
+
+static void free_lease_taken_at_once(void)
+{
+	const struct answer a[] = {
+		{ "GET", LEASE, 0, 200, OBJ("", "5") },
+		{ "PUT", LEASE, 0, 409, STATUS(409, "Conflict") },	/* another was faster */
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node3"), "6") },
+	};
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, a, 3);
+	if (!init(&l, &s))
+		return;
+	RUN(&l, 0, 0);
+	ASSERT_STRSTR(s.sent[1], "\"holderIdentity\":\"node1\"", "tried to take it");
+	ASSERT_FALSE(l.held, "lost the race");
+	RUN(&l, 1000, 0);
+	ASSERT_STREQ(l.holder, "node3", "the winner");
+}
+
+static void server_away(void)
+{
+	const struct answer a[] = {
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node1"), "5") },	/* ours (a restart) */
+		{ "PUT", LEASE, 0, 200, OBJ(HOLDER("node1"), "6") },
+		{ "GET", LEASE, -ECONNREFUSED },
+		{ "GET", LEASE, 0, 503, STATUS(503, "ServiceUnavailable") },
+		{ "GET", LEASE, -ETIMEDOUT },
+	};
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, a, 5);
+	if (!init(&l, &s))
+		return;
+	RUN(&l, 0, 1);
+	RUN(&l, 5000, -ECONNREFUSED);
+	ASSERT_TRUE(l.held, "leads on at 5 s");
+	RUN(&l, 9000, -EIO);
+	ASSERT_TRUE(l.held, "leads on at 9 s");
+	RUN(&l, 10000, -ETIMEDOUT);
+	ASSERT_FALSE(l.held, "stops at 2/3 of 15 s");
+}
+
+static void release(void)
+{
+	const struct answer a[] = {
+		{ "GET", LEASE, 0, 404, STATUS(404, "NotFound") },
+		{ "POST", LEASES, 0, 201, OBJ(HOLDER("node1"), "7") },
+		{ "GET", LEASE, 0, 200, OBJ(HOLDER("node1"), "7") },
+		{ "PUT", LEASE, 0, 200, OBJ("", "8") },
+	};
+	struct errmsg em = { 0 };
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, a, 4);
+	if (!init(&l, &s))
+		return;
+	RUN(&l, 0, 1);
+	ASSERT_OK(k8s_lease_release(&l, &em), em.msg);
+	ASSERT_FALSE(l.held, "not held");
+	ASSERT_FALSE(strstr(s.sent[3], "holderIdentity"), "holder removed");
+	ASSERT_STRSTR(s.sent[3], "\"leaseDurationSeconds\":1", "short duration");
+	ASSERT_STRSTR(s.sent[3], "\"resourceVersion\":\"7\"", "with the rv");
+	/* not held: nothing to send */
+	ASSERT_OK(k8s_lease_release(&l, &em), "again");
+	ASSERT_EQ(s.next, 4, "no request");
+}
+
+static void bad_arguments(void)
+{
+	struct errmsg em = { 0 };
+	struct k8s_lease l;
+	struct script s;
+
+	script_init(&s, NULL, 0);
+	ASSERT_EQ(k8s_lease_init(&l, &s.t, "bpfd", "x", "node1", 1, &em), -EINVAL, "duration 1");
+	ASSERT_STRSTR(em.msg, "2..3600", "says the range");
+	memset(&em, 0, sizeof(em));
+	ASSERT_EQ(k8s_lease_init(&l, &s.t, "Bad_NS", "x", "node1", 15, &em), -EINVAL, "namespace");
+	ASSERT_STRSTR(em.msg, "Bad_NS", "names it");
+	memset(&em, 0, sizeof(em));
+	ASSERT_EQ(k8s_lease_init(&l, &s.t, "bpfd", "x", "", 15, &em), -EINVAL, "identity");
+}
+
+TEST_MAIN("k8s_lease",
+	  TEST(create_when_missing),
+	  TEST(create_race_lost),
+	  TEST(expiry_on_own_clock),
+	  TEST(free_lease_taken_at_once),
+	  TEST(server_away),
+	  TEST(release),
+	  TEST(bad_arguments))
