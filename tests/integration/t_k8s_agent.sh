@@ -16,22 +16,7 @@ TP_OBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
 
 # The agent's kubeconfig: the API server with the service account's token.
 agent_kubeconfig() {
-	i=0
-	until s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
-		[ -n "$s" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
-		sleep 0.1
-	done
-	tok=$(kc -n bpfd get secret "$s" -o jsonpath='{.data.token}' | base64 -d)
-	cat >"$T_TMP/agent.kubeconfig" <<EOT
-apiVersion: v1
-kind: Config
-current-context: a
-contexts: [{name: a, context: {cluster: c, user: u}}]
-clusters: [{name: c, cluster: {server: "$K8S_SERVER", certificate-authority: "$K8S_CA"}}]
-users: [{name: u, user: {token: "$tok"}}]
-EOT
+	k8s_agent_kubeconfig "$T_TMP/agent.kubeconfig"
 }
 
 start_agent() {

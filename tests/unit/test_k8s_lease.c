@@ -73,10 +73,12 @@ static void script_init(struct script *s, const struct answer *a, size_t n)
 	s->n = n;
 }
 
-static bool init(struct k8s_lease *l, struct script *s)
+/* Script the answers a and make the candidate node1 of a 15 s Lease. */
+static bool start(struct k8s_lease *l, struct script *s, const struct answer *a, size_t n)
 {
 	struct errmsg em = { 0 };
 
+	script_init(s, a, n);
 	return ASSERT_OK(k8s_lease_init(l, &s->t, "bpfd", "bpfd-agent-leader", "node1", 15, &em),
 			 em.msg);
 }
@@ -97,8 +99,7 @@ static void create_when_missing(void)
 	struct k8s_lease l;
 	struct script s;
 
-	script_init(&s, a, 4);
-	if (!init(&l, &s))
+	if (!start(&l, &s, a, 4))
 		return;
 	RUN(&l, 0, 1);
 	ASSERT_TRUE(l.held, "held");
@@ -122,8 +123,7 @@ static void create_race_lost(void)
 	struct k8s_lease l;
 	struct script s;
 
-	script_init(&s, a, 2);
-	if (!init(&l, &s))
+	if (!start(&l, &s, a, 2))
 		return;
 	RUN(&l, 0, 0);
 	ASSERT_FALSE(l.held, "not held");
@@ -141,8 +141,7 @@ static void expiry_on_own_clock(void)
 	struct k8s_lease l;
 	struct script s;
 
-	script_init(&s, a, 5);
-	if (!init(&l, &s))
+	if (!start(&l, &s, a, 5))
 		return;
 	RUN(&l, 1000, 0);
 	ASSERT_STREQ(l.holder, "node2", "holder seen");
@@ -165,8 +164,7 @@ static void free_lease_taken_at_once(void)
 	struct k8s_lease l;
 	struct script s;
 
-	script_init(&s, a, 3);
-	if (!init(&l, &s))
+	if (!start(&l, &s, a, 3))
 		return;
 	RUN(&l, 0, 0);
 	ASSERT_STRSTR(s.sent[1], "\"holderIdentity\":\"node1\"", "tried to take it");
@@ -187,8 +185,7 @@ static void server_away(void)
 	struct k8s_lease l;
 	struct script s;
 
-	script_init(&s, a, 5);
-	if (!init(&l, &s))
+	if (!start(&l, &s, a, 5))
 		return;
 	RUN(&l, 0, 1);
 	RUN(&l, 5000, -ECONNREFUSED);
@@ -211,8 +208,7 @@ static void release(void)
 	struct k8s_lease l;
 	struct script s;
 
-	script_init(&s, a, 4);
-	if (!init(&l, &s))
+	if (!start(&l, &s, a, 4))
 		return;
 	RUN(&l, 0, 1);
 	ASSERT_OK(k8s_lease_release(&l, &em), em.msg);
