@@ -19,10 +19,9 @@
 #include "core/k8s/bpfprog.h"
 #include "core/k8s/client.h"
 #include "core/k8s/lease.h"
+#include "core/k8s/progstatus.h"
 #include "core/k8s/reflector.h"
 #include "core/k8s/transport.h"
-
-#define MAX_MESSAGE	2048
 
 /* A cluster-wide list + watch of the leader (started when it first leads). */
 struct lwatch {
@@ -47,13 +46,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static unsigned long kicks;
 static bool started, stopping, stopped;
-
-/* The condition a *Program should carry. */
-struct verdict {
-	const char *type;
-	const char *reason;
-	char message[MAX_MESSAGE];
-};
 
 static long long mono_ms(void)
 {
@@ -116,198 +108,15 @@ static int lwatch_start(struct lwatch *w, const char *group, const char *plural,
 	return 0;
 }
 
-/* ---- the aggregate condition of one *Program ---- */
-
-static bool owned_by(const cJSON *bp, const char *uid)
-{
-	const cJSON *ref;
-
-	cJSON_ArrayForEach(ref, k8s_json_get(bp, "metadata.ownerReferences")) {
-		if (uid && !strcmp(k8s_json_str(ref, "uid") ?: "", uid))
-			return true;
-	}
-	return false;
-}
-
-static const char *bp_node(const cJSON *bp)
-{
-	return k8s_json_str(bp, "spec.node") ?: k8s_meta_label(bp, BPFPROG_LABEL_NODE) ?: "?";
-}
-
-static const cJSON *last_condition(const cJSON *obj)
-{
-	const cJSON *conds = k8s_json_get(obj, "status.conditions");
-	int n = cJSON_GetArraySize(conds);
-
-	return n ? cJSON_GetArrayItem(conds, n - 1) : NULL;
-}
-
-/* The node-level conditions that mean the node failed the program. */
-static bool failed(const char *type)
-{
-	static const char *const bad[] = { "NotLoaded", "NotUnLoaded", "MapOwnerNotFound",
-					   "MapOwnerNotLoaded", "BytecodeSelectorError" };
-	size_t i;
-
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (!strcmp(type, bad[i]))
-			return true;
-	}
-	return false;
-}
-
-/* Append ", TEXT" (or TEXT first) to buf, cut at its size. */
-static void add_item(char *buf, size_t size, const char *fmt, const char *a, const char *b,
-		     const char *c)
-{
-	size_t n = strlen(buf);
-
-	if (n + 3 >= size)
-		return;
-	if (n) {
-		snprintf(buf + n, size - n, "; ");
-		n += 2;
-	}
-	snprintf(buf + n, size - n, fmt, a, b, c);
-}
-
-static bool node_listed(const char *list, const char *node)
-{
-	size_t n = strlen(node);
-	const char *s;
-
-	for (s = list; (s = strstr(s, node)); s += n) {
-		if ((s == list || s[-1] == ' ') && (s[n] == '\0' || s[n] == ',' || s[n] == ' '))
-			return true;
-	}
-	return false;
-}
-
-static void add_node(char *list, size_t size, const char *node)
-{
-	size_t n = strlen(list);
-
-	if (!node_listed(list, node))
-		snprintf(list + n, size - n, "%s%s", n ? ", " : "", node);
-}
-
-/* While the program is deleted: the nodes whose BpfPrograms still carry the agent's
- * finalizer (not unloaded yet).  Returns how many BpfPrograms. */
-static int judge_deletion(const struct bpfprog_kind *k, const cJSON *p, const cJSON *bps,
-			  struct verdict *v)
-{
-	char fin[128], nodes[MAX_MESSAGE / 2] = "";
-	const cJSON *bp;
-	int holding = 0;
-
-	bpfprog_finalizer(k, fin, sizeof(fin));
-	cJSON_ArrayForEach(bp, bps) {
-		if (!owned_by(bp, k8s_meta_str(p, "uid")) || !k8s_meta_has_finalizer(bp, fin))
-			continue;
-		holding++;
-		add_node(nodes, sizeof(nodes), bp_node(bp));
-	}
-	*v = (struct verdict){ .type = "DeleteError", .reason = "DeleteError" };
-	snprintf(v->message, sizeof(v->message),
-		 "Waiting for %d BpfProgram(s) to be unloaded on nodes: %s", holding, nodes);
-	return holding;
-}
-
-static void judge(const cJSON *p, const cJSON *bps, const cJSON *nodes, struct verdict *v)
-{
-	char errs[MAX_MESSAGE] = "", bad[MAX_MESSAGE / 2] = "", waiting[MAX_MESSAGE / 2] = "";
-	const char *uid = k8s_meta_str(p, "uid"), *type, *name;
-	const cJSON *bp, *node, *c;
-	bool seen;
-
-	cJSON_ArrayForEach(bp, bps) {
-		if (!owned_by(bp, uid))
-			continue;
-		c = last_condition(bp);
-		type = k8s_json_str(c, "type") ?: "";
-		if (!c) {
-			add_node(waiting, sizeof(waiting), bp_node(bp));
-		} else if (failed(type)) {
-			add_node(bad, sizeof(bad), bp_node(bp));
-			add_item(errs, sizeof(errs), "BpfProgram %s: %s: %.300s",
-				 k8s_meta_str(bp, "name"), type, k8s_json_str(c, "message") ?: "");
-		}
-	}
-	cJSON_ArrayForEach(node, nodes) {
-		name = k8s_meta_str(node, "name") ?: "";
-		seen = false;
-		cJSON_ArrayForEach(bp, bps) {
-			if (owned_by(bp, uid) && !strcmp(bp_node(bp), name)) {
-				seen = true;
-				break;
-			}
-		}
-		if (!seen)
-			add_node(waiting, sizeof(waiting), name);
-	}
-	if (bad[0]) {
-		*v = (struct verdict){ .type = "ReconcileError", .reason = "ReconcileError" };
-		snprintf(v->message, sizeof(v->message),
-			 "bpfProgramReconciliation failed on nodes: %s (%s)", bad, errs);
-	} else if (waiting[0]) {
-		*v = (struct verdict){ .type = "NotYetLoaded", .reason = "ProgramsNotYetLoaded" };
-		snprintf(v->message, sizeof(v->message),
-			 "Waiting for the program to be reconciled on nodes: %s", waiting);
-	} else {
-		*v = (struct verdict){ .type = "ReconcileSuccess", .reason = "ReconcileSuccess",
-				       .message = "bpfProgramReconciliation Succeeded on all nodes" };
-	}
-}
-
 /* ---- writes ---- */
-
-static bool same_condition(const cJSON *obj, const struct verdict *v)
-{
-	const cJSON *c = last_condition(obj);
-
-	return c && cJSON_GetArraySize(k8s_json_get(obj, "status.conditions")) == 1 &&
-	       !strcmp(k8s_json_str(c, "type") ?: "", v->type) &&
-	       !strcmp(k8s_json_str(c, "message") ?: "", v->message);
-}
 
 static int set_condition(void *arg, cJSON *obj, struct errmsg *em)
 {
-	const struct verdict *v = arg;
-	const cJSON *old = last_condition(obj);
-	char now[32], since[64];
-	time_t t = time(NULL);
-	struct tm tm;
-	cJSON *st, *conds, *c;
-
 	(void)em;
-	if (same_condition(obj, v))
-		return 0;
-	gmtime_r(&t, &tm);
-	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* the transition time stays while only the message changes */
-	snprintf(since, sizeof(since), "%s",
-		 old && !strcmp(k8s_json_str(old, "type") ?: "", v->type) ?
-		 k8s_json_str(old, "lastTransitionTime") ?: now : now);
-	cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
-	st = cJSON_AddObjectToObject(obj, "status");
-	conds = st ? cJSON_AddArrayToObject(st, "conditions") : NULL;
-	c = cJSON_CreateObject();
-	if (!conds || !c || !cJSON_AddItemToArray(conds, c)) {
-		cJSON_Delete(c);
-		return -ENOMEM;
-	}
-	if (!cJSON_AddStringToObject(c, "type", v->type) ||
-	    !cJSON_AddStringToObject(c, "status", "True") ||
-	    !cJSON_AddStringToObject(c, "reason", v->reason) ||
-	    !cJSON_AddStringToObject(c, "message", v->message) ||
-	    !cJSON_AddStringToObject(c, "lastTransitionTime", since) ||
-	    (k8s_meta_generation(obj) >= 0 &&
-	     !cJSON_AddNumberToObject(c, "observedGeneration", (double)k8s_meta_generation(obj))))
-		return -ENOMEM;
-	return 1;
+	return progstatus_apply(obj, arg);
 }
 
-/* Add (arg non-NULL) or remove our finalizer. */
+/* Our finalizer on a *Program. */
 static int add_finalizer(void *arg, cJSON *obj, struct errmsg *em)
 {
 	cJSON *meta = cJSON_GetObjectItemCaseSensitive(obj, "metadata"), *fins;
@@ -367,13 +176,13 @@ static int edit(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
 static int program_pass(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
 			const cJSON *bps, const cJSON *nodes)
 {
-	struct verdict v;
+	struct progstatus v;
 	int changes = 0, r;
 
 	if (k8s_meta_deleting(p)) {
 		if (!k8s_meta_has_finalizer(p, AGENT_LEADER_FINALIZER))
 			return 0;
-		if (judge_deletion(k, p, bps, &v) == 0) {
+		if (progstatus_judge_deletion(k, p, bps, &v) == 0) {
 			r = edit(L, k, p, NULL, remove_finalizer, NULL, "remove the finalizer");
 			if (r > 0)
 				log_info("%s '%s': unloaded on every node, finalizer removed "
@@ -385,9 +194,9 @@ static int program_pass(struct leader *L, const struct bpfprog_kind *k, const cJ
 			r = edit(L, k, p, NULL, add_finalizer, NULL, "add the finalizer");
 			changes += r > 0 ? r : 0;
 		}
-		judge(p, bps, nodes, &v);
+		progstatus_judge(p, bps, nodes, &v);
 	}
-	if (same_condition(p, &v))
+	if (progstatus_same(p, &v))
 		return changes;
 	r = edit(L, k, p, "/status", set_condition, &v, "write the status");
 	if (r > 0) {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_k8s_lease.c - leader election (core/k8s/lease.c) against a scripted API server:
- * create, the race on create, expiry measured on the candidate's clock, renewal, the
- * 409 of a lost race, leading on while the server is away only until 2/3 of the
- * duration, release (answers as the real 1.20 server gives them: kubernetes.md) */
+/* test_k8s_leader.c - what the elected agent does without a server: leader election
+ * (core/k8s/lease.c) against a scripted API server (create, the race on create, expiry
+ * measured on the candidate's clock, renewal, the 409 of a lost race, leading on while
+ * the server is away only until 2/3 of the duration, release; answers as the real 1.20
+ * server gives them: kubernetes.md), and the *Programs' aggregate conditions
+ * (core/k8s/progstatus.c) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "core/base/errmsg.h"
 #include "core/k8s/client.h"
 #include "core/k8s/lease.h"
+#include "core/k8s/progstatus.h"
 
 #define LEASES "/apis/coordination.k8s.io/v1/namespaces/bpfd/leases"
 #define LEASE LEASES "/bpfd-agent-leader"
@@ -237,11 +240,117 @@ static void bad_arguments(void)
 	ASSERT_EQ(k8s_lease_init(&l, &s.t, "bpfd", "x", "", 15, &em), -EINVAL, "identity");
 }
 
-TEST_MAIN("k8s_lease",
+/* ---- aggregate conditions ---- */
+
+#define PROG "{\"metadata\":{\"name\":\"tp\",\"uid\":\"u-1\",\"generation\":3}}"
+#define BP(name, node, uid, conds) "{\"metadata\":{\"name\":\"" name "\"," \
+	"\"labels\":{\"kubernetes.io/hostname\":\"" node "\"}," \
+	"\"finalizers\":[\"bpfd.dev.tracepointprogramcontroller/finalizer\"]," \
+	"\"ownerReferences\":[{\"uid\":\"" uid "\"}]},\"spec\":{\"node\":\"" node "\"}," \
+	"\"status\":{\"conditions\":[" conds "]}}"
+#define COND(type, msg) "{\"type\":\"" type "\",\"message\":\"" msg "\"}"
+#define NODES "[{\"metadata\":{\"name\":\"node1\"}},{\"metadata\":{\"name\":\"node2\"}}]"
+
+static void judge(const char *bps, const char *nodes, struct progstatus *st)
+{
+	cJSON *p = cJSON_Parse(PROG), *b = cJSON_Parse(bps), *n = cJSON_Parse(nodes);
+
+	progstatus_judge(p, b, n, st);
+	cJSON_Delete(p);
+	cJSON_Delete(b);
+	cJSON_Delete(n);
+}
+
+static void aggregate_success_and_waiting(void)
+{
+	struct progstatus st;
+
+	judge("[" BP("tp-node1", "node1", "u-1", COND("Loaded", "ok")) ","
+	      BP("tp-node2", "node2", "u-1", COND("NotSelected", "not here")) "]", NODES, &st);
+	ASSERT_STREQ(st.type, "ReconcileSuccess", "loaded or not selected everywhere");
+	/* node2 has nothing yet; another program's BpfProgram on node2 does not count */
+	judge("[" BP("tp-node1", "node1", "u-1", COND("Loaded", "ok")) ","
+	      BP("other-node2", "node2", "u-2", COND("Loaded", "ok")) "]", NODES, &st);
+	ASSERT_STREQ(st.type, "NotYetLoaded", "node2 missing");
+	ASSERT_STREQ(st.reason, "ProgramsNotYetLoaded", "reason");
+	ASSERT_STRSTR(st.message, "on nodes: node2", "names node2");
+	ASSERT_FALSE(strstr(st.message, "node1"), "not node1");
+	/* a BpfProgram without a condition yet */
+	judge("[" BP("tp-node1", "node1", "u-1", "") ","
+	      BP("tp-node2", "node2", "u-1", COND("Loaded", "ok")) "]", NODES, &st);
+	ASSERT_STREQ(st.type, "NotYetLoaded", "no condition yet");
+	ASSERT_STRSTR(st.message, "on nodes: node1", "names node1");
+}
+
+static void aggregate_error_names_nodes(void)
+{
+	struct progstatus st;
+
+	judge("[" BP("tp-node1-a", "node1", "u-1", COND("Loaded", "ok")) ","
+	      BP("tp-node2-a", "node2", "u-1", COND("Loaded", "x") "," COND("NotLoaded", "no file")) ","
+	      BP("tp-node2-b", "node2", "u-1", COND("BytecodeSelectorError", "bad")) "]", "[]", &st);
+	ASSERT_STREQ(st.type, "ReconcileError", "error");
+	ASSERT_STRSTR(st.message, "failed on nodes: node2 (BpfProgram tp-node2-a: NotLoaded: no file; "
+		      "BpfProgram tp-node2-b: BytecodeSelectorError: bad)", "names node2 once, each error");
+	ASSERT_FALSE(strstr(st.message, "node1"), "not node1");
+	/* an error wins over a node still missing */
+	judge("[" BP("tp-node2", "node2", "u-1", COND("NotLoaded", "e")) "]", NODES, &st);
+	ASSERT_STREQ(st.type, "ReconcileError", "error before waiting");
+	/* node names that contain one another are still told apart */
+	judge("[" BP("tp-a", "node10", "u-1", COND("NotLoaded", "e")) ","
+	      BP("tp-b", "node1", "u-1", COND("NotLoaded", "e")) "]", "[]", &st);
+	ASSERT_STRSTR(st.message, "nodes: node10, node1 (", "both nodes");
+}
+
+static void aggregate_deletion_and_apply(void)
+{
+	const struct bpfprog_kind *k = bpfprog_kind_find("TracepointProgram");
+	cJSON *p = cJSON_Parse(PROG), *b;
+	struct progstatus st, ok = { .type = "ReconcileSuccess", .reason = "ReconcileSuccess",
+				     .message = "m" };
+	const char *since;
+
+	b = cJSON_Parse("[" BP("tp-node1", "node1", "u-1", "") ","
+			"{\"metadata\":{\"name\":\"tp-node2\",\"ownerReferences\":[{\"uid\":\"u-1\"}]},"
+			"\"spec\":{\"node\":\"node2\"}}]");
+	ASSERT_EQ(progstatus_judge_deletion(k, p, b, &st), 1, "node1 still holds it");
+	ASSERT_STREQ(st.type, "DeleteError", "type");
+	ASSERT_STRSTR(st.message, "on nodes: node1", "names node1");
+	ASSERT_FALSE(strstr(st.message, "node2"), "node2 unloaded it");
+	cJSON_Delete(b);
+	b = cJSON_Parse("[]");
+	ASSERT_EQ(progstatus_judge_deletion(k, p, b, &st), 0, "every node unloaded it");
+	cJSON_Delete(b);
+
+	ASSERT_EQ(progstatus_apply(p, &ok), 1, "written");
+	ASSERT_TRUE(progstatus_same(p, &ok), "same");
+	ASSERT_EQ(progstatus_apply(p, &ok), 0, "unchanged");
+	ASSERT_EQ((long long)cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+		k8s_json_get(p, "status.conditions"), 0), "observedGeneration")), 3, "generation");
+	cJSON_ReplaceItemInObject((cJSON *)cJSON_GetArrayItem(k8s_json_get(p, "status.conditions"), 0),
+				  "lastTransitionTime", cJSON_CreateString("2020-01-01T00:00:00Z"));
+	snprintf(ok.message, sizeof(ok.message), "other");
+	ASSERT_EQ(progstatus_apply(p, &ok), 1, "message changed");
+	since = k8s_json_str(cJSON_GetArrayItem(k8s_json_get(p, "status.conditions"), 0),
+			     "lastTransitionTime");
+	ASSERT_STREQ(since, "2020-01-01T00:00:00Z", "same type keeps its transition time");
+	ok.type = "ReconcileError";
+	ASSERT_EQ(progstatus_apply(p, &ok), 1, "type changed");
+	since = k8s_json_str(cJSON_GetArrayItem(k8s_json_get(p, "status.conditions"), 0),
+			     "lastTransitionTime");
+	ASSERT_TRUE(since && strcmp(since, "2020-01-01T00:00:00Z"), "new transition time");
+	ASSERT_EQ(cJSON_GetArraySize(k8s_json_get(p, "status.conditions")), 1, "one condition");
+	cJSON_Delete(p);
+}
+
+TEST_MAIN("k8s_leader",
 	  TEST(create_when_missing),
 	  TEST(create_race_lost),
 	  TEST(expiry_on_own_clock),
 	  TEST(free_lease_taken_at_once),
 	  TEST(server_away),
 	  TEST(release),
-	  TEST(bad_arguments))
+	  TEST(bad_arguments),
+	  TEST(aggregate_success_and_waiting),
+	  TEST(aggregate_error_names_nodes),
+	  TEST(aggregate_deletion_and_apply))
