@@ -152,17 +152,34 @@ static int remove_finalizer(void *arg, cJSON *obj, struct errmsg *em)
 	return 0;
 }
 
+/* A mutation that remembers whether the last try wrote (the cache may be behind). */
+struct mutation {
+	k8s_mutate_fn fn;
+	void *arg;
+	bool wrote;
+};
+
+static int mutate(void *arg, cJSON *obj, struct errmsg *em)
+{
+	struct mutation *m = arg;
+	int r = m->fn(m->arg, obj, em);
+
+	m->wrote = r > 0;
+	return r;
+}
+
 /* Read-modify-write of one *Program; 1 written, 0 nothing to do (or it is gone). */
 static int edit(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
 		const char *sub, k8s_mutate_fn fn, void *arg, const char *what)
 {
+	struct mutation m = { .fn = fn, .arg = arg };
 	char path[K8S_MAX_PATH];
 	struct errmsg em = { 0 };
 	int err;
 
 	err = k8s_path(path, sizeof(path), "bpfd.dev", "v1alpha1", k->plural, NULL,
 		       k8s_meta_str(p, "name"), NULL, &em) ?:
-	      k8s_update_retry(L->t, path, sub, fn, arg, NULL, &em);
+	      k8s_update_retry(L->t, path, sub, mutate, &m, NULL, &em);
 	if (err == -ENOENT)
 		return 0;
 	if (err) {
@@ -170,7 +187,7 @@ static int edit(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
 			 k8s_meta_str(p, "name"), L->a->node, em.msg);
 		return err;
 	}
-	return 1;
+	return m.wrote;
 }
 
 static int program_pass(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
