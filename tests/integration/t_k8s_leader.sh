@@ -63,23 +63,39 @@ start_agent() {
 
 agent_pid() { cat "$T_TMP/agent-$1.pid"; }
 
+# api PATH: GET from the API server as its admin (curl: polling with kubectl is slow)
+api() {
+	curl -fsS --max-time 5 --cacert "$K8S_CA" -H "Authorization: Bearer $K8S_ADMIN_TOKEN" \
+		"$K8S_SERVER$1" 2>/dev/null
+}
+
 holder() {
-	kc -n bpfd get lease bpfd-agent-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null
+	api /apis/coordination.k8s.io/v1/namespaces/bpfd/leases/bpfd-agent-leader |
+		jq -r '.spec.holderIdentity // empty'
 }
 
 holder_is() { [ "$(holder)" = "$1" ]; }
 
+lease_held() { [ -n "$(holder)" ]; }
+
+TPP=/apis/bpfd.dev/v1alpha1/tracepointprograms
+
 cond() {
-	kc get tracepointprogram "$1" -o jsonpath="{.status.conditions[-1:].$2}" 2>/dev/null
+	api "$TPP/$1" | jq -r ".status.conditions[-1].$2 // empty"
 }
 
 cond_is() { [ "$(cond "$1" type)" = "$2" ]; }
 
-gone() { ! kc get tracepointprogram "$1" >/dev/null 2>&1; }
+gone() {
+	code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$K8S_CA" \
+		-H "Authorization: Bearer $K8S_ADMIN_TOKEN" "$K8S_SERVER$TPP/$1")
+	[ "$code" = 404 ]
+}
 
 # loaded_on NODE PROGRAM: NODE's bpfd holds the program of TracepointProgram PROGRAM
 loaded_on() {
-	uid=$(kc get bpfprogram "$2-$1-syscalls-sys-enter-getppid" -o jsonpath='{.metadata.uid}') &&
+	uid=$(api "/apis/bpfd.dev/v1alpha1/bpfprograms/$2-$1-syscalls-sys-enter-getppid" |
+		jq -r '.metadata.uid // empty') &&
 		[ -n "$uid" ] &&
 		[ "$(ctl_on "$1" list -m "bpfd.dev/uuid=$uid" -o json | jq length)" = 1 ]
 }
@@ -129,8 +145,7 @@ setup() {
 
 test_leader() {
 	setup
-	wait_for 30 sh -c "[ -n \"\$($K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG -n bpfd get lease bpfd-agent-leader -o jsonpath='{.spec.holderIdentity}')\" ]" ||
-		{ logs; fail "no agent took the Lease"; }
+	wait_for 30 lease_held || { logs; fail "no agent took the Lease"; }
 	sleep 2
 	lead=$(holder)
 	case $lead in
@@ -141,7 +156,8 @@ test_leader() {
 	grep -q "node $lead became the leader" "$T_TMP/agent-$lead.log" || { logs; fail "$lead's log"; }
 	! grep -q "became the leader" "$T_TMP/agent-$follow.log" ||
 		{ logs; fail "both agents became the leader"; }
-	[ "$(kc -n bpfd get lease bpfd-agent-leader -o jsonpath='{.spec.leaseDurationSeconds}')" = $LEASE_S ] ||
+	[ "$(api /apis/coordination.k8s.io/v1/namespaces/bpfd/leases/bpfd-agent-leader |
+		jq .spec.leaseDurationSeconds)" = $LEASE_S ] ||
 		fail "leaseDurationSeconds"
 
 	# a program both nodes load: ReconcileSuccess, and the leader's finalizer on it
@@ -150,7 +166,7 @@ test_leader() {
 	for n in node1 node2; do
 		loaded_on $n both || fail "both: not loaded on $n"
 	done
-	kc get tracepointprogram both -o jsonpath='{.metadata.finalizers}' | grep -q "$FIN" ||
+	api "$TPP/both" | jq -e ".metadata.finalizers | index(\"$FIN\")" >/dev/null ||
 		fail "no $FIN on the program"
 	grep -q "TracepointProgram 'both': ReconcileSuccess" "$T_TMP/agent-$lead.log" ||
 		fail "the leader's log does not name the program"
