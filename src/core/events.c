@@ -140,7 +140,7 @@ void events_hub_run(void *arg)
 {
 	struct events_hub *h = arg;
 	struct event ev[HUB_BATCH];
-	uint8_t buf[1024];
+	uint8_t buf[RPC_EVENT_MAX];
 	uint64_t lost;
 	size_t n, k, i, len;
 

@@ -18,6 +18,7 @@
 #include "core/base/event.h"
 #include "core/events.h"
 #include "core/image/object.h"
+#include "core/image/progress.h"
 #include "core/wire/errmap.h"
 #include "core/wire/h2.h"
 #include "core/state/manager.h"
@@ -256,12 +257,15 @@ static void pull_call_work(struct rpc_pull_job *j)
 	struct pull_call *pc = (struct pull_call *)j;
 	struct rpc *rpc = pc->rpc;
 
+	/* the pull's progress events name who asked */
+	event_caller_set(pc->has_caller ? pc->caller.name : NULL);
 	if (pc->load)
 		pc->err = rpc->ops->load_prepare(rpc->ctx, pc->load,
 						 pc->has_caller ? &pc->caller : NULL,
 						 &pc->prep, &pc->em);
 	else
 		pc->err = rpc->ops->pull_bytecode(rpc->ctx, pc->pull, &pc->pull_resp, &pc->em);
+	event_caller_set(NULL);
 }
 
 static void pull_call_done(struct rpc_pull_job *j)
@@ -895,7 +899,15 @@ int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *r
 		 (unsigned int)(e->time_ns % 1000000000 / 1000));
 	snprintf(m.kind, sizeof(m.kind), "%s", event_kind_name(e->kind));
 	m.id = e->id;
-	snprintf(m.attach_point, sizeof(m.attach_point), "%s", e->attach);
+	if (e->kind == EVENT_PULL_PROGRESS || e->kind == EVENT_PULL_END) {
+		snprintf(m.image, sizeof(m.image), "%s", e->image);
+		snprintf(m.layer, sizeof(m.layer), "%s", e->layer);
+		m.bytes_done = e->bytes_done;
+		m.bytes_total = e->bytes_total;
+		m.pull = e->pull;
+	} else {
+		snprintf(m.attach_point, sizeof(m.attach_point), "%s", e->attach);
+	}
 	snprintf(m.caller, sizeof(m.caller), "%s", e->caller);
 	snprintf(m.detail, sizeof(m.detail), "%s", e->detail);
 	if (!pb_encode(&os, bpfd_v1_Event_fields, &m))
@@ -1114,13 +1126,16 @@ static int image_for_plan(const struct rpc_kernel *k, const struct image_puller 
 {
 	struct prog_spec *s = &plan->spec;
 	char name[sizeof(s->name)];
+	struct pull_report rep;
 	int err;
 
 	if (!k->img)
 		return no_image_store(em);
 	snprintf(name, sizeof(name), "%s", s->name);
-	err = image_pull(p, url, policy, auth, image_now_ns(), NULL, NULL, s->image_digest,
-			 NULL, em);
+	pull_report_init(&rep, url);
+	err = image_pull(p, url, policy, auth, image_now_ns(), pull_report_progress, &rep,
+			 s->image_digest, NULL, em);
+	pull_report_end(&rep, err, s->image_digest, em);
 	if (!err)
 		err = image_object_open(k->img->puller.store, s->image_digest, name,
 					k->img->workdir, obj, em);
@@ -1369,14 +1384,18 @@ static int kern_op_pull(void *ctx, const bpfd_v1_PullBytecodeRequest *req,
 {
 	const struct rpc_kernel *k = ctx;
 	struct image_auth *auth = NULL;
+	struct pull_report rep;
 	int err;
 
 	if (!k->img)
 		return no_image_store(em);
 	err = auth_from_pb(&req->image, &auth);
-	if (!err)
-		err = image_pull(&k->img->puller, req->image.url, req->image.image_pull_policy,
-				 auth, image_now_ns(), NULL, NULL, resp->digest, NULL, em);
+	if (err)
+		return err;
+	pull_report_init(&rep, req->image.url);
+	err = image_pull(&k->img->puller, req->image.url, req->image.image_pull_policy, auth,
+			 image_now_ns(), pull_report_progress, &rep, resp->digest, NULL, em);
+	pull_report_end(&rep, err, resp->digest, em);
 	auth_free(auth);
 	return err;
 }

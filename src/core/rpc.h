@@ -78,7 +78,8 @@ struct rpc {
 };
 
 /* An event (core/base/event.h) as a bpfd.v1.Event message in buf[size]: 0 with
- * *ret_len, or -EMSGSIZE. */
+ * *ret_len, or -EMSGSIZE (RPC_EVENT_MAX bytes always suffice). */
+#define RPC_EVENT_MAX	bpfd_v1_Event_size
 int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *ret_len);
 
 /* The h2_handler_fn of the server: arg is a struct rpc. */

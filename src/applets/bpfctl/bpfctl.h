@@ -116,6 +116,18 @@ int bpfctl_call_quiet(const struct bpfctl_common *c, const char *method,
 		      const pb_msgdesc_t *resp_fields, void *resp, struct client_status *st,
 		      struct errmsg *em);
 
+/* ---- progress.c: a call that pulls an image ---- */
+
+/* bpfctl_call() of a PullBytecode or a Load from image url.  When stdout is a
+ * terminal (and the output text), the daemon's Events stream is read beside
+ * the call and each layer of the pull is drawn as a line redrawn in place,
+ * "sha256:0123456789ab  1.2 MiB / 3.4 MiB"; the lines stay above the answer.
+ * Without the stream (refused, off, an older daemon) the call goes on as
+ * bpfctl_call() does.  Else nothing but the answer is printed. */
+int bpfctl_call_pull(const struct bpfctl_common *c, const char *url, const char *method,
+		     const pb_msgdesc_t *req_fields, const void *req,
+		     const pb_msgdesc_t *resp_fields, void *resp);
+
 /* ---- load.c: the image options load-from-image and pull-bytecode share ---- */
 
 /* -i, -r, -p into the fields image_url, auth and policy of T. */

@@ -27,6 +27,9 @@ static const struct opts_spec events_spec = {
 		"its hook: Get and List show why), interface_gone, interface_renamed,\n"
 		"interface_moved; each with its time (UTC), program id, attach point and\n"
 		"caller (the client that asked, or \"kernel\" for what the daemon saw).\n"
+		"Image pulls from a registry: pull_progress (a layer's digest and bytes of\n"
+		"its size, at most ten a second per layer) and pull_end, with the image and\n"
+		"the pull's number.\n"
 		"With -o json each event is one JSON object on its own line.  A reader that\n"
 		"falls more than [monitor] event_queue events behind is dropped by the\n"
 		"daemon with an error saying how many events it missed.",
@@ -55,6 +58,13 @@ static int print_event(void *arg, void *msg)
 	out_str(o, "kind", "%s", e->kind);
 	out_u64(o, "id", e->id ? " id=%llu" : NULL, e->id);
 	out_str(o, "attach_point", e->attach_point[0] ? " [%s]" : NULL, e->attach_point);
+	if (e->pull) {
+		out_str(o, "image", " %s", e->image);
+		out_u64(o, "pull", " (pull %llu)", e->pull);
+		out_str(o, "layer", e->layer[0] ? " %s" : NULL, e->layer);
+		out_u64(o, "bytes_done", " %llu", e->bytes_done);
+		out_u64(o, "bytes_total", " of %llu bytes", e->bytes_total);
+	}
 	out_str(o, "caller", " by %s", e->caller);
 	out_str(o, "detail", e->detail[0] ? ": %s" : NULL, e->detail);
 	out_text(o, "\n");

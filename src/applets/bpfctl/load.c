@@ -650,8 +650,13 @@ static int load_main(int argc, char **argv)
 		rc = opts_exit_code(idx);
 		goto out;
 	}
-	rc = bpfctl_call(&o.c, "/bpfd.v1.Bpfd/Load", bpfd_v1_LoadRequest_fields, req,
-			 bpfd_v1_LoadResponse_fields, resp);
+	if (cur == &image_spec)
+		rc = bpfctl_call_pull(&o.c, req->bytecode.location.image.url,
+				      "/bpfd.v1.Bpfd/Load", bpfd_v1_LoadRequest_fields, req,
+				      bpfd_v1_LoadResponse_fields, resp);
+	else
+		rc = bpfctl_call(&o.c, "/bpfd.v1.Bpfd/Load", bpfd_v1_LoadRequest_fields, req,
+				 bpfd_v1_LoadResponse_fields, resp);
 	if (!rc && show_program(resp->has_info ? &resp->info : NULL, &resp->kernel_info,
 				bpfctl_json(&o.c)))
 		rc = bpfctl_error(&o.c, "Out of memory");

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "applets/bpfctl/bpfctl.h"
 
@@ -37,7 +36,6 @@ int bpfctl_pull_bytecode(int argc, char **argv)
 	bpfd_v1_PullBytecodeRequest *req = NULL;
 	bpfd_v1_PullBytecodeResponse resp = bpfd_v1_PullBytecodeResponse_init_zero;
 	struct out *out;
-	bool tty;
 	int rc;
 
 	rc = bpfctl_parse(&pull_spec, &o, argc, argv, NULL, 0);
@@ -54,15 +52,11 @@ int bpfctl_pull_bytecode(int argc, char **argv)
 		rc = opts_exit_code(rc);
 		goto out;
 	}
-	/* the daemon answers once, when the image is stored: on a terminal say
-	 * what is going on until then */
-	tty = !bpfctl_json(&o.c) && isatty(STDERR_FILENO);
-	if (tty)
-		fprintf(stderr, "Pulling %s ...", req->image.url);
-	rc = bpfctl_call(&o.c, "/bpfd.v1.Bpfd/PullBytecode", bpfd_v1_PullBytecodeRequest_fields,
-			 req, bpfd_v1_PullBytecodeResponse_fields, &resp);
-	if (tty)
-		fprintf(stderr, "\r\033[K");
+	/* the daemon answers once, when the image is stored: on a terminal the
+	 * layers' progress until then */
+	rc = bpfctl_call_pull(&o.c, req->image.url, "/bpfd.v1.Bpfd/PullBytecode",
+			      bpfd_v1_PullBytecodeRequest_fields, req,
+			      bpfd_v1_PullBytecodeResponse_fields, &resp);
 	if (rc)
 		goto out;
 	out = out_new(stdout, bpfctl_json(&o.c), true);

@@ -22,6 +22,8 @@ static const char *const kind_names[__EVENT_MAX] = {
 	[EVENT_IFACE_GONE] = "interface_gone",
 	[EVENT_IFACE_RENAMED] = "interface_renamed",
 	[EVENT_IFACE_MOVED] = "interface_moved",
+	[EVENT_PULL_PROGRESS] = "pull_progress",
+	[EVENT_PULL_END] = "pull_end",
 };
 
 static struct {

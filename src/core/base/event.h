@@ -23,19 +23,34 @@ enum event_kind {
 	EVENT_IFACE_GONE,	/* an interface carrying bpfd's programs was deleted */
 	EVENT_IFACE_RENAMED,
 	EVENT_IFACE_MOVED,	/* ... moved to another network namespace */
+	EVENT_PULL_PROGRESS,	/* a layer of an image pull: bytes of total (pull) */
+	EVENT_PULL_END,		/* the pull that sent EVENT_PULL_PROGRESS is over */
 	__EVENT_MAX,
 };
 
 #define EVENT_ATTACH_SIZE	288
 #define EVENT_CALLER_SIZE	128
 #define EVENT_DETAIL_SIZE	256
+#define EVENT_IMAGE_SIZE	512	/* a longer reference is cut (Event.image) */
+#define EVENT_LAYER_SIZE	72	/* "sha256:" + 64 hex */
 
 struct event {
 	uint64_t seq;				/* set by event_emit() */
 	uint64_t time_ns;			/* CLOCK_REALTIME, set by event_emit() */
 	enum event_kind kind;
 	uint32_t id;				/* program id, 0 none */
-	char attach[EVENT_ATTACH_SIZE];		/* "xdp v0", "tc v0 ingress", ... */
+	/* what the kind is about: the bus holds thousands of events, so the
+	 * pull kinds' strings share the room of the program kinds' */
+	union {
+		char attach[EVENT_ATTACH_SIZE];	/* "xdp v0", "tc v0 ingress", ... */
+		struct {			/* EVENT_PULL_* */
+			char image[EVENT_IMAGE_SIZE];	/* as the request gave it */
+			char layer[EVENT_LAYER_SIZE];	/* PROGRESS: its digest */
+		};
+	};
+	uint64_t bytes_done;			/* EVENT_PULL_*: see bpfd.proto Event */
+	uint64_t bytes_total;
+	uint64_t pull;				/* the pull's number */
 	char caller[EVENT_CALLER_SIZE];		/* who asked, or "kernel" */
 	char detail[EVENT_DETAIL_SIZE];
 };
@@ -55,7 +70,7 @@ void event_bus_fini(void);
 /* Queue an event; any thread.  caller "" is filled from event_caller_set()
  * of this thread, else "kernel".  seq and time_ns are set here. */
 void event_emit(const struct event *e);
-/* The same, built from parts; attach may be NULL. */
+/* The same, built from parts; attach may be NULL (a program kind). */
 void event_emitf(enum event_kind kind, uint32_t id, const char *attach,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

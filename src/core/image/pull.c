@@ -276,12 +276,18 @@ struct progress_arg {
 	void *arg;
 };
 
+/* The layers of the registry's progress (the manifest and config blobs are
+ * small and not what a user waits for). */
 static void reg_progress(void *arg, const struct registry_progress *rp)
 {
 	struct progress_arg *pa = arg;
+	struct image_progress p = {
+		.digest = rp->digest, .layer = rp->layer, .n_layers = rp->n_layers,
+		.done = rp->done, .total = rp->total, .cached = rp->cached,
+	};
 
-	if (rp->digest)
-		pa->fn(pa->arg, rp->digest, rp->done, rp->total);
+	if (rp->phase == REGISTRY_PHASE_LAYER && rp->digest)
+		pa->fn(pa->arg, &p);
 }
 
 static void reg_auth(const struct image_auth *a, struct registry_auth *ra)

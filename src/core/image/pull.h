@@ -29,9 +29,19 @@ struct image_auth {
 	char password[1025];
 };
 
-/* Progress of a download: bytes of total (0: unknown) of the blob digest. */
-typedef void (*image_progress_fn)(void *arg, const char *digest, uint64_t done,
-				  uint64_t total);
+/* Progress of a pull, layer by layer: called when a layer starts (done 0), as
+ * its bytes arrive (every 64 KiB or so: the callee throttles what it shows)
+ * and when it is complete (done == total); a layer the store had already
+ * comes once, cached and complete.  Never with credentials. */
+struct image_progress {
+	const char *digest;	/* the layer's */
+	unsigned int layer;	/* 0-based index of the manifest's layers ... */
+	unsigned int n_layers;	/* ... of this many */
+	uint64_t done;		/* bytes so far */
+	uint64_t total;		/* its size in the manifest */
+	bool cached;		/* in the store already: not downloaded */
+};
+typedef void (*image_progress_fn)(void *arg, const struct image_progress *p);
 
 /* What talks to a registry (the registry client; tests plug in a fake). */
 struct image_source_ops {

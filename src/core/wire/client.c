@@ -32,6 +32,8 @@ struct client {
 	char authority[300];
 	bool is_tcp;
 	uint64_t timeout_ms;
+	void (*on_open)(void *arg);
+	void *on_open_arg;
 };
 
 struct endpoint {
@@ -223,6 +225,19 @@ void client_close(struct client *c)
 	free(c);
 }
 
+void client_on_open(struct client *c, void (*fn)(void *arg), void *arg)
+{
+	c->on_open = fn;
+	c->on_open_arg = arg;
+}
+
+void client_shutdown(struct client *c)
+{
+	/* poll() in the other thread wakes up, and its read() sees the end */
+	if (c->io.fd >= 0)
+		(void)shutdown(c->io.fd, SHUT_RDWR);
+}
+
 const char *client_endpoint(const struct client *c)
 {
 	return c->endpoint;
@@ -384,7 +399,12 @@ static int call_run(struct client *c, const char *method, const pb_msgdesc_t *re
 			err = pump_in(c, deadline);
 		if (err)
 			break;
+		if (c->on_open && res->http_status) {
+			c->on_open(c->on_open_arg);
+			c->on_open = NULL;
+		}
 	}
+	c->on_open = NULL;
 	*ret_err = err;
 	err = 0;
 out:

@@ -56,4 +56,14 @@ int client_stream(struct client *c, const char *method, const pb_msgdesc_t *req_
 		  const void *req, const pb_msgdesc_t *resp_fields, void *resp,
 		  int (*on_msg)(void *arg, void *resp), void *arg, struct client_status *st);
 
+/* fn(arg) is called once, in the calling thread, when the answer of the next
+ * call begins to arrive (its headers: a stream is open in the server); NULL
+ * to clear.  Not called when the call fails before. */
+void client_on_open(struct client *c, void (*fn)(void *arg), void *arg);
+
+/* From another thread: end the connection under a call blocked in c (a
+ * stream), which then returns (UNAVAILABLE).  Only client_close() is left to
+ * do with c afterwards. */
+void client_shutdown(struct client *c);
+
 #endif

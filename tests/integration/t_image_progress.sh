@@ -1,0 +1,343 @@
+#!/bin/sh
+# t_image_progress.sh - the progress of an image pull: a three-layer image in Debian's
+# docker-registry on 127.0.0.1 (plain HTTP, insecure in the daemon's [registry]).  On a
+# terminal (a pseudo-terminal here) bpfctl pull-bytecode and load-from-image draw one
+# line per layer, bytes of its size, redrawn in place until each reaches its total;
+# piped, only the final line.  The daemon's pull_progress events are throttled (at most
+# ten a second per layer, plus a layer's first and its complete one), end with one
+# pull_end, name the caller and never carry credentials.  Without the Events stream
+# (turned off, or every reader slot taken) the pull works and shows no progress.
+# vm: no (registry protocol and a terminal; nothing of the kernel's)
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/prog_lib.sh"
+
+PY=/usr/bin/python3
+for c in docker-registry skopeo; do
+	command -v $c >/dev/null 2>&1 || { echo "  missing $c: run make deps"; exit 1; }
+done
+
+# mklayout DIR TAG OBJ: an OCI layout of three layers: 3 MiB of random bytes in a
+# plain tar, 600 KiB of random bytes gzipped, OBJ as counter.o gzipped (the legacy
+# labels of its tracepoint program); the same random bytes in every layout of the
+# script, so the layers of a second tag are in the store already.  Prints
+# "MANIFEST_DIGEST LAYER:SIZE LAYER:SIZE LAYER:SIZE".
+mklayout() {
+	$PY - "$@" "$PROG_TOP/seed" <<'P'
+import gzip, hashlib, io, json, os, random, sys, tarfile
+out, tag, obj, seed = sys.argv[1:5]
+if not os.path.exists(seed):
+    open(seed, "wb").write(os.urandom(8))
+rnd = random.Random(open(seed, "rb").read())
+os.makedirs(out + "/blobs/sha256", exist_ok=True)
+def put(b):
+    d = hashlib.sha256(b).hexdigest()
+    open("%s/blobs/sha256/%s" % (out, d), "wb").write(b)
+    return "sha256:" + d
+def tar(name, data):
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as t:
+        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = 0; ti.mode = 0o644
+        t.addfile(ti, io.BytesIO(data))
+    return bio.getvalue()
+t1 = tar("filler1.bin", rnd.randbytes(3 << 20))
+t2 = tar("filler2.bin", rnd.randbytes(600 << 10))
+t3 = tar("counter.o", open(obj, "rb").read())
+layers = [(t1, t1, "tar"), (gzip.compress(t2, 6, mtime=0), t2, "tar+gzip"),
+          (gzip.compress(t3, 9, mtime=0), t3, "tar+gzip")]
+cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
+    "io.ebpf.program_type": "tracepoint", "io.ebpf.filename": "counter.o",
+    "io.ebpf.program_name": tag, "io.ebpf.bpf_function_name": "tp_count"}},
+    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(u).hexdigest()
+                                              for _, u, _ in layers]}},
+    separators=(",", ":")).encode()
+descs = [{"mediaType": "application/vnd.oci.image.layer.v1." + mt, "digest": put(b),
+          "size": len(b)} for b, _, mt in layers]
+m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg),
+               "size": len(cfg)},
+    "layers": descs}, separators=(",", ":")).encode()
+d = put(m)
+json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+    "digest": d, "size": len(m), "annotations": {"org.opencontainers.image.ref.name": tag}}]},
+    open(out + "/index.json", "w"))
+json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
+print(d, " ".join("%s:%d" % (x["digest"], x["size"]) for x in descs))
+P
+}
+
+# push PORT REPO:TAG: prints "MANIFEST_DIGEST LAYER:SIZE ..." as the registry has it
+# (skopeo compresses the plain tar layer on the way)
+push() {
+	lay=$T_TMP/lay-${2##*:}
+	mklayout "$lay" "${2##*:}" "$COUNTER_OBJ" >/dev/null || fail "layout"
+	skopeo copy -q --dest-tls-verify=false "oci:$lay:${2##*:}" "docker://127.0.0.1:$1/$2" \
+		>"$T_TMP/push.log" 2>&1 || fail "skopeo: $(cat "$T_TMP/push.log")"
+	$PY - "http://127.0.0.1:$1/v2/${2%:*}/manifests/${2##*:}" <<'P' || fail "manifest of $2"
+import hashlib, json, sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Accept":
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
+body = urllib.request.urlopen(req).read()
+m = json.loads(body)
+print("sha256:" + hashlib.sha256(body).hexdigest(),
+      " ".join("%s:%d" % (l["digest"], l["size"]) for l in m["layers"]))
+P
+}
+
+# daemon PORT [EXTRA TOML]
+daemon() {
+	CONF=$T_TMP/bpfd-$1.toml
+	cat >"$CONF" <<C
+[registry]
+insecure = ["127.0.0.1:$1"]
+connect_timeout_ms = 2000
+read_timeout_ms = 10000
+[runtime]
+image_dir = "$T_TMP/images-$1"
+${2:-}
+C
+	prog_setup_private --config "$CONF"
+}
+
+# on_tty OUT CMD...: run CMD on a pseudo-terminal; its raw output (escape sequences and
+# all) into OUT; CMD's exit status
+on_tty() {
+	_out=$1
+	shift
+	$PY - "$_out" "$@" <<'P'
+import os, pty, sys
+out, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+raw = b""
+while True:
+    try:
+        d = os.read(fd, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    raw += d
+open(out, "wb").write(raw)
+_, st = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 128)
+P
+}
+
+# screen RAW: the lines a terminal shows after RAW (\r, \n, ESC[K, ESC[nA; colours
+# ignored), printed; and
+# checks that RAW uses nothing else
+screen() {
+	$PY - "$1" <<'P'
+import re, sys
+s = open(sys.argv[1], "rb").read().decode()
+lines, row, col, i = [""], 0, 0, 0
+while i < len(s):
+    c = s[i]
+    if c == "\x1b":
+        m = re.match(r"\x1b\[([\d;]*)([AKm])", s[i:])
+        if not m:
+            sys.exit("unexpected escape sequence %r" % s[i:i + 8])
+        if m.group(2) == "A":
+            row = max(0, row - int(m.group(1) or 1))
+        elif m.group(2) == "K":
+            lines[row] = lines[row][:col]
+        # m: colours
+        i += m.end()
+        continue
+    if c == "\r":
+        col = 0
+    elif c == "\n":
+        row += 1
+        col = 0
+        if row == len(lines):
+            lines.append("")
+    else:
+        l = lines[row].ljust(col)
+        lines[row] = l[:col] + c + l[col + 1:]
+        col += 1
+    i += 1
+print("\n".join(l for l in lines if l))
+P
+}
+
+# size N: as bpfctl prints a size
+size() {
+	$PY -c '
+import sys
+b = int(sys.argv[1])
+if b < 1024:
+    print("%d B" % b); sys.exit()
+x, u = b / 1024, 0
+while x >= 1024 - 0.05 and u < 3:
+    x, u = x / 1024, u + 1
+print("%.1f %s" % (x, ["KiB", "MiB", "GiB", "TiB"][u]))' "$1"
+}
+
+# layers_done SCREEN INFO: the screen has a line per layer of INFO, in order, each at
+# its total and done, right above the last line
+layers_done() {
+	set -- "$1" $2
+	_scr=$1
+	shift 2
+	_n=$(grep -c '^sha256:' "$_scr")
+	[ "$_n" = $# ] || fail "$_n layer lines, not $#: $(cat "$_scr")"
+	_i=1
+	for _l in "$@"; do
+		_sz=$(size "${_l##*:}")
+		_want="$(echo "${_l%:*}" | cut -c1-19)  $_sz / $_sz  done"
+		_got=$(grep '^sha256:' "$_scr" | sed -n "${_i}p")
+		[ "$_got" = "$_want" ] || fail "layer $_i: '$_got', not '$_want'"
+		_i=$((_i + 1))
+	done
+}
+
+test_terminal_and_pipe() {
+	port=$(free_port)
+	daemon "$port"
+	registry reg "$port"
+	info=$(push "$port" bpf/layers:v1)
+	d=${info%% *}
+	ref=127.0.0.1:$port/bpf/layers:v1
+	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		pull-bytecode -i "$ref" -p Always || fail "pull on a terminal: $(cat "$T_TMP/tty.raw")"
+	screen "$T_TMP/tty.raw" >"$T_TMP/tty.screen" || fail "screen"
+	sed 's/^/    /' "$T_TMP/tty.screen"
+	layers_done "$T_TMP/tty.screen" "$info"
+	[ "$(tail -n 1 "$T_TMP/tty.screen")" = "Successfully downloaded bytecode $ref ($d)" ] ||
+		fail "last line: $(tail -n 1 "$T_TMP/tty.screen" | cat -A), not for $d"
+	[ "$(wc -l <"$T_TMP/tty.screen")" = 4 ] || fail "not 3 layers + 1 line: $(cat "$T_TMP/tty.screen")"
+	# each layer was drawn before it was complete (its first event: 0 bytes), then
+	# redrawn in place (the cursor went up over the lines)
+	for l in ${info#* }; do
+		sz=$(size "${l##*:}")
+		grep -q "$(echo "${l%:*}" | cut -c1-19)  0 B / $sz" "$T_TMP/tty.raw" ||
+			fail "layer ${l%:*} never drawn at 0 B: $(cat -v "$T_TMP/tty.raw")"
+	done
+	grep -q "$(printf '\033')\[[0-9]*A" "$T_TMP/tty.raw" || fail "no line was redrawn"
+	echo "  $(grep -c "$(printf '\033')\[[0-9]*A" "$T_TMP/tty.raw") redraws"
+
+	# piped: exactly the final line, nothing on stderr
+	ctl pull-bytecode -i "$ref" -p Always 2>"$T_TMP/pipe.err" | cat >"$T_TMP/pipe.out" ||
+		fail "piped pull"
+	[ "$(cat "$T_TMP/pipe.out")" = "Successfully downloaded bytecode $ref ($d)" ] ||
+		fail "piped: $(cat -v "$T_TMP/pipe.out")"
+	[ ! -s "$T_TMP/pipe.err" ] || fail "piped, stderr: $(cat -v "$T_TMP/pipe.err")"
+
+	# another tag with the same layers: each is in the store already, complete at once
+	info2=$(push "$port" bpf/layers:v2)
+	on_tty "$T_TMP/tty2.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		pull-bytecode -i "127.0.0.1:$port/bpf/layers:v2" || fail "pull v2: $(cat "$T_TMP/tty2.raw")"
+	screen "$T_TMP/tty2.raw" >"$T_TMP/tty2.screen" || fail "screen"
+	layers_done "$T_TMP/tty2.screen" "$info2"
+	! grep -q " 0 B / " "$T_TMP/tty2.raw" || fail "a stored layer was downloaded: $(cat -v "$T_TMP/tty2.raw")"
+
+	# a pull of a stored image (IfNotPresent) asks no registry: only the line
+	on_tty "$T_TMP/tty3.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		pull-bytecode -i "$ref" || fail "pull from the store"
+	screen "$T_TMP/tty3.raw" >"$T_TMP/tty3.screen"
+	[ "$(cat "$T_TMP/tty3.screen")" = "Successfully downloaded bytecode $ref ($d)" ] ||
+		fail "from the store: $(cat "$T_TMP/tty3.screen")"
+}
+
+test_load_from_image_terminal() {
+	port=$(free_port)
+	daemon "$port"
+	need_feature tracepoint
+	registry reg "$port"
+	info=$(push "$port" bpf/layers:load)
+	ref=127.0.0.1:$port/bpf/layers:load
+	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		load-from-image -i "$ref" tracepoint -t syscalls/sys_enter_getppid ||
+		fail "load on a terminal: $(cat "$T_TMP/tty.raw")"
+	screen "$T_TMP/tty.raw" >"$T_TMP/tty.screen" || fail "screen"
+	layers_done "$T_TMP/tty.screen" "$info"
+	id=$(tr -d '\r' <"$T_TMP/tty.screen" | awk -F': *' '$1 ~ /^ *ID$/ { print $2; exit }')
+	[ -n "$id" ] || fail "no program shown: $(cat "$T_TMP/tty.screen")"
+	ctl unload "$id" || fail "unload $id"
+}
+
+# The events: per layer its first (0 bytes), at most ten a second, its complete one;
+# one pull_end; the caller; no credentials (-r given: the registry ignores them).
+test_events() {
+	port=$(free_port)
+	daemon "$port"
+	registry reg "$port"
+	info=$(push "$port" bpf/layers:ev)
+	ref=127.0.0.1:$port/bpf/layers:ev
+	ctl events -o json >"$T_TMP/events" 2>&1 &
+	ev=$!
+	on_exit "kill $ev"
+	sleep 0.3
+	auth=$(printf 'progressuser:s3cr3t-pw' | base64)
+	t0=$(date +%s%N)
+	ctl pull-bytecode -i "$ref" -p Always -r "$auth" >/dev/null || fail "pull"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	sleep 0.5
+	kill $ev
+	! grep -q -e progressuser -e s3cr3t -e "$auth" "$T_TMP/events" ||
+		fail "credentials in an event: $(cat "$T_TMP/events")"
+	$PY - "$T_TMP/events" "$ref" "$ms" $info <<'P' || fail "events: $(cat "$T_TMP/events")"
+import json, sys
+path, ref, ms, digest = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+layers = [(l.rsplit(":", 1)[0], int(l.rsplit(":", 1)[1])) for l in sys.argv[5:]]
+ev = [json.loads(l) for l in open(path) if l.startswith("{")]
+prog = [e for e in ev if e["kind"] == "pull_progress"]
+end = [e for e in ev if e["kind"] == "pull_end"]
+assert len(end) == 1, "pull_end events: %d" % len(end)
+pull = end[0]["pull"]
+assert pull >= 1 and all(e["pull"] == pull for e in prog), "pull numbers"
+assert all(e["image"] == ref for e in prog + end), "image"
+assert all(e["caller"].startswith("uid=0") for e in prog + end), "caller"
+assert end[0]["bytes_total"] == sum(s for _, s in layers), "pull_end total"
+assert end[0]["bytes_done"] == sum(s for _, s in layers), "pull_end downloaded"
+assert digest in end[0]["detail"], "pull_end detail: " + end[0]["detail"]
+for d, s in layers:
+    mine = [e for e in prog if e["layer"] == d]
+    assert mine, "no event for layer " + d
+    assert mine[0]["bytes_done"] == 0 and mine[-1]["bytes_done"] == s, "first/last of " + d
+    assert all(e["bytes_total"] == s for e in mine), "total of " + d
+    done = [e["bytes_done"] for e in mine]
+    assert done == sorted(set(done)), "bytes go up, no repeats: %s" % done
+    limit = 2 + 10 * (ms // 1000 + 1)
+    assert len(mine) <= limit, "%d events for %s in %d ms" % (len(mine), d, ms)
+    print("  layer %s: %d events (%d bytes, pull took %d ms)" % (d[:19], len(mine), s, ms))
+assert ev.index(prog[-1]) < ev.index(end[0]), "pull_end is the last"
+P
+}
+
+# Without the stream the pull works, shows no progress, and does not wait for it.
+test_without_events() {
+	port=$(free_port)
+	daemon "$port" "[monitor]
+event_readers = 0"
+	registry reg "$port"
+	info=$(push "$port" bpf/layers:off)
+	d=${info%% *}
+	ref=127.0.0.1:$port/bpf/layers:off
+	t0=$(date +%s%N)
+	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		pull-bytecode -i "$ref" -p Always || fail "pull, stream off: $(cat "$T_TMP/tty.raw")"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	screen "$T_TMP/tty.raw" >"$T_TMP/tty.screen" || fail "screen"
+	[ "$(cat "$T_TMP/tty.screen")" = "Successfully downloaded bytecode $ref ($d)" ] ||
+		fail "stream off: $(cat "$T_TMP/tty.screen")"
+	[ $ms -lt 1500 ] || fail "the pull took $ms ms with the stream off"
+	echo "  stream off: only the final line ($ms ms)"
+	# one reader slot, taken
+	sed -i 's/event_readers = 0/event_readers = 1/' "$CONF"
+	restart_daemon --config "$CONF"
+	ctl events >"$T_TMP/events" 2>&1 &
+	on_exit "kill $!"
+	sleep 0.3
+	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		pull-bytecode -i "$ref" -p Always || fail "pull, no reader slot: $(cat "$T_TMP/tty.raw")"
+	screen "$T_TMP/tty.raw" >"$T_TMP/tty.screen" || fail "screen"
+	[ "$(cat "$T_TMP/tty.screen")" = "Successfully downloaded bytecode $ref ($d)" ] ||
+		fail "no reader slot: $(cat "$T_TMP/tty.screen")"
+	grep -q pull_progress "$T_TMP/events" || fail "the attached reader saw no progress"
+	echo "  no reader slot: only the final line"
+}
+
+run_tests image_progress test_terminal_and_pipe test_load_from_image_terminal test_events \
+	test_without_events
