@@ -116,11 +116,13 @@ void pull_view_init(struct pull_view *v, const char *image)
 	snprintf(v->image, sizeof(v->image), "%s", image);
 }
 
+/* Another pull (a newer one): its lines go below those drawn, which stay. */
 static void view_reset(struct pull_view *v, uint64_t pull)
 {
 	v->pull = pull;
 	v->ended = false;
 	v->n = 0;
+	v->drawn = 0;
 }
 
 bool pull_view_event(struct pull_view *v, const char *kind, const char *image,
