@@ -215,7 +215,9 @@ static const struct opts_spec image_spec = {
 		"The object and FUNCTION's default come from the image's io.ebpf.* labels;\n"
 		"a KIND that contradicts the label's program type is refused.  Options of the\n"
 		"KIND come after it; a letter the KIND uses means the KIND's option there\n"
-		"(xdp -i is the interface, -p the priority: use --image-url, --pull-policy).",
+		"(xdp -i is the interface, -p the priority: use --image-url, --pull-policy).\n"
+		"On a terminal, a pull from the registry shows one line per layer, bytes of\n"
+		"its size, above the program (see bpfctl pull-bytecode --help).",
 	.optv = image_optv,
 	.list_stop = kind_names,
 	.footer = KINDS_FOOTER,

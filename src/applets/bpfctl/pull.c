@@ -26,7 +26,10 @@ static const struct opts_spec pull_spec = {
 		"that later loads (pull policy IfNotPresent or Never) need no registry.  With\n"
 		"IfNotPresent a stored image is not fetched again; Always asks the registry.\n"
 		"The image's cosign signature is checked as [signing] in bpfd.toml says.\n"
-		"Prints the digest the image reference points at.",
+		"Prints the digest the image reference points at.  On a terminal, one line\n"
+		"per layer while the daemon pulls it from the registry, bytes of its size,\n"
+		"redrawn until it is complete (from the daemon's Events stream: none without\n"
+		"it); piped or with -o json, only the answer.",
 	.optv = pull_optv,
 };
 
