@@ -3,8 +3,9 @@
 # docker-registry on 127.0.0.1 (plain HTTP, insecure in the daemon's [registry]).  On a
 # terminal (a pseudo-terminal here) bpfctl pull-bytecode and load-from-image draw one
 # line per layer, bytes of its size, redrawn in place until each reaches its total;
-# piped, only the final line.  The daemon's pull_progress events are throttled (at most
-# ten a second per layer, plus a layer's first and its complete one), end with one
+# piped, only the final line; over TCP with mTLS too.  Behind a 2 MiB/s link (a python
+# proxy) a layer shows part way, and the daemon's pull_progress events are throttled (at
+# most ten a second per layer, plus a layer's first and its complete one), end with one
 # pull_end, name the caller and never carry credentials.  Without the Events stream
 # (turned off, or every reader slot taken) the pull works and shows no progress.
 # vm: no (registry protocol and a terminal; nothing of the kernel's)
@@ -83,7 +84,7 @@ print("sha256:" + hashlib.sha256(body).hexdigest(),
 P
 }
 
-# daemon PORT [EXTRA TOML]
+# daemon PORT [EXTRA TOML [DAEMON ARGS...]]
 daemon() {
 	CONF=$T_TMP/bpfd-$1.toml
 	cat >"$CONF" <<C
@@ -95,7 +96,9 @@ read_timeout_ms = 10000
 image_dir = "$T_TMP/images-$1"
 ${2:-}
 C
-	prog_setup_private --config "$CONF"
+	shift
+	[ $# -gt 0 ] && shift
+	prog_setup_private --config "$CONF" "$@"
 }
 
 # on_tty OUT CMD...: run CMD on a pseudo-terminal; its raw output (escape sequences and
@@ -257,28 +260,103 @@ test_load_from_image_terminal() {
 	ctl unload "$id" || fail "unload $id"
 }
 
-# The events: per layer its first (0 bytes), at most ten a second, its complete one;
-# one pull_end; the caller; no credentials (-r given: the registry ignores them).
-test_events() {
+# Over TCP with mutual TLS: the stream is a second TLS connection, ended under its
+# thread when the answer is in.
+test_tcp_terminal() {
 	port=$(free_port)
-	daemon "$port"
+	tport=$(free_port)
+	certs=$T_TMP/certs-$port
+	daemon "$port" "" --tcp "127.0.0.1:$tport" --certs "$certs"
+	i=0
+	until grep -q 'with mutual TLS' "$DAEMON_LOG" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && fail "TCP endpoint did not come up: $(cat "$DAEMON_LOG")"
+		sleep 0.05
+	done
+	registry reg "$port"
+	info=$(push "$port" bpf/layers:tcp)
+	d=${info%% *}
+	ref=127.0.0.1:$port/bpf/layers:tcp
+	on_tty "$T_TMP/tty.raw" env -u BPFD_ENDPOINT "$BPFD" bpfctl pull-bytecode -i "$ref" \
+		--endpoint "tcp://127.0.0.1:$tport" --ca "$certs/ca/ca.pem" \
+		--cert "$certs/bpfd-client/bpfd-client.pem" --key "$certs/bpfd-client/bpfd-client.key" ||
+		fail "pull over TCP: $(cat "$T_TMP/tty.raw")"
+	screen "$T_TMP/tty.raw" >"$T_TMP/tty.screen" || fail "screen"
+	layers_done "$T_TMP/tty.screen" "$info"
+	[ "$(tail -n 1 "$T_TMP/tty.screen")" = "Successfully downloaded bytecode $ref ($d)" ] ||
+		fail "last line: $(tail -n 1 "$T_TMP/tty.screen")"
+}
+
+# slow_proxy PORT TO RATE: 127.0.0.1:PORT forwards to 127.0.0.1:TO, the answers at RATE
+# bytes a second (a registry far away)
+slow_proxy() {
+	$PY - "$@" <<'P' &
+import socket, sys, threading, time
+lport, rport, rate = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", lport))
+s.listen(16)
+def pipe(a, b, limit):
+    try:
+        while True:
+            d = a.recv(16384)
+            if not d:
+                break
+            b.sendall(d)
+            if limit:
+                time.sleep(len(d) / limit)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = s.accept()
+    r = socket.create_connection(("127.0.0.1", rport))
+    threading.Thread(target=pipe, args=(c, r, 0), daemon=True).start()
+    threading.Thread(target=pipe, args=(r, c, rate), daemon=True).start()
+P
+	on_exit "kill $!"
+	wait_port "$1"
+}
+
+# A registry behind a link of 2 MiB/s: the terminal shows a layer part way; the events
+# are per layer its first (0 bytes), at most ten a second (100 ms apart), its complete
+# one; one pull_end; the caller; no credentials (-r given: the registry ignores them).
+test_slow_registry() {
+	port=$(free_port)
+	slow=$(free_port)
+	daemon "$slow"
 	registry reg "$port"
 	info=$(push "$port" bpf/layers:ev)
-	ref=127.0.0.1:$port/bpf/layers:ev
+	slow_proxy "$slow" "$port" $((2 << 20))
+	ref=127.0.0.1:$slow/bpf/layers:ev
 	ctl events -o json >"$T_TMP/events" 2>&1 &
 	ev=$!
 	on_exit "kill $ev"
 	sleep 0.3
 	auth=$(printf 'progressuser:s3cr3t-pw' | base64)
 	t0=$(date +%s%N)
-	ctl pull-bytecode -i "$ref" -p Always -r "$auth" >/dev/null || fail "pull"
+	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
+		pull-bytecode -i "$ref" -p Always -r "$auth" || fail "pull: $(cat "$T_TMP/tty.raw")"
 	ms=$((($(date +%s%N) - t0) / 1000000))
+	screen "$T_TMP/tty.raw" >"$T_TMP/tty.screen" || fail "screen"
+	layers_done "$T_TMP/tty.screen" "$info"
+	l1=${info#* }
+	l1=${l1%% *}
+	part=$(tr '\r' '\n' <"$T_TMP/tty.raw" | grep -a "$(echo "${l1%:*}" | cut -c1-19)  " |
+		grep -av -e "  0 B / " -e "done" | head -n 1)
+	[ -n "$part" ] || fail "the 3 MiB layer was never shown part way: $(cat -v "$T_TMP/tty.raw")"
+	echo "  part way: $(echo "$part" | sed 's/.*\(sha256\)/\1/')"
 	sleep 0.5
 	kill $ev
 	! grep -q -e progressuser -e s3cr3t -e "$auth" "$T_TMP/events" ||
 		fail "credentials in an event: $(cat "$T_TMP/events")"
 	$PY - "$T_TMP/events" "$ref" "$ms" $info <<'P' || fail "events: $(cat "$T_TMP/events")"
-import json, sys
+import datetime, json, sys
 path, ref, ms, digest = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 layers = [(l.rsplit(":", 1)[0], int(l.rsplit(":", 1)[1])) for l in sys.argv[5:]]
 ev = [json.loads(l) for l in open(path) if l.startswith("{")]
@@ -292,6 +370,9 @@ assert all(e["caller"].startswith("uid=0") for e in prog + end), "caller"
 assert end[0]["bytes_total"] == sum(s for _, s in layers), "pull_end total"
 assert end[0]["bytes_done"] == sum(s for _, s in layers), "pull_end downloaded"
 assert digest in end[0]["detail"], "pull_end detail: " + end[0]["detail"]
+assert ev.index(prog[-1]) < ev.index(end[0]), "pull_end is the last"
+def t(e):
+    return datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 for d, s in layers:
     mine = [e for e in prog if e["layer"] == d]
     assert mine, "no event for layer " + d
@@ -299,10 +380,14 @@ for d, s in layers:
     assert all(e["bytes_total"] == s for e in mine), "total of " + d
     done = [e["bytes_done"] for e in mine]
     assert done == sorted(set(done)), "bytes go up, no repeats: %s" % done
-    limit = 2 + 10 * (ms // 1000 + 1)
-    assert len(mine) <= limit, "%d events for %s in %d ms" % (len(mine), d, ms)
+    # the first and the complete one come at once; those between 100 ms apart
+    mid = mine[:-1]
+    gaps = [int((t(b) - t(a)) * 1000) for a, b in zip(mid, mid[1:])]
+    assert all(g >= 95 for g in gaps), "%s: events %s ms apart" % (d, gaps)
+    assert len(mine) <= 2 + 10 * (ms // 1000 + 1), "%d events for %s in %d ms" % (len(mine), d, ms)
     print("  layer %s: %d events (%d bytes, pull took %d ms)" % (d[:19], len(mine), s, ms))
-assert ev.index(prog[-1]) < ev.index(end[0]), "pull_end is the last"
+big = [e for e in prog if e["layer"] == layers[0][0]]
+assert len(big) >= 4, "the 3 MiB layer at 2 MiB/s: %d events" % len(big)
 P
 }
 
@@ -339,5 +424,5 @@ event_readers = 0"
 	echo "  no reader slot: only the final line"
 }
 
-run_tests image_progress test_terminal_and_pipe test_load_from_image_terminal test_events \
-	test_without_events
+run_tests image_progress test_terminal_and_pipe test_load_from_image_terminal \
+	test_tcp_terminal test_slow_registry test_without_events

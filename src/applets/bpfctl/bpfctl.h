@@ -109,6 +109,9 @@ int bpfctl_error(const struct bpfctl_common *c, const char *fmt, ...)
 int bpfctl_call(const struct bpfctl_common *c, const char *method,
 		const pb_msgdesc_t *req_fields, const void *req,
 		const pb_msgdesc_t *resp_fields, void *resp);
+/* What bpfctl_call() returns and prints for bpfctl_call_quiet()'s result. */
+int bpfctl_call_result(const struct bpfctl_common *c, int err, const struct errmsg *em,
+		       const struct client_status *st);
 /* The same without printing: -errno with em set when the daemon could not be asked,
  * else 0 with the answer's status in *st (resp decoded when it is OK). */
 int bpfctl_call_quiet(const struct bpfctl_common *c, const char *method,

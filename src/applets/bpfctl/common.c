@@ -207,11 +207,17 @@ int bpfctl_call(const struct bpfctl_common *c, const char *method,
 	int err;
 
 	err = bpfctl_call_quiet(c, method, req_fields, req, resp_fields, resp, &st, &em);
+	return bpfctl_call_result(c, err, &em, &st);
+}
+
+int bpfctl_call_result(const struct bpfctl_common *c, int err, const struct errmsg *em,
+		       const struct client_status *st)
+{
 	if (err)
-		return bpfctl_error(c, "%s", em.msg[0] ? em.msg : strerror(-err));
-	if (st.code != GRPC_OK)
-		return bpfctl_error(c, "%s", st.message[0] ? st.message :
-				    grpc_status_name(st.code));
+		return bpfctl_error(c, "%s", em->msg[0] ? em->msg : strerror(-err));
+	if (st->code != GRPC_OK)
+		return bpfctl_error(c, "%s", st->message[0] ? st->message :
+				    grpc_status_name(st->code));
 	return 0;
 }
 

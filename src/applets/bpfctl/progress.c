@@ -178,10 +178,5 @@ int bpfctl_call_pull(const struct bpfctl_common *c, const char *url, const char 
 	}
 	if (hint)
 		fprintf(stderr, "\r\033[K");
-	if (err)
-		return bpfctl_error(c, "%s", em.msg[0] ? em.msg : strerror(-err));
-	if (st.code != GRPC_OK)
-		return bpfctl_error(c, "%s", st.message[0] ? st.message :
-				    grpc_status_name(st.code));
-	return 0;
+	return bpfctl_call_result(c, err, &em, &st);
 }
