@@ -335,7 +335,9 @@ static bool pull_call_defer(struct rpc *rpc, const struct grpc_call *call,
 	}
 	pc->job = (struct rpc_pull_job){ .work = pull_call_work, .done = pull_call_done };
 	pc->rpc = rpc;
-	pc->path = call->path;	/* a literal of methods[] after rpc_handle's match */
+	/* a literal: the metrics keep the pointer, and call->path is the
+	 * stream's, freed when the client goes (ASan: use after free) */
+	pc->path = load ? "/bpfd.v1.Bpfd/Load" : "/bpfd.v1.Bpfd/PullBytecode";
 	pc->max_msg = r->max_msg;
 	if (call->caller) {
 		pc->has_caller = true;
