@@ -8,9 +8,14 @@
 #   testbed.sh stop DIR    stop every process started in DIR (by PID) and remove DIR
 #   testbed.sh restart-apiserver DIR   kill -9 the API server and start it again (same
 #                          port, same etcd); waits until it is ready; updates DIR/env
+#   testbed.sh stop-apiserver DIR      kill -9 the API server only (etcd and the
+#                          controller manager stay); start-apiserver DIR starts it again
+#                          (same port, same etcd), waits until it is ready, updates DIR/env
 #   testbed.sh bindir      print the folder of the cached binaries (exit 77 if missing)
 #
 # Exit 77 (skip) when the binaries were never built: "run `make deps`".
+# K8S_APISERVER_ARGS (start): more kube-apiserver flags, e.g. "--watch-cache=false" (every
+# watch then reads etcd, so an etcd compaction gives a watcher 410 Gone at once).
 # DIR/env defines: K8S_SERVER (https://127.0.0.1:PORT), K8S_CA, K8S_ADMIN_TOKEN,
 # K8S_NODE1_TOKEN, K8S_NODE2_TOKEN, K8S_KUBECONFIG (admin, token), K8S_KUBECTL,
 # K8S_ETCD (http://127.0.0.1:PORT), K8S_NODE1_CERT/K8S_NODE1_KEY (x509 client
@@ -151,7 +156,7 @@ exec "$bin/kube-apiserver" --etcd-servers="http://127.0.0.1:$ec" \\
 	--service-account-signing-key-file="$D/pki/sa.key" \\
 	--service-account-issuer=https://kubernetes.default.svc \\
 	--service-cluster-ip-range=10.0.0.0/24 \\
-	--cert-dir="$D/pki/generated" >>"$D/apiserver.log" 2>&1
+	--cert-dir="$D/pki/generated" ${K8S_APISERVER_ARGS:-} >>"$D/apiserver.log" 2>&1
 EOT
 	chmod +x "$D/apiserver.sh"
 	"$D/apiserver.sh" &
@@ -227,13 +232,16 @@ stop)
 	stop_pids "$2"
 	rm -rf "$2"
 	;;
-restart-apiserver)
-	[ $# = 2 ] || { echo "usage: $0 restart-apiserver DIR" >&2; exit 2; }
+restart-apiserver | stop-apiserver | start-apiserver)
+	[ $# = 2 ] || { echo "usage: $0 $1 DIR" >&2; exit 2; }
 	D=$(cd "$2" && pwd)
 	. "$D/env"
 	admin=$K8S_ADMIN_TOKEN
-	kill -KILL "$(cat "$D/apiserver.pid")" 2>/dev/null || true
-	while kill -0 "$(cat "$D/apiserver.pid")" 2>/dev/null; do sleep 0.05; done
+	if [ "$1" != start-apiserver ]; then
+		kill -KILL "$(cat "$D/apiserver.pid")" 2>/dev/null || true
+		while kill -0 "$(cat "$D/apiserver.pid")" 2>/dev/null; do sleep 0.05; done
+	fi
+	[ "$1" = stop-apiserver ] && exit 0
 	"$D/apiserver.sh" &
 	echo $! >"$D/apiserver.pid"
 	sed -i "s/^K8S_APISERVER_PID=.*/K8S_APISERVER_PID=$!/" "$D/env"
@@ -243,7 +251,8 @@ bindir)
 	bindir
 	;;
 *)
-	echo "usage: $0 start DIR | stop DIR | bindir" >&2
+	echo "usage: $0 start DIR | stop DIR | restart-apiserver DIR | stop-apiserver DIR |" \
+		"start-apiserver DIR | bindir" >&2
 	exit 2
 	;;
 esac

@@ -624,6 +624,39 @@ static void reflector_expired(void)
 	k8s_reflector_fini(&r);
 }
 
+/* A watch answered 200 that breaks before any event (an idle watch: the server went
+ * away, or a load balancer cut it) resumes from its RV like one that had events; a
+ * connection that breaks before any answer is a failure (backoff). */
+static void reflector_idle_watch_cut(void)
+{
+	const struct answer script[] = {
+		{ "GET", "limit=", 0, 200, LIST("40", "", OBJ("a", "30")) },
+		{ "GET", "resourceVersion=40", 0, 200, "", 1 },
+		{ "GET", "resourceVersion=40", -ECONNRESET },
+		{ "GET", "resourceVersion=40", 0, 200, EV("MODIFIED", OBJ("a", "41")) },
+	};
+	struct collected c = { 0 };
+	struct k8s_reflector r;
+	struct errmsg em = { 0 };
+	struct fake f;
+
+	fake_init(&f, script, sizeof(script) / sizeof(script[0]));
+	k8s_reflector_init(&r, &f.t, XDP, NULL, NULL, record_change, &c, &em);
+	ASSERT_OK(k8s_reflector_step(&r, &em), em.msg);
+	ASSERT_OK(k8s_reflector_step(&r, &em), "an idle watch cut is no error");
+	ASSERT_EQ(r.backoff_ms, 0, "no backoff");
+	ASSERT_STREQ(r.rv, "40", "rv kept");
+	ASSERT_EQ(k8s_reflector_step(&r, &em), -ECONNRESET, "reset before an answer");
+	ASSERT_EQ(r.backoff_ms, K8S_BACKOFF_MIN_MS, "backoff");
+	ASSERT_STREQ(r.rv, "40", "rv still kept");
+	c.log[0] = '\0';
+	memset(&em, 0, sizeof(em));
+	ASSERT_OK(k8s_reflector_step(&r, &em), em.msg);
+	ASSERT_STREQ(c.log, "MODIFIED a 41;", "resumed");
+	ASSERT_EQ(r.lists, 1, "no re-list");
+	k8s_reflector_fini(&r);
+}
+
 static void reflector_errors(void)
 {
 	const struct answer script[] = {
@@ -828,6 +861,7 @@ TEST_MAIN("k8s",
 	  TEST(event_parse), TEST(status_body), TEST(list_parse), TEST(selector),
 	  TEST(watch_split_anywhere), TEST(watch_bad_and_big), TEST(b64), TEST(yaml),
 	  TEST(kubeconfig), TEST(kubeconfig_refused), TEST(in_cluster),
-	  TEST(reflector_list_watch_resume), TEST(reflector_expired), TEST(reflector_errors),
+	  TEST(reflector_list_watch_resume), TEST(reflector_expired), TEST(reflector_idle_watch_cut),
+	  TEST(reflector_errors),
 	  TEST(path_and_query), TEST(update_conflict_retry), TEST(calls_map_errors),
 	  TEST(bpfprog_points_and_names), TEST(bpfprog_node))

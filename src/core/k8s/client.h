@@ -40,7 +40,8 @@ struct k8s_resp {
 /* One connection policy to one API server.  request() returns 0 when an HTTP
  * response came (any status) and -errno when none did (-ECONNREFUSED,
  * -ETIMEDOUT, -ECONNRESET mid-body, -EACCES for an untrusted server ..., em
- * says which); resp must be released with k8s_resp_fini() either way. */
+ * says which; status is then that of a response whose body broke off, else 0);
+ * resp must be released with k8s_resp_fini() either way. */
 struct k8s_transport {
 	int (*request)(struct k8s_transport *t, const struct k8s_req *req,
 		       struct k8s_resp *resp, struct errmsg *em);

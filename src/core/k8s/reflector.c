@@ -384,7 +384,8 @@ static int do_watch(struct k8s_reflector *r, struct errmsg *em)
 	err = r->t->request(r->t, &req, &resp, em);
 	if (w.expired || (!err && resp.status == 410)) {
 		/* too old: forget the RV, list again at once */
-		log_debug("watch %s from %s: expired, listing again", r->path, r->rv);
+		log_info("watch %s from resourceVersion %s: 410 Gone (%s), listing again",
+			 r->path, r->rv, w.expired ? "ERROR event" : "HTTP status");
 		r->rv[0] = '\0';
 		r->expired++;
 		if (em)
@@ -393,10 +394,13 @@ static int do_watch(struct k8s_reflector *r, struct errmsg *em)
 		goto out;
 	}
 	if (err) {
-		if (w.got_bytes && (err == -ECONNRESET || err == -ETIMEDOUT || err == -EPIPE)) {
-			/* a watch that ran and then broke: resume from the RV */
-			log_debug("watch %s broke (%s), resuming from %s", r->path,
-				  em ? em->msg : "", r->rv);
+		if ((w.got_bytes || resp.status == 200) &&
+		    (err == -ECONNRESET || err == -ETIMEDOUT || err == -EPIPE)) {
+			/* a watch that ran and then broke (the server went away, a proxy
+			 * or load balancer cut it), also one that had nothing to say yet
+			 * (no events, no bookmarks: an idle watch): resume from the RV */
+			log_info("watch %s broke (%s), resuming from resourceVersion %s", r->path,
+				 em ? em->msg : "", r->rv);
 			if (em)
 				em->msg[0] = '\0';
 			err = 0;

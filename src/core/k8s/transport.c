@@ -65,8 +65,9 @@ static int https_request(struct k8s_transport *t, const struct k8s_req *req,
 	hr.url = url;
 	err = http1_request(h->c, &hr, &hresp, em);
 	memset(h->auth, 0, K8S_MAX_TOKEN + 8);
+	/* on an error, the status of a response that began and then broke (0: none) */
+	resp->status = hresp.status;
 	if (!err) {
-		resp->status = hresp.status;
 		resp->body = hresp.body;
 		resp->body_len = hresp.body_len;
 		hresp.body = NULL;
