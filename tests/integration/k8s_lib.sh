@@ -42,23 +42,53 @@ k8s_apply_dist() {
 		fail "the CRDs were not established"
 }
 
-# k8s_agent_kubeconfig FILE: a kubeconfig for bpfd-agent with the token of the bpfd-agent
-# service account (dist/k8s/rbac.yaml's rights; k8s_apply_dist first).
-k8s_agent_kubeconfig() {
-	i=0
-	until s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
-		[ -n "$s" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
+# wait_for SECONDS CMD...: until CMD succeeds (every 0.1 s); 1 if it never did
+wait_for() {
+	_n=$(($1 * 10))
+	shift
+	while [ $_n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# The token of the bpfd-agent service account (dist/k8s/rbac.yaml's rights;
+# k8s_apply_dist first), once the controller manager's token controller made its
+# secret; fails the test if it never does.
+k8s_agent_token() {
+	_i=0
+	until _s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
+		[ -n "$_s" ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
 		sleep 0.1
 	done
-	tok=$(kc -n bpfd get secret "$s" -o jsonpath='{.data.token}' | base64 -d)
+	kc -n bpfd get secret "$_s" -o jsonpath='{.data.token}' | base64 -d
+}
+
+# k8s_agent_kubeconfig FILE [SERVER [TOKEN]]: a kubeconfig for bpfd-agent; SERVER
+# defaults to the test bed's API server, TOKEN to the bpfd-agent service account's.
+k8s_agent_kubeconfig() {
+	_tok=${3:-}
+	if [ -z "$_tok" ]; then
+		_tok=$(k8s_agent_token) && [ -n "$_tok" ] ||
+			fail "no token for the bpfd-agent service account"
+	fi
 	cat >"$1" <<EOT
 apiVersion: v1
 kind: Config
 current-context: a
 contexts: [{name: a, context: {cluster: c, user: u}}]
-clusters: [{name: c, cluster: {server: "$K8S_SERVER", certificate-authority: "$K8S_CA"}}]
-users: [{name: u, user: {token: "$tok"}}]
+clusters: [{name: c, cluster: {server: "${2:-$K8S_SERVER}", certificate-authority: "$K8S_CA"}}]
+users: [{name: u, user: {token: "$_tok"}}]
 EOT
+}
+
+# The kernel program id bpfd holds for BpfProgram $1 (matched by its uid), or nothing.
+loaded_id() {
+	_uid=$(kc get bpfprogram "$1" -o jsonpath='{.metadata.uid}' 2>/dev/null) || return 1
+	[ -n "$_uid" ] || return 1
+	bpfctl list -m "bpfd.dev/uuid=$_uid" -o json | jq -r '.[0].kernel_info.id // empty'
 }

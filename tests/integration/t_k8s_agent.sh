@@ -29,18 +29,6 @@ start_agent() {
 	on_exit "kill -9 $AGENT_PID"
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
 unloaded() {
 	! bpfctl list -o json | jq -e ".[] | select(.kernel_info.id == $1)" >/dev/null
 }
@@ -79,13 +67,6 @@ spec:
   interfaceselector: {interfaces: [$IF]}
   priority: $2
 EOT
-}
-
-# The kernel program id bpfd holds for BpfProgram $1 (matched by its uid), or nothing.
-loaded_id() {
-	uid=$(kc get bpfprogram "$1" -o jsonpath='{.metadata.uid}' 2>/dev/null) || return 1
-	[ -n "$uid" ] || return 1
-	bpfctl list -m "bpfd.dev/uuid=$uid" -o json | jq -r '.[0].kernel_info.id // empty'
 }
 
 test_xdp_lifecycle() {

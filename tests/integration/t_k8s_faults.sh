@@ -25,18 +25,6 @@ TP_OBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
 TESTBED="$(cd "$(dirname "$0")/../k8s" && pwd)/testbed.sh"
 PROXY="$(cd "$(dirname "$0")/../k8s" && pwd)/faultproxy.py"
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
 # ---- per test: a node, its bpfd, the proxy and the agent ----
 
 # fault_begin NAME: own directory, daemon, Node NAME (label faults=NAME), veth, proxy
@@ -56,7 +44,8 @@ fault_begin() {
 	"$PROXY" "$PROXY_PORT" "${K8S_SERVER##*:}" "$T_TMP/proxy.state" 2>"$T_TMP/proxy.log" &
 	PROXY_PID=$!
 	wait_proxy up
-	agent_kubeconfig "https://127.0.0.1:$PROXY_PORT"
+	k8s_agent_kubeconfig "$T_TMP/agent.kubeconfig" "https://127.0.0.1:$PROXY_PORT" \
+		"$(cat "$BASE_TMP/agent.token")"
 	start_agent
 }
 
@@ -81,19 +70,6 @@ proxy_up() {
 	wait_proxy up
 }
 
-# agent_kubeconfig SERVER: the bpfd-agent service account's token (dist/k8s/rbac.yaml)
-agent_kubeconfig() {
-	tok=$(cat "$BASE_TMP/agent.token")
-	cat >"$T_TMP/agent.kubeconfig" <<EOT
-apiVersion: v1
-kind: Config
-current-context: a
-contexts: [{name: a, context: {cluster: c, user: u}}]
-clusters: [{name: c, cluster: {server: "$1", certificate-authority: "$K8S_CA"}}]
-users: [{name: u, user: {token: "$tok"}}]
-EOT
-}
-
 start_agent() {
 	"$BPFD" bpfd-agent --kubeconfig "$T_TMP/agent.kubeconfig" --node "$NODE" \
 		--endpoint "unix://$BPFD_SOCK" -v >>"$T_TMP/agent.log" 2>&1 &
@@ -102,45 +78,29 @@ start_agent() {
 
 # ---- the *Programs (labelled faults=NODE, selecting only this test's node) ----
 
-xdp_program() {
-	# xdp_program NAME PRIORITY
-	cat <<EOT | kc apply -f - >/dev/null || fail "apply XdpProgram $1"
-apiVersion: bpfd.dev/v1alpha1
-kind: XdpProgram
-metadata: {name: $1, labels: {faults: $NODE}}
-spec:
-  bpffunctionname: chain_xdp
-  nodeselector: {matchLabels: {faults: $NODE}}
-  bytecode: {path: $XDP_OBJ}
-  interfaceselector: {interfaces: [$IF]}
-  priority: $2
-EOT
+# program KIND NAME FUNCTION OBJECT SPEC-LINE...: a *Program of this test
+program() {
+	{
+		printf 'apiVersion: bpfd.dev/v1alpha1\nkind: %s\n' "$1"
+		printf 'metadata: {name: %s, labels: {faults: %s}}\nspec:\n' "$2" "$NODE"
+		printf '  bpffunctionname: %s\n  bytecode: {path: %s}\n' "$3" "$4"
+		printf '  nodeselector: {matchLabels: {faults: %s}}\n' "$NODE"
+		shift 4
+		printf '  %s\n' "$@"
+	} | kc apply -f - >/dev/null || fail "apply $*"
 }
-
+# xdp_program NAME PRIORITY; tp_program NAME SYSCALL
+xdp_program() {
+	program XdpProgram "$1" chain_xdp "$XDP_OBJ" "interfaceselector: {interfaces: [$IF]}" \
+		"priority: $2"
+}
 tp_program() {
-	# tp_program NAME SYSCALL
-	cat <<EOT | kc apply -f - >/dev/null || fail "apply TracepointProgram $1"
-apiVersion: bpfd.dev/v1alpha1
-kind: TracepointProgram
-metadata: {name: $1, labels: {faults: $NODE}}
-spec:
-  bpffunctionname: tp_count
-  nodeselector: {matchLabels: {faults: $NODE}}
-  bytecode: {path: $TP_OBJ}
-  names: [syscalls/sys_enter_$2]
-EOT
+	program TracepointProgram "$1" tp_count "$TP_OBJ" "names: [syscalls/sys_enter_$2]"
 }
 
 # BpfProgram names (the original's naming)
 bp_xdp() { echo "$1-$NODE-$(echo "$IF" | tr 'A-Z_' 'a-z-')"; }
 bp_tp() { echo "$1-$NODE-syscalls-sys-enter-$2"; }
-
-# The kernel id bpfd holds for BpfProgram $1 (by its uid), or nothing.
-loaded_id() {
-	uid=$(kc get bpfprogram "$1" -o jsonpath='{.metadata.uid}' 2>/dev/null) || return 1
-	[ -n "$uid" ] || return 1
-	bpfctl list -m "bpfd.dev/uuid=$uid" -o json | jq -r '.[0].kernel_info.id // empty'
-}
 
 # converged BPFPROGRAM...: the node's BpfPrograms are exactly these, each Loaded; bpfd
 # holds exactly one program per uid and no other program.  Says what differs (stdout).
@@ -327,14 +287,7 @@ fault_setup() {
 	[ -z "${K8S_FAILED:-}" ] || return 0
 	(
 		k8s_apply_dist
-		i=0
-		until s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
-			[ -n "$s" ]; do
-			i=$((i + 1))
-			[ $i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
-			sleep 0.1
-		done
-		kc -n bpfd get secret "$s" -o jsonpath='{.data.token}' | base64 -d >"$T_TMP/agent.token"
+		k8s_agent_token >"$T_TMP/agent.token"
 	) || K8S_FAILED="applying dist/k8s failed"
 }
 
