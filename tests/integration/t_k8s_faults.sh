@@ -157,31 +157,48 @@ etcd_compact() {
 
 # ---- the faults ----
 
-test_etcd_compaction_410() {
-	fault_begin fc
-	xdp_program fc-x 50
-	tp_program fc-a getppid
-	tp_program fc-b getpid
-	x=$(bp_xdp fc-x) a=$(bp_tp fc-a getppid) b=$(bp_tp fc-b getpid)
+# three_loaded P: XdpProgram P-x (priority 50) and TracepointPrograms P-a, P-b loaded
+# through the agent of node P; sets x a b (BpfPrograms), ida idb (kernel ids)
+three_loaded() {
+	fault_begin "$1"
+	xdp_program "$1-x" 50
+	tp_program "$1-a" getppid
+	tp_program "$1-b" getpid
+	x=$(bp_xdp "$1-x") a=$(bp_tp "$1-a" getppid) b=$(bp_tp "$1-b" getpid)
 	wait_converged 60 "$x" "$a" "$b"
 	ida=$(loaded_id "$a") idb=$(loaded_id "$b")
+}
+
+# three_changed P PRIORITY: P-x's priority changed, P-b deleted, P-c added; sets c
+three_changed() {
+	xdp_program "$1-x" "$2"
+	kc delete tracepointprogram "$1-b" --wait=false >/dev/null || fail "delete $1-b"
+	tp_program "$1-c" getuid
+	c=$(bp_tp "$1-c" getuid)
+}
+
+# three_converged P PRIORITY: P-x reloaded at PRIORITY, P-a untouched, P-b's program
+# unloaded and its BpfProgram gone, P-c loaded; nothing twice
+three_converged() {
+	wait_converged 60 "$x" "$a" "$c"
+	priority_is "$(loaded_id "$x")" "$2" || fail "XDP priority is not $2: $(bpfctl list)"
+	[ "$(loaded_id "$a")" = "$ida" ] || fail "$1-a was reloaded ($ida -> $(loaded_id "$a"))"
+	! bpfctl get "$idb" >/dev/null 2>&1 || fail "program $idb of the deleted $1-b is loaded"
+}
+
+test_etcd_compaction_410() {
+	three_loaded fc
 	# cut off: changes, then etcd compacts past every resourceVersion the agent saw
 	proxy_down
 	mark=$(log_mark)
-	xdp_program fc-x 60
-	kc delete tracepointprogram fc-b --wait=false >/dev/null || fail "delete fc-b"
-	tp_program fc-c getuid
+	three_changed fc 60
 	etcd_compact
 	proxy_up
-	c=$(bp_tp fc-c getuid)
-	wait_converged 60 "$x" "$a" "$c"
+	three_converged fc 60
 	log_since "$mark" "tracepointprograms from resourceVersion [0-9]*: 410 Gone (ERROR event\|HTTP status)" ||
 		{ cat "$T_TMP/agent.log" >&2; fail "no 410 and re-list of tracepointprograms"; }
 	log_since "$mark" "xdpprograms from resourceVersion [0-9]*: 410 Gone (ERROR event\|HTTP status)" ||
 		fail "no 410 and re-list of xdpprograms"
-	priority_is "$(loaded_id "$x")" 60 || fail "XDP priority is not 60: $(bpfctl list)"
-	[ "$(loaded_id "$a")" = "$ida" ] || fail "fc-a was reloaded ($ida -> $(loaded_id "$a"))"
-	! bpfctl get "$idb" >/dev/null 2>&1 || fail "program $idb of the deleted fc-b is loaded"
 }
 
 test_apiserver_restart() {
@@ -253,29 +270,17 @@ test_bpfd_restart() {
 }
 
 test_agent_restart() {
-	fault_begin fr
-	xdp_program fr-x 50
-	tp_program fr-a getppid
-	tp_program fr-b getpid
-	x=$(bp_xdp fr-x) a=$(bp_tp fr-a getppid) b=$(bp_tp fr-b getpid)
-	wait_converged 60 "$x" "$a" "$b"
-	ida=$(loaded_id "$a") idb=$(loaded_id "$b")
+	three_loaded fr
 	kill -9 "$AGENT_PID"
 	wait "$AGENT_PID" 2>/dev/null
 	# while it is down: changed, deleted (the garbage collector marks its BpfProgram,
 	# which the agent's finalizer holds), added
-	xdp_program fr-x 65
-	kc delete tracepointprogram fr-b --wait=false >/dev/null || fail "delete fr-b"
-	tp_program fr-c getuid
+	three_changed fr 65
 	wait_for 30 sh -c "$K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG get bpfprogram $b -o jsonpath='{.metadata.deletionTimestamp}' | grep -q ." ||
 		fail "the garbage collector did not mark $b"
 	bpfctl get "$idb" >/dev/null 2>&1 || fail "fr-b's program went without the agent"
 	start_agent
-	c=$(bp_tp fr-c getuid)
-	wait_converged 60 "$x" "$a" "$c"
-	priority_is "$(loaded_id "$x")" 65 || fail "XDP priority is not 65"
-	[ "$(loaded_id "$a")" = "$ida" ] || fail "fr-a was reloaded"
-	! bpfctl get "$idb" >/dev/null 2>&1 || fail "program $idb of the deleted fr-b is loaded"
+	three_converged fr 65
 	! kc get bpfprogram "$b" >/dev/null 2>&1 || fail "$b is still there (finalizer)"
 	grep -q "BpfProgram '$b' (node $NODE): unloaded, finalizer removed" "$T_TMP/agent.log" ||
 		fail "the log does not name the unload of $b"
