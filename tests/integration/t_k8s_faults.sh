@@ -157,16 +157,24 @@ etcd_compact() {
 
 # ---- the faults ----
 
-# three_loaded P: XdpProgram P-x (priority 50) and TracepointPrograms P-a, P-b loaded
-# through the agent of node P; sets x a b (BpfPrograms), ida idb (kernel ids)
-three_loaded() {
+# two_loaded P: XdpProgram P-x (priority 50) and TracepointProgram P-a loaded through
+# the agent of node P; sets x a (BpfPrograms), idx ida (kernel ids)
+two_loaded() {
 	fault_begin "$1"
 	xdp_program "$1-x" 50
 	tp_program "$1-a" getppid
+	x=$(bp_xdp "$1-x") a=$(bp_tp "$1-a" getppid)
+	wait_converged 60 "$x" "$a"
+	idx=$(loaded_id "$x") ida=$(loaded_id "$a")
+}
+
+# three_loaded P: two_loaded and TracepointProgram P-b; sets b, idb too
+three_loaded() {
+	two_loaded "$1"
 	tp_program "$1-b" getpid
-	x=$(bp_xdp "$1-x") a=$(bp_tp "$1-a" getppid) b=$(bp_tp "$1-b" getpid)
+	b=$(bp_tp "$1-b" getpid)
 	wait_converged 60 "$x" "$a" "$b"
-	ida=$(loaded_id "$a") idb=$(loaded_id "$b")
+	idb=$(loaded_id "$b")
 }
 
 # three_changed P PRIORITY: P-x's priority changed, P-b deleted, P-c added; sets c
@@ -202,12 +210,7 @@ test_etcd_compaction_410() {
 }
 
 test_apiserver_restart() {
-	fault_begin fa
-	xdp_program fa-x 50
-	tp_program fa-a getppid
-	x=$(bp_xdp fa-x) a=$(bp_tp fa-a getppid)
-	wait_converged 60 "$x" "$a"
-	idx=$(loaded_id "$x") ida=$(loaded_id "$a")
+	two_loaded fa
 	# killed mid-watch; while it starts again the agent still cannot reach it (proxy)
 	mark=$(log_mark)
 	"$TESTBED" stop-apiserver "$K8S_DIR" || fail "stop the API server"
@@ -239,12 +242,7 @@ test_apiserver_restart() {
 }
 
 test_bpfd_restart() {
-	fault_begin fb
-	xdp_program fb-x 50
-	tp_program fb-a getppid
-	x=$(bp_xdp fb-x) a=$(bp_tp fb-a getppid)
-	wait_converged 60 "$x" "$a"
-	idx=$(loaded_id "$x") ida=$(loaded_id "$a")
+	two_loaded fb
 	for sig in TERM KILL; do
 		mark=$(log_mark)
 		kill -"$sig" "$BPFD_PID"
