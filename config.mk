@@ -2,6 +2,7 @@
 VERSION    ?= 0.1.0
 CC         := gcc
 CLANG      ?= clang
+LLVM_STRIP ?= llvm-strip
 CFLAGS     ?= -O2 -g
 STATIC     ?= 1
 WERROR     ?= 0

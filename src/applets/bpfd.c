@@ -84,7 +84,7 @@ int bpfd_main(int argc, char **argv)
 {
 	struct bpfd_opts o = { 0 };
 	struct bpfd_config cfg;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	const char *config;
 	int idx, lvl, err;
 

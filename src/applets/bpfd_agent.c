@@ -222,7 +222,7 @@ static int sync_once(struct watcher *ws, size_t n)
 
 static int load_config(const struct agent_opts *o, struct k8s_config *cfg)
 {
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	int err;
 
 	if (o->kubeconfig)
@@ -303,7 +303,7 @@ static int run(const struct agent_opts *o, const char *node)
 {
 	struct watcher ws[N_WATCHED] = { 0 };
 	struct k8s_config cfg = { 0 };
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	struct agent a = { .node = node };
 	static sigset_t sigs;
 	pthread_t th;

@@ -581,7 +581,7 @@ static void probe_xdp(struct probe_ctx *c, int ifindex, const char *dev)
 	struct probe_status *s = &c->r->f[PROBE_XDP];
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	bool native = false;
 	int err, native_err = 0;
 
@@ -694,7 +694,7 @@ out:
 static void probe_network(struct probe_ctx *c)
 {
 	static const enum probe_feature net[] = { PROBE_XDP, PROBE_TC, PROBE_TCX, PROBE_XDP_LINK };
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	const char *dev = NULL;
 	int if0 = 0, if1 = 0, err;
 	size_t i;

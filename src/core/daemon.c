@@ -237,7 +237,7 @@ static int stop_signals(void)
 static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
 {
 	char ca[512], cert[512], key[512];
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	bool set;
 	int err;
 
@@ -260,7 +260,7 @@ static int tls_setup(const struct bpfd_config *cfg, struct tls_ctx **ret)
 static int policy_setup(struct bpfd_config *cfg)
 {
 	struct policy *p = &cfg->policy;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	err = policy_resolve(p, "/etc/passwd", "/etc/group",
@@ -380,7 +380,7 @@ static int mgr_unload_all_job(void *arg)
 int daemon_run(struct bpfd_config *cfg)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct tls_ctx *tls = NULL;
 	struct server *srv = NULL;
 	struct metrics *metrics = NULL;

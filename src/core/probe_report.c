@@ -69,7 +69,7 @@ int probe_cmd(bool json)
 
 int selftest_xdp_cmd(void)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	const char *mode = NULL;
 	uint32_t id = 0;
 	int err;

@@ -1034,7 +1034,7 @@ static int list_dir(const char *dir, char ***ret, size_t *ret_n)
 
 static int files_read(struct pass *p, const char *dir)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	char **names = NULL, path[PATH_MAX], *text;
 	struct pfile *f;
 	size_t i, n = 0, len = 0;
@@ -1113,7 +1113,7 @@ static struct owned *owned_find(struct pass *p, const char *source, const char *
 
 static int unload_one(struct pass *p, struct owned *o)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct progd_change *c;
 	int err;
 
@@ -1189,7 +1189,7 @@ static int replace_in_place(struct pass *p, const struct pfile *f, const struct 
 			    struct owned *old)
 {
 	const char *name = e->plan.spec.name;
-	struct errmsg em = { { 0 } }, em2 = { { 0 } };
+	struct errmsg em = { "" }, em2 = { "" };
 	struct load_plan *back;
 	int err;
 
@@ -1246,7 +1246,7 @@ static int modify_in_place(struct pass *p, const struct pfile *f, const struct p
 	const char *name = e->plan.spec.name;
 	struct progd_entry *tmp = NULL;
 	struct modify_plan *mp = NULL;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct progd_change *c;
 	int err = 1;
 
@@ -1308,7 +1308,7 @@ static int load_one(struct pass *p, const struct pfile *f, const struct progd_en
 		    struct owned *old)
 {
 	const char *name = e->plan.spec.name;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (old) {

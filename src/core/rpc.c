@@ -76,7 +76,7 @@ static void reply_errno(struct grpc_reply *r, int err, const struct errmsg *em,
 static bool decode_or_reply(struct grpc_reply *r, const char *name, const pb_msgdesc_t *fields,
 			    const struct grpc_call *call, void *msg)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 
 	if (!rpc_decode(fields, call->msg, call->len, msg, &em))
 		return true;
@@ -363,7 +363,7 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 {
 	bpfd_v1_LoadRequest *req = calloc(1, sizeof(*req));
 	bpfd_v1_LoadResponse *resp = calloc(1, sizeof(*resp));
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct timespec t0, t1;
 	int err;
 
@@ -412,7 +412,7 @@ static void do_unload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 {
 	bpfd_v1_UnloadRequest req = bpfd_v1_UnloadRequest_init_zero;
 	bpfd_v1_UnloadResponse resp = bpfd_v1_UnloadResponse_init_zero;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!decode_or_reply(r, "UnloadRequest", bpfd_v1_UnloadRequest_fields, call, &req))
@@ -441,7 +441,7 @@ static void do_modify(struct rpc *rpc, const struct grpc_call *call, struct grpc
 {
 	bpfd_v1_ModifyRequest *req = calloc(1, sizeof(*req));
 	bpfd_v1_ModifyResponse *resp = calloc(1, sizeof(*resp));
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!req || !resp) {
@@ -487,7 +487,7 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 {
 	bpfd_v1_PullBytecodeRequest *req = calloc(1, sizeof(*req));
 	bpfd_v1_PullBytecodeResponse resp = bpfd_v1_PullBytecodeResponse_init_zero;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!req)
@@ -510,7 +510,7 @@ static void do_list_images(struct rpc *rpc, const struct grpc_call *call,
 {
 	bpfd_v1_ListImagesRequest req = bpfd_v1_ListImagesRequest_init_zero;
 	bpfd_v1_ListImagesResponse *resp = NULL;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!rpc->ops->list_images)
@@ -534,7 +534,7 @@ static void do_remove_images(struct rpc *rpc, const struct grpc_call *call,
 {
 	bpfd_v1_RemoveImagesRequest *req = NULL;
 	bpfd_v1_RemoveImagesResponse *resp = NULL;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!rpc->ops->remove_images)
@@ -806,7 +806,7 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	bpfd_v1_ListRequest *req = calloc(1, sizeof(*req));
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct list_state ls = { .rpc = rpc, .req = req, .em = &em };
 	bpfd_v1_ListResponse resp = { .results = { .funcs.encode = list_encode, .arg = &ls } };
 
@@ -858,7 +858,7 @@ static void do_reload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 {
 	bpfd_v1_ReloadRequest req = bpfd_v1_ReloadRequest_init_zero;
 	bpfd_v1_ReloadResponse *resp;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!decode_or_reply(r, "ReloadRequest", bpfd_v1_ReloadRequest_fields, call, &req))
@@ -887,7 +887,7 @@ static void do_reload(struct rpc *rpc, const struct grpc_call *call, struct grpc
 
 int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *ret_len)
 {
-	bpfd_v1_Event m = bpfd_v1_Event_init_zero;
+	bpfd_v1_Event m = { 0 };
 	pb_ostream_t os = pb_ostream_from_buffer(buf, size);
 	time_t sec = e->time_ns / 1000000000;
 	struct tm tm;
@@ -921,7 +921,7 @@ int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *r
 static void do_events(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	bpfd_v1_EventsRequest req = bpfd_v1_EventsRequest_init_zero;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	int err;
 
 	if (!decode_or_reply(r, "EventsRequest", bpfd_v1_EventsRequest_fields, call, &req))
@@ -956,7 +956,7 @@ static bool call_allowed(struct rpc *rpc, const struct grpc_call *call, const st
 			 struct grpc_reply *reply)
 {
 	const char *name = strrchr(m->path, '/') + 1;
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	char what[64];
 
 	if (!policy_on(rpc, call))

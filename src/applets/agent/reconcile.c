@@ -138,7 +138,7 @@ static bool cond_same(const cJSON *bp, const struct cond *c)
 static int write_status(struct agent *a, const cJSON *bp, const struct cond *c)
 {
 	char path[K8S_MAX_PATH];
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	int err;
 
 	if (cond_same(bp, c))
@@ -159,7 +159,7 @@ static int set_program_id(struct agent *a, const cJSON *bp, uint32_t id)
 {
 	char path[K8S_MAX_PATH], text[128];
 	const char *have;
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	cJSON *patch;
 	int err;
 
@@ -189,7 +189,7 @@ static int finish_deletion(struct agent *a, const struct bpfprog_kind *k, const 
 {
 	struct agent_loaded *l = find_loaded(loaded, n_loaded, k8s_meta_str(bp, "uid"));
 	char fin[128], path[K8S_MAX_PATH];
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	int err, changes = 0;
 
 	bpfprog_finalizer(k, fin, sizeof(fin));
@@ -227,7 +227,7 @@ static int point_pass(struct agent *a, const struct bpfprog_kind *k, const cJSON
 {
 	char name[K8S_MAX_NAME], path[K8S_MAX_PATH];
 	struct cond c = { 0 };
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	struct agent_loaded *l;
 	cJSON *bp, *made = NULL;
 	uint32_t id = 0;
@@ -316,7 +316,7 @@ static int kind_pass(struct agent *a, const struct agent_kind_watch *w, const cJ
 		     struct agent_loaded *loaded, size_t n_loaded)
 {
 	const char *pts[BPFPROG_MAX_POINTS];
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	cJSON *progs, *p, *bps, *bp;
 	int i, n, sel, r, changes = 0;
 

@@ -19,7 +19,7 @@ static const char *config_endpoint(void)
 {
 	static char url[sizeof("unix://") + sizeof(((struct bpfd_config *)0)->socket_path)];
 	const char *path = secure_getenv("BPFD_CONFIG");
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct bpfd_config *cfg;
 	int err;
 
@@ -202,7 +202,7 @@ int bpfctl_call(const struct bpfctl_common *c, const char *method,
 		const pb_msgdesc_t *req_fields, const void *req,
 		const pb_msgdesc_t *resp_fields, void *resp)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct client_status st;
 	int err;
 

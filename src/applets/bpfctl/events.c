@@ -81,10 +81,10 @@ int bpfctl_events(int argc, char **argv)
 {
 	struct events_opts o = { 0 };
 	bpfd_v1_EventsRequest req = bpfd_v1_EventsRequest_init_zero;
-	bpfd_v1_Event ev = bpfd_v1_Event_init_zero;
+	bpfd_v1_Event ev = { 0 };
 	struct events_state es = { .o = &o };
 	struct client_opts co = { 0 };
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct client_status st;
 	struct client *cl = NULL;
 	int err;

@@ -75,7 +75,7 @@ static int prog_chain_kind(const struct bpfctl_common *c, uint32_t id,
 {
 	bpfd_v1_GetRequest req = { .id = id };
 	bpfd_v1_GetResponse *resp = calloc(1, sizeof(*resp));
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct client_status st;
 	int err;
 

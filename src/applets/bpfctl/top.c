@@ -251,7 +251,7 @@ static void rate(struct top *t)
 
 static int take_sample(struct top *t)
 {
-	bpfd_v1_ListRequest req = bpfd_v1_ListRequest_init_zero;
+	bpfd_v1_ListRequest req = { 0 };
 	bpfd_v1_ListResponse resp = { .results = { .funcs.decode = result_decode,
 						   .arg = &t->cur } };
 	struct sample tmp;

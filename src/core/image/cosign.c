@@ -277,7 +277,7 @@ int cosign_verify_manifest(const struct cosign_keys *keys, const char *manifest,
 			   size_t len, cosign_blob_fn blob, void *arg, const char *digest,
 			   const struct image_ref *ref, struct errmsg *em)
 {
-	struct errmsg first = { { 0 } }, one;
+	struct errmsg first = { "" }, one;
 	const cJSON *layers, *l;
 	cJSON *root;
 	int err, first_err = 0, n = 0;

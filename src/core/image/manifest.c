@@ -722,12 +722,11 @@ static int labels_parse(const cJSON *labels, struct image_config *c, struct errm
 int image_config_parse(const char *data, size_t len, struct image_config *ret,
 		       struct errmsg *em)
 {
-	static struct image_config zero;
 	const cJSON *cfg, *labels = NULL;
 	cJSON *root = NULL;
 	int err;
 
-	*ret = zero;
+	memset(ret, 0, sizeof(*ret));
 	err = json_open(data, len, IMAGE_MAX_CONFIG, "image config", &root, em);
 	if (err)
 		return err;

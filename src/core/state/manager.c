@@ -698,7 +698,7 @@ int mgr_unload(struct mgr *m, uint32_t id, struct errmsg *em)
 
 int mgr_unload_all(struct mgr *m)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	size_t i, done = 0, failed = 0;
 	int pass, err;
 	uint32_t id;
