@@ -62,6 +62,10 @@ LDGC       := -Wl,--gc-sections
 # pthread_exit/pthread_cancel, no backtrace()); gdb unwinds with .debug_frame, which -g
 # still emits in the unstripped binary.  Sanitizer builds keep them for their stack traces.
 NOUNWIND   := $(if $(filter 1,$(SAN)),,-fno-asynchronous-unwind-tables -fno-unwind-tables)
+# Code off the daemon's serving path (the applets: bpfctl and the agent; images,
+# Kubernetes, configuration) is compiled with COLD_CFLAGS (config.mk: -Os) after CFLAGS.
+COLD_DIRS  := src/applets src/core/image src/core/k8s src/core/config
+$(foreach d,$(COLD_DIRS),$(O)/$(d)/%.o): ALL_CFLAGS += $(COLD_CFLAGS)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_CPPFLAGS := -D_GNU_SOURCE -DBPFD_VERSION='"$(VERSION)"' $(NANOPB_DEFS) \
                 -Isrc -I$(O) -I$(GEN) -I$(VND)/cjson -I$(VND)/nanopb
@@ -72,7 +76,7 @@ BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux
 LDSTATIC   := $(if $(filter 1,$(STATIC)),$(if $(filter 1,$(SAN)),,-static))
 # Objects are rebuilt when the flags change (SAN=1 in the same O, another CFLAGS).
 FLAGS_STAMP := $(O)/.flags
-FLAGS_NOW   := $(strip $(ALL_CFLAGS) $(VENDOR_CFLAGS) $(LDSTATIC))
+FLAGS_NOW   := $(strip $(ALL_CFLAGS) $(VENDOR_CFLAGS) $(LDSTATIC) cold: $(COLD_CFLAGS))
 ifneq ($(FLAGS_NOW),$(strip $(shell cat $(FLAGS_STAMP) 2>/dev/null)))
   $(shell mkdir -p $(O) && echo '$(FLAGS_NOW)' >$(FLAGS_STAMP))
 endif
@@ -226,7 +230,7 @@ SAN_LAST    := $(if $(filter 1,$(SAN)),tests/sanitize/reports.sh)
 # The emulated VM (one core) runs beside the host's suites; with SAN=1 it runs in turn, so
 # that reports.sh, last, sees its reports.
 VM_ITEM     := $(if $(filter 1,$(SAN)),,@)tests/vm/run-integration.sh
-CHECK_ITEMS = $(VM_ITEM) tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) \
+CHECK_ITEMS = $(VM_ITEM) tests/lint/layers.sh tests/lint/size.sh $(UNIT_BINS) $(INTEGRATION) \
               tests/vm/run-minimal.sh $(if $(FUZZ_BINS),tests/fuzz/run.sh) $(SAN_LAST)
 check: deps-ok all $(UNIT_BINS) $(TOOL_BINS) $(DRIVER_BINS) $(FUZZ_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(CHECK_ITEMS)
@@ -235,7 +239,7 @@ check-unit: $(UNIT_BINS)
 check-integration: all $(UNIT_BINS) $(TOOL_BINS) $(DRIVER_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh $(INTEGRATION) $(SAN_LAST)
 check-host: all $(UNIT_BINS) $(TOOL_BINS) $(DRIVER_BINS)
-	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/lint/layers.sh $(UNIT_BINS) $(INTEGRATION) $(SAN_LAST)
+	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/lint/layers.sh tests/lint/size.sh $(UNIT_BINS) $(INTEGRATION) $(SAN_LAST)
 check-vm: all $(UNIT_BINS) $(TOOL_BINS)
 	@$(SAN_FIRST) $(TEST_ENV) tests/run.sh tests/vm/run-integration.sh tests/vm/run-minimal.sh $(SAN_LAST)
 check-fuzz: $(FUZZ_BINS)

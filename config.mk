@@ -4,6 +4,9 @@ CC         := gcc
 CLANG      ?= clang
 LLVM_STRIP ?= llvm-strip
 CFLAGS     ?= -O2 -g
+# Added after CFLAGS for the code off the daemon's serving path (Makefile COLD_DIRS):
+# about 35 KB less binary; empty for CFLAGS everywhere.
+COLD_CFLAGS ?= -Os
 STATIC     ?= 1
 WERROR     ?= 0
 SAN        ?= 0
