@@ -13,36 +13,30 @@ BUILD=${BPFD_BUILD:-$SRC/build}
 BPFD=${BPFD:-$BUILD/bpfd}
 BUDGET=${BPFD_SIZE_BUDGET:-3000000}
 pass=0 failed=0 skipped=0
+ok() { echo "PASS: $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; failed=$((failed + 1)); }
+skip() { echo "SKIP: $*"; skipped=$((skipped + 1)); }
 T=$(mktemp -d /tmp/bpfd-size.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 
 # the stripped binary within the budget (a static build only: SAN=1 links dynamically)
 if [ ! -f "$BPFD" ]; then
-	echo "SKIP: no binary at $BPFD (make all)"
-	skipped=$((skipped + 1))
+	skip "no binary at $BPFD (make all)"
 elif readelf -l "$BPFD" 2>/dev/null | grep -q 'Requesting program interpreter'; then
-	echo "SKIP: $BPFD is linked dynamically (SAN=1 or STATIC=0): the budget is for the static binary"
-	skipped=$((skipped + 1))
+	skip "$BPFD is linked dynamically (SAN=1 or STATIC=0): the budget is for the static binary"
 else
 	strip -o "$T/bpfd" "$BPFD"
 	size=$(stat -c %s "$T/bpfd")
-	if [ "$size" -le "$BUDGET" ]; then
-		echo "PASS: stripped binary $size bytes <= $BUDGET"
-		pass=$((pass + 1))
-	else
-		echo "FAIL: stripped binary $size bytes > $BUDGET: see what grew with" \
+	[ "$size" -le "$BUDGET" ] && ok "stripped binary $size bytes <= $BUDGET" ||
+		bad "stripped binary $size bytes > $BUDGET: see what grew with" \
 			"nm --size-sort -S $BPFD, size -A, or a linker map (-Wl,-Map)"
-		failed=$((failed + 1))
-	fi
 fi
 
 # zero runs of 1 KiB or more in the .rodata sections of our objects
 objs=$(find "$BUILD/src" "$BUILD/vendor-obj" "$BUILD/gen" -name '*.o' 2>/dev/null)
 if [ -z "$objs" ]; then
-	echo "SKIP: no objects under $BUILD (make all)"
-	skipped=$((skipped + 1))
+	skip "no objects under $BUILD (make all)"
 else
-	bad=
 	for o in $objs; do
 		readelf -S -W "$o" | sed -n 's/^ *\[ *[0-9]*\] \(\.rodata[^ ]*\) *PROGBITS *[0-9a-f]* [0-9a-f]* \([0-9a-f]*\) .*/\1 \2/p' |
 		while read -r sec hex; do
@@ -52,14 +46,11 @@ else
 			[ "$run" -ge 1024 ] && echo "    ${o#"$BUILD"/} $sec: $run zero bytes"
 		done >>"$T/bad"
 	done
-	bad=$(cat "$T/bad" 2>/dev/null)
-	if [ -z "$bad" ]; then
-		echo "PASS: no zero constant of 1 KiB or more in our objects' .rodata"
-		pass=$((pass + 1))
+	if [ ! -s "$T/bad" ]; then
+		ok "no zero constant of 1 KiB or more in our objects' .rodata"
 	else
-		echo "FAIL: zero constants in .rodata (a local initialized from a copy; use { \"\" } or memset):"
-		echo "$bad"
-		failed=$((failed + 1))
+		bad "zero constants in .rodata (a local initialized from a copy; use { \"\" } or memset):"
+		cat "$T/bad"
 	fi
 fi
 echo "size: $pass passed, $failed failed, $skipped skipped"
