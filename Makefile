@@ -54,8 +54,9 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS   := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 INTEGRATION := $(sort $(wildcard tests/integration/t_*.sh))
 
-# Size: every function and object in its own section, and the linker drops the ones
-# nothing references (ours and the static libraries'): about 7% of the stripped binary.
+# Size: every function and object of ours in its own section, and the linker drops the
+# ones nothing references: 25 KB of the stripped binary (Debian's static libraries are
+# built without per-function sections: only whole unreferenced sections of theirs go).
 SECTIONS   := -ffunction-sections -fdata-sections
 LDGC       := -Wl,--gc-sections
 # No .eh_frame for our C (about 65 KB): nothing unwinds through it (no C++, no
