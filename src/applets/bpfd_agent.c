@@ -288,7 +288,7 @@ static int start_leader(const struct agent_opts *o, struct agent *a,
 		.name = AGENT_LEASE_NAME,
 		.duration_s = o->lease_duration ? o->lease_duration : 15,
 	};
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 
 	if (!lc.ns || !*lc.ns)
 		lc.ns = "bpfd";

@@ -174,7 +174,7 @@ static int edit(struct leader *L, const struct bpfprog_kind *k, const cJSON *p,
 {
 	struct mutation m = { .fn = fn, .arg = arg };
 	char path[K8S_MAX_PATH];
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	int err;
 
 	err = k8s_path(path, sizeof(path), "bpfd.dev", "v1alpha1", k->plural, NULL,
@@ -262,7 +262,7 @@ static bool leading(const struct leader *L, long long now)
 
 static void elect(struct leader *L, long long now, bool *was, int *last_err)
 {
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	int r;
 
 	r = k8s_lease_try(&L->lease, now, &em);
@@ -282,7 +282,7 @@ static void elect(struct leader *L, long long now, bool *was, int *last_err)
 
 static void start_watches(struct leader *L)
 {
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 
 	if (L->watching)
 		return;
@@ -301,7 +301,7 @@ static void *leader_thread(void *arg)
 	unsigned int dur_ms = L->lease.duration_s * 1000;
 	long long now, next = 0, wake;
 	unsigned long seen = 0;
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	struct timespec ts;
 	int last_err = 0;
 	bool was = false;

@@ -105,7 +105,7 @@ static int watch_start(const struct bpfctl_common *c, const char *url, struct wa
 	struct client_opts o = {
 		.endpoint = c->endpoint, .ca = c->ca, .cert = c->cert, .key = c->key,
 	};
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct timespec deadline = { 0 };
 	int err;
 
@@ -153,7 +153,7 @@ int bpfctl_call_pull(const struct bpfctl_common *c, const char *url, const char 
 		     const pb_msgdesc_t *req_fields, const void *req,
 		     const pb_msgdesc_t *resp_fields, void *resp)
 {
-	struct errmsg em = { { 0 } };
+	struct errmsg em = { "" };
 	struct client_status st;
 	struct watch *w = NULL;
 	bool hint = false;
