@@ -262,7 +262,13 @@ static int build(struct hook *h, struct member *m, size_t n, struct bpf_object *
 	for (i = 0; i < n; i++) {
 		LIBBPF_OPTS(bpf_link_create_opts, lo);
 
-		snprintf(slot, sizeof(slot), h->ops->slot_fmt, (unsigned int)i);
+		/* a lone XDP member whose verdict passes through unchanged replaces the
+		 * dispatcher's own function, as libxdp does: no dispatcher code runs
+		 * before it; the pins keep the slot's name (prog0-*) */
+		if (h->kind == CHAIN_XDP && chain_xdp_whole(e, n))
+			snprintf(slot, sizeof(slot), "%s", h->ops->disp_name);
+		else
+			snprintf(slot, sizeof(slot), h->ops->slot_fmt, (unsigned int)i);
 		id = btf__find_by_name_kind(btf, slot, BTF_KIND_FUNC);
 		if (id < 0) {
 			err = errmsg_set(em, id, "the %s has no function %s", h->ops->disp_name,

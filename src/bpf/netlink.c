@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -225,17 +226,28 @@ int netlink_parse_reply(const void *buf, size_t len, uint32_t seq, struct errmsg
 	return len ? -EBADMSG : -EAGAIN;
 }
 
-/* Send m and read until the answer to its sequence number arrives. */
-static int netlink_talk(struct netlink_msg *m, struct errmsg *em)
+typedef int (*parse_fn)(const void *buf, size_t len, uint32_t seq, void *arg,
+			struct errmsg *em);
+
+/* Send m and read until parse finds the answer to its sequence number in what the
+ * kernel sent (a reply to one link carries all its attributes: 64 KiB is plenty). */
+static int netlink_talk_parse(struct netlink_msg *m, parse_fn parse, void *arg,
+			      struct errmsg *em)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	const size_t size = 65536;
 	int fd, one = 1, err;
 	ssize_t n;
+	char *buf;
 
+	buf = malloc(size);
+	if (!buf)
+		return errmsg_set(em, -ENOMEM, "out of memory for a netlink reply");
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
+	if (fd < 0) {
+		free(buf);
 		return errmsg_set(em, -errno, "cannot open a netlink socket: %s", strerror(errno));
+	}
 	/* Best effort: extended acks carry the kernel's reason as text. */
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
@@ -244,22 +256,35 @@ static int netlink_talk(struct netlink_msg *m, struct errmsg *em)
 		goto out;
 	}
 	for (;;) {
-		n = recv(fd, buf, sizeof(buf), 0);
+		n = recv(fd, buf, size, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
 			goto out;
 		}
-		err = netlink_parse_reply(buf, n, netlink_msg_hdr(m)->nlmsg_seq, em);
+		err = parse(buf, n, netlink_msg_hdr(m)->nlmsg_seq, arg, em);
 		if (err != -EAGAIN)
 			break;
 	}
 out:
 	close(fd);
+	free(buf);
 	if (err < 0 && !errmsg_isset(em))
 		errmsg_set(em, err, "%s", strerror(-err));
 	return err;
+}
+
+static int parse_reply(const void *buf, size_t len, uint32_t seq, void *arg,
+		       struct errmsg *em)
+{
+	(void)arg;
+	return netlink_parse_reply(buf, len, seq, em);
+}
+
+static int netlink_talk(struct netlink_msg *m, struct errmsg *em)
+{
+	return netlink_talk_parse(m, parse_reply, NULL, em);
 }
 
 static uint32_t next_seq(void)
@@ -340,4 +365,100 @@ int netlink_ifindex(const char *name, struct errmsg *em)
 	if (ret < 0)
 		errmsg_prefix(em, "cannot find interface '%s'", name);
 	return ret;
+}
+
+/* The XDP attributes nested in IFLA_XDP, len bytes at rta. */
+static void xdp_attrs(const struct rtattr *rta, int len, struct netlink_xdp *ret)
+{
+	uint32_t v;
+
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (RTA_PAYLOAD(rta) < sizeof(v))
+			continue;
+		memcpy(&v, RTA_DATA(rta), sizeof(v));
+		switch (rta->rta_type & NLA_TYPE_MASK) {
+		case IFLA_XDP_DRV_PROG_ID:
+			ret->drv_id = v;
+			break;
+		case IFLA_XDP_SKB_PROG_ID:
+			ret->skb_id = v;
+			break;
+		case IFLA_XDP_HW_PROG_ID:
+			ret->hw_id = v;
+			break;
+		}
+	}
+}
+
+int netlink_parse_xdp(const void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+		      struct netlink_xdp *ret, struct errmsg *em)
+{
+	const char *p = buf;
+	const struct nlmsghdr *nh;
+	const struct ifinfomsg *ifi;
+	const struct rtattr *rta;
+	size_t step;
+	int alen, err;
+
+	memset(ret, 0, sizeof(*ret));
+	while (len >= NLMSG_HDRLEN) {
+		nh = (const struct nlmsghdr *)p;
+		if (nh->nlmsg_len < NLMSG_HDRLEN || nh->nlmsg_len > len)
+			return -EBADMSG;
+		if (nh->nlmsg_seq == seq && nh->nlmsg_type != RTM_NEWLINK) {
+			err = parse_one(nh, em);
+			if (err != -EAGAIN)
+				return err >= 0 ? -EBADMSG : err;
+		}
+		if (nh->nlmsg_seq == seq && nh->nlmsg_type == RTM_NEWLINK) {
+			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+				return -EBADMSG;
+			ifi = NLMSG_DATA(nh);
+			if (ifi->ifi_index <= 0 || (uint32_t)ifi->ifi_index != ifindex)
+				return -EBADMSG;
+			alen = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+			rta = (const struct rtattr *)((const char *)ifi + NLMSG_ALIGN(sizeof(*ifi)));
+			for (; RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen))
+				if ((rta->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
+					xdp_attrs(RTA_DATA(rta), (int)RTA_PAYLOAD(rta), ret);
+			return 0;
+		}
+		step = NLMSG_ALIGN(nh->nlmsg_len);
+		if (step > len)
+			step = len;
+		p += step;
+		len -= step;
+	}
+	return len ? -EBADMSG : -EAGAIN;
+}
+
+struct xdp_arg {
+	uint32_t ifindex;
+	struct netlink_xdp *ret;
+};
+
+static int parse_xdp(const void *buf, size_t len, uint32_t seq, void *arg,
+		     struct errmsg *em)
+{
+	struct xdp_arg *a = arg;
+
+	return netlink_parse_xdp(buf, len, seq, a->ifindex, a->ret, em);
+}
+
+int netlink_xdp_query(uint32_t ifindex, struct netlink_xdp *ret, struct errmsg *em)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex };
+	struct xdp_arg a = { .ifindex = ifindex, .ret = ret };
+	struct netlink_msg m;
+	int err;
+
+	if (!ifindex || ifindex > INT32_MAX)
+		return errmsg_set(em, -ENODEV, "no interface with index %u", ifindex);
+	netlink_msg_init(&m, RTM_GETLINK, 0, next_seq());
+	err = netlink_msg_put(&m, &ifi, sizeof(ifi));
+	if (!err)
+		err = netlink_talk_parse(&m, parse_xdp, &a, em);
+	if (err)
+		errmsg_prefix(em, "cannot read the XDP programs of ifindex %u", ifindex);
+	return err;
 }

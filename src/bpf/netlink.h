@@ -62,4 +62,20 @@ int netlink_build_veth(struct netlink_msg *m, const char *name, const char *peer
  * malformed or truncated reply, -EAGAIN when buf holds no answer to seq. */
 int netlink_parse_reply(const void *buf, size_t len, uint32_t seq, struct errmsg *em);
 
+/* The XDP programs on one link (0: none in that mode). */
+struct netlink_xdp {
+	uint32_t drv_id;
+	uint32_t skb_id;
+	uint32_t hw_id;
+};
+/* Ids of the XDP programs on ifindex, with one RTM_GETLINK for that link only (libbpf's
+ * bpf_xdp_query() dumps every link of the namespace and keeps one: its cost grows with
+ * the interfaces of the node).  -ENODEV when there is no such link. */
+int netlink_xdp_query(uint32_t ifindex, struct netlink_xdp *ret, struct errmsg *em);
+/* Read the answer to RTM_GETLINK seq for ifindex in buf[0..len) into *ret: 0, the
+ * -errno of an NLMSG_ERROR, -EBADMSG for a malformed reply or another link's, -EAGAIN
+ * when buf holds no answer to seq. */
+int netlink_parse_xdp(const void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+		      struct netlink_xdp *ret, struct errmsg *em);
+
 #endif

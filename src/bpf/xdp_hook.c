@@ -13,33 +13,47 @@
 #include <bpf/libbpf.h>
 
 #include "bpf/hook_int.h"
+#include "bpf/netlink.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP	524	/* kernel-internal, seen from some drivers */
 #endif
 
-static uint32_t mode_of(const struct bpf_xdp_query_opts *q, uint32_t *ret_id)
+static uint32_t mode_of(const struct netlink_xdp *q, uint32_t *ret_id)
 {
-	if (q->drv_prog_id) {
-		*ret_id = q->drv_prog_id;
+	if (q->drv_id) {
+		*ret_id = q->drv_id;
 		return XDP_FLAGS_DRV_MODE;
 	}
-	if (q->skb_prog_id) {
-		*ret_id = q->skb_prog_id;
+	if (q->skb_id) {
+		*ret_id = q->skb_id;
 		return XDP_FLAGS_SKB_MODE;
 	}
-	*ret_id = q->hw_prog_id;
-	return q->hw_prog_id ? XDP_FLAGS_HW_MODE : 0;
+	*ret_id = q->hw_id;
+	return q->hw_id ? XDP_FLAGS_HW_MODE : 0;
+}
+
+/* One RTM_GETLINK for this link (not libbpf's dump of all links); a link that is gone
+ * has no programs, as with bpf_xdp_query(). */
+static int query(struct hook *h, struct netlink_xdp *q)
+{
+	int err = netlink_xdp_query(h->ifindex, q, NULL);
+
+	if (err == -ENODEV) {
+		memset(q, 0, sizeof(*q));
+		return 0;
+	}
+	return err;
 }
 
 /* Native (driver) before generic, as libxdp does when both are attached. */
 static int xdp_query(struct hook *h, uint32_t *ret_id, uint32_t *ret_mode_flags)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct netlink_xdp q;
 	uint32_t mode;
 	int err;
 
-	err = bpf_xdp_query(h->ifindex, 0, &q);
+	err = query(h, &q);
 	if (err)
 		return err;
 	mode = mode_of(&q, ret_id);
@@ -50,11 +64,11 @@ static int xdp_query(struct hook *h, uint32_t *ret_id, uint32_t *ret_mode_flags)
 
 static bool xdp_is_attached(struct hook *h, uint32_t id)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct netlink_xdp q;
 
-	if (bpf_xdp_query(h->ifindex, 0, &q))
+	if (query(h, &q))
 		return true;	/* cannot tell: keep */
-	return id == q.drv_prog_id || id == q.skb_prog_id || id == q.hw_prog_id;
+	return id == q.drv_id || id == q.skb_id || id == q.hw_id;
 }
 
 uint32_t xdp_hook_mode_flags(struct hook *h, bool *ret_fallback)

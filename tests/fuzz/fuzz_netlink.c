@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* fuzz_netlink.c - libFuzzer target: rtnetlink reply parsing (netlink_parse_reply) */
+/* fuzz_netlink.c - libFuzzer target: rtnetlink reply parsing (netlink_parse_reply, and
+ * netlink_parse_xdp for the XDP ids of one link) */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct errmsg em = { { 0 } };
+	struct netlink_xdp xdp;
 	uint32_t seq = 0;
 	void *buf;
 	int ret;
@@ -29,6 +31,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret < -4095 || (ret > 0 && em.msg[0]))
 		abort();
 	if (memchr(em.msg, '\0', sizeof(em.msg)) == NULL)
+		abort();
+	memset(&em, 0, sizeof(em));
+	ret = netlink_parse_xdp(buf, size, seq, seq & 0xff, &xdp, &em);
+	if (ret > 0 || ret < -4095 || memchr(em.msg, '\0', sizeof(em.msg)) == NULL)
 		abort();
 	free(buf);
 	return 0;

@@ -198,6 +198,30 @@ static void xdp_conf_layout(void)
 	ASSERT_EQ(chain_xdp_conf_fill(&c, big, CHAIN_MAX_PROGS + 1), -E2BIG, "11 programs");
 }
 
+/* chain_xdp_whole says yes exactly when a lone member's verdicts, each of them, come
+ * out of the dispatcher unchanged: then the member may replace the dispatcher. */
+static void xdp_whole(void)
+{
+	struct chain_entry e[2] = { ent(1, 10, "a"), ent(2, 20, "b") };
+	struct chain_xdp_conf c;
+	uint32_t mask, ran;
+	int ret, same;
+
+	for (mask = 0; mask < 32; mask++) {
+		e[0].proceed_on = mask | CHAIN_RETVAL_BIT;
+		ASSERT_OK(chain_xdp_conf_fill(&c, e, 1), "fill");
+		same = 1;
+		for (ret = 0; ret <= 4; ret++)
+			if (chain_xdp_eval(&c, &ret, &ran) != ret)
+				same = 0;
+		ASSERT_EQ(chain_xdp_whole(e, 1), same, "whole iff verdicts unchanged");
+		ASSERT_EQ(chain_xdp_whole(e, 2), 0, "never with two members");
+	}
+	e[0].proceed_on = CHAIN_XDP_DEFAULT_MASK;
+	ASSERT_EQ(chain_xdp_whole(e, 1), 1, "the default proceed-on");
+	ASSERT_EQ(chain_xdp_whole(e, 0), 0, "no member");
+}
+
 static void tc_conf_layout(void)
 {
 	struct chain_entry e[2] = { ent(1, 7, "a"), ent(2, 9, "b") };
@@ -316,5 +340,5 @@ TEST_MAIN("chain",
 	  TEST(xdp_default_mask), TEST(tc_default_mask), TEST(xdp_encode_each_code),
 	  TEST(tc_encode_each_code), TEST(invalid_codes), TEST(decode_round_trip),
 	  TEST(action_names), TEST(order_by_priority_name_id), TEST(insert_and_remove),
-	  TEST(tcx_anchors), TEST(xdp_conf_layout), TEST(tc_conf_layout),
+	  TEST(tcx_anchors), TEST(xdp_conf_layout), TEST(xdp_whole), TEST(tc_conf_layout),
 	  TEST(xdp_eval_table), TEST(tc_eval_table), TEST(conf_parse), TEST(dir_parse))

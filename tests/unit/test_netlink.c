@@ -204,6 +204,74 @@ static void parse_replies(void)
 	ASSERT_EQ(netlink_parse_reply(buf, len, 7, NULL), -EBADMSG, "ifindex 0");
 }
 
+/* An RTM_NEWLINK for ifindex 5 with IFLA_MTU, then IFLA_XDP (nested flag set, as the
+ * kernel sends it) holding ATTACHED and the DRV and SKB ids. */
+static size_t make_xdp_link(char *buf, size_t cap, uint32_t seq)
+{
+	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
+	struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	struct rtattr *rta, *x;
+	size_t off = NLMSG_LENGTH(sizeof(*ifi));
+	uint32_t v;
+
+	memset(buf, 0, cap);
+	nh->nlmsg_type = RTM_NEWLINK;
+	nh->nlmsg_seq = seq;
+	ifi->ifi_index = 5;
+	rta = (struct rtattr *)(buf + NLMSG_ALIGN(off));
+	rta->rta_type = IFLA_MTU;
+	rta->rta_len = RTA_LENGTH(4);
+	v = 1500;
+	memcpy(RTA_DATA(rta), &v, 4);
+	off = NLMSG_ALIGN(off) + RTA_SPACE(4);
+	x = (struct rtattr *)(buf + off);
+	x->rta_type = IFLA_XDP | NLA_F_NESTED;
+	rta = RTA_DATA(x);
+	rta->rta_type = IFLA_XDP_ATTACHED;
+	rta->rta_len = RTA_LENGTH(1);
+	*(uint8_t *)RTA_DATA(rta) = XDP_ATTACHED_MULTI;
+	rta = (struct rtattr *)((char *)rta + RTA_SPACE(1));
+	rta->rta_type = IFLA_XDP_DRV_PROG_ID;
+	rta->rta_len = RTA_LENGTH(4);
+	v = 41;
+	memcpy(RTA_DATA(rta), &v, 4);
+	rta = (struct rtattr *)((char *)rta + RTA_SPACE(4));
+	rta->rta_type = IFLA_XDP_SKB_PROG_ID;
+	rta->rta_len = RTA_LENGTH(4);
+	v = 42;
+	memcpy(RTA_DATA(rta), &v, 4);
+	x->rta_len = RTA_LENGTH(RTA_SPACE(1) + 2 * RTA_SPACE(4));
+	off += RTA_ALIGN(x->rta_len);
+	nh->nlmsg_len = off;
+	return NLMSG_ALIGN(off);
+}
+
+static void parse_xdp(void)
+{
+	char buf[512] __attribute__((aligned(4)));
+	struct netlink_xdp q;
+	struct errmsg em = { { 0 } };
+	size_t len;
+
+	len = make_xdp_link(buf, sizeof(buf), 9);
+	ASSERT_EQ(netlink_parse_xdp(buf, len, 9, 5, &q, &em), 0, "xdp ids");
+	ASSERT_EQ(q.drv_id, 41, "native id");
+	ASSERT_EQ(q.skb_id, 42, "generic id");
+	ASSERT_EQ(q.hw_id, 0, "no offload");
+	ASSERT_EQ(netlink_parse_xdp(buf, len, 10, 5, &q, &em), -EAGAIN, "other seq");
+	ASSERT_EQ(netlink_parse_xdp(buf, len, 9, 6, &q, &em), -EBADMSG, "another link");
+	ASSERT_EQ(netlink_parse_xdp(buf, len - 4, 9, 5, &q, &em), -EBADMSG, "truncated");
+	/* a nested attribute longer than its parent: the walk stops, nothing read */
+	((struct rtattr *)(buf + NLMSG_ALIGN(NLMSG_LENGTH(sizeof(struct ifinfomsg))) +
+			   RTA_SPACE(4)))->rta_len = 400;
+	ASSERT_EQ(netlink_parse_xdp(buf, len, 9, 5, &q, &em), 0, "bad nest skipped");
+	ASSERT_EQ(q.drv_id, 0, "nothing from it");
+	len = make_error(buf, sizeof(buf), 9, -ENODEV, NULL, true);
+	ASSERT_EQ(netlink_parse_xdp(buf, len, 9, 5, &q, &em), -ENODEV, "error");
+	len = make_error(buf, sizeof(buf), 9, 0, NULL, true);
+	ASSERT_EQ(netlink_parse_xdp(buf, len, 9, 5, &q, &em), -EBADMSG, "an ack is no answer");
+}
+
 /* Real round trips with the kernel that need no privilege. */
 static void live_ifindex(void)
 {
@@ -214,5 +282,16 @@ static void live_ifindex(void)
 	ASSERT_STRSTR(em.msg, "cannot find interface 'bpfd-nosuch0'", "message");
 }
 
+static void live_xdp_query(void)
+{
+	struct netlink_xdp q;
+	struct errmsg em = { { 0 } };
+
+	ASSERT_EQ(netlink_xdp_query(if_nametoindex("lo"), &q, &em), 0, "lo");
+	ASSERT_EQ(q.drv_id + q.skb_id + q.hw_id, 0, "no XDP on lo");
+	ASSERT_EQ(netlink_xdp_query(0x7ffffff0u, &q, &em), -ENODEV, "missing link");
+	ASSERT_STRSTR(em.msg, "ifindex 2147483632", "message names it");
+}
+
 TEST_MAIN("netlink", TEST(veth_layout), TEST(bad_names), TEST(overflow), TEST(parse_replies),
-	  TEST(live_ifindex))
+	  TEST(parse_xdp), TEST(live_ifindex), TEST(live_xdp_query))

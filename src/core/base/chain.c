@@ -268,6 +268,11 @@ int chain_xdp_conf_fill(struct chain_xdp_conf *c, const struct chain_entry *e, s
 	return 0;
 }
 
+bool chain_xdp_whole(const struct chain_entry *e, size_t n)
+{
+	return n == 1 && !(e[0].proceed_on & ~CHAIN_XDP_DEFAULT_MASK);
+}
+
 int chain_tc_conf_fill(struct chain_tc_conf *c, const struct chain_entry *e, size_t n)
 {
 	size_t i;

@@ -115,6 +115,12 @@ _Static_assert(sizeof(struct chain_tc_conf) == 84, "TC dispatcher config is 84 b
  * -E2BIG when n > CHAIN_MAX_PROGS. */
 int chain_xdp_conf_fill(struct chain_xdp_conf *c, const struct chain_entry *e, size_t n);
 int chain_tc_conf_fill(struct chain_tc_conf *c, const struct chain_entry *e, size_t n);
+/* May the only member of an XDP chain replace the dispatcher's own function instead of
+ * slot prog0 (what libxdp does for one program)?  Only when the dispatcher would return
+ * the member's verdict unchanged: n == 1 and the member proceeds on nothing but
+ * XDP_PASS (and the empty slot's 31), since after the last slot the packet passes.
+ * Then a packet enters the member directly, with no dispatcher code before it. */
+bool chain_xdp_whole(const struct chain_entry *e, size_t n);
 
 /* Read a dispatcher config found in the kernel (a map value of size bytes, which
  * anybody with CAP_BPF may have attached: validated, never trusted) into entries e
