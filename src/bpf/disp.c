@@ -590,26 +590,143 @@ static void member_info(struct hook *h, const struct hook_state *st, size_t i,
 	r->link_id = st->m[i].link_id;
 }
 
+/* The members disp_members() last read on a hook.  A dispatcher's members never change
+ * while its id stays (every change builds a new dispatcher), so a later read that finds
+ * the same dispatcher on the hook and its pin directory untouched (same inode and
+ * mtime: removed pins, or a bpffs unmounted, show there) answers from here, with one
+ * netlink request instead of opening and describing every pin. */
+struct members_cache {
+	enum chain_kind kind;
+	enum chain_dir dir;
+	uint32_t ifindex;
+	uint32_t disp_id;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim;
+	size_t n;
+	struct hook_member_info m[CHAIN_MAX_PROGS];
+};
+
+void disp_cache_free(struct hook_env *env)
+{
+	free(env->members);
+	env->members = NULL;
+	env->n_members = 0;
+}
+
+static struct members_cache *cache_find(struct hook *h)
+{
+	struct members_cache *c;
+	size_t i;
+
+	for (i = 0; i < h->env->n_members; i++) {
+		c = &h->env->members[i];
+		if (c->kind == h->kind && c->dir == h->dir && c->ifindex == h->ifindex)
+			return c;
+	}
+	return NULL;
+}
+
+static int dir_stat(struct hook *h, uint32_t id, struct stat *sb)
+{
+	char dir[PATH_MAX];
+
+	pin_dir(h, id, dir, sizeof(dir));
+	return stat(dir, sb) ? -errno : 0;
+}
+
+static bool cache_get(struct hook *h, uint32_t id, struct hook_member_info *ret, size_t max,
+		      size_t *ret_n)
+{
+	struct members_cache *c;
+	struct stat sb;
+	bool hit = false;
+	size_t i;
+
+	if (dir_stat(h, id, &sb))
+		return false;
+	pthread_mutex_lock(&h->env->cache_lock);
+	c = cache_find(h);
+	if (c && c->disp_id == id && c->dev == sb.st_dev && c->ino == sb.st_ino &&
+	    c->mtim.tv_sec == sb.st_mtim.tv_sec && c->mtim.tv_nsec == sb.st_mtim.tv_nsec) {
+		hit = true;
+		for (i = 0; i < c->n && i < max; i++) {
+			ret[i] = c->m[i];
+			/* renames show at once, as with a fresh read */
+			if (!if_indextoname(h->ifindex, ret[i].iface))
+				ret[i].iface[0] = '\0';
+		}
+		*ret_n = c->n;
+	}
+	pthread_mutex_unlock(&h->env->cache_lock);
+	return hit;
+}
+
+/* Remember members m[0..n) of dispatcher id, read with its pin directory as in sb. */
+static void cache_put(struct hook *h, uint32_t id, const struct stat *sb,
+		      const struct hook_member_info *m, size_t n)
+{
+	struct members_cache *c, *v;
+
+	if (n > CHAIN_MAX_PROGS)
+		return;
+	pthread_mutex_lock(&h->env->cache_lock);
+	c = cache_find(h);
+	if (!c) {
+		v = reallocarray(h->env->members, h->env->n_members + 1, sizeof(*v));
+		if (!v)
+			goto out;
+		h->env->members = v;
+		c = &v[h->env->n_members++];
+	}
+	c->kind = h->kind;
+	c->dir = h->dir;
+	c->ifindex = h->ifindex;
+	c->disp_id = id;
+	c->dev = sb->st_dev;
+	c->ino = sb->st_ino;
+	c->mtim = sb->st_mtim;
+	c->n = n;
+	memcpy(c->m, m, n * sizeof(m[0]));
+out:
+	pthread_mutex_unlock(&h->env->cache_lock);
+}
+
 int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n)
 {
+	struct hook_member_info mi[CHAIN_MAX_PROGS];
 	struct hook_state st;
+	struct stat sb;
+	uint32_t id = 0, mode;
 	size_t i, n;
 	int err, tries = 0;
+	bool stat_ok;
 
 	do {
 		err = hook_lock(h, NULL);
 		if (err)
 			return err;
+		if (!tries && !h->ops->query(h, &id, &mode) && id &&
+		    cache_get(h, id, ret, max, ret_n)) {
+			hook_unlock(h);
+			return 0;
+		}
 		err = disp_state_read(h, &st);
+		/* the directory as it was when the pins were read, under the lock */
+		stat_ok = !err && st.dispatcher && !dir_stat(h, st.id, &sb);
 		hook_unlock(h);
 	} while (err == -EAGAIN && ++tries < HOOK_RETRIES);
 	if (err)
 		return err;
 	n = st.dispatcher ? st.n : st.id ? 1 : 0;
+	for (i = 0; i < n && i < CHAIN_MAX_PROGS; i++)
+		member_info(h, &st, i, &mi[i]);
 	for (i = 0; i < n && i < max; i++)
-		member_info(h, &st, i, &ret[i]);
+		ret[i] = mi[i];
 	*ret_n = n;
+	if (stat_ok)
+		cache_put(h, st.id, &sb, mi, n);
 	disp_state_free(&st);
 	return 0;
 }

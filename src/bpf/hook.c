@@ -48,6 +48,7 @@ int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
 	if (!env)
 		return -ENOMEM;
 	pthread_mutex_init(&env->lock, NULL);
+	pthread_mutex_init(&env->cache_lock, NULL);
 	env->xdp_mode = opts->xdp_mode;
 	env->xdp_mode_arg = opts->xdp_mode_arg;
 	snprintf(env->xdp_bpffs, sizeof(env->xdp_bpffs), "%s", opts->xdp_bpffs);
@@ -71,6 +72,8 @@ void hook_env_free(struct hook_env *env)
 {
 	if (!env)
 		return;
+	disp_cache_free(env);
+	pthread_mutex_destroy(&env->cache_lock);
 	pthread_mutex_destroy(&env->lock);
 	free(env);
 }

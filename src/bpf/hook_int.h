@@ -35,9 +35,13 @@ struct hook_env {
 	char xdp_root[PATH_MAX];	/* <xdp_bpffs>/xdp */
 	char tc_root[2][PATH_MAX];	/* <bpffs>/tc-ingress, tc-egress */
 	char tcx_root[2][PATH_MAX];	/* <bpffs>/tcx-ingress, tcx-egress */
+	pthread_mutex_t cache_lock;	/* members */
+	struct members_cache *members;	/* disp.c: last members read per hook */
+	size_t n_members;
 };
 
 struct hook;
+struct members_cache;
 
 /* One member of a dispatcher: its config entry and an fd of the EXT program. */
 struct member {
@@ -126,6 +130,7 @@ int disp_modify(struct hook *h, uint32_t prog_id, int32_t priority, uint32_t pro
 		struct hook_result *ret, struct errmsg *em);
 int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n);
+void disp_cache_free(struct hook_env *env);
 int disp_reconcile(struct hook_env *env, const struct hook_ops *ops, const char *root,
 		   enum chain_dir dir);
 /* Open the embedded dispatcher of kind with conf, load it: object and program fd. */
