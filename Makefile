@@ -141,6 +141,9 @@ $(O)/config.h: scripts/probe-libs.sh config.mk
 # BPF objects: compiled with clang, embedded with .incbin (the daemon never reads .o files).
 # The embedded ones lose their DWARF (llvm-strip -g: half of each object); .BTF and .BTF.ext,
 # which the kernel and libbpf use (CO-RE, func and line info in verifier logs), stay.
+# The XDP dispatcher runs per packet: 32-bit ALU and jumps (every kernel with freplace
+# has them) shorten each slot's proceed-on test.
+$(O)/bpf/xdp_dispatcher.bpf.o: BPF_CFLAGS += -mcpu=v3
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) config.mk
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)

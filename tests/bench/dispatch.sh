@@ -13,7 +13,7 @@ set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BPFD=${BPFD:-$SRC/build/bpfd}
 BPFD_TESTBPF=${BPFD_TESTBPF:-$SRC/build/tests/bpf}
-REPEAT=${BENCH_REPEAT:-200000}
+REPEAT=${BENCH_REPEAT:-50000}
 OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
 die() { echo "bench: dispatch: $*" >&2; exit 1; }
 . "$SRC/tests/bench/lib.sh"
@@ -35,7 +35,7 @@ if [ "${BPFD_IN_VM:-0}" != 1 ] &&
 	exec "$SRC/tests/vm/vm.sh" run --timeout "${VM_TIMEOUT:-1200}" $shares \
 		--log "${BPFD_BUILD:-$SRC/build}/vm/bench-dispatch.log" \
 		--env BPFD="$BPFD" --env BPFD_TESTBPF="$BPFD_TESTBPF" --env BENCH_REPEAT="$REPEAT" \
-		--env BENCH_ROUNDS="${BENCH_ROUNDS:-10}" --env BENCH_LOAD_ROUNDS="${BENCH_LOAD_ROUNDS:-3}" \
+		--env BENCH_ROUNDS="${BENCH_ROUNDS:-15}" --env BENCH_LOAD_ROUNDS="${BENCH_LOAD_ROUNDS:-3}" \
 		-- "$SRC/tests/bench/dispatch.sh"
 fi
 
@@ -151,49 +151,55 @@ bpftool net attach xdpdrv pinned "/sys/fs/bpf/bpfd-bench-$S" dev "db5$S" ||
 	die "bpftool net attach (the program alone)"
 ids="$(disp_id "db5$S") $(disp_id "db1$S")"
 ids="$ids $(disp_id "db0$S") $(disp_id "db3$S") $(disp_id "db2$S") $(disp_id "db4$S")"
-# The cases take turns, ROUNDS times, each round starting one case later than the
-# one before (under emulation the case run first in a round measured up to 1.5x
-# slower).  Kept: the median of each case, and the ratios taken within each round
-# (cases measured seconds apart share the machine's load) as median [min-max].
-ROUNDS=${BENCH_ROUNDS:-10}
-r=0
+# The two cases of each comparison take turns, ROUNDS times (which goes first swaps
+# every round): a ratio per round from two runs made a moment apart, on a machine
+# whose load changes by the second.  Reported: the median case times and, per
+# comparison, the median ratio with its interquartile range [25%-75%].
+ROUNDS=${BENCH_ROUNDS:-15}
 : >"$T/times"
-order=$ids
-while [ $r -lt "$ROUNDS" ]; do
-	for id in $order; do
-		echo "$r $id $(ns_once "$id")" >>"$T/times"
+pair() {	# NAME ID_A ID_B: ROUNDS ratios A/B into $T/ratio-NAME
+	: >"$T/ratio-$1"
+	_r=0
+	while [ $_r -lt "$ROUNDS" ]; do
+		if [ $((_r % 2)) = 0 ]; then a=$(ns_once "$2"); b=$(ns_once "$3")
+		else b=$(ns_once "$3"); a=$(ns_once "$2"); fi
+		echo "$2 $a" >>"$T/times"
+		echo "$3 $b" >>"$T/times"
+		[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
+			awk -v a="$a" -v b="$b" 'BEGIN { print a / b }' >>"$T/ratio-$1"
+		_r=$((_r + 1))
 	done
-	order="${order#* } ${order%% *}"
-	r=$((r + 1))
-done
-best() {
-	awk -v id="$1" '$2 == id && $3 != "" { print $3 }' "$T/times" | stats | cut -d' ' -f1
 }
-# per-round ratio of case $1 to case $2: "median [min-max]"
+# median [p25-p75] of the ratios of comparison NAME
 rr() {
-	awk -v a="$1" -v b="$2" '$3 != "" { v[$1 " " $2] = $3; r[$1] = 1 }
-		END { for (i in r) if (v[i " " a] && v[i " " b]) print v[i " " a] / v[i " " b] }' \
-		"$T/times" | stats | awk '{ printf "%.2f [%.2f-%.2f]", $1, $2, $3 }'
+	sort -g "$T/ratio-$1" | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
+		q = int((NR + 3) / 4); h = NR - q + 1
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%.2f [%.2f-%.2f]\n", m, v[q], v[h] }'
+}
+best() {
+	awk -v id="$1" '$1 == id && $2 != "" { print $2 }' "$T/times" | stats | cut -d' ' -f1
 }
 set -- $ids
+pair b1l1 "$2" "$4"
+pair b1alone "$2" "$1"
+pair l1alone "$4" "$1"
+pair b10l10 "$3" "$5"
+pair c10l10 "$6" "$5"
 alone=$(best "$1") b1=$(best "$2") b10=$(best "$3") l1=$(best "$4") l10=$(best "$5")
 c10=$(best "$6")
-rb1=$(rr "$2" "$4") rb10=$(rr "$3" "$5") ra1=$(rr "$2" "$1") rc=$(rr "$6" "$5")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s (ns per run, median of %s rounds)\n' \
+med() { rr "$1" | cut -d' ' -f1; }
+printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s (ns per run: medians; ratios: median of %s\n' \
 	"$REPEAT" "$ROUNDS"
-f='%-22s %8s %8s %11s %10s %12s\n'
-printf "$f" case bpfd libxdp bpfd/libxdp bpfd/alone libxdp/alone
-printf "$f" "program alone" "$alone" "-" "-" "1.00" "-"
-printf "$f" "dispatcher, 1 member" "$b1" "$l1" "$(ratio "$b1" "$l1")" "$(ratio "$b1" "$alone")" \
-	"$(ratio "$l1" "$alone")"
-printf "$f" "dispatcher, 10 members" "$b10" "$l10" "$(ratio "$b10" "$l10")" \
-	"$(ratio "$b10" "$alone")" "$(ratio "$l10" "$alone")"
-printf "$f" "control: libxdp again" "-" "$c10" "$(ratio "$c10" "$l10")" "-" "$(ratio "$c10" "$alone")"
-echo "(control: a second libxdp chain of 10; its ratio to the first is the noise of this run)"
-echo "Ratios within each round, median [min-max] over $ROUNDS rounds:"
-echo "  1 member, bpfd/libxdp $rb1; bpfd/alone $ra1"
-echo "  10 members, bpfd/libxdp $rb10; control libxdp/libxdp $rc"
+echo "rounds of the two cases run in turn, [interquartile range])"
+f='%-22s %8s %8s %11s %10s %12s   %s\n'
+printf "$f" case bpfd libxdp bpfd/libxdp bpfd/alone libxdp/alone "spread of bpfd/libxdp, bpfd/alone"
+printf "$f" "program alone" "$alone" "-" "-" "1.00" "-" ""
+printf "$f" "dispatcher, 1 member" "$b1" "$l1" "$(med b1l1)" "$(med b1alone)" "$(med l1alone)" \
+	"$(rr b1l1 | cut -d' ' -f2), $(rr b1alone | cut -d' ' -f2)"
+printf "$f" "dispatcher, 10 members" "$b10" "$l10" "$(med b10l10)" "-" "-" "$(rr b10l10 | cut -d' ' -f2)"
+printf "$f" "control: libxdp again" "-" "$c10" "$(med c10l10)" "-" "-" "$(rr c10l10 | cut -d' ' -f2)"
+echo "(control: a second libxdp chain of 10 against the first; its ratio is the noise of this run)"
 # Sizes do not depend on the emulated timer: the 10-member dispatchers side by side.
 sz() { bpftool -j prog show id "$1" | jq -r '"\(.bytes_xlated) \(.bytes_jited)"'; }
 set -- $(sz "$3") $(sz "$5")
