@@ -84,7 +84,8 @@ void hook_env_force_direct(struct hook_env *env, bool on)
 }
 
 /* Load an extension of the embedded xdp_pass program against compat_test of the XDP
- * load target: exactly what every chain member needs. */
+ * load target: exactly what every chain member needs (and what it is linked into
+ * later, a slot of a dispatcher, takes the same prototype). */
 static int probe_freplace(struct hook_env *env, struct errmsg *em)
 {
 	struct bpf_object *o = NULL;
@@ -161,34 +162,38 @@ bool hook_env_multiprog(struct hook_env *env, const char **why)
 	return ok;
 }
 
-/* Every slot and compat_test stay in the program (num_progs_enabled = 11), so an
- * extension loaded against compat_test can later be linked into any slot.  Loaded for
- * each use and not kept: once the extension is linked into a real dispatcher the
- * kernel drops its reference, the target goes away, and no unattached dispatcher of
- * bpfd's lingers in the kernel's program list. */
+/* A small program whose global compat_test has the slots' prototype (xdp_target.bpf.c,
+ * tc_target.bpf.c): an extension loaded against it can later be linked into any slot
+ * of any dispatcher.  Loaded for each use and not kept: once the extension is linked
+ * into a real dispatcher the kernel drops its reference, the target goes away, and no
+ * unattached program of bpfd's lingers in the kernel's program list. */
 int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *em)
 {
-	const struct hook_ops *ops = kind == CHAIN_XDP ? &xdp_hook_ops : &tc_hook_ops;
-	struct chain_xdp_conf xc = {};
-	struct chain_tc_conf tc = {};
+	const char *name = kind == CHAIN_XDP ? "xdp_target" : "tc_target";
 	struct bpf_object *o = NULL;
-	int i, fd = -1, ret, err;
+	struct bpf_program *p;
+	const void *data;
+	size_t len;
+	int ret, err;
 
 	(void)env;
-	xc.magic = CHAIN_XDP_MAGIC;
-	xc.dispatcher_version = CHAIN_XDP_VERSION;
-	xc.num_progs_enabled = CHAIN_MAX_PROGS + 1;
-	tc.num_progs_enabled = CHAIN_MAX_PROGS + 1;
-	for (i = 0; i < CHAIN_MAX_PROGS; i++)
-		xc.chain_call_actions[i] = tc.chain_call_actions[i] = ~0u;
-	err = disp_load(ops, kind == CHAIN_XDP ? (void *)&xc : (void *)&tc, false, &o, &fd,
-			em);
+	err = embed_find(name, &data, &len);
 	if (err)
-		return err;
+		return errmsg_set(em, err, "the embedded %s object is missing", name);
+	o = bpf_object__open_mem(data, len, NULL);
+	if (!o)
+		return errmsg_set(em, -errno, "cannot open the embedded %s object", name);
+	p = bpf_object__find_program_by_name(o, name);
+	err = p ? bpf_object__load(o) : -ENOEXEC;
+	if (err) {
+		ret = errmsg_set(em, err, "cannot load the %s: %s", name, strerror(-err));
+		goto out;
+	}
 	/* the fd outlives the object: bpf_object__close() closes its own copy */
-	ret = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	ret = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3);
 	if (ret < 0)
-		ret = -errno;
+		ret = errmsg_set(em, -errno, "cannot keep the %s: %s", name, strerror(errno));
+out:
 	bpf_object__close(o);
 	return ret;
 }

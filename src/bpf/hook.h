@@ -126,8 +126,8 @@ bool hook_env_multiprog(struct hook_env *env, const char **why);
 void hook_env_force_direct(struct hook_env *env, bool on);
 
 /* Attach program o (opened, NOT loaded) to the hook in req: sets the program type and
- * attach target as the mode needs (EXT against a load-target dispatcher for chains),
- * calls obj_load(o, em), then inserts it into the hook: a new dispatcher is built with
+ * attach target as the mode needs (chains: EXT against the load target's compat_test,
+ * xdp_target/tc_target.bpf.c), calls obj_load(o, em), then inserts it into the hook: a new dispatcher is built with
  * every member re-linked (foreign ones included), pinned and swapped in atomically.
  * o stays owned by the caller (close it whenever; the pins keep the program).
  * Errors: -EINVAL bad request (em says which field); -ENODEV no such interface;

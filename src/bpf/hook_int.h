@@ -107,8 +107,9 @@ extern const struct hook_ops tc_hook_ops;
 /* hook.c: a hook of env (pin directory made, XDP: bpffs mounted) */
 int hook_init(struct hook *h, struct hook_env *env, enum chain_kind kind,
 	      enum chain_dir dir, uint32_t ifindex, struct errmsg *em);
-/* Load a load-target dispatcher for kind (all slots + compat_test kept): its fd (the
- * caller closes it once the extensions loaded against it are attached), or -errno. */
+/* Load the load target for kind (xdp_target/tc_target: compat_test with the slots'
+ * prototype): its fd (the caller closes it once the extensions loaded against it are
+ * attached), or -errno. */
 int hook_load_target(struct hook_env *env, enum chain_kind kind, struct errmsg *em);
 bool hook_multiprog(struct hook_env *env);
 

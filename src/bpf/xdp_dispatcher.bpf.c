@@ -5,8 +5,9 @@
  * program name xdp_dispatcher, ONE map (the frozen .rodata config, 124 bytes, magic
  * 236, version 2), BTF DATASEC xdp_metadata with dispatcher_version = 2, global
  * __noinline slot functions prog0..prog9 that freplace (BPF_PROG_TYPE_EXT) programs
- * replace, and compat_test (only called with num_progs_enabled >= 11: bpfd's
- * load-target dispatcher keeps every slot alive that way).
+ * replace, and compat_test (only called with num_progs_enabled >= 11, which libxdp
+ * never writes; kept as libxdp's object has it.  bpfd loads members against the
+ * compat_test of the small xdp_target.bpf.c instead).
  *
  * Slot i runs when num_progs_enabled > i; if its verdict's bit is not set in
  * chain_call_actions[i] the dispatcher returns it, otherwise the next slot runs;
@@ -38,7 +39,7 @@
 struct xdp_dispatcher_config {
 	__u8 magic;			/* XDP_DISPATCHER_MAGIC */
 	__u8 dispatcher_version;	/* XDP_DISPATCHER_VERSION */
-	__u8 num_progs_enabled;		/* slots called: 0..10 (11: load target) */
+	__u8 num_progs_enabled;		/* slots called: 0..10 */
 	__u8 is_xdp_frags;		/* loaded with BPF_F_XDP_HAS_FRAGS */
 	__u32 chain_call_actions[MAX_DISPATCHER_ACTIONS];	/* proceed-on masks */
 	__u32 run_prios[MAX_DISPATCHER_ACTIONS];		/* priorities */
