@@ -201,7 +201,11 @@ static int parse_one(const struct nlmsghdr *nh, struct errmsg *em)
 	}
 }
 
-int netlink_parse_reply(const void *buf, size_t len, uint32_t seq, struct errmsg *em)
+/* Call one() for each message of request seq in buf[0..len) until it returns other than
+ * -EAGAIN; -EBADMSG for a malformed buffer, -EAGAIN when no message settled it. */
+static int walk_reply(const void *buf, size_t len, uint32_t seq,
+		      int (*one)(const struct nlmsghdr *nh, void *arg, struct errmsg *em),
+		      void *arg, struct errmsg *em)
 {
 	const char *p = buf;
 	const struct nlmsghdr *nh;
@@ -213,7 +217,7 @@ int netlink_parse_reply(const void *buf, size_t len, uint32_t seq, struct errmsg
 		if (nh->nlmsg_len < NLMSG_HDRLEN || nh->nlmsg_len > len)
 			return -EBADMSG;
 		if (nh->nlmsg_seq == seq) {
-			ret = parse_one(nh, em);
+			ret = one(nh, arg, em);
 			if (ret != -EAGAIN)
 				return ret;
 		}
@@ -224,6 +228,17 @@ int netlink_parse_reply(const void *buf, size_t len, uint32_t seq, struct errmsg
 		len -= step;
 	}
 	return len ? -EBADMSG : -EAGAIN;
+}
+
+static int reply_one(const struct nlmsghdr *nh, void *arg, struct errmsg *em)
+{
+	(void)arg;
+	return parse_one(nh, em);
+}
+
+int netlink_parse_reply(const void *buf, size_t len, uint32_t seq, struct errmsg *em)
+{
+	return walk_reply(buf, len, seq, reply_one, NULL, em);
 }
 
 typedef int (*parse_fn)(const void *buf, size_t len, uint32_t seq, void *arg,
@@ -390,52 +405,43 @@ static void xdp_attrs(const struct rtattr *rta, int len, struct netlink_xdp *ret
 	}
 }
 
-int netlink_parse_xdp(const void *buf, size_t len, uint32_t seq, uint32_t ifindex,
-		      struct netlink_xdp *ret, struct errmsg *em)
-{
-	const char *p = buf;
-	const struct nlmsghdr *nh;
-	const struct ifinfomsg *ifi;
-	const struct rtattr *rta;
-	size_t step;
-	int alen, err;
-
-	memset(ret, 0, sizeof(*ret));
-	while (len >= NLMSG_HDRLEN) {
-		nh = (const struct nlmsghdr *)p;
-		if (nh->nlmsg_len < NLMSG_HDRLEN || nh->nlmsg_len > len)
-			return -EBADMSG;
-		if (nh->nlmsg_seq == seq && nh->nlmsg_type != RTM_NEWLINK) {
-			err = parse_one(nh, em);
-			if (err != -EAGAIN)
-				return err >= 0 ? -EBADMSG : err;
-		}
-		if (nh->nlmsg_seq == seq && nh->nlmsg_type == RTM_NEWLINK) {
-			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
-				return -EBADMSG;
-			ifi = NLMSG_DATA(nh);
-			if (ifi->ifi_index <= 0 || (uint32_t)ifi->ifi_index != ifindex)
-				return -EBADMSG;
-			alen = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
-			rta = (const struct rtattr *)((const char *)ifi + NLMSG_ALIGN(sizeof(*ifi)));
-			for (; RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen))
-				if ((rta->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
-					xdp_attrs(RTA_DATA(rta), (int)RTA_PAYLOAD(rta), ret);
-			return 0;
-		}
-		step = NLMSG_ALIGN(nh->nlmsg_len);
-		if (step > len)
-			step = len;
-		p += step;
-		len -= step;
-	}
-	return len ? -EBADMSG : -EAGAIN;
-}
-
 struct xdp_arg {
 	uint32_t ifindex;
 	struct netlink_xdp *ret;
 };
+
+static int xdp_one(const struct nlmsghdr *nh, void *arg, struct errmsg *em)
+{
+	struct xdp_arg *a = arg;
+	const struct ifinfomsg *ifi;
+	const struct rtattr *rta;
+	int len, err;
+
+	if (nh->nlmsg_type != RTM_NEWLINK) {
+		err = parse_one(nh, em);
+		return err == -EAGAIN || err < 0 ? err : -EBADMSG;	/* an ack is no answer */
+	}
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -EBADMSG;
+	ifi = NLMSG_DATA(nh);
+	if (ifi->ifi_index <= 0 || (uint32_t)ifi->ifi_index != a->ifindex)
+		return -EBADMSG;
+	len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi)));
+	rta = (const struct rtattr *)((const char *)ifi + NLMSG_ALIGN(sizeof(*ifi)));
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if ((rta->rta_type & NLA_TYPE_MASK) == IFLA_XDP)
+			xdp_attrs(RTA_DATA(rta), (int)RTA_PAYLOAD(rta), a->ret);
+	return 0;
+}
+
+int netlink_parse_xdp(const void *buf, size_t len, uint32_t seq, uint32_t ifindex,
+		      struct netlink_xdp *ret, struct errmsg *em)
+{
+	struct xdp_arg a = { .ifindex = ifindex, .ret = ret };
+
+	memset(ret, 0, sizeof(*ret));
+	return walk_reply(buf, len, seq, xdp_one, &a, em);
+}
 
 static int parse_xdp(const void *buf, size_t len, uint32_t seq, void *arg,
 		     struct errmsg *em)
