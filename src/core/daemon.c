@@ -360,7 +360,6 @@ static void on_hup(void *arg)
 	struct hup_ctx *h = arg;
 
 	log_info("Received SIGHUP: re-reading %s", h->cfg->programs_dir);
-	h->rx->recv_ns = 0;	/* take a fresh walk of the programs */
 	h->rx->peer = "programs.d (SIGHUP)";	/* the caller of its events */
 	programs_sync(h->cfg, h->kern, "SIGHUP");
 	h->rx->peer = NULL;

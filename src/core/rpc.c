@@ -603,15 +603,6 @@ static int prog_fill(struct rpc *rpc, uint32_t id, bpfd_v1_KernelProgramInfo *k,
 	return 0;
 }
 
-struct list_state {
-	struct rpc *rpc;
-	const bpfd_v1_ListRequest *req;
-	bpfd_v1_ListResponse_ListResult *res;
-	struct errmsg *em;
-	int err;
-	size_t n;
-};
-
 static bool metadata_match(const bpfd_v1_ListRequest *req, const bpfd_v1_ProgramInfo *info)
 {
 	size_t i, j;
@@ -624,17 +615,6 @@ static bool metadata_match(const bpfd_v1_ListRequest *req, const bpfd_v1_Program
 		if (j == info->metadata_count)
 			return false;
 	}
-	return true;
-}
-
-static bool list_wanted(const bpfd_v1_ListRequest *req, const bpfd_v1_ListResponse_ListResult *res)
-{
-	if (req->has_program_type && res->kernel_info.program_type != req->program_type)
-		return false;
-	if (req->has_bpfd_programs_only && req->bpfd_programs_only && !res->has_info)
-		return false;
-	if (req->match_metadata_count && (!res->has_info || !metadata_match(req, &res->info)))
-		return false;
 	return true;
 }
 
@@ -714,26 +694,6 @@ static void lc_seen(struct lc_entry *e)
 	e->gen = lc.gen;
 }
 
-/* Remember the encoded result of a program bpfd does not own. */
-static void lc_store(const bpfd_v1_ListResponse_ListResult *res)
-{
-	struct lc_entry *e;
-	pb_ostream_t os = { .callback = buf_write, .max_size = SIZE_MAX };
-
-	if ((lc.n + 1) * 2 > lc.cap && lc_rebuild(lc.cap ? lc.cap * 2 : 256, 0))
-		return;
-	e = lc_slot(lc.v, lc.cap, res->kernel_info.id);
-	if (!e->id)
-		lc.n++;		/* a free slot is all zero: gen 0, never a walk's */
-	lc_seen(e);
-	e->id = res->kernel_info.id;
-	e->type = res->kernel_info.program_type;
-	e->enc.len = 0;
-	os.state = &e->enc;
-	if (!pb_encode(&os, bpfd_v1_ListResponse_ListResult_fields, res))
-		e->enc.len = 0;		/* an empty entry is never used */
-}
-
 /* A walk is complete: forget the programs it did not see. */
 static void lc_prune(void)
 {
@@ -741,74 +701,223 @@ static void lc_prune(void)
 		(void)lc_rebuild(lc.cap, lc.gen);
 }
 
-/* Encoder of ListResponse.results: walks the kernel's program ids, one result at a time. */
-static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
+/*
+ * The last walk's results, each encoded once as its ListResult: what a List
+ * answers, with the request's filters applied as it copies them.  A List whose
+ * request was read before that walk began, with no load, unload or modify since,
+ * answers from it (it shows the kernel as it was after the request arrived):
+ * many Lists at once cost one walk.
+ */
+struct lw_entry {
+	uint32_t id;
+	uint32_t type;		/* the kind reported */
+	bool owned;
+	size_t off, len;	/* its ListResult in lw.enc */
+};
+
+static struct {
+	struct lw_entry *v;
+	size_t n, cap;
+	struct grpc_buf enc;
+	bool valid;		/* a complete walk */
+	uint64_t walk_ns;	/* CLOCK_MONOTONIC ns before it began */
+	uint64_t changes;	/* rpc_ops.changes() then */
+} lw;
+
+static uint64_t mono_now_ns(void)
 {
-	struct list_state *ls = *arg;
-	bpfd_v1_ListResponse_ListResult *res = ls->res;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int lw_add(uint32_t id, uint32_t type, bool owned, size_t off)
+{
+	struct lw_entry *v;
+	size_t cap;
+
+	if (lw.n == lw.cap) {
+		cap = lw.cap ? lw.cap * 2 : 256;
+		v = reallocarray(lw.v, cap, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		lw.v = v;
+		lw.cap = cap;
+	}
+	lw.v[lw.n++] = (struct lw_entry){ .id = id, .type = type, .owned = owned, .off = off,
+					  .len = lw.enc.len - off };
+	return 0;
+}
+
+static bool lw_want_kernel(struct rpc_walk *w, uint32_t id, bool owned, bool stats)
+{
+	const struct lc_entry *e;
+
+	(void)w;
+	if (owned || stats)
+		return true;
+	e = lc_find(id);
+	return !e || !e->enc.len;
+}
+
+/* One program of the walk (rpc_walk.prog): its ListResult encoded into lw. */
+static int lw_prog(struct rpc_walk *w, uint32_t id, const bpfd_v1_KernelProgramInfo *kernel,
+		   const bpfd_v1_ProgramInfo *info, uint32_t type, bool stats)
+{
+	pb_ostream_t os = { .callback = buf_write, .state = &lw.enc, .max_size = SIZE_MAX };
+	size_t off = lw.enc.len;
 	struct lc_entry *e;
+	uint8_t *p;
+	size_t len;
+
+	(void)w;
+	if (!kernel) {
+		/* not bpfd's, and the earlier walk's result stands */
+		e = lc_find(id);
+		if (!e || !e->enc.len)
+			return -ENOENT;
+		lc_seen(e);
+		if (grpc_buf_append(&lw.enc, e->enc.data, e->enc.len))
+			return -ENOMEM;
+		return lw_add(id, e->type, false, off);
+	}
+	/* a ListResult: info (1) when bpfd owns it, kernel_info (2) */
+	if ((info && (!pb_encode_tag(&os, PB_WT_STRING, bpfd_v1_ListResponse_ListResult_info_tag) ||
+		      !pb_encode_submessage(&os, bpfd_v1_ProgramInfo_fields, info))) ||
+	    !pb_encode_tag(&os, PB_WT_STRING, bpfd_v1_ListResponse_ListResult_kernel_info_tag) ||
+	    !pb_encode_submessage(&os, bpfd_v1_KernelProgramInfo_fields, kernel))
+		return -ENOMEM;
+	if (!info && !stats && !kernel->has_run_count) {
+		len = lw.enc.len - off;
+		if ((lc.n + 1) * 2 > lc.cap && lc_rebuild(lc.cap ? lc.cap * 2 : 256, 0))
+			goto out;
+		e = lc_slot(lc.v, lc.cap, id);
+		if (!e->id)
+			lc.n++;
+		lc_seen(e);
+		e->id = id;
+		e->type = type;
+		e->enc.len = 0;
+		p = lw.enc.data + off;
+		if (grpc_buf_append(&e->enc, p, len))
+			e->enc.len = 0;		/* an empty entry is never used */
+	}
+out:
+	return lw_add(id, type, info != NULL, off);
+}
+
+/* rpc_ops.prog_walk by steps: prog_next, prog_info, prog_kernel (ops without
+ * a walk of their own: tests). */
+static int walk_steps(struct rpc *rpc, struct rpc_walk *w)
+{
+	bpfd_v1_ListResponse_ListResult *res = scratch.list_res;
 	uint32_t id = 0, type;
-	bool owned, stats = false;
+	bool owned, stats;
 	int err;
 
+	for (;;) {
+		err = rpc->ops->prog_next(rpc->ctx, id, &id);
+		if (err)
+			return err == -ENOENT ? 0 : err;
+		stats = rpc->ops->stats && rpc->ops->stats(rpc->ctx);
+		type = 0;
+		owned = !rpc->ops->prog_info(rpc->ctx, id, &res->info, &type);
+		if (!w->want_kernel(w, id, owned, stats)) {
+			err = w->prog(w, id, NULL, NULL, 0, stats);
+		} else {
+			memset(&res->kernel_info, 0, sizeof(res->kernel_info));
+			err = rpc->ops->prog_kernel(rpc->ctx, id, &res->kernel_info);
+			if (err == -ENOENT)
+				continue;	/* unloaded since the walk saw it */
+			if (err)
+				return err;
+			if (owned && type)
+				res->kernel_info.program_type = type;
+			err = w->prog(w, id, &res->kernel_info, owned ? &res->info : NULL,
+				      res->kernel_info.program_type, stats);
+		}
+		if (err)
+			return err;
+	}
+}
+
+/* A new walk into lw: 0 or -errno (lw then holds no walk). */
+static int lw_walk(struct rpc *rpc)
+{
+	struct rpc_walk w = { .want_kernel = lw_want_kernel, .prog = lw_prog };
+	int err;
+
+	lw.valid = false;
+	lw.n = 0;
+	lw.enc.len = 0;
+	lw.changes = rpc->ops->changes ? rpc->ops->changes(rpc->ctx) : 0;
+	lw.walk_ns = mono_now_ns();
 	lc.gen = lc.gen + 1 ? lc.gen + 1 : 1;
 	lc.seen = 0;
-	for (;;) {
-		err = ls->rpc->ops->prog_next(ls->rpc->ctx, id, &id);
-		if (err == -ENOENT) {
-			lc_prune();
-			return true;
-		}
-		if (err) {
-			ls->err = errmsg_set(ls->em, err, "Failed to walk the kernel's programs: %s",
-					     strerror(-err));
-			return false;
-		}
-		/* the walk's job applied the statistics gate: with counts, what
-		 * List reports of a program changes with every run */
-		if (!stats && ls->rpc->ops->stats)
-			stats = ls->rpc->ops->stats(ls->rpc->ctx);
-		owned = !ls->rpc->ops->prog_info(ls->rpc->ctx, id, &res->info, &type);
-		e = owned || stats ? NULL : lc_find(id);
-		if (e && e->enc.len) {
-			lc_seen(e);
-			res->has_info = false;
-			res->kernel_info.program_type = e->type;
-			if (!list_wanted(ls->req, res))
-				continue;
-			if (!pb_encode_tag_for_field(s, f) ||
-			    !pb_encode_string(s, e->enc.data, e->enc.len))
-				return false;
-			ls->n++;
-			continue;
-		}
-		err = prog_fill(ls->rpc, id, &res->kernel_info, &res->info, &owned);
-		if (err == -ENOENT)
-			continue;	/* unloaded since the walk saw it */
-		if (err) {
-			ls->err = errmsg_set(ls->em, err, "Failed to read program %u: %s", id,
-					     strerror(-err));
-			return false;
-		}
-		res->has_kernel_info = true;
-		res->has_info = owned;
-		if (!owned && !res->kernel_info.has_run_count)
-			lc_store(res);
-		if (!list_wanted(ls->req, res))
+	err = rpc->ops->prog_walk ? rpc->ops->prog_walk(rpc->ctx, &w) : walk_steps(rpc, &w);
+	if (err)
+		return err;
+	lc_prune();
+	lw.valid = true;
+	return 0;
+}
+
+/* May the call read at recv_ns answer from the walk in lw? */
+static bool lw_stands(struct rpc *rpc, uint64_t recv_ns)
+{
+	return lw.valid && recv_ns && recv_ns < lw.walk_ns && rpc->ops->changes &&
+	       rpc->ops->changes(rpc->ctx) == lw.changes;
+}
+
+struct list_state {
+	const bpfd_v1_ListRequest *req;
+	bpfd_v1_ListResponse_ListResult *res;	/* scratch: metadata selectors */
+};
+
+static bool list_wanted(const struct list_state *ls, const struct lw_entry *e)
+{
+	const bpfd_v1_ListRequest *req = ls->req;
+	pb_istream_t is;
+
+	if (req->has_program_type && e->type != req->program_type)
+		return false;
+	if (req->has_bpfd_programs_only && req->bpfd_programs_only && !e->owned)
+		return false;
+	if (!req->match_metadata_count)
+		return true;
+	if (!e->owned)
+		return false;
+	memset(ls->res, 0, sizeof(*ls->res));
+	is = pb_istream_from_buffer(lw.enc.data + e->off, e->len);
+	return pb_decode(&is, bpfd_v1_ListResponse_ListResult_fields, ls->res) &&
+	       ls->res->has_info && metadata_match(req, &ls->res->info);
+}
+
+/* Encoder of ListResponse.results: the walk's results the request wants. */
+static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
+{
+	const struct list_state *ls = *arg;
+	const struct lw_entry *e;
+	size_t i;
+
+	for (i = 0; i < lw.n; i++) {
+		e = &lw.v[i];
+		if (!list_wanted(ls, e))
 			continue;
 		if (!pb_encode_tag_for_field(s, f) ||
-		    !pb_encode_submessage(s, bpfd_v1_ListResponse_ListResult_fields, res))
+		    !pb_encode_string(s, lw.enc.data + e->off, e->len))
 			return false;
-		ls->n++;
 	}
+	return true;
 }
 
 static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	bpfd_v1_ListRequest *req = calloc(1, sizeof(*req));
-	struct errmsg em = { "" };
-	struct list_state ls = { .rpc = rpc, .req = req, .em = &em };
+	struct list_state ls = { .req = req };
 	bpfd_v1_ListResponse resp = { .results = { .funcs.encode = list_encode, .arg = &ls } };
+	int err;
 
 	ls.res = front_scratch(&scratch.list_res, sizeof(*ls.res));
 	if (!req || !ls.res) {
@@ -817,9 +926,20 @@ static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	}
 	if (!decode_or_reply(r, "ListRequest", bpfd_v1_ListRequest_fields, call, req))
 		goto out;
+	if (!lw_stands(rpc, call->recv_ns)) {
+		err = lw_walk(rpc);
+		if (err) {
+			grpc_reply_error(r, grpc_status_from_errno(err),
+					 "Failed to walk the kernel's programs: %s", strerror(-err));
+			goto out;
+		}
+	}
+	/* the reply in one allocation: it holds at most every result */
+	if (grpc_buf_reserve(&r->body, lw.enc.len + 8 * lw.n + 64)) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
 	reply_encode(r, bpfd_v1_ListResponse_fields, &resp);
-	if (ls.err)
-		reply_errno(r, ls.err, &em, "List failed");
 out:
 	free(req);
 }
@@ -1439,47 +1559,164 @@ static int kern_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32
 	return err;
 }
 
+int rpc_kwalk_steps(const struct rpc_kernel_ops *ops, void *ctx, struct rpc_kwalk *w,
+		    struct prog_view *view, bool stats)
+{
+	struct kinfo_prog kp;
+	uint32_t id = 0;
+	bool owned;
+	int err;
+
+	for (;;) {
+		err = ops->next(ctx, id, &id);
+		if (err)
+			return err == -ENOENT ? 0 : err;
+		owned = !ops->view(ctx, id, view);
+		if (!w->want_kinfo(w, id, owned, stats)) {
+			err = w->prog(w, id, NULL, owned ? view : NULL, stats);
+		} else {
+			err = ops->kinfo(ctx, id, &kp);
+			if (err == -ENOENT)
+				continue;	/* unloaded since the walk saw it */
+			if (err)
+				return err;
+			kp.stats = stats;
+			err = w->prog(w, id, &kp, owned ? view : NULL, stats);
+		}
+		if (err)
+			return err;
+	}
+}
+
+/* kern_op_walk(): the wire's walk over the plain one, converting each program
+ * where the walk runs (the executor, while the front waits). */
+struct kern_walk {
+	struct rpc_kwalk kw;
+	struct rpc_walk *w;
+	bpfd_v1_ProgramInfo *info;
+	bpfd_v1_KernelProgramInfo kernel;
+};
+
+static bool kern_walk_want(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
+{
+	struct kern_walk *kt = kw->arg;
+
+	return kt->w->want_kernel(kt->w, id, owned, stats);
+}
+
+static int kern_walk_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo_prog *kinfo,
+			  const struct prog_view *view, bool stats)
+{
+	struct kern_walk *kt = kw->arg;
+
+	if (view)
+		record_info_to_pb(view, kt->info);
+	if (!kinfo)
+		return kt->w->prog(kt->w, id, NULL, view ? kt->info : NULL, 0, stats);
+	kernel_info_to_pb(kinfo, &kt->kernel);
+	/* dispatcher members are EXT in the kernel: report the managed kind */
+	if (view && view->managed_type)
+		kt->kernel.program_type = view->managed_type;
+	return kt->w->prog(kt->w, id, &kt->kernel, view ? kt->info : NULL,
+			   kt->kernel.program_type, stats);
+}
+
+static struct {
+	struct kern_walk *kt;		/* kern_op_walk() */
+	struct prog_view *view;		/* its steps without a walk op */
+} walk_scratch;
+
+static int kern_op_walk(void *ctx, struct rpc_walk *w)
+{
+	const struct rpc_kernel *k = ctx;
+	struct kern_walk *kt = walk_scratch.kt;
+
+	/* kept: 64 KiB and more, a mapping of its own per List otherwise */
+	if (!kt && !(kt = walk_scratch.kt = calloc(1, sizeof(*kt))))
+		return -ENOMEM;
+	if (!kt->info && !(kt->info = malloc(sizeof(*kt->info))))
+		return -ENOMEM;
+	kt->kw = (struct rpc_kwalk){ .want_kinfo = kern_walk_want, .prog = kern_walk_prog,
+				     .arg = kt };
+	kt->w = w;
+	if (k->ops->walk)
+		return k->ops->walk(k->ctx, &kt->kw);
+	if (!walk_scratch.view && !(walk_scratch.view = malloc(sizeof(*walk_scratch.view))))
+		return -ENOMEM;
+	return rpc_kwalk_steps(k->ops, k->ctx, &kt->kw, walk_scratch.view,
+			       k->ops->stats && k->ops->stats(k->ctx));
+}
+
+static uint64_t kern_op_changes(void *ctx)
+{
+	const struct rpc_kernel *k = ctx;
+
+	return k->ops->changes ? k->ops->changes(k->ctx) : 0;
+}
+
 /* The programs bpfd loaded from images: (digest, id) pairs of a walk. */
 struct image_use {
 	char digest[PLAN_DIGEST_SIZE];
 	uint32_t id;
 };
 
+struct image_uses_walk {
+	struct rpc_kwalk kw;
+	struct image_use *u;
+	size_t n, cap;
+};
+
+static bool image_uses_want(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
+{
+	(void)kw, (void)id, (void)owned, (void)stats;
+	return false;
+}
+
+static int image_uses_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo_prog *kinfo,
+			   const struct prog_view *v, bool stats)
+{
+	struct image_uses_walk *iw = kw->arg;
+	struct image_use *nu;
+	size_t cap;
+
+	(void)kinfo, (void)stats;
+	if (!v || !v->spec.from_image)
+		return 0;
+	if (iw->n == iw->cap) {
+		cap = iw->cap ? iw->cap * 2 : 16;
+		nu = reallocarray(iw->u, cap, sizeof(*nu));
+		if (!nu)
+			return -ENOMEM;
+		iw->u = nu;
+		iw->cap = cap;
+	}
+	memcpy(iw->u[iw->n].digest, v->spec.image_digest, sizeof(iw->u[iw->n].digest));
+	iw->u[iw->n++].id = id;
+	return 0;
+}
+
+/* One walk (one executor job): the programs bpfd loaded from images. */
 static int image_uses(const struct rpc_kernel *k, struct image_use **ret, size_t *ret_n)
 {
-	struct prog_view *v = malloc(sizeof(*v));
-	struct image_use *u = NULL, *nu;
-	size_t n = 0, cap = 0;
-	uint32_t id = 0;
-	int err = v ? 0 : -ENOMEM;
+	struct image_uses_walk iw = { .kw = { .want_kinfo = image_uses_want,
+					      .prog = image_uses_prog } };
+	struct prog_view *v = NULL;
+	int err;
 
-	while (!err) {
-		err = k->ops->next(k->ctx, id, &id);
-		if (err == -ENOENT) {
-			err = 0;
-			break;
-		}
-		if (err || k->ops->view(k->ctx, id, v) || !v->spec.from_image)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			nu = realloc(u, cap * sizeof(*u));
-			if (!nu) {
-				err = -ENOMEM;
-				break;
-			}
-			u = nu;
-		}
-		memcpy(u[n].digest, v->spec.image_digest, sizeof(u[n].digest));
-		u[n++].id = id;
+	iw.kw.arg = &iw;
+	if (k->ops->walk) {
+		err = k->ops->walk(k->ctx, &iw.kw);
+	} else {
+		v = malloc(sizeof(*v));
+		err = v ? rpc_kwalk_steps(k->ops, k->ctx, &iw.kw, v, false) : -ENOMEM;
+		free(v);
 	}
-	free(v);
 	if (err) {
-		free(u);
+		free(iw.u);
 		return err;
 	}
-	*ret = u;
-	*ret_n = n;
+	*ret = iw.u;
+	*ret_n = iw.n;
 	return 0;
 }
 
@@ -1652,11 +1889,70 @@ static int pd_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return k->ops->unload(k->ctx, id, em);
 }
 
+/*
+ * A programs.d pass looks only at bpfd's programs from programs.d (their source
+ * says so): next(0) takes their ids in one walk (one executor job, not two per
+ * program in the kernel) and the pass steps through them, viewing each; a step
+ * that is not the walk's asks the kernel.
+ */
+static struct {
+	uint32_t *ids;
+	size_t n, cap, pos;	/* ids[pos - 1]: the id next gave last */
+} pd_walk;
+
+static bool pd_walk_want(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
+{
+	(void)kw, (void)id, (void)owned, (void)stats;
+	return false;
+}
+
+static int pd_walk_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo_prog *kinfo,
+			const struct prog_view *v, bool stats)
+{
+	uint32_t *ids;
+	size_t cap;
+
+	(void)kw, (void)kinfo, (void)stats;
+	if (!v || strncmp(v->spec.source, PROGD_SOURCE_PREFIX, strlen(PROGD_SOURCE_PREFIX)))
+		return 0;
+	if (pd_walk.n == pd_walk.cap) {
+		cap = pd_walk.cap ? pd_walk.cap * 2 : 64;
+		ids = reallocarray(pd_walk.ids, cap, sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		pd_walk.ids = ids;
+		pd_walk.cap = cap;
+	}
+	pd_walk.ids[pd_walk.n++] = id;
+	return 0;
+}
+
 static int pd_next(void *ctx, uint32_t id, uint32_t *ret_next)
 {
 	const struct rpc_kernel *k = ctx;
+	struct rpc_kwalk kw = { .want_kinfo = pd_walk_want, .prog = pd_walk_prog };
+	struct prog_view *v;
+	int err;
 
-	return k->ops->next(k->ctx, id, ret_next);
+	if (!id) {
+		pd_walk.n = pd_walk.pos = 0;
+		if (k->ops->walk) {
+			err = k->ops->walk(k->ctx, &kw);
+		} else {
+			v = malloc(sizeof(*v));
+			err = v ? rpc_kwalk_steps(k->ops, k->ctx, &kw, v, false) : -ENOMEM;
+			free(v);
+		}
+		if (err)
+			return err;
+	} else if (!pd_walk.pos || pd_walk.ids[pd_walk.pos - 1] != id) {
+		pd_walk.pos = 0;
+		return k->ops->next(k->ctx, id, ret_next);
+	}
+	if (pd_walk.pos == pd_walk.n)
+		return -ENOENT;
+	*ret_next = pd_walk.ids[pd_walk.pos++];
+	return 0;
 }
 
 static int pd_view(void *ctx, uint32_t id, struct prog_view *ret)
@@ -1768,6 +2064,8 @@ const struct rpc_ops rpc_kernel_ops = {
 	.prog_kernel = kern_op_kernel,
 	.prog_info = kern_op_info,
 	.stats = kern_op_stats,
+	.prog_walk = kern_op_walk,
+	.changes = kern_op_changes,
 	.load_prepare = kern_op_load_prepare,
 	.load_prepared = kern_op_load_prepared,
 };
@@ -1860,6 +2158,11 @@ static int mgr_op_info(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_
 	return kern_op_info(MGR_K(ctx), id, ret, ret_type);
 }
 
+static int mgr_op_walk(void *ctx, struct rpc_walk *w)
+{
+	return kern_op_walk(MGR_K(ctx), w);
+}
+
 const struct rpc_ops rpc_mgr_ops = {
 	.load = mgr_op_load,
 	.unload = mgr_op_unload,
@@ -1868,4 +2171,5 @@ const struct rpc_ops rpc_mgr_ops = {
 	.prog_next = mgr_op_next,
 	.prog_kernel = mgr_op_kernel,
 	.prog_info = mgr_op_info,
+	.prog_walk = mgr_op_walk,
 };

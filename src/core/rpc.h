@@ -26,6 +26,8 @@
  * and the kernel); tests and fuzzers plug in their own.  Each returns 0 or
  * -errno, with em set to a sentence for the client where it helps.
  */
+struct rpc_walk;
+
 struct rpc_ops {
 	/* caller (NULL: in-process) loads: kept as the program's owner; a local
 	 * caller other than root has the file opened with its credentials */
@@ -49,6 +51,12 @@ struct rpc_ops {
 	int (*prog_info)(void *ctx, uint32_t id, bpfd_v1_ProgramInfo *ret, uint32_t *ret_type);
 	/* run statistics are on (kernel info carries counts); may be NULL: never */
 	bool (*stats)(void *ctx);
+	/* every program of the kernel in one go (List): w's callbacks for each;
+	 * may be NULL: List steps with prog_next, prog_kernel and prog_info */
+	int (*prog_walk)(void *ctx, struct rpc_walk *w);
+	/* a count of the loads, unloads and modifies so far (a List may answer
+	 * from a walk only while it stands still); may be NULL: List never does */
+	uint64_t (*changes)(void *ctx);
 	/* re-read programs.d, fill resp with what changed; may be NULL: UNIMPLEMENTED */
 	int (*reload)(void *ctx, bpfd_v1_ReloadResponse *resp, struct errmsg *em);
 	/* A Load in two halves, so that an image's pull can run in the pull worker
@@ -59,6 +67,22 @@ struct rpc_ops {
 			    const struct caller *caller, void **ret_prep, struct errmsg *em);
 	int (*load_prepared)(void *ctx, const bpfd_v1_LoadRequest *req, void *prep,
 			     bpfd_v1_LoadResponse *resp, struct errmsg *em);
+};
+
+/*
+ * One List's walk of the kernel's programs (rpc_ops.prog_walk): the callbacks
+ * run in whichever thread the walk runs (the kernel executor, while the front
+ * waits for it), in the order of the ids.  want_kernel: does the caller need
+ * the kernel's info of program id (owned: bpfd's)?  No: what it kept of the
+ * program from an earlier walk stands.  prog: one program, kernel NULL when
+ * not asked for, info NULL when bpfd does not own it, type the kind to report
+ * (dispatcher members are EXT in the kernel); an error stops the walk.
+ */
+struct rpc_walk {
+	bool (*want_kernel)(struct rpc_walk *w, uint32_t id, bool owned, bool stats);
+	int (*prog)(struct rpc_walk *w, uint32_t id, const bpfd_v1_KernelProgramInfo *kernel,
+		    const bpfd_v1_ProgramInfo *info, uint32_t type, bool stats);
+	void *arg;
 };
 
 struct events_hub;
@@ -96,6 +120,8 @@ int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void 
  * (rpc_mgr_kernel_ops, ctx a struct mgr *) or in the kernel executor
  * (rpc_exec.c).  Each returns 0 or -errno.
  */
+struct rpc_kwalk;
+
 struct rpc_kernel_ops {
 	int (*load)(void *ctx, const struct load_plan *plan, struct prog_view *ret,
 		    struct errmsg *em);
@@ -110,7 +136,28 @@ struct rpc_kernel_ops {
 	int (*view)(void *ctx, uint32_t id, struct prog_view *ret);
 	/* the kernel's run statistics were on at the last job; may be NULL: never */
 	bool (*stats)(void *ctx);
+	/* every program in one go: w's callbacks for each (rpc_kwalk_steps());
+	 * may be NULL: the walk steps with next, view and kinfo */
+	int (*walk)(void *ctx, struct rpc_kwalk *w);
+	/* loads, unloads and modifies so far; may be NULL: unknown */
+	uint64_t (*changes)(void *ctx);
 };
+
+/* A walk of the kernel's programs on plain structs (rpc_kernel_ops.walk): like
+ * struct rpc_walk, with bpfd's view and the kernel's info as the manager and
+ * bpf/kinfo.h give them.  stats: the kernel info carries run counts. */
+struct rpc_kwalk {
+	bool (*want_kinfo)(struct rpc_kwalk *w, uint32_t id, bool owned, bool stats);
+	int (*prog)(struct rpc_kwalk *w, uint32_t id, const struct kinfo_prog *kinfo,
+		    const struct prog_view *view, bool stats);
+	void *arg;
+};
+
+/* The walk by steps, in this thread: next, view (into view: room for one) and
+ * kinfo of ops for every program, w's callbacks for each; stats says whether
+ * the kinfo carries counts.  A program unloaded during the walk is skipped. */
+int rpc_kwalk_steps(const struct rpc_kernel_ops *ops, void *ctx, struct rpc_kwalk *w,
+		    struct prog_view *view, bool stats);
 
 /* The front's side of bytecode images: the store, the registry and [signing]
  * (pull.h), and the folder objects are extracted to for a load.  Pulls and

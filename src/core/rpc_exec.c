@@ -13,13 +13,6 @@
 #include "core/base/log.h"
 #include "core/rpc_exec.h"
 
-struct rpc_exec_prog {
-	uint32_t id;
-	bool owned;
-	bool has_kinfo;			/* the walk read kinfo (run statistics on) */
-	struct kinfo_prog kinfo;
-};
-
 /* One job's arguments and results: plain structs (state/manager.h, bpf/kinfo.h) and
  * pointers into the caller's frame, which waits in exec_call() until the job is done. */
 struct op_args {
@@ -31,6 +24,7 @@ struct op_args {
 	struct kinfo_prog *kinfo;
 	uint32_t *ret_next;
 	struct errmsg *em;
+	struct rpc_kwalk *kw;
 	const char *caller;	/* the client's peer name, for the events of the job */
 	/* the walk; the statistics gate */
 	struct rpc_exec *r;
@@ -146,26 +140,6 @@ static int job_view(void *arg)
 	return a->inner->ops->view(a->inner->ctx, a->id, a->view);
 }
 
-static int walk_add(struct rpc_exec *r, uint32_t id, bool owned)
-{
-	struct rpc_exec_prog *v;
-	size_t cap;
-
-	if (r->walk_n == r->walk_cap) {
-		cap = r->walk_cap ? r->walk_cap * 2 : 256;
-		v = realloc(r->walk, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		r->walk = v;
-		r->walk_cap = cap;
-	}
-	r->walk[r->walk_n].id = id;
-	r->walk[r->walk_n].owned = owned;
-	r->walk[r->walk_n].has_kinfo = false;
-	r->walk_n++;
-	return 0;
-}
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -174,41 +148,16 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* In the executor: every program id in the kernel, and whether bpfd owns it. */
+/* In the executor: a List's walk, every program in one job (rpc_kwalk_steps()). */
 static int job_walk(void *arg)
 {
 	struct op_args *a = arg;
-	const struct rpc_kernel *in = a->inner;
-	struct prog_view *scratch = a->r->walk_view;
-	struct rpc_exec_prog *p;
-	uint32_t id = 0;
-	int err;
+	struct rpc_exec *r = a->r;
 
-	/* kept: a mapping of its own, unmapped per List, cost a TLB shoot-down (rpc.c) */
-	if (!scratch && !(scratch = a->r->walk_view = malloc(sizeof(*scratch))))
+	/* kept: a mapping of its own, unmapped per List, cost a TLB shoot-down */
+	if (!r->walk_view && !(r->walk_view = malloc(sizeof(*r->walk_view))))
 		return -ENOMEM;
-	a->r->walk_n = 0;
-	a->r->walk_ns = now_ns();
-	for (;;) {
-		err = in->ops->next(in->ctx, id, &id);
-		if (err)
-			break;
-		err = walk_add(a->r, id, !in->ops->view(in->ctx, id, scratch));
-		if (err)
-			break;
-		/*
-		 * With run statistics on, List reads every program's kernel info
-		 * (its counts change with every run, rpc.c caches none): read it
-		 * here, in the same job, instead of one hand-over per program,
-		 * which cost a List of 100 programs most of its time.
-		 */
-		if (a->r->stats.on) {
-			p = &a->r->walk[a->r->walk_n - 1];
-			p->has_kinfo = !in->ops->kinfo(in->ctx, id, &p->kinfo);
-			p->kinfo.stats = true;
-		}
-	}
-	return err == -ENOENT ? 0 : err;
+	return rpc_kwalk_steps(a->inner->ops, a->inner->ctx, a->kw, r->walk_view, r->stats.on);
 }
 
 /* In the executor: a job, after the statistics gate had its say: a program's
@@ -232,15 +181,13 @@ static int run(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 	a->r = r;
 	a->fn = fn;
 	a->caller = r->peer;
-	r->last_next = 0;
 	return exec_call(r->ex, job_run, a);
 }
 
 /* A job that may change what bpfd owns: no List answers from an earlier walk. */
 static int run_change(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 {
-	r->walk_ns = 0;
-	r->walk_step = 0;
+	__atomic_add_fetch(&r->changes, 1, __ATOMIC_RELAXED);
 	return run(r, fn, a);
 }
 
@@ -276,76 +223,39 @@ static int op_unload(void *ctx, uint32_t id, struct errmsg *em)
 	return run_change(ctx, job_unload, &a);
 }
 
-/* id 0 starts a walk: one job takes the snapshot the walk then steps through,
- * unless the snapshot there is was taken after this call's request was read. */
 static int op_next(void *ctx, uint32_t id, uint32_t *ret_next)
 {
-	struct rpc_exec *r = ctx;
-	struct op_args a = { 0 };
-	int err;
+	struct op_args a = { .id = id, .ret_next = ret_next };
 
-	if (!id) {
-		r->walk_pos = 0;
-		if (!r->walk_ns || !r->recv_ns || r->recv_ns >= r->walk_ns)
-			err = run(r, job_walk, &a);
-		else
-			err = 0;
-		if (err) {
-			r->walk_n = 0;
-			r->walk_ns = 0;
-			return err;
-		}
-	} else if (!r->walk_pos || r->walk_pos > r->walk_n || r->walk[r->walk_pos - 1].id != id) {
-		/* not the step of a walk: ask the kernel */
-		r->walk_step = 0;
-		a.id = id;
-		a.ret_next = ret_next;
-		return run(r, job_next, &a);
-	}
-	if (r->walk_pos == r->walk_n) {
-		r->last_next = 0;
-		r->walk_step = 0;
-		return -ENOENT;
-	}
-	*ret_next = r->last_next = r->walk[r->walk_pos++].id;
-	r->walk_step = r->walk_pos;
-	return 0;
-}
-
-/* The walk's entry of id when id is the step of a walk this call is taking. */
-static const struct rpc_exec_prog *walk_step(const struct rpc_exec *r, uint32_t id)
-{
-	const struct rpc_exec_prog *p;
-
-	if (!id || !r->walk_step || r->walk_step > r->walk_n)
-		return NULL;
-	p = &r->walk[r->walk_step - 1];
-	return p->id == id ? p : NULL;
+	return run(ctx, job_next, &a);
 }
 
 static int op_kinfo(void *ctx, uint32_t id, struct kinfo_prog *ret)
 {
 	struct op_args a = { .id = id, .kinfo = ret };
-	const struct rpc_exec_prog *p = walk_step(ctx, id);
 
-	if (p && p->has_kinfo) {
-		*ret = p->kinfo;
-		return 0;
-	}
 	return run(ctx, job_kinfo, &a);
 }
 
 static int op_view(void *ctx, uint32_t id, struct prog_view *ret)
 {
-	struct rpc_exec *r = ctx;
 	struct op_args a = { .id = id, .view = ret };
-	const struct rpc_exec_prog *p = walk_step(r, id);
 
-	/* the step of this call's walk: nothing that changes what bpfd owns
-	 * ran since (the front runs one call at a time): its answer stands */
-	if (p && !p->owned)
-		return -ENOENT;
-	return run(r, job_view, &a);
+	return run(ctx, job_view, &a);
+}
+
+static int op_walk(void *ctx, struct rpc_kwalk *w)
+{
+	struct op_args a = { .kw = w };
+
+	return run(ctx, job_walk, &a);
+}
+
+static uint64_t op_changes(void *ctx)
+{
+	struct rpc_exec *r = ctx;
+
+	return __atomic_load_n(&r->changes, __ATOMIC_RELAXED);
 }
 
 static bool op_stats(void *ctx)
@@ -363,6 +273,8 @@ const struct rpc_kernel_ops rpc_exec_ops = {
 	.kinfo = op_kinfo,
 	.view = op_view,
 	.stats = op_stats,
+	.walk = op_walk,
+	.changes = op_changes,
 };
 
 void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply)
@@ -371,13 +283,10 @@ void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply 
 	struct rpc_kernel *k = rpc->ctx;
 	struct rpc_exec *r = k->ctx;
 
-	r->recv_ns = call->recv_ns;
 	/* events name the caller as records do (ProgramInfo.owner) */
 	r->peer = call->caller && call->caller->name[0] ? call->caller->name : call->peer;
 	rpc_handle(arg, call, reply);
-	r->recv_ns = 0;
 	r->peer = NULL;
-	r->walk_step = 0;	/* a walk's answers serve only the call that took it */
 }
 
 void rpc_exec_fini(struct rpc_exec *r)
@@ -385,9 +294,6 @@ void rpc_exec_fini(struct rpc_exec *r)
 	if (r->stats_ready && r->stats_fd >= 0)
 		close(r->stats_fd);
 	r->stats_fd = -1;
-	free(r->walk);
-	r->walk = NULL;
 	free(r->walk_view);
 	r->walk_view = NULL;
-	r->walk_n = r->walk_cap = r->walk_pos = 0;
 }

@@ -16,25 +16,17 @@
  * kernel) in the executor ex, as a job that carries plain structs (a struct
  * load_plan in, a struct prog_view or kinfo_prog out): the front (rpc.c, which
  * has decoded, checked and converted the request) waits for the result.  A
- * List walk takes the program ids and which of them bpfd owns in one job, so a
- * List of programs bpfd does not own costs one hand-over, not two per program.  A List
- * whose request was read before that walk began may answer from it too (it
- * shows the kernel as it was after the request arrived), until a load or an
- * unload.  ctx of rpc_exec_ops is a struct rpc_exec; one front thread uses it
+ * List's walk is one job (walk: every id, bpfd's view and the kernel's info,
+ * the caller's callbacks run in the executor), so a List costs one hand-over,
+ * not one or two per program.  changes counts the loads, unloads and modifies
+ * handed over (rpc.c answers a List from an earlier walk only while it stands
+ * still).  ctx of rpc_exec_ops is a struct rpc_exec; one front thread uses it
  * at a time, through rpc_exec_handle().
  */
 struct rpc_exec {
 	struct rpc_kernel inner;
 	struct exec *ex;
-	/* the current List walk (owned only by the front thread) */
-	struct rpc_exec_prog *walk;
-	size_t walk_n;
-	size_t walk_cap;
-	size_t walk_pos;		/* walk[walk_pos - 1] is the id prog_next gave last */
-	uint32_t last_next;		/* that id while nothing else ran since, else 0 */
-	size_t walk_step;		/* walk_pos while this call takes the walk, else 0 */
-	uint64_t walk_ns;		/* CLOCK_MONOTONIC ns the walk began; 0: none valid */
-	uint64_t recv_ns;		/* when the current call's request was read */
+	uint64_t changes;		/* atomic: loads, unloads, modifies so far */
 	const char *peer;		/* its caller's name (else its peer), during the
 					 * call: the caller of the events it makes */
 	struct prog_view *walk_view;	/* the walk's scratch (executor only) */
@@ -50,8 +42,8 @@ struct rpc_exec {
 extern const struct rpc_kernel_ops rpc_exec_ops;
 
 /* The server's handler: arg is a struct rpc whose ctx is a struct rpc_kernel
- * whose ctx is a struct rpc_exec;
- * notes when the call's request was read, then rpc_handle(). */
+ * whose ctx is a struct rpc_exec; notes the caller (its events), then
+ * rpc_handle(). */
 void rpc_exec_handle(void *arg, const struct grpc_call *call, struct grpc_reply *reply);
 
 /* Set up r's statistics gate ([monitor] stats and stats_grace) before the
@@ -66,7 +58,7 @@ int rpc_exec_stats_job(void *arg);
  * stats_grace after the last request that asked, with no job needed. */
 uint64_t rpc_exec_stats_idle(void *arg);
 
-/* Free the walk of r (not r itself), close the stats fd (in the executor's
+/* Free the walk's scratch of r (not r itself), close the stats fd (in the executor's
  * absence: the daemon is stopping). */
 void rpc_exec_fini(struct rpc_exec *r);
 

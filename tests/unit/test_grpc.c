@@ -3,6 +3,7 @@
  * h2 server/client sessions and rpc method table wired together in memory */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <nghttp2/nghttp2.h>
 #include <pb_decode.h>
@@ -350,6 +351,126 @@ static void rpc_list_filters(void)
 	strcpy(req.match_metadata[1].value, "b");
 	ASSERT_OK(list(&req, &sn), "metadata, all pairs");
 	ASSERT_EQ(sn.n, 0, "second pair does not match");
+}
+
+/* ---- a List's walk: ops with a walk of their own, shared by Lists read before it ---- */
+
+static struct {
+	int walks;
+	int asked;		/* want_kernel answered yes */
+	uint64_t changes;
+} fw;
+
+static int fake_walk(void *ctx, struct rpc_walk *w)
+{
+	static bpfd_v1_ProgramInfo info;
+	static bpfd_v1_KernelProgramInfo k;
+	uint32_t id = 0, type = 0;
+	bool owned;
+	int err;
+
+	fw.walks++;
+	while (!fake_next(ctx, id, &id)) {
+		owned = !fake_info(ctx, id, &info, &type);
+		if (!w->want_kernel(w, id, owned, false)) {
+			err = w->prog(w, id, NULL, NULL, 0, false);
+		} else {
+			fw.asked++;
+			memset(&k, 0, sizeof(k));
+			fake_kernel(ctx, id, &k);
+			if (owned)
+				k.program_type = type;
+			err = w->prog(w, id, &k, owned ? &info : NULL, k.program_type, false);
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static uint64_t fake_changes(void *ctx)
+{
+	(void)ctx;
+	return fw.changes;
+}
+
+static const struct rpc_ops walk_ops = {
+	.load = fake_load, .unload = fake_unload, .pull_bytecode = fake_pull,
+	.prog_next = fake_next, .prog_kernel = fake_kernel, .prog_info = fake_info,
+	.prog_walk = fake_walk, .changes = fake_changes,
+};
+
+/* One List of every program through rpc_handle(), its request read at recv_ns. */
+static int list_at(uint64_t recv_ns, struct seen *sn)
+{
+	static bpfd_v1_ListRequest req;
+	bpfd_v1_ListResponse resp = { .results = { .funcs.decode = seen_decode, .arg = sn } };
+	uint8_t buf[64];
+	pb_ostream_t os = pb_ostream_from_buffer(buf, sizeof(buf));
+	struct grpc_call cl = { .path = "/bpfd.v1.Bpfd/List", .msg = buf, .recv_ns = recv_ns };
+	struct rpc rpc = { .ops = &walk_ops };
+	struct grpc_reply r;
+	pb_istream_t is;
+	int err = 0;
+
+	memset(sn, 0, sizeof(*sn));
+	memset(&req, 0, sizeof(req));
+	if (!pb_encode(&os, bpfd_v1_ListRequest_fields, &req))
+		return -EINVAL;
+	cl.len = os.bytes_written;
+	grpc_reply_init(&r, 1 << 20);
+	rpc_handle(&rpc, &cl, &r);
+	if (r.status != GRPC_OK || r.body.len < GRPC_HDR_LEN)
+		err = -EPROTO;
+	if (!err) {
+		is = pb_istream_from_buffer(r.body.data + GRPC_HDR_LEN, r.body.len - GRPC_HDR_LEN);
+		if (!pb_decode(&is, bpfd_v1_ListResponse_fields, &resp))
+			err = -EBADMSG;
+	}
+	grpc_reply_fini(&r);
+	return err;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void rpc_list_walk_shared(void)
+{
+	struct seen sn;
+
+	memset(&fw, 0, sizeof(fw));
+	if (!ASSERT_OK(list_at(0, &sn), "first List"))
+		return;
+	ASSERT_EQ(fw.walks, 1, "walked");
+	ASSERT_EQ(sn.n, 3, "three programs");
+	ASSERT_TRUE(sn.owned[1] && !sn.owned[0] && !sn.owned[2], "only 7 owned");
+	ASSERT_EQ(sn.types[1], 6, "managed kind reported, not EXT");
+	ASSERT_EQ(fw.asked, 3, "the kernel's info of each");
+	/* read before that walk began, nothing changed since: answered from it */
+	ASSERT_OK(list_at(1, &sn), "second List");
+	ASSERT_EQ(fw.walks, 1, "no second walk");
+	ASSERT_EQ(sn.n, 3, "same answer");
+	ASSERT_EQ(sn.ids[2], 9, "same answer");
+	/* read after it began: a walk of its own; what the kernel tells of the
+	 * programs bpfd does not own is kept, bpfd's own is asked again */
+	ASSERT_OK(list_at(mono_ns(), &sn), "third List");
+	ASSERT_EQ(fw.walks, 2, "walked again");
+	ASSERT_EQ(fw.asked, 4, "only the owned program's info read again");
+	ASSERT_EQ(sn.n, 3, "all three");
+	ASSERT_EQ(sn.types[0], 6, "kept result of 3");
+	/* a load, unload or modify since: walked, whenever it was read */
+	fw.changes++;
+	ASSERT_OK(list_at(1, &sn), "List after a change");
+	ASSERT_EQ(fw.walks, 3, "walked after the change");
+	/* time unknown (0): never shared */
+	ASSERT_OK(list_at(0, &sn), "List of unknown time");
+	ASSERT_EQ(fw.walks, 4, "walked");
+	ASSERT_EQ(sn.n, 3, "all three");
 }
 
 static void rpc_errors(void)
@@ -813,6 +934,6 @@ out:
 TEST_MAIN("grpc",
 	  TEST(hdr_roundtrip), TEST(percent_encode), TEST(percent_decode),
 	  TEST(timeout_parse), TEST(timeout_format), TEST(reader_split), TEST(reader_limit),
-	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_errors), TEST(rpc_malformed),
+	  TEST(errmap_table), TEST(rpc_list_filters), TEST(rpc_list_walk_shared), TEST(rpc_errors), TEST(rpc_malformed),
 	  TEST(group_lookup), TEST(budget_connection), TEST(budget_total),
 	  TEST(budget_message_timeout), TEST(refusal_goaway), TEST(deferred_reply))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_rpc_exec.c - the kernel ops through the executor: every op in the executor
- * thread, a List walk in one job, a walk shared by Lists read before it began */
+ * thread, a List's walk in one job, the count of changes */
 #include <errno.h>
 
 #include "harness.h"
@@ -14,6 +14,7 @@ static struct fake {
 	int wrong_thread;	/* ops run outside the executor */
 	int nexts;		/* prog_next calls */
 	int infos;
+	int kinfos;
 	int loads;
 } fk;
 
@@ -51,6 +52,9 @@ static int f_kinfo(void *ctx, uint32_t id, struct kinfo_prog *ret)
 {
 	(void)ctx;
 	where();
+	fk.kinfos++;
+	if (id == 12)
+		return -ENOENT;		/* unloaded while the walk ran */
 	ret->id = id;
 	return 0;
 }
@@ -73,22 +77,37 @@ static const struct rpc_kernel_ops fake_ops = {
 
 static struct prog_view view;
 
-/* What rpc.c's List does: next, then bpfd's view; the ids seen and how many owned. */
-static int list(struct rpc_exec *r, uint32_t *seen, int *owned)
-{
-	uint32_t id = 0;
-	int n = 0, err;
+/* What a walk's callbacks saw, and in which thread. */
+struct seen {
+	struct rpc_kwalk kw;
+	uint32_t ids[8];
+	bool owned[8];
+	bool kinfo[8];
+	int n;
+};
 
-	*owned = 0;
-	for (;;) {
-		err = rpc_exec_ops.next(r, id, &id);
-		if (err == -ENOENT)
-			return n;
-		if (err)
-			return err;
-		seen[n++] = id;
-		*owned += !rpc_exec_ops.view(r, id, &view);
-	}
+static bool want(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
+{
+	(void)kw, (void)stats;
+	where();
+	return owned || id == 12;	/* 5: an earlier walk's answer stands */
+}
+
+static int prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo_prog *kinfo,
+		const struct prog_view *v, bool stats)
+{
+	struct seen *sn = kw->arg;
+
+	(void)stats;
+	where();
+	if (sn->n == 8)
+		return -E2BIG;
+	if (kinfo && kinfo->id != id)
+		return -EINVAL;
+	sn->ids[sn->n] = id;
+	sn->owned[sn->n] = v && v->id == id;
+	sn->kinfo[sn->n++] = kinfo;
+	return 0;
 }
 
 static void setup(struct rpc_exec *r)
@@ -103,57 +122,41 @@ static void setup(struct rpc_exec *r)
 
 static void walk_in_one_job(void)
 {
+	struct seen sn = { .kw = { .want_kinfo = want, .prog = prog } };
 	struct rpc_exec r;
-	uint32_t seen[8];
-	int owned, infos;
 
+	sn.kw.arg = &sn;
 	setup(&r);
-	ASSERT_EQ(list(&r, seen, &owned), 3, "three programs");
-	ASSERT_EQ(seen[0], 5, "in order");
-	ASSERT_EQ(seen[1], 9, "in order");
-	ASSERT_EQ(seen[2], 12, "in order");
-	ASSERT_EQ(owned, 1, "bpfd owns one");
-	ASSERT_EQ(fk.nexts, 4, "one walk: three ids and the end");
-	/* the walk asked each program once; only the owned one is asked again */
-	ASSERT_EQ(fk.infos, 3 + 1, "bpfd's view: walk + the owned program");
-	infos = fk.infos;
-	/* outside a walk (Get) the answer comes from the executor, not the snapshot */
-	ASSERT_EQ(rpc_exec_ops.view(&r, 5, &view), -ENOENT, "Get of 5");
-	ASSERT_EQ(fk.infos, infos + 1, "Get asks the executor");
-	ASSERT_EQ(fk.wrong_thread, 0, "every op ran in the executor");
+	ASSERT_OK(rpc_exec_ops.walk(&r, &sn.kw), "walk");
+	/* 12 went between the id walk and its info: not shown */
+	ASSERT_EQ(sn.n, 2, "two programs");
+	ASSERT_EQ(sn.ids[0], 5, "in order");
+	ASSERT_EQ(sn.ids[1], 9, "in order");
+	ASSERT_TRUE(!sn.owned[0] && sn.owned[1], "bpfd owns 9, with its view");
+	ASSERT_TRUE(!sn.kinfo[0] && sn.kinfo[1], "kernel info where asked for");
+	ASSERT_EQ(fk.nexts, 4, "three ids and the end");
+	ASSERT_EQ(fk.infos, 3, "bpfd's view of each, once");
+	ASSERT_EQ(fk.kinfos, 2, "kernel info of 9 and 12 only");
+	ASSERT_EQ(fk.wrong_thread, 0, "every op and callback ran in the executor");
 	exec_stop(r.ex);
 	rpc_exec_fini(&r);
 }
 
-static void walk_shared_by_earlier_requests(void)
+static void changes_counted(void)
 {
 	struct errmsg em;
 	struct rpc_exec r;
-	uint32_t seen[8];
-	int owned;
+	uint32_t id;
 
 	setup(&r);
-	r.recv_ns = 1;
-	ASSERT_EQ(list(&r, seen, &owned), 3, "first List");
-	ASSERT_EQ(fk.nexts, 4, "walked");
-	/* read before that walk began: answered from it */
-	ASSERT_EQ(list(&r, seen, &owned), 3, "second List");
-	ASSERT_EQ(fk.nexts, 4, "no second walk");
-	ASSERT_EQ(owned, 1, "same answer");
-	/* read after it began: a walk of its own */
-	r.recv_ns = r.walk_ns + 1;
-	ASSERT_EQ(list(&r, seen, &owned), 3, "third List");
-	ASSERT_EQ(fk.nexts, 8, "walked again");
-	/* a load in between: the next List walks, whenever it was read */
-	r.recv_ns = 1;
+	ASSERT_EQ(rpc_exec_ops.changes(&r), 0, "none yet");
+	ASSERT_OK(rpc_exec_ops.next(&r, 0, &id), "next");
+	ASSERT_EQ(id, 5, "first id");
+	ASSERT_EQ(rpc_exec_ops.view(&r, 5, &view), -ENOENT, "view of 5");
+	ASSERT_EQ(rpc_exec_ops.changes(&r), 0, "looks change nothing");
 	ASSERT_OK(rpc_exec_ops.load(&r, NULL, &view, &em), "load");
 	ASSERT_EQ(fk.loads, 1, "loaded");
-	ASSERT_EQ(list(&r, seen, &owned), 3, "List after a load");
-	ASSERT_EQ(fk.nexts, 12, "walked after the load");
-	/* time unknown (0): never shared */
-	r.recv_ns = 0;
-	ASSERT_EQ(list(&r, seen, &owned), 3, "List of unknown time");
-	ASSERT_EQ(fk.nexts, 16, "walked");
+	ASSERT_EQ(rpc_exec_ops.changes(&r), 1, "a load counts");
 	ASSERT_EQ(fk.wrong_thread, 0, "every op ran in the executor");
 	exec_stop(r.ex);
 	rpc_exec_fini(&r);
@@ -201,5 +204,5 @@ static void stats_always(void)
 	ASSERT_EQ(r.stats_fd, -1, "closed");
 }
 
-TEST_MAIN("rpc_exec", TEST(walk_in_one_job), TEST(walk_shared_by_earlier_requests),
+TEST_MAIN("rpc_exec", TEST(walk_in_one_job), TEST(changes_counted),
 	  TEST(stats_off), TEST(stats_always))

@@ -131,6 +131,8 @@ void mgr_free(struct mgr *m)
 	for (i = 0; i < m->n; i++)
 		free(m->recs[i].pb);
 	free(m->recs);
+	free(m->idx);
+	free(m->view_rec);
 	free(m->seen);
 	hook_env_free(m->chains);
 	store_close(m->st);
@@ -354,8 +356,9 @@ static void view_complete(struct mgr *m, struct mrec *mr, struct prog_view *v)
 	v->managed_type = mr->managed_type;
 	v->n_map_used_by = 0;
 	if (mr->map_dir[0]) {
-		/* the owner first (while loaded), then the others by id */
-		for (i = 0; i < m->n && n < max; i++)
+		/* the owner first (while loaded), then the others by id; a look
+		 * at every program only when the maps are shared */
+		for (i = 0; mr->maps_shared && i < m->n && n < max; i++)
 			if (m->recs[i].id != owner && !strcmp(m->recs[i].map_dir, mr->map_dir))
 				ids[n++] = m->recs[i].id;
 		qsort(ids, n, sizeof(ids[0]), cmp_u32);
@@ -762,7 +765,7 @@ static void damaged_view(struct mgr *m, const struct mrec *mr, struct prog_view 
 
 int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 {
-	bpfd_state_ProgramRecord *r = NULL;
+	bpfd_state_ProgramRecord *r;
 	struct mrec *mr;
 	int err = -ENOENT;
 
@@ -776,11 +779,13 @@ int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 		err = 0;
 		goto out;
 	}
-	r = malloc(sizeof(*r));
-	if (!r) {
+	/* kept (under m->lock): a List views every program, and a record is
+	 * large enough for a mapping of its own, which each free unmapped */
+	if (!m->view_rec && !(m->view_rec = malloc(sizeof(*m->view_rec)))) {
 		err = -ENOMEM;
 		goto out;
 	}
+	r = m->view_rec;
 	err = store_decode(mr->pb, mr->pb_len, r);
 	if (err)
 		goto out;
@@ -789,6 +794,5 @@ int mgr_prog_view(struct mgr *m, uint32_t id, struct prog_view *ret)
 	view_complete(m, mr, ret);
 out:
 	pthread_mutex_unlock(&m->lock);
-	free(r);
 	return err;
 }

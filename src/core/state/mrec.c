@@ -26,20 +26,64 @@ int mrec_copy_str(char *dst, size_t size, const char *src)
 	return 0;
 }
 
+static size_t idx_slot(const struct mgr *m, uint32_t id)
+{
+	size_t i = (id * 2654435761u) & (m->idx_cap - 1);
+
+	while (m->idx[i] && m->recs[m->idx[i] - 1].id != id)
+		i = (i + 1) & (m->idx_cap - 1);
+	return i;
+}
+
+/* Rebuild m->idx for m->n entries (at least cap slots): 0 or -ENOMEM (the old
+ * index then stays, still right for the entries it had). */
+static int idx_rebuild(struct mgr *m, size_t cap)
+{
+	uint32_t *v = calloc(cap, sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return -ENOMEM;
+	free(m->idx);
+	m->idx = v;
+	m->idx_cap = cap;
+	for (i = 0; i < m->n; i++)
+		m->idx[idx_slot(m, m->recs[i].id)] = i + 1;
+	return 0;
+}
+
 struct mrec *mrec_find(struct mgr *m, uint32_t id)
 {
 	size_t i;
 
-	for (i = 0; i < m->n; i++)
-		if (m->recs[i].id == id)
-			return &m->recs[i];
-	return NULL;
+	if (!m->idx_cap)
+		return NULL;
+	i = idx_slot(m, id);
+	return m->idx[i] ? &m->recs[m->idx[i] - 1] : NULL;
 }
 
 void mrec_drop(struct mgr *m, struct mrec *r)
 {
+	size_t i, j, k, at = r - m->recs;
+
 	free(r->pb);
-	*r = m->recs[--m->n];
+	/* take r's id out of the index: linear probing's backward shift */
+	i = idx_slot(m, r->id);
+	m->idx[i] = 0;
+	for (j = (i + 1) & (m->idx_cap - 1); m->idx[j]; j = (j + 1) & (m->idx_cap - 1)) {
+		k = (m->recs[m->idx[j] - 1].id * 2654435761u) & (m->idx_cap - 1);
+		/* may the entry at j move to the hole at i? (its home k not in (i, j]) */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		m->idx[i] = m->idx[j];
+		m->idx[j] = 0;
+		i = j;
+	}
+	/* the last entry takes r's place */
+	if (at != --m->n) {
+		*r = m->recs[m->n];
+		m->idx[idx_slot(m, r->id)] = at + 1;
+	}
 }
 
 void mrec_release(struct mgr *m, struct mrec *r)
@@ -58,7 +102,16 @@ void mrec_release(struct mgr *m, struct mrec *r)
 
 bool mrec_map_dir_in_use(struct mgr *m, const char *dir)
 {
+	const char *base = strrchr(dir, '/');
+	unsigned int id;
+	struct mrec *r;
+	char tail;
 	size_t i;
+
+	/* maps/<id>: the directory of program id, while it is loaded */
+	if (base && sscanf(base + 1, "%u%c", &id, &tail) == 1 && (r = mrec_find(m, id)) &&
+	    !strcmp(r->map_dir, dir))
+		return true;
 
 	for (i = 0; i < m->n; i++)
 		if (m->recs[i].map_dir[0] && !strcmp(m->recs[i].map_dir, dir))
@@ -155,7 +208,7 @@ int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const u
 
 int mrec_add(struct mgr *m, const struct mrec *mr)
 {
-	struct mrec *v;
+	struct mrec *v, *o;
 
 	if (m->n == m->cap) {
 		v = reallocarray(m->recs, m->cap ? m->cap * 2 : 16, sizeof(*v));
@@ -164,8 +217,31 @@ int mrec_add(struct mgr *m, const struct mrec *mr)
 		m->recs = v;
 		m->cap = m->cap ? m->cap * 2 : 16;
 	}
+	if ((m->n + 1) * 2 > m->idx_cap && idx_rebuild(m, m->idx_cap ? m->idx_cap * 2 : 64))
+		return -ENOMEM;
 	m->recs[m->n++] = *mr;
+	m->idx[idx_slot(m, mr->id)] = m->n;
+	if (mr->owner) {
+		m->recs[m->n - 1].maps_shared = true;
+		o = mrec_find(m, mr->owner);
+		if (o)
+			o->maps_shared = true;
+	}
 	return 0;
+}
+
+void mrec_mark_shared(struct mgr *m)
+{
+	struct mrec *o;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		if (!m->recs[i].owner)
+			continue;
+		o = mrec_find(m, m->recs[i].owner);
+		if (o)
+			o->maps_shared = true;
+	}
 }
 
 void mrec_unpin(const bpfd_state_ProgramRecord *r)

@@ -47,6 +47,9 @@ struct mrec {
 	char vanished[160];	/* "" while it is on its hook; else why not (follow.c) */
 	bool freed;		/* vanished, and the kernel freed the program */
 	bool direct;		/* attached directly: the hook alone holds it */
+	bool maps_shared;	/* its map directory may be another program's too
+				 * (it has a map owner, or is one): map_used_by
+				 * looks at every program only then */
 };
 
 /* The members of one hook bpfd has programs on, as last seen (follow.c): what
@@ -66,6 +69,11 @@ struct mgr {
 	char maps_dir[PATH_MAX];
 	struct mrec *recs;
 	size_t n, cap;
+	/* recs by id: open addressing, index + 1 into recs (0: free), at most
+	 * half full; mrec_add() and mrec_drop() keep it (mrec.c) */
+	uint32_t *idx;
+	size_t idx_cap;		/* a power of two, 0: none yet */
+	bpfd_state_ProgramRecord *view_rec;	/* mgr_prog_view()'s decode (m->lock) */
 	pthread_mutex_t lock;
 	struct hook_seen *seen;	/* follow.c */
 	size_t n_seen, cap_seen;
@@ -75,6 +83,7 @@ struct mgr {
 int mrec_copy_str(char *dst, size_t size, const char *src);
 /* The program type reported on the wire for a managed kind (TYPE_*). */
 uint32_t mrec_managed_type(enum obj_kind k);
+/* The program id bpfd holds, or NULL: a look-up in m->idx, not a walk. */
 struct mrec *mrec_find(struct mgr *m, uint32_t id);
 /* The error for an id bpfd does not manage (one wording for unload and modify):
  * -ENOENT with em naming the program when the kernel has it. */
@@ -87,6 +96,9 @@ void mrec_release(struct mgr *m, struct mrec *r);
 /* Append a copy of mr (which then owns mr->pb): 0 or -ENOMEM. */
 int mrec_add(struct mgr *m, const struct mrec *mr);
 bool mrec_map_dir_in_use(struct mgr *m, const char *dir);
+/* After recovery added every record: the owners of shared maps know it
+ * (mrec_add() marks an owner already there). */
+void mrec_mark_shared(struct mgr *m);
 /* Fill mr from a decoded record r whose encoding is pb[len] (copied). */
 int mrec_from_record(struct mrec *mr, const bpfd_state_ProgramRecord *r, const uint8_t *pb,
 		     size_t len);

@@ -423,6 +423,7 @@ int recovery_restore(struct mgr *m, struct errmsg *em)
 	if (err)
 		return errmsg_set(em, err, "cannot read the program records in %s: %s",
 				  store_dir(m->st), strerror(-err));
+	mrec_mark_shared(m);
 	reconcile_pending(m);
 	reconcile_pins(m);
 	err = hook_reconcile(m->chains, NULL);
