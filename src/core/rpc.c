@@ -701,6 +701,24 @@ static void lc_prune(void)
 		(void)lc_rebuild(lc.cap, lc.gen);
 }
 
+/* Room for one more element of size bytes in the array *(void **)pv that
+ * holds n of *cap: 0 or -ENOMEM (the array then as it was). */
+static int room_for_one(void *pv, size_t n, size_t *cap, size_t size)
+{
+	void **p = pv, *v;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	v = reallocarray(*p, c, size);
+	if (!v)
+		return -ENOMEM;
+	*p = v;
+	*cap = c;
+	return 0;
+}
+
 /*
  * The last walk's results, each encoded once as its ListResult: what a List
  * answers, with the request's filters applied as it copies them.  A List whose
@@ -734,17 +752,8 @@ static uint64_t mono_now_ns(void)
 
 static int lw_add(uint32_t id, uint32_t type, bool owned, size_t off)
 {
-	struct lw_entry *v;
-	size_t cap;
-
-	if (lw.n == lw.cap) {
-		cap = lw.cap ? lw.cap * 2 : 256;
-		v = reallocarray(lw.v, cap, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		lw.v = v;
-		lw.cap = cap;
-	}
+	if (room_for_one(&lw.v, lw.n, &lw.cap, sizeof(*lw.v)))
+		return -ENOMEM;
 	lw.v[lw.n++] = (struct lw_entry){ .id = id, .type = type, .owned = owned, .off = off,
 					  .len = lw.enc.len - off };
 	return 0;
@@ -1666,7 +1675,8 @@ struct image_uses_walk {
 	size_t n, cap;
 };
 
-static bool image_uses_want(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
+/* rpc_kwalk.want_kinfo of walks that look at bpfd's views only. */
+static bool kwalk_views_only(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
 {
 	(void)kw, (void)id, (void)owned, (void)stats;
 	return false;
@@ -1676,20 +1686,12 @@ static int image_uses_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo
 			   const struct prog_view *v, bool stats)
 {
 	struct image_uses_walk *iw = kw->arg;
-	struct image_use *nu;
-	size_t cap;
 
 	(void)kinfo, (void)stats;
 	if (!v || !v->spec.from_image)
 		return 0;
-	if (iw->n == iw->cap) {
-		cap = iw->cap ? iw->cap * 2 : 16;
-		nu = reallocarray(iw->u, cap, sizeof(*nu));
-		if (!nu)
-			return -ENOMEM;
-		iw->u = nu;
-		iw->cap = cap;
-	}
+	if (room_for_one(&iw->u, iw->n, &iw->cap, sizeof(*iw->u)))
+		return -ENOMEM;
 	memcpy(iw->u[iw->n].digest, v->spec.image_digest, sizeof(iw->u[iw->n].digest));
 	iw->u[iw->n++].id = id;
 	return 0;
@@ -1698,7 +1700,7 @@ static int image_uses_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo
 /* One walk (one executor job): the programs bpfd loaded from images. */
 static int image_uses(const struct rpc_kernel *k, struct image_use **ret, size_t *ret_n)
 {
-	struct image_uses_walk iw = { .kw = { .want_kinfo = image_uses_want,
+	struct image_uses_walk iw = { .kw = { .want_kinfo = kwalk_views_only,
 					      .prog = image_uses_prog } };
 	struct prog_view *v = NULL;
 	int err;
@@ -1900,29 +1902,14 @@ static struct {
 	size_t n, cap, pos;	/* ids[pos - 1]: the id next gave last */
 } pd_walk;
 
-static bool pd_walk_want(struct rpc_kwalk *kw, uint32_t id, bool owned, bool stats)
-{
-	(void)kw, (void)id, (void)owned, (void)stats;
-	return false;
-}
-
 static int pd_walk_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo_prog *kinfo,
 			const struct prog_view *v, bool stats)
 {
-	uint32_t *ids;
-	size_t cap;
-
 	(void)kw, (void)kinfo, (void)stats;
 	if (!v || strncmp(v->spec.source, PROGD_SOURCE_PREFIX, strlen(PROGD_SOURCE_PREFIX)))
 		return 0;
-	if (pd_walk.n == pd_walk.cap) {
-		cap = pd_walk.cap ? pd_walk.cap * 2 : 64;
-		ids = reallocarray(pd_walk.ids, cap, sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		pd_walk.ids = ids;
-		pd_walk.cap = cap;
-	}
+	if (room_for_one(&pd_walk.ids, pd_walk.n, &pd_walk.cap, sizeof(*pd_walk.ids)))
+		return -ENOMEM;
 	pd_walk.ids[pd_walk.n++] = id;
 	return 0;
 }
@@ -1930,7 +1917,7 @@ static int pd_walk_prog(struct rpc_kwalk *kw, uint32_t id, const struct kinfo_pr
 static int pd_next(void *ctx, uint32_t id, uint32_t *ret_next)
 {
 	const struct rpc_kernel *k = ctx;
-	struct rpc_kwalk kw = { .want_kinfo = pd_walk_want, .prog = pd_walk_prog };
+	struct rpc_kwalk kw = { .want_kinfo = kwalk_views_only, .prog = pd_walk_prog };
 	struct prog_view *v;
 	int err;
 
