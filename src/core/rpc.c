@@ -567,21 +567,9 @@ out:
  * daemon's life instead.
  */
 static struct {
-	bpfd_v1_ListResponse_ListResult *list_res;	/* do_list() */
+	bpfd_v1_ListResponse_ListResult *list_res;	/* do_list(), walk_steps() */
 	struct prog_view *view;				/* kern_op_info() */
 } scratch;
-
-/* *p, allocated once and cleared for this call; NULL: out of memory. */
-static void *front_scratch(void *p, size_t size)
-{
-	void **slot = p;
-
-	if (!*slot)
-		*slot = malloc(size);
-	if (*slot)
-		memset(*slot, 0, size);
-	return *slot;
-}
 
 /* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
 static int prog_fill(struct rpc *rpc, uint32_t id, bpfd_v1_KernelProgramInfo *k,
@@ -831,11 +819,11 @@ static int walk_steps(struct rpc *rpc, struct rpc_walk *w)
 			return err == -ENOENT ? 0 : err;
 		stats = rpc->ops->stats && rpc->ops->stats(rpc->ctx);
 		type = 0;
+		memset(res, 0, sizeof(*res));
 		owned = !rpc->ops->prog_info(rpc->ctx, id, &res->info, &type);
 		if (!w->want_kernel(w, id, owned, stats)) {
 			err = w->prog(w, id, NULL, NULL, 0, stats);
 		} else {
-			memset(&res->kernel_info, 0, sizeof(res->kernel_info));
 			err = rpc->ops->prog_kernel(rpc->ctx, id, &res->kernel_info);
 			if (err == -ENOENT)
 				continue;	/* unloaded since the walk saw it */
@@ -928,7 +916,10 @@ static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	bpfd_v1_ListResponse resp = { .results = { .funcs.encode = list_encode, .arg = &ls } };
 	int err;
 
-	ls.res = front_scratch(&scratch.list_res, sizeof(*ls.res));
+	/* not cleared: cleared where used (64 KiB, per List otherwise) */
+	if (!scratch.list_res)
+		scratch.list_res = malloc(sizeof(*scratch.list_res));
+	ls.res = scratch.list_res;
 	if (!req || !ls.res) {
 		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 		goto out;
