@@ -9,14 +9,18 @@
 
 #include <cJSON.h>
 
+#include "core/base/chain.h"
 #include "core/k8s/bpfprog.h"
 #include "core/k8s/client.h"
 #include "core/k8s/reflector.h"
 
 struct errmsg;
+struct _bpfd_v1_LoadRequest;
 
 #define AGENT_UUID_KEY	"bpfd.dev/uuid"		/* load metadata: the BpfProgram's UID */
 #define AGENT_NAME_KEY	"bpfd.dev/ProgramName"	/* load metadata: the *Program's name */
+#define AGENT_HASH_KEY	"bpfd.dev/loadhash"	/* load metadata: digest of the load request
+						 * but priority and proceed-on (agent_want) */
 
 /* A program in the kernel, as bpfd lists it; uuid (metadata bpfd.dev/uuid) ties
  * the programs the agent loaded to their BpfProgram. */
@@ -32,25 +36,57 @@ struct agent_loaded {
 	bool has_stats;
 	uint64_t run_count;
 	uint64_t run_time_ns;
+	int chain;		/* enum chain_kind of an xdp, tc or tcx program; -1: none */
 	int32_t priority;
-	uint32_t proceed_on;	/* bit per action code */
+	uint32_t proceed_on;	/* chain_proceed_on_encode() mask (xdp, tc) */
+	uint32_t map_owner_id;	/* 0: owns its maps */
+	char load_hash[17];	/* metadata AGENT_HASH_KEY, "" if none */
 };
 
 /* List every program in the kernel (bpfd's and foreign ones).  *ret (free()), *n. */
 int agent_bpfd_list(const char *endpoint, struct agent_loaded **ret, size_t *n,
 		    struct errmsg *em);
 
-/* Load the bytecode of program (kind k) attached at point, with the metadata that
- * ties it to the BpfProgram uuid.  *ret_id is the kernel program id. */
-int agent_bpfd_load(const char *endpoint, const struct bpfprog_kind *k, const cJSON *program,
-		    const char *point, const char *uuid, uint32_t *ret_id, struct errmsg *em);
+/* What the agent asks of bpfd for one attach point of a *Program. */
+struct agent_want {
+	struct _bpfd_v1_LoadRequest *req;	/* without metadata and credentials */
+	char hash[17];		/* of req without priority and proceed-on: what a change
+				 * of needs a reload, not a Modify */
+	int chain;		/* enum chain_kind (xdp, tc, tcx), -1: none */
+	int32_t priority;
+	uint32_t proceed_on;	/* mask (xdp, tc), the default written out */
+	int32_t codes[16];	/* the same as codes, for a Modify */
+	size_t n_codes;
+	char registry[256];	/* host[:port] of the bytecode image, "" for a path */
+};
+
+/* The load request of program (kind k) at point, sharing the maps of program
+ * map_owner_id (0: none).  -EINVAL + em for a spec bpfd cannot be asked (a bad
+ * action, a name too long ...); agent_want_fini() in every case. */
+int agent_want_build(const struct bpfprog_kind *k, const cJSON *program, const char *point,
+		     uint32_t map_owner_id, struct agent_want *w, struct errmsg *em);
+/* The registry credentials for the image pull (never logged, wiped by _fini). */
+int agent_want_set_cred(struct agent_want *w, const char *user, const char *password,
+			struct errmsg *em);
+void agent_want_fini(struct agent_want *w);
+
+enum agent_change {
+	AGENT_SAME,	/* the program is what w asks for */
+	AGENT_MODIFY,	/* only its priority or proceed-on differ: Modify in place */
+	AGENT_RELOAD,	/* anything else: unload and load again */
+};
+enum agent_change agent_bpfd_compare(const struct agent_loaded *l, const struct agent_want *w);
+
+/* Load w with the metadata that ties it to the BpfProgram uuid and the *Program
+ * program_name.  *ret_id is the kernel program id. */
+int agent_bpfd_load(const char *endpoint, struct agent_want *w, const char *uuid,
+		    const char *program_name, uint32_t *ret_id, struct errmsg *em);
+
+/* Modify program l in place to w's priority and proceed-on (its id stays). */
+int agent_bpfd_modify(const char *endpoint, const struct agent_loaded *l,
+		      const struct agent_want *w, struct errmsg *em);
 
 int agent_bpfd_unload(const char *endpoint, uint32_t id, struct errmsg *em);
-
-/* Does the loaded program differ from what program asks for at point (priority,
- * proceed-on)?  Then it is unloaded and loaded again. */
-bool agent_bpfd_differs(const struct agent_loaded *l, const struct bpfprog_kind *k,
-			const cJSON *program);
 
 struct agent_kind_watch {
 	const struct bpfprog_kind *kind;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* daemon.c - bpfd-agent's calls to the local bpfd (gRPC Load, Unload, List) */
+/* daemon.c - bpfd-agent's calls to the local bpfd (gRPC Load, Modify, Unload, List)
+ * and the load request it builds from a *Program's spec */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include <cJSON.h>
 #include <pb_decode.h>
+#include <pb_encode.h>
 
 #include "applets/agent/agent.h"
 #include "applets/bpfctl/bpfctl.h"
@@ -14,6 +16,7 @@
 #include "core/base/base64.h"
 #include "core/base/chain.h"
 #include "core/base/errmsg.h"
+#include "core/image/ref.h"
 #include "core/k8s/api.h"
 #include "core/wire/client.h"
 
@@ -45,36 +48,37 @@ struct list_state {
 	bool oom;
 };
 
-static uint32_t proceed_bits(const int32_t *codes, size_t n)
+static uint32_t proceed_mask(enum chain_kind ck, const int32_t *codes, size_t n)
 {
-	uint32_t bits = 0;
-	size_t i;
+	uint32_t mask = 0;
 
-	for (i = 0; i < n; i++) {
-		if (codes[i] >= 0 && codes[i] < 32)
-			bits |= 1u << codes[i];
-	}
-	return bits;
+	return chain_proceed_on_encode(ck, codes, n, &mask, NULL) ? 0 : mask;
 }
 
 static void fill_point(struct agent_loaded *l, const bpfd_v1_AttachInfo *ai)
 {
+	const bpfd_v1_XDPAttachInfo *x = &ai->info.xdp_attach_info;
+	const bpfd_v1_TCAttachInfo *tc = &ai->info.tc_attach_info;
+	const bpfd_v1_TCXAttachInfo *tcx = &ai->info.tcx_attach_info;
+
+	l->chain = -1;
 	switch (ai->which_info) {
 	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
-		snprintf(l->point, sizeof(l->point), "%s", ai->info.xdp_attach_info.iface);
-		l->priority = ai->info.xdp_attach_info.priority;
-		l->proceed_on = proceed_bits(ai->info.xdp_attach_info.proceed_on,
-					     ai->info.xdp_attach_info.proceed_on_count);
+		snprintf(l->point, sizeof(l->point), "%s", x->iface);
+		l->chain = CHAIN_XDP;
+		l->priority = x->priority;
+		l->proceed_on = proceed_mask(CHAIN_XDP, x->proceed_on, x->proceed_on_count);
 		break;
 	case bpfd_v1_AttachInfo_tc_attach_info_tag:
-		snprintf(l->point, sizeof(l->point), "%s/%s", ai->info.tc_attach_info.iface,
-			 ai->info.tc_attach_info.direction);
-		l->priority = ai->info.tc_attach_info.priority;
+		snprintf(l->point, sizeof(l->point), "%s/%s", tc->iface, tc->direction);
+		l->chain = CHAIN_TC;
+		l->priority = tc->priority;
+		l->proceed_on = proceed_mask(CHAIN_TC, tc->proceed_on, tc->proceed_on_count);
 		break;
 	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
-		snprintf(l->point, sizeof(l->point), "%s/%s", ai->info.tcx_attach_info.iface,
-			 ai->info.tcx_attach_info.direction);
-		l->priority = ai->info.tcx_attach_info.priority;
+		snprintf(l->point, sizeof(l->point), "%s/%s", tcx->iface, tcx->direction);
+		l->chain = CHAIN_TCX;
+		l->priority = tcx->priority;
 		break;
 	case bpfd_v1_AttachInfo_tracepoint_attach_info_tag:
 		snprintf(l->point, sizeof(l->point), "%s", ai->info.tracepoint_attach_info.tracepoint);
@@ -84,6 +88,12 @@ static void fill_point(struct agent_loaded *l, const bpfd_v1_AttachInfo *ai)
 		break;
 	case bpfd_v1_AttachInfo_uprobe_attach_info_tag:
 		snprintf(l->point, sizeof(l->point), "%.255s", ai->info.uprobe_attach_info.target);
+		break;
+	case bpfd_v1_AttachInfo_fentry_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s", ai->info.fentry_attach_info.fn_name);
+		break;
+	case bpfd_v1_AttachInfo_fexit_attach_info_tag:
+		snprintf(l->point, sizeof(l->point), "%s", ai->info.fexit_attach_info.fn_name);
 		break;
 	}
 }
@@ -118,12 +128,17 @@ static bool result_decode(pb_istream_t *s, const pb_field_t *f, void **arg)
 	l->has_stats = k->has_run_count;
 	l->run_count = k->run_count;
 	l->run_time_ns = k->run_time_ns;
+	l->chain = -1;
 	if (!res->has_info)
 		return true;
 	fill_point(l, &res->info.attach);
+	l->map_owner_id = res->info.has_map_owner_id ? res->info.map_owner_id : 0;
 	for (i = 0; i < res->info.metadata_count; i++) {
 		if (!strcmp(res->info.metadata[i].key, AGENT_UUID_KEY))
 			snprintf(l->uuid, sizeof(l->uuid), "%s", res->info.metadata[i].value);
+		else if (!strcmp(res->info.metadata[i].key, AGENT_HASH_KEY))
+			snprintf(l->load_hash, sizeof(l->load_hash), "%s",
+				 res->info.metadata[i].value);
 	}
 	return true;
 }
@@ -168,8 +183,20 @@ static int copy(char *dst, size_t size, const char *src, const char *what, struc
 	return 0;
 }
 
-static int set_bytecode(bpfd_v1_LoadRequest *req, const cJSON *spec, struct errmsg *em)
+/* The image's registry (host[:port]) for its pull secret; "" when url does not parse
+ * (bpfd then refuses the load and says why). */
+static void image_registry(const char *url, char *buf, size_t size)
 {
+	struct image_ref ref;
+
+	buf[0] = '\0';
+	if (url && !image_ref_parse(url, &ref, NULL))
+		snprintf(buf, size, "%s", ref.host);
+}
+
+static int set_bytecode(struct agent_want *w, const cJSON *spec, struct errmsg *em)
+{
+	bpfd_v1_LoadRequest *req = w->req;
 	const char *path = k8s_json_str(spec, "bytecode.path");
 	const char *url = k8s_json_str(spec, "bytecode.image.url");
 	const char *pol = k8s_json_str(spec, "bytecode.image.imagepullpolicy");
@@ -184,61 +211,139 @@ static int set_bytecode(bpfd_v1_LoadRequest *req, const cJSON *spec, struct errm
 	req->bytecode.which_location = bpfd_v1_BytecodeLocation_image_tag;
 	img->image_pull_policy = pol && !strcmp(pol, "Always") ? 0 : pol && !strcmp(pol, "Never") ?
 				 2 : 1;
+	image_registry(url, w->registry, sizeof(w->registry));
 	return copy(img->url, sizeof(img->url), url, "spec.bytecode.image.url", em);
 }
 
-/* Is po the CRD's default for XDP (pass, dispatcher_return)?  Then nothing is sent:
- * bpfd applies its default, and a program attached without a dispatcher (a kernel
- * that refuses freplace) is not refused for a proceed-on it never asked for. */
-static bool xdp_default_proceed_on(const cJSON *po)
+/* spec.proceedon as codes and mask into w (the kind's default when absent or empty). */
+static int want_proceed_on(struct agent_want *w, const cJSON *po, struct errmsg *em)
 {
-	const cJSON *a = cJSON_GetArrayItem(po, 0), *b = cJSON_GetArrayItem(po, 1);
-
-	return cJSON_GetArraySize(po) == 2 && cJSON_IsString(a) && cJSON_IsString(b) &&
-	       !strcmp(a->valuestring, "pass") && !strcmp(b->valuestring, "dispatcher_return");
-}
-
-static int set_proceed_on(enum chain_kind ck, const cJSON *po, int32_t *codes,
-			  pb_size_t *count, size_t max, struct errmsg *em)
-{
+	enum chain_kind ck = (enum chain_kind)w->chain;
 	const cJSON *it;
 
-	if (ck == CHAIN_XDP && xdp_default_proceed_on(po))
-		return 0;
-
+	w->n_codes = 0;
 	cJSON_ArrayForEach(it, po) {
-		if (*count >= max)
+		if (w->n_codes >= sizeof(w->codes) / sizeof(w->codes[0]))
 			return errmsg_set(em, -EINVAL, "spec.proceedon has too many entries");
-		if (!cJSON_IsString(it) || chain_action_parse(ck, it->valuestring, &codes[*count]))
+		if (!cJSON_IsString(it) || chain_action_parse(ck, it->valuestring,
+							     &w->codes[w->n_codes]))
 			return errmsg_set(em, -EINVAL, "spec.proceedon holds an unknown action");
-		(*count)++;
+		w->n_codes++;
 	}
+	if (chain_proceed_on_encode(ck, w->codes, w->n_codes, &w->proceed_on, em))
+		return -EINVAL;
+	if (!w->n_codes)
+		w->n_codes = chain_proceed_on_decode(ck, w->proceed_on, w->codes,
+						     sizeof(w->codes) / sizeof(w->codes[0]));
 	return 0;
 }
 
-static int set_attach(bpfd_v1_LoadRequest *req, const struct bpfprog_kind *k,
-		      const cJSON *spec, const char *point, struct errmsg *em)
+/* The codes to load with: none for the kind's default, so that bpfd applies it and
+ * a program attached without a dispatcher (a kernel that refuses freplace) is not
+ * refused for a proceed-on it never asked for. */
+static pb_size_t load_codes(const struct agent_want *w, int32_t *codes)
 {
-	bpfd_v1_AttachInfo *ai = &req->attach;
-	bpfd_v1_XDPAttachInfo *x = &ai->info.xdp_attach_info;
-	const cJSON *prio = k8s_json_get(spec, "priority");
+	uint32_t def = w->chain == CHAIN_XDP ? CHAIN_XDP_DEFAULT_MASK : CHAIN_TC_DEFAULT_MASK;
 
-	req->has_attach = true;
+	if (w->proceed_on == def)
+		return 0;
+	memcpy(codes, w->codes, w->n_codes * sizeof(codes[0]));
+	return (pb_size_t)w->n_codes;
+}
+
+static int64_t spec_int(const cJSON *spec, const char *key, int64_t def)
+{
+	const cJSON *v = k8s_json_get(spec, key);
+
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+}
+
+static int set_iface_attach(struct agent_want *w, const struct bpfprog_kind *k,
+			    const cJSON *spec, const char *point, struct errmsg *em)
+{
+	bpfd_v1_AttachInfo *ai = &w->req->attach;
+	bpfd_v1_XDPAttachInfo *x = &ai->info.xdp_attach_info;
+	bpfd_v1_TCAttachInfo *tc = &ai->info.tc_attach_info;
+	bpfd_v1_TCXAttachInfo *tcx = &ai->info.tcx_attach_info;
+	const char *dir = k8s_json_str(spec, "direction");
+	int err = 0;
+
+	w->priority = (int32_t)spec_int(spec, "priority", 0);
 	if (!strcmp(k->type, "xdp")) {
+		w->chain = CHAIN_XDP;
 		ai->which_info = bpfd_v1_AttachInfo_xdp_attach_info_tag;
-		x->priority = cJSON_IsNumber(prio) ? (int32_t)prio->valuedouble : 0;
-		return copy(x->iface, sizeof(x->iface), point, "the interface name", em) ?:
-		       set_proceed_on(CHAIN_XDP, k8s_json_get(spec, "proceedon"), x->proceed_on,
-				      &x->proceed_on_count,
-				      sizeof(x->proceed_on) / sizeof(x->proceed_on[0]), em);
+		x->priority = w->priority;
+		err = copy(x->iface, sizeof(x->iface), point, "the interface name", em) ?:
+		      want_proceed_on(w, k8s_json_get(spec, "proceedon"), em);
+		if (!err)
+			x->proceed_on_count = load_codes(w, x->proceed_on);
+	} else if (!strcmp(k->type, "tc")) {
+		w->chain = CHAIN_TC;
+		ai->which_info = bpfd_v1_AttachInfo_tc_attach_info_tag;
+		tc->priority = w->priority;
+		err = copy(tc->iface, sizeof(tc->iface), point, "the interface name", em) ?:
+		      copy(tc->direction, sizeof(tc->direction), dir, "spec.direction", em) ?:
+		      want_proceed_on(w, k8s_json_get(spec, "proceedon"), em);
+		if (!err)
+			tc->proceed_on_count = load_codes(w, tc->proceed_on);
+	} else {
+		w->chain = CHAIN_TCX;
+		ai->which_info = bpfd_v1_AttachInfo_tcx_attach_info_tag;
+		tcx->priority = w->priority;
+		err = copy(tcx->iface, sizeof(tcx->iface), point, "the interface name", em) ?:
+		      copy(tcx->direction, sizeof(tcx->direction), dir, "spec.direction", em);
 	}
+	return err;
+}
+
+static int set_attach(struct agent_want *w, const struct bpfprog_kind *k, const cJSON *spec,
+		      const char *point, struct errmsg *em)
+{
+	bpfd_v1_AttachInfo *ai = &w->req->attach;
+	bpfd_v1_KprobeAttachInfo *kp = &ai->info.kprobe_attach_info;
+	bpfd_v1_UprobeAttachInfo *up = &ai->info.uprobe_attach_info;
+	const char *fn = k8s_json_str(spec, "func_name");
+
+	w->req->has_attach = true;
+	w->chain = -1;
+	if (!strcmp(k->point_key, "interface"))
+		return set_iface_attach(w, k, spec, point, em);
 	if (!strcmp(k->type, "tracepoint")) {
 		ai->which_info = bpfd_v1_AttachInfo_tracepoint_attach_info_tag;
 		return copy(ai->info.tracepoint_attach_info.tracepoint,
 			    sizeof(ai->info.tracepoint_attach_info.tracepoint), point,
 			    "the tracepoint", em);
 	}
-	return errmsg_set(em, -EOPNOTSUPP, "the agent does not load %s yet", k->kind);
+	if (!strcmp(k->type, "kprobe")) {
+		ai->which_info = bpfd_v1_AttachInfo_kprobe_attach_info_tag;
+		kp->offset = (uint64_t)spec_int(spec, "offset", 0);
+		kp->retprobe = cJSON_IsTrue(k8s_json_get(spec, "retprobe"));
+		return copy(kp->fn_name, sizeof(kp->fn_name), point, "the function name", em);
+	}
+	if (!strcmp(k->type, "uprobe")) {
+		ai->which_info = bpfd_v1_AttachInfo_uprobe_attach_info_tag;
+		up->offset = (uint64_t)spec_int(spec, "offset", 0);
+		up->retprobe = cJSON_IsTrue(k8s_json_get(spec, "retprobe"));
+		up->has_pid = cJSON_IsNumber(k8s_json_get(spec, "pid"));
+		up->pid = (int32_t)spec_int(spec, "pid", 0);
+		up->has_fn_name = fn && *fn;
+		return copy(up->target, sizeof(up->target), point, "the target", em) ?:
+		       (up->has_fn_name ? copy(up->fn_name, sizeof(up->fn_name), fn,
+					       "spec.func_name", em) : 0);
+	}
+	if (!strcmp(k->type, "fentry")) {
+		ai->which_info = bpfd_v1_AttachInfo_fentry_attach_info_tag;
+		return copy(ai->info.fentry_attach_info.fn_name,
+			    sizeof(ai->info.fentry_attach_info.fn_name), point, "spec.func_name",
+			    em);
+	}
+	if (!strcmp(k->type, "fexit")) {
+		ai->which_info = bpfd_v1_AttachInfo_fexit_attach_info_tag;
+		return copy(ai->info.fexit_attach_info.fn_name,
+			    sizeof(ai->info.fexit_attach_info.fn_name), point, "spec.func_name",
+			    em);
+	}
+	return errmsg_set(em, -EOPNOTSUPP, "the agent does not load %s", k->kind);
 }
 
 static int add_meta(bpfd_v1_LoadRequest *req, const char *key, const char *value,
@@ -284,33 +389,159 @@ static int add_globals(bpfd_v1_LoadRequest *req, const cJSON *gd, struct errmsg 
 	return 0;
 }
 
-int agent_bpfd_load(const char *endpoint, const struct bpfprog_kind *k, const cJSON *program,
-		    const char *point, const char *uuid, uint32_t *ret_id, struct errmsg *em)
+struct fnv {
+	uint64_t h;
+};
+
+static bool fnv_write(pb_ostream_t *s, const pb_byte_t *buf, size_t n)
+{
+	struct fnv *f = s->state;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		f->h ^= buf[i];
+		f->h *= 0x100000001b3ull;
+	}
+	return true;
+}
+
+/* FNV-1a of the request as encoded, without priority and proceed-on (what a Modify
+ * changes in place) and without metadata: a change of anything else is a reload. */
+static int want_hash(struct agent_want *w, struct errmsg *em)
+{
+	bpfd_v1_LoadRequest *r = malloc(sizeof(*r));
+	struct fnv f = { .h = 0xcbf29ce484222325ull };
+	pb_ostream_t s = { .callback = fnv_write, .state = &f, .max_size = SIZE_MAX };
+	bpfd_v1_AttachInfo *ai;
+	bool ok;
+
+	if (!r)
+		return errmsg_set(em, -ENOMEM, "out of memory");
+	memcpy(r, w->req, sizeof(*r));
+	ai = &r->attach;
+	switch (ai->which_info) {
+	case bpfd_v1_AttachInfo_xdp_attach_info_tag:
+		ai->info.xdp_attach_info.priority = 0;
+		ai->info.xdp_attach_info.proceed_on_count = 0;
+		break;
+	case bpfd_v1_AttachInfo_tc_attach_info_tag:
+		ai->info.tc_attach_info.priority = 0;
+		ai->info.tc_attach_info.proceed_on_count = 0;
+		break;
+	case bpfd_v1_AttachInfo_tcx_attach_info_tag:
+		ai->info.tcx_attach_info.priority = 0;
+		break;
+	}
+	r->metadata_count = 0;
+	ok = pb_encode(&s, bpfd_v1_LoadRequest_fields, r);
+	free(r);
+	if (!ok)
+		return errmsg_set(em, -EINVAL, "cannot encode the load request");
+	snprintf(w->hash, sizeof(w->hash), "%016llx", (unsigned long long)f.h);
+	return 0;
+}
+
+int agent_want_build(const struct bpfprog_kind *k, const cJSON *program, const char *point,
+		     uint32_t map_owner_id, struct agent_want *w, struct errmsg *em)
 {
 	const cJSON *spec = k8s_json_get(program, "spec");
-	bpfd_v1_LoadRequest *req;
+
+	memset(w, 0, sizeof(*w));
+	w->chain = -1;
+	w->req = calloc(1, sizeof(*w->req));
+	if (!w->req)
+		return errmsg_set(em, -ENOMEM, "out of memory");
+	w->req->has_map_owner_id = map_owner_id != 0;
+	w->req->map_owner_id = map_owner_id;
+	return copy(w->req->name, sizeof(w->req->name), k8s_json_str(spec, "bpffunctionname"),
+		    "spec.bpffunctionname", em) ?:
+	       set_bytecode(w, spec, em) ?:
+	       set_attach(w, k, spec, point, em) ?:
+	       add_globals(w->req, k8s_json_get(spec, "globaldata"), em) ?:
+	       want_hash(w, em);
+}
+
+int agent_want_set_cred(struct agent_want *w, const char *user, const char *password,
+			struct errmsg *em)
+{
+	bpfd_v1_BytecodeImage *img = &w->req->bytecode.location.image;
+
+	if (strlen(user) >= sizeof(img->username) || strlen(password) >= sizeof(img->password))
+		return errmsg_set(em, -EINVAL, "the registry user name or password is too long "
+				  "for bpfd (%zu, %zu bytes at most)", sizeof(img->username) - 1,
+				  sizeof(img->password) - 1);
+	img->has_username = img->has_password = true;
+	strcpy(img->username, user);
+	strcpy(img->password, password);
+	return 0;
+}
+
+void agent_want_fini(struct agent_want *w)
+{
+	if (w->req) {
+		explicit_bzero(w->req, sizeof(*w->req));
+		free(w->req);
+	}
+	w->req = NULL;
+}
+
+enum agent_change agent_bpfd_compare(const struct agent_loaded *l, const struct agent_want *w)
+{
+	if (strcmp(l->load_hash, w->hash) || l->chain != w->chain)
+		return AGENT_RELOAD;
+	if (w->chain < 0)
+		return AGENT_SAME;
+	if (l->priority != w->priority || (w->chain != CHAIN_TCX && l->proceed_on != w->proceed_on))
+		return AGENT_MODIFY;
+	return AGENT_SAME;
+}
+
+int agent_bpfd_load(const char *endpoint, struct agent_want *w, const char *uuid,
+		    const char *program_name, uint32_t *ret_id, struct errmsg *em)
+{
 	bpfd_v1_LoadResponse *resp;
 	int err;
 
-	req = calloc(1, sizeof(*req));
 	resp = calloc(1, sizeof(*resp));
+	if (!resp)
+		return errmsg_set(em, -ENOMEM, "out of memory");
+	w->req->metadata_count = 0;
+	err = add_meta(w->req, AGENT_UUID_KEY, uuid, em) ?:
+	      add_meta(w->req, AGENT_NAME_KEY, program_name, em) ?:
+	      add_meta(w->req, AGENT_HASH_KEY, w->hash, em);
+	if (!err)
+		err = call(endpoint, "/bpfd.v1.Bpfd/Load", bpfd_v1_LoadRequest_fields, w->req,
+			   bpfd_v1_LoadResponse_fields, resp, em);
+	if (!err)
+		*ret_id = resp->kernel_info.id;
+	free(resp);
+	return err;
+}
+
+int agent_bpfd_modify(const char *endpoint, const struct agent_loaded *l,
+		      const struct agent_want *w, struct errmsg *em)
+{
+	bpfd_v1_ModifyRequest *req = calloc(1, sizeof(*req));
+	bpfd_v1_ModifyResponse *resp = calloc(1, sizeof(*resp));
+	int err;
+
 	if (!req || !resp) {
 		err = errmsg_set(em, -ENOMEM, "out of memory");
 		goto out;
 	}
-	err = copy(req->name, sizeof(req->name), k8s_json_str(spec, "bpffunctionname"),
-		   "spec.bpffunctionname", em) ?:
-	      set_bytecode(req, spec, em) ?:
-	      set_attach(req, k, spec, point, em) ?:
-	      add_meta(req, AGENT_UUID_KEY, uuid, em) ?:
-	      add_meta(req, AGENT_NAME_KEY, k8s_meta_str(program, "name"), em) ?:
-	      add_globals(req, k8s_json_get(spec, "globaldata"), em);
-	if (err)
-		goto out;
-	err = call(endpoint, "/bpfd.v1.Bpfd/Load", bpfd_v1_LoadRequest_fields, req,
-		   bpfd_v1_LoadResponse_fields, resp, em);
-	if (!err)
-		*ret_id = resp->kernel_info.id;
+	req->id = l->id;
+	if (l->priority != w->priority) {
+		req->has_priority = true;
+		req->priority = w->priority;
+	}
+	/* only a change of the set: a program attached directly has the default and
+	 * cannot be given another */
+	if (w->chain != CHAIN_TCX && l->proceed_on != w->proceed_on) {
+		memcpy(req->proceed_on, w->codes, w->n_codes * sizeof(w->codes[0]));
+		req->proceed_on_count = (pb_size_t)w->n_codes;
+	}
+	err = call(endpoint, "/bpfd.v1.Bpfd/Modify", bpfd_v1_ModifyRequest_fields, req,
+		   bpfd_v1_ModifyResponse_fields, resp, em);
 out:
 	free(req);
 	free(resp);
@@ -324,26 +555,4 @@ int agent_bpfd_unload(const char *endpoint, uint32_t id, struct errmsg *em)
 
 	return call(endpoint, "/bpfd.v1.Bpfd/Unload", bpfd_v1_UnloadRequest_fields, &req,
 		    bpfd_v1_UnloadResponse_fields, &resp, em);
-}
-
-bool agent_bpfd_differs(const struct agent_loaded *l, const struct bpfprog_kind *k,
-			const cJSON *program)
-{
-	const cJSON *spec = k8s_json_get(program, "spec"), *prio, *it;
-	int32_t code;
-	uint32_t bits = 0;
-
-	if (strcmp(k->type, "xdp"))
-		return false;
-	prio = k8s_json_get(spec, "priority");
-	if (cJSON_IsNumber(prio) && (int32_t)prio->valuedouble != l->priority)
-		return true;
-	if (xdp_default_proceed_on(k8s_json_get(spec, "proceedon")))
-		return false;
-	cJSON_ArrayForEach(it, k8s_json_get(spec, "proceedon")) {
-		if (cJSON_IsString(it) && !chain_action_parse(CHAIN_XDP, it->valuestring, &code) &&
-		    code >= 0 && code < 32)
-			bits |= 1u << code;
-	}
-	return bits && bits != l->proceed_on;
 }

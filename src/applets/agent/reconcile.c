@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "core/k8s/api.h"
 #include "core/k8s/bpfprog.h"
 #include "core/k8s/client.h"
+#include "core/k8s/pullsecret.h"
 
 #define BPFP_PATH "/apis/bpfd.dev/v1alpha1/bpfprograms"
 
@@ -183,41 +185,245 @@ static int set_program_id(struct agent *a, const cJSON *bp, uint32_t id)
 	return 1;
 }
 
-/* A BpfProgram being deleted (its *Program is gone or going): unload, then let it go. */
+static void cond_set(struct cond *c, const char *type, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void cond_set(struct cond *c, const char *type, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->type = type;
+	c->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	va_end(ap);
+}
+
+/* Unload l (of BpfProgram name) for the reason why; 0 or -errno + em, logged. */
+static int unload(struct agent *a, struct agent_loaded *l, const char *name, const char *why,
+		  struct errmsg *em)
+{
+	int err = agent_bpfd_unload(a->endpoint, l->id, em);
+
+	if (err) {
+		log_warn("Failed to unload program %u of BpfProgram '%s' (node %s): %s", l->id,
+			 name, a->node, em->msg);
+		return err;
+	}
+	log_info("unloaded program %u of BpfProgram '%s' (node %s): %s", l->id, name, a->node,
+		 why);
+	l->uuid[0] = '\0';
+	return 0;
+}
+
+/* A BpfProgram being deleted (its *Program is gone or going): unload, condition
+ * Unloaded, then let it go (remove the agent's finalizer). */
 static int finish_deletion(struct agent *a, const struct bpfprog_kind *k, const cJSON *bp,
 			   struct agent_loaded *loaded, size_t n_loaded)
 {
+	const char *name = k8s_meta_str(bp, "name");
 	struct agent_loaded *l = find_loaded(loaded, n_loaded, k8s_meta_str(bp, "uid"));
 	char fin[128], path[K8S_MAX_PATH];
 	struct errmsg em = { "" };
+	struct cond c = { 0 };
 	int err, changes = 0;
 
 	bpfprog_finalizer(k, fin, sizeof(fin));
+	if (!k8s_meta_has_finalizer(bp, fin))
+		return 0;
 	if (l) {
-		err = agent_bpfd_unload(a->endpoint, l->id, &em);
+		err = unload(a, l, name, "its program is deleted", &em);
 		if (err) {
-			log_warn("Failed to unload program %u of BpfProgram '%s' (node %s): %s",
-				 l->id, k8s_meta_str(bp, "name"), a->node, em.msg);
+			cond_set(&c, "NotUnLoaded", "bpfdNotUnloaded", "%.500s", em.msg);
+			write_status(a, bp, &c);
 			return err;
 		}
-		log_info("unloaded program %u of BpfProgram '%s' (node %s)", l->id,
-			 k8s_meta_str(bp, "name"), a->node);
-		l->uuid[0] = '\0';
 		changes++;
 	}
-	if (!k8s_meta_has_finalizer(bp, fin))
-		return changes;
-	err = bpfp_path(k8s_meta_str(bp, "name"), path, sizeof(path), &em);
+	cond_set(&c, "Unloaded", "bpfdUnloaded",
+		 "This BpfProgram object and all its bpfd programs have been unloaded");
+	if (write_status(a, bp, &c) > 0)
+		changes++;
+	err = bpfp_path(name, path, sizeof(path), &em);
 	if (!err)
 		err = k8s_update_retry(a->t, path, NULL, drop_finalizer, fin, NULL, &em);
 	if (err && err != -ENOENT) {
-		log_warn("Failed to remove the finalizer of BpfProgram '%s' (node %s): %s",
-			 k8s_meta_str(bp, "name"), a->node, em.msg);
+		log_warn("Failed to remove the finalizer of BpfProgram '%s' (node %s): %s", name,
+			 a->node, em.msg);
 		return err;
 	}
-	log_info("BpfProgram '%s' (node %s): unloaded, finalizer removed",
-		 k8s_meta_str(bp, "name"), a->node);
+	log_info("BpfProgram '%s' (node %s): unloaded, finalizer removed", name, a->node);
 	return changes + 1;
+}
+
+/*
+ * The kernel id of the program whose maps p shares: its spec.mapownerselector must
+ * select exactly one BpfProgram of this node (other than self), and that one must be
+ * loaded.  0 with *ret_id (0 when p has no selector), or 1 with c saying why not.
+ */
+static int map_owner(struct agent *a, const cJSON *p, const cJSON *self,
+		     struct agent_loaded *loaded, size_t n_loaded, uint32_t *ret_id,
+		     struct cond *c)
+{
+	const cJSON *sel = k8s_json_get(p, "spec.mapownerselector");
+	const char *uid = k8s_meta_str(self, "uid") ?: "";
+	struct errmsg em = { "" };
+	struct agent_loaded *l;
+	cJSON *bps, *bp, *found = NULL;
+	char names[256] = "";
+	size_t len = 0;
+	int r, n = 0;
+
+	*ret_id = 0;
+	if (!sel || cJSON_IsNull(sel))
+		return 0;
+	bps = k8s_reflector_list(a->bpfprograms);
+	cJSON_ArrayForEach(bp, bps) {
+		if (!strcmp(k8s_meta_str(bp, "uid") ?: "", uid))
+			continue;
+		r = k8s_selector_match(sel, k8s_json_get(bp, "metadata.labels"), &em);
+		if (r < 0) {
+			cond_set(c, "MapOwnerNotFound", "mapOwnerNotFound",
+				 "spec.mapownerselector: %.400s", em.msg);
+			goto out;
+		}
+		if (!r)
+			continue;
+		found = bp;
+		if (len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%s'%s'", n ? ", " : "",
+					k8s_meta_str(bp, "name"));
+		n++;
+	}
+	if (!n) {
+		cond_set(c, "MapOwnerNotFound", "mapOwnerNotFound", "No BpfProgram of node %s "
+			 "matches spec.mapownerselector", a->node);
+	} else if (n > 1) {
+		cond_set(c, "MapOwnerNotFound", "mapOwnerNotFound", "%d BpfPrograms of node %s "
+			 "match spec.mapownerselector (%.300s): it must select exactly one", n,
+			 a->node, names);
+	} else {
+		l = find_loaded(loaded, n_loaded, k8s_meta_str(found, "uid"));
+		if (l && !k8s_meta_deleting(found))
+			*ret_id = l->id;
+		else
+			cond_set(c, "MapOwnerNotLoaded", "mapOwnerNotLoaded", "The map owner, "
+				 "BpfProgram %s, is not loaded on node %s", names, a->node);
+	}
+out:
+	cJSON_Delete(bps);
+	return c->type ? 1 : 0;
+}
+
+/* The registry credentials of spec.bytecode.image.imagepullsecret into w (nothing
+ * when it names none).  0, or -errno + em (the condition BytecodeSelectorError). */
+static int pull_secret(struct agent *a, const cJSON *spec, struct agent_want *w,
+		       struct errmsg *em)
+{
+	const cJSON *ps = k8s_json_get(spec, "bytecode.image.imagepullsecret");
+	const char *name = k8s_json_str(ps, "name"), *ns = k8s_json_str(ps, "namespace");
+	struct k8s_registry_cred cred;
+	char path[K8S_MAX_PATH];
+	cJSON *secret = NULL;
+	int err;
+
+	if (!cJSON_IsObject(ps) || k8s_json_str(spec, "bytecode.path"))
+		return 0;
+	if (!name || !*name || !ns || !*ns)
+		return errmsg_set(em, -EINVAL, "spec.bytecode.image.imagepullsecret needs a name "
+				  "and a namespace");
+	if (!w->registry[0])
+		return errmsg_set(em, -EINVAL, "spec.bytecode.image.url is not an image "
+				  "reference: no registry to find in the image pull secret");
+	memset(&cred, 0, sizeof(cred));
+	err = k8s_path(path, sizeof(path), "", "v1", "secrets", ns, name, NULL, em);
+	if (!err)
+		err = k8s_get(a->t, path, &secret, NULL, em);
+	if (!err)
+		err = k8s_pull_secret_cred(secret, w->registry, &cred, em);
+	if (!err)
+		err = agent_want_set_cred(w, cred.username, cred.password, em);
+	explicit_bzero(&cred, sizeof(cred));
+	if (secret) {
+		k8s_secret_wipe(secret);
+		cJSON_Delete(secret);
+	}
+	if (err)
+		errmsg_prefix(em, "image pull secret %.64s/%.253s", ns, name);
+	return err;
+}
+
+/* A selected attach point: make bpfd hold what p asks for, in place where it can
+ * (priority, proceed-on), else by loading again.  c gets the condition, *ret_id
+ * the program loaded (0: none).  Returns the number of changes made. */
+static int selected_pass(struct agent *a, const struct bpfprog_kind *k, const cJSON *p,
+			 const cJSON *bp, const char *point, struct agent_loaded *l,
+			 struct agent_loaded *loaded, size_t n_loaded, struct cond *c,
+			 uint32_t *ret_id)
+{
+	const char *name = k8s_meta_str(bp, "name");
+	struct agent_want w = { 0 };
+	struct errmsg em = { "" };
+	uint32_t owner = 0;
+	int err, changes = 0;
+
+	if (map_owner(a, p, bp, loaded, n_loaded, &owner, c)) {
+		if (l && !unload(a, l, name, "its map owner is not loaded", &em))
+			changes++;
+		return changes;
+	}
+	err = agent_want_build(k, p, point, owner, &w, &em);
+	if (err) {
+		cond_set(c, "NotLoaded", "bpfdNotLoaded", "%.500s", em.msg);
+		log_warn("%s '%s' (node %s): %s", k->kind, k8s_meta_str(p, "name"), a->node,
+			 em.msg);
+		if (l && !unload(a, l, name, "its spec cannot be loaded", &em))
+			changes++;
+		goto out;
+	}
+	switch (l ? agent_bpfd_compare(l, &w) : AGENT_RELOAD) {
+	case AGENT_SAME:
+		*ret_id = l->id;
+		goto out;
+	case AGENT_MODIFY:
+		err = agent_bpfd_modify(a->endpoint, l, &w, &em);
+		if (!err) {
+			log_info("modified program %u of BpfProgram '%s' (node %s) in place: "
+				 "priority %d, proceed-on 0x%x", l->id, name, a->node, w.priority,
+				 w.proceed_on);
+			*ret_id = l->id;
+			changes++;
+			goto out;
+		}
+		log_warn("Failed to modify program %u of BpfProgram '%s' (node %s): %s; loading "
+			 "it again", l->id, name, a->node, em.msg);
+		memset(&em, 0, sizeof(em));
+		/* fall through */
+	case AGENT_RELOAD:
+		if (l && unload(a, l, name, "to load it changed", &em)) {
+			cond_set(c, "NotLoaded", "bpfdNotLoaded", "%.500s", em.msg);
+			goto out;
+		}
+		changes += l != NULL;
+	}
+	err = pull_secret(a, k8s_json_get(p, "spec"), &w, &em);
+	if (err) {
+		cond_set(c, "BytecodeSelectorError", "bytecodeSelectorError", "%.500s", em.msg);
+		log_warn("BpfProgram '%s' (node %s): %s", name, a->node, em.msg);
+		goto out;
+	}
+	err = agent_bpfd_load(a->endpoint, &w, k8s_meta_str(bp, "uid"), k8s_meta_str(p, "name"),
+			      ret_id, &em);
+	if (err) {
+		cond_set(c, "NotLoaded", "bpfdNotLoaded", "%.500s", em.msg);
+		log_warn("Failed to load BpfProgram '%s' (node %s): %s", name, a->node, em.msg);
+		*ret_id = 0;
+		goto out;
+	}
+	log_info("loaded BpfProgram '%s' (node %s): program %u", name, a->node, *ret_id);
+	changes++;
+out:
+	agent_want_fini(&w);
+	return changes;
 }
 
 /* One attach point of one *Program. */
@@ -264,51 +470,68 @@ static int point_pass(struct agent *a, const struct bpfprog_kind *k, const cJSON
 		return changes;
 	}
 	l = find_loaded(loaded, n_loaded, k8s_meta_str(bp, "uid"));
-	if (selected && l && agent_bpfd_differs(l, k, p)) {
-		err = agent_bpfd_unload(a->endpoint, l->id, &em);
-		if (!err) {
-			log_info("unloaded program %u of BpfProgram '%s' (node %s) to load it "
-				 "changed", l->id, name, a->node);
-			l->uuid[0] = '\0';
-			l = NULL;
+	if (selected) {
+		changes += selected_pass(a, k, p, bp, point, l, loaded, n_loaded, &c, &id);
+	} else {
+		cond_set(&c, "NotSelected", "nodeNotSelected",
+			 "This node is not selected to run the bpfProgram");
+		if (l && unload(a, l, name, "node not selected", &em))
+			cond_set(&c, "NotUnLoaded", "bpfdNotUnloaded", "%.500s", em.msg);
+		else if (l)
 			changes++;
-		}
 	}
-	if (selected && !l) {
-		err = agent_bpfd_load(a->endpoint, k, p, point, k8s_meta_str(bp, "uid"), &id, &em);
-		if (err) {
-			c = (struct cond){ .type = "NotLoaded", .reason = "bpfdNotLoaded" };
-			snprintf(c.message, sizeof(c.message), "%.500s", em.msg);
-			log_warn("Failed to load BpfProgram '%s' (node %s): %s", name, a->node,
-				 em.msg);
-		} else {
-			log_info("loaded BpfProgram '%s' (node %s): program %u", name, a->node, id);
-			changes++;
-		}
-	} else if (selected) {
-		id = l->id;
-	} else if (l) {
-		err = agent_bpfd_unload(a->endpoint, l->id, &em);
-		if (!err) {
-			log_info("unloaded program %u of BpfProgram '%s' (node %s): node not "
-				 "selected", l->id, name, a->node);
-			changes++;
-		} else {
-			log_warn("Failed to unload program %u of BpfProgram '%s' (node %s): %s",
-				 l->id, name, a->node, em.msg);
-		}
-	}
-	if (!c.type && selected)
-		c = (struct cond){ .type = "Loaded", .reason = "bpfdLoaded",
-				   .message = "Successfully loaded bpfProgram" };
-	else if (!c.type)
-		c = (struct cond){ .type = "NotSelected", .reason = "nodeNotSelected",
-				   .message = "This node is not selected to run the bpfProgram" };
+	if (!c.type)
+		cond_set(&c, "Loaded", "bpfdLoaded", "Successfully loaded bpfProgram");
 	if (id && set_program_id(a, bp, id) > 0)
 		changes++;
 	if (write_status(a, bp, &c) > 0)
 		changes++;
 	cJSON_Delete(bp);
+	return changes;
+}
+
+/* BpfPrograms of p on this node for attach points p no longer has (an interface
+ * or tracepoint taken out of its list): deleted; their deletion unloads them. */
+static int drop_stale_points(struct agent *a, const struct bpfprog_kind *k, const cJSON *p,
+			     const char **pts, int n)
+{
+	const char *uid = k8s_meta_str(p, "uid") ?: "", *bname;
+	char want[K8S_MAX_NAME], path[K8S_MAX_PATH];
+	struct errmsg em;
+	cJSON *bps, *bp;
+	int i, err, changes = 0;
+
+	bps = k8s_reflector_list(a->bpfprograms);
+	cJSON_ArrayForEach(bp, bps) {
+		bname = k8s_meta_str(bp, "name") ?: "";
+		if (strcmp(k8s_json_str(bp, "spec.type") ?: "", k->type) ||
+		    k8s_meta_deleting(bp) ||
+		    strcmp(k8s_json_str(cJSON_GetArrayItem(k8s_json_get(bp,
+				"metadata.ownerReferences"), 0), "uid") ?: "", uid))
+			continue;
+		for (i = 0; i < n; i++) {
+			if (!bpfprog_name(k8s_meta_str(p, "name"), a->node, pts[i], want,
+					  sizeof(want)) && !strcmp(want, bname))
+				break;
+		}
+		if (i < n)
+			continue;
+		memset(&em, 0, sizeof(em));
+		err = bpfp_path(bname, path, sizeof(path), &em);
+		if (!err)
+			err = k8s_delete(a->t, path, NULL, NULL, &em);
+		if (err && err != -ENOENT) {
+			log_warn("Failed to delete BpfProgram '%s' (node %s), an attach point %s "
+				 "'%s' no longer has: %s", bname, a->node, k->kind,
+				 k8s_meta_str(p, "name"), em.msg);
+			continue;
+		}
+		log_info("deleted BpfProgram '%s' (node %s): %s '%s' no longer has attach point "
+			 "'%s'", bname, a->node, k->kind, k8s_meta_str(p, "name"),
+			 k8s_json_str(bp, "spec.attachpoint") ?: "?");
+		changes++;
+	}
+	cJSON_Delete(bps);
 	return changes;
 }
 
@@ -335,6 +558,8 @@ static int kind_pass(struct agent *a, const struct agent_kind_watch *w, const cJ
 			if (r > 0)
 				changes += r;
 		}
+		if (!k8s_meta_deleting(p))
+			changes += drop_stale_points(a, w->kind, p, pts, n);
 	}
 	cJSON_Delete(progs);
 	/* BpfPrograms whose *Program is gone: the garbage collector deletes them; the
