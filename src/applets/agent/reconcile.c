@@ -153,7 +153,14 @@ static int write_status(struct agent *a, const cJSON *bp, const struct cond *c)
 			 k8s_meta_str(bp, "name"), a->node, em.msg);
 		return err;
 	}
-	log_info("BpfProgram '%s' (node %s): %s", k8s_meta_str(bp, "name"), a->node, c->type);
+	/* failures are logged here, when the condition changes, not at each retry */
+	if (!strcmp(c->type, "Loaded") || !strcmp(c->type, "NotSelected") ||
+	    !strcmp(c->type, "Unloaded"))
+		log_info("BpfProgram '%s' (node %s): %s", k8s_meta_str(bp, "name"), a->node,
+			 c->type);
+	else
+		log_warn("BpfProgram '%s' (node %s): %s: %s", k8s_meta_str(bp, "name"), a->node,
+			 c->type, c->message);
 	return 1;
 }
 
@@ -374,8 +381,6 @@ static int selected_pass(struct agent *a, const struct bpfprog_kind *k, const cJ
 	err = agent_want_build(k, p, point, owner, &w, &em);
 	if (err) {
 		cond_set(c, "NotLoaded", "bpfdNotLoaded", "%.500s", em.msg);
-		log_warn("%s '%s' (node %s): %s", k->kind, k8s_meta_str(p, "name"), a->node,
-			 em.msg);
 		if (l && !unload(a, l, name, "its spec cannot be loaded", &em))
 			changes++;
 		goto out;
@@ -408,14 +413,14 @@ static int selected_pass(struct agent *a, const struct bpfprog_kind *k, const cJ
 	err = pull_secret(a, k8s_json_get(p, "spec"), &w, &em);
 	if (err) {
 		cond_set(c, "BytecodeSelectorError", "bytecodeSelectorError", "%.500s", em.msg);
-		log_warn("BpfProgram '%s' (node %s): %s", name, a->node, em.msg);
+		log_debug("BpfProgram '%s' (node %s): %s", name, a->node, em.msg);
 		goto out;
 	}
 	err = agent_bpfd_load(a->endpoint, &w, k8s_meta_str(bp, "uid"), k8s_meta_str(p, "name"),
 			      ret_id, &em);
 	if (err) {
 		cond_set(c, "NotLoaded", "bpfdNotLoaded", "%.500s", em.msg);
-		log_warn("Failed to load BpfProgram '%s' (node %s): %s", name, a->node, em.msg);
+		log_debug("Failed to load BpfProgram '%s' (node %s): %s", name, a->node, em.msg);
 		*ret_id = 0;
 		goto out;
 	}
