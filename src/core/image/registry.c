@@ -15,6 +15,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
+#include "core/base/dockerkey.h"
 #include "core/base/log.h"
 #include "core/image/manifest.h"
 #include "core/image/registry.h"
@@ -231,29 +232,6 @@ static int basic_from_pair(struct registry_session *s, const char *user, const c
 	mbedtls_platform_zeroize(plain, sizeof(plain));
 	mbedtls_platform_zeroize(enc, sizeof(enc));
 	return err;
-}
-
-/* Does a Docker config "auths" key name this registry? */
-static bool docker_key_matches(const char *key, const char *host)
-{
-	char k[IMAGE_HOST_MAX + 1];
-	const char *p = key;
-	size_t n;
-
-	if (!strncasecmp(p, "https://", 8))
-		p += 8;
-	else if (!strncasecmp(p, "http://", 7))
-		p += 7;
-	n = strcspn(p, "/");
-	if (!n || n >= sizeof(k))
-		return false;
-	memcpy(k, p, n);
-	k[n] = '\0';
-	if (!strcasecmp(k, host))
-		return true;
-	if (!strcmp(host, IMAGE_DOCKER_HUB))
-		return !strcasecmp(k, "index.docker.io") || !strcasecmp(k, "registry-1.docker.io");
-	return false;
 }
 
 static char *read_small_file(const char *path, size_t max, size_t *ret_len)

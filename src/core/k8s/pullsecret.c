@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* pullsecret.c - registry credentials from a kubernetes.io/dockerconfigjson Secret */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <cJSON.h>
 
 #include "core/base/base64.h"
+#include "core/base/dockerkey.h"
 #include "core/base/errmsg.h"
 #include "core/k8s/api.h"
 #include "core/k8s/pullsecret.h"
@@ -24,37 +23,6 @@ static const char *printable(const char *s, char *buf, size_t size)
 		buf[i] = s[i] > ' ' && s[i] < 127 ? s[i] : '?';
 	buf[i] = '\0';
 	return buf;
-}
-
-static bool is_hub(const char *host, size_t n)
-{
-	static const char *const names[] = { "docker.io", "index.docker.io",
-					     "registry-1.docker.io" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (strlen(names[i]) == n && !strncasecmp(host, names[i], n))
-			return true;
-	}
-	return false;
-}
-
-/* Does an "auths" key ("https://host:port/v1/", "host:port") name registry? */
-static bool key_matches(const char *key, const char *registry)
-{
-	const char *p = key;
-	size_t n;
-
-	if (!strncasecmp(p, "https://", 8))
-		p += 8;
-	else if (!strncasecmp(p, "http://", 7))
-		p += 7;
-	n = strcspn(p, "/");
-	if (!n)
-		return false;
-	if (strlen(registry) == n && !strncasecmp(p, registry, n))
-		return true;
-	return is_hub(registry, strlen(registry)) && is_hub(p, n);
 }
 
 static int copy_cred(char *dst, size_t size, const char *src, size_t n)
@@ -131,7 +99,7 @@ static int find_cred(const cJSON *doc, const char *registry, struct k8s_registry
 	if (!cJSON_IsObject(auths))
 		return errmsg_set(em, -EINVAL, "its .dockerconfigjson has no \"auths\" object");
 	cJSON_ArrayForEach(e, auths) {
-		if (e->string && key_matches(e->string, registry))
+		if (e->string && docker_key_matches(e->string, registry))
 			return cJSON_IsObject(e) ? entry_cred(e, ret, em) :
 			       errmsg_set(em, -EINVAL, "its entry is not an object");
 	}
