@@ -34,7 +34,7 @@ static void check_wiped(const cJSON *node)
 static void one(cJSON *secret, const char *registry)
 {
 	struct k8s_registry_cred c;
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	const char *p;
 	int err;
 

@@ -68,7 +68,7 @@ static void forms(void)
 static void refused(void)
 {
 	struct k8s_registry_cred c;
-	struct errmsg em = { 0 };
+	struct errmsg em = { "" };
 	cJSON *s;
 
 	ASSERT_EQ(cred("{\"auths\":{\"r:1\":{\"auth\":\"eDp5\"}}}", "r:2", &c, &em), -ENOENT,
