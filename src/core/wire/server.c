@@ -808,7 +808,16 @@ static uint64_t conn_timers(struct server *srv, struct conn *c, uint64_t now)
 	uint64_t next = 0, t;
 	bool waiting;
 
-	/* Every phase has a deadline: bytes trickling in do not extend it. */
+	/* Every phase has a deadline: bytes trickling in do not extend it.  The front
+	 * runs calls one at a time, so it may not have looked at a connection since
+	 * it accepted it (a round of long calls in between): what the peer sent in
+	 * time is read before the peer is judged (a List's connection dropped so,
+	 * its bytes unread, saw "Connection reset by peer"). */
+	if ((!c->h2 || !h2_server_started(c->h2)) && now >= c->hs_deadline) {
+		conn_io(srv, c, POLLIN, now);
+		if (c->dead)
+			return 0;
+	}
 	if (!c->h2 || !h2_server_started(c->h2)) {
 		if (now >= c->hs_deadline)
 			return conn_drop(c, c->h2 ? "no HTTP/2 preface in time (handshake_timeout)" :
@@ -821,6 +830,12 @@ static uint64_t conn_timers(struct server *srv, struct conn *c, uint64_t now)
 	next = earliest(next, conn_idle(srv, c, now, waiting));
 	if (c->dead)
 		return 0;
+	if (waiting && now - c->progress_ms >= CONN_STALL_MS) {
+		conn_flush(c, now);	/* as above: the front may not have tried since */
+		if (c->dead)
+			return 0;
+		waiting = c->out_off < c->out_len || h2_server_pending(c->h2);
+	}
 	if (waiting) {
 		if (now - c->progress_ms >= CONN_STALL_MS) {
 			log_warn("Dropping %s: it has not read its replies for %d s", c->peer,
