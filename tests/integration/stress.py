@@ -1,22 +1,29 @@
 #!/usr/bin/python3
 """stress.py - the crash and load harness of t_crash.sh and t_load.sh (issue 14).
 
-crash: N random load/unload operations of mixed kinds; before some of them the daemon
-is killed with SIGKILL at a random moment (between operations, while an operation is
-in flight, or mid-load: BPFD_TEST_PAUSE_LOAD holds it between the kernel load and the
-record write) and started again.  After every restart the records, bpfctl list/get,
-the pins under the run dir's bpffs and the kernel (programs, attachments on the test's
-interfaces) agree exactly, every program ever seen that bpfd does not hold is gone
-from the kernel, and every program bpfd holds still runs (its counter grows).
+crash: N random load/unload/modify operations of mixed kinds; before some of them the
+daemon is killed with SIGKILL at a random moment (between operations, while an operation
+is in flight, mid-load: BPFD_TEST_PAUSE_LOAD holds it between the kernel load and the
+record write, or mid-modify: BPFD_TEST_PAUSE_MODIFY holds it between the hook change and
+the record) and started again.  After every restart the records, bpfctl list/get, the
+pins under the run dir's bpffs and the kernel (programs, attachments on the test's
+interfaces) agree exactly, every program ever seen that bpfd does not hold is gone from
+the kernel, and every program bpfd holds still runs (its counter grows).  A model of
+what the harness asked checks the outcome of each operation: a completed load stays,
+a completed unload is gone, a completed modify shows its priority, proceed-on and
+metadata; an operation interrupted by a kill left either the old or the new state (a
+modify killed after its hook change: the new one, completed at start); a modify the
+daemon must refuse (priority of a tracepoint, proceed-on of a program attached
+directly) fails and changes nothing.
 
 load: C concurrent clients x N mixed operations (load/unload on shared interfaces,
-list, get) with no error; after every step of every client the order invariant holds
-(positions follow priorities on every interface); 1,000 idle connections are held open
+modify, list, get) with no error while an events reader (bpfctl events) follows the
+stream; after every step of every client the order invariant holds (positions follow
+priorities on every interface); every completed load, unload and modify appears on the
+events stream, whose sequence numbers have no gap; 1,000 idle connections are held open
 meanwhile; the daemon's fd count and RSS are sampled before and after.
 
 A seed is printed at start: STRESS_SEED=N replays a run.
-TODO (other helpers' features, not on main yet): modify (rpc Modify, `bpfctl modify`)
-as an operation of both modes; an events reader (rpc Events) as a client of load.
 """
 import json
 import os
@@ -45,6 +52,11 @@ class Fail(Exception):
 
 def log(*a):
 	print(" ", *a, flush=True)
+
+
+def result(*a):
+	"""A figure of the run: lib.sh shows these lines under the test's PASS too."""
+	print("  result:", *a, flush=True)
 
 
 def ctl(*args, timeout=300):
@@ -77,11 +89,13 @@ class Daemon:
 		self.extra = list(extra)
 		self.logf = os.path.join(TMP, "daemon.log")
 
-	def start(self, pause=None):
+	def start(self, pause=None, what="LOAD"):
+		"""pause: BPFD_TEST_PAUSE_<what> (LOAD or MODIFY) for that many seconds."""
 		env = dict(os.environ)
 		env.pop("BPFD_TEST_PAUSE_LOAD", None)
+		env.pop("BPFD_TEST_PAUSE_MODIFY", None)
 		if pause:
-			env["BPFD_TEST_PAUSE_LOAD"] = str(pause)
+			env["BPFD_TEST_PAUSE_" + what] = str(pause)
 		try:
 			os.unlink(SOCK)
 		except FileNotFoundError:
@@ -147,13 +161,77 @@ def load_args(kind, iface=None, prio=None, json=False):
 
 
 def attach_of(p):
-	"""(kind, iface, priority, position) of a bpfctl list/get entry."""
-	kind = p["kernel_info"]["type"]
+	"""(kind, iface, priority, position) of a bpfctl list/get entry (bpfd's kind:
+	tc and tcx are both sched_cls to the kernel)."""
+	kind = bkind(p)
 	att = p["info"].get("attach") or {}
 	for v in att.values():
 		if isinstance(v, dict):
 			return kind, v.get("iface"), v.get("priority"), v.get("position")
 	return kind, None, None, None
+
+
+def bkind(p):
+	"""bpfd's kind of a list/get entry: xdp, tc, tcx, tracepoint, uprobe, ..."""
+	for k in (p["info"].get("attach") or {}):
+		return k.replace("_attach_info", "")
+	return None
+
+
+def variant(p):
+	"""What a modify changes: (priority, proceed-on, metadata) of a list/get entry."""
+	att = next((v for v in (p["info"].get("attach") or {}).values()
+		    if isinstance(v, dict)), {})
+	return (att.get("priority"), tuple(att.get("proceed_on") or ()),
+		tuple(sorted((p["info"].get("metadata") or {}).items())))
+
+
+# proceed-on actions by name and code; the counter programs return pass (XDP) and ok
+# (TC), so every set a test asks for holds it: the members after one must still run
+XDP_ACTIONS = {"aborted": 0, "drop": 1, "tx": 3, "redirect": 4, "dispatcher_return": 31}
+TC_ACTIONS = {"unspec": -1, "reclassify": 1, "shot": 2, "pipe": 3, "stolen": 4,
+	      "queued": 5, "repeat": 6, "redirect": 7, "trap": 8, "dispatcher_return": 30}
+META_KEYS = ("owner", "tier", "rev")
+
+
+def modify_args(rnd, p, json=False):
+	"""A random modify of program p: ([bpfctl args], the variant it leads to, or None
+	when the daemon must refuse it)."""
+	pid = p["kernel_info"]["id"]
+	kind = bkind(p)
+	prio, po, meta = variant(p)
+	meta = dict(meta)
+	a = ["modify"] + (["-o", "json"] if json else []) + [str(pid)]
+	nbase = len(a)
+	if rnd.random() < 0.1:
+		# refused: a priority where nothing is ordered, proceed-on of a program
+		# attached directly (or of TCX)
+		if kind in ("tracepoint", "uprobe"):
+			return a + ["-p", str(rnd.randint(1, 1000))], None
+		if kind == "tcx" or p["info"].get("attach_mode") == "direct":
+			return a + ["--proceed-on", "pass" if kind == "xdp" else "ok"], None
+	r = rnd.random()
+	if kind in ("xdp", "tc", "tcx") and r < 0.6:
+		prio = rnd.randint(1, 1000)
+		a += ["-p", str(prio)]
+	if kind in ("xdp", "tc") and CHAINS and p["info"].get("attach_mode") != "direct" and \
+			rnd.random() < 0.4:
+		base, acts = ("pass", XDP_ACTIONS) if kind == "xdp" else ("ok", TC_ACTIONS)
+		names = [base] + rnd.sample(sorted(acts), rnd.randint(0, 2))
+		a += ["--proceed-on", ",".join(names)]
+		codes = sorted({2 if kind == "xdp" else 0} | {acts[n] for n in names[1:]})
+		# the daemon keeps them in bit order: dispatcher_return last
+		dr = acts["dispatcher_return"]
+		po = tuple([c for c in codes if c != dr] + [dr] * (dr in codes))
+	if len(a) == nbase or rnd.random() < 0.5:
+		k = rnd.choice(META_KEYS)
+		if k in meta and rnd.random() < 0.4:
+			del meta[k]
+			a += ["-m", k + "="]
+		else:
+			meta[k] = "v%d" % rnd.randint(0, 99)
+			a += ["-m", "%s=%s" % (k, meta[k])]
+	return a, (prio, po, tuple(sorted(meta.items())))
 
 
 def check_order(progs, where):
@@ -363,13 +441,60 @@ def check_agree(seen, where):
 	return listed
 
 
+def fmt_variant(v):
+	prio, po, meta = v
+	return "priority %s proceed-on %s metadata {%s}" % (
+		prio, list(po), ",".join("%s=%s" % kv for kv in meta))
+
+
+class Model:
+	"""What the harness asked of the daemon.  held: the programs that must be listed,
+	each with the variants it may show (two after an interrupted modify: the old and the
+	new); maybe: programs an interrupted unload may have taken; new_load: the name of a
+	program an interrupted load may have left (its id never reached the client)."""
+
+	def __init__(self):
+		self.held = {}
+		self.maybe = {}
+		self.new_load = None
+
+	def check(self, listed, where):
+		got = {p["kernel_info"]["id"]: p for p in listed}
+		for i, vs in list(self.held.items()) + list(self.maybe.items()):
+			if i not in got:
+				if i in self.held:
+					raise Fail("%s: program %d, loaded and not unloaded, is gone" %
+						   (where, i))
+				continue
+			if variant(got[i]) not in vs:
+				raise Fail("%s: program %d shows %s; the harness asked for %s" %
+					   (where, i, fmt_variant(variant(got[i])),
+					    " or ".join(fmt_variant(v) for v in vs)))
+		extra = [i for i in got if i not in self.held and i not in self.maybe]
+		if extra and not (self.new_load and len(extra) == 1 and
+				  got[extra[0]]["info"]["name"] == self.new_load):
+			raise Fail("%s: listed programs the harness did not load: %s" % (where, extra))
+		self.held = {i: {variant(p)} for i, p in got.items()}
+		self.maybe = {}
+		self.new_load = None
+
+
+def modify_changes_hook(p, want):
+	"""Does modify to variant want change the hook (so BPFD_TEST_PAUSE_MODIFY holds it)?"""
+	if not want or bkind(p) not in ("xdp", "tc", "tcx") or \
+			p["info"].get("attach_mode") == "direct":
+		return False
+	old = variant(p)
+	return old[0] != want[0] or old[1] != want[1]
+
+
 def crash_mode(rnd, nops):
 	d = Daemon()
 	d.start()
 	seen = {}	# every program id the harness saw
-	prios = {}	# hook -> used priorities
-	kills = {"idle": 0, "inflight": 0, "midload": 0}
-	nload = nunload = 0
+	model = Model()
+	kills = {"idle": 0, "inflight": 0, "midload": 0, "midmodify": 0}
+	done = {"load": 0, "unload": 0, "modify": 0, "refused": 0}
 
 	def pick_load():
 		kind = rnd.choice(KINDS)
@@ -385,15 +510,39 @@ def crash_mode(rnd, nops):
 			return n >= 1
 		return n >= (10 if kind in ("xdp", "tc") else 64)
 
+	def bpfctl_bg(args):
+		env = dict(os.environ, BPFD_ENDPOINT="unix://" + SOCK)
+		return subprocess.Popen([BPFD, "bpfctl"] + args, env=env,
+					stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+	def wait_pause(var, where):
+		t = time.time()
+		while True:
+			for l in d.new_log().splitlines():
+				if var + ": program " in l:
+					return int(l.split(var + ": program ")[1].split()[0])
+			if time.time() - t > 30:
+				raise Fail(where + ": the operation did not reach " + var)
+			time.sleep(0.05)
+
 	listed = check_agree(seen, "start")
+	model.check(listed, "start")
 	for op in range(nops):
-		held = [p["kernel_info"]["id"] for p in listed]
-		if held and (rnd.random() < 0.4 or len(held) >= 24):
-			what, args = "unload", ["unload", str(rnd.choice(held))]
+		held = {p["kernel_info"]["id"]: p for p in listed}
+		r = rnd.random()
+		target = want = None
+		if held and (r < 0.3 or len(held) >= 24):
+			target = rnd.choice(sorted(held))
+			what, args = "unload", ["unload", str(target)]
+		elif held and r < 0.55:
+			target = rnd.choice(sorted(held))
+			what = "modify"
+			args, want = modify_args(rnd, held[target], json=True)
 		else:
 			kind, iface, prio = pick_load()
 			if iface and hook_full(listed, kind, iface):
-				what, args = "unload", ["unload", str(rnd.choice(held))]
+				target = rnd.choice(sorted(held))
+				what, args = "unload", ["unload", str(target)]
 			else:
 				what, args = "load", load_args(kind, iface, prio, json=True)
 		k = rnd.random()
@@ -403,73 +552,110 @@ def crash_mode(rnd, nops):
 			kills["midload"] += 1
 			d.stop()
 			d.start(pause=60)
-			env = dict(os.environ, BPFD_ENDPOINT="unix://" + SOCK)
-			c = subprocess.Popen([BPFD, "bpfctl"] + args, env=env,
-					     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-			t = time.time()
-			mid = None
-			while mid is None:
-				for l in d.new_log().splitlines():
-					if "BPFD_TEST_PAUSE_LOAD: program " in l:
-						mid = int(l.split("BPFD_TEST_PAUSE_LOAD: program ")[1].split()[0])
-				if time.time() - t > 30:
-					raise Fail(where + ": the load did not reach the pause")
-				time.sleep(0.05)
+			c = bpfctl_bg(args)
+			mid = wait_pause("BPFD_TEST_PAUSE_LOAD", where)
 			seen[mid] = ""
 			d.kill()
 			if c.wait() == 0:
 				raise Fail(where + ": the interrupted load reported success")
+			c.stdout.close()
 			d.start()
 			listed = check_agree(seen, where + " after a kill mid-load")
 			if mid in {p["kernel_info"]["id"] for p in listed}:
 				raise Fail(where + ": the program killed mid-load is listed")
+			model.check(listed, where + " after a kill mid-load")
+			continue
+		if k < 0.12 and what == "modify" and modify_changes_hook(held[target], want):
+			# mid-modify: the hook changed, the record not yet written; the next
+			# start completes the modify from its marker
+			kills["midmodify"] += 1
+			d.stop()
+			d.start(pause=60, what="MODIFY")
+			c = bpfctl_bg(args)
+			if wait_pause("BPFD_TEST_PAUSE_MODIFY", where) != target:
+				raise Fail(where + ": another program paused")
+			d.kill()
+			if c.wait() == 0:
+				raise Fail(where + ": the interrupted modify reported success")
+			c.stdout.close()
+			d.start()
+			model.held[target] = {want}
+			listed = check_agree(seen, where + " after a kill mid-modify")
+			model.check(listed, where + " after a kill mid-modify")
 			continue
 		if k < 0.2:
 			# kill while the operation is in flight, at a random moment
 			kills["inflight"] += 1
-			env = dict(os.environ, BPFD_ENDPOINT="unix://" + SOCK)
-			c = subprocess.Popen([BPFD, "bpfctl"] + args, env=env,
-					     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+			c = bpfctl_bg(args)
 			time.sleep(rnd.uniform(0, 0.15))
 			d.kill()
 			out, _ = c.communicate()
 			ok = c.returncode == 0
 			d.start()
-			listed = check_agree(seen, where + " after a kill in flight")
-			ids = {p["kernel_info"]["id"] for p in listed}
-			if ok and what == "load":
-				nid = json.loads(out)["kernel_info"]["id"]
-				seen[nid] = ""
-				if nid not in ids:
-					raise Fail(where + ": load %d reported success, gone after the restart" % nid)
-			if ok and what == "unload" and int(args[1]) in ids:
-				raise Fail(where + ": unload reported success, still listed after the restart")
+			if what == "load":
+				model.new_load = args[args.index("-n") + 1]
+				if ok:
+					nid = json.loads(out)["kernel_info"]["id"]
+					seen[nid] = ""
+					model.held[nid] = {variant(json.loads(out))}
+			elif what == "unload":
+				vs = model.held.pop(target)
+				if not ok:
+					model.maybe[target] = vs
+			elif want and ok:
+				model.held[target] = {want}
+			elif want:
+				model.held[target].add(want)
+			elif ok:
+				raise Fail(where + ": a modify the daemon must refuse succeeded")
+			where += " after a kill in flight (%s)" % ("completed" if ok else "cut off")
+			listed = check_agree(seen, where)
+			model.check(listed, where)
 			continue
 		rc, out = ctl(*args)
-		if rc != 0:
+		if what == "modify" and not want:
+			if rc == 0:
+				raise Fail(where + ": succeeded; the daemon must refuse it: " + out)
+			if "error" not in out:
+				raise Fail(where + ": refused without an error message: " + out)
+			done["refused"] += 1
+		elif rc != 0:
 			raise Fail(where + ": " + out)
-		if what == "load":
-			seen[json.loads(out)["kernel_info"]["id"]] = ""
-			nload += 1
+		elif what == "load":
+			g = json.loads(out)
+			seen[g["kernel_info"]["id"]] = ""
+			model.held[g["kernel_info"]["id"]] = {variant(g)}
+			done["load"] += 1
+		elif what == "unload":
+			del model.held[target]
+			done["unload"] += 1
 		else:
-			nunload += 1
+			g = json.loads(out)
+			if variant(g) != want:
+				raise Fail("%s: answered %s, asked for %s" %
+					   (where, fmt_variant(variant(g)), fmt_variant(want)))
+			model.held[target] = {want}
+			done["modify"] += 1
 		if k < 0.3:
 			kills["idle"] += 1
 			d.kill()
 			d.start()
-			listed = check_agree(seen, where + " after a kill between operations")
+			where += " after a kill between operations"
+			listed = check_agree(seen, where)
 		else:
 			listed = ctl_json("list")
 			check_order(listed, where)
+		model.check(listed, where)
 	listed = check_agree(seen, "end")
+	model.check(listed, "end")
 	for p in listed:
 		rc, out = ctl("unload", str(p["kernel_info"]["id"]))
 		if rc != 0:
 			raise Fail("final unload: " + out)
 	check_agree(seen, "after unloading everything")
 	d.stop()
-	log("%d operations (%d loads, %d unloads completed), kills: %s, %d programs seen" %
-	    (nops, nload, nunload, kills, len(seen)))
+	result("%d operations (completed: %s), kills: %s (%d restarts), %d programs seen" %
+	    (nops, done, kills, sum(kills.values()), len(seen)))
 
 
 # ---------------------------------------------------------------- load mode
@@ -485,14 +671,67 @@ def idle_conns(n):
 	return conns
 
 
-def client(cid, rnd, nops, errors, counts):
-	mine = []
-	kinds = {}
+class EventReader:
+	"""bpfctl events -o json, read as it comes by a thread of its own."""
+
+	def __init__(self):
+		env = dict(os.environ, BPFD_ENDPOINT="unix://" + SOCK)
+		self.proc = subprocess.Popen([BPFD, "bpfctl", "events", "-o", "json"], env=env,
+					     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+					     text=True)
+		self.events, self.junk = [], []
+		self.lock = threading.Lock()
+		self.thread = threading.Thread(target=self.read)
+		self.thread.start()
+
+	def read(self):
+		for l in self.proc.stdout:
+			try:
+				ev = json.loads(l)
+			except ValueError:
+				ev = None
+			with self.lock:
+				if isinstance(ev, dict) and "seq" in ev:
+					self.events.append(ev)
+				else:
+					self.junk.append(l.rstrip())
+
+	def seen(self):
+		with self.lock:
+			return {(e["kind"], e.get("id", 0)) for e in self.events}
+
+	def finish(self, expected, where):
+		"""Every (kind, id) of expected arrived (waits up to 30 s), with no gap in the
+		sequence numbers and nothing else on the reader's output."""
+		t = time.time()
+		while not expected <= self.seen() and self.proc.poll() is None and \
+				time.time() - t < 30:
+			time.sleep(0.1)
+		self.proc.terminate()
+		self.proc.wait()
+		self.thread.join()
+		self.proc.stdout.close()
+		if self.junk:
+			raise Fail("%s: the events reader printed: %s" % (where, self.junk[:5]))
+		seqs = [int(e["seq"]) for e in self.events]
+		gaps = [(a, b) for a, b in zip(seqs, seqs[1:]) if b != a + 1]
+		if gaps:
+			raise Fail("%s: gaps in the event sequence numbers: %s" % (where, gaps[:10]))
+		missing = expected - self.seen()
+		if missing:
+			raise Fail("%s: %d completed operations never appeared on the events "
+				   "stream, e.g. %s" % (where, len(missing), sorted(missing)[:10]))
+		return len(self.events)
+
+
+def client(cid, rnd, nops, errors, counts, done):
+	"""done: (event kind, id) of each completed load, unload and modify."""
+	mine = {}	# id -> its last get
 	chained = 0
 	try:
 		for op in range(nops):
 			r = rnd.random()
-			if r < 0.35 or not mine:
+			if r < 0.3 or not mine:
 				kind = rnd.choice(KINDS)
 				iface = prio = None
 				if kind in ("xdp", "tc") and chained >= 2:
@@ -506,50 +745,101 @@ def client(cid, rnd, nops, errors, counts):
 					iface = rnd.choice(IFACES)
 					prio = rnd.randint(1, 1000)
 				g = ctl_json(*load_args(kind, iface, prio))
-				mine.append(g["kernel_info"]["id"])
+				i = g["kernel_info"]["id"]
+				mine[i] = g
 				chained += kind in ("xdp", "tc")
-				kinds[mine[-1]] = kind
+				done.append(("load", i))
 				counts["load"] += 1
-			elif r < 0.6:
-				i = mine.pop(rnd.randrange(len(mine)))
-				chained -= kinds[i] in ("xdp", "tc")
+			elif r < 0.5:
+				i = rnd.choice(sorted(mine))
+				chained -= bkind(mine.pop(i)) in ("xdp", "tc")
 				rc, out = ctl("unload", str(i))
 				if rc != 0:
 					raise Fail("client %d: unload %d: %s" % (cid, i, out))
+				done.append(("unload", i))
 				counts["unload"] += 1
-			elif r < 0.8:
+			elif r < 0.65:
+				i = rnd.choice(sorted(mine))
+				args, want = modify_args(rnd, mine[i], json=True)
+				rc, out = ctl(*args)
+				if not want:
+					if rc == 0:
+						raise Fail("client %d: %s succeeded; the daemon must "
+							   "refuse it: %s" % (cid, " ".join(args), out))
+					counts["refused"] += 1
+				elif rc != 0:
+					raise Fail("client %d: %s: %s" % (cid, " ".join(args), out))
+				else:
+					g = json.loads(out)
+					if variant(g) != want:
+						raise Fail("client %d: %s answered %s" %
+							   (cid, " ".join(args), fmt_variant(variant(g))))
+					mine[i] = g
+					done.append(("modify", i))
+					counts["modify"] += 1
+			elif r < 0.85:
 				listed = ctl_json("list")
 				ids = {p["kernel_info"]["id"] for p in listed}
 				if not set(mine) <= ids:
 					raise Fail("client %d: list lacks its programs %s" %
 						   (cid, set(mine) - ids))
+				for p in listed:
+					i = p["kernel_info"]["id"]
+					if i in mine and variant(p) != variant(mine[i]):
+						raise Fail("client %d: list shows %d as %s, not %s" % (
+							cid, i, fmt_variant(variant(p)),
+							fmt_variant(variant(mine[i]))))
 				counts["list"] += 1
 			else:
-				i = rnd.choice(mine)
+				i = rnd.choice(sorted(mine))
 				g = ctl_json("get", str(i))
-				if g["kernel_info"]["id"] != i:
-					raise Fail("client %d: get %d answered %s" % (cid, i, g["kernel_info"]["id"]))
+				if g["kernel_info"]["id"] != i or variant(g) != variant(mine[i]):
+					raise Fail("client %d: get %d answered %d, %s" %
+						   (cid, i, g["kernel_info"]["id"], fmt_variant(variant(g))))
 				counts["get"] += 1
 			check_order(ctl_json("list"), "client %d op %d" % (cid, op))
 		for i in mine:
 			rc, out = ctl("unload", str(i))
 			if rc != 0:
 				raise Fail("client %d: unload %d: %s" % (cid, i, out))
+			done.append(("unload", i))
 	except Exception as e:
 		errors.append("%s: %s" % (type(e).__name__, e))
 
 
-def load_round(rnd, nclients, nops):
-	errors = []
-	counts = {"load": 0, "unload": 0, "list": 0, "get": 0}
+def load_round(rnd, nclients, nops, name):
+	errors, done = [], []
+	counts = {"load": 0, "unload": 0, "modify": 0, "refused": 0, "list": 0, "get": 0}
 	ts = [threading.Thread(target=client, args=(c, random.Random(rnd.random()), nops,
-						      errors, counts)) for c in range(nclients)]
+						      errors, counts, done)) for c in range(nclients)]
+	# the reader follows the stream once the modify of a program of its own shows
+	sentinel = ctl_json(*load_args("tracepoint"))["kernel_info"]["id"]
+	reader = EventReader()
+	n = 0
+	while ("modify", sentinel) not in reader.seen():
+		n += 1
+		if n > 100 or reader.proc.poll() is not None:
+			reader.finish(set(), name)
+			raise Fail("%s: the events reader saw no event in 10 s" % name)
+		rc, out = ctl("modify", str(sentinel), "-m", "sync=%d" % n)
+		if rc != 0:
+			raise Fail("%s: modify %d: %s" % (name, sentinel, out))
+		time.sleep(0.1)
 	t0 = time.time()
 	for t in ts:
 		t.start()
 	for t in ts:
 		t.join()
-	return errors, counts, time.time() - t0
+	dt = time.time() - t0
+	rc, out = ctl("unload", str(sentinel))
+	if rc != 0:
+		errors.append("unload %d: %s" % (sentinel, out))
+	done.append(("unload", sentinel))
+	try:
+		counts["events"] = reader.finish(set(done), name)
+	except Fail as e:
+		errors.append(str(e))
+	return errors, counts, dt
 
 
 def load_mode(rnd, nclients, nops, nidle):
@@ -565,7 +855,7 @@ def load_mode(rnd, nclients, nops, nidle):
 	w = min(nops, 25)
 	rss = []
 	for rnd_name in ("warm-up", "second round", "third round"):
-		errors, counts, dt = load_round(rnd, nclients, w)
+		errors, counts, dt = load_round(rnd, nclients, w, rnd_name)
 		if errors:
 			raise Fail("%s: %s" % (rnd_name, "; ".join(errors[:5])))
 		if ctl_json("list"):
@@ -575,7 +865,7 @@ def load_mode(rnd, nclients, nops, nidle):
 			fd0 = d.fds()
 		rss.append(d.rss_kb())
 	fd1 = d.fds()
-	log("%d clients x %d operations, three times: daemon fds %d then %d, RSS %s kB" %
+	result("%d clients x %d operations, three times: daemon fds %d then %d, RSS %s kB" %
 	    (nclients, w, fd0, fd1, " then ".join(str(r) for r in rss)))
 	tol = int(os.environ.get("STRESS_RSS_TOLERANCE_KB", "1024"))
 	if fd1 != fd0:
@@ -588,11 +878,11 @@ def load_mode(rnd, nclients, nops, nidle):
 	# 3. the full round while nidle idle connections stay open
 	conns = idle_conns(nidle)
 	time.sleep(0.5)
-	fd_idle = d.fds()
+	fd_idle, rss_idle = d.fds(), d.rss_kb()
 	if fd_idle < fd0 + nidle:
 		raise Fail("the daemon holds %d fds with %d idle connections (%d before)" %
 			   (fd_idle, nidle, fd0))
-	errors, counts, dt = load_round(rnd, nclients, nops)
+	errors, counts, dt = load_round(rnd, nclients, nops, "full round")
 	closed = 0
 	for s in conns:	# still open: the daemon did not drop them
 		try:
@@ -614,9 +904,11 @@ def load_mode(rnd, nclients, nops, nidle):
 	while d.fds() > fd0 and time.time() - t < 10:
 		time.sleep(0.1)
 	fd2, rss2 = d.fds(), d.rss_kb()
-	log("%d clients x %d operations in %.1f s: %s; %d idle connections held (daemon "
-	    "fds %d, RSS %d kB with them); after: fds %d, RSS %d kB" %
-	    (nclients, nops, dt, counts, nidle, fd_busy, rss_busy, fd2, rss2))
+	result("%d clients x %d operations in %.1f s: %s" % (nclients, nops, dt, counts))
+	result("%d idle connections held: daemon RSS %d kB before them, %d kB once they were "
+	       "open (%.1f kB each), %d kB after the round with them, %d kB after they closed; "
+	       "fds %d with them, %d after" % (nidle, rss[2], rss_idle,
+	       (rss_idle - rss[2]) / max(nidle, 1), rss_busy, rss2, fd_busy, fd2))
 	if fd2 != fd0:
 		raise Fail("fd count grew: %d -> %d" % (fd0, fd2))
 	if not d.alive():
@@ -624,13 +916,91 @@ def load_mode(rnd, nclients, nops, nidle):
 	d.stop()
 
 
+# ---------------------------------------------------------------- busy mode
+
+def captured_call(args):
+	"""The bytes bpfctl ARGS sends (preface, SETTINGS, ..., the call), taken by a
+	listener of our own: replayed on a connection the test controls."""
+	path = os.path.join(TMP, "capture.sock")
+	l = socket.socket(socket.AF_UNIX)
+	l.bind(path)
+	l.listen(1)
+	l.settimeout(10)
+	c = subprocess.Popen([BPFD, "bpfctl"] + args, stdout=subprocess.DEVNULL,
+			     stderr=subprocess.DEVNULL,
+			     env=dict(os.environ, BPFD_ENDPOINT="unix://" + path))
+	s, _ = l.accept()
+	s.settimeout(1)
+	data = b""
+	while True:
+		try:
+			d = s.recv(65536)
+		except socket.timeout:
+			break
+		if not d:
+			break
+		data += d
+	c.kill()
+	c.wait()
+	s.close()
+	l.close()
+	os.unlink(path)
+	return data
+
+
+def busy_mode():
+	"""A connection accepted while the front is busy with calls for longer than
+	handshake_timeout is read before it is judged: its call is answered, not cut off
+	("Connection reset by peer", seen under t_load's 16 clients).  b holds an open
+	connection; a's load keeps the front busy (BPFD_TEST_PAUSE_LOAD); meanwhile b sends
+	a load and x connects: the front accepts x, then runs b's load for longer than the
+	handshake timeout before it polls x again."""
+	hs, pause = 1, 3
+	raw = captured_call(load_args("tracepoint"))
+	n = 24 + 9 + int.from_bytes(raw[24:27], "big")	# the preface and the SETTINGS
+	cfg = os.path.join(TMP, "busy.toml")
+	with open(cfg, "w") as f:
+		f.write("[grpc]\nhandshake_timeout = %d\n" % hs)
+	d = Daemon(["--config", cfg])
+	d.start(pause=pause)
+	b = socket.socket(socket.AF_UNIX)
+	b.connect(SOCK)
+	b.sendall(raw[:n])
+	time.sleep(0.5)
+	env = dict(os.environ, BPFD_ENDPOINT="unix://" + SOCK)
+	a = subprocess.Popen([BPFD, "bpfctl"] + load_args("tracepoint"), env=env,
+			     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+	time.sleep(pause / 3)
+	b.sendall(raw[n:])
+	x = subprocess.Popen([BPFD, "bpfctl", "list"], env=env, stdout=subprocess.PIPE,
+			     stderr=subprocess.STDOUT, text=True)
+	out, _ = x.communicate(timeout=60)
+	aout, _ = a.communicate(timeout=60)
+	b.close()
+	if a.returncode != 0:
+		raise Fail("the first load failed: " + aout)
+	if x.returncode != 0:
+		raise Fail("a list accepted while the daemon ran another call for longer than "
+			   "handshake_timeout failed: " + out)
+	listed = ctl_json("list")
+	for p in listed:
+		ctl("unload", str(p["kernel_info"]["id"]))
+	if len(listed) != 2:
+		raise Fail("expected the two loads, list has %d programs" % len(listed))
+	d.stop()
+	result("list answered after the front ran a %d s load with a %d s handshake timeout" %
+	       (pause, hs))
+
+
 def main():
 	seed = int(os.environ.get("STRESS_SEED") or random.SystemRandom().randrange(1 << 30))
-	log("seed %d (replay: STRESS_SEED=%d)" % (seed, seed))
+	result("seed %d (replay: STRESS_SEED=%d)" % (seed, seed))
 	rnd = random.Random(seed)
 	try:
 		if sys.argv[1] == "crash":
 			crash_mode(rnd, int(sys.argv[2]))
+		elif sys.argv[1] == "busy":
+			busy_mode()
 		else:
 			load_mode(rnd, int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
 	except Fail as e:

@@ -1,11 +1,14 @@
 #!/bin/sh
-# t_crash.sh - crash safety (issue 14): random load/unload operations of mixed kinds
-# with the daemon killed by SIGKILL at random moments (between operations, while one
-# is in flight, mid-load) and started again; after every restart records, bpfctl
-# list/get, bpffs pins and the kernel agree exactly and every program still runs
-# (stress.py crash).  Host: tracepoint, uprobe, TCX and one XDP program per interface;
-# VM: XDP and TC dispatcher chains besides.  BPFD_CRASH_OPS operations (default 60;
-# `make stress`: 500); the seed is printed, STRESS_SEED=N replays it.
+# t_crash.sh - crash safety (issue 14): random load/unload/modify operations of mixed
+# kinds with the daemon killed by SIGKILL at random moments (between operations, while
+# one is in flight, mid-load, mid-modify) and started again; after every restart
+# records, bpfctl list/get, bpffs pins and the kernel agree exactly, every program
+# still runs, and each operation's outcome is what was asked (a completed modify shows
+# its priority, proceed-on and metadata; one cut off by the kill left the old or the
+# new state; a refused one changed nothing) (stress.py crash).  Host: tracepoint,
+# uprobe, TCX and one XDP program per interface; VM: XDP and TC dispatcher chains
+# besides.  BPFD_CRASH_OPS operations (default 60; `make stress`: 500); the seed is
+# printed, STRESS_SEED=N replays it.
 # Then the faults: bpffs unmounted under the daemon, an interface deleted while it
 # carries programs.  (The full state file system and damaged records: t_records.sh.)
 . "$(dirname "$0")/lib.sh"
