@@ -565,7 +565,7 @@ def crash_mode(rnd, nops):
 				raise Fail(where + ": the program killed mid-load is listed")
 			model.check(listed, where + " after a kill mid-load")
 			continue
-		if k < 0.12 and what == "modify" and modify_changes_hook(held[target], want):
+		if k < 0.15 and what == "modify" and modify_changes_hook(held[target], want):
 			# mid-modify: the hook changed, the record not yet written; the next
 			# start completes the modify from its marker
 			kills["midmodify"] += 1
