@@ -877,7 +877,8 @@ static int prune_blobs(struct image_store *s, struct dset *set, unsigned grace,
 	DIR *d;
 	int fd;
 
-	qsort(set->d, set->n, sizeof(*set->d), dset_cmp);
+	if (set->n)	/* an empty set may have no array: qsort(NULL, 0) is undefined */
+		qsort(set->d, set->n, sizeof(*set->d), dset_cmp);
 	fd = dup(s->blobfd);
 	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {

@@ -231,7 +231,8 @@ static int do_list(struct k8s_reflector *r, struct errmsg *em)
 		if (!cont[0])
 			break;
 	}
-	qsort(v, n, sizeof(*v), obj_cmp);
+	if (n)	/* an empty list leaves v NULL: qsort(NULL, 0) is undefined (UBSan) */
+		qsort(v, n, sizeof(*v), obj_cmp);
 	pthread_mutex_lock(&r->lock);
 	old = r->objs;
 	n_old = r->n;
