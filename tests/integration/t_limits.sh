@@ -74,7 +74,9 @@ test_slow_message_attack() {
 	done
 	echo "  VmRSS idle $rss0 kB, attack held $held_rss kB, peak (VmHWM) $hwm kB, after $rss1 kB;" \
 		"budget $budget_kb kB; local List in$LIST_MS ms"
-	[ "$hwm" -lt $((rss0 + budget_kb + 16384)) ] ||
+	# AddressSanitizer keeps freed memory in its quarantine (256 MiB): RSS says
+	# nothing about the daemon's own buffers in a sanitizer build (as in t_grpc)
+	[ "${BPFD_SANITIZE:-0}" = 1 ] || [ "$hwm" -lt $((rss0 + budget_kb + 16384)) ] ||
 		fail "peak RSS $hwm kB is over the budget of $budget_kb kB + 16 MiB above idle ($rss0 kB)"
 	[ "$held" -ge 1 ] || fail "no stream held its bytes: the attack did not reach the budget"
 	[ $((held + refused)) = 500 ] || fail "$held held + $refused refused is not the 500 streams"
