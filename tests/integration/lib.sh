@@ -69,7 +69,11 @@ start_daemon() {
 	mkdir -p "$BPFD_RUNDIR"
 	"$BPFD" --rundir "$BPFD_RUNDIR" "$@" >>"$T_TMP/daemon.log" 2>&1 &
 	BPFD_PID=$!
-	on_exit "kill -TERM $BPFD_PID; sleep 0.2; kill -9 $BPFD_PID; umount -l $BPFD_RUNDIR/fs"
+	# make check SANITIZE=1: a report the daemon wrote on its stderr (UBSan does so
+	# in the daemon, whatever log_path says) goes where tests/sanitize/reports.sh looks
+	_san=
+	[ -n "${SAN_REPORTS:-}" ] && _san="; grep -q -E 'runtime error:|ERROR: (Address|Leak)Sanitizer' $T_TMP/daemon.log && cp $T_TMP/daemon.log $SAN_REPORTS/stderr.$BPFD_PID"
+	on_exit "kill -TERM $BPFD_PID; sleep 0.2; kill -9 $BPFD_PID; umount -l $BPFD_RUNDIR/fs$_san"
 	i=0
 	while [ ! -S "$BPFD_SOCK" ]; do
 		i=$((i + 1))

@@ -994,6 +994,21 @@ def busy_mode():
 	       (pause, hs))
 
 
+def san_stderr():
+	"""make check SANITIZE=1: a sanitizer report a daemon wrote on its stderr (UBSan
+	does so in the daemon) goes where tests/sanitize/reports.sh looks."""
+	rep = os.environ.get("SAN_REPORTS")
+	logf = os.path.join(TMP, "daemon.log")
+	if not rep or not os.path.exists(logf):
+		return
+	with open(logf, errors="replace") as f:
+		text = f.read()
+	if "runtime error:" in text or "ERROR: AddressSanitizer" in text or \
+			"ERROR: LeakSanitizer" in text:
+		with open(os.path.join(rep, "stderr.stress.%d" % os.getpid()), "w") as f:
+			f.write(text)
+
+
 def main():
 	seed = int(os.environ.get("STRESS_SEED") or random.SystemRandom().randrange(1 << 30))
 	result("seed %d (replay: STRESS_SEED=%d)" % (seed, seed))
@@ -1013,6 +1028,7 @@ def main():
 			if d.proc and d.proc.poll() is None:
 				d.proc.kill()
 				d.proc.wait()
+		san_stderr()
 	return 0
 
 
