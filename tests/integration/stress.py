@@ -905,6 +905,7 @@ def load_mode(rnd, nclients, nops, nidle):
 	t = time.time()
 	while d.fds() > fd0 and time.time() - t < 10:
 		time.sleep(0.1)
+	time.sleep(1.5)	# the daemon gives freed heap back at most once a second
 	fd2, rss2 = d.fds(), d.rss_kb()
 	result("%d clients x %d operations in %.1f s: %s" % (nclients, nops, dt, counts))
 	result("%d idle connections held: daemon RSS %d kB before them, %d kB once they were "
