@@ -895,7 +895,8 @@ static int prune_blobs(struct image_store *s, struct dset *set, unsigned grace,
 		if (!strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) ||
 		    strlen(de->d_name) != 64 || !image_digest_valid(digest))
 			digest[0] = '\0';
-		if (digest[0] && bsearch(digest, set->d, set->n, sizeof(*set->d), dset_cmp))
+		if (digest[0] && set->n &&
+		    bsearch(digest, set->d, set->n, sizeof(*set->d), dset_cmp))
 			continue;
 		if (fstatat(s->blobfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ||
 		    sb.st_mtime + (time_t)grace > now)
