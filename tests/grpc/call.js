@@ -9,11 +9,12 @@ const def = loader.loadSync(proto, { keepCase: true, longs: Number, defaults: tr
 const pkg = grpc.loadPackageDefinition(def).bpfd.v1;
 const client = new pkg.Bpfd(target, grpc.credentials.createInsecure());
 const deadline = new Date(Date.now() + 60000);
+// Exit only once the line is written: stdout to a pipe is asynchronous in node, and
+// process.exit() right after console.log() cut a List of many programs at 64 KiB.
+const print = (line, status) => process.stdout.write(line + '\n', () => process.exit(status));
 client[method](JSON.parse(body), { deadline }, (err, resp) => {
-	if (err) {
-		console.log(`ERR ${err.code} ${err.details}`);
-		process.exit(1);
-	}
-	console.log(JSON.stringify(resp));
-	process.exit(0);
+	if (err)
+		print(`ERR ${err.code} ${err.details}`, 1);
+	else
+		print(JSON.stringify(resp), 0);
 });
