@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "applets/agent/agent.h"
+#include "bpfd.pb.h"
 #include "applets/applets.h"
 #include "core/base/errmsg.h"
 #include "core/base/log.h"
@@ -41,6 +42,7 @@ struct agent_opts {
 	bool no_leader_elect;
 	const char *lease_ns;
 	unsigned int lease_duration;
+	unsigned int resync;
 };
 
 static const struct opt agent_optv[] = {
@@ -67,6 +69,10 @@ static const struct opt agent_optv[] = {
 	OPT_STR("lease-namespace", 0, struct agent_opts, lease_ns, "NS",
 		"namespace of the leader Lease " AGENT_LEASE_NAME " (default: $POD_NAMESPACE,\n"
 		"                             else bpfd)"),
+	OPT_U32("resync", 0, struct agent_opts, resync, "SECONDS",
+		"a full pass at least every SECONDS, 1-3600 (default 5); a watch\n"
+		"                             event or an event of bpfd's Events stream starts\n"
+		"                             one at once"),
 	OPT_FLAG("version", 'V', struct agent_opts, version, "print the version and exit"),
 	OPT_HIDDEN_STR("sa-dir", struct agent_opts, sa_dir, "DIR"),
 	OPT_END
@@ -137,6 +143,14 @@ static pthread_mutex_t changes_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changes_cond = PTHREAD_COND_INITIALIZER;
 static unsigned long changes;
 
+static void changes_kick(void)
+{
+	pthread_mutex_lock(&changes_lock);
+	changes++;
+	pthread_cond_broadcast(&changes_cond);
+	pthread_mutex_unlock(&changes_lock);
+}
+
 static void on_change(void *arg, enum k8s_event_type type, const cJSON *obj)
 {
 	struct watcher *w = arg;
@@ -144,11 +158,66 @@ static void on_change(void *arg, enum k8s_event_type type, const cJSON *obj)
 	log_info("%s '%s' %s (resourceVersion %s, node %s)", w->w->kind,
 		 k8s_meta_str(obj, "name"), k8s_event_type_str(type),
 		 k8s_meta_str(obj, "resourceVersion"), w->node);
-	pthread_mutex_lock(&changes_lock);
-	changes++;
-	pthread_cond_broadcast(&changes_cond);
-	pthread_mutex_unlock(&changes_lock);
+	changes_kick();
 	agent_leader_kick();
+}
+
+/* bpfd's Events stream: what changes on the daemon's side alone (a program
+ * unloaded by someone else or gone from the kernel, an interface deleted)
+ * starts a pass at once instead of at the next resync.  Pull progress changes
+ * nothing.  While the stream is down (bpfd restarting, Events refused by its
+ * policy) the resync alone keeps the node right. */
+static int on_bpfd_event(void *arg, void *msg)
+{
+	const bpfd_v1_Event *e = msg;
+	const char *node = arg;
+
+	if (!strncmp(e->kind, "pull_", 5))
+		return 0;
+	log_debug("bpfd event %llu: %s of program %u (%s), node %s",
+		  (unsigned long long)e->seq, e->kind, e->id, e->detail, node);
+	changes_kick();
+	return 0;
+}
+
+static void *bpfd_events_thread(void *arg)
+{
+	bpfd_v1_EventsRequest req = bpfd_v1_EventsRequest_init_zero;
+	const struct agent *a = arg;
+	struct client_opts o = { .endpoint = a->endpoint };
+	struct client_status st;
+	struct client *cl;
+	bpfd_v1_Event *ev = malloc(sizeof(*ev));
+	struct errmsg em;
+	bool up = false;
+
+	if (!ev) {
+		log_warn("No memory for bpfd's Events stream; node %s relies on the resync", a->node);
+		return NULL;
+	}
+	for (;;) {
+		memset(&em, 0, sizeof(em));
+		memset(&st, 0, sizeof(st));
+		if (!client_open(&o, &cl, &em)) {
+			if (!up)
+				log_info("node %s: following bpfd's Events stream at %s", a->node,
+					 a->endpoint);
+			up = true;
+			(void)client_stream(cl, "/bpfd.v1.Bpfd/Events", bpfd_v1_EventsRequest_fields,
+					    &req, bpfd_v1_Event_fields, ev, on_bpfd_event,
+					    (void *)a->node, &st);
+			client_close(cl);
+		}
+		if (up) {
+			log_info("node %s: bpfd's Events stream ended (%s); a pass now, and "
+				 "the resync until it is back", a->node, st.message[0] ? st.message :
+				 em.msg[0] ? em.msg : grpc_status_name(st.code));
+			changes_kick();	/* the daemon may have restarted */
+		}
+		up = false;
+		sleep(2);
+	}
+	return NULL;
 }
 
 static void *watch_thread(void *arg)
@@ -253,8 +322,8 @@ static void *signal_thread(void *arg)
 	return NULL;
 }
 
-/* Pass after every change, and every 5 s (bpfd's side may change alone). */
-static void reconcile_loop(struct agent *a)
+/* Pass after every change, and every resync seconds at the latest. */
+static void reconcile_loop(struct agent *a, unsigned int resync)
 {
 	unsigned long seen = 0;
 	struct errmsg em;
@@ -264,7 +333,7 @@ static void reconcile_loop(struct agent *a)
 	for (;;) {
 		pthread_mutex_lock(&changes_lock);
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 5;
+		ts.tv_sec += resync;
 		while (changes == seen &&
 		       pthread_cond_timedwait(&changes_cond, &changes_lock, &ts) == 0)
 			;
@@ -359,8 +428,12 @@ static int run(const struct agent_opts *o, const char *node)
 	}
 	if (!o->no_leader_elect && start_leader(o, &a, &cfg))
 		goto out;
+	if (pthread_create(&th, NULL, bpfd_events_thread, &a)) {
+		log_err("Failed to start the thread of bpfd's Events stream");
+		goto out;
+	}
 	log_info("node %s: reconciling with bpfd at %s", node, a.endpoint);
-	reconcile_loop(&a);
+	reconcile_loop(&a, o->resync ? o->resync : 5);
 out:
 	for (i = 0; i < N_WATCHED; i++) {
 		if (ws[i].started)
@@ -404,6 +477,9 @@ int bpfd_agent_main(int argc, char **argv)
 	if (o.lease_duration && (o.lease_duration < 2 || o.lease_duration > 3600))
 		return opts_exit_code(opts_usage_error(&agent_spec,
 			"--lease-duration %u is not within 2..3600 seconds", o.lease_duration));
+	if (o.resync > 3600)
+		return opts_exit_code(opts_usage_error(&agent_spec,
+			"--resync %u is not within 1..3600 seconds", o.resync));
 	if (o.context && !o.kubeconfig)
 		return opts_exit_code(opts_usage_error(&agent_spec, "--context needs --kubeconfig"));
 	node = o.node ? o.node : getenv("NODENAME");

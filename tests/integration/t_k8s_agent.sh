@@ -5,7 +5,8 @@
 # finalizer) Loaded in bpfd with their uuid; a priority change is a Modify (same id); a Node relabelled
 # out of the selector gives NotSelected and unloads; deleting the *Program unloads, the
 # agent removes its finalizer and the BpfProgram is garbage-collected; BpfNodeState
-# lists the agent's program and a foreign one loaded with bpftool.  The agent runs
+# lists the agent's program and a foreign one loaded with bpftool; a program unloaded
+# behind the agent's back is loaded again at bpfd's unload event.  The agent runs
 # with the bpfd-agent service account's token (dist/k8s/rbac.yaml's rights).
 # vm: no (a Kubernetes control plane on the host; the kernel side is bpfctl's own tests)
 . "$(dirname "$0")/lib.sh"
@@ -20,10 +21,11 @@ agent_kubeconfig() {
 }
 
 start_agent() {
+	# start_agent [OPTION...]
 	# the agent of an earlier test (its on_exit runs only when the script ends)
 	[ -f "$T_TMP/agent.pid" ] && kill -9 "$(cat "$T_TMP/agent.pid")" 2>/dev/null
 	"$BPFD" bpfd-agent --kubeconfig "$T_TMP/agent.kubeconfig" --node node1 \
-		--endpoint "unix://$BPFD_SOCK" -v >>"$T_TMP/agent.log" 2>&1 &
+		--endpoint "unix://$BPFD_SOCK" -v "$@" >>"$T_TMP/agent.log" 2>&1 &
 	AGENT_PID=$!
 	echo $AGENT_PID >"$T_TMP/agent.pid"
 	on_exit "kill -9 $AGENT_PID"
@@ -144,6 +146,19 @@ EOT
 	state '.status.total == (.status.managed + .status.foreign) and .status.foreign >= 1' ||
 		fail "counts"
 	kc get bpfnodestates | grep -q '^node1 ' || fail "kubectl get bpfnodestates"
+	# bpfd's Events stream starts a pass: with no periodic pass (--resync 3600) a
+	# program unloaded behind the agent's back is loaded again
+	start_agent --resync 3600 -v
+	wait_for 30 grep -q "following bpfd's Events stream" "$T_TMP/agent.log" ||
+		{ cat "$T_TMP/agent.log" >&2; fail "the agent does not follow bpfd's events"; }
+	sleep 2		# its first pass is over
+	bpfctl unload "$id" >/dev/null || fail "unload $id behind the agent's back"
+	reloaded() {
+		_n=$(loaded_id "$bp") && [ -n "$_n" ] && [ "$_n" != "$id" ]
+	}
+	wait_for 30 reloaded || { cat "$T_TMP/agent.log" >&2; fail "not loaded again after an unload behind its back"; }
+	grep -q "bpfd event [0-9]*: unload of program $id " "$T_TMP/agent.log" ||
+		{ cat "$T_TMP/agent.log" >&2; fail "the agent did not see bpfd's unload event"; }
 	kc delete tracepointprogram getppid --wait=false >/dev/null
 	wait_for 60 sh -c "! $K8S_KUBECTL --kubeconfig $K8S_KUBECONFIG get bpfprogram $bp" ||
 		fail "not garbage-collected"
