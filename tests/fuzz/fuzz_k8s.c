@@ -20,29 +20,15 @@
 
 #include <cJSON.h>
 
+#include "fuzz.h"
 #include "core/base/errmsg.h"
 #include "core/k8s/api.h"
 #include "core/k8s/watch.h"
 #include "core/k8s/yamljson.h"
 
-#define CHECK(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_k8s: %s:%d: %s\n",	\
-				__FILE__, __LINE__, #cond);		\
-			abort();					\
-		}							\
-	} while (0)
-
 static void check_msg(int err, const struct errmsg *em)
 {
-	const char *c;
-
-	if (!err)
-		return;
-	CHECK(em->msg[0] || err == -ENOMEM);
-	for (c = em->msg; *c; c++)
-		CHECK((unsigned char)*c >= ' ' || *c == '\n' || *c == '\t');
+	fuzz_check_msg(err, em->msg);
 }
 
 struct seen {

@@ -53,13 +53,7 @@ static int answer(struct k8s_transport *t, const struct k8s_req *req, struct k8s
 
 static void check_msg(int err, const struct errmsg *em)
 {
-	const char *c;
-
-	if (!err)
-		return;
-	CHECK(em->msg[0] || err == -ENOMEM);
-	for (c = em->msg; *c; c++)
-		CHECK((unsigned char)*c >= ' ' || *c == '\n' || *c == '\t');
+	fuzz_check_msg(err, em->msg);
 }
 
 static void lease(const char *body, size_t len, int status)
