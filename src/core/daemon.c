@@ -383,7 +383,7 @@ int daemon_run(struct bpfd_config *cfg)
 	struct tls_ctx *tls = NULL;
 	struct server *srv = NULL;
 	struct metrics *metrics = NULL;
-	struct rpc_pulls *pulls = NULL;
+	struct rpc_pulls *pulls = NULL, *walker = NULL;
 	struct rpc_exec rx = { 0 };
 	struct rpc_images img;
 	bool have_img = false;
@@ -496,6 +496,14 @@ int daemon_run(struct bpfd_config *cfg)
 		rpc.pulls = pulls;
 		server_on_wake(srv, rpc_pulls_fd(pulls), rpc_pulls_wake, pulls);
 	}
+	/* the List walker: a List waits there for a walk while the front goes on */
+	err = rpc_pulls_start(&walker);
+	if (err) {
+		log_errno(LOG_ERR, err, "Failed to start the List walker thread");
+		goto out;
+	}
+	rpc.walker = walker;
+	server_on_wake(srv, rpc_pulls_fd(walker), rpc_pulls_wake, walker);
 	/* started by the front after privsep(): it has no capabilities either */
 	if (metrics && metrics_start(metrics)) {
 		log_err("Failed to start the metrics thread");
@@ -516,6 +524,8 @@ int daemon_run(struct bpfd_config *cfg)
 	/* a pull still running ends with its [registry] timeouts */
 	rpc_pulls_stop(pulls);
 	pulls = NULL;
+	rpc_pulls_stop(walker);
+	walker = NULL;
 	if (err) {
 		log_errno(LOG_ERR, err, "The event loop failed");
 		goto out;
@@ -527,6 +537,7 @@ int daemon_run(struct bpfd_config *cfg)
 	rc = EXIT_SUCCESS;
 out:
 	rpc_pulls_stop(pulls);
+	rpc_pulls_stop(walker);
 	monitor_stop(mon);
 	/* before the executor stops: a scrape may be waiting for it */
 	metrics_free(metrics);

@@ -609,15 +609,23 @@ static bool metadata_match(const bpfd_v1_ListRequest *req, const bpfd_v1_Program
 /*
  * Encoded results of programs bpfd does not own, by id: what List reports about
  * them never changes while they are loaded (ids are allocated cyclically, not
- * reused soon), and getting a prog fd, its info and encoding it is most of the
- * cost of a List.  An open-addressing table; after each complete walk the
- * entries of programs the walk did not see are dropped, so it holds at most
- * the programs in the kernel.
+ * reused soon) but their run statistics, and getting a prog fd, its info and
+ * encoding it is most of the cost of a List (three bpf() calls and a close a
+ * program).  An open-addressing table; after each complete walk the entries of
+ * programs the walk did not see are dropped, so it holds at most the programs
+ * in the kernel.  Every walk sees which programs exist (exact); the run
+ * statistics of one it does not own are read again when they are older than
+ * LC_STATS_MAX_AGE_NS (they grow all the time: a List many times a second
+ * would read them all every time).
  */
+#define LC_STATS_MAX_AGE_NS	(100 * 1000000ull)
+
 struct lc_entry {
 	uint32_t id;		/* 0: free */
 	uint32_t type;
 	uint32_t gen;		/* walk that last saw it */
+	bool counted;		/* read with run statistics on */
+	uint64_t read_ns;	/* CLOCK_MONOTONIC when its info was read */
 	struct grpc_buf enc;	/* the encoded ListResult */
 };
 
@@ -752,10 +760,16 @@ static bool lw_want_kernel(struct rpc_walk *w, uint32_t id, bool owned, bool sta
 	const struct lc_entry *e;
 
 	(void)w;
-	if (owned || stats)
+	if (owned)
 		return true;
 	e = lc_find(id);
-	return !e || !e->enc.len;
+	if (!e || !e->enc.len)
+		return true;
+	/* statistics on: counters at most LC_STATS_MAX_AGE_NS old; off: the
+	 * entry stands unless it was read with them (they would stay frozen) */
+	if (stats)
+		return !e->counted || lw.walk_ns - e->read_ns > LC_STATS_MAX_AGE_NS;
+	return e->counted;
 }
 
 /* One program of the walk (rpc_walk.prog): its ListResult encoded into lw. */
@@ -785,7 +799,7 @@ static int lw_prog(struct rpc_walk *w, uint32_t id, const bpfd_v1_KernelProgramI
 	    !pb_encode_tag(&os, PB_WT_STRING, bpfd_v1_ListResponse_ListResult_kernel_info_tag) ||
 	    !pb_encode_submessage(&os, bpfd_v1_KernelProgramInfo_fields, kernel))
 		return -ENOMEM;
-	if (!info && !stats && !kernel->has_run_count) {
+	if (!info) {
 		len = lw.enc.len - off;
 		if ((lc.n + 1) * 2 > lc.cap && lc_rebuild(lc.cap ? lc.cap * 2 : 256, 0))
 			goto out;
@@ -795,6 +809,8 @@ static int lw_prog(struct rpc_walk *w, uint32_t id, const bpfd_v1_KernelProgramI
 		lc_seen(e);
 		e->id = id;
 		e->type = type;
+		e->counted = stats || kernel->has_run_count;
+		e->read_ns = lw.walk_ns;
 		e->enc.len = 0;
 		p = lw.enc.data + off;
 		if (grpc_buf_append(&e->enc, p, len))
@@ -909,37 +925,168 @@ static bool list_encode(pb_ostream_t *s, const pb_field_t *f, void *const *arg)
 	return true;
 }
 
+/* Answer a List from the walk in lw, with req's filters. */
+static void list_reply(struct grpc_reply *r, const bpfd_v1_ListRequest *req)
+{
+	struct list_state ls = { .req = req, .res = scratch.list_res };
+	bpfd_v1_ListResponse resp = { .results = { .funcs.encode = list_encode, .arg = &ls } };
+
+	/* the reply in one allocation: it holds at most every result */
+	if (grpc_buf_reserve(&r->body, lw.enc.len + 8 * lw.n + 64))
+		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	reply_encode(r, bpfd_v1_ListResponse_fields, &resp);
+}
+
+static void list_walk_failed(struct grpc_reply *r, int err)
+{
+	grpc_reply_error(r, grpc_status_from_errno(err),
+			 "Failed to walk the kernel's programs: %s", strerror(-err));
+}
+
+/*
+ * Lists waiting for a walk, answered in the front when it is done (rpc.walker):
+ * the front reads and answers other calls meanwhile, and every List read while
+ * one walk runs is answered by the next, which begins after all of them were
+ * read (so each shows the kernel as it was after its request arrived), many
+ * for the price of one.  While a walk runs, lw and lc are the walker's and the
+ * executor's: the front does not read them.
+ */
+struct list_wait {
+	struct h2_deferred *d;
+	bpfd_v1_ListRequest *req;
+	size_t max_msg;
+	uint64_t recv_ns;
+	struct list_wait *next;
+};
+
+static struct {
+	struct rpc_pull_job job;	/* the walk, in the walker thread */
+	struct rpc *rpc;
+	bool running;			/* job is queued or running */
+	int err;			/* its lw_walk() */
+	struct list_wait *head, **tail;	/* in the order they were read */
+} lq = { .tail = &lq.head };
+
+static void list_wait_free(struct list_wait *w)
+{
+	free(w->req);
+	free(w);
+}
+
+static void list_walk_work(struct rpc_pull_job *j)
+{
+	(void)j;
+	lq.err = lw_walk(lq.rpc);
+}
+
+static void list_walk_done(struct rpc_pull_job *j);
+
+static int list_walk_start(struct rpc *rpc)
+{
+	lq.job = (struct rpc_pull_job){ .work = list_walk_work, .done = list_walk_done };
+	lq.rpc = rpc;
+	lq.running = true;
+	return rpc_pulls_submit(rpc->walker, &lq.job);
+}
+
+/* A walk is done (or cancelled: the daemon stops): answer the Lists read before
+ * it began; the ones read while it ran start the next. */
+static void list_walk_done(struct rpc_pull_job *j)
+{
+	struct list_wait *w, **pw = &lq.head;
+	struct grpc_reply r;
+	int err = j->cancelled ? -ESHUTDOWN : lq.err;
+
+	lq.running = false;
+	while ((w = *pw)) {
+		if (!j->cancelled && w->recv_ns >= lw.walk_ns && h2_deferred_waited(w->d)) {
+			pw = &w->next;	/* read while the walk ran: the next one */
+			continue;
+		}
+		*pw = w->next;
+		grpc_reply_init(&r, w->max_msg);
+		if (j->cancelled)
+			grpc_reply_error(&r, GRPC_UNAVAILABLE, "bpfd is stopping");
+		else if (!h2_deferred_waited(w->d))
+			grpc_reply_error(&r, GRPC_CANCELLED, "The client went away");
+		else if (err)
+			list_walk_failed(&r, err);
+		else
+			list_reply(&r, w->req);
+		/* a literal: call->path is the stream's, freed when the client goes */
+		metrics_rpc_done("/bpfd.v1.Bpfd/List", r.status);
+		h2_deferred_complete(w->d, &r);
+		grpc_reply_fini(&r);
+		list_wait_free(w);
+	}
+	lq.tail = pw;
+	if (lq.head && !j->cancelled && list_walk_start(lq.rpc))
+		list_walk_done(&(struct rpc_pull_job){ .cancelled = true });
+}
+
+/* Wait for the next walk: true when the call is answered later. */
+static bool list_defer(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r,
+		       bpfd_v1_ListRequest **req)
+{
+	struct list_wait *w;
+
+	if (!rpc->walker || !rpc->ops->prog_walk || !call->recv_ns)
+		return false;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return false;
+	w->d = h2_reply_defer(r);
+	if (!w->d) {
+		free(w);
+		return false;
+	}
+	if (!lq.running && list_walk_start(rpc)) {
+		h2_deferred_complete(w->d, NULL);
+		r->deferred = NULL;
+		free(w);
+		return false;
+	}
+	w->req = *req;
+	*req = NULL;
+	w->max_msg = r->max_msg;
+	w->recv_ns = call->recv_ns;
+	*lq.tail = w;
+	lq.tail = &w->next;
+	return true;
+}
+
 static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	bpfd_v1_ListRequest *req = calloc(1, sizeof(*req));
-	struct list_state ls = { .req = req };
-	bpfd_v1_ListResponse resp = { .results = { .funcs.encode = list_encode, .arg = &ls } };
 	int err;
 
 	/* not cleared: cleared where used (64 KiB, per List otherwise) */
 	if (!scratch.list_res)
 		scratch.list_res = malloc(sizeof(*scratch.list_res));
-	ls.res = scratch.list_res;
-	if (!req || !ls.res) {
+	if (!req || !scratch.list_res) {
 		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 		goto out;
 	}
 	if (!decode_or_reply(r, "ListRequest", bpfd_v1_ListRequest_fields, call, req))
 		goto out;
-	if (!lw_stands(rpc, call->recv_ns)) {
-		err = lw_walk(rpc);
-		if (err) {
-			grpc_reply_error(r, grpc_status_from_errno(err),
-					 "Failed to walk the kernel's programs: %s", strerror(-err));
-			goto out;
-		}
-	}
-	/* the reply in one allocation: it holds at most every result */
-	if (grpc_buf_reserve(&r->body, lw.enc.len + 8 * lw.n + 64)) {
-		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+	if (!lq.running && lw_stands(rpc, call->recv_ns)) {
+		list_reply(r, req);
 		goto out;
 	}
-	reply_encode(r, bpfd_v1_ListResponse_fields, &resp);
+	if (list_defer(rpc, call, r, &req))
+		goto out;
+	if (lq.running) {
+		/* the walker has lw: this List cannot wait for it (out of memory) */
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED,
+				 "Out of memory: cannot queue the List; retry");
+		goto out;
+	}
+	err = lw_walk(rpc);
+	if (err) {
+		list_walk_failed(r, err);
+		goto out;
+	}
+	list_reply(r, req);
 out:
 	free(req);
 }

@@ -99,6 +99,9 @@ struct rpc {
 	/* the pull worker: PullBytecode and a Load from an image run their pull
 	 * there and are answered later (h2_reply_defer()); NULL: in the front */
 	struct rpc_pulls *pulls;
+	/* the List walker, a second such worker: a List that needs a new walk
+	 * waits for it there, and the front goes on; NULL: walk in the front */
+	struct rpc_pulls *walker;
 };
 
 /* An event (core/base/event.h) as a bpfd.v1.Event message in buf[size]: 0 with

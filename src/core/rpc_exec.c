@@ -246,9 +246,12 @@ static int op_view(void *ctx, uint32_t id, struct prog_view *ret)
 
 static int op_walk(void *ctx, struct rpc_kwalk *w)
 {
-	struct op_args a = { .kw = w };
+	struct rpc_exec *r = ctx;
+	struct op_args a = { .kw = w, .inner = &r->inner, .r = r, .fn = job_walk };
 
-	return run(ctx, job_walk, &a);
+	/* not run(): the List walker's thread calls it too, and r->peer is the
+	 * front's (a walk changes nothing: no event names its caller) */
+	return exec_call(r->ex, job_run, &a);
 }
 
 static uint64_t op_changes(void *ctx)

@@ -838,6 +838,16 @@ size_t h2_server_pending(const struct h2_server *s)
 	return s->pending;
 }
 
+bool h2_server_deferred(const struct h2_server *s)
+{
+	const struct h2_stream *st;
+
+	for (st = s->streams; st; st = st->next)
+		if (st->state == ST_DEFERRED)
+			return true;
+	return false;
+}
+
 size_t h2_server_streams(const struct h2_server *s)
 {
 	return s->n_streams;

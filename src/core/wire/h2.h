@@ -103,6 +103,8 @@ void h2_server_shutdown(struct h2_server *s);
  * GOAWAY (ENHANCE_YOUR_CALM) whose debug data is why.  Written to buf: their
  * length, or -ENOBUFS / -ENOMEM. */
 ssize_t h2_server_refusal(const char *why, uint8_t *buf, size_t size);
+/* A call of the session waits for its deferred answer (h2_reply_defer()). */
+bool h2_server_deferred(const struct h2_server *s);
 /* Number of streams open (requests received or replies being sent). */
 size_t h2_server_streams(const struct h2_server *s);
 /* Bytes of incomplete requests this session holds (counted in its budget). */

@@ -64,9 +64,11 @@ struct server {
 	void *arg;
 	void (*hup)(void *arg);		/* SIGHUP on stop_fd: call this, keep serving */
 	void *hup_arg;
-	int wake_fd;			/* -1: none (server_on_wake()) */
-	void (*wake)(void *arg);
-	void *wake_arg;
+	struct {
+		int fd;
+		void (*fn)(void *arg);
+		void *arg;
+	} wake[SERVER_WAKES];		/* server_on_wake(); fd -1: none */
 	struct listener lst[2];
 	size_t n_lst;
 	char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -280,6 +282,7 @@ int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
 {
 	struct server *srv;
 	int err = 0;
+	size_t i;
 
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
@@ -291,7 +294,8 @@ int server_new(const struct bpfd_config *cfg, struct tls_ctx *tls,
 	srv->handler = handler;
 	srv->arg = arg;
 	srv->src_fd = -1;
-	srv->wake_fd = -1;
+	for (i = 0; i < SERVER_WAKES; i++)
+		srv->wake[i].fd = -1;
 	/* Buffers of 32 KiB and more get their own mappings, so memory returns to
 	 * the kernel when a request ends or its peer goes (measured: 32 KiB keeps
 	 * the slow-message attack of t_limits 8 MB above its budget, 128 KiB 16 MB).
@@ -345,11 +349,19 @@ void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg)
 	srv->hup_arg = arg;
 }
 
-void server_on_wake(struct server *srv, int fd, void (*fn)(void *arg), void *arg)
+int server_on_wake(struct server *srv, int fd, void (*fn)(void *arg), void *arg)
 {
-	srv->wake_fd = fd;
-	srv->wake = fn;
-	srv->wake_arg = arg;
+	size_t i;
+
+	for (i = 0; i < SERVER_WAKES; i++) {
+		if (srv->wake[i].fd == -1 || srv->wake[i].arg == arg) {
+			srv->wake[i].fd = fd;
+			srv->wake[i].fn = fn;
+			srv->wake[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
 }
 
 void server_free(struct server *srv)
@@ -507,7 +519,7 @@ static int conns_add(struct server *srv, struct conn *c)
 		if (!v)
 			return -ENOMEM;
 		srv->conns = v;
-		p = reallocarray(srv->pfds, cap + 2 + 2 + 1, sizeof(*p));
+		p = reallocarray(srv->pfds, cap + 2 + 2 + SERVER_WAKES, sizeof(*p));
 		if (!p)
 			return -ENOMEM;
 		srv->pfds = p;
@@ -738,7 +750,9 @@ static void conn_handshake(struct server *srv, struct conn *c)
  * peer shut down its side after the calls it sent were answered): close. */
 static void conn_drop_if_done(struct conn *c)
 {
-	if (!c->dead && c->out_off == c->out_len && (!h2_server_alive(c->h2) || c->read_eof))
+	/* a peer that half-closed still gets the answers of its deferred calls */
+	if (!c->dead && c->out_off == c->out_len &&
+	    (!h2_server_alive(c->h2) || (c->read_eof && !h2_server_deferred(c->h2))))
 		conn_drop(c, c->read_eof ? "closed by peer" : "session over");
 }
 
@@ -925,9 +939,10 @@ int server_run(struct server *srv, int stop_fd)
 	uint64_t now, next, t;
 	size_t i, nl, np;
 	int timeout, rc;
+	bool busy;
 
 	if (!srv->pfds) {
-		srv->pfds = calloc(2 + 2 + 16 + 1, sizeof(*srv->pfds));
+		srv->pfds = calloc(2 + 2 + 16 + SERVER_WAKES, sizeof(*srv->pfds));
 		if (!srv->pfds)
 			return -ENOMEM;
 	}
@@ -936,14 +951,22 @@ int server_run(struct server *srv, int stop_fd)
 		next = srv->stopping ? srv->stop_deadline : 0;
 		for (i = 0; i < srv->n_conns; i++) {
 			t = conn_timers(srv, srv->conns[i], now);
-			if (t && (!next || t < next))
-				next = t;
 			c = srv->conns[i];
-			if (c->dead || !c->h2)
+			if (c->dead || !c->h2) {
+				if (t && (!next || t < next))
+					next = t;
 				continue;
+			}
+			busy = !h2_server_idle_since(c->h2);
 			conn_flush(c, now);
 			/* e.g. an idle connection after the GOAWAY of a shutdown */
 			conn_drop_if_done(c);
+			/* the answer of a deferred call (the wake of the last round)
+			 * ended its last call just now: the idle timer starts */
+			if (busy && !c->dead && h2_server_idle_since(c->h2))
+				t = conn_timers(srv, c, now);
+			if (t && (!next || t < next))
+				next = t;
 		}
 		reap(srv);
 		next = earliest(next, heap_trim(srv, now));
@@ -965,8 +988,9 @@ int server_run(struct server *srv, int stop_fd)
 		for (i = 0; i < srv->n_conns; i++)
 			srv->pfds[np++] = (struct pollfd){
 				.fd = srv->conns[i]->io.fd, .events = conn_events(srv->conns[i]) };
-		/* the last slot: pfds has room for 2 + 2 listeners + conns + 1 */
-		srv->pfds[np] = (struct pollfd){ .fd = srv->wake_fd, .events = POLLIN };
+		/* the last slots: pfds has room for 2 + 2 listeners + conns + SERVER_WAKES */
+		for (i = 0; i < SERVER_WAKES; i++)
+			srv->pfds[np + i] = (struct pollfd){ .fd = srv->wake[i].fd, .events = POLLIN };
 		timeout = -1;
 		if (next)
 			timeout = next > now ? (int)(next - now) : 0;
@@ -974,7 +998,7 @@ int server_run(struct server *srv, int stop_fd)
 		for (i = 0; i < srv->n_conns; i++)
 			if (srv->conns[i]->ready && h2_io_pending(&srv->conns[i]->io))
 				timeout = 0;
-		rc = poll(srv->pfds, np + 1, timeout);
+		rc = poll(srv->pfds, np + SERVER_WAKES, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -985,8 +1009,9 @@ int server_run(struct server *srv, int stop_fd)
 			begin_shutdown(srv, stop_fd, now);
 		if (srv->pfds[1].revents & POLLIN)
 			srv->src_fn(srv->src_arg);
-		if (srv->pfds[np].revents & POLLIN)
-			srv->wake(srv->wake_arg);	/* replies are sent next round */
+		for (i = 0; i < SERVER_WAKES; i++)
+			if (srv->pfds[np + i].revents & POLLIN)
+				srv->wake[i].fn(srv->wake[i].arg);	/* replies: next round */
 		for (i = 0; i < nl && i < srv->n_lst; i++)
 			if (srv->pfds[2 + i].revents & POLLIN)
 				do_accept(srv, &srv->lst[i]);

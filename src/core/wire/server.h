@@ -31,8 +31,11 @@ void server_on_hup(struct server *srv, void (*fn)(void *arg), void *arg);
 void server_set_source(struct server *srv, int fd, void (*fn)(void *arg), void *arg);
 /* Poll fd (readable: another thread has answers for deferred calls,
  * h2_reply_defer()) in the loop and call fn(arg) in its thread then; fn reads
- * fd.  One such fd per server; fd -1 removes it. */
-void server_on_wake(struct server *srv, int fd, void (*fn)(void *arg), void *arg);
+ * fd.  Up to SERVER_WAKES such fds (the pull worker, the List walker), one per
+ * arg: a second call with the same arg replaces its fd, fd -1 turns it off.
+ * 0, or -ENOSPC when all are taken. */
+#define SERVER_WAKES	2
+int server_on_wake(struct server *srv, int fd, void (*fn)(void *arg), void *arg);
 /* The TCP port actually bound (useful with port 0), or 0. */
 int server_tcp_port(const struct server *srv);
 
