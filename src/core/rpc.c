@@ -408,79 +408,147 @@ out:
 	free(resp);
 }
 
+/* ---- unary methods: decode, check the caller, one op, encode ---- */
+
+/* One call of a unary method, as its callbacks see it. */
+struct unary_call {
+	const struct unary *u;
+	struct rpc *rpc;
+	const struct grpc_call *call;
+	void *req;			/* the decoded request */
+	void *resp;			/* zeroed: the op fills it */
+	struct errmsg em;
+};
+
+struct unary_msg {
+	const pb_msgdesc_t *fields;
+	size_t size;			/* of the struct nanopb decodes to */
+};
+
+/*
+ * A method that answers from the front with one op: what differs between
+ * them.  Requests and responses are allocated because some are large.
+ */
+struct unary {
+	const char *name;		/* "Modify": "ModifyRequest", "Modify failed" */
+	struct unary_msg req, resp;
+	const char *unserved;		/* UNIMPLEMENTED's message when the op is NULL */
+	/* with [[policy]] on, may the caller make this call: 0, -EPERM (refused
+	 * with c->em) or -errno; NULL: the method's grant is enough */
+	int (*allowed)(struct unary_call *c);
+	/* the op: 0 with c->resp filled, or -errno with c->em */
+	int (*op)(struct unary_call *c);
+};
+
+static void unary_run(const struct unary *u, bool served, struct rpc *rpc,
+		      const struct grpc_call *call, struct grpc_reply *r)
+{
+	struct unary_call c = { .u = u, .rpc = rpc, .call = call, .em = { "" } };
+	char what[64];
+	int err = 0;
+
+	if (!served)
+		return grpc_reply_error(r, GRPC_UNIMPLEMENTED, "%s", u->unserved);
+	c.req = calloc(1, u->req.size);
+	c.resp = calloc(1, u->resp.size);
+	if (!c.req || !c.resp) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
+	snprintf(what, sizeof(what), "%sRequest", u->name);
+	if (!decode_or_reply(r, what, u->req.fields, call, c.req))
+		goto out;
+	if (u->allowed && policy_on(rpc, call)) {
+		err = u->allowed(&c);
+		if (err == -EPERM) {
+			refuse(r, call, u->name, &c.em);
+			goto out;
+		}
+	}
+	if (!err)
+		err = u->op(&c);
+	snprintf(what, sizeof(what), "%s failed", u->name);
+	if (err)
+		reply_errno(r, err, &c.em, what);
+	else
+		reply_encode(r, u->resp.fields, c.resp);
+out:
+	free(c.req);
+	free(c.resp);
+}
+
+/* The log line of a call that changed program id, by a caller (did: "unloaded"). */
+static void log_change(const struct unary_call *c, const char *did, uint32_t id, int err)
+{
+	const struct caller *who = c->call->caller;
+
+	if (!who)
+		return;
+	if (err)
+		log_info("%s of program %u by %s failed: %s", c->u->name, id, who->name,
+			 c->em.msg[0] ? c->em.msg : strerror(-err));
+	else
+		log_info("%s %s program %u", who->name, did, id);
+}
+
+static int unload_allowed(struct unary_call *c)
+{
+	const bpfd_v1_UnloadRequest *req = c->req;
+
+	return prog_allowed(c->rpc, c->call, req->id, "unload", NULL, &c->em);
+}
+
+static int unload_op(struct unary_call *c)
+{
+	const bpfd_v1_UnloadRequest *req = c->req;
+	int err = c->rpc->ops->unload(c->rpc->ctx, req->id, &c->em);
+
+	log_change(c, "unloaded", req->id, err);
+	return err;
+}
+
 static void do_unload(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
-	bpfd_v1_UnloadRequest req = bpfd_v1_UnloadRequest_init_zero;
-	bpfd_v1_UnloadResponse resp = bpfd_v1_UnloadResponse_init_zero;
-	struct errmsg em = { "" };
-	int err;
+	static const struct unary u = {
+		.name = "Unload",
+		.req = { bpfd_v1_UnloadRequest_fields, sizeof(bpfd_v1_UnloadRequest) },
+		.resp = { bpfd_v1_UnloadResponse_fields, sizeof(bpfd_v1_UnloadResponse) },
+		.allowed = unload_allowed,
+		.op = unload_op,
+	};
 
-	if (!decode_or_reply(r, "UnloadRequest", bpfd_v1_UnloadRequest_fields, call, &req))
-		return;
-	if (policy_on(rpc, call)) {
-		err = prog_allowed(rpc, call, req.id, "unload", NULL, &em);
-		if (err == -EPERM)
-			return refuse(r, call, "Unload", &em);
-		if (err)
-			return reply_errno(r, err, &em, "Unload failed");
-	}
-	err = rpc->ops->unload(rpc->ctx, req.id, &em);
-	if (call->caller) {
-		if (err)
-			log_info("Unload of program %u by %s failed: %s", req.id, call->caller->name,
-				 em.msg[0] ? em.msg : strerror(-err));
-		else
-			log_info("%s unloaded program %u", call->caller->name, req.id);
-	}
-	if (err)
-		return reply_errno(r, err, &em, "Unload failed");
-	reply_encode(r, bpfd_v1_UnloadResponse_fields, &resp);
+	unary_run(&u, true, rpc, call, r);
+}
+
+static int modify_allowed(struct unary_call *c)
+{
+	const bpfd_v1_ModifyRequest *req = c->req;
+
+	return prog_allowed(c->rpc, c->call, req->id, "modify",
+			    req->has_priority ? &req->priority : NULL, &c->em);
+}
+
+static int modify_op(struct unary_call *c)
+{
+	const bpfd_v1_ModifyRequest *req = c->req;
+	int err = c->rpc->ops->modify(c->rpc->ctx, req, c->resp, &c->em);
+
+	log_change(c, "modified", req->id, err);
+	return err;
 }
 
 static void do_modify(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
-	bpfd_v1_ModifyRequest *req = calloc(1, sizeof(*req));
-	bpfd_v1_ModifyResponse *resp = calloc(1, sizeof(*resp));
-	struct errmsg em = { "" };
-	int err;
+	static const struct unary u = {
+		.name = "Modify",
+		.req = { bpfd_v1_ModifyRequest_fields, sizeof(bpfd_v1_ModifyRequest) },
+		.resp = { bpfd_v1_ModifyResponse_fields, sizeof(bpfd_v1_ModifyResponse) },
+		.unserved = "Modify is not available here",
+		.allowed = modify_allowed,
+		.op = modify_op,
+	};
 
-	if (!req || !resp) {
-		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
-		goto out;
-	}
-	if (!rpc->ops->modify) {
-		grpc_reply_error(r, GRPC_UNIMPLEMENTED, "Modify is not available here");
-		goto out;
-	}
-	if (!decode_or_reply(r, "ModifyRequest", bpfd_v1_ModifyRequest_fields, call, req))
-		goto out;
-	if (policy_on(rpc, call)) {
-		err = prog_allowed(rpc, call, req->id, "modify",
-				   req->has_priority ? &req->priority : NULL, &em);
-		if (err == -EPERM) {
-			refuse(r, call, "Modify", &em);
-			goto out;
-		}
-		if (err) {
-			reply_errno(r, err, &em, "Modify failed");
-			goto out;
-		}
-	}
-	err = rpc->ops->modify(rpc->ctx, req, resp, &em);
-	if (call->caller) {
-		if (err)
-			log_info("Modify of program %u by %s failed: %s", req->id,
-				 call->caller->name, em.msg[0] ? em.msg : strerror(-err));
-		else
-			log_info("%s modified program %u", call->caller->name, req->id);
-	}
-	if (err)
-		reply_errno(r, err, &em, "Modify failed");
-	else
-		reply_encode(r, bpfd_v1_ModifyResponse_fields, resp);
-out:
-	free(req);
-	free(resp);
+	unary_run(&u, rpc->ops->modify != NULL, rpc, call, r);
 }
 
 static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
@@ -505,57 +573,43 @@ static void do_pull(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	free(req);
 }
 
+static int list_images_op(struct unary_call *c)
+{
+	return c->rpc->ops->list_images(c->rpc->ctx, c->resp, &c->em);
+}
+
 static void do_list_images(struct rpc *rpc, const struct grpc_call *call,
 			   struct grpc_reply *r)
 {
-	bpfd_v1_ListImagesRequest req = bpfd_v1_ListImagesRequest_init_zero;
-	bpfd_v1_ListImagesResponse *resp = NULL;
-	struct errmsg em = { "" };
-	int err;
+	static const struct unary u = {
+		.name = "ListImages",
+		.req = { bpfd_v1_ListImagesRequest_fields, sizeof(bpfd_v1_ListImagesRequest) },
+		.resp = { bpfd_v1_ListImagesResponse_fields, sizeof(bpfd_v1_ListImagesResponse) },
+		.unserved = "ListImages is not served here",
+		.op = list_images_op,
+	};
 
-	if (!rpc->ops->list_images)
-		return grpc_reply_error(r, GRPC_UNIMPLEMENTED, "ListImages is not served here");
-	if (!decode_or_reply(r, "ListImagesRequest", bpfd_v1_ListImagesRequest_fields, call,
-			     &req))
-		return;
-	resp = calloc(1, sizeof(*resp));
-	if (!resp)
-		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
-	err = rpc->ops->list_images(rpc->ctx, resp, &em);
-	if (err)
-		reply_errno(r, err, &em, "ListImages failed");
-	else
-		reply_encode(r, bpfd_v1_ListImagesResponse_fields, resp);
-	free(resp);
+	unary_run(&u, rpc->ops->list_images != NULL, rpc, call, r);
+}
+
+static int remove_images_op(struct unary_call *c)
+{
+	return c->rpc->ops->remove_images(c->rpc->ctx, c->req, c->resp, &c->em);
 }
 
 static void do_remove_images(struct rpc *rpc, const struct grpc_call *call,
 			     struct grpc_reply *r)
 {
-	bpfd_v1_RemoveImagesRequest *req = NULL;
-	bpfd_v1_RemoveImagesResponse *resp = NULL;
-	struct errmsg em = { "" };
-	int err;
+	static const struct unary u = {
+		.name = "RemoveImages",
+		.req = { bpfd_v1_RemoveImagesRequest_fields, sizeof(bpfd_v1_RemoveImagesRequest) },
+		.resp = { bpfd_v1_RemoveImagesResponse_fields,
+			  sizeof(bpfd_v1_RemoveImagesResponse) },
+		.unserved = "RemoveImages is not served here",
+		.op = remove_images_op,
+	};
 
-	if (!rpc->ops->remove_images)
-		return grpc_reply_error(r, GRPC_UNIMPLEMENTED, "RemoveImages is not served here");
-	req = calloc(1, sizeof(*req));
-	resp = calloc(1, sizeof(*resp));
-	if (!req || !resp) {
-		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
-		goto out;
-	}
-	if (!decode_or_reply(r, "RemoveImagesRequest", bpfd_v1_RemoveImagesRequest_fields, call,
-			     req))
-		goto out;
-	err = rpc->ops->remove_images(rpc->ctx, req, resp, &em);
-	if (err)
-		reply_errno(r, err, &em, "RemoveImages failed");
-	else
-		reply_encode(r, bpfd_v1_RemoveImagesResponse_fields, resp);
-out:
-	free(req);
-	free(resp);
+	unary_run(&u, rpc->ops->remove_images != NULL, rpc, call, r);
 }
 
 /*
@@ -1091,65 +1145,66 @@ out:
 	free(req);
 }
 
-static void do_get(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+static int get_op(struct unary_call *c)
 {
-	bpfd_v1_GetRequest req = bpfd_v1_GetRequest_init_zero;
-	bpfd_v1_GetResponse *resp = calloc(1, sizeof(*resp));
+	const bpfd_v1_GetRequest *req = c->req;
+	bpfd_v1_GetResponse *resp = c->resp;
 	bool owned;
 	int err;
 
-	if (!resp)
-		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
-	if (!decode_or_reply(r, "GetRequest", bpfd_v1_GetRequest_fields, call, &req))
-		goto out;
-	err = prog_fill(rpc, req.id, &resp->kernel_info, &resp->info, &owned);
-	if (err == -ENOENT) {
-		grpc_reply_error(r, GRPC_NOT_FOUND,
-				 "There is no program with id %u in the kernel: see 'bpfctl list --all'",
-				 req.id);
-		goto out;
-	}
-	if (err) {
-		grpc_reply_error(r, grpc_status_from_errno(err), "Failed to read program %u: %s",
-				 req.id, strerror(-err));
-		goto out;
-	}
+	err = prog_fill(c->rpc, req->id, &resp->kernel_info, &resp->info, &owned);
+	if (err == -ENOENT)
+		return errmsg_set(&c->em, err,
+				  "There is no program with id %u in the kernel: see 'bpfctl list --all'",
+				  req->id);
+	if (err)
+		return errmsg_set(&c->em, err, "Failed to read program %u: %s", req->id,
+				  strerror(-err));
 	resp->has_kernel_info = true;
 	resp->has_info = owned;
-	reply_encode(r, bpfd_v1_GetResponse_fields, resp);
-out:
-	free(resp);
+	return 0;
+}
+
+static void do_get(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
+{
+	static const struct unary u = {
+		.name = "Get",
+		.req = { bpfd_v1_GetRequest_fields, sizeof(bpfd_v1_GetRequest) },
+		.resp = { bpfd_v1_GetResponse_fields, sizeof(bpfd_v1_GetResponse) },
+		.op = get_op,
+	};
+
+	unary_run(&u, true, rpc, call, r);
+}
+
+/* programs.d is the administrator's: a caller [[policy]] rules restrict loads
+ * only what its rule grants, so it may not make the daemon load all of that */
+static int reload_allowed(struct unary_call *c)
+{
+	if (!policy_restricts(c->rpc->policy, c->call->caller))
+		return 0;
+	return errmsg_set(&c->em, -EPERM, "%s may not call Reload: it re-reads programs.d, "
+			  "which only callers no [[policy]] rule restricts (root) may do",
+			  c->call->caller->name);
+}
+
+static int reload_op(struct unary_call *c)
+{
+	return c->rpc->ops->reload(c->rpc->ctx, c->resp, &c->em);
 }
 
 static void do_reload(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
-	bpfd_v1_ReloadRequest req = bpfd_v1_ReloadRequest_init_zero;
-	bpfd_v1_ReloadResponse *resp;
-	struct errmsg em = { "" };
-	int err;
+	static const struct unary u = {
+		.name = "Reload",
+		.req = { bpfd_v1_ReloadRequest_fields, sizeof(bpfd_v1_ReloadRequest) },
+		.resp = { bpfd_v1_ReloadResponse_fields, sizeof(bpfd_v1_ReloadResponse) },
+		.unserved = "Reload is not available here: this server has no programs.d",
+		.allowed = reload_allowed,
+		.op = reload_op,
+	};
 
-	if (!decode_or_reply(r, "ReloadRequest", bpfd_v1_ReloadRequest_fields, call, &req))
-		return;
-	/* programs.d is the administrator's: a caller [[policy]] rules restrict loads
-	 * only what its rule grants, so it may not make the daemon load all of that */
-	if (policy_on(rpc, call) && policy_restricts(rpc->policy, call->caller)) {
-		errmsg_set(&em, -EPERM, "%s may not call Reload: it re-reads programs.d, which "
-			   "only callers no [[policy]] rule restricts (root) may do",
-			   call->caller->name);
-		return refuse(r, call, "Reload", &em);
-	}
-	if (!rpc->ops->reload)
-		return grpc_reply_error(r, GRPC_UNIMPLEMENTED,
-					"Reload is not available here: this server has no programs.d");
-	resp = calloc(1, sizeof(*resp));
-	if (!resp)
-		return grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
-	err = rpc->ops->reload(rpc->ctx, resp, &em);
-	if (err)
-		reply_errno(r, err, &em, "Reload failed");
-	else
-		reply_encode(r, bpfd_v1_ReloadResponse_fields, resp);
-	free(resp);
+	unary_run(&u, rpc->ops->reload != NULL, rpc, call, r);
 }
 
 int rpc_event_encode(const struct event *e, uint8_t *buf, size_t size, size_t *ret_len)
