@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rpc_pull.h - the pull worker: image pulls (network, extraction, signature
- * checks) off the front's event loop, their calls answered when they are done */
+/* rpc_pull.h - a worker thread with a job queue: the pull worker runs image pulls
+ * (network, extraction, signature checks) off the front's event loop, the List
+ * walker (a second one) List walks; their calls are answered when they are done */
 #ifndef BPFD_CORE_RPC_PULL_H
 #define BPFD_CORE_RPC_PULL_H
 
