@@ -255,7 +255,7 @@ STRESS_ENV := BPFD_CRASH_OPS=500 BPFD_LOAD_OPS=200
 stress: all
 	@$(TEST_ENV) $(STRESS_ENV) TEST_TIMEOUT=7200 tests/run.sh tests/integration/t_crash.sh \
 		tests/integration/t_load.sh
-	@$(TEST_ENV) TEST_TIMEOUT=7200 tests/vm/vm.sh run --env BPFD_CRASH_OPS=500 \
+	@$(TEST_ENV) TEST_TIMEOUT=7200 tests/vm/vm.sh run --timeout 7200 --env BPFD_CRASH_OPS=500 \
 		--env BPFD_LOAD_OPS=200 -- tests/run.sh -l vm tests/integration/t_crash.sh \
 		tests/integration/t_load.sh
 

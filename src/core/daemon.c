@@ -376,6 +376,18 @@ static int mgr_unload_all_job(void *arg)
 	return mgr_unload_all(arg);
 }
 
+/* A worker thread whose answers the front's loop completes: 0 or -errno (logged). */
+static int start_worker(struct server *srv, const char *name, struct rpc_pulls **ret)
+{
+	int err = rpc_pulls_start(ret);
+
+	if (err) {
+		log_errno(LOG_ERR, err, "Failed to start the %s thread", name);
+		return err;
+	}
+	return server_on_wake(srv, rpc_pulls_fd(*ret), rpc_pulls_wake, *ret);
+}
+
 int daemon_run(struct bpfd_config *cfg)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -486,24 +498,13 @@ int daemon_run(struct bpfd_config *cfg)
 	rx.peer = NULL;
 	hup = (struct hup_ctx){ .cfg = cfg, .kern = &kern, .rx = &rx };
 	server_on_hup(srv, on_hup, &hup);
-	/* the pull worker too: downloads and extraction off the front's loop */
-	if (have_img) {
-		err = rpc_pulls_start(&pulls);
-		if (err) {
-			log_errno(LOG_ERR, err, "Failed to start the pull worker thread");
-			goto out;
-		}
-		rpc.pulls = pulls;
-		server_on_wake(srv, rpc_pulls_fd(pulls), rpc_pulls_wake, pulls);
-	}
-	/* the List walker: a List waits there for a walk while the front goes on */
-	err = rpc_pulls_start(&walker);
-	if (err) {
-		log_errno(LOG_ERR, err, "Failed to start the List walker thread");
+	/* the pull worker too: downloads and extraction off the front's loop; the
+	 * List walker: a List waits there for a walk while the front goes on */
+	if ((have_img && start_worker(srv, "pull worker", &pulls)) ||
+	    start_worker(srv, "List walker", &walker))
 		goto out;
-	}
+	rpc.pulls = pulls;
 	rpc.walker = walker;
-	server_on_wake(srv, rpc_pulls_fd(walker), rpc_pulls_wake, walker);
 	/* started by the front after privsep(): it has no capabilities either */
 	if (metrics && metrics_start(metrics)) {
 		log_err("Failed to start the metrics thread");
