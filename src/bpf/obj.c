@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "bpf/obj.h"
 #include "core/base/log.h"
 #include "core/base/sandbox.h"
+#include "core/base/sha256.h"
 
 #ifndef EM_BPF
 #define EM_BPF 247
@@ -29,6 +31,7 @@
 #define OBJ_LOG_TAIL	2400		/* bytes of the log's end put into the message */
 #define OBJ_PARSE_SECS	10		/* time a parse in the sandbox child may take */
 #define OBJ_MAX_FD_FILE	(256u << 20)	/* bytes obj_open_fd() reads */
+#define OBJ_SAFE_MAX	64		/* objects remembered as safe to parse */
 
 struct obj {
 	struct bpf_object *bo;
@@ -146,35 +149,81 @@ static int obj_select(struct obj *o, const char *what, const char *func_name,
  * ones: fuzz_elf found a NULL dereference in bpf_object__collect_prog_relos() for a
  * relocation section whose target section has no data (fixed in later libbpf).  So
  * the object is parsed first in a forked child; only when that child survives does
- * the daemon parse it itself (parsing is deterministic).  path or data/len. */
+ * the daemon parse it itself, the same bytes under the same name (parsing is
+ * deterministic).  The bytes are always a buffer the daemon read once: what the
+ * child checked is what the daemon parses. */
 struct parse_job {
-	const char *path;
 	const void *data;
 	size_t len;
+	const char *name;
 	int parsed;		/* 1: libbpf parsed it, 0: it failed cleanly */
 };
 
+/* Objects whose parse in a child succeeded, by the SHA-256 of their bytes and the
+ * name they were opened as: loading one of them again (the k-th program of a chain,
+ * a reload) skips the child.  A ring of the last OBJ_SAFE_MAX; new bytes always go
+ * through the child. */
+static struct {
+	pthread_mutex_t lock;
+	unsigned char sum[OBJ_SAFE_MAX][SHA256_LEN];
+	char name[OBJ_SAFE_MAX][64];
+	size_t n, next;
+} safe = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static bool safe_known(const unsigned char *sum, const char *name)
+{
+	bool hit = false;
+	size_t i;
+
+	pthread_mutex_lock(&safe.lock);
+	for (i = 0; i < safe.n && !hit; i++)
+		hit = !memcmp(safe.sum[i], sum, SHA256_LEN) && !strcmp(safe.name[i], name);
+	pthread_mutex_unlock(&safe.lock);
+	return hit;
+}
+
+static void safe_add(const unsigned char *sum, const char *name)
+{
+	if (strlen(name) >= sizeof(safe.name[0]))
+		return;		/* not remembered: checked again next time */
+	pthread_mutex_lock(&safe.lock);
+	memcpy(safe.sum[safe.next], sum, SHA256_LEN);
+	strcpy(safe.name[safe.next], name);
+	safe.next = (safe.next + 1) % OBJ_SAFE_MAX;
+	if (safe.n < OBJ_SAFE_MAX)
+		safe.n++;
+	pthread_mutex_unlock(&safe.lock);
+}
+
 static void parse_child(void *buf)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "check");
 	struct parse_job *j = buf;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = j->name);
 	struct bpf_object *bo;
 
 	bpflog_set(BPFLOG_OFF);
-	bo = j->path ? bpf_object__open_file(j->path, NULL)
-		     : bpf_object__open_mem(j->data, j->len, &opts);
+	bo = bpf_object__open_mem(j->data, j->len, &opts);
 	j->parsed = !!bo;
 }
 
-static int parse_sandboxed(const char *path, const void *data, size_t len, const char *what,
+/* Parse data[0..len) as object name (NULL: libbpf's own name) in a confined child,
+ * unless these bytes under this name parsed there before. */
+static int parse_sandboxed(const void *data, size_t len, const char *name, const char *what,
 			   struct errmsg *em)
 {
-	struct parse_job j = { .path = path, .data = data, .len = len };
+	struct parse_job j = { .data = data, .len = len, .name = name };
+	unsigned char sum[SHA256_LEN];
 	int err, st = 0;
 
+	sha256(data, len, sum);
+	if (safe_known(sum, name ? name : ""))
+		return 0;
 	err = sandbox_run_confined(parse_child, &j, sizeof(j), OBJ_PARSE_SECS * 1000, &st);
-	if (!err)
+	if (!err) {
+		if (j.parsed)
+			safe_add(sum, name ? name : "");
 		return 0;	/* parsed, or failed cleanly: the real open says why */
+	}
 	if (err == -ETIMEDOUT)
 		return errmsg_set(em, -ENOEXEC,
 				  "%s is not a usable BPF object: parsing it took more than %d seconds",
@@ -223,7 +272,6 @@ int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
 		  struct errmsg *em)
 {
 	unsigned char hdr[sizeof(Elf64_Ehdr)];
-	struct bpf_object *bo;
 	struct stat st;
 	ssize_t n;
 	int fd, err;
@@ -250,23 +298,18 @@ int obj_open_file(const char *path, const char *func_name, struct obj **ret_obj,
 		return errmsg_set(em, -ENOEXEC, "object file '%s' is not a regular file", path);
 	}
 	n = read(fd, hdr, sizeof(hdr));
-	close(fd);
-	if (n < 0)
-		return errmsg_set(em, -errno, "cannot read object file '%s': %s", path,
-				  strerror(errno));
-	err = check_bpf_elf(hdr, n, path, em);
-	if (err)
-		return err;
-	err = parse_sandboxed(path, NULL, 0, path, em);
-	if (err)
-		return err;
-	bo = bpf_object__open_file(path, NULL);
-	if (!bo) {
-		err = -errno;
-		return errmsg_set(em, err, "libbpf cannot open BPF object '%s': %s", path,
-				  strerror(-err));
+	if (n < 0) {
+		err = errmsg_set(em, -errno, "cannot read object file '%s': %s", path,
+				 strerror(errno));
+		goto out;
 	}
-	return obj_finish_open(bo, path, func_name, ret_obj, em);
+	err = check_bpf_elf(hdr, n, path, em);
+	/* read once into memory: the sandbox checks the bytes the daemon parses */
+	if (!err)
+		err = obj_open_fd(fd, path, func_name, ret_obj, em);
+out:
+	close(fd);
+	return err;
 }
 
 static int open_mem(const void *data, size_t len, const char *name, const char *what,
@@ -353,7 +396,7 @@ static int open_mem(const void *data, size_t len, const char *name, const char *
 	err = check_bpf_elf(data, len, what, em);
 	if (err)
 		return err;
-	err = parse_sandboxed(NULL, data, len, what, em);
+	err = parse_sandboxed(data, len, name, what, em);
 	if (err)
 		return err;
 	bo = bpf_object__open_mem(data, len, &opts);
