@@ -565,14 +565,15 @@ int disp_modify(struct hook *h, uint32_t prog_id, int32_t priority, uint32_t pro
 	return retry_locked(h, modify_once, &a, em);
 }
 
+/* Member i of st; iface: the interface's name now ("" when it is gone). */
 static void member_info(struct hook *h, const struct hook_state *st, size_t i,
-			struct hook_member_info *r)
+			const char *iface, struct hook_member_info *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->kind = h->kind;
 	r->ifindex = h->ifindex;
 	r->dir = h->dir;
-	if_indextoname(h->ifindex, r->iface);
+	snprintf(r->iface, sizeof(r->iface), "%s", iface);
 	r->position = i;
 	if (!st->dispatcher) {
 		r->prog_id = st->id;
@@ -638,6 +639,7 @@ static int dir_stat(struct hook *h, uint32_t id, struct stat *sb)
 static bool cache_get(struct hook *h, uint32_t id, struct hook_member_info *ret, size_t max,
 		      size_t *ret_n)
 {
+	char iface[IF_NAMESIZE] = "";
 	struct members_cache *c;
 	struct stat sb;
 	bool hit = false;
@@ -645,6 +647,9 @@ static bool cache_get(struct hook *h, uint32_t id, struct hook_member_info *ret,
 
 	if (dir_stat(h, id, &sb))
 		return false;
+	/* renames show at once, as with a fresh read (one lookup for all members) */
+	if (!if_indextoname(h->ifindex, iface))
+		iface[0] = '\0';
 	pthread_mutex_lock(&h->env->cache_lock);
 	c = cache_find(h);
 	if (c && c->disp_id == id && c->dev == sb.st_dev && c->ino == sb.st_ino &&
@@ -652,9 +657,7 @@ static bool cache_get(struct hook *h, uint32_t id, struct hook_member_info *ret,
 		hit = true;
 		for (i = 0; i < c->n && i < max; i++) {
 			ret[i] = c->m[i];
-			/* renames show at once, as with a fresh read */
-			if (!if_indextoname(h->ifindex, ret[i].iface))
-				ret[i].iface[0] = '\0';
+			snprintf(ret[i].iface, sizeof(ret[i].iface), "%s", iface);
 		}
 		*ret_n = c->n;
 	}
@@ -696,6 +699,7 @@ int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n)
 {
 	struct hook_member_info mi[CHAIN_MAX_PROGS];
+	char iface[IF_NAMESIZE] = "";
 	struct hook_state st;
 	struct stat sb;
 	uint32_t id = 0, mode;
@@ -720,8 +724,10 @@ int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 	if (err)
 		return err;
 	n = st.dispatcher ? st.n : st.id ? 1 : 0;
+	if (n && !if_indextoname(h->ifindex, iface))
+		iface[0] = '\0';
 	for (i = 0; i < n && i < CHAIN_MAX_PROGS; i++)
-		member_info(h, &st, i, &mi[i]);
+		member_info(h, &st, i, iface, &mi[i]);
 	for (i = 0; i < n && i < max; i++)
 		ret[i] = mi[i];
 	*ret_n = n;
