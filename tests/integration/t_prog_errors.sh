@@ -122,6 +122,9 @@ PY
 	why="libbpf crashed parsing it"
 	[ "${BPFD_SANITIZE:-0}" = 1 ] && why=
 	refuse_load 1 "malformed BPF object: $why" "$T_TMP/crash.o" tp_count $TP
+	# setup's object (these bytes but for the damage) parsed in a child before and
+	# the daemon remembers it; a parse that crashed is never remembered: again
+	refuse_load 1 "malformed BPF object: $why" "$T_TMP/crash.o" tp_count $TP
 	kill -0 "$BPFD_PID" || fail "the daemon died"
 }
 
