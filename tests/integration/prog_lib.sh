@@ -243,12 +243,45 @@ prog_gone() {
 	return 0
 }
 
-# What a failed command must not change: everything under bpfd's bpffs and record
-# directory ($T_TMP/snap.$1), and the kernel's programs named like the test programs
-# ($T_TMP/ids.$1; others' tests load programs meanwhile, and programs unloaded just
-# before linger for an RCU grace period, so only programs that appear count).
+# What a failed command must not change, exactly for what the test owns (others' tests
+# and stress runs load and unload programs of the same names meanwhile):
+# own_state prints bpfd's pins and records, the BPF programs, links and perf events the
+# daemon holds open (by id) and what is attached to the test's interfaces ($OWN_IFACES:
+# XDP and TC; a TCX link or a perf event lives only while a descriptor or pin holds it).
+own_state() {
+	ls -AR "$BPFD_RUNDIR/fs" "$BPFD_RUNDIR/programs"
+	echo "held open by bpfd ($BPFD_PID):"
+	held_by "$BPFD_PID"
+	for _if in ${OWN_IFACES:-}; do
+		echo "on $_if:"
+		bpftool net show dev "$_if"
+	done
+}
+
+# held_by PID: "prog_id: N", "link link_id: N prog_id: N" and "perf_event" for every
+# such descriptor PID holds (shell builtins but one ls: each program start is slow in the VM)
+held_by() {
+	ls -l "/proc/$1/fd" >"$T_TMP/fds" 2>&1
+	while IFS= read -r _l; do
+		case $_l in
+		*' -> anon_inode:bpf-prog') _out= ;;
+		*' -> anon_inode:bpf_link') _out=link ;;
+		*' -> anon_inode:[perf_event]') echo perf_event; continue ;;
+		*) continue ;;
+		esac
+		_fd=${_l% -> *}
+		while read -r _k _v; do
+			case $_k in link_id:|prog_id:) _out="${_out:+$_out }$_k $_v" ;; esac
+		done <"/proc/$1/fdinfo/${_fd##* }"
+		echo "$_out"
+	done <"$T_TMP/fds"
+}
+
+# snapshot NAME: own_state into $T_TMP/snap.NAME and the kernel's programs named like
+# the test programs into $T_TMP/ids.NAME (programs unloaded just before linger for an
+# RCU grace period, so only programs that appear count).
 snapshot() {
-	ls -AR "$BPFD_RUNDIR/fs" "$BPFD_RUNDIR/programs" >"$T_TMP/snap.$1" 2>&1
+	own_state >"$T_TMP/snap.$1" 2>&1
 	bpftool prog show >"$T_TMP/progs.now" 2>&1
 	: >"$T_TMP/ids.$1"
 	while read -r _sid _stype _sn _sname _srest; do
@@ -267,29 +300,62 @@ new_progs() {
 	done <"$T_TMP/ids.now"
 }
 
-# (a program left by a failed load may linger until the kernel frees it: retry a little)
+# Ids of the programs someone else holds: open in another process (a program or a
+# link's), pinned (or its link pinned) outside this daemon's bpffs, attached to an
+# interface of the root netns that is not the test's (nor lo, which tests refuse loads on).
+held_elsewhere() {
+	ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v me="/proc/$BPFD_PID/fd:" '
+		/^\/proc\// { dir = $0; next }
+		dir != me && / -> anon_inode:bpf(-prog|_link)$/ {
+			f = dir; sub(/fd:$/, "fdinfo/", f); print f $(NF - 2) }' |
+		xargs -r cat 2>/dev/null | awk '$1 == "prog_id:" { print $2 }'
+	bpftool prog show -j -f 2>/dev/null | jq -r --arg own "$BPFD_RUNDIR/fs/" \
+		'.[] | select(any(.pinned[]?; startswith($own) | not)) | .id'
+	bpftool link show -j -f 2>/dev/null | jq -r --arg own "$BPFD_RUNDIR/fs/" \
+		'.[] | select(any(.pinned[]?; startswith($own) | not)) | .prog_id'
+	bpftool net -j 2>/dev/null | jq -r --arg own " ${OWN_IFACES:-} lo " \
+		'.[] | (.xdp, .tc)[]? | select(.devname as $d | $own | contains(" " + $d + " ") | not) | .id'
+}
+
+# New programs named like the test programs (since snapshot $1) that nothing outside
+# the test accounts for.  A failed load leaves what it leaves held by the daemon, pinned
+# in its bpffs or on the test's hooks (own_state compares those exactly); this finds a
+# program left anywhere else.
+unaccounted() {
+	new_progs "$1" >"$T_TMP/new"
+	[ -s "$T_TMP/new" ] || return 0
+	held_elsewhere >"$T_TMP/elsewhere"
+	while read -r _nid; do
+		grep -qx "$_nid" "$T_TMP/elsewhere" || echo "$_nid"
+	done <"$T_TMP/new"
+}
+
+# same_as NAME: nothing the test owns changed since snapshot NAME and no program is
+# unaccounted for (one a failed load left may linger until the kernel frees it, and
+# another test's program may be between holders: retry a little)
 same_as() {
 	_tries=0
 	while :; do
 		snapshot now
-		_new=$(new_progs "$1")
+		_new=$(unaccounted "$1")
 		cmp -s "$T_TMP/snap.$1" "$T_TMP/snap.now" && [ -z "$_new" ] && return 0
 		_tries=$((_tries + 1))
-		[ $_tries -gt 40 ] &&
-			fail "state changed: $(diff "$T_TMP/snap.$1" "$T_TMP/snap.now") new programs: $_new"
+		if [ $_tries -gt 40 ]; then
+			for _nid in $_new; do
+				_new="$_new
+$(bpftool prog show id "$_nid" 2>&1)"
+			done
+			fail "state changed: $(diff "$T_TMP/snap.$1" "$T_TMP/snap.now")
+programs nothing else holds: $_new"
+		fi
 		sleep 0.05
 	done
 }
 
-# What a refused load must not change, exactly for this daemon (other tests on the
-# machine load programs of the same names meanwhile): its pins and records, and the
-# BPF programs and links it holds open (a program exists only while something holds it).
+# daemon_state NAME / unchanged_since NAME: own_state alone, for what a refused load
+# must not change (the image tests: their programs carry the same names as others').
 daemon_state() {
-	{
-		ls -AR "$BPFD_RUNDIR/fs" "$BPFD_RUNDIR/programs"
-		ls -l "/proc/$BPFD_PID/fd" | grep -c 'anon_inode:bpf-prog'
-		ls -l "/proc/$BPFD_PID/fd" | grep -c 'anon_inode:bpf-link'
-	} >"$T_TMP/state.$1" 2>&1
+	own_state >"$T_TMP/state.$1" 2>&1
 }
 
 unchanged_since() {

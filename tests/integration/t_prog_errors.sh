@@ -1,6 +1,8 @@
 #!/bin/sh
 # t_prog_errors.sh - bad inputs to load-from-file and unload: each is refused with a
-# clear error, and nothing changes (bpfd's pins and records, the kernel's programs).
+# clear error, and nothing changes: bpfd's pins and records, the programs it holds, and
+# no program named like the test programs appears in the kernel that nothing else holds
+# (prog_lib.sh's snapshot: other tests load and unload such programs meanwhile).
 # vm: no (bpfd's error handling is the same on every kernel; the kinds the host refuses are loaded in the VM by t_prog_kinds)
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"

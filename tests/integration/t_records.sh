@@ -223,6 +223,7 @@ test_enospc() {
 	frames_veth "$IF"
 	dd if=/dev/zero of="$BPFD_RUNDIR/programs/filler" bs=4k 2>/dev/null
 	[ "$(df --output=avail "$BPFD_RUNDIR/programs" | tail -n 1)" -eq 0 ] || fail "not full"
+	OWN_IFACES=$IF	# the snapshot covers what is attached to it
 	snapshot before
 	ctl load-from-file -p "$COUNTER_OBJ" -n tp_count tracepoint \
 		-t syscalls/sys_enter_getppid >"$T_TMP/out" 2>&1 && fail "tracepoint load succeeded"
