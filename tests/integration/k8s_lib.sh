@@ -42,27 +42,36 @@ k8s_apply_dist() {
 		fail "the CRDs were not established"
 }
 
-# wait_for SECONDS CMD...: until CMD succeeds (every 0.1 s); 1 if it never did
+# wait_for SECONDS CMD...: until CMD succeeds, tried every 0.1 s for SECONDS of the
+# clock (not a count of tries: a kubectl call takes from milliseconds to seconds, more
+# on a busy machine); 1 if it never did.  The clock is /proc/uptime's, read with a
+# shell builtin (hundredths of a second, never set back).
 wait_for() {
-	_n=$(($1 * 10))
+	uptime_cs
+	_wf_end=$((_cs + $1 * 100))
 	shift
-	while [ $_n -gt 0 ]; do
-		"$@" >/dev/null 2>&1 && return 0
+	until "$@" >/dev/null 2>&1; do
+		uptime_cs
+		[ "$_cs" -lt "$_wf_end" ] || return 1
 		sleep 0.1
-		_n=$((_n - 1))
 	done
-	return 1
+}
+
+uptime_cs() {
+	read -r _cs _cs_idle </proc/uptime
+	_cs=${_cs%.*}${_cs#*.}
 }
 
 # The token of the bpfd-agent service account (dist/k8s/rbac.yaml's rights;
 # k8s_apply_dist first), once the controller manager's token controller made its
-# secret; fails the test if it never does.
+# secret (within 30 s); fails the test if it never comes.
 k8s_agent_token() {
-	_i=0
+	uptime_cs
+	_end=$((_cs + 3000))
 	until _s=$(kc -n bpfd get sa bpfd-agent -o jsonpath='{.secrets[0].name}' 2>/dev/null) &&
 		[ -n "$_s" ]; do
-		_i=$((_i + 1))
-		[ $_i -gt 100 ] && fail "no token secret for the bpfd-agent service account"
+		uptime_cs
+		[ "$_cs" -lt $_end ] || fail "no token secret for the bpfd-agent service account in 30 s"
 		sleep 0.1
 	done
 	kc -n bpfd get secret "$_s" -o jsonpath='{.data.token}' | base64 -d

@@ -19,16 +19,6 @@ OBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
 REG_USER=kuser
 REG_PASS="pw-$T_ID-not-in-logs"
 
-# wait_for SECONDS CMD...: until CMD succeeds (a deadline: a poll may be slow)
-wait_for() {
-	end=$(($(date +%s) + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
-
 # The API as the test bed's admin, with curl (lighter than a kubectl per poll).
 kapi() {
 	curl -sS --cacert "$K8S_CA" -H "Authorization: Bearer $K8S_ADMIN_TOKEN" "$@"

@@ -15,17 +15,6 @@ TP_OBJ="$BPFD_TESTBPF/prog_counter.bpf.o"
 LEASE_S=6
 FIN=bpfd.dev.operator/finalizer
 
-# wait_for SECONDS CMD...: until CMD succeeds (seconds of the clock: kubectl is slow)
-wait_for() {
-	end=$(($(date +%s) + $1))
-	shift
-	while [ "$(date +%s)" -lt $end ]; do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.2
-	done
-	"$@" >/dev/null 2>&1
-}
-
 # start_bpfd NODE [WRAPPER...]: a bpfd of its own for NODE (run dir $T_TMP/NODE)
 start_bpfd() {
 	node=$1

@@ -113,16 +113,16 @@ EOT
 }
 
 wait_http() {
-	# wait_http URL SECONDS PID: until URL answers 200 (curl, with the admin token)
-	n=0
-	while [ $n -lt $(($2 * 10)) ]; do
+	# wait_http URL SECONDS PID: until URL answers 200 (curl, with the admin token),
+	# for SECONDS of the clock (a curl may take its 2 s on a busy machine)
+	end=$(($(date +%s) + $2))
+	while [ "$(date +%s)" -lt $end ]; do
 		kill -0 "$3" 2>/dev/null || return 1
 		if curl -fsS --max-time 2 --cacert "$D/pki/ca.crt" \
 			-H "Authorization: Bearer $admin" "$1" >/dev/null 2>&1; then
 			return 0
 		fi
 		sleep 0.1
-		n=$((n + 1))
 	done
 	return 1
 }
