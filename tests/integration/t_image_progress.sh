@@ -12,94 +12,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
-PY=/usr/bin/python3
-for c in docker-registry skopeo; do
-	command -v $c >/dev/null 2>&1 || { echo "  missing $c: run make deps"; exit 1; }
-done
+. "$(dirname "$0")/image_lib.sh"
 
-# mklayout DIR TAG OBJ: an OCI layout of three layers: 3 MiB of random bytes in a
-# plain tar, 600 KiB of random bytes gzipped, OBJ as counter.o gzipped (the legacy
-# labels of its tracepoint program); the same random bytes in every layout of the
-# script, so the layers of a second tag are in the store already.  Prints
-# "MANIFEST_DIGEST LAYER:SIZE LAYER:SIZE LAYER:SIZE".
-mklayout() {
-	$PY - "$@" "$PROG_TOP/seed" <<'P'
-import gzip, hashlib, io, json, os, random, sys, tarfile
-out, tag, obj, seed = sys.argv[1:5]
-if not os.path.exists(seed):
-    open(seed, "wb").write(os.urandom(8))
-rnd = random.Random(open(seed, "rb").read())
-os.makedirs(out + "/blobs/sha256", exist_ok=True)
-def put(b):
-    d = hashlib.sha256(b).hexdigest()
-    open("%s/blobs/sha256/%s" % (out, d), "wb").write(b)
-    return "sha256:" + d
-def tar(name, data):
-    bio = io.BytesIO()
-    with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as t:
-        ti = tarfile.TarInfo(name); ti.size = len(data); ti.mtime = 0; ti.mode = 0o644
-        t.addfile(ti, io.BytesIO(data))
-    return bio.getvalue()
-t1 = tar("filler1.bin", rnd.randbytes(3 << 20))
-t2 = tar("filler2.bin", rnd.randbytes(600 << 10))
-t3 = tar("counter.o", open(obj, "rb").read())
-layers = [(t1, t1, "tar"), (gzip.compress(t2, 6, mtime=0), t2, "tar+gzip"),
-          (gzip.compress(t3, 9, mtime=0), t3, "tar+gzip")]
-cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
-    "io.ebpf.program_type": "tracepoint", "io.ebpf.filename": "counter.o",
-    "io.ebpf.program_name": tag, "io.ebpf.bpf_function_name": "tp_count"}},
-    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(u).hexdigest()
-                                              for _, u, _ in layers]}},
-    separators=(",", ":")).encode()
-descs = [{"mediaType": "application/vnd.oci.image.layer.v1." + mt, "digest": put(b),
-          "size": len(b)} for b, _, mt in layers]
-m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg),
-               "size": len(cfg)},
-    "layers": descs}, separators=(",", ":")).encode()
-d = put(m)
-json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "digest": d, "size": len(m), "annotations": {"org.opencontainers.image.ref.name": tag}}]},
-    open(out + "/index.json", "w"))
-json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
-print(d, " ".join("%s:%d" % (x["digest"], x["size"]) for x in descs))
-P
-}
-
-# push PORT REPO:TAG: prints "MANIFEST_DIGEST LAYER:SIZE ..." as the registry has it
-# (skopeo compresses the plain tar layer on the way)
-push() {
-	lay=$T_TMP/lay-${2##*:}
-	mklayout "$lay" "${2##*:}" "$COUNTER_OBJ" >/dev/null || fail "layout"
-	skopeo copy -q --dest-tls-verify=false "oci:$lay:${2##*:}" "docker://127.0.0.1:$1/$2" \
-		>"$T_TMP/push.log" 2>&1 || fail "skopeo: $(cat "$T_TMP/push.log")"
-	$PY - "http://127.0.0.1:$1/v2/${2%:*}/manifests/${2##*:}" <<'P' || fail "manifest of $2"
-import hashlib, json, sys, urllib.request
-req = urllib.request.Request(sys.argv[1], headers={"Accept":
-    "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json"})
-body = urllib.request.urlopen(req).read()
-m = json.loads(body)
-print("sha256:" + hashlib.sha256(body).hexdigest(),
-      " ".join("%s:%d" % (l["digest"], l["size"]) for l in m["layers"]))
-P
-}
-
-# daemon PORT [EXTRA TOML [DAEMON ARGS...]]
-daemon() {
-	CONF=$T_TMP/bpfd-$1.toml
-	cat >"$CONF" <<C
-[registry]
-insecure = ["127.0.0.1:$1"]
-connect_timeout_ms = 2000
-read_timeout_ms = 10000
-[runtime]
-image_dir = "$T_TMP/images-$1"
-${2:-}
-C
-	shift
-	[ $# -gt 0 ] && shift
-	prog_setup_private --config "$CONF" "$@"
-}
+image_need
+# the layers of every image: 3 MiB of random bytes in a plain tar and 600 KiB gzipped
+# before image_layout's counter.o
+LAYERS="3072:tar 600:gzip"
 
 # on_tty OUT CMD...: run CMD on a pseudo-terminal; its raw output (escape sequences and
 # all) into OUT; CMD's exit status
@@ -197,9 +115,9 @@ layers_done() {
 
 test_terminal_and_pipe() {
 	port=$(free_port)
-	daemon "$port"
+	image_daemon "$port"
 	registry reg "$port"
-	info=$(push "$port" bpf/layers:v1)
+	info=$(image_push "$port" bpf/layers:v1 $LAYERS)
 	d=${info%% *}
 	ref=127.0.0.1:$port/bpf/layers:v1
 	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
@@ -228,7 +146,7 @@ test_terminal_and_pipe() {
 	[ ! -s "$T_TMP/pipe.err" ] || fail "piped, stderr: $(cat -v "$T_TMP/pipe.err")"
 
 	# another tag with the same layers: each is in the store already, complete at once
-	info2=$(push "$port" bpf/layers:v2)
+	info2=$(image_push "$port" bpf/layers:v2 $LAYERS)
 	on_tty "$T_TMP/tty2.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
 		pull-bytecode -i "127.0.0.1:$port/bpf/layers:v2" || fail "pull v2: $(cat "$T_TMP/tty2.raw")"
 	screen "$T_TMP/tty2.raw" >"$T_TMP/tty2.screen" || fail "screen"
@@ -245,10 +163,10 @@ test_terminal_and_pipe() {
 
 test_load_from_image_terminal() {
 	port=$(free_port)
-	daemon "$port"
+	image_daemon "$port"
 	need_feature tracepoint
 	registry reg "$port"
-	info=$(push "$port" bpf/layers:load)
+	info=$(image_push "$port" bpf/layers:load $LAYERS)
 	ref=127.0.0.1:$port/bpf/layers:load
 	on_tty "$T_TMP/tty.raw" env BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl \
 		load-from-image -i "$ref" tracepoint -t syscalls/sys_enter_getppid ||
@@ -266,7 +184,7 @@ test_tcp_terminal() {
 	port=$(free_port)
 	tport=$(free_port)
 	certs=$T_TMP/certs-$port
-	daemon "$port" "" --tcp "127.0.0.1:$tport" --certs "$certs"
+	image_daemon "$port" "" --tcp "127.0.0.1:$tport" --certs "$certs"
 	i=0
 	until grep -q 'with mutual TLS' "$DAEMON_LOG" 2>/dev/null; do
 		i=$((i + 1))
@@ -274,7 +192,7 @@ test_tcp_terminal() {
 		sleep 0.05
 	done
 	registry reg "$port"
-	info=$(push "$port" bpf/layers:tcp)
+	info=$(image_push "$port" bpf/layers:tcp $LAYERS)
 	d=${info%% *}
 	ref=127.0.0.1:$port/bpf/layers:tcp
 	on_tty "$T_TMP/tty.raw" env -u BPFD_ENDPOINT "$BPFD" bpfctl pull-bytecode -i "$ref" \
@@ -329,9 +247,9 @@ P
 test_slow_registry() {
 	port=$(free_port)
 	slow=$(free_port)
-	daemon "$slow"
+	image_daemon "$slow"
 	registry reg "$port"
-	info=$(push "$port" bpf/layers:ev)
+	info=$(image_push "$port" bpf/layers:ev $LAYERS)
 	slow_proxy "$slow" "$port" $((2 << 20))
 	ref=127.0.0.1:$slow/bpf/layers:ev
 	ctl events -o json >"$T_TMP/events" 2>&1 &
@@ -394,10 +312,10 @@ P
 # Without the stream the pull works and shows no progress.
 test_without_events() {
 	port=$(free_port)
-	daemon "$port" "[monitor]
+	image_daemon "$port" "[monitor]
 event_readers = 0"
 	registry reg "$port"
-	info=$(push "$port" bpf/layers:off)
+	info=$(image_push "$port" bpf/layers:off $LAYERS)
 	d=${info%% *}
 	ref=127.0.0.1:$port/bpf/layers:off
 	t0=$(date +%s%N)

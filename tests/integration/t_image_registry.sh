@@ -10,52 +10,16 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
-PY=/usr/bin/python3
-for c in docker-registry skopeo openssl curl; do
-	command -v $c >/dev/null 2>&1 || { echo "  missing $c: run make deps"; exit 1; }
-done
+. "$(dirname "$0")/image_lib.sh"
 
-# mklayout DIR TAG OBJ: an OCI layout holding one gzip layer with OBJ as counter.o and
-# the legacy labels of its tracepoint program; prints the manifest digest
-mklayout() {
-	$PY - "$@" <<'P'
-import gzip, hashlib, io, json, os, sys, tarfile
-out, tag, obj = sys.argv[1:4]
-os.makedirs(out + "/blobs/sha256", exist_ok=True)
-def put(b):
-    d = hashlib.sha256(b).hexdigest()
-    open("%s/blobs/sha256/%s" % (out, d), "wb").write(b)
-    return "sha256:" + d
-data = open(obj, "rb").read()
-bio = io.BytesIO()
-with tarfile.open(fileobj=bio, mode="w", format=tarfile.PAX_FORMAT) as t:
-    ti = tarfile.TarInfo("counter.o"); ti.size = len(data); ti.mtime = 0; ti.mode = 0o644
-    t.addfile(ti, io.BytesIO(data))
-layer = gzip.compress(bio.getvalue(), 9, mtime=0)
-cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Labels": {
-    "io.ebpf.program_type": "tracepoint", "io.ebpf.filename": "counter.o",
-    "io.ebpf.program_name": tag, "io.ebpf.bpf_function_name": "tp_count"}},
-    "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(bio.getvalue()).hexdigest()]}},
-    separators=(",", ":")).encode()
-m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(cfg), "size": len(cfg)},
-    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": put(layer), "size": len(layer)}]},
-    separators=(",", ":")).encode()
-d = put(m)
-json.dump({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-    "digest": d, "size": len(m), "annotations": {"org.opencontainers.image.ref.name": tag}}]},
-    open(out + "/index.json", "w"))
-json.dump({"imageLayoutVersion": "1.0.0"}, open(out + "/oci-layout", "w"))
-print(d)
-P
-}
+image_need openssl curl
+READ_MS=5000
 
-# push PORT REPO:TAG: a fresh image (its own program_name label, so its own digest)
+# push PORT REPO:TAG: a fresh image (its own program_name label, so its own digest);
+# prints its digest
 push() {
-	d=$(mklayout "$T_TMP/lay-$$-${2##*:}" "${2##*:}" "$COUNTER_OBJ") || fail "layout"
-	skopeo copy -q --dest-tls-verify=false "oci:$T_TMP/lay-$$-${2##*:}:${2##*:}" \
-		"docker://127.0.0.1:$1/$2" >"$T_TMP/push.log" 2>&1 || fail "skopeo: $(cat "$T_TMP/push.log")"
-	echo "$d"
+	_info=$(image_push "$@") || exit 1
+	echo "${_info%% *}"
 }
 
 # blob_put URL REPO FILE: a blob upload with curl (POST, then PUT with the digest)
@@ -90,20 +54,6 @@ sign() {
 		>/dev/null || fail "signature manifest push"
 }
 
-# daemon PORT [EXTRA TOML]: a private daemon whose [registry] trusts the plain registry
-daemon() {
-	cat >"$T_TMP/bpfd.toml" <<C
-[registry]
-insecure = ["127.0.0.1:$1"]
-connect_timeout_ms = 2000
-read_timeout_ms = ${READ_MS:-5000}
-[runtime]
-image_dir = "$T_TMP/images"
-${2:-}
-C
-	prog_setup_private --config "$T_TMP/bpfd.toml"
-}
-
 TP="tracepoint -t syscalls/sys_enter_getppid"
 
 load_runs() {
@@ -119,7 +69,7 @@ load_runs() {
 
 test_pull_and_load() {
 	port=$(free_port)
-	daemon "$port"
+	image_daemon "$port"
 	need_feature tracepoint
 	registry reg "$port"
 	d=$(push "$port" bpf/counter:v1)
@@ -134,7 +84,7 @@ test_pull_and_load() {
 
 test_registry_stopped() {
 	port=$(free_port)
-	daemon "$port"
+	image_daemon "$port"
 	need_feature tracepoint
 	registry reg "$port"
 	push "$port" bpf/counter:v1 >/dev/null
@@ -161,7 +111,7 @@ test_signatures() {
 		openssl ec -in "$PROG_TOP/ec.pem" -pubout -out "$PROG_TOP/cosign.pub" 2>/dev/null &&
 		openssl ecparam -name prime256v1 -genkey -noout -out "$PROG_TOP/other.pem" 2>/dev/null ||
 		fail "openssl keys"
-	daemon "$port" "[signing]
+	image_daemon "$port" "[signing]
 allow_unsigned = false
 keys = [\"$PROG_TOP/cosign.pub\"]"
 	need_feature tracepoint
@@ -187,7 +137,7 @@ keys = [\"$PROG_TOP/cosign.pub\"]"
 # API does; the program runs and shows its source and image.
 test_progd_image_entry() {
 	port=$(free_port)
-	daemon "$port" "programs_dir = \"$PROG_TOP/programs.d\""
+	image_daemon "$port" "programs_dir = \"$PROG_TOP/programs.d\""
 	need_feature tracepoint
 	registry reg "$port"
 	d=$(push "$port" bpf/counter:pd)
@@ -215,7 +165,7 @@ test_progd_image_entry() {
 # another client's List answers meanwhile, and the pull fails with its read timeout.
 test_pull_does_not_block() {
 	port=$(free_port)
-	READ_MS=2000 daemon "$port"
+	READ_MS=2000 image_daemon "$port"
 	$PY -c '
 import socket, sys
 s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
