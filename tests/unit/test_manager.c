@@ -765,6 +765,8 @@ static void restart_keeps_everything(void)
 	if (!env_restart(&e))
 		goto out;
 	for (i = 0; i < n; i++) {
+		/* entries past the arrays' counts are left as they were (record.h) */
+		memset(b, 0, sizeof(*b));
 		if (!ASSERT_OK(rpc_mgr_ops.prog_info(e.m, ids[i], b, &type), "info after restart"))
 			continue;
 		ASSERT_EQ(memcmp(&a[i], b, sizeof(*b)), 0, "same details after restart");

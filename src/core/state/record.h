@@ -16,8 +16,11 @@ void record_attach_from_pb(const bpfd_v1_AttachInfo *ai, struct attach_spec *ret
 /* The reverse (kind UNKNOWN: no member set). */
 void record_attach_to_pb(const struct attach_spec *a, bpfd_v1_AttachInfo *ret);
 
-/* ProgramInfo <-> view.  ret is fully overwritten (padding too: results compare with
- * memcmp).  map_used_by travels as decimal ids. */
+/* ProgramInfo <-> view.  from_pb: ret is fully overwritten (padding too: results
+ * compare with memcmp).  to_pb: every field is, but the entries of global_data,
+ * map_used_by and metadata past their counts are left as they were (what is
+ * encoded is the same; a List fills one per program).  map_used_by travels as
+ * decimal ids. */
 void record_info_from_pb(const bpfd_v1_ProgramInfo *info, struct prog_view *ret);
 void record_info_to_pb(const struct prog_view *v, bpfd_v1_ProgramInfo *ret);
 

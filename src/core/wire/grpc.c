@@ -173,6 +173,11 @@ int grpc_buf_reserve(struct grpc_buf *b, size_t extra)
 	return buf_grow(b, extra, SIZE_MAX);
 }
 
+int grpc_buf_reserve_exact(struct grpc_buf *b, size_t extra)
+{
+	return buf_grow(b, extra, b->len + extra > b->cap ? b->len + extra : b->cap);
+}
+
 int grpc_buf_append(struct grpc_buf *b, const void *data, size_t len)
 {
 	int err;

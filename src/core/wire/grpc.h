@@ -61,6 +61,9 @@ struct grpc_buf {
 };
 /* Make room for extra more bytes: 0 or -ENOMEM (-E2BIG past SIZE_MAX / 2). */
 int grpc_buf_reserve(struct grpc_buf *b, size_t extra);
+/* The same, growing to exactly what is needed (a reply whose size is known: a
+ * power of two above M_MMAP_THRESHOLD would be a mapping of its own). */
+int grpc_buf_reserve_exact(struct grpc_buf *b, size_t extra);
 int grpc_buf_append(struct grpc_buf *b, const void *data, size_t len);
 void grpc_buf_fini(struct grpc_buf *b);
 
