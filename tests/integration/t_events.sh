@@ -13,11 +13,20 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
 grpc_stubs
 
-# start_reader NAME: `bpfctl events -o json` in the background, into $T_TMP/NAME.ev
+# start_reader NAME: `bpfctl events -o json` in the background, into $T_TMP/NAME.ev;
+# returns once the daemon says it attached (an event before that is not its: under
+# the sanitizers bpfctl starts slowly, and a load right after it was missed)
 start_reader() {
+	_had=$(grep -c 'Event reader .* attached' "$T_TMP/daemon.log")
 	ctl events -o json >"$T_TMP/$1.ev" 2>"$T_TMP/$1.err" &
 	echo $! >"$T_TMP/$1.pid"
 	on_exit "kill $! 2>/dev/null"
+	_n=0
+	until [ "$(grep -c 'Event reader .* attached' "$T_TMP/daemon.log")" -gt "$_had" ]; do
+		_n=$((_n + 1))
+		[ $_n -gt 1200 ] && fail "reader $1 never attached: $(cat "$T_TMP/$1.err")"
+		sleep 0.05
+	done
 }
 
 # wait_event NAME JQ-CONDITION: until reader NAME printed an event matching it
