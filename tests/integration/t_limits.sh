@@ -83,7 +83,8 @@ test_slow_message_attack() {
 	[ "$refused" -ge 490 ] || fail "only $refused streams refused RESOURCE_EXHAUSTED"
 	[ "$expired" = "$held" ] ||
 		fail "$expired of the $held held streams answered DEADLINE_EXCEEDED after message_timeout"
-	[ "$rss1" -le $((rss0 + 4096)) ] || fail "RSS $rss1 kB after the peers went, idle was $rss0 kB"
+	[ "${BPFD_SANITIZE:-0}" = 1 ] || [ "$rss1" -le $((rss0 + 4096)) ] ||
+		fail "RSS $rss1 kB after the peers went, idle was $rss0 kB"
 	list_fast "after the attack"
 }
 
