@@ -178,7 +178,10 @@ int progstatus_apply(cJSON *obj, const struct progstatus *st)
 	snprintf(since, sizeof(since), "%s",
 		 old && !strcmp(k8s_json_str(old, "type") ?: "", st->type) ?
 		 k8s_json_str(old, "lastTransitionTime") ?: now : now);
-	cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
+	/* every "status": a JSON object may repeat a key (cJSON keeps each; the
+	 * lookups take the first), and the new one goes last (fuzz_k8s_leader) */
+	while (cJSON_GetObjectItemCaseSensitive(obj, "status"))
+		cJSON_DeleteItemFromObjectCaseSensitive(obj, "status");
 	status = cJSON_AddObjectToObject(obj, "status");
 	conds = status ? cJSON_AddArrayToObject(status, "conditions") : NULL;
 	c = cJSON_CreateObject();
