@@ -35,8 +35,6 @@ const char *hook_mode_str(enum hook_mode m)
 
 /* ---- environment ------------------------------------------------------------------ */
 
-static void env_probe(struct hook_env *env);
-
 int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
 		 struct errmsg *em)
 {
@@ -60,10 +58,8 @@ int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
 			 dirs[i]);
 	}
 	(void)em;
-	/* probe now, at daemon start, before any thread runs */
-	pthread_mutex_lock(&env->lock);
-	env_probe(env);
-	pthread_mutex_unlock(&env->lock);
+	/* freplace is probed on first need (hook_multiprog()): a daemon start pays
+	 * nothing for it, and a host that never chains never loads the probe */
 	*ret_env = env;
 	return 0;
 }

@@ -113,9 +113,9 @@ struct hook_opts {
 	void *xdp_mode_arg;
 };
 
-/* Create the environment: the paths are copied from opts, and whether the kernel
- * allows freplace is probed once (cached).  The pin directories are made on first
- * use.  0, or -errno with em set. */
+/* Create the environment: the paths are copied from opts; whether the kernel allows
+ * freplace is probed on first need, once (cached).  The pin directories are made on
+ * first use.  0, or -errno with em set. */
 int hook_env_new(const struct hook_opts *opts, struct hook_env **ret_env,
 		 struct errmsg *em);
 void hook_env_free(struct hook_env *env);
