@@ -622,6 +622,7 @@ static void do_remove_images(struct rpc *rpc, const struct grpc_call *call,
  */
 static struct {
 	bpfd_v1_ListResponse_ListResult *list_res;	/* do_list(), walk_steps() */
+	bpfd_v1_ListRequest *list_req;			/* do_list(), list_walk_done() */
 	struct prog_view *view;				/* kern_op_info() */
 } scratch;
 
@@ -1007,12 +1008,16 @@ static void list_walk_failed(struct grpc_reply *r, int err)
  * for the price of one.  While a walk runs, lw and lc are the walker's and the
  * executor's: the front does not read them.
  */
+/* A List waiting for a walk keeps its request's bytes (decoded once already):
+ * the decoded struct is 20 KiB, and a walk's worth of them freed at once was
+ * a heap top glibc trimmed and faulted back in, walk after walk. */
 struct list_wait {
 	struct h2_deferred *d;
-	bpfd_v1_ListRequest *req;
 	size_t max_msg;
 	uint64_t recv_ns;
 	struct list_wait *next;
+	size_t len;
+	uint8_t msg[];		/* the ListRequest as read */
 };
 
 static struct {
@@ -1022,12 +1027,6 @@ static struct {
 	int err;			/* its lw_walk() */
 	struct list_wait *head, **tail;	/* in the order they were read */
 } lq = { .tail = &lq.head };
-
-static void list_wait_free(struct list_wait *w)
-{
-	free(w->req);
-	free(w);
-}
 
 static void list_walk_work(struct rpc_pull_job *j)
 {
@@ -1067,13 +1066,15 @@ static void list_walk_done(struct rpc_pull_job *j)
 			grpc_reply_error(&r, GRPC_CANCELLED, "The client went away");
 		else if (err)
 			list_walk_failed(&r, err);
-		else
-			list_reply(&r, w->req);
+		else if (decode_or_reply(&r, "ListRequest", bpfd_v1_ListRequest_fields,
+					 &(struct grpc_call){ .msg = w->msg, .len = w->len },
+					 scratch.list_req))
+			list_reply(&r, scratch.list_req);
 		/* a literal: call->path is the stream's, freed when the client goes */
 		metrics_rpc_done("/bpfd.v1.Bpfd/List", r.status);
 		h2_deferred_complete(w->d, &r);
 		grpc_reply_fini(&r);
-		list_wait_free(w);
+		free(w);
 	}
 	lq.tail = pw;
 	if (lq.head && !j->cancelled && list_walk_start(lq.rpc))
@@ -1081,14 +1082,13 @@ static void list_walk_done(struct rpc_pull_job *j)
 }
 
 /* Wait for the next walk: true when the call is answered later. */
-static bool list_defer(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r,
-		       bpfd_v1_ListRequest **req)
+static bool list_defer(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
 	struct list_wait *w;
 
 	if (!rpc->walker || !rpc->ops->prog_walk || !call->recv_ns)
 		return false;
-	w = calloc(1, sizeof(*w));
+	w = calloc(1, sizeof(*w) + call->len);
 	if (!w)
 		return false;
 	w->d = h2_reply_defer(r);
@@ -1102,8 +1102,9 @@ static bool list_defer(struct rpc *rpc, const struct grpc_call *call, struct grp
 		free(w);
 		return false;
 	}
-	w->req = *req;
-	*req = NULL;
+	if (call->len)
+		memcpy(w->msg, call->msg, call->len);
+	w->len = call->len;
 	w->max_msg = r->max_msg;
 	w->recv_ns = call->recv_ns;
 	*lq.tail = w;
@@ -1113,38 +1114,40 @@ static bool list_defer(struct rpc *rpc, const struct grpc_call *call, struct grp
 
 static void do_list(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
-	bpfd_v1_ListRequest *req = calloc(1, sizeof(*req));
+	bpfd_v1_ListRequest *req;
 	int err;
 
-	/* not cleared: cleared where used (64 KiB, per List otherwise) */
+	/* not cleared: cleared where used (64 KiB, per List otherwise); the
+	 * request: pb_decode() sets every field */
 	if (!scratch.list_res)
 		scratch.list_res = malloc(sizeof(*scratch.list_res));
+	if (!scratch.list_req)
+		scratch.list_req = malloc(sizeof(*scratch.list_req));
+	req = scratch.list_req;
 	if (!req || !scratch.list_res) {
 		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
-		goto out;
+		return;
 	}
 	if (!decode_or_reply(r, "ListRequest", bpfd_v1_ListRequest_fields, call, req))
-		goto out;
+		return;
 	if (!lq.running && lw_stands(rpc, call->recv_ns)) {
 		list_reply(r, req);
-		goto out;
+		return;
 	}
-	if (list_defer(rpc, call, r, &req))
-		goto out;
+	if (list_defer(rpc, call, r))
+		return;
 	if (lq.running) {
 		/* the walker has lw: this List cannot wait for it (out of memory) */
 		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED,
 				 "Out of memory: cannot queue the List; retry");
-		goto out;
+		return;
 	}
 	err = lw_walk(rpc);
 	if (err) {
 		list_walk_failed(r, err);
-		goto out;
+		return;
 	}
 	list_reply(r, req);
-out:
-	free(req);
 }
 
 static int get_op(struct unary_call *c)
