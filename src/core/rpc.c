@@ -1006,11 +1006,11 @@ static void list_walk_failed(struct grpc_reply *r, int err)
  * one walk runs is answered by the next, which begins after all of them were
  * read (so each shows the kernel as it was after its request arrived), many
  * for the price of one.  While a walk runs, lw and lc are the walker's and the
- * executor's: the front does not read them.
+ * executor's: the front does not read them.  A waiting List keeps its request's
+ * bytes, decoded (again) when it is answered: the decoded struct is 20 KiB, and a
+ * walk's worth of them freed at once was a heap top glibc trimmed and faulted
+ * back in, walk after walk.
  */
-/* A List waiting for a walk keeps its request's bytes (decoded once already):
- * the decoded struct is 20 KiB, and a walk's worth of them freed at once was
- * a heap top glibc trimmed and faulted back in, walk after walk. */
 struct list_wait {
 	struct h2_deferred *d;
 	size_t max_msg;

@@ -25,8 +25,8 @@ die() { echo "bench: start: $*" >&2; exit 1; }
 ctl() { "$BPFD" bpfctl --endpoint "unix://$T/run/bpfd.sock" "$@"; }
 
 # one start: us from the fork to the socket being there; the daemon keeps running.
-# bash's clock: `date` would add its own start and exit, twice (about 10 ms on a busy
-# 2-core machine), to what is measured
+# bash's clock: `date` would add its own start and exit, twice (about 10 ms on the
+# 2-core build machine), to what is measured
 start_ms() {
 	rm -f "$T/run/bpfd.sock"
 	t0=${EPOCHREALTIME//[.,]/}
