@@ -337,6 +337,8 @@ static int not_extensible(struct hook *h, const struct hook_state *st, struct er
 }
 
 /* One attempt at replacing the chain in st by members m[0..n) (n == 0: detach). */
+static void cache_seed(struct hook *h, uint32_t id, const struct member *m, size_t n);
+
 static int rebuild_once(struct hook *h, struct hook_state *st, struct member *m, size_t n,
 			uint32_t *ret_id, struct errmsg *em)
 {
@@ -367,6 +369,7 @@ static int rebuild_once(struct hook *h, struct hook_state *st, struct member *m,
 		goto out;
 	}
 	unbuild("", link_fd, n);	/* the pins hold the links now */
+	cache_seed(h, id, m, n);
 	if (ret_id)
 		*ret_id = id;
 retire:
@@ -647,9 +650,9 @@ static bool cache_get(struct hook *h, uint32_t id, struct hook_member_info *ret,
 
 	if (dir_stat(h, id, &sb))
 		return false;
-	/* renames show at once, as with a fresh read (one lookup for all members) */
-	if (!if_indextoname(h->ifindex, iface))
-		iface[0] = '\0';
+	/* renames show at once, as with a fresh read: hook_init() just looked */
+	if (h->iface_found)
+		snprintf(iface, sizeof(iface), "%s", h->iface);
 	pthread_mutex_lock(&h->env->cache_lock);
 	c = cache_find(h);
 	if (c && c->disp_id == id && c->dev == sb.st_dev && c->ino == sb.st_ino &&
@@ -695,6 +698,26 @@ out:
 	pthread_mutex_unlock(&h->env->cache_lock);
 }
 
+/* The members of dispatcher id, just built and pinned under the hook's lock: what
+ * the next disp_members() would read from its pins (the load's own look at the
+ * chain, the notification of the swap) is known already. */
+static void cache_seed(struct hook *h, uint32_t id, const struct member *m, size_t n)
+{
+	struct hook_member_info mi[CHAIN_MAX_PROGS];
+	struct hook_state ns = { .id = id, .fd = -1, .dispatcher = true };
+	struct stat sb;
+	size_t i;
+
+	if (n > CHAIN_MAX_PROGS || dir_stat(h, id, &sb))
+		return;
+	ns.n = n;
+	for (i = 0; i < n; i++) {
+		ns.m[i] = m[i];
+		member_info(h, &ns, i, h->iface_found ? h->iface : "", &mi[i]);
+	}
+	cache_put(h, id, &sb, mi, n);
+}
+
 int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 		 size_t *ret_n)
 {
@@ -724,8 +747,8 @@ int disp_members(struct hook *h, struct hook_member_info *ret, size_t max,
 	if (err)
 		return err;
 	n = st.dispatcher ? st.n : st.id ? 1 : 0;
-	if (n && !if_indextoname(h->ifindex, iface))
-		iface[0] = '\0';
+	if (n && h->iface_found)
+		snprintf(iface, sizeof(iface), "%s", h->iface);
 	for (i = 0; i < n && i < CHAIN_MAX_PROGS; i++)
 		member_info(h, &st, i, iface, &mi[i]);
 	for (i = 0; i < n && i < max; i++)

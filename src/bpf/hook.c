@@ -226,7 +226,8 @@ int hook_init(struct hook *h, struct hook_env *env, enum chain_kind kind,
 	h->lock_fd = -1;
 	h->ops = kind == CHAIN_XDP ? &xdp_hook_ops : &tc_hook_ops;
 	h->root = kind == CHAIN_XDP ? env->xdp_root : env->tc_root[dir];
-	if (!if_indextoname(ifindex, h->iface))
+	h->iface_found = if_indextoname(ifindex, h->iface);
+	if (!h->iface_found)
 		snprintf(h->iface, sizeof(h->iface), "if%u", ifindex);
 	if (kind == CHAIN_XDP && !fs_is_bpffs(env->xdp_bpffs) && hook_multiprog(env)) {
 		/* libxdp's pins live there; systemd mounts it, bare hosts may not */

@@ -96,7 +96,8 @@ struct hook {
 	enum chain_kind kind;
 	enum chain_dir dir;
 	uint32_t ifindex;
-	char iface[IF_NAMESIZE];
+	char iface[IF_NAMESIZE];	/* "if<index>" when the lookup failed */
+	bool iface_found;		/* iface is the kernel's name, as hook_init read it */
 	const char *root;		/* pin directory of this kind */
 	int lock_fd;			/* flock'ed root, -1 */
 };

@@ -38,6 +38,11 @@ int fs_mkdir_p(const char *path, mode_t mode)
 
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return -ENAMETOOLONG;
+	/* mostly the directory is there already: one mkdir and one stat, not a
+	 * pair of them per component (the hooks call this at every look) */
+	err = mkdir_one(buf, mode);
+	if (err != -ENOENT)
+		return err;
 	for (p = strchr(buf + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = '\0';
 		err = mkdir_one(buf, 0755);
