@@ -86,30 +86,62 @@ static void renamed(struct mgr *m, uint32_t ifindex, const char *from, const cha
 		    old, ifindex, to);
 }
 
-void follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const char *hint)
+/* A read of a hook: its members, or err.  One read serves every record on the hook
+ * (follow_ifindex()). */
+struct hook_look {
+	int err;
+	size_t n;
+	struct hook_member_info mi[CHAIN_TCX_MAX_PROGS];
+};
+
+/* read the hook of mr */
+static void look_read(struct mgr *m, const struct mrec *mr, struct hook_look *l)
 {
-	struct hook_member_info mi;
+	l->n = 0;
+	l->err = hook_members(m->chains, mr->ck, mr->ifindex, mr->cdir, l->mi,
+			      CHAIN_TCX_MAX_PROGS, &l->n);
+	if (l->n > CHAIN_TCX_MAX_PROGS)
+		l->n = CHAIN_TCX_MAX_PROGS;
+}
+
+/* mr's member info from a read of its hook: as hook_member() would answer */
+static int look_member(const struct hook_look *l, const struct mrec *mr,
+		       struct hook_member_info *ret)
+{
+	size_t i;
+
+	if (l->err)
+		return l->err;
+	for (i = 0; i < l->n; i++) {
+		if (l->mi[i].prog_id != mr->id)
+			continue;
+		*ret = l->mi[i];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* follow_check() with the hook read: err and mi are what hook_member() said */
+static int check_member(struct mgr *m, struct mrec *mr, enum follow_why why,
+			const char *hint, int err, const struct hook_member_info *mi)
+{
 	char attach[EVENT_ATTACH_SIZE], name[IF_NAMESIZE];
 	struct prog_ident pi;
-	int err;
 
-	if (!mr->chain || mr->vanished[0])
-		return;
-	err = hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi);
 	if (!err) {
-		if (mi.iface[0] && mr->iface[0] && strcmp(mi.iface, mr->iface))
-			renamed(m, mr->ifindex, mr->iface, mi.iface);
-		return;
+		if (mi->iface[0] && mr->iface[0] && strcmp(mi->iface, mr->iface))
+			renamed(m, mr->ifindex, mr->iface, mi->iface);
+		return 0;
 	}
 	if (err != -ENOENT && err != -ENODEV && err != -ENXIO) {
 		/* could not look: no verdict */
 		log_debug("program %u: cannot read its hook: %s", mr->id, strerror(-err));
-		return;
+		return err;
 	}
 	/* The interface is gone, and its RTM_DELLINK (deleted or moved?) is on
 	 * its way behind the notifications of what went with it: wait for it. */
 	if (why == FOLLOW_NOTIFIED && !if_indextoname(mr->ifindex, name))
-		return;
+		return err;
 	vanish_reason(mr, hint, mr->vanished, sizeof(mr->vanished));
 	attach_of(mr, attach, sizeof(attach));
 	/* attached directly (no dispatcher, nothing pinned), the hook held the
@@ -122,6 +154,24 @@ void follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const cha
 		    mr->vanished,
 		    mr->freed ? "; the kernel freed it (nothing else held it), bpfd forgets it" :
 				"; it stays loaded until 'bpfctl unload'");
+	return err;
+}
+
+int follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const char *hint,
+		 struct hook_member_info *ret)
+{
+	struct hook_member_info mi;
+	int err;
+
+	if (!mr->chain)
+		return -ENOENT;
+	if (mr->vanished[0])
+		return -ENOENT;
+	err = hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi);
+	err = check_member(m, mr, why, hint, err, &mi);
+	if (!err && ret)
+		*ret = mi;
+	return err;
 }
 
 /* Records of programs the kernel freed: gone with their hook. */
@@ -220,23 +270,16 @@ static void seen_diff(struct mgr *m, const struct hook_seen *old, const struct h
 			    "bpfd's programs on the chain run in a new order");
 }
 
-void follow_hook(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain_dir dir,
-		 uint32_t own)
+/* follow_hook() with the hook read: mi[0..n), n = 0 when it could not be read */
+static void hook_seen(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain_dir dir,
+		      uint32_t own, const struct hook_member_info *mi, size_t n)
 {
-	struct hook_member_info *mi = NULL;
 	uint32_t ids[CHAIN_TCX_MAX_PROGS];
 	char attach[EVENT_ATTACH_SIZE];
 	struct hook_seen *s, *v;
-	size_t n = 0, i;
+	size_t i;
 
-	mi = calloc(CHAIN_TCX_MAX_PROGS, sizeof(*mi));
-	if (!mi)
-		return;
 	s = seen_find(m, ck, ifindex, dir);
-	if (hook_members(m->chains, ck, ifindex, dir, mi, CHAIN_TCX_MAX_PROGS, &n))
-		n = 0;
-	if (n > CHAIN_TCX_MAX_PROGS)
-		n = CHAIN_TCX_MAX_PROGS;
 	for (i = 0; i < n; i++)
 		ids[i] = mi[i].prog_id;
 	if (s) {
@@ -246,7 +289,7 @@ void follow_hook(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain
 		if (m->n_seen == m->cap_seen) {
 			v = reallocarray(m->seen, m->cap_seen ? m->cap_seen * 2 : 8, sizeof(*v));
 			if (!v)
-				goto out;
+				return;
 			m->seen = v;
 			m->cap_seen = m->cap_seen ? m->cap_seen * 2 : 8;
 		}
@@ -257,7 +300,20 @@ void follow_hook(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain
 	}
 	memcpy(s->ids, ids, n * sizeof(ids[0]));
 	s->n = n;
-out:
+}
+
+void follow_hook(struct mgr *m, enum chain_kind ck, uint32_t ifindex, enum chain_dir dir,
+		 uint32_t own)
+{
+	struct hook_member_info *mi;
+	size_t n = 0;
+
+	mi = calloc(CHAIN_TCX_MAX_PROGS, sizeof(*mi));
+	if (!mi)
+		return;
+	if (hook_members(m->chains, ck, ifindex, dir, mi, CHAIN_TCX_MAX_PROGS, &n))
+		n = 0;
+	hook_seen(m, ck, ifindex, dir, own, mi, n > CHAIN_TCX_MAX_PROGS ? CHAIN_TCX_MAX_PROGS : n);
 	free(mi);
 }
 
@@ -319,20 +375,58 @@ static void link_gone(struct mgr *m, const struct nl_change *c, char *hint, size
 	log_warn("%s", hint);
 }
 
+static bool same_hook(const struct mrec *a, const struct mrec *b)
+{
+	return a->ck == b->ck && a->ifindex == b->ifindex &&
+	       (a->ck == CHAIN_XDP || a->cdir == b->cdir);
+}
+
+/* recs[i] is the first chain record on its hook that follow_ifindex() looks at */
+static bool first_on_hook(struct mgr *m, size_t i, uint32_t ifindex, bool all)
+{
+	const struct mrec *r;
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		r = &m->recs[j];
+		if (r->chain && (all || r->ifindex == ifindex) && same_hook(r, &m->recs[i]))
+			return false;
+	}
+	return true;
+}
+
+/* Check every chain record on ifindex (all: on every hook), then note the hook as it
+ * is now (follow_hook()): one read of a hook for all of its records (a chain of 10
+ * was read 20 times at each notification). */
 static void follow_ifindex(struct mgr *m, uint32_t ifindex, bool all, enum follow_why why,
 			   const char *hint)
 {
-	size_t i;
+	struct hook_member_info mi;
+	struct hook_look *l;
+	struct mrec *r, *o;
+	bool live;
+	size_t i, j;
 
-	for (i = 0; i < m->n; i++)
-		if (all || (m->recs[i].chain && m->recs[i].ifindex == ifindex))
-			follow_check(m, &m->recs[i], why, hint);
+	l = malloc(sizeof(*l));
+	if (!l)
+		return;
 	for (i = 0; i < m->n; i++) {
-		struct mrec *r = &m->recs[i];
-
-		if (r->chain && !r->vanished[0] && (all || r->ifindex == ifindex))
-			follow_hook(m, r->ck, r->ifindex, r->cdir, 0);
+		r = &m->recs[i];
+		if (!r->chain || !(all || r->ifindex == ifindex) || !first_on_hook(m, i, ifindex, all))
+			continue;
+		look_read(m, r, l);
+		live = false;
+		for (j = i; j < m->n; j++) {
+			o = &m->recs[j];
+			if (!o->chain || o->vanished[0] || !same_hook(o, r))
+				continue;
+			check_member(m, o, why, hint, look_member(l, o, &mi), &mi);
+			live |= !o->vanished[0];
+		}
+		if (live)
+			hook_seen(m, r->ck, r->ifindex, r->cdir, 0, l->mi, l->err ? 0 : l->n);
 	}
+	free(l);
 	follow_prune(m);
 }
 
@@ -377,7 +471,7 @@ int mgr_prog_vanished(struct mgr *m, uint32_t id, char *buf, size_t size)
 	pthread_mutex_lock(&m->lock);
 	mr = mrec_find(m, id);
 	if (mr) {
-		follow_check(m, mr, FOLLOW_LOOK, NULL);
+		(void)follow_check(m, mr, FOLLOW_LOOK, NULL, NULL);
 		snprintf(buf, size, "%s", mr->vanished);
 		err = 0;
 	}

@@ -351,6 +351,7 @@ static void view_complete(struct mgr *m, struct mrec *mr, struct prog_view *v)
 	const size_t max = VIEW_USED_BY_MAX;
 	struct hook_member_info mi;
 	size_t i, n = 0;
+	int err;
 
 	v->id = mr->id;
 	v->managed_type = mr->managed_type;
@@ -374,14 +375,14 @@ static void view_complete(struct mgr *m, struct mrec *mr, struct prog_view *v)
 	if (!mr->chain)
 		return;
 	/* re-checked at every look: not every change comes with a notification */
-	follow_check(m, mr, FOLLOW_LOOK, NULL);
+	err = follow_check(m, mr, FOLLOW_LOOK, NULL, &mi);
 	if (mr->vanished[0]) {
 		snprintf(v->attach_mode, sizeof(v->attach_mode), "vanished");
 		snprintf(v->vanished, sizeof(v->vanished), "%s", mr->vanished);
 		v->spec.attach.position = -1;
 		return;
 	}
-	if (hook_member(m->chains, mr->ck, mr->ifindex, mr->cdir, mr->id, &mi))
+	if (err)
 		return;
 	snprintf(v->attach_mode, sizeof(v->attach_mode), "%s", hook_mode_str(mi.mode));
 	v->spec.attach.position = mi.position;

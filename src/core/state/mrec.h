@@ -116,8 +116,10 @@ enum follow_why {
 	FOLLOW_MOVED,		/* ... moved to another namespace */
 };
 /* Is mr still on its hook?  If not, mark it vanished and say so (an event); a
- * new name of its interface is taken.  hint: the sentence of why, or NULL. */
-void follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const char *hint);
+ * new name of its interface is taken.  hint: the sentence of why, or NULL.
+ * 0 when it is there (ret, if not NULL: its member info), else -errno. */
+int follow_check(struct mgr *m, struct mrec *mr, enum follow_why why, const char *hint,
+		 struct hook_member_info *ret);
 /* Compare hook (ck, ifindex, dir) with what was seen there last: programs of
  * others that joined or left, bpfd's members in another order (events); then
  * remember it.  own: a program bpfd just unloaded (not someone else's). */
