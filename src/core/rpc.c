@@ -1547,14 +1547,14 @@ static void name_image_object(struct errmsg *em, const struct image_object *obj,
 	snprintf(at, sizeof(em->msg) - (at - em->msg), "%s of image %.1024s%s", file, url, tail);
 }
 
-/* A Load's or Modify's reply: bpfd's view v and the kernel's info of the program. */
-static void reply_info(const struct rpc_kernel *k, const struct prog_view *v,
-		       struct kinfo_prog *kp, bpfd_v1_ProgramInfo *info,
-		       bpfd_v1_KernelProgramInfo *kernel_info)
+/* A Load's or Modify's reply: bpfd's view v and the kernel's info kp of the program,
+ * read in the same call (kp->id 0: none). */
+static void reply_info(const struct prog_view *v, const struct kinfo_prog *kp,
+		       bpfd_v1_ProgramInfo *info, bpfd_v1_KernelProgramInfo *kernel_info)
 {
 	record_info_to_pb(v, info);
 	memset(kernel_info, 0, sizeof(*kernel_info));
-	if (!k->ops->kinfo(k->ctx, v->id, kp))
+	if (kp->id)
 		kernel_info_to_pb(kp, kernel_info);
 	/* the managed kind, as Get and List report it (dispatcher members are EXT) */
 	if (v->managed_type)
@@ -1609,7 +1609,7 @@ static int kern_op_load_prepared(void *ctx, const bpfd_v1_LoadRequest *req, void
 	err = -ENOMEM;
 	if (!v || !kp)
 		goto out;
-	err = k->ops->load(k->ctx, plan, v, em);
+	err = k->ops->load(k->ctx, plan, v, kp, em);
 	if (err && plan->bytecode == PLAN_BYTECODE_IMAGE)
 		name_image_object(em, &p->obj, req->bytecode.location.image.url);
 	if (err)
@@ -1617,7 +1617,7 @@ static int kern_op_load_prepared(void *ctx, const bpfd_v1_LoadRequest *req, void
 	memset(resp, 0, sizeof(*resp));
 	resp->has_info = true;
 	resp->has_kernel_info = true;
-	reply_info(k, v, kp, &resp->info, &resp->kernel_info);
+	reply_info(v, kp, &resp->info, &resp->kernel_info);
 out:
 	object_close_later(&p->obj);
 	image_object_close(&p->obj);
@@ -1694,13 +1694,13 @@ static int kern_op_modify(void *ctx, const bpfd_v1_ModifyRequest *req,
 		goto out;
 	}
 	modify_plan_from_request(req, plan);
-	err = k->ops->modify(k->ctx, plan, v, em);
+	err = k->ops->modify(k->ctx, plan, v, resp ? kp : NULL, em);
 	if (err || !resp)
 		goto out;
 	memset(resp, 0, sizeof(*resp));
 	resp->has_info = true;
 	resp->has_kernel_info = true;
-	reply_info(k, v, kp, &resp->info, &resp->kernel_info);
+	reply_info(v, kp, &resp->info, &resp->kernel_info);
 out:
 	free(plan);
 	free(v);
@@ -2079,7 +2079,7 @@ static int pd_load(void *ctx, const struct load_plan *plan, struct prog_view *re
 {
 	const struct rpc_kernel *k = ctx;
 
-	return k->ops->load(k->ctx, plan, ret, em);
+	return k->ops->load(k->ctx, plan, ret, NULL, em);
 }
 
 static int pd_unload(void *ctx, uint32_t id, struct errmsg *em)
@@ -2170,7 +2170,7 @@ static int pd_load_image(void *ctx, const struct load_plan *plan, const char *us
 	err = image_for_plan(k, k->img ? &k->img->progd_puller : NULL, plan->spec.image_url,
 			     plan->spec.image_pull_policy, auth, p, &obj, em);
 	if (!err)
-		err = k->ops->load(k->ctx, p, ret, em);
+		err = k->ops->load(k->ctx, p, ret, NULL, em);
 	if (err && obj.path[0])
 		name_image_object(em, &obj, plan->spec.image_url);
 out:
@@ -2186,7 +2186,7 @@ static int pd_modify(void *ctx, const struct modify_plan *plan, struct prog_view
 {
 	const struct rpc_kernel *k = ctx;
 
-	return k->ops->modify(k->ctx, plan, ret, em);
+	return k->ops->modify(k->ctx, plan, ret, NULL, em);
 }
 
 void rpc_progd_ops(const struct rpc_kernel *k, struct progd_ops *ret)
@@ -2256,10 +2256,26 @@ const struct rpc_ops rpc_kernel_ops = {
 };
 
 /* The manager and the kernel called in this thread: ctx is a struct mgr *. */
-static int mgr_load_plain(void *ctx, const struct load_plan *plan, struct prog_view *ret,
-			  struct errmsg *em)
+
+/* The kernel's info of the program of view v, which the manager just built (its
+ * vanished too: one look at the hook, not two). */
+static void reply_kinfo(const struct prog_view *v, struct kinfo_prog *ret)
 {
-	return mgr_load(ctx, plan, ret, em);
+	if (kinfo_get(v->id, ret)) {
+		ret->id = 0;
+		return;
+	}
+	snprintf(ret->vanished, sizeof(ret->vanished), "%s", v->vanished);
+}
+
+static int mgr_load_plain(void *ctx, const struct load_plan *plan, struct prog_view *ret,
+			  struct kinfo_prog *ret_kinfo, struct errmsg *em)
+{
+	int err = mgr_load(ctx, plan, ret, em);
+
+	if (!err && ret_kinfo)
+		reply_kinfo(ret, ret_kinfo);
+	return err;
 }
 
 static int mgr_unload_plain(void *ctx, uint32_t id, struct errmsg *em)
@@ -2268,9 +2284,14 @@ static int mgr_unload_plain(void *ctx, uint32_t id, struct errmsg *em)
 }
 
 static int mgr_modify_plain(void *ctx, const struct modify_plan *plan,
-			    struct prog_view *ret, struct errmsg *em)
+			    struct prog_view *ret, struct kinfo_prog *ret_kinfo,
+			    struct errmsg *em)
 {
-	return mgr_modify(ctx, plan, ret, em);
+	int err = mgr_modify(ctx, plan, ret, em);
+
+	if (!err && ret_kinfo)
+		reply_kinfo(ret, ret_kinfo);
+	return err;
 }
 
 static int mgr_next_plain(void *ctx, uint32_t id, uint32_t *ret_next)

@@ -126,11 +126,13 @@ int rpc_decode(const pb_msgdesc_t *fields, const uint8_t *buf, size_t len, void 
 struct rpc_kwalk;
 
 struct rpc_kernel_ops {
+	/* ret_kinfo (may be NULL): the kernel's info of the program too, read in
+	 * the same call (ret_kinfo->id 0: it could not be read) - a reply's */
 	int (*load)(void *ctx, const struct load_plan *plan, struct prog_view *ret,
-		    struct errmsg *em);
+		    struct kinfo_prog *ret_kinfo, struct errmsg *em);
 	int (*unload)(void *ctx, uint32_t id, struct errmsg *em);
 	int (*modify)(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
-		      struct errmsg *em);
+		      struct kinfo_prog *ret_kinfo, struct errmsg *em);
 	/* program id walk: next id after id (0 = first), -ENOENT at the end */
 	int (*next)(void *ctx, uint32_t id, uint32_t *ret_next);
 	/* the kernel's view of a program; -ENOENT if there is none */

@@ -94,18 +94,28 @@ void rpc_exec_stats_init(struct rpc_exec *r, int mode, unsigned int grace_s)
 	r->stats_on = false;
 }
 
+/* a reply's kernel info, read in the job that made the change */
+static int kinfo_done(struct op_args *a, int err)
+{
+	if (!err && a->kinfo && a->kinfo->id)
+		a->kinfo->stats = a->r->stats.on;
+	return err;
+}
+
 static int job_load(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->load(a->inner->ctx, a->plan, a->view, a->em);
+	return kinfo_done(a, a->inner->ops->load(a->inner->ctx, a->plan, a->view, a->kinfo,
+						 a->em));
 }
 
 static int job_modify(void *arg)
 {
 	struct op_args *a = arg;
 
-	return a->inner->ops->modify(a->inner->ctx, a->mplan, a->view, a->em);
+	return kinfo_done(a, a->inner->ops->modify(a->inner->ctx, a->mplan, a->view,
+						   a->kinfo, a->em));
 }
 
 static int job_unload(void *arg)
@@ -161,14 +171,14 @@ static int job_walk(void *arg)
 }
 
 /* In the executor: a job, after the statistics gate had its say: a program's
- * kernel info or a List's walk asks for them; on-demand stats end at the first
- * job after the grace period. */
+ * kernel info (a Get's, or a Load's or Modify's reply) or a List's walk asks for
+ * them; on-demand stats end at the first job after the grace period. */
 static int job_run(void *arg)
 {
 	struct op_args *a = arg;
 	int err;
 
-	stats_apply(a->r, a->fn == job_kinfo || a->fn == job_walk);
+	stats_apply(a->r, a->fn == job_kinfo || a->fn == job_walk || a->kinfo);
 	event_caller_set(a->caller);
 	err = a->fn(a);
 	event_caller_set(NULL);
@@ -192,10 +202,10 @@ static int run_change(struct rpc_exec *r, exec_fn fn, struct op_args *a)
 }
 
 static int op_load(void *ctx, const struct load_plan *plan, struct prog_view *ret,
-		   struct errmsg *em)
+		   struct kinfo_prog *ret_kinfo, struct errmsg *em)
 {
 	struct rpc_exec *r = ctx;
-	struct op_args a = { .plan = plan, .view = ret, .em = em };
+	struct op_args a = { .plan = plan, .view = ret, .kinfo = ret_kinfo, .em = em };
 	const char *peer = r->peer;
 	int err;
 
@@ -209,9 +219,9 @@ static int op_load(void *ctx, const struct load_plan *plan, struct prog_view *re
 }
 
 static int op_modify(void *ctx, const struct modify_plan *plan, struct prog_view *ret,
-		     struct errmsg *em)
+		     struct kinfo_prog *ret_kinfo, struct errmsg *em)
 {
-	struct op_args a = { .mplan = plan, .view = ret, .em = em };
+	struct op_args a = { .mplan = plan, .view = ret, .kinfo = ret_kinfo, .em = em };
 
 	return run_change(ctx, job_modify, &a);
 }

@@ -77,7 +77,7 @@ static int f_view(void *ctx, uint32_t id, struct prog_view *v)
 
 /* What the front hands the executor: self-contained, every string terminated. */
 static int f_load(void *ctx, const struct load_plan *p, struct prog_view *ret,
-		  struct errmsg *em)
+		  struct kinfo_prog *ret_kinfo, struct errmsg *em)
 {
 	const struct prog_spec *s = &p->spec;
 	size_t i;
@@ -107,6 +107,8 @@ static int f_load(void *ctx, const struct load_plan *p, struct prog_view *ret,
 	if (s->name[0] != 'o')
 		return errmsg_set(em, -EINVAL, "bad request '%s'", s->name);
 	view_fill(ret, s);
+	if (ret_kinfo && f_kinfo(ctx, ret->id, ret_kinfo))
+		ret_kinfo->id = 0;
 	return 0;
 }
 

@@ -25,9 +25,9 @@ static void where(void)
 }
 
 static int f_load(void *ctx, const struct load_plan *plan, struct prog_view *ret,
-		  struct errmsg *em)
+		  struct kinfo_prog *ret_kinfo, struct errmsg *em)
 {
-	(void)ctx, (void)plan, (void)ret, (void)em;
+	(void)ctx, (void)plan, (void)ret, (void)ret_kinfo, (void)em;
 	where();
 	fk.loads++;
 	return 0;
@@ -154,7 +154,7 @@ static void changes_counted(void)
 	ASSERT_EQ(id, 5, "first id");
 	ASSERT_EQ(rpc_exec_ops.view(&r, 5, &view), -ENOENT, "view of 5");
 	ASSERT_EQ(rpc_exec_ops.changes(&r), 0, "looks change nothing");
-	ASSERT_OK(rpc_exec_ops.load(&r, NULL, &view, &em), "load");
+	ASSERT_OK(rpc_exec_ops.load(&r, NULL, &view, NULL, &em), "load");
 	ASSERT_EQ(fk.loads, 1, "loaded");
 	ASSERT_EQ(rpc_exec_ops.changes(&r), 1, "a load counts");
 	ASSERT_EQ(fk.wrong_thread, 0, "every op ran in the executor");
