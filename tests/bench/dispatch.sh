@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # dispatch.sh - `make bench`: XDP chains, bpfd against libxdp (Debian's xdp-loader) in
 # the same run: the time to load and attach the k-th program (k = 1..10) with bpfctl
 # and with `xdp-loader load` (BENCH_LOAD_ROUNDS rounds, the two taking turns), and the
@@ -74,8 +74,12 @@ DPID=$!
 wait_sock "$T/run/bpfd.sock" "$T/daemon.log" daemon 400
 export BPFD_ENDPOINT="unix://$T/run/bpfd.sock"
 
-ms() { date +%s%N; }
-elapsed() { echo $(( ($(ms) - $1) / 1000000 )); }
+# ms since stamp $1 was taken (lib.sh)
+elapsed() {
+	local now
+	stamp now
+	echo $(( (now - $1) / 1000 ))
+}
 # median, min and max of the numbers on stdin: "MEDIAN MIN MAX"
 stats() {
 	sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "- - -"; exit }
@@ -86,13 +90,13 @@ stats() {
 # k-th program: bpfctl (through the daemon) vs xdp-loader (libxdp in the process),
 # LROUNDS rounds on fresh interfaces; within a round the two take turns going first.
 bload() {	# IFACE K
-	s=$(ms)
+	stamp s
 	"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "$1" -p $(($2 * 10)) \
 		>/dev/null 2>"$T/err" || die "bpfctl load $2 on $1: $(cat "$T/err")"
 	echo "$1 $2 $(elapsed "$s")" >>"$T/lb"
 }
 lload() {	# IFACE K
-	s=$(ms)
+	stamp s
 	xdp-loader load -m native -P $(($2 * 10)) -n chain_xdp "$1" "$OBJ" >"$T/err" 2>&1 ||
 		die "xdp-loader load $2 on $1: $(cat "$T/err")"
 	echo "$1 $2 $(elapsed "$s")" >>"$T/ll"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # image.sh - `make bench` rows for bytecode images: bpfctl load-from-image with a warm
 # local store (pull policy IfNotPresent: no registry) against load-from-file of the
 # same object, tracepoint kind; the median wall time of one bpfctl load over BENCH_LOADS
@@ -46,10 +46,10 @@ export BPFD_ENDPOINT="unix://$T/run/bpfd.sock"
 load_once() {
 	file=$1
 	shift
-	t0=$(date +%s%N)
+	stamp t0
 	"$BPFD" bpfctl "$@" -j >"$T/out.json" 2>"$T/err" || die "$*: $(cat "$T/err")"
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000)) >>"$file"
+	stamp t1
+	echo $((t1 - t0)) >>"$file"
 	id=$(sed -n 's/.*"id":[[:space:]]*\([0-9]*\).*/\1/p' "$T/out.json" | head -n 1)
 	[ -n "$id" ] || die "no program id in: $(cat "$T/out.json")"
 	"$BPFD" bpfctl unload "$id" || die "unload $id"
@@ -122,15 +122,15 @@ skopeo copy -q --dest-tls-verify=false "oci:$T/layout:v1" "docker://$big" || die
 i=0
 while [ $i -lt "${BENCH_PULLS:-10}" ]; do
 	"$BPFD" bpfctl images --rm "$big" >/dev/null 2>&1	# cold: nothing of it stored
-	t0=$(date +%s%N)
+	stamp t0
 	"$BPFD" bpfctl pull-bytecode -i "$big" -p Always >/dev/null || die "pull-bytecode"
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000)) >>"$T/pull.us"
+	stamp t1
+	echo $((t1 - t0)) >>"$T/pull.us"
 	rm -rf "$T/copy"
-	t0=$(date +%s%N)
+	stamp t0
 	skopeo copy -q --src-tls-verify=false "docker://$big" "oci:$T/copy:v1" || die "skopeo copy"
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000)) >>"$T/skopeo.us"
+	stamp t1
+	echo $((t1 - t0)) >>"$T/skopeo.us"
 	i=$((i + 1))
 done
 p=$(median "$T/pull.us") k=$(median "$T/skopeo.us")

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # modify.sh KIND - `make bench`: re-prioritize one member of a 10-program chain of KIND
 # (xdp: a dispatcher chain, needs freplace; tcx: kernel 6.6+) with `bpfctl modify`
 # against what it replaces, `bpfctl unload` + `bpfctl load-from-file` of that member at
@@ -45,7 +45,6 @@ load() {	# PRIORITY -> id
 		>"$T/out" 2>&1 || die "load: $(cat "$T/out")"
 	jq -r .kernel_info.id "$T/out"
 }
-ms() { date +%s%N; }
 
 for p in 10 20 30 40 50 60 70 80; do load "$p" >/dev/null; done
 m=$(load 100)	# moved by modify
@@ -54,13 +53,15 @@ tm=0 tu=0 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	# front (5) and back (105) in turn
 	if [ $((r % 2)) = 0 ]; then pm=5 pu=6; else pm=105 pu=106; fi
-	s=$(ms)
+	stamp s
 	ctl modify "$m" -p "$pm" >"$T/out" 2>&1 || die "modify: $(cat "$T/out")"
-	tm=$((tm + $(ms) - s))
-	s=$(ms)
+	stamp e
+	tm=$((tm + e - s))
+	stamp s
 	ctl unload "$u" >"$T/out" 2>&1 || die "unload: $(cat "$T/out")"
 	u=$(load "$pu")
-	tu=$((tu + $(ms) - s))
+	stamp e
+	tu=$((tu + e - s))
 	r=$((r + 1))
 done
 n=$(ctl list -o json | jq length)
@@ -68,7 +69,7 @@ n=$(ctl list -o json | jq length)
 printf '%-44s %10s %14s %8s\n' "re-prioritize 1 member of a chain (ms/move)" modify \
 	"unload+load" ratio
 awk -v k="$KIND" -v a="$tm" -v b="$tu" -v r="$ROUNDS" 'BEGIN {
-	printf "%-44s %10.1f %14.1f %8.2f\n", k ", 10 members, front <-> back", a / r / 1e6,
-		b / r / 1e6, a / b }'
+	printf "%-44s %10.1f %14.1f %8.2f\n", k ", 10 members, front <-> back", a / r / 1e3,
+		b / r / 1e3, a / b }'
 echo "(each a bpfctl process and one call; unload+load: two processes, the ELF parsed"
 echo " and the program verified again, and a new program id)"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # run.sh - `make bench`: List calls/s over the unix socket with h2load (1 and 100
 # programs in the kernel), and the daemon's idle RSS; the peer measured with the same
 # h2load command in the same run is a python grpcio server answering the same List

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # scale.sh - `make bench`: how bpfd scales with the programs it holds: tracepoint
 # programs loaded through bpfctl up to 10, 100, 1,000 (spread over tracepoints: the
 # kernel allows 64 programs per tracepoint), and at each count the load time per
@@ -26,7 +26,7 @@ die() { echo "bench: scale: $*" >&2; exit 1; }
 [ -f "$OBJ" ] || die "$OBJ is missing (make all)"
 
 ctl() { "$BPFD" bpfctl --endpoint "unix://$T/run/bpfd.sock" "$@"; }
-now_us() { echo $(($(date +%s%N) / 1000)); }
+now_us() { echo "${EPOCHREALTIME/./}"; }	# bash's clock: no `date` process
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'; }
 
 # tracepoints to spread the programs over: 63 programs each (the kernel's limit is 64

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # stats.sh - `make bench`: what the kernel's run statistics ([monitor] stats) cost per
 # program run, with bpfd's stats = "off" against stats = "always" in the same run:
 # an XDP program under BPF_PROG_TEST_RUN (bpftool prog run, large repeat: the run
@@ -76,10 +76,10 @@ xdp_ns() {
 sysfs_ns() {
 	best=
 	for _i in 1 2 3; do
-		t0=$(date +%s%N)
+		stamp t0
 		"$T/sysfs" "$CALLS"
-		t1=$(date +%s%N)
-		v=$(( (t1 - t0) / (CALLS / 10) ))	# tenths of ns
+		stamp t1
+		v=$(( (t1 - t0) * 1000 / (CALLS / 10) ))	# tenths of ns
 		[ -z "$best" ] || [ "$v" -lt "$best" ] && best=$v
 	done
 	awk -v v="$best" 'BEGIN { printf "%.1f", v / 10 }'
