@@ -336,9 +336,9 @@ static int not_extensible(struct hook *h, const struct hook_state *st, struct er
 			  "tc filter del");
 }
 
-/* One attempt at replacing the chain in st by members m[0..n) (n == 0: detach). */
 static void cache_seed(struct hook *h, uint32_t id, const struct member *m, size_t n);
 
+/* One attempt at replacing the chain in st by members m[0..n) (n == 0: detach). */
 static int rebuild_once(struct hook *h, struct hook_state *st, struct member *m, size_t n,
 			uint32_t *ret_id, struct errmsg *em)
 {
