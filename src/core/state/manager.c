@@ -133,6 +133,8 @@ void mgr_free(struct mgr *m)
 	free(m->recs);
 	free(m->idx);
 	free(m->view_rec);
+	free(m->load_rec);
+	free(m->load_view);
 	free(m->seen);
 	hook_env_free(m->chains);
 	store_close(m->st);
@@ -618,17 +620,17 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 	bpfd_state_ProgramRecord *r;
 	struct prog_view *v;
 	struct mrec *mr;
-	int err;
+	int err = -ENOMEM;
 
-	r = malloc(sizeof(*r));
-	v = malloc(sizeof(*v));
-	if (!r || !v) {
-		free(r);
-		free(v);
-		return -ENOMEM;
-	}
 	pthread_mutex_lock(&m->lock);
-	err = load_locked(m, plan, r, v, em);
+	if (!m->load_rec)
+		m->load_rec = malloc(sizeof(*m->load_rec));
+	if (!m->load_view)
+		m->load_view = malloc(sizeof(*m->load_view));
+	r = m->load_rec;
+	v = m->load_view;
+	if (r && v)
+		err = load_locked(m, plan, r, v, em);
 	if (!err && ret) {
 		record_info_from_pb(&r->info, ret);
 		ret->id = r->id;
@@ -639,8 +641,6 @@ int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 			view_complete(m, mr, ret);
 	}
 	pthread_mutex_unlock(&m->lock);
-	free(v);
-	free(r);
 	return err;
 }
 

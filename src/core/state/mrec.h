@@ -74,6 +74,10 @@ struct mgr {
 	uint32_t *idx;
 	size_t idx_cap;		/* a power of two, 0: none yet */
 	bpfd_state_ProgramRecord *view_rec;	/* mgr_prog_view()'s decode (m->lock) */
+	/* mgr_load()'s record and view (m->lock): kept, as each is about 70 KB, an
+	 * mmap of its own, page faults and a TLB shoot-down at every load otherwise */
+	bpfd_state_ProgramRecord *load_rec;
+	struct prog_view *load_view;
 	pthread_mutex_t lock;
 	struct hook_seen *seen;	/* follow.c */
 	size_t n_seen, cap_seen;
