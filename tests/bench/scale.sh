@@ -23,10 +23,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 die() { echo "bench: scale: $*" >&2; exit 1; }
+. "$SRC/tests/bench/lib.sh"
 [ -f "$OBJ" ] || die "$OBJ is missing (make all)"
 
 ctl() { "$BPFD" bpfctl --endpoint "unix://$T/run/bpfd.sock" "$@"; }
-now_us() { echo "${EPOCHREALTIME/./}"; }	# bash's clock: no `date` process
 median() { sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'; }
 
 # tracepoints to spread the programs over: 63 programs each (the kernel's limit is 64
@@ -36,13 +36,14 @@ TPS=$(ls /sys/kernel/tracing/events/syscalls 2>/dev/null | grep '^sys_enter_' | 
 
 start() {	# start the daemon; ms from exec to the socket into $T/start
 	rm -f "$T/run/bpfd.sock"
-	t0=$(now_us)
+	stamp t0
 	"$BPFD" --rundir "$T/run" >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	until [ -S "$T/run/bpfd.sock" ]; do
 		kill -0 "$DPID" 2>/dev/null || { cat "$T/daemon.log"; die "the daemon died"; }
 	done
-	echo $((($(now_us) - t0) / 1000)) >"$T/start"
+	stamp t1
+	echo $(((t1 - t0) / 1000)) >"$T/start"
 }
 stop() { kill -TERM "$DPID"; wait "$DPID" 2>/dev/null; DPID=; }
 
@@ -50,18 +51,21 @@ start
 n=0
 printf '%8s %14s %14s %10s %12s\n' programs "load ms/prog" "List ms" "RSS kB" "restart ms"
 for want in $COUNTS; do
-	t0=$(now_us) from=$n
+	stamp t0
+	from=$n
 	while [ "$n" -lt "$want" ]; do
 		tp=$(echo "$TPS" | sed -n "$((n / 63 + 1))p")
 		ctl load-from-file -p "$OBJ" -n tp_count tracepoint -t "syscalls/$tp" \
 			>/dev/null 2>"$T/err" || die "load $((n + 1)): $(cat "$T/err")"
 		n=$((n + 1))
 	done
-	per=$(awk -v a="$(($(now_us) - t0))" -v b="$((n - from))" 'BEGIN { printf "%.1f", a / b / 1000 }')
+	stamp t1
+	per=$(awk -v a="$((t1 - t0))" -v b="$((n - from))" 'BEGIN { printf "%.1f", a / b / 1000 }')
 	for _ in 1 2 3 4 5; do
-		t0=$(now_us)
+		stamp t0
 		ctl list >"$T/list" || die "list failed"
-		echo $(($(now_us) - t0))
+		stamp t1
+		echo $((t1 - t0))
 	done | median >"$T/lat"
 	got=$(grep -c tracepoint "$T/list")
 	[ "$got" -ge "$n" ] || die "List shows $got tracepoint programs, want $n"

@@ -20,16 +20,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 die() { echo "bench: start: $*" >&2; exit 1; }
+. "$SRC/tests/bench/lib.sh"
 [ -f "$OBJ" ] || die "$OBJ is missing (make all)"
 
 ctl() { "$BPFD" bpfctl --endpoint "unix://$T/run/bpfd.sock" "$@"; }
 
-# one start: us from the fork to the socket being there; the daemon keeps running.
-# bash's clock: `date` would add its own start and exit, twice (about 10 ms on the
-# 2-core build machine), to what is measured
+# one start: us from the fork to the socket being there; the daemon keeps running
+# (stamp(): bash's clock, no `date` process inside what is measured)
 start_ms() {
 	rm -f "$T/run/bpfd.sock"
-	t0=${EPOCHREALTIME//[.,]/}
+	stamp t0
 	"$BPFD" --rundir "$T/run" >>"$T/daemon.log" 2>&1 &
 	DPID=$!
 	i=0
@@ -38,7 +38,7 @@ start_ms() {
 		[ $i -gt 20000 ] && { cat "$T/daemon.log"; die "the daemon did not start"; }
 		kill -0 "$DPID" 2>/dev/null || { cat "$T/daemon.log"; die "the daemon died"; }
 	done
-	t1=${EPOCHREALTIME//[.,]/}
+	stamp t1
 	echo $((t1 - t0))
 }
 stop() { kill -TERM "$DPID"; wait "$DPID" 2>/dev/null; DPID=; }
