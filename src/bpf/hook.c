@@ -452,16 +452,25 @@ int hook_member(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 		enum chain_dir dir, uint32_t prog_id, struct hook_member_info *ret)
 {
 	struct hook_member_info all[CHAIN_TCX_MAX_PROGS];
-	size_t n = 0, i;
+	size_t n = 0;
 	int err;
 
 	err = hook_members(env, kind, ifindex, dir, all, CHAIN_TCX_MAX_PROGS, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n && i < CHAIN_TCX_MAX_PROGS; i++) {
-		if (all[i].prog_id != prog_id)
+	return hook_member_find(all, n < CHAIN_TCX_MAX_PROGS ? n : CHAIN_TCX_MAX_PROGS, prog_id,
+				ret);
+}
+
+int hook_member_find(const struct hook_member_info *mi, size_t n, uint32_t prog_id,
+		     struct hook_member_info *ret)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (mi[i].prog_id != prog_id)
 			continue;
-		*ret = all[i];
+		*ret = mi[i];
 		return 0;
 	}
 	return -ENOENT;

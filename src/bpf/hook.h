@@ -158,6 +158,10 @@ int hook_modify(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 		enum chain_dir dir, uint32_t prog_id, int32_t priority, uint32_t proceed_on,
 		struct hook_result *ret, struct errmsg *em);
 
+/* prog_id's entry among members mi[0..n) (as hook_members() read them) into *ret:
+ * 0, or -ENOENT when it is not one of them. */
+int hook_member_find(const struct hook_member_info *mi, size_t n, uint32_t prog_id,
+		     struct hook_member_info *ret);
 /* Current state of prog_id on the hook, read from kernel + pins.  -ENOENT if absent. */
 int hook_member(struct hook_env *env, enum chain_kind kind, uint32_t ifindex,
 		enum chain_dir dir, uint32_t prog_id, struct hook_member_info *ret);

@@ -108,17 +108,7 @@ static void look_read(struct mgr *m, const struct mrec *mr, struct hook_look *l)
 static int look_member(const struct hook_look *l, const struct mrec *mr,
 		       struct hook_member_info *ret)
 {
-	size_t i;
-
-	if (l->err)
-		return l->err;
-	for (i = 0; i < l->n; i++) {
-		if (l->mi[i].prog_id != mr->id)
-			continue;
-		*ret = l->mi[i];
-		return 0;
-	}
-	return -ENOENT;
+	return l->err ? l->err : hook_member_find(l->mi, l->n, mr->id, ret);
 }
 
 /* follow_check() with the hook read: err and mi are what hook_member() said */
