@@ -133,8 +133,8 @@ void mgr_free(struct mgr *m)
 	free(m->recs);
 	free(m->idx);
 	free(m->view_rec);
-	free(m->load_rec);
-	free(m->load_view);
+	free(m->change_rec);
+	free(m->change_view);
 	free(m->seen);
 	hook_env_free(m->chains);
 	store_close(m->st);
@@ -614,22 +614,29 @@ out:
 	return err;
 }
 
+int mgr_change_bufs(struct mgr *m, bpfd_state_ProgramRecord **ret_rec,
+		    struct prog_view **ret_view)
+{
+	if (!m->change_rec)
+		m->change_rec = malloc(sizeof(*m->change_rec));
+	if (!m->change_view)
+		m->change_view = malloc(sizeof(*m->change_view));
+	*ret_rec = m->change_rec;
+	*ret_view = m->change_view;
+	return m->change_rec && m->change_view ? 0 : -ENOMEM;
+}
+
 int mgr_load(struct mgr *m, const struct load_plan *plan, struct prog_view *ret,
 	     struct errmsg *em)
 {
 	bpfd_state_ProgramRecord *r;
 	struct prog_view *v;
 	struct mrec *mr;
-	int err = -ENOMEM;
+	int err;
 
 	pthread_mutex_lock(&m->lock);
-	if (!m->load_rec)
-		m->load_rec = malloc(sizeof(*m->load_rec));
-	if (!m->load_view)
-		m->load_view = malloc(sizeof(*m->load_view));
-	r = m->load_rec;
-	v = m->load_view;
-	if (r && v)
+	err = mgr_change_bufs(m, &r, &v);
+	if (!err)
 		err = load_locked(m, plan, r, v, em);
 	if (!err && ret) {
 		record_info_from_pb(&r->info, ret);

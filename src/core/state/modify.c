@@ -225,17 +225,15 @@ out:
 int mgr_modify(struct mgr *m, const struct modify_plan *plan, struct prog_view *ret,
 	       struct errmsg *em)
 {
-	bpfd_state_ProgramRecord *r = malloc(sizeof(*r));
-	struct prog_view *v = malloc(sizeof(*v));
-	int err = -ENOMEM;
+	bpfd_state_ProgramRecord *r;
+	struct prog_view *v;
+	int err;
 
-	if (r && v) {
-		pthread_mutex_lock(&m->lock);
+	pthread_mutex_lock(&m->lock);
+	err = mgr_change_bufs(m, &r, &v);
+	if (!err)
 		err = modify_locked(m, plan, r, v, em);
-		pthread_mutex_unlock(&m->lock);
-	}
-	free(r);
-	free(v);
+	pthread_mutex_unlock(&m->lock);
 	if (!err && ret)
 		err = mgr_prog_view(m, plan->id, ret);
 	return err;

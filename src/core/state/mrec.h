@@ -74,15 +74,19 @@ struct mgr {
 	uint32_t *idx;
 	size_t idx_cap;		/* a power of two, 0: none yet */
 	bpfd_state_ProgramRecord *view_rec;	/* mgr_prog_view()'s decode (m->lock) */
-	/* mgr_load()'s record and view (m->lock): kept, as each is about 70 KB, an
-	 * mmap of its own, page faults and a TLB shoot-down at every load otherwise */
-	bpfd_state_ProgramRecord *load_rec;
-	struct prog_view *load_view;
+	/* a load's or modify's record and view (mgr_change_bufs(), m->lock) */
+	bpfd_state_ProgramRecord *change_rec;
+	struct prog_view *change_view;
 	pthread_mutex_t lock;
 	struct hook_seen *seen;	/* follow.c */
 	size_t n_seen, cap_seen;
 };
 
+/* With m->lock held: the record and view a load or modify works in, kept from one
+ * call to the next (each is about 70 KB: an mmap of its own, page faults and a TLB
+ * shoot-down at every call otherwise).  0, or -ENOMEM. */
+int mgr_change_bufs(struct mgr *m, bpfd_state_ProgramRecord **ret_rec,
+		    struct prog_view **ret_view);
 /* Copy src into dst[size]: 0, or -ENAMETOOLONG (dst then holds ""). */
 int mrec_copy_str(char *dst, size_t size, const char *src);
 /* The program type reported on the wire for a managed kind (TYPE_*). */
