@@ -624,7 +624,7 @@ static struct {
 	bpfd_v1_ListResponse_ListResult *list_res;	/* do_list(), walk_steps() */
 	bpfd_v1_ListRequest *list_req;			/* do_list(), list_walk_done() */
 	struct prog_view *view;				/* kern_op_info() */
-	struct prog_view *load_view;			/* kern_op_load_prepared() */
+	struct prog_view *reply_view;			/* reply_view() */
 } scratch;
 
 /* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
@@ -1548,6 +1548,15 @@ static void name_image_object(struct errmsg *em, const struct image_object *obj,
 	snprintf(at, sizeof(em->msg) - (at - em->msg), "%s of image %.1024s%s", file, url, tail);
 }
 
+/* The view a Load's or Modify's reply is built from: the front's, one call at a time,
+ * kept (69 KB: mapped and unmapped per call otherwise); NULL when out of memory. */
+static struct prog_view *reply_view(void)
+{
+	if (!scratch.reply_view)
+		scratch.reply_view = malloc(sizeof(*scratch.reply_view));
+	return scratch.reply_view;
+}
+
 /* A Load's or Modify's reply: bpfd's view v and the kernel's info kp of the program,
  * read in the same call (kp->id 0: none). */
 static void reply_info(const struct prog_view *v, const struct kinfo_prog *kp,
@@ -1605,11 +1614,7 @@ static int kern_op_load_prepared(void *ctx, const bpfd_v1_LoadRequest *req, void
 
 	if (!resp)
 		goto out;
-	/* kept (the front's, one Load at a time): 69 KB mapped and unmapped per Load
-	 * otherwise */
-	if (!scratch.load_view)
-		scratch.load_view = malloc(sizeof(*scratch.load_view));
-	v = scratch.load_view;
+	v = reply_view();
 	kp = malloc(sizeof(*kp));
 	err = -ENOMEM;
 	if (!v || !kp)
@@ -1687,7 +1692,7 @@ static int kern_op_modify(void *ctx, const bpfd_v1_ModifyRequest *req,
 {
 	const struct rpc_kernel *k = ctx;
 	struct modify_plan *plan = malloc(sizeof(*plan));
-	struct prog_view *v = malloc(sizeof(*v));
+	struct prog_view *v = reply_view();
 	struct kinfo_prog *kp = malloc(sizeof(*kp));
 	int err = -ENOMEM;
 
@@ -1707,7 +1712,6 @@ static int kern_op_modify(void *ctx, const bpfd_v1_ModifyRequest *req,
 	reply_info(v, kp, &resp->info, &resp->kernel_info);
 out:
 	free(plan);
-	free(v);
 	free(kp);
 	return err;
 }
