@@ -119,7 +119,7 @@ static void codec_rejects_bad(void)
 {
 	bpfd_state_ProgramRecord *r = sample(42), *d = calloc(1, sizeof(*d));
 	uint8_t junk[64], *buf = NULL;
-	size_t len = 0, i;
+	size_t len = 0, i, k;
 
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (uint8_t)(i * 37 + 11);
@@ -146,6 +146,21 @@ static void codec_rejects_bad(void)
 	for (i = 0; i + 1 < len; i++)
 		if (store_decode(buf, i, d) == 0)
 			ASSERT_EQ(d->id, 9, "truncated record decodes to the same id");
+	free(buf);
+	/* a string with a NUL inside ("tp\0count": the C string would lose its tail),
+	 * in a nested message, in a repeated one and at the top level */
+	for (k = 0; k < 3; k++) {
+		static const char *const where[] = { "tp_count", "1234-567", "/run/bpf" };
+
+		ASSERT_OK(store_encode(r, &buf, &len), "encode");
+		for (i = 0; i + 8 <= len; i++)
+			if (!memcmp(buf + i, where[k], 8))
+				buf[i + 2] = '\0';
+		ASSERT_EQ(store_decode(buf, len, d), -EBADMSG, where[k]);
+		free(buf);
+	}
+	ASSERT_OK(store_encode(r, &buf, &len), "encode");
+	ASSERT_OK(store_decode(buf, len, d), "the same record without a NUL decodes");
 	free(buf);
 	free(r);
 	free(d);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pb_common.h>
 #include <pb_decode.h>
 #include <pb_encode.h>
 #include <zlib.h>
@@ -182,6 +183,41 @@ int store_check(const uint8_t *buf, size_t len, const uint8_t **ret_pb, size_t *
 	return 0;
 }
 
+/* Does every string of msg (zeroed before it was decoded) end at its first NUL?
+ * The decoder copies a string's bytes as they are, so "a\0b" would come back as
+ * "a": a record bpfd wrote never holds one (it encodes with strlen). */
+static bool strings_end_at_nul(const pb_msgdesc_t *fields, const void *msg)
+{
+	const char *p;
+	pb_field_iter_t it;
+	size_t n, i, len;
+
+	if (!pb_field_iter_begin_const(&it, fields, msg))
+		return true;
+	do {
+		if (PB_ATYPE(it.type) != PB_ATYPE_STATIC ||
+		    (PB_HTYPE(it.type) == PB_HTYPE_ONEOF && *(const pb_size_t *)it.pSize != it.tag) ||
+		    (PB_HTYPE(it.type) == PB_HTYPE_OPTIONAL && it.pSize && !*(const bool *)it.pSize))
+			continue;
+		n = 1;
+		if (PB_HTYPE(it.type) == PB_HTYPE_REPEATED)
+			n = it.pSize ? *(const pb_size_t *)it.pSize : it.array_size;
+		for (i = 0; i < n; i++) {
+			p = (const char *)it.pData + i * it.data_size;
+			if (PB_LTYPE(it.type) == PB_LTYPE_STRING) {
+				len = strnlen(p, it.data_size);
+				while (++len < it.data_size)
+					if (p[len])
+						return false;
+			} else if (PB_LTYPE_IS_SUBMSG(it.type) &&
+				   !strings_end_at_nul(it.submsg_desc, p)) {
+				return false;
+			}
+		}
+	} while (pb_field_iter_next(&it));
+	return true;
+}
+
 int store_decode(const uint8_t *buf, size_t len, bpfd_state_ProgramRecord *r)
 {
 	pb_istream_t is = pb_istream_from_buffer(buf, len);
@@ -190,7 +226,8 @@ int store_decode(const uint8_t *buf, size_t len, bpfd_state_ProgramRecord *r)
 	if (!pb_decode(&is, bpfd_state_ProgramRecord_fields, r))
 		return -EBADMSG;
 	if (r->format != STORE_FORMAT || !r->id || !r->has_info ||
-	    obj_kind_parse(r->kind) == OBJ_KIND_UNKNOWN)
+	    obj_kind_parse(r->kind) == OBJ_KIND_UNKNOWN ||
+	    !strings_end_at_nul(bpfd_state_ProgramRecord_fields, r))
 		return -EBADMSG;
 	return 0;
 }
