@@ -4,9 +4,10 @@
 # and with `xdp-loader load` (BENCH_LOAD_ROUNDS rounds, the two taking turns), and the
 # per-packet cost under BPF_PROG_TEST_RUN (bpftool prog run, large repeat: the kernel
 # times the runs) of the program alone (attached, as the dispatchers are), of bpfd's
-# dispatcher and of libxdp's dispatcher with the same 1 and 10 members (BENCH_ROUNDS
-# rounds; medians, and the ratios within each round as median [min-max]); then modify.sh xdp (re-prioritize one
-# member of 10 against unload+load).  Needs freplace: on a host that refuses
+# dispatcher and of libxdp's dispatcher with the same 1 and 10 members (BENCH_CHAINS
+# chains per case, BENCH_ROUNDS rounds; medians, and the ratios of the rounds as
+# median [interquartile range]); then modify.sh xdp (re-prioritize one member of 10
+# against unload+load).  Needs freplace: on a host that refuses
 # it, it re-runs itself in the VM (tests/vm/vm.sh), whose times are emulated - compare
 # the ratios, not the absolute numbers.
 set -u
@@ -35,7 +36,8 @@ if [ "${BPFD_IN_VM:-0}" != 1 ] &&
 	exec "$SRC/tests/vm/vm.sh" run --timeout "${VM_TIMEOUT:-1200}" $shares \
 		--log "${BPFD_BUILD:-$SRC/build}/vm/bench-dispatch.log" \
 		--env BPFD="$BPFD" --env BPFD_TESTBPF="$BPFD_TESTBPF" --env BENCH_REPEAT="$REPEAT" \
-		--env BENCH_ROUNDS="${BENCH_ROUNDS:-15}" --env BENCH_LOAD_ROUNDS="${BENCH_LOAD_ROUNDS:-3}" \
+		--env BENCH_ROUNDS="${BENCH_ROUNDS:-5}" \
+		--env BENCH_CHAINS="${BENCH_CHAINS:-10}" --env BENCH_LOAD_ROUNDS="${BENCH_LOAD_ROUNDS:-3}" \
 		-- "$SRC/tests/bench/dispatch.sh"
 fi
 
@@ -43,11 +45,9 @@ T=$(mktemp -d /tmp/bpfd-dbench.XXXXXX)
 S=$$
 DPID=
 LROUNDS=${BENCH_LOAD_ROUNDS:-3}
-# db0: bpfd 10 members, db1: bpfd 1 member, db2: libxdp 10, db3: libxdp 1,
-# db4: libxdp 10 again, the control (same code twice: the noise of the timer),
-# db5: the program alone, attached (so that, like the dispatchers, the kernel calls it
-# directly); dl<r>b / dl<r>l: load round r of bpfd / libxdp (round 1 is db0 / db2)
-IFACES="db0$S db1$S db2$S db3$S db4$S db5$S"
+# load round r of bpfd / libxdp: dl<r>b / dl<r>l (round 1: db0 / db2); the chains
+# of the per-packet part below are made there
+IFACES="db0$S db2$S"
 r=2
 while [ $r -le "$LROUNDS" ]; do
 	IFACES="$IFACES dl${r}b$S dl${r}l$S"
@@ -56,7 +56,7 @@ done
 cleanup() {
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	for i in $IFACES; do ip link del "$i" 2>/dev/null; done
-	rm -f "/sys/fs/bpf/bpfd-bench-$S"
+	rm -f "/sys/fs/bpf/bpfd-bench-$S"-*
 	umount -l "$T/run/fs" 2>/dev/null
 	rm -rf "$T"
 }
@@ -128,14 +128,6 @@ set -- $(cut -d' ' -f1 "$T/sums" | stats) $(cut -d' ' -f2 "$T/sums" | stats) \
 	$(cut -d' ' -f3 "$T/sums" | stats)
 printf '%4s %12.0f %12.0f %8.2f   (ratio per round: min %.2f, max %.2f; sums bpfctl %.0f-%.0f, xdp-loader %.0f-%.0f ms)\n' \
 	sum "$1" "$4" "$7" "$8" "$9" "$2" "$3" "$5" "$6"
-"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "db1$S" -p 10 >/dev/null ||
-	die "bpfctl load on db1"
-xdp-loader load -m native -P 10 -n chain_xdp "db3$S" "$OBJ" >/dev/null 2>&1 ||
-	die "xdp-loader load on db3"
-for k in 1 2 3 4 5 6 7 8 9 10; do
-	xdp-loader load -m native -P $((k * 10)) -n chain_xdp "db4$S" "$OBJ" >/dev/null 2>&1 ||
-		die "xdp-loader load $k on db4"
-done
 
 disp_id() {
 	bpftool -j net show dev "$1" | jq -r '.[0].xdp[0].id'
@@ -150,63 +142,118 @@ ns_once() {
 printf '\377\377\377\377\377\377\002\000\000\000\000\001\010\000\105' >"$T/pkt"
 head -c 49 /dev/zero >>"$T/pkt"
 
-bpftool prog load "$OBJ" "/sys/fs/bpf/bpfd-bench-$S" type xdp || die "bpftool prog load"
-bpftool net attach xdpdrv pinned "/sys/fs/bpf/bpfd-bench-$S" dev "db5$S" ||
-	die "bpftool net attach (the program alone)"
-ids="$(disp_id "db5$S") $(disp_id "db1$S")"
-ids="$ids $(disp_id "db0$S") $(disp_id "db3$S") $(disp_id "db2$S") $(disp_id "db4$S")"
-# The two cases of each comparison take turns, ROUNDS times (which goes first swaps
-# every round): a ratio per round from two runs made a moment apart, on a machine
-# whose load changes by the second.  Reported: the median case times and, per
-# comparison, the median ratio with its interquartile range [25%-75%].
-ROUNDS=${BENCH_ROUNDS:-15}
-: >"$T/times"
-pair() {	# NAME ID_A ID_B: ROUNDS ratios A/B into $T/ratio-NAME
-	: >"$T/ratio-$1"
-	_r=0
-	while [ $_r -lt "$ROUNDS" ]; do
-		if [ $((_r % 2)) = 0 ]; then a=$(ns_once "$2"); b=$(ns_once "$3")
-		else b=$(ns_once "$3"); a=$(ns_once "$2"); fi
-		echo "$2 $a" >>"$T/times"
-		echo "$3 $b" >>"$T/times"
-		[ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt 0 ] &&
-			awk -v a="$a" -v b="$b" 'BEGIN { print a / b }' >>"$T/ratio-$1"
-		_r=$((_r + 1))
+# Per-packet chains: under emulation the cost of the same code changes by up to a
+# third with where the kernel happens to place the JIT images (chains of identical
+# programs built by the same loader differ that much), so each case is CHAINS chains
+# built side by side, not one: bpfd's (pb<j>), libxdp's (pl<j>) and libxdp's again
+# (pc<j>, the control), 10 members each, loaded k = 1..10 in turn; 1 member: bpfd
+# (ob<j>), libxdp (ol<j>), and the program alone (oa<j>, attached so that, like the
+# dispatchers, the kernel calls it directly).
+CHAINS=${BENCH_CHAINS:-10}
+j=1
+while [ $j -le "$CHAINS" ]; do
+	for i in pb pl pc ob ol oa; do
+		ip link add "$i$j$S" type veth peer name "p$i$j$S" || die "cannot create veth pairs"
+		IFACES="$IFACES $i$j$S"
+		ip link set "$i$j$S" up
+		ip link set "p$i$j$S" up
 	done
-}
-# median [p25-p75] of the ratios of comparison NAME
+	j=$((j + 1))
+done
+k=1
+while [ $k -le 10 ]; do
+	j=1
+	while [ $j -le "$CHAINS" ]; do
+		"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "pb$j$S" -p $((k * 10)) \
+			>/dev/null 2>"$T/err" || die "bpfctl load $k on pb$j$S: $(cat "$T/err")"
+		for i in pl pc; do
+			xdp-loader load -m native -P $((k * 10)) -n chain_xdp "$i$j$S" "$OBJ" \
+				>"$T/err" 2>&1 || die "xdp-loader load $k on $i$j$S: $(cat "$T/err")"
+		done
+		j=$((j + 1))
+	done
+	k=$((k + 1))
+done
+j=1
+while [ $j -le "$CHAINS" ]; do
+	"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "ob$j$S" -p 10 >/dev/null ||
+		die "bpfctl load on ob$j$S"
+	xdp-loader load -m native -P 10 -n chain_xdp "ol$j$S" "$OBJ" >/dev/null 2>&1 ||
+		die "xdp-loader load on ol$j$S"
+	bpftool prog load "$OBJ" "/sys/fs/bpf/bpfd-bench-$S-$j" type xdp || die "bpftool prog load"
+	bpftool net attach xdpdrv pinned "/sys/fs/bpf/bpfd-bench-$S-$j" dev "oa$j$S" ||
+		die "bpftool net attach (the program alone)"
+	j=$((j + 1))
+done
+# $T/ids: "CASE ID" per chain
+: >"$T/ids"
+j=1
+while [ $j -le "$CHAINS" ]; do
+	for i in pb pl pc ob ol oa; do
+		echo "$i $(disp_id "$i$j$S")" >>"$T/ids"
+	done
+	j=$((j + 1))
+done
+
+# ROUNDS rounds; in each, every chain runs once (the order turns by one chain each
+# round) and each case's time is the mean over its chains.  Reported: per case the
+# median of the round means, and per comparison the median of the rounds' ratios with
+# their interquartile range [25%-75%]; and the spread of the chains themselves.
+ROUNDS=${BENCH_ROUNDS:-5}
+: >"$T/times"
+n=$(wc -l <"$T/ids")
+r=0
+while [ $r -lt "$ROUNDS" ]; do
+	awk -v r=$r -v n="$n" '{ l[NR - 1] = $0 } END { for (i = 0; i < n; i++) print l[(i + r) % n] }' \
+		"$T/ids" >"$T/order"
+	while read -r c id; do
+		echo "$r $c $id $(ns_once "$id")" >>"$T/times"
+	done <"$T/order"
+	r=$((r + 1))
+done
+# mean per round and case: "ROUND CASE MEAN"
+awk 'NF == 4 { s[$1 " " $2] += $4; n[$1 " " $2]++ }
+	END { for (k in s) print k, s[k] / n[k] }' "$T/times" | sort >"$T/means"
+# ratios A/B of the round means, median [p25-p75]
 rr() {
-	sort -g "$T/ratio-$1" | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
+	awk -v a="$1" -v b="$2" '$2 == a { x[$1] = $3 } $2 == b { y[$1] = $3 }
+		END { for (r in x) if (y[r] > 0) print x[r] / y[r] }' "$T/means" | sort -g |
+	awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit }
 		q = int((NR + 3) / 4); h = NR - q + 1
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.2f [%.2f-%.2f]\n", m, v[q], v[h] }'
 }
+med() { rr "$1" "$2" | cut -d' ' -f1; }
+iqr() { rr "$1" "$2" | cut -d' ' -f2; }
 best() {
-	awk -v id="$1" '$1 == id && $2 != "" { print $2 }' "$T/times" | stats | cut -d' ' -f1
+	awk -v c="$1" '$2 == c { print $3 }' "$T/means" | stats | cut -d' ' -f1 |
+		awk '{ printf "%.0f", $1 }'
 }
-set -- $ids
-pair b1l1 "$2" "$4"
-pair b1alone "$2" "$1"
-pair l1alone "$4" "$1"
-pair b10l10 "$3" "$5"
-pair c10l10 "$6" "$5"
-alone=$(best "$1") b1=$(best "$2") b10=$(best "$3") l1=$(best "$4") l10=$(best "$5")
-c10=$(best "$6")
-med() { rr "$1" | cut -d' ' -f1; }
-printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s (ns per run: medians; ratios: median of %s\n' \
-	"$REPEAT" "$ROUNDS"
-echo "rounds of the two cases run in turn, [interquartile range])"
+# per chain of a case: its median over the rounds, "ns ns ..."
+chains() {
+	awk -v c="$1" '$2 == c && NF == 4 { print $3, $4 }' "$T/times" | sort -k1,1n -k2,2n |
+	awk '{ if ($1 != id) { if (id != "") out = out " " med(v, n); id = $1; n = 0 } v[++n] = $2 }
+		function med(v, n) { return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }
+		END { if (id != "") out = out " " med(v, n); sub(/^ /, "", out); print out }'
+}
+printf '\nPer-packet cost, BPF_PROG_TEST_RUN repeat %s, %s chains per case (ns per run:\n' \
+	"$REPEAT" "$CHAINS"
+echo "median of $ROUNDS rounds of the chains' mean; ratios: median of the rounds, [interquartile range])"
 f='%-22s %8s %8s %11s %10s %12s   %s\n'
 printf "$f" case bpfd libxdp bpfd/libxdp bpfd/alone libxdp/alone "spread of bpfd/libxdp, bpfd/alone"
-printf "$f" "program alone" "$alone" "-" "-" "1.00" "-" ""
-printf "$f" "dispatcher, 1 member" "$b1" "$l1" "$(med b1l1)" "$(med b1alone)" "$(med l1alone)" \
-	"$(rr b1l1 | cut -d' ' -f2), $(rr b1alone | cut -d' ' -f2)"
-printf "$f" "dispatcher, 10 members" "$b10" "$l10" "$(med b10l10)" "-" "-" "$(rr b10l10 | cut -d' ' -f2)"
-printf "$f" "control: libxdp again" "-" "$c10" "$(med c10l10)" "-" "-" "$(rr c10l10 | cut -d' ' -f2)"
-echo "(control: a second libxdp chain of 10 against the first; its ratio is the noise of this run)"
+printf "$f" "program alone" "$(best oa)" "-" "-" "1.00" "-" ""
+printf "$f" "dispatcher, 1 member" "$(best ob)" "$(best ol)" "$(med ob ol)" "$(med ob oa)" \
+	"$(med ol oa)" "$(iqr ob ol), $(iqr ob oa)"
+printf "$f" "dispatcher, 10 members" "$(best pb)" "$(best pl)" "$(med pb pl)" "-" "-" "$(iqr pb pl)"
+printf "$f" "control: libxdp again" "-" "$(best pc)" "$(med pc pl)" "-" "-" "$(iqr pc pl)"
+echo "(control: other libxdp chains of 10 against the first ones; its ratio is the noise of this run)"
+echo "Each chain's median ns (the spread is where the JIT images landed):"
+echo "  10 members: bpfd $(chains pb); libxdp $(chains pl); control $(chains pc)"
+echo "  1 member: bpfd $(chains ob); libxdp $(chains ol); program alone $(chains oa)"
+set -- $(awk '$1 == "pb" { print $2; exit }' "$T/ids") $(awk '$1 == "pl" { print $2; exit }' "$T/ids")
 # Sizes do not depend on the emulated timer: the 10-member dispatchers side by side.
 sz() { bpftool -j prog show id "$1" | jq -r '"\(.bytes_xlated) \(.bytes_jited)"'; }
-set -- $(sz "$3") $(sz "$5")
+set -- $(sz "$1") $(sz "$2")
 printf '\nDispatcher with 10 members: bpfd xlated %s B, jited %s B; libxdp xlated %s B, jited %s B\n' \
 	"$1" "$2" "$3" "$4"
 echo
