@@ -232,6 +232,44 @@ struct pull_call {
 	bpfd_v1_PullBytecodeResponse pull_resp;
 };
 
+/* A Load's decoded request and its response: the front's, kept for the daemon's life
+ * like scratch below (66 and 68 KB: each malloc of one was an mmap, page faults and
+ * a TLB shoot-down at its munmap).  A request handed to the pull worker is the
+ * worker's until its reply; the next Load meanwhile takes a new one. */
+static struct {
+	bpfd_v1_LoadRequest *req;	/* do_load(); NULL while lent to a pull */
+	bpfd_v1_LoadResponse *resp;	/* do_load(), pull_call_done() */
+} load_scratch;
+
+static bpfd_v1_LoadRequest *load_req_get(void)
+{
+	bpfd_v1_LoadRequest *req = load_scratch.req;
+
+	load_scratch.req = NULL;
+	return req ? req : calloc(1, sizeof(*req));
+}
+
+/* Back from do_load() or a pull: credentials must not linger, in the kept one either. */
+static void load_req_put(bpfd_v1_LoadRequest *req)
+{
+	if (!req)
+		return;
+	explicit_bzero(req, sizeof(*req));
+	if (load_scratch.req)
+		free(req);
+	else
+		load_scratch.req = req;
+}
+
+/* Zeroed, as the ops expect it. */
+static bpfd_v1_LoadResponse *load_resp_get(void)
+{
+	if (!load_scratch.resp)
+		return load_scratch.resp = calloc(1, sizeof(*load_scratch.resp));
+	memset(load_scratch.resp, 0, sizeof(*load_scratch.resp));
+	return load_scratch.resp;
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec t;
@@ -243,11 +281,9 @@ static uint64_t mono_ns(void)
 static void pull_call_free(struct pull_call *pc)
 {
 	/* credentials must not linger in freed memory */
-	if (pc->load)
-		explicit_bzero(pc->load, sizeof(*pc->load));
+	load_req_put(pc->load);
 	if (pc->pull)
 		explicit_bzero(pc->pull, sizeof(*pc->pull));
-	free(pc->load);
 	free(pc->pull);
 	free(pc);
 }
@@ -272,7 +308,7 @@ static void pull_call_done(struct rpc_pull_job *j)
 {
 	struct pull_call *pc = (struct pull_call *)j;
 	struct rpc *rpc = pc->rpc;
-	bpfd_v1_LoadResponse *resp = NULL;
+	bpfd_v1_LoadResponse *resp;
 	struct grpc_reply r;
 	int err = pc->err;
 
@@ -291,7 +327,7 @@ static void pull_call_done(struct rpc_pull_job *j)
 			reply_encode(&r, bpfd_v1_PullBytecodeResponse_fields, &pc->pull_resp);
 		goto out;
 	}
-	resp = calloc(1, sizeof(*resp));
+	resp = load_resp_get();
 	if (!err && !resp) {
 		err = errmsg_set(&pc->em, -ENOMEM, "Out of memory");
 		(void)rpc->ops->load_prepared(rpc->ctx, pc->load, pc->prep, NULL, &pc->em);
@@ -311,7 +347,6 @@ out:
 	metrics_rpc_done(pc->path, r.status);
 	h2_deferred_complete(pc->d, &r);
 	grpc_reply_fini(&r);
-	free(resp);
 	pull_call_free(pc);
 }
 
@@ -361,13 +396,13 @@ static bool pull_call_defer(struct rpc *rpc, const struct grpc_call *call,
 
 static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_reply *r)
 {
-	bpfd_v1_LoadRequest *req = calloc(1, sizeof(*req));
-	bpfd_v1_LoadResponse *resp = calloc(1, sizeof(*resp));
+	bpfd_v1_LoadRequest *req = load_req_get();
+	bpfd_v1_LoadResponse *resp;
 	struct errmsg em = { "" };
 	struct timespec t0, t1;
 	int err;
 
-	if (!req || !resp) {
+	if (!req) {
 		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
 		goto out;
 	}
@@ -388,6 +423,11 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	    req->bytecode.which_location == bpfd_v1_BytecodeLocation_image_tag &&
 	    pull_call_defer(rpc, call, r, &req, NULL))
 		goto out;
+	resp = load_resp_get();
+	if (!resp) {
+		grpc_reply_error(r, GRPC_RESOURCE_EXHAUSTED, "Out of memory");
+		goto out;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = rpc->ops->load(rpc->ctx, req, call->caller, resp, &em);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -401,11 +441,7 @@ static void do_load(struct rpc *rpc, const struct grpc_call *call, struct grpc_r
 	else
 		reply_encode(r, bpfd_v1_LoadResponse_fields, resp);
 out:
-	/* credentials must not linger in freed memory */
-	if (req)
-		explicit_bzero(req, sizeof(*req));
-	free(req);
-	free(resp);
+	load_req_put(req);
 }
 
 /* ---- unary methods: decode, check the caller, one op, encode ---- */
@@ -1577,13 +1613,46 @@ struct load_prep {
 	struct image_object obj;
 };
 
+/* One load_prep (74 KB) kept between Loads: made in the front or the pull worker,
+ * used up in the front, so under a lock; a second one at a time is malloc'ed. */
+static struct {
+	pthread_mutex_t mu;
+	struct load_prep *spare;
+} preps = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* Zeroed. */
+static struct load_prep *prep_get(void)
+{
+	struct load_prep *p;
+
+	pthread_mutex_lock(&preps.mu);
+	p = preps.spare;
+	preps.spare = NULL;
+	pthread_mutex_unlock(&preps.mu);
+	if (!p)
+		return calloc(1, sizeof(*p));
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+static void prep_put(struct load_prep *p)
+{
+	pthread_mutex_lock(&preps.mu);
+	if (!preps.spare) {
+		preps.spare = p;
+		p = NULL;
+	}
+	pthread_mutex_unlock(&preps.mu);
+	free(p);
+}
+
 /* The request as a plan, and its image pulled and opened: any thread, one at a
  * time (the registry client). */
 static int kern_op_load_prepare(void *ctx, const bpfd_v1_LoadRequest *req,
 				const struct caller *caller, void **ret_prep, struct errmsg *em)
 {
 	const struct rpc_kernel *k = ctx;
-	struct load_prep *p = calloc(1, sizeof(*p));
+	struct load_prep *p = prep_get();
 	int err = 0;
 
 	*ret_prep = NULL;
@@ -1594,7 +1663,7 @@ static int kern_op_load_prepare(void *ctx, const bpfd_v1_LoadRequest *req,
 		err = image_for_load(k, &req->bytecode.location.image, &p->plan, &p->obj, em);
 	if (err) {
 		image_object_close(&p->obj);
-		free(p);
+		prep_put(p);
 		return err;
 	}
 	*ret_prep = p;
@@ -1631,7 +1700,7 @@ static int kern_op_load_prepared(void *ctx, const bpfd_v1_LoadRequest *req, void
 out:
 	object_close_later(&p->obj);
 	image_object_close(&p->obj);
-	free(p);
+	prep_put(p);
 	free(kp);
 	return err;
 }
