@@ -2097,6 +2097,7 @@ static int kern_op_remove_images(void *ctx, const bpfd_v1_RemoveImagesRequest *r
 	 * is writing blobs now */
 	if (!err)
 		err = image_store_prune(k->img->puller.store, 0, 0, &st, em);
+	image_object_trim(k->img->puller.store, k->img->workdir);
 	resp->blobs = st.blobs;
 	resp->bytes = st.bytes;
 	return err;

@@ -182,6 +182,18 @@ stop_daemon() {
 }
 
 # bpfctl on the private daemon; ctl is the short name the program and chain tests use.
+# The daemon's temporary extraction folders of images (RUNDIR/images/obj-*) are gone:
+# a thread removes each after its load's reply (10 s at most).  What stays is one
+# kept folder per image manifest loaded (m-<hex>).
+no_extraction_left() {
+	_i=0
+	while ls -A "$BPFD_RUNDIR/images" 2>/dev/null | grep -q -v '^m-[0-9a-f]\{64\}$'; do
+		_i=$((_i + 1))
+		[ $_i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
 bpfctl() {
 	BPFD_ENDPOINT="unix://$BPFD_SOCK" "$BPFD" bpfctl "$@"
 }

@@ -6,8 +6,8 @@
 # without the image; Always with no registry listening (t_image_registry.sh: a real one); hostile or broken images refused with
 # a clear error and nothing changed in the kernel, bpffs or the store (an image with a
 # layer media type bpfd does not read cannot even be stored: test_image_object,
-# test_image_store); the store listed and pruned; credentials never in records, logs
-# or replies.
+# test_image_store); the store listed and pruned; the extraction kept between loads
+# and checked; credentials never in records, logs or replies.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/prog_lib.sh"
 
@@ -80,19 +80,9 @@ test_tracepoint_legacy_labels() {
 	get "$id"
 	want_field "$T_TMP/get" "Image URL" "$ref"
 	want_field "$T_TMP/get" "Image Digest" "$d"
-	# the object extracted for the load is gone (removed after the reply)
-	no_unpacked || fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
+	# the temporary folder of the extraction is gone (removed after the reply)
+	no_extraction_left || fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
 	unload "$id"
-}
-
-# The daemon's extraction folder empties after a load (a thread removes it; 10 s at most).
-no_unpacked() {
-	_i=0
-	while [ -n "$(ls -A "$BPFD_RUNDIR/images" 2>/dev/null)" ]; do
-		_i=$((_i + 1))
-		[ $_i -gt 200 ] && return 1
-		sleep 0.05
-	done
 }
 
 want_field() {
@@ -151,7 +141,7 @@ expect_refused() {
 	unchanged_since before
 	ls -R "$IMG_DIR/blobs" >"$T_TMP/store.after" 2>&1
 	cmp -s "$T_TMP/store.before" "$T_TMP/store.after" || fail "the store changed"
-	no_unpacked || fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
+	no_extraction_left || fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
 }
 
 TP="tracepoint -t syscalls/sys_enter_getppid"
@@ -269,6 +259,42 @@ test_images_list_and_prune() {
 	! ctl images | grep -q "$a" || fail "still listed"
 }
 
+# A second load of an image reads its manifest and config blobs again, not its layers:
+# the daemon keeps the extraction (RUNDIR/images/m-<manifest hex>) and checks its
+# object against the sha256 taken when it was extracted; a changed object is
+# extracted again from the checked layer; removing the image drops the extraction.
+test_kept_extraction() {
+	setup
+	need_feature tracepoint
+	ref=localhost:5000/bpfd-test/kept-$T_ID:v1
+	# a layer of its own (the id file): no other test's image shares its manifest
+	mkdir -p "$T_TMP/kept"
+	cp "$COUNTER_OBJ" "$T_TMP/kept/counter.o"
+	echo "kept $T_ID" >"$T_TMP/kept/id"
+	tar -czf "$T_TMP/kept.tgz" -C "$T_TMP/kept" counter.o id || fail "tar"
+	d=$(put "$ref" "$T_TMP/kept.tgz" "$GZ" "$(legacy tracepoint counter.o tp tp_count)")
+	kept=$BPFD_RUNDIR/images/m-${d#sha256:}
+	id=$(image_id -i "$ref" $TP)
+	unload "$id"
+	[ -f "$kept/l0/counter.o" ] || fail "no kept extraction $kept: $(ls -R "$BPFD_RUNDIR/images")"
+	cmp -s "$kept/l0/counter.o" "$COUNTER_OBJ" || fail "the kept object is not the image's"
+	ino=$(stat -c %i "$kept/l0/counter.o")
+	id=$(image_id -i "$ref" $TP)
+	proves "$id" trig getppid 20
+	unload "$id"
+	[ "$(stat -c %i "$kept/l0/counter.o")" = "$ino" ] || fail "the image was extracted again"
+	# changed where it is kept: not loaded, extracted again
+	printf 'not the object that was extracted' >"$kept/l0/counter.o"
+	id=$(image_id -i "$ref" $TP)
+	proves "$id" trig getppid 20
+	unload "$id"
+	cmp -s "$kept/l0/counter.o" "$COUNTER_OBJ" || fail "the changed object was kept"
+	grep -q "$kept does not check out" "$DAEMON_LOG" || fail "no warning in the daemon's log"
+	ctl images --rm "$ref" >/dev/null || fail "rm $ref"
+	[ ! -e "$kept" ] || fail "the kept extraction outlived its image"
+	no_extraction_left || fail "unpacked files left: $(ls "$BPFD_RUNDIR/images")"
+}
+
 test_credentials_never_kept() {
 	setup
 	need_feature tracepoint
@@ -307,4 +333,4 @@ test_restart_keeps_image() {
 run_tests image test_tracepoint_legacy_labels test_uprobe_programs_label test_tcx \
 	test_xdp_single test_kind_contradicts_label test_policies_without_registry \
 	test_bad_images test_digest_mismatch test_images_list_and_prune \
-	test_credentials_never_kept test_restart_keeps_image
+	test_kept_extraction test_credentials_never_kept test_restart_keeps_image

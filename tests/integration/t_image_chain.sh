@@ -79,9 +79,7 @@ test_xdp_chain_from_image() {
 	for p in $a $b; do ctl unload "$p" || fail "unload $p"; done
 	[ -z "$(xdp_dirs)" ] || fail "pins left: $(xdp_dirs)"
 	ip link show dev "$IF" | grep -q xdp && fail "XDP still attached"
-	[ -z "$(ls "$BPFD_RUNDIR/images" 2>/dev/null)" ] || sleep 0.5
-	[ -z "$(ls "$BPFD_RUNDIR/images" 2>/dev/null)" ] ||
-		fail "extracted objects left: $(ls "$BPFD_RUNDIR/images")"
+	no_extraction_left || fail "extracted objects left: $(ls "$BPFD_RUNDIR/images")"
 }
 
 test_tc_chain_from_image() {

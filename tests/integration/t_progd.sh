@@ -264,8 +264,7 @@ test_image_entry() {
 	new=$(id_of tp_count programs.d/a.toml)
 	[ -n "$new" ] && [ "$new" != "$id" ] || fail "replaced: $(rows)"
 	[ "$(rows | wc -l)" = 1 ] || fail "want 1 program: $(rows)"
-	ls "$BPFD_RUNDIR/images" 2>/dev/null | grep -q . && sleep 0.5
-	[ -z "$(ls "$BPFD_RUNDIR/images" 2>/dev/null)" ] || fail "extracted objects left: $(ls "$BPFD_RUNDIR/images")"
+	no_extraction_left || fail "extracted objects left: $(ls "$BPFD_RUNDIR/images")"
 	rm "$PD/a.toml"
 	ctl reload >/dev/null 2>&1 || fail "reload after removal"
 	[ -z "$(rows)" ] || fail "unloaded: $(rows)"

@@ -41,8 +41,9 @@ static void setup(void)
 	      "tar -czf ../two.tgz prog.o other.o", src);
 }
 
-/* The work folder holds nothing (a failed open leaves nothing behind). */
-static bool work_empty(void)
+/* The work folder holds nothing but (with kept) the extractions kept per manifest
+ * (m-<hex>): a failed open leaves nothing behind. */
+static bool work_holds_only(bool kept)
 {
 	struct dirent *de;
 	DIR *d = opendir(work);
@@ -51,10 +52,16 @@ static bool work_empty(void)
 	if (!d)
 		return true;
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    !(kept && !strncmp(de->d_name, "m-", 2)))
 			n++;
 	closedir(d);
 	return n == 0;
+}
+
+static bool work_empty(void)
+{
+	return work_holds_only(false);
 }
 
 static int open_img(const char *layer, const char *mt, const char *labels, const char *fn,
@@ -84,8 +91,56 @@ static void legacy_labels(void)
 	ASSERT_STREQ(data, "\177ELF one", "the object");
 	free(data);
 	ASSERT_TRUE(o.size > 0, "size");
+	ASSERT_STREQ(o.dir, "", "the extraction is kept, not a folder to remove");
 	image_object_close(&o);
-	ASSERT_TRUE(work_empty(), "close removes the folder");
+	ASSERT_FALSE(work_empty(), "close keeps the extraction");
+}
+
+/* The extraction is kept per manifest: a second open reads no layer, a changed
+ * object is extracted again, a removed image's extraction goes with image_object_trim(). */
+static void kept_extraction(void)
+{
+	char d[IMAGE_DIGEST_LEN + 1], path[256], first[PATH_MAX];
+	struct errmsg em = { { 0 } };
+	struct image_store_prune_stats ps;
+	struct image_object o;
+	size_t len;
+	char *data;
+
+	setup();
+	snprintf(path, sizeof(path), "%s/one.tgz", tmp);
+	ib_image(st, path, IB_GZ, IB_LEGACY("xdp", "prog.o", "f"), "localhost:5000/ib/kept:v1", d);
+	if (!ASSERT_OK(image_object_open(st, d, "", work, &o, &em), em.msg))
+		return;
+	snprintf(first, sizeof(first), "%s", o.path);
+	ASSERT_STRSTR(o.path, d + strlen("sha256:"), "kept under the manifest's digest");
+	image_object_close(&o);
+	/* the layer's blob is gone: the kept object serves (checked by its own sum) */
+	ib_sh("cd %s/store/blobs/sha256 && for f in *; do "
+	      "if gzip -t $f 2>/dev/null; then chmod u+w $f; mv $f ../../../layer.keep; fi; done", tmp);
+	if (!ASSERT_OK(image_object_open(st, d, "", work, &o, &em), em.msg))
+		return;
+	ASSERT_STREQ(o.path, first, "the same object");
+	data = ib_slurp(o.path, &len);
+	ASSERT_STREQ(data, "\177ELF one", "the object");
+	free(data);
+	image_object_close(&o);
+	/* a changed object is extracted again, from the layer (checked again) */
+	ib_sh("cd %s/store/blobs/sha256 && for f in ../../../layer.keep; do "
+	      "mv $f $(sha256sum $f | cut -c1-64); done && printf 'changed' >'%s'", tmp, first);
+	if (!ASSERT_OK(image_object_open(st, d, "", work, &o, &em), em.msg))
+		return;
+	data = ib_slurp(o.path, &len);
+	ASSERT_STREQ(data, "\177ELF one", "extracted again, not the changed one");
+	free(data);
+	image_object_close(&o);
+	/* its image removed from the store: the extraction goes too */
+	image_object_trim(st, work);
+	ASSERT_FALSE(work_empty(), "kept while the image is stored");
+	ASSERT_OK(image_store_remove(st, "localhost:5000/ib/kept:v1", &em), em.msg);
+	ASSERT_OK(image_store_prune(st, 0, 0, &ps, &em), em.msg);
+	image_object_trim(st, work);
+	ASSERT_TRUE(work_empty(), "dropped with its image");
 }
 
 static void programs_label(void)
@@ -121,7 +176,7 @@ static void several_programs(void)
 	}
 	ASSERT_EQ(open_img("one.tgz", IB_GZ, TWO, "c", &o, &em), -ESRCH, "not in the label");
 	ASSERT_STRSTR(em.msg, "function c is not in the image", "reason");
-	ASSERT_TRUE(work_empty(), "nothing left");
+	ASSERT_TRUE(work_holds_only(true), "nothing left but b's kept extraction");
 }
 
 static void several_objects(void)
@@ -264,4 +319,4 @@ static void type_allows(void)
 TEST_MAIN("image_object", TEST(legacy_labels), TEST(programs_label), TEST(several_programs),
 	  TEST(several_objects), TEST(missing_file), TEST(missing_labels),
 	  TEST(wrong_media_type), TEST(tar_slip), TEST(absolute_path), TEST(symlink_escape),
-	  TEST(gzip_bomb), TEST(blob_changed), TEST(type_allows))
+	  TEST(gzip_bomb), TEST(blob_changed), TEST(kept_extraction), TEST(type_allows))

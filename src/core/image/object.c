@@ -10,8 +10,17 @@
 #include <unistd.h>
 
 #include "core/base/fs.h"
+#include "core/base/log.h"
 #include "core/image/object.h"
 #include "core/image/tar.h"
+
+/* The extracted layers of a platform manifest are kept in <workdir>/m-<its hex>
+ * for the daemon's life: a manifest's digest fixes its config and layers, so an
+ * entry is never out of date, only unused (image_object_trim()).  Its file
+ * CACHE_META holds the object's sha256 as extracted and its path in the entry;
+ * each use checks the object against that sum. */
+#define CACHE_PREFIX	"m-"
+#define CACHE_META	"object"
 
 /* The platform manifest of digest: itself, or the index's entry for this host. */
 static int open_manifest(struct image_store *s, const char *digest, struct image_manifest *m,
@@ -184,9 +193,117 @@ static int pick_function(const struct image_config *c, const char *want,
 	return 0;
 }
 
+/* The entry of manifest under workdir; false when its path is too long to keep one. */
+static bool cache_dir(const char *workdir, const char *manifest, char *out, size_t len)
+{
+	const char *hex = strchr(manifest, ':');
+
+	return snprintf(out, len, "%s/" CACHE_PREFIX "%s", workdir, hex ? hex + 1 : manifest) <
+	       (int)len - 64;	/* and room for the object's path in it */
+}
+
+/* The sha256 of the regular file path. */
+static int file_digest(const char *path, char out[IMAGE_DIGEST_LEN + 1])
+{
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = fstat(fd, &st) ? -errno : S_ISREG(st.st_mode) ? 0 : -EINVAL;
+	if (!err)
+		err = image_sha256_fd(fd, out);
+	close(fd);
+	return err;
+}
+
+/* The object of the entry dir, checked: 0 with o->path set, -ENOENT when there is no
+ * entry; an entry that does not check out is dropped (-ENOENT: extract again). */
+static int cache_find(const char *dir, struct image_object *o)
+{
+	char meta[PATH_MAX], want[IMAGE_DIGEST_LEN + 1], got[IMAGE_DIGEST_LEN + 1];
+	char *text = NULL, *rel;
+	size_t len;
+	int err;
+
+	if (snprintf(meta, sizeof(meta), "%s/" CACHE_META, dir) >= (int)sizeof(meta))
+		return -ENOENT;		/* too long to keep: cache_add() did not */
+	err = fs_read_file(meta, PATH_MAX, &text, &len, NULL);
+	if (err == -ENOENT && access(dir, F_OK))
+		return -ENOENT;
+	/* "sha256:<hex> l<i>/<name>\n", as cache_add() wrote it */
+	rel = !err ? strchr(text, ' ') : NULL;
+	if (rel && rel - text == IMAGE_DIGEST_LEN && rel[1] == 'l' && !strstr(rel, "/..") &&
+	    strlen(rel) > 2 && rel[strlen(rel) - 1] == '\n') {
+		memcpy(want, text, IMAGE_DIGEST_LEN);
+		want[IMAGE_DIGEST_LEN] = '\0';
+		rel[strlen(rel) - 1] = '\0';
+		err = snprintf(o->path, sizeof(o->path), "%s/%s", dir, rel + 1) <
+		      (int)sizeof(o->path) ? file_digest(o->path, got) : -ENAMETOOLONG;
+		if (!err && !strcmp(got, want)) {
+			free(text);
+			return 0;
+		}
+	}
+	log_warn("Image object cache %s does not check out: extracting the image again", dir);
+	o->path[0] = '\0';
+	free(text);
+	(void)fs_rmtree(dir);
+	return -ENOENT;
+}
+
+/* Keep o's extraction as the entry dir: o then names the object there and has no
+ * folder of its own to remove.  Failing that, o stays as it was. */
+static void cache_add(const char *dir, struct image_object *o)
+{
+	char sum[IMAGE_DIGEST_LEN + 1], meta[PATH_MAX], path[PATH_MAX];
+	size_t n = strlen(o->dir);
+	FILE *f;
+
+	if (strncmp(o->path, o->dir, n) || o->path[n] != '/' ||
+	    snprintf(path, sizeof(path), "%s%s", dir, o->path + n) >= (int)sizeof(path) ||
+	    snprintf(meta, sizeof(meta), "%s/" CACHE_META, o->dir) >= (int)sizeof(meta) ||
+	    file_digest(o->path, sum))
+		return;
+	f = fopen(meta, "wxe");
+	if (!f)
+		return;
+	fprintf(f, "%s %s\n", sum, o->path + n + 1);
+	if (fclose(f) || rename(o->dir, dir)) {
+		(void)unlink(meta);
+		return;
+	}
+	memcpy(o->path, path, sizeof(o->path));
+	o->dir[0] = '\0';
+}
+
+void image_object_trim(struct image_store *s, const char *workdir)
+{
+	char digest[IMAGE_DIGEST_LEN + 1], dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(workdir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, CACHE_PREFIX, strlen(CACHE_PREFIX)) ||
+		    strlen(de->d_name) != strlen(CACHE_PREFIX) + 64)
+			continue;
+		snprintf(digest, sizeof(digest), "sha256:%s", de->d_name + strlen(CACHE_PREFIX));
+		if (image_store_blob_has(s, digest))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", workdir, de->d_name);
+		(void)fs_rmtree(dir);
+	}
+	closedir(d);
+}
+
 int image_object_open(struct image_store *s, const char *digest, const char *function,
 		      const char *workdir, struct image_object *ret, struct errmsg *em)
 {
+	char cache[PATH_MAX];
+	bool keep;
 	struct image_manifest *m = malloc(sizeof(*m));
 	struct image_config *c = malloc(sizeof(*c));
 	char *data = NULL;
@@ -210,6 +327,12 @@ int image_object_open(struct image_store *s, const char *digest, const char *fun
 		err = pick_function(c, function, ret, em);
 	if (err)
 		goto out;
+	keep = cache_dir(workdir, ret->manifest, cache, sizeof(cache));
+	if (keep && !cache_find(cache, ret)) {
+		for (i = 0; i < m->n_layers; i++)
+			ret->size += m->layers[i].size;
+		goto out;
+	}
 	err = fs_mkdir_p(workdir, 0700);
 	if (err) {
 		err = errmsg_set(em, err, "cannot create %s: %s", workdir, strerror(-err));
@@ -228,6 +351,8 @@ int image_object_open(struct image_store *s, const char *digest, const char *fun
 		err = c->has_legacy && c->filename[0] ?
 		      find_file(ret->dir, m->n_layers, c->filename, ret, em) :
 		      find_object(ret->dir, m->n_layers, ret, em);
+	if (!err && keep)
+		cache_add(cache, ret);
 out:
 	if (err)
 		image_object_close(ret);

@@ -11,7 +11,8 @@
 #include "core/image/store.h"
 
 struct image_object {
-	char dir[1024];			/* temporary folder of the extracted layers */
+	char dir[1024];			/* temporary folder of the extracted layers, ""
+					 * when the object is a kept one (object.c) */
 	char path[PATH_MAX];		/* the ELF object in it */
 	char function[IMAGE_NAME_MAX + 1];	/* the function to load */
 	char program_type[IMAGE_TYPE_MAX + 1];	/* its type by the labels, "" unknown */
@@ -27,10 +28,16 @@ struct image_object {
  * label's (io.ebpf.bpf_function_name, or the only entry of io.ebpf.programs);
  * a function the programs label does not list is -ESRCH.  0 with ret filled
  * (image_object_close() removes the folder), or -errno with em; on failure
- * nothing is left under workdir. */
+ * nothing is left under workdir.
+ * The folder is kept as workdir/m-<manifest hex> (ret->dir is then ""): a later
+ * open of the same manifest reads its manifest and config blobs again, but not its
+ * layers; it checks the object against the sha256 taken when it was extracted. */
 int image_object_open(struct image_store *s, const char *digest, const char *function,
 		      const char *workdir, struct image_object *ret, struct errmsg *em);
 void image_object_close(struct image_object *o);
+/* Drop the extracted images kept under workdir whose manifest is no longer a blob
+ * of store s (after a removal from the store). */
+void image_object_trim(struct image_store *s, const char *workdir);
 
 /* Does a program labelled type (io.ebpf.program_type or an io.ebpf.programs
  * value: xdp, tc, tracepoint, kprobe, uprobe ...) load as kind (a bpfctl KIND

@@ -320,37 +320,42 @@ static int damaged(struct image_store *s, const char *digest, const char *got,
 			  "again", digest, s->dir, got);
 }
 
-int image_store_blob_open(struct image_store *s, const char *digest, uint64_t *ret_size,
-			  struct errmsg *em)
+int image_sha256_fd(int fd, char ret_digest[IMAGE_DIGEST_LEN + 1])
 {
 	mbedtls_sha256_context sha;
 	unsigned char sum[32];
-	char got[IMAGE_DIGEST_LEN + 1];
-	struct stat st;
-	uint8_t *buf = NULL;
+	uint8_t *buf = malloc(HASH_CHUNK);
 	ssize_t n = 0;
-	int fd, err = 0;
 
-	fd = blob_fd(s, digest, &st, em);
-	if (fd < 0)
-		return fd;
-	buf = malloc(HASH_CHUNK);
-	if (!buf) {
-		close(fd);
+	if (!buf)
 		return -ENOMEM;
-	}
 	mbedtls_sha256_init(&sha);
 	mbedtls_sha256_starts_ret(&sha, 0);
 	while ((n = read(fd, buf, HASH_CHUNK)) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0)
 			mbedtls_sha256_update_ret(&sha, buf, n);
 	if (n < 0)
-		err = errmsg_set(em, -errno, "cannot read blob %s: %s", digest,
-				 strerror(errno));
+		n = -errno;
 	mbedtls_sha256_finish_ret(&sha, sum);
 	mbedtls_sha256_free(&sha);
 	free(buf);
-	sha_hex(sum, got);
+	sha_hex(sum, ret_digest);
+	return n < 0 ? (int)n : 0;
+}
+
+int image_store_blob_open(struct image_store *s, const char *digest, uint64_t *ret_size,
+			  struct errmsg *em)
+{
+	char got[IMAGE_DIGEST_LEN + 1];
+	struct stat st;
+	int fd, err;
+
+	fd = blob_fd(s, digest, &st, em);
+	if (fd < 0)
+		return fd;
+	err = image_sha256_fd(fd, got);
+	if (err && err != -ENOMEM)
+		err = errmsg_set(em, err, "cannot read blob %s: %s", digest, strerror(-err));
 	if (!err && strcmp(got, digest))
 		err = damaged(s, digest, got, em);
 	if (!err && lseek(fd, 0, SEEK_SET) < 0)

@@ -57,6 +57,9 @@ int image_store_blob_put(struct image_store *s, const char *digest, const void *
 
 /* Is the blob there?  (Not verified: use blob_open or blob_read for that.) */
 bool image_store_blob_has(struct image_store *s, const char *digest);
+/* The sha256 of what is left to read of fd, as "sha256:<hex>".  0 or -errno. */
+int image_sha256_fd(int fd, char ret_digest[IMAGE_DIGEST_LEN + 1]);
+
 /* Open a blob after checking its sha256 again: returns an fd at offset 0 that
  * the caller closes, and its size.  -ENOENT if absent; -EBADMSG if the content
  * no longer matches (the blob is then removed so that a pull fetches it again). */
