@@ -302,6 +302,29 @@ static void aggregate_error_names_nodes(void)
 	ASSERT_STRSTR(st.message, "nodes: node10, node1 (", "both nodes");
 }
 
+/* Errors longer than a condition's message: cut, and the cut shows ("..."). */
+static void aggregate_long_errors(void)
+{
+	char long_msg[601], bps[8192];
+	struct progstatus st;
+	size_t len;
+	int i, n = 0;
+
+	memset(long_msg, 'e', sizeof(long_msg) - 1);
+	long_msg[sizeof(long_msg) - 1] = '\0';
+	n += snprintf(bps + n, sizeof(bps) - n, "[");
+	for (i = 0; i < 6; i++)
+		n += snprintf(bps + n, sizeof(bps) - n, "%s" BP("tp-%d", "node%d", "u-1",
+			      COND("NotLoaded", "%s")), i ? "," : "", i, i, i, long_msg);
+	snprintf(bps + n, sizeof(bps) - n, "]");
+	judge(bps, "[]", &st);
+	ASSERT_STREQ(st.type, "ReconcileError", "error");
+	len = strlen(st.message);
+	ASSERT_EQ(len, sizeof(st.message) - 1, "as long as a message may be");
+	ASSERT_STREQ(st.message + len - 3, "...", "the cut shows");
+	ASSERT_STRSTR(st.message, "failed on nodes: node0, node1", "names the nodes first");
+}
+
 static void aggregate_deletion_and_apply(void)
 {
 	const struct bpfprog_kind *k = bpfprog_kind_find("TracepointProgram");
@@ -352,5 +375,5 @@ TEST_MAIN("k8s_leader",
 	  TEST(release),
 	  TEST(bad_arguments),
 	  TEST(aggregate_success_and_waiting),
-	  TEST(aggregate_error_names_nodes),
+	  TEST(aggregate_error_names_nodes), TEST(aggregate_long_errors),
 	  TEST(aggregate_deletion_and_apply))

@@ -140,8 +140,11 @@ void progstatus_judge(const cJSON *program, const cJSON *bpfprograms, const cJSO
 	}
 	if (bad[0]) {
 		*ret = (struct progstatus){ .type = "ReconcileError", .reason = "ReconcileError" };
-		snprintf(ret->message, sizeof(ret->message),
-			 "bpfProgramReconciliation failed on nodes: %s (%s)", bad, errs);
+		/* the nodes' errors may not all fit: a cut message ends in "..." */
+		if (snprintf(ret->message, sizeof(ret->message),
+			     "bpfProgramReconciliation failed on nodes: %s (%s)", bad, errs) >=
+		    (int)sizeof(ret->message))
+			memcpy(ret->message + sizeof(ret->message) - 4, "...", 4);
 	} else if (waiting[0]) {
 		*ret = (struct progstatus){ .type = "NotYetLoaded", .reason = "ProgramsNotYetLoaded" };
 		snprintf(ret->message, sizeof(ret->message),
