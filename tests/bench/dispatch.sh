@@ -164,11 +164,22 @@ k=1
 while [ $k -le 10 ]; do
 	j=1
 	while [ $j -le "$CHAINS" ]; do
-		"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "pb$j$S" -p $((k * 10)) \
-			>/dev/null 2>"$T/err" || die "bpfctl load $k on pb$j$S: $(cat "$T/err")"
-		for i in pl pc; do
-			xdp-loader load -m native -P $((k * 10)) -n chain_xdp "$i$j$S" "$OBJ" \
-				>"$T/err" 2>&1 || die "xdp-loader load $k on $i$j$S: $(cat "$T/err")"
+		# which of the three loads first turns with j: where the images land
+		# depends on the order of the loads
+		case $((j % 3)) in
+		0) order="pb pl pc" ;;
+		1) order="pl pc pb" ;;
+		*) order="pc pb pl" ;;
+		esac
+		for i in $order; do
+			if [ "$i" = pb ]; then
+				"$BPFD" bpfctl load-from-file -p "$OBJ" -n chain_xdp xdp -i "pb$j$S" \
+					-p $((k * 10)) >/dev/null 2>"$T/err" ||
+					die "bpfctl load $k on pb$j$S: $(cat "$T/err")"
+			else
+				xdp-loader load -m native -P $((k * 10)) -n chain_xdp "$i$j$S" "$OBJ" \
+					>"$T/err" 2>&1 || die "xdp-loader load $k on $i$j$S: $(cat "$T/err")"
+			fi
 		done
 		j=$((j + 1))
 	done
