@@ -232,20 +232,29 @@ struct pull_call {
 	bpfd_v1_PullBytecodeResponse pull_resp;
 };
 
-/* A Load's decoded request and its response: the front's, kept for the daemon's life
- * like scratch below (66 and 68 KB: each malloc of one was an mmap, page faults and
- * a TLB shoot-down at its munmap).  A request handed to the pull worker is the
- * worker's until its reply; the next Load meanwhile takes a new one. */
+/*
+ * Blocks of 32 KiB and more get mappings of their own (server.c), and in a
+ * process with two threads each munmap() is a TLB shoot-down on the other
+ * CPU: a List that allocated its result and a prog_view per program spent
+ * about half its time mapping and unmapping (perf, 100 programs).  The front
+ * (one thread; calls do not nest) keeps one of each fixed-size struct for the
+ * daemon's life instead.  A Load's request handed to the pull worker is the
+ * worker's until its reply; the next Load meanwhile takes a new one.
+ */
 static struct {
-	bpfd_v1_LoadRequest *req;	/* do_load(); NULL while lent to a pull */
-	bpfd_v1_LoadResponse *resp;	/* do_load(), pull_call_done() */
-} load_scratch;
+	bpfd_v1_ListResponse_ListResult *list_res;	/* do_list(), walk_steps() */
+	bpfd_v1_ListRequest *list_req;			/* do_list(), list_walk_done() */
+	struct prog_view *view;				/* kern_op_info() */
+	struct prog_view *reply_view;			/* reply_view() */
+	bpfd_v1_LoadRequest *load_req;	/* do_load(); NULL while lent to a pull */
+	bpfd_v1_LoadResponse *load_resp;	/* do_load(), pull_call_done() */
+} scratch;
 
 static bpfd_v1_LoadRequest *load_req_get(void)
 {
-	bpfd_v1_LoadRequest *req = load_scratch.req;
+	bpfd_v1_LoadRequest *req = scratch.load_req;
 
-	load_scratch.req = NULL;
+	scratch.load_req = NULL;
 	return req ? req : calloc(1, sizeof(*req));
 }
 
@@ -255,19 +264,19 @@ static void load_req_put(bpfd_v1_LoadRequest *req)
 	if (!req)
 		return;
 	explicit_bzero(req, sizeof(*req));
-	if (load_scratch.req)
+	if (scratch.load_req)
 		free(req);
 	else
-		load_scratch.req = req;
+		scratch.load_req = req;
 }
 
 /* Zeroed, as the ops expect it. */
 static bpfd_v1_LoadResponse *load_resp_get(void)
 {
-	if (!load_scratch.resp)
-		return load_scratch.resp = calloc(1, sizeof(*load_scratch.resp));
-	memset(load_scratch.resp, 0, sizeof(*load_scratch.resp));
-	return load_scratch.resp;
+	if (!scratch.load_resp)
+		return scratch.load_resp = calloc(1, sizeof(*scratch.load_resp));
+	memset(scratch.load_resp, 0, sizeof(*scratch.load_resp));
+	return scratch.load_resp;
 }
 
 static uint64_t mono_ns(void)
@@ -647,21 +656,6 @@ static void do_remove_images(struct rpc *rpc, const struct grpc_call *call,
 
 	unary_run(&u, rpc->ops->remove_images != NULL, rpc, call, r);
 }
-
-/*
- * Blocks of 32 KiB and more get mappings of their own (server.c), and in a
- * process with two threads each munmap() is a TLB shoot-down on the other
- * CPU: a List that allocated its result and a prog_view per program spent
- * about half its time mapping and unmapping (perf, 100 programs).  The front
- * (one thread; calls do not nest) keeps one of each fixed-size struct for the
- * daemon's life instead.
- */
-static struct {
-	bpfd_v1_ListResponse_ListResult *list_res;	/* do_list(), walk_steps() */
-	bpfd_v1_ListRequest *list_req;			/* do_list(), list_walk_done() */
-	struct prog_view *view;				/* kern_op_info() */
-	struct prog_view *reply_view;			/* reply_view() */
-} scratch;
 
 /* One program as List/Get show it: kernel view, plus bpfd's when it owns it. */
 static int prog_fill(struct rpc *rpc, uint32_t id, bpfd_v1_KernelProgramInfo *k,
