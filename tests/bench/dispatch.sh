@@ -6,7 +6,11 @@
 # times the runs) of the program alone (attached, as the dispatchers are), of bpfd's
 # dispatcher and of libxdp's dispatcher with the same 1 and 10 members (BENCH_CHAINS
 # chains per case, BENCH_ROUNDS rounds; medians, and the ratios of the rounds as
-# median [interquartile range]); then modify.sh xdp (re-prioritize one member of 10
+# median [interquartile range]); and the floors under a 10-member chain: the same ten
+# bodies in one program with no dispatcher (tests/bpf/chain_floor_xdp.bpf.c), and the
+# least dispatcher of the libxdp protocol with the same ten members
+# (tests/bpf/chain_floor_disp.bpf.c, loaded by tests/tools/chain_floor); then
+# modify.sh xdp (re-prioritize one member of 10
 # against unload+load).  Needs freplace: on a host that refuses
 # it, it re-runs itself in the VM (tests/vm/vm.sh), whose times are emulated - compare
 # the ratios, not the absolute numbers.
@@ -16,13 +20,18 @@ BPFD=${BPFD:-$SRC/build/bpfd}
 BPFD_TESTBPF=${BPFD_TESTBPF:-$SRC/build/tests/bpf}
 REPEAT=${BENCH_REPEAT:-50000}
 OBJ="$BPFD_TESTBPF/chain_xdp.bpf.o"
+FLOOR="$BPFD_TESTBPF/chain_floor_xdp.bpf.o"
+FLOOR_DISP="$BPFD_TESTBPF/chain_floor_disp.bpf.o"
+FLOOR_TOOL=${BPFD_BUILD:-$(dirname "$BPFD")}/tests/tools/chain_floor
 die() { echo "bench: dispatch: $*" >&2; exit 1; }
 . "$SRC/tests/bench/lib.sh"
 
 for t in bpftool jq xdp-loader; do
 	command -v "$t" >/dev/null || die "$t is missing (make deps)"
 done
-[ -f "$OBJ" ] || die "$OBJ is missing (make all)"
+for f in "$OBJ" "$FLOOR" "$FLOOR_DISP" "$FLOOR_TOOL"; do
+	[ -f "$f" ] || die "$f is missing (make all)"
+done
 
 if [ "${BPFD_IN_VM:-0}" != 1 ] &&
    ! "$BPFD" --probe --json 2>/dev/null | jq -e '.features.freplace.available' >/dev/null; then
@@ -56,7 +65,7 @@ done
 cleanup() {
 	[ -n "$DPID" ] && kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	for i in $IFACES; do ip link del "$i" 2>/dev/null; done
-	rm -f "/sys/fs/bpf/bpfd-bench-$S"-*
+	rm -rf "/sys/fs/bpf/bpfd-bench-$S"-*
 	umount -l "$T/run/fs" 2>/dev/null
 	rm -rf "$T"
 }
@@ -148,16 +157,24 @@ head -c 49 /dev/zero >>"$T/pkt"
 # built side by side, not one: bpfd's (pb<j>), libxdp's (pl<j>) and libxdp's again
 # (pc<j>, the control), 10 members each, loaded k = 1..10 in turn; 1 member: bpfd
 # (ob<j>), libxdp (ol<j>), and the program alone (oa<j>, attached so that, like the
-# dispatchers, the kernel calls it directly).
+# dispatchers, the kernel calls it directly).  The floor: ten bodies inline (ni<j>)
+# and ten bodies each a function called in turn (nc<j>), attached the same way; the
+# least dispatcher with ten members (nd<j>), loaded before bpfd's and libxdp's chains.
 CHAINS=${BENCH_CHAINS:-10}
 j=1
 while [ $j -le "$CHAINS" ]; do
-	for i in pb pl pc ob ol oa; do
+	for i in pb pl pc ob ol oa ni nc nd; do
 		ip link add "$i$j$S" type veth peer name "p$i$j$S" || die "cannot create veth pairs"
 		IFACES="$IFACES $i$j$S"
 		ip link set "$i$j$S" up
 		ip link set "p$i$j$S" up
 	done
+	j=$((j + 1))
+done
+j=1
+while [ $j -le "$CHAINS" ]; do
+	"$FLOOR_TOOL" "$FLOOR_DISP" "$OBJ" chain_xdp 10 "/sys/fs/bpf/bpfd-bench-$S-d$j" \
+		"nd$j$S" >/dev/null 2>"$T/err" || die "chain_floor on nd$j$S: $(cat "$T/err")"
 	j=$((j + 1))
 done
 k=1
@@ -194,13 +211,18 @@ while [ $j -le "$CHAINS" ]; do
 	bpftool prog load "$OBJ" "/sys/fs/bpf/bpfd-bench-$S-$j" type xdp || die "bpftool prog load"
 	bpftool net attach xdpdrv pinned "/sys/fs/bpf/bpfd-bench-$S-$j" dev "oa$j$S" ||
 		die "bpftool net attach (the program alone)"
+	f=/sys/fs/bpf/bpfd-bench-$S-f$j
+	bpftool prog loadall "$FLOOR" "$f" type xdp || die "bpftool prog loadall $FLOOR"
+	bpftool net attach xdpdrv pinned "$f/floor_inline" dev "ni$j$S" &&
+		bpftool net attach xdpdrv pinned "$f/floor_calls" dev "nc$j$S" ||
+		die "bpftool net attach (the floor)"
 	j=$((j + 1))
 done
 # $T/ids: "CASE ID" per chain
 : >"$T/ids"
 j=1
 while [ $j -le "$CHAINS" ]; do
-	for i in pb pl pc ob ol oa; do
+	for i in pb pl pc ob ol oa ni nc nd; do
 		echo "$i $(disp_id "$i$j$S")" >>"$T/ids"
 	done
 	j=$((j + 1))
@@ -257,10 +279,21 @@ printf "$f" "dispatcher, 1 member" "$(best ob)" "$(best ol)" "$(med ob ol)" "$(m
 	"$(med ol oa)" "$(iqr ob ol), $(iqr ob oa)"
 printf "$f" "dispatcher, 10 members" "$(best pb)" "$(best pl)" "$(med pb pl)" "-" "-" "$(iqr pb pl)"
 printf "$f" "control: libxdp again" "-" "$(best pc)" "$(med pc pl)" "-" "-" "$(iqr pc pl)"
+printf "$f" "floor: 10 bodies inline" "$(best ni)" "-" "$(med ni pl)" "-" "-" "$(iqr ni pl)"
+printf "$f" "floor: 10 bodies called" "$(best nc)" "-" "$(med nc pl)" "-" "-" "$(iqr nc pl)"
+printf "$f" "floor: least dispatcher" "$(best nd)" "-" "$(med nd pl)" "-" "-" "$(iqr nd pl)"
 echo "(control: other libxdp chains of 10 against the first ones; its ratio is the noise of this run)"
+echo "(floor: the ten members' bodies in one program and no dispatcher, inline or each a"
+echo " function called in turn: a dispatcher runs the same bodies with more between them;"
+echo " least dispatcher: the same ten members as extensions of ten slots, called in turn,"
+echo " stopping at the first verdict other than XDP_PASS - no config, no masks: a dispatcher"
+echo " of the libxdp protocol has at least that.  A floor's ratio to libxdp is about the"
+echo " least that kind of chain's can be; under the emulator it moves with where the JIT"
+echo " images land, as the chains' own figures do)"
 echo "Each chain's median ns (the spread is where the JIT images landed):"
 echo "  10 members: bpfd $(chains pb); libxdp $(chains pl); control $(chains pc)"
 echo "  1 member: bpfd $(chains ob); libxdp $(chains ol); program alone $(chains oa)"
+echo "  floor: inline $(chains ni); called $(chains nc); least dispatcher $(chains nd)"
 set -- $(awk '$1 == "pb" { print $2; exit }' "$T/ids") $(awk '$1 == "pl" { print $2; exit }' "$T/ids")
 # Sizes do not depend on the emulated timer: the 10-member dispatchers side by side.
 sz() { bpftool -j prog show id "$1" | jq -r '"\(.bytes_xlated) \(.bytes_jited)"'; }

@@ -132,6 +132,7 @@ s_64=$(val start 'restart with 64' '$(NF-1)')
 d_b=$(val dispatch '^ *sum ' '$2') d_l=$(val dispatch '^ *sum ' '$3') d_r=$(val dispatch '^ *sum ' '$4')
 p1=$(val dispatch '^dispatcher, 1 member' '$6') p1a=$(val dispatch '^dispatcher, 1 member' '$7')
 p10=$(val dispatch '^dispatcher, 10 members' '$6')
+p10f=$(val dispatch '^floor: least dispatcher' '$6')
 rss_1k=$(val scale '^ *1000 ' '$4')
 # ok VALUE OP GOAL: "yes" or "NO" ("-" without a figure)
 ok() { awk -v v="$1" -v g="$3" -v op="$2" 'BEGIN { if (v == "" || v == "-") { print "-"; exit }
@@ -148,6 +149,7 @@ printf "$f" "  ratio bpfctl / xdp-loader" "${d_r:--}x" - "<= 0.5x" "$(ok "$d_r" 
 printf "$f" "per-packet, dispatcher of 1, bpfd/libxdp (VM)" "${p1:--}x" libxdp "<= 1.0x" "$(ok "$p1" '<=' 1.0)"
 printf "$f" "  bpfd's dispatcher of 1 / program alone" "${p1a:--}x" - "<= 1.3x" "$(ok "$p1a" '<=' 1.3)"
 printf "$f" "per-packet, dispatcher of 10, bpfd/libxdp (VM)" "${p10:--}x" libxdp "<= 0.8x" "$(ok "$p10" '<=' 0.8)"
+printf "$f" "  floor: least dispatcher of 10 / libxdp" "${p10f:--}x" - "(no goal)" ""
 printf "$f" "List, 100 programs, unix socket (calls/s)" "${list_ours:--}" "grpcio ${list_peer:--}" ">= 26000" \
 	"$(ok "$list_ours" '>=' 26000)"
 printf "$f" "stripped binary" "$size_mb MB" - "<= 3 MB" "$(ok "$size_mb" '<=' 3)"
@@ -155,6 +157,7 @@ printf "$f" "daemon RSS idle" "$(mb "$rss_idle") MB" "grpcio $(mb "$peer_rss")" 
 	"$(ok "$(mb "$rss_idle")" '<=' 4)"
 printf "$f" "daemon RSS with 1,000 programs" "$(mb "$rss_1k") MB" - "<= 16 MB" \
 	"$(ok "$(mb "$rss_1k")" '<=' 16)"
+echo "(floor: the least any dispatcher of the libxdp protocol can cost, dispatch.sh above)"
 echo "(scale: tests/bench/scale.sh above; '-': that part did not run or failed, see above)"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 	"kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
