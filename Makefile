@@ -148,6 +148,11 @@ $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) config.mk
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $< && $(LLVM_STRIP) -g $@
+# The dispatch bench's floor programs are built as the XDP dispatcher is; the scripted
+# dispatchers are the real ones (they include them) and are built as they are.
+$(O)/tests/bpf/chain_floor_%.bpf.o $(O)/tests/bpf/chain_xdp_disp_test.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(O)/tests/bpf/chain_xdp_disp_test.bpf.o: src/bpf/xdp_dispatcher.bpf.c
+$(O)/tests/bpf/chain_tc_disp_test.bpf.o: src/bpf/tc_dispatcher.bpf.c
 $(O)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard src/bpf/*.h)
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)

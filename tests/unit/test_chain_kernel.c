@@ -400,7 +400,7 @@ static void scripted_vs_model(bool tc)
 	uint64_t calls[11];
 
 	setup(false);
-	for (round = 0; round < 40; round++) {
+	for (round = 0; round < 80; round++) {
 		n = 1 + round % CHAIN_MAX_PROGS;
 		for (i = 0; i < n; i++) {
 			seed = seed * 1103515245 + 12345;
@@ -411,6 +411,12 @@ static void scripted_vs_model(bool tc)
 			masks[i] |= (seed >> 3) & 1 ? CHAIN_RETVAL_BIT : 0;
 			masks[i] |= (seed >> 16) % 3 ? (tc ? 1u << (rets[i] + 1 > 31 ? 31 :
 						     rets[i] + 1) : 1u << (rets[i] & 31)) : 0;
+			/* the default mask has a path of its own in the XDP dispatcher */
+			if ((seed >> 24) % 3 == 0)
+				masks[i] = tc ? CHAIN_TC_DEFAULT_MASK : CHAIN_XDP_DEFAULT_MASK;
+			/* and a verdict that is no action at all */
+			if (!tc && (seed >> 27) % 11 == 0)
+				rets[i] = 40;
 		}
 		if (tc) {
 			struct chain_tc_conf c = { .num_progs_enabled = n };
