@@ -73,7 +73,7 @@ ALL_CPPFLAGS := -D_GNU_SOURCE -DBPFD_VERSION='"$(VERSION)"' $(NANOPB_DEFS) \
 ALL_CFLAGS := -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers $(SECTIONS) \
               $(NOUNWIND) $(if $(filter 1,$(WERROR)),-Werror) $(if $(filter 1,$(SAN)),$(SANFLAGS)) $(CFLAGS)
 VENDOR_CFLAGS := -std=gnu11 -w $(SECTIONS) $(NOUNWIND) $(if $(filter 1,$(SAN)),$(SANFLAGS)) $(CFLAGS)
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Isrc/bpf -Wall
+BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Isrc -Isrc/bpf -Wall
 LDSTATIC   := $(if $(filter 1,$(STATIC)),$(if $(filter 1,$(SAN)),,-static))
 # Objects are rebuilt when the flags change (SAN=1 in the same O, another CFLAGS).
 FLAGS_STAMP := $(O)/.flags
@@ -143,17 +143,20 @@ $(O)/config.h: scripts/probe-libs.sh config.mk
 # which the kernel and libbpf use (CO-RE, func and line info in verifier logs), stay.
 # The XDP dispatcher runs per packet: 32-bit ALU and jumps (every kernel with freplace
 # has them) shorten each slot's proceed-on test.
-$(O)/bpf/xdp_dispatcher.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(O)/bpf/xdp_dispatcher.bpf.o $(O)/bpf/xdp_dispatcher_default.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(O)/bpf/xdp_dispatcher_default.bpf.o: src/bpf/xdp_dispatcher.bpf.c
 $(O)/bpf/%.bpf.o: src/bpf/%.bpf.c $(wildcard src/bpf/*.h) config.mk
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $< && $(LLVM_STRIP) -g $@
 # The dispatch bench's floor programs are built as the XDP dispatcher is; the scripted
 # dispatchers are the real ones (they include them) and are built as they are.
-$(O)/tests/bpf/chain_floor_%.bpf.o $(O)/tests/bpf/chain_xdp_disp_test.bpf.o: BPF_CFLAGS += -mcpu=v3
-$(O)/tests/bpf/chain_xdp_disp_test.bpf.o: src/bpf/xdp_dispatcher.bpf.c
+$(O)/tests/bpf/chain_floor_%.bpf.o $(O)/tests/bpf/chain_xdp_disp_test.bpf.o \
+$(O)/tests/bpf/chain_xdp_default_disp_test.bpf.o: BPF_CFLAGS += -mcpu=v3
+$(O)/tests/bpf/chain_xdp_disp_test.bpf.o $(O)/tests/bpf/chain_xdp_default_disp_test.bpf.o: \
+		src/bpf/xdp_dispatcher.bpf.c
 $(O)/tests/bpf/chain_tc_disp_test.bpf.o: src/bpf/tc_dispatcher.bpf.c
-$(O)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard src/bpf/*.h)
+$(O)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c $(wildcard src/bpf/*.h tests/bpf/*.h)
 	$(call msg,BPF,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c -o $@ $<

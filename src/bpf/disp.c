@@ -48,6 +48,7 @@ int disp_load(const struct hook_ops *ops, const void *conf, bool frags,
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = ops->kind == CHAIN_XDP ?
 		    "xdp_disp" : "tc_disp");
+	const char *name = ops->disp_obj ? ops->disp_obj(conf) : ops->disp_name;
 	struct bpf_object *o = NULL;
 	struct bpf_program *p;
 	struct bpf_map *m, *rodata = NULL;
@@ -55,20 +56,20 @@ int disp_load(const struct hook_ops *ops, const void *conf, bool frags,
 	size_t len;
 	int err;
 
-	err = embed_find(ops->disp_name, &data, &len);
+	err = embed_find(name, &data, &len);
 	if (err)
-		return errmsg_set(em, err, "the embedded %s object is missing", ops->disp_name);
+		return errmsg_set(em, err, "the embedded %s object is missing", name);
 	o = bpf_object__open_mem(data, len, &oo);
 	if (!o)
-		return errmsg_set(em, -errno, "cannot open the embedded %s object",
-				  ops->disp_name);
+		return errmsg_set(em, -errno, "cannot open the embedded %s object", name);
+	/* every variant's program has the one name libxdp and read_config() know */
 	p = bpf_object__find_program_by_name(o, ops->disp_name);
 	bpf_object__for_each_map(m, o)
 		if (strstr(bpf_map__name(m), ".rodata"))
 			rodata = m;
 	if (!p || !rodata) {
 		err = errmsg_set(em, -ENOEXEC, "the embedded %s object has no program or "
-				 "config", ops->disp_name);
+				 "config", name);
 		goto out;
 	}
 	err = bpf_map__set_initial_value(rodata, conf, ops->conf_size);

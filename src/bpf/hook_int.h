@@ -67,6 +67,8 @@ struct hook_state {
 struct hook_ops {
 	enum chain_kind kind;
 	const char *disp_name;		/* program and embedded object name */
+	/* the embedded object to load for conf, when not disp_name's (NULL: always it) */
+	const char *(*disp_obj)(const void *conf);
 	const char *slot_fmt;		/* "prog%u" */
 	size_t conf_size;
 	/* id and fd of the program attached at the hook, 0 when none */

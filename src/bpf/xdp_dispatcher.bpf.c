@@ -15,19 +15,22 @@
  * ("dispatcher_return") skips.
  *
  * Per packet: the verifier reads the frozen .rodata, so it keeps only the way each
- * test of CALL() goes (see there): an enabled slot with the default mask costs 5
- * instructions (the call, its argument, the mask's dead load, one compare), where
- * libxdp's object spends 12; with another mask, 7 (built with -mcpu=v3, the Makefile:
- * a 32-bit shift of the mask by the verdict, no zero-extension first; a verdict above
- * 31, an invalid action, is returned as it is, as a 64-bit (1 << ret) test did).  The
- * slots that are not enabled are dropped.  A lone member whose verdict passes
- * unchanged replaces xdp_dispatcher itself (disp.c), as with libxdp: no dispatcher
- * code runs at all then.
+ * test of CALL() goes (see there).  An enabled slot costs the call, its argument and
+ * one compare of the verdict with XDP_PASS - 3 instructions - in the build for chains
+ * whose every mask is the default (xdp_dispatcher_default.bpf.c: this file with
+ * DISPATCHER_DEFAULT_MASKS, no mask read; bpfd loads it for such chains, xdp_hook.c);
+ * in this build 5 with the default mask (the mask's load stays) and 7 with another
+ * (-mcpu=v3, the Makefile: a 32-bit shift of the mask by the verdict, no
+ * zero-extension first; a verdict above 31, an invalid action, is returned as it is,
+ * as a 64-bit (1 << ret) test did).  libxdp's object spends 12.  The slots that are
+ * not enabled are dropped.  A lone member whose verdict passes unchanged replaces
+ * xdp_dispatcher itself (disp.c), as with libxdp: no dispatcher code runs at all then.
  *
  * Each stub makes a no-op bpf_xdp_adjust_tail(ctx, 0) call: kernels since ~6.13
  * refuse an extension that changes packet data in place of a function that does not.
  *
- * Built with -DCHAIN_DISPATCHER_TEST (tests/bpf/chain_xdp_disp_test.bpf.c) the stubs
+ * Built with -DCHAIN_DISPATCHER_TEST (tests/bpf/chain_xdp_disp_test.bpf.c and
+ * chain_xdp_default_disp_test.bpf.c) the stubs
  * return test_ret[i] - 1 (0 = empty slot) and count their calls in test_calls[]:
  * chain semantics can then be tested where the kernel refuses freplace. */
 #include <linux/bpf.h>
@@ -93,29 +96,48 @@ SLOT(compat_test, 10)
 /* The default proceed-on (pass and dispatcher_return, chain.h CHAIN_XDP_DEFAULT_MASK) */
 #define DEFAULT_MASK	((1U << XDP_PASS) | (1U << XDP_DISPATCHER_RETVAL))
 
-/* Slot i: both of its tests read frozen .rodata, so the verifier knows which way each
- * goes and drops the other way - when that way's first instruction is reached from
- * nowhere else.  A slot that is not enabled therefore leaves by its own exit (the
- * empty asm puts i in a register: no two exits are the same code, and the compiler
- * cannot merge them into one that the enabled slots' tests would share); and a slot
- * with the default mask tests its verdict against XDP_PASS (and 31) instead of
- * shifting the mask: per enabled slot the packet meets the call and one compare. */
+/* After slot i returned ret: return it unless the chain proceeds.  The mask is known
+ * to the verifier: with the default one, only the compares with XDP_PASS and 31 stay. */
+#ifdef DISPATCHER_DEFAULT_MASKS
+/* xdp_dispatcher_default.bpf.c: loaded only when every enabled slot has the default
+ * mask (chain_xdp_default_masks(), xdp_hook.c), so the masks need not be read */
+#define STOP_UNLESS_PROCEEDS(i)						\
+	do {								\
+		if (__builtin_expect(ret != XDP_PASS, 0) &&		\
+		    ret != XDP_DISPATCHER_RETVAL)			\
+			return ret;					\
+	} while (0)
+#else
+#define STOP_UNLESS_PROCEEDS(i)						\
+	do {								\
+		__u32 mask = conf.chain_call_actions[(i) % 10];		\
+									\
+		if (mask == DEFAULT_MASK) {				\
+			if (__builtin_expect(ret != XDP_PASS, 0) &&	\
+			    ret != XDP_DISPATCHER_RETVAL)		\
+				return ret;				\
+		} else if ((__u32)ret > 31 || !((mask >> ret) & 1)) {	\
+			return ret;					\
+		}							\
+	} while (0)
+#endif
+
+/* Slot i: its tests read frozen .rodata, so the verifier knows which way each goes
+ * and drops the other way - when that way's first instruction is reached from nowhere
+ * else.  A slot that is not enabled therefore leaves by its own exit (the empty asm
+ * puts i in a register: no two exits are the same code, and the compiler cannot merge
+ * them into one that the enabled slots' tests would share); and a slot with the
+ * default mask tests its verdict against XDP_PASS (then 31) instead of shifting the
+ * mask.  Per enabled slot the packet meets the call, its argument, the mask's load
+ * (none in xdp_dispatcher_default) and one compare. */
 #define CALL(fn, i)							\
 	do {								\
-		__u32 mask;						\
-									\
 		if (num_progs_enabled < (i) + 1) {			\
 			asm volatile("" : : "r"(i));			\
 			return XDP_PASS;				\
 		}							\
 		ret = fn(ctx);						\
-		mask = conf.chain_call_actions[(i) % 10];		\
-		if (mask == DEFAULT_MASK) {				\
-			if (ret != XDP_PASS && ret != XDP_DISPATCHER_RETVAL) \
-				return ret;				\
-		} else if ((__u32)ret > 31 || !((mask >> ret) & 1)) {	\
-			return ret;					\
-		}							\
+		STOP_UNLESS_PROCEEDS(i);				\
 	} while (0)
 
 SEC("xdp")

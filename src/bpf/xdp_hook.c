@@ -182,9 +182,16 @@ static int xdp_conf_fill(void *conf, const struct chain_entry *e, size_t n)
 	return chain_xdp_conf_fill(conf, e, n);
 }
 
+/* the same dispatcher without reading the masks, when all are the default */
+static const char *xdp_disp_obj(const void *conf)
+{
+	return chain_xdp_default_masks(conf) ? "xdp_dispatcher_default" : "xdp_dispatcher";
+}
+
 const struct hook_ops xdp_hook_ops = {
 	.kind = CHAIN_XDP,
 	.disp_name = "xdp_dispatcher",
+	.disp_obj = xdp_disp_obj,
 	.slot_fmt = "prog%u",
 	.conf_size = sizeof(struct chain_xdp_conf),
 	.query = xdp_query,

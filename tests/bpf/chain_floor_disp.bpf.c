@@ -8,6 +8,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "chain_floor.h"
+
 /* volatile: the caller must not fold a stub's verdict in (as in libxdp's stubs) */
 #define SLOT(i)								\
 	__noinline int prog##i(struct xdp_md *ctx)			\
@@ -21,22 +23,12 @@
 
 SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7) SLOT(8) SLOT(9)
 
-#define STEP(x)								\
-	do {								\
-		ret = (x);						\
-		if (ret != XDP_PASS)					\
-			return ret;					\
-	} while (0)
+#define CALL_SLOT(i)	prog##i(ctx)
 
 SEC("xdp")
 int floor_disp(struct xdp_md *ctx)
 {
-	int ret;
-
-	STEP(prog0(ctx)); STEP(prog1(ctx)); STEP(prog2(ctx)); STEP(prog3(ctx));
-	STEP(prog4(ctx)); STEP(prog5(ctx)); STEP(prog6(ctx)); STEP(prog7(ctx));
-	STEP(prog8(ctx)); STEP(prog9(ctx));
-	return ret;
+	CHAIN10(CALL_SLOT);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -10,6 +10,8 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "chain_floor.h"
+
 volatile __s32 verdict[10] = {
 	XDP_PASS, XDP_PASS, XDP_PASS, XDP_PASS, XDP_PASS,
 	XDP_PASS, XDP_PASS, XDP_PASS, XDP_PASS, XDP_PASS,
@@ -47,32 +49,18 @@ COUNTER(5); COUNTER(6); COUNTER(7); COUNTER(8); COUNTER(9);
 MEMBER(0) MEMBER(1) MEMBER(2) MEMBER(3) MEMBER(4)
 MEMBER(5) MEMBER(6) MEMBER(7) MEMBER(8) MEMBER(9)
 
-#define STEP(x)								\
-	do {								\
-		ret = (x);						\
-		if (ret != XDP_PASS)					\
-			return ret;					\
-	} while (0)
+#define CALL_MEMBER(i)	member##i(ctx)
 
 SEC("xdp")
 int floor_inline(struct xdp_md *ctx)
 {
-	int ret;
-
-	STEP(BODY(0)); STEP(BODY(1)); STEP(BODY(2)); STEP(BODY(3)); STEP(BODY(4));
-	STEP(BODY(5)); STEP(BODY(6)); STEP(BODY(7)); STEP(BODY(8)); STEP(BODY(9));
-	return ret;
+	CHAIN10(BODY);
 }
 
 SEC("xdp")
 int floor_calls(struct xdp_md *ctx)
 {
-	int ret;
-
-	STEP(member0(ctx)); STEP(member1(ctx)); STEP(member2(ctx)); STEP(member3(ctx));
-	STEP(member4(ctx)); STEP(member5(ctx)); STEP(member6(ctx)); STEP(member7(ctx));
-	STEP(member8(ctx)); STEP(member9(ctx));
-	return ret;
+	CHAIN10(CALL_MEMBER);
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -222,6 +222,30 @@ static void xdp_whole(void)
 	ASSERT_EQ(chain_xdp_whole(e, 0), 0, "no member");
 }
 
+/* chain_xdp_default_masks: every enabled slot exactly the default; what lies past the
+ * enabled slots does not count. */
+static void xdp_default_masks(void)
+{
+	struct chain_entry e[3] = { ent(1, 10, "a"), ent(2, 20, "b"), ent(3, 30, "c") };
+	struct chain_xdp_conf c;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		e[i].proceed_on = CHAIN_XDP_DEFAULT_MASK;
+	ASSERT_OK(chain_xdp_conf_fill(&c, e, 3), "fill");
+	ASSERT_TRUE(chain_xdp_default_masks(&c), "three default masks");
+	e[2].proceed_on = 1u << 2;	/* pass alone: a member's 31 would end the chain */
+	ASSERT_OK(chain_xdp_conf_fill(&c, e, 3), "fill");
+	ASSERT_TRUE(!chain_xdp_default_masks(&c), "pass without dispatcher_return");
+	ASSERT_OK(chain_xdp_conf_fill(&c, e, 2), "fill");
+	ASSERT_TRUE(chain_xdp_default_masks(&c), "the other mask is past the enabled slots");
+	e[0].proceed_on = CHAIN_XDP_DEFAULT_MASK | (1u << 1);
+	ASSERT_OK(chain_xdp_conf_fill(&c, e, 2), "fill");
+	ASSERT_TRUE(!chain_xdp_default_masks(&c), "default and drop");
+	ASSERT_OK(chain_xdp_conf_fill(&c, e, 0), "fill");
+	ASSERT_TRUE(chain_xdp_default_masks(&c), "no slot enabled");
+}
+
 static void tc_conf_layout(void)
 {
 	struct chain_entry e[2] = { ent(1, 7, "a"), ent(2, 9, "b") };
@@ -340,5 +364,6 @@ TEST_MAIN("chain",
 	  TEST(xdp_default_mask), TEST(tc_default_mask), TEST(xdp_encode_each_code),
 	  TEST(tc_encode_each_code), TEST(invalid_codes), TEST(decode_round_trip),
 	  TEST(action_names), TEST(order_by_priority_name_id), TEST(insert_and_remove),
-	  TEST(tcx_anchors), TEST(xdp_conf_layout), TEST(xdp_whole), TEST(tc_conf_layout),
+	  TEST(tcx_anchors), TEST(xdp_conf_layout), TEST(xdp_whole), TEST(xdp_default_masks),
+	  TEST(tc_conf_layout),
 	  TEST(xdp_eval_table), TEST(tc_eval_table), TEST(conf_parse), TEST(dir_parse))

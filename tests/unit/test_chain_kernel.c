@@ -280,11 +280,12 @@ static int count_dirs(const char *root, const char *prefix)
 
 /* ---- dispatcher objects, chain logic on any kernel ---------------------------------- */
 
-/* The embedded XDP dispatcher is what libxdp 1.3.1 recognises (dispatchers.md 2.1). */
-static void xdp_dispatcher_layout(void)
+/* The embedded XDP dispatcher is what libxdp 1.3.1 recognises (dispatchers.md 2.1):
+ * both builds of it, the one for chains of default masks and the other. */
+static void layout_check(uint32_t mask)
 {
-	struct chain_entry e[2] = { { .prog_id = 1, .priority = 10 },
-				    { .prog_id = 2, .priority = 20 } };
+	struct chain_entry e[2] = { { .prog_id = 1, .priority = 10, .proceed_on = mask },
+				    { .prog_id = 2, .priority = 20, .proceed_on = mask } };
 	struct chain_xdp_conf conf, got;
 	struct bpf_prog_info info = {};
 	struct bpf_map_info mi = {};
@@ -295,7 +296,6 @@ static void xdp_dispatcher_layout(void)
 	__u32 len = sizeof(info), map_id = 0, key = 0;
 	int fd = -1, mfd, id;
 
-	setup(false);
 	chain_xdp_conf_fill(&conf, e, 2);
 	if (!ASSERT_OK(disp_load(&xdp_hook_ops, &conf, false, &o, &fd, &em), em.msg))
 		return;
@@ -336,8 +336,16 @@ static void xdp_dispatcher_layout(void)
 	bpf_object__close(o);
 }
 
-/* Load a scripted dispatcher (tests/bpf/chain_*_disp_test): rets[i] per slot, masks. */
-static int scripted_run(bool tc, const int *rets, const uint32_t *masks, int n,
+static void xdp_dispatcher_layout(void)
+{
+	setup(false);
+	layout_check(CHAIN_XDP_DEFAULT_MASK);
+	layout_check(1u << XDP_PASS);
+}
+
+/* Load a scripted dispatcher (tests/bpf/chain_*_disp_test; dflt: the XDP build for
+ * default masks, chain_xdp_default_disp_test): rets[i] per slot, masks. */
+static int scripted_run(bool tc, bool dflt, const int *rets, const uint32_t *masks, int n,
 			uint64_t *ret_calls)
 {
 	unsigned char pkt[64] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 1,
@@ -353,7 +361,8 @@ static int scripted_run(bool tc, const int *rets, const uint32_t *masks, int n,
 	int i, err;
 
 	snprintf(path, sizeof(path), "%s/%s", testbpf,
-		 tc ? "chain_tc_disp_test.bpf.o" : "chain_xdp_disp_test.bpf.o");
+		 tc ? "chain_tc_disp_test.bpf.o" : dflt ? "chain_xdp_default_disp_test.bpf.o" :
+		 "chain_xdp_disp_test.bpf.o");
 	o = bpf_object__open_file(path, NULL);
 	if (!ASSERT_TRUE(o, "open scripted dispatcher"))
 		_exit(1);
@@ -396,7 +405,8 @@ static int scripted_run(bool tc, const int *rets, const uint32_t *masks, int n,
 static void scripted_vs_model(bool tc)
 {
 	uint32_t masks[CHAIN_MAX_PROGS], ran, seed = 12345;
-	int rets[CHAIN_MAX_PROGS], got, want, round, i, n;
+	int rets[CHAIN_MAX_PROGS], got, want, round, i, n, b;
+	bool dflt = false;
 	uint64_t calls[11];
 
 	setup(false);
@@ -417,6 +427,9 @@ static void scripted_vs_model(bool tc)
 			/* and a verdict that is no action at all */
 			if (!tc && (seed >> 27) % 11 == 0)
 				rets[i] = 40;
+			/* every fourth round, all default: the XDP build for that */
+			if (round % 4 == 3)
+				masks[i] = tc ? CHAIN_TC_DEFAULT_MASK : CHAIN_XDP_DEFAULT_MASK;
 		}
 		if (tc) {
 			struct chain_tc_conf c = { .num_progs_enabled = n };
@@ -428,13 +441,21 @@ static void scripted_vs_model(bool tc)
 
 			memcpy(c.chain_call_actions, masks, sizeof(masks));
 			want = chain_xdp_eval(&c, rets, &ran);
+			dflt = chain_xdp_default_masks(&c);
+			if (round % 4 == 3)
+				ASSERT_TRUE(dflt, "all default masks are the default");
 		}
-		got = scripted_run(tc, rets, masks, n, calls);
-		if (!ASSERT_EQ(got, want, "verdict of the BPF dispatcher = model"))
-			fprintf(stderr, "  round %d n %d\n", round, n);
-		for (i = 0; i < n; i++)
-			if (!ASSERT_EQ(calls[i], !!(ran & (1u << i)), "slot ran as in the model"))
-				fprintf(stderr, "  round %d slot %d\n", round, i);
+		/* the default-mask build too where bpfd would load it */
+		for (b = 0; b <= (dflt ? 1 : 0); b++) {
+			got = scripted_run(tc, b, rets, masks, n, calls);
+			if (!ASSERT_EQ(got, want, "verdict of the BPF dispatcher = model"))
+				fprintf(stderr, "  round %d n %d build %d\n", round, n, b);
+			for (i = 0; i < n; i++)
+				if (!ASSERT_EQ(calls[i], !!(ran & (1u << i)),
+					       "slot ran as in the model"))
+					fprintf(stderr, "  round %d slot %d build %d\n", round,
+						i, b);
+		}
 	}
 }
 
@@ -601,8 +622,9 @@ static void set_u32(int i, const char *map, uint32_t v)
 }
 
 /* Every position x every action: which members ran and the verdict (test run on the
- * live dispatcher), with and without the action in the members' proceed-on.  The
- * verdicts live in .data, so one chain serves the three positions. */
+ * live dispatcher), with and without the action in the members' proceed-on, and with
+ * the default proceed-on (XDP: the dispatcher built for it).  The verdicts live in
+ * .data, so one chain serves the three positions. */
 static void chain_semantics(enum chain_kind kind)
 {
 	int lo = kind == CHAIN_XDP ? 0 : -1, hi = kind == CHAIN_XDP ? 4 : 8;
@@ -613,13 +635,15 @@ static void chain_semantics(enum chain_kind kind)
 
 	setup(true);
 	for (act = lo; act <= hi; act++) {
-		for (with = 0; with < 2; with++) {
+		for (with = 0; with < 3; with++) {
 			int32_t codes[2] = { pass, act };
-			bool cont = with || act == pass;
+			bool cont = with == 1 || act == pass;
 
 			nprogs = 0;
 			for (i = 0; i < 3; i++) {
-				idx[i] = add(kind, 10 * (i + 1), pass, codes, 1 + with, &em);
+				/* with 2: no codes, the default proceed-on */
+				idx[i] = add(kind, 10 * (i + 1), pass, codes,
+					     with == 2 ? 0 : 1 + with, &em);
 				if (!ASSERT_OK(idx[i], em.msg))
 					_exit(1);
 			}
@@ -657,6 +681,59 @@ static void xdp_chain_semantics(void)
 static void tc_chain_semantics(void)
 {
 	chain_semantics(CHAIN_TC);
+}
+
+/* Loads (BPF_LDX) in the live XDP hook program as the kernel runs it: the config's
+ * reads in xdp_dispatcher, and one stack read in each slot stub. */
+static int hook_loads(void)
+{
+	struct bpf_insn insns[1024];
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), i;
+	int fd, n = 0;
+
+	fd = bpf_prog_get_fd_by_id(hook_prog(CHAIN_XDP));
+	if (!ASSERT_OK(fd, "hook program fd"))
+		_exit(1);
+	info.xlated_prog_len = sizeof(insns);
+	info.xlated_prog_insns = (uintptr_t)insns;
+	if (!ASSERT_OK(bpf_obj_get_info_by_fd(fd, &info, &len), "prog info") ||
+	    !ASSERT_TRUE(info.xlated_prog_len <= sizeof(insns), "xlated fits"))
+		_exit(1);
+	close(fd);
+	for (i = 0; i < info.xlated_prog_len / sizeof(insns[0]); i++)
+		n += BPF_CLASS(insns[i].code) == BPF_LDX;
+	return n;
+}
+
+/* A chain whose members all proceed on the default gets the dispatcher that reads no
+ * mask (xdp_dispatcher_default); one other mask and it is the one that reads them all. */
+static void xdp_dispatcher_builds(void)
+{
+	static const int32_t pass_only[] = { XDP_PASS };
+	struct errmsg em = {};
+	int i, dflt, other;
+
+	setup(true);
+	for (i = 0; i < 3; i++)
+		add_ok(CHAIN_XDP, 10 * (i + 1), XDP_PASS);
+	dflt = hook_loads();
+	for (i = 0; i < 3; i++) {
+		ASSERT_OK(hook_detach(env, CHAIN_XDP, ifindex, CHAIN_INGRESS, progs[i].id,
+				      &em), em.msg);
+		obj_close(progs[i].o);
+	}
+	nprogs = 0;
+	for (i = 0; i < 2; i++)
+		add_ok(CHAIN_XDP, 10 * (i + 1), XDP_PASS);
+	ASSERT_OK(add(CHAIN_XDP, 30, XDP_PASS, pass_only, 1, &em), em.msg);
+	other = hook_loads();
+	/* the same three slots, each of which now reads its mask */
+	ASSERT_EQ(other - dflt, 3, "default masks: no mask read; otherwise one per slot");
+	ASSERT_EQ(test_run(CHAIN_XDP), XDP_PASS, "the chain still passes");
+	send_frames(2);
+	for (i = 0; i < 3; i++)	/* the test run and the two frames */
+		ASSERT_EQ(counter(i), 3, "all three run");
 }
 
 static void xdp_chain_full(void)
@@ -1139,6 +1216,7 @@ static void tcx_absent_is_clear(void)
 
 TEST_MAIN("chain_kernel",
 	  TEST(xdp_dispatcher_layout), TEST(xdp_dispatcher_logic), TEST(tc_dispatcher_logic),
+	  TEST(xdp_dispatcher_builds),
 	  TEST(xdp_direct_fallback), TEST(tc_direct_fallback),
 	  TEST(xdp_chain_order), TEST(tc_chain_order), TEST(xdp_chain_ties),
 	  TEST(xdp_chain_semantics), TEST(tc_chain_semantics), TEST(xdp_chain_full),

@@ -273,6 +273,16 @@ bool chain_xdp_whole(const struct chain_entry *e, size_t n)
 	return n == 1 && !(e[0].proceed_on & ~CHAIN_XDP_DEFAULT_MASK);
 }
 
+bool chain_xdp_default_masks(const struct chain_xdp_conf *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->num_progs_enabled && i < CHAIN_MAX_PROGS; i++)
+		if (c->chain_call_actions[i] != CHAIN_XDP_DEFAULT_MASK)
+			return false;
+	return true;
+}
+
 int chain_tc_conf_fill(struct chain_tc_conf *c, const struct chain_entry *e, size_t n)
 {
 	size_t i;

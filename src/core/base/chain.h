@@ -121,6 +121,9 @@ int chain_tc_conf_fill(struct chain_tc_conf *c, const struct chain_entry *e, siz
  * XDP_PASS (and the empty slot's 31), since after the last slot the packet passes.
  * Then a packet enters the member directly, with no dispatcher code before it. */
 bool chain_xdp_whole(const struct chain_entry *e, size_t n);
+/* Does every enabled slot of c proceed on exactly the default (CHAIN_XDP_DEFAULT_MASK)?
+ * Then the dispatcher need not read the masks (src/bpf/xdp_dispatcher_default.bpf.c). */
+bool chain_xdp_default_masks(const struct chain_xdp_conf *c);
 
 /* Read a dispatcher config found in the kernel (a map value of size bytes, which
  * anybody with CAP_BPF may have attached: validated, never trusted) into entries e
