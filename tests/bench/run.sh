@@ -157,7 +157,7 @@ printf "$f" "daemon RSS idle" "$(mb "$rss_idle") MB" "grpcio $(mb "$peer_rss")" 
 	"$(ok "$(mb "$rss_idle")" '<=' 4)"
 printf "$f" "daemon RSS with 1,000 programs" "$(mb "$rss_1k") MB" - "<= 16 MB" \
 	"$(ok "$(mb "$rss_1k")" '<=' 16)"
-echo "(floor: the least any dispatcher of the libxdp protocol can cost, dispatch.sh above)"
+echo "(floor: about the least a dispatcher of the libxdp protocol can cost; dispatch.sh above)"
 echo "(scale: tests/bench/scale.sh above; '-': that part did not run or failed, see above)"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 	"kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
