@@ -98,27 +98,26 @@ SLOT(compat_test, 10)
 
 /* After slot i returned ret: return it unless the chain proceeds.  The mask is known
  * to the verifier: with the default one, only the compares with XDP_PASS and 31 stay. */
-#ifdef DISPATCHER_DEFAULT_MASKS
-/* xdp_dispatcher_default.bpf.c: loaded only when every enabled slot has the default
- * mask (chain_xdp_default_masks(), xdp_hook.c), so the masks need not be read */
-#define STOP_UNLESS_PROCEEDS(i)						\
+#define STOP_UNLESS_DEFAULT_PROCEEDS()					\
 	do {								\
 		if (__builtin_expect(ret != XDP_PASS, 0) &&		\
 		    ret != XDP_DISPATCHER_RETVAL)			\
 			return ret;					\
 	} while (0)
+
+#ifdef DISPATCHER_DEFAULT_MASKS
+/* xdp_dispatcher_default.bpf.c: loaded only when every enabled slot has the default
+ * mask (chain_xdp_default_masks(), xdp_hook.c), so the masks need not be read */
+#define STOP_UNLESS_PROCEEDS(i)	STOP_UNLESS_DEFAULT_PROCEEDS()
 #else
 #define STOP_UNLESS_PROCEEDS(i)						\
 	do {								\
 		__u32 mask = conf.chain_call_actions[(i) % 10];		\
 									\
-		if (mask == DEFAULT_MASK) {				\
-			if (__builtin_expect(ret != XDP_PASS, 0) &&	\
-			    ret != XDP_DISPATCHER_RETVAL)		\
-				return ret;				\
-		} else if ((__u32)ret > 31 || !((mask >> ret) & 1)) {	\
+		if (mask == DEFAULT_MASK)				\
+			STOP_UNLESS_DEFAULT_PROCEEDS();			\
+		else if ((__u32)ret > 31 || !((mask >> ret) & 1))	\
 			return ret;					\
-		}							\
 	} while (0)
 #endif
 
